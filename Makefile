@@ -1,0 +1,89 @@
+# fcgate - build, test, demo, install.
+#
+#   make            build/fcgate and build/fcgatectl (-O2, warnings are errors)
+#   make asan       the same with AddressSanitizer + UBSan, in build/asan/
+#   make test       install missing test dependencies, build both, run the
+#                   suite (t/*.bats) against the normal and the asan build
+#   make demo       install missing dependencies, build, run fcgate in front
+#                   of PHP-FPM pools on loopback (Ctrl-C stops everything)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+OPT     ?= -O2 -g
+CFLAGS  ?=
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -Ishared -MMD -MP $(OPT) $(CFLAGS)
+LDLIBS  += -lconfuse -lpcre2-8
+
+COMMON_SRC  = $(filter-out shared/ctl.c,$(wildcard shared/*.c)) master/conf.c
+MASTER_SRC  = $(filter-out master/conf.c,$(wildcard master/*.c))
+WORKER_SRC  = $(wildcard worker/*.c)
+CTL_SRC     = shared/ctl.c
+UNIT_SRC    = $(wildcard t/unit/*_test.c)
+TOOL_SRC    = $(wildcard t/backend/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_OBJ  = $(call obj,$(COMMON_SRC))
+MASTER_OBJ  = $(call obj,$(MASTER_SRC))
+WORKER_OBJ  = $(call obj,$(WORKER_SRC))
+CTL_OBJ     = $(call obj,$(CTL_SRC))
+UNIT_BIN    = $(patsubst t/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
+TOOL_BIN    = $(patsubst t/backend/%.c,$(BUILD)/%,$(TOOL_SRC))
+
+.PHONY: all asan test demo install clean deps
+
+all: $(BUILD)/fcgate $(BUILD)/fcgatectl $(UNIT_BIN) $(TOOL_BIN)
+
+$(BUILD)/fcgate: $(MASTER_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fcgatectl: $(CTL_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link only what they use, from an archive of the common and
+# worker objects.
+$(BUILD)/libfcgate.a: $(WORKER_OBJ) $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%_test: $(BUILD)/obj/t/unit/%_test.o $(BUILD)/libfcgate.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test backends and tools are standalone programs.
+$(BUILD)/%: $(BUILD)/obj/t/backend/%.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+asan:
+	$(MAKE) BUILD=build/asan \
+	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+
+deps:
+	@sh t/deps.sh
+
+test: deps all asan
+	@bash t/run.sh
+
+demo: deps all
+	@bash etc/demo/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/fcgate
+	install -m 0755 $(BUILD)/fcgate $(DESTDIR)$(PREFIX)/sbin/fcgate
+	install -m 0755 $(BUILD)/fcgatectl $(DESTDIR)$(PREFIX)/bin/fcgatectl
+	install -m 0644 etc/fastcgi_params etc/mime.types $(DESTDIR)/etc/fcgate/
+	test -e $(DESTDIR)/etc/fcgate/fcgate.conf || \
+	    install -m 0644 etc/fcgate.conf $(DESTDIR)/etc/fcgate/fcgate.conf
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,26 @@
+/*
+ * daemon.h - becoming a daemon, the pid file, dropping privileges.
+ */
+#ifndef FCGATE_DAEMON_H
+#define FCGATE_DAEMON_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+
+/* The live master's pid from the pid file, 0 when there is none (no
+ * file, or a stale one naming a dead process), -1 when unreadable. */
+pid_t daemon_pidfile_read(const char *path);
+
+/* Write getpid() atomically (temp file + rename).  0 / -1 (logged). */
+int daemon_pidfile_write(const char *path);
+
+/* Detach: double fork, setsid, stdin/stdout to /dev/null (stderr too
+ * unless it is the error log).  Returns in the grandchild; 0 / -1. */
+int daemon_detach(bool keep_stderr);
+
+/* In a worker started as root: become conf->user / conf->group
+ * (default nobody).  0 / -1 (logged). */
+int daemon_drop_privileges(const struct conf *conf);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * listen.c - listening sockets: TCP over IPv4/IPv6 and unix sockets,
+ * non-blocking, close-on-exec, with SO_REUSEADDR so a restart does not wait
+ * for TIME_WAIT.  A stale unix socket file is replaced; anything else at
+ * that path is left alone and reported.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+
+#define LISTEN_BACKLOG 511
+
+static int
+listen_unlink_stale(const struct conf_addr *a)
+{
+	const struct sockaddr_un *sun = (const void *)&a->ss;
+	struct stat st;
+
+	if (lstat(sun->sun_path, &st) == -1)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("cannot listen on %s: the path exists and is not a "
+		    "socket", a->text);
+		return -1;
+	}
+	return unlink(sun->sun_path);
+}
+
+static int
+listen_bind_one(struct conf_listen *l)
+{
+	const struct conf_addr *a = &l->addr;
+	int fd, one = 1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_error("socket() for %s failed (%d: %s)", a->text, errno,
+		    strerror(errno));
+		return -1;
+	}
+	if (a->ss.ss_family == AF_UNIX) {
+		if (listen_unlink_stale(a) == -1)
+			goto fail_quiet;
+	} else
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1) {
+		log_error("bind() to %s failed (%d: %s)", a->text, errno,
+		    strerror(errno));
+		goto fail_quiet;
+	}
+	if (listen(fd, LISTEN_BACKLOG) == -1) {
+		log_error("listen() to %s failed (%d: %s)", a->text, errno,
+		    strerror(errno));
+		goto fail_quiet;
+	}
+	l->fd = fd;
+	return 0;
+fail_quiet:
+	close(fd);
+	return -1;
+}
+
+int
+listen_bind_all(struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nlistens; i++)
+		if (listen_bind_one(&conf->listens[i]) == -1) {
+			listen_close_all(conf);
+			return -1;
+		}
+	return 0;
+}
+
+void
+listen_close_all(struct conf *conf)
+{
+	const struct sockaddr_un *sun;
+	size_t i;
+
+	for (i = 0; i < conf->nlistens; i++) {
+		if (conf->listens[i].fd == -1)
+			continue;
+		close(conf->listens[i].fd);
+		conf->listens[i].fd = -1;
+		if (conf->listens[i].addr.ss.ss_family == AF_UNIX) {
+			sun = (const void *)&conf->listens[i].addr.ss;
+			(void)unlink(sun->sun_path);
+		}
+	}
+}

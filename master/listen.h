@@ -1,0 +1,17 @@
+/*
+ * listen.h - binding the configured listening sockets (master, before
+ * forking; workers inherit them).
+ */
+#ifndef FCGATE_LISTEN_H
+#define FCGATE_LISTEN_H
+
+#include "conf.h"
+
+/* Bind and listen on every conf->listens[i], storing the fds.  0 / -1
+ * with one line on stderr/log naming the address. */
+int listen_bind_all(struct conf *conf);
+
+/* Close them (and remove unix socket files). */
+void listen_close_all(struct conf *conf);
+
+#endif

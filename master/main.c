@@ -1,0 +1,167 @@
+/*
+ * main.c - fcgate's command line and start-up order:
+ *
+ *   load the config -> refuse if a master already runs -> open the error
+ *   log -> bind listens -> create the segment -> detach (unless -f) ->
+ *   write the pid file -> supervise workers -> clean up.
+ *
+ * Exit statuses (CONTRACT.md §2): 0 success, 1 configuration error,
+ * 2 usage error, 3 start-up failure.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "listen.h"
+#include "log.h"
+#include "shm.h"
+#include "supervise.h"
+
+#ifndef FCGATE_CONF_DEFAULT
+#define FCGATE_CONF_DEFAULT "/etc/fcgate/fcgate.conf"
+#endif
+
+#define EXIT_CONFIG 1
+#define EXIT_USAGE 2
+#define EXIT_STARTUP 3
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: fcgate [-c FILE] [-f] [-t] "
+	    "[-s reload|stop|quit|reopen] [-v] [-h]\n");
+}
+
+static int
+main_signal(const struct conf *conf, const char *name)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "reload", SIGHUP }, { "stop", SIGTERM },
+		{ "quit", SIGQUIT }, { "reopen", SIGUSR1 } };
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			break;
+	if (i == sizeof(sigs) / sizeof(sigs[0])) {
+		fprintf(stderr, "fcgate: invalid option: \"-s %s\"\n", name);
+		return EXIT_USAGE;
+	}
+	if ((pid = daemon_pidfile_read(conf->pid_file)) <= 0) {
+		fprintf(stderr, "fcgate: no running master: pid file %s is "
+		    "missing, stale or unreadable\n", conf->pid_file);
+		return EXIT_STARTUP;
+	}
+	if (kill(pid, sigs[i].sig) == -1) {
+		fprintf(stderr, "fcgate: kill(%d, %s) failed: %s\n", (int)pid,
+		    name, strerror(errno));
+		return EXIT_STARTUP;
+	}
+	return 0;
+}
+
+static bool
+log_is_stderr(const struct conf *conf)
+{
+	return conf->error_log == NULL || strcmp(conf->error_log, "stderr") == 0;
+}
+
+static int
+main_start(struct conf *conf, bool foreground)
+{
+	struct shm shm;
+	pid_t pid;
+	int rc;
+
+	if ((pid = daemon_pidfile_read(conf->pid_file)) > 0) {
+		fprintf(stderr, "fcgate: already running as pid %d (pid file "
+		    "%s)\n", (int)pid, conf->pid_file);
+		return EXIT_STARTUP;
+	}
+	if (log_open(conf->error_log, conf->log_level) == -1)
+		return EXIT_STARTUP;
+	signal(SIGPIPE, SIG_IGN);
+	if (listen_bind_all(conf) == -1) {
+		if (!log_is_stderr(conf))
+			fprintf(stderr, "fcgate: cannot bind the listening "
+			    "sockets, see %s\n", conf->error_log);
+		return EXIT_STARTUP;
+	}
+	if (shm_create(&shm, conf->shm_path, conf) == -1) {
+		fprintf(stderr, "fcgate: cannot create the segment %s\n",
+		    conf->shm_path);
+		listen_close_all(conf);
+		return EXIT_STARTUP;
+	}
+	if (log_access_open(conf->access_log) == -1 ||
+	    (!foreground && daemon_detach(log_is_stderr(conf)) == -1) ||
+	    daemon_pidfile_write(conf->pid_file) == -1) {
+		fprintf(stderr, "fcgate: start-up failed, see the error log\n");
+		shm_detach(&shm);
+		listen_close_all(conf);
+		return EXIT_STARTUP;
+	}
+	atomic_store(&shm.hdr->master_pid, (int32_t)getpid());
+	log_notice("fcgate/%s started, %d workers", FCGATE_VERSION,
+	    conf->workers);
+	rc = supervise_run(conf, &shm);
+	atomic_store(&shm.hdr->master_pid, 0);
+	(void)unlink(conf->pid_file);
+	listen_close_all(conf);
+	shm_detach(&shm);
+	log_close();
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *file = FCGATE_CONF_DEFAULT, *sig = NULL;
+	bool test = false, foreground = false;
+	struct conf *conf;
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:fts:vh")) != -1) {
+		switch (ch) {
+		case 'c': file = optarg; break;
+		case 'f': foreground = true; break;
+		case 't': test = true; break;
+		case 's': sig = optarg; break;
+		case 'v':
+			printf("fcgate version %s\n", FCGATE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((conf = conf_load(file)) == NULL) {
+		if (test)
+			fprintf(stderr, "fcgate: configuration file %s test "
+			    "failed\n", file);
+		return EXIT_CONFIG;
+	}
+	if (test) {
+		fprintf(stderr, "fcgate: configuration file %s test is "
+		    "successful\n", conf->file);
+		rc = 0;
+	} else if (sig != NULL)
+		rc = main_signal(conf, sig);
+	else
+		rc = main_start(conf, foreground);
+	conf_free(conf);
+	return rc;
+}

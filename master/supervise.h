@@ -1,0 +1,14 @@
+/*
+ * supervise.h - the master's main loop: fork workers, reap and respawn
+ * them, act on signals.
+ */
+#ifndef FCGATE_SUPERVISE_H
+#define FCGATE_SUPERVISE_H
+
+#include "conf.h"
+#include "shm.h"
+
+/* Run until told to stop.  Returns the process exit status. */
+int supervise_run(const struct conf *conf, struct shm *shm);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * log.c - error log and access log.
+ *
+ * Both are plain file descriptors opened with O_APPEND, written with one
+ * write(2) per line so that lines from several processes never interleave.
+ * The error log may also be stderr or syslog.  Not thread-safe (fcgate has
+ * no threads).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static struct {
+	char *error_path;		/* NULL: stderr or syslog */
+	int error_fd;
+	bool use_syslog;
+	enum conf_log_level level;
+	char *access_path;
+	int access_fd;
+} logs = { NULL, STDERR_FILENO, false, LOG_LEVEL_NOTICE, NULL, -1 };
+
+static const char *level_names[] = { "error", "warn", "notice", "info",
+	"debug" };
+
+static int
+log_open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+int
+log_open(const char *target, enum conf_log_level level)
+{
+	int fd;
+
+	logs.level = level;
+	if (target == NULL || strcmp(target, "stderr") == 0)
+		return 0;
+	if (strcmp(target, "syslog") == 0) {
+		openlog("fcgate", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		logs.use_syslog = true;
+		return 0;
+	}
+	if ((fd = log_open_file(target)) == -1) {
+		fprintf(stderr, "fcgate: cannot open error log %s: %s\n",
+		    target, strerror(errno));
+		return -1;
+	}
+	free(logs.error_path);
+	logs.error_path = strdup(target);
+	logs.error_fd = fd;
+	return 0;
+}
+
+int
+log_access_open(const char *path)
+{
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	if ((fd = log_open_file(path)) == -1) {
+		log_error("cannot open access log %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	free(logs.access_path);
+	logs.access_path = strdup(path);
+	logs.access_fd = fd;
+	return 0;
+}
+
+/* Reopen a log in place: the new file takes over the old descriptor
+ * number, so nothing else needs to learn about it. */
+static int
+log_reopen_one(const char *path, int fd)
+{
+	int nfd;
+
+	if (path == NULL || fd == -1)
+		return 0;
+	if ((nfd = log_open_file(path)) == -1) {
+		log_error("cannot reopen %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (dup3(nfd, fd, O_CLOEXEC) == -1) {
+		close(nfd);
+		return -1;
+	}
+	close(nfd);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	int rc = 0;
+
+	if (log_reopen_one(logs.error_path, logs.error_fd) == -1)
+		rc = -1;
+	if (log_reopen_one(logs.access_path, logs.access_fd) == -1)
+		rc = -1;
+	return rc;
+}
+
+void
+log_close(void)
+{
+	if (logs.error_path != NULL && logs.error_fd != STDERR_FILENO)
+		close(logs.error_fd);
+	if (logs.access_fd != -1)
+		close(logs.access_fd);
+	free(logs.error_path);
+	free(logs.access_path);
+	logs.error_path = logs.access_path = NULL;
+	logs.error_fd = STDERR_FILENO;
+	logs.access_fd = -1;
+}
+
+void
+log_msg(enum conf_log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
+		LOG_INFO, LOG_DEBUG };
+	char line[2048];
+	struct tm tm;
+	time_t now;
+	va_list ap;
+	int n, m;
+
+	if (level > logs.level)
+		return;
+	va_start(ap, fmt);
+	if (logs.use_syslog) {
+		vsyslog(prio[level], fmt, ap);
+		va_end(ap);
+		return;
+	}
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	n = (int)strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S ", &tm);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] %d: ",
+	    level_names[level], (int)getpid());
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(logs.error_fd, line, (size_t)n);
+}
+
+void
+log_access(const char *line, size_t len)
+{
+	char buf[4096];
+
+	if (logs.access_fd == -1)
+		return;
+	if (len > sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	buf[len++] = '\n';
+	(void)!write(logs.access_fd, buf, len);
+}

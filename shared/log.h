@@ -1,0 +1,38 @@
+/*
+ * log.h - the error log and the access log.
+ *
+ * The error log goes to a file, to stderr or to syslog, one line per event:
+ *   2026/11/24 17:30:00 [error] 1234: message
+ * Messages above the configured level are dropped.  The access log is a
+ * file written with one write(2) per line (O_APPEND), so lines from several
+ * workers never interleave.  log_reopen() reopens both (USR1, logrotate).
+ */
+#ifndef FCGATE_LOG_H
+#define FCGATE_LOG_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+/* Open the error log target ("stderr", "syslog" or a path).  0 / -1 (the
+ * reason printed on stderr). */
+int log_open(const char *target, enum conf_log_level level);
+/* Open the access log (NULL = off).  0 / -1, error logged. */
+int log_access_open(const char *path);
+/* Reopen both files in place.  0 / -1. */
+int log_reopen(void);
+void log_close(void);
+
+void log_msg(enum conf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* Write one access log line (without its newline; one is added). */
+void log_access(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * shm.c - create, attach and check the shared-memory segment.
+ *
+ * The master creates a fresh file-backed segment at each start, sized for
+ * the configuration, and fills in the identities and configured values of
+ * every upstream and server; workers inherit the mapping across fork().
+ * fcgatectl attaches to the same file and refuses anything that does not
+ * carry our magic, our layout version and a consistent size.  The layout
+ * itself is described in shm.h only; the balancing algorithms that work on
+ * it live in upstream.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "shm.h"
+#include "upstream.h"
+
+#define SHM_ALIGN 64
+
+static size_t
+shm_round(size_t n)
+{
+	return (n + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+}
+
+static size_t
+shm_off_workers(void)
+{
+	return shm_round(sizeof(struct shm_header));
+}
+
+static size_t
+shm_off_upstreams(void)
+{
+	return shm_off_workers() +
+	    shm_round(SHM_MAX_WORKERS * sizeof(struct shm_worker));
+}
+
+static size_t
+shm_off_servers(uint32_t nupstreams)
+{
+	return shm_off_upstreams() +
+	    shm_round((size_t)nupstreams * sizeof(struct shm_upstream));
+}
+
+size_t
+shm_size(uint32_t nupstreams, uint32_t nservers)
+{
+	return shm_off_servers(nupstreams) +
+	    shm_round((size_t)nservers * sizeof(struct shm_server));
+}
+
+/* Point the struct shm's section pointers into a mapping at base. */
+static void
+shm_map_sections(struct shm *shm, void *base, size_t size)
+{
+	struct shm_header *hdr = base;
+	char *p = base;
+
+	shm->base = base;
+	shm->size = size;
+	shm->hdr = hdr;
+	shm->workers = (struct shm_worker *)(p + shm_off_workers());
+	shm->upstreams = (struct shm_upstream *)(p + shm_off_upstreams());
+	shm->servers = (struct shm_server *)(p +
+	    shm_off_servers(hdr->nupstreams));
+}
+
+/* Copy a string into a fixed field, always NUL-terminated. */
+static void
+shm_copy_text(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strnlen(src, dstlen - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void
+shm_fill_server(struct shm_server *s, const struct conf_upstream *cu,
+    const struct conf_peer *p, uint32_t u)
+{
+	shm_copy_text(s->upstream, sizeof(s->upstream), cu->name);
+	shm_copy_text(s->addr, sizeof(s->addr), p->addr.text);
+	s->upstream_index = u;
+	s->conf_weight = p->weight;
+	s->max_fails = p->max_fails;
+	s->fail_timeout_ms = p->fail_timeout_ms;
+	s->max_conns = p->max_conns;
+	s->backup = p->backup;
+	atomic_init(&s->weight, p->weight);
+	atomic_init(&s->admin, p->down ? SHM_ADMIN_DOWN : SHM_ADMIN_UP);
+	s->effective_weight = p->weight;
+	s->current_weight = 0;
+}
+
+/*
+ * Fill the upstream and server records.  Servers are grouped by upstream
+ * in file order; the indexes conf.c recorded (shm_index) must agree, as the
+ * workers use them to find their records.
+ */
+static int
+shm_fill(struct shm *shm, const struct conf *conf)
+{
+	const struct conf_upstream *cu;
+	struct shm_upstream *up;
+	uint32_t u, next = 0;
+	size_t j;
+
+	for (u = 0; u < conf->nupstreams; u++) {
+		cu = &conf->upstreams[u];
+		up = &shm->upstreams[u];
+		if (cu->shm_index != u || cu->npeers == 0 ||
+		    cu->npeers > UPSTREAM_MAX_SERVERS) {
+			log_error("upstream \"%s\": bad index or %zu servers "
+			    "(1..%d allowed)", cu->name, cu->npeers,
+			    UPSTREAM_MAX_SERVERS);
+			return -1;
+		}
+		shm_copy_text(up->name, sizeof(up->name), cu->name);
+		up->first_server = next;
+		up->nservers = (uint32_t)cu->npeers;
+		up->balance = (uint32_t)cu->balance;
+		for (j = 0; j < cu->npeers; j++, next++) {
+			if (cu->peers[j].shm_index != next) {
+				log_error("upstream \"%s\": server %s has "
+				    "index %u, expected %u", cu->name,
+				    cu->peers[j].addr.text,
+				    cu->peers[j].shm_index, next);
+				return -1;
+			}
+			shm_fill_server(&shm->servers[next], cu,
+			    &cu->peers[j], u);
+		}
+	}
+	return 0;
+}
+
+static int
+shm_open_fresh(const char *path)
+{
+	int fd;
+
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_error("unlink(\"%s\") failed: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd == -1) {
+		log_error("open(\"%s\") failed: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0640) == -1) {
+		log_error("fchmod(\"%s\") failed: %s", path, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+shm_create(struct shm *shm, const char *path, const struct conf *conf)
+{
+	struct shm_header *hdr;
+	uint32_t nservers = 0;
+	size_t size, u;
+	void *base;
+	int fd;
+
+	memset(shm, 0, sizeof(*shm));
+	for (u = 0; u < conf->nupstreams; u++)
+		nservers += (uint32_t)conf->upstreams[u].npeers;
+	if (conf->nupstreams > UINT32_MAX / 2 ||
+	    (size = shm_size((uint32_t)conf->nupstreams, nservers)) >
+	    UINT32_MAX) {
+		log_error("segment for %zu upstreams is too large",
+		    conf->nupstreams);
+		return -1;
+	}
+	if ((fd = shm_open_fresh(path)) == -1)
+		return -1;
+	if (ftruncate(fd, (off_t)size) == -1) {
+		log_error("ftruncate(\"%s\", %zu) failed: %s", path, size,
+		    strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	(void)close(fd);
+	if (base == MAP_FAILED) {
+		log_error("mmap(\"%s\") failed: %s", path, strerror(errno));
+		return -1;
+	}
+	hdr = base;
+	hdr->nupstreams = (uint32_t)conf->nupstreams;
+	shm_map_sections(shm, base, size);
+	if (shm_fill(shm, conf) == -1) {
+		shm_detach(shm);
+		(void)unlink(path);
+		return -1;
+	}
+	hdr->version = SHM_VERSION;
+	hdr->size = (uint32_t)size;
+	hdr->nservers = nservers;
+	hdr->max_workers = SHM_MAX_WORKERS;
+	atomic_init(&hdr->master_pid, (int32_t)getpid());
+	hdr->start_time = (int64_t)time(NULL);
+	atomic_init(&hdr->generation, 0);
+	/* The magic goes in last: a reader that sees it sees the rest. */
+	atomic_thread_fence(memory_order_release);
+	hdr->magic = SHM_MAGIC;
+	return 0;
+}
+
+/* Check a mapped segment of file size `size`; NULL when it is sound. */
+static const char *
+shm_check(const char *path, const struct shm_header *hdr, size_t size)
+{
+	static char why[512];
+
+	if (size < sizeof(*hdr) || hdr->magic != SHM_MAGIC) {
+		snprintf(why, sizeof(why), "%s is not an fcgate segment",
+		    path);
+		return why;
+	}
+	if (hdr->version != SHM_VERSION) {
+		snprintf(why, sizeof(why), "%s has layout version %u, this "
+		    "fcgatectl understands %d", path, hdr->version,
+		    SHM_VERSION);
+		return why;
+	}
+	if (hdr->size != size || hdr->max_workers != SHM_MAX_WORKERS ||
+	    hdr->nupstreams > hdr->nservers || hdr->nservers > size ||
+	    shm_size(hdr->nupstreams, hdr->nservers) != size) {
+		snprintf(why, sizeof(why), "%s is damaged: its size (%zu "
+		    "bytes) does not match its header", path, size);
+		return why;
+	}
+	return NULL;
+}
+
+int
+shm_attach(struct shm *shm, const char *path, bool writable,
+    const char **err)
+{
+	static char why[512];
+	struct stat st;
+	void *base;
+	int fd;
+
+	memset(shm, 0, sizeof(*shm));
+	*err = why;
+	if ((fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)) ==
+	    -1) {
+		if (errno == ENOENT)
+			snprintf(why, sizeof(why), "no segment at %s (is "
+			    "fcgate running?)", path);
+		else
+			snprintf(why, sizeof(why), "cannot open %s: %s",
+			    path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size < sizeof(struct shm_header)) {
+		snprintf(why, sizeof(why), "%s is not an fcgate segment",
+		    path);
+		(void)close(fd);
+		return -1;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ |
+	    (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+	(void)close(fd);
+	if (base == MAP_FAILED) {
+		snprintf(why, sizeof(why), "cannot map %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((*err = shm_check(path, base, (size_t)st.st_size)) != NULL) {
+		(void)munmap(base, (size_t)st.st_size);
+		return -1;
+	}
+	shm_map_sections(shm, base, (size_t)st.st_size);
+	return 0;
+}
+
+void
+shm_detach(struct shm *shm)
+{
+	if (shm->base != NULL)
+		(void)munmap(shm->base, shm->size);
+	memset(shm, 0, sizeof(*shm));
+}
+
+int64_t
+shm_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+shm_server_count_status(struct shm_server *srv, int status)
+{
+	int class = SHM_NCLASSES - 1;
+
+	if (status >= 100 && status <= 599)
+		class = status / 100 - 1;
+	atomic_fetch_add_explicit(&srv->responses[class], 1,
+	    memory_order_relaxed);
+}

@@ -1,0 +1,447 @@
+/*
+ * upstream.c - choosing a backend server, nginx's way, on shared state.
+ *
+ * Reproduces ngx_http_upstream_round_robin.c and the ip_hash module (see
+ * ../shared/spec/nginx-semantics.md §2-§7) over the shm_server records of
+ * one upstream, so every worker sees the same weights and failures:
+ *  - a server is usable unless tried for this request, administratively
+ *    down or draining, failed within fail_timeout, or at max_conns;
+ *  - smooth weighted round robin among usable primaries, then backups;
+ *  - ip_hash among primaries, re-hashing past unusable servers, with round
+ *    robin after 20 misses (and for backups, which fcgate allows);
+ *  - failure accounting after each trip (fails, effective weight).
+ * It does not connect, time out or log requests: worker/proxy.c does.
+ * Times are CLOCK_MONOTONIC milliseconds (shm_now_ms()).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "upstream.h"
+
+/* Spins between two checks that the lock's owner is still alive. */
+#define UPSTREAM_LOCK_SPINS 1000
+/* nginx's ip_hash gives up hashing after this many misses. */
+#define UPSTREAM_HASH_TRIES 20
+
+static struct shm_server *
+upstream_servers(struct shm *shm, uint32_t u)
+{
+	return &shm->servers[shm->upstreams[u].first_server];
+}
+
+/*
+ * The per-upstream lock.  A smooth weighted round robin pick reads and
+ * writes current_weight and effective_weight of every server of the
+ * upstream, which no single atomic can cover, and the whole pick is a few
+ * dozen loads and stores: a spin lock in the segment is the smallest thing
+ * that works across processes.  It holds the owner's pid rather than 1 so
+ * that a worker killed while holding it (the pick cannot fail half-way,
+ * but SIGKILL can land anywhere) is detected with kill(pid, 0) and the lock
+ * taken over, where a process-shared pthread mutex would need the robust
+ * mutex machinery.  Waiters yield the CPU: the holder may be descheduled.
+ */
+static void
+upstream_lock(struct shm_upstream *up)
+{
+	int32_t self = (int32_t)getpid(), owner;
+	unsigned spins = 0;
+
+	for (;;) {
+		owner = 0;
+		if (atomic_compare_exchange_weak_explicit(&up->lock, &owner,
+		    self, memory_order_acquire, memory_order_relaxed))
+			return;
+		if (owner != 0 && ++spins >= UPSTREAM_LOCK_SPINS) {
+			spins = 0;
+			if ((owner == self || (kill(owner, 0) == -1 &&
+			    errno == ESRCH)) &&
+			    atomic_compare_exchange_strong_explicit(&up->lock,
+			    &owner, self, memory_order_acquire,
+			    memory_order_relaxed)) {
+				log_warn("upstream \"%.*s\": took over the "
+				    "lock left by dead process %d",
+				    SHM_NAME_LEN, up->name, (int)owner);
+				return;
+			}
+		}
+		sched_yield();
+	}
+}
+
+static void
+upstream_unlock(struct shm_upstream *up)
+{
+	atomic_store_explicit(&up->lock, 0, memory_order_release);
+}
+
+static bool
+upstream_tried(const struct upstream_try *t, int i)
+{
+	return (t->tried[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+upstream_mark_tried(struct upstream_try *t, int i)
+{
+	t->tried[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/* A backup server has been tried: this request moved to the backups. */
+static bool
+upstream_in_backup(const struct shm_server *srv, int n,
+    const struct upstream_try *t)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (srv[i].backup && upstream_tried(t, i))
+			return true;
+	return false;
+}
+
+/* Failed: max_fails reached and the last check within fail_timeout. */
+static bool
+upstream_failed(struct shm_server *s, int64_t now_ms)
+{
+	return s->max_fails != 0 &&
+	    atomic_load_explicit(&s->fails, memory_order_relaxed) >=
+	    s->max_fails &&
+	    now_ms - atomic_load_explicit(&s->checked_ms,
+	    memory_order_relaxed) <= (int64_t)s->fail_timeout_ms;
+}
+
+/* nginx's test (§2), plus drain and a runtime weight. */
+static bool
+upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
+    int64_t now_ms)
+{
+	if (upstream_tried(t, i))
+		return false;
+	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
+	    SHM_ADMIN_UP ||
+	    atomic_load_explicit(&s->weight, memory_order_relaxed) <= 0)
+		return false;
+	if (upstream_failed(s, now_ms))
+		return false;
+	return s->max_conns == 0 ||
+	    atomic_load_explicit(&s->active, memory_order_relaxed) <
+	    s->max_conns;
+}
+
+/*
+ * Take one of max_conns' places atomically, as the ip_hash path runs
+ * without the lock.  false: the server filled up meanwhile.
+ */
+static bool
+upstream_reserve(struct shm_server *s)
+{
+	int32_t a = atomic_load_explicit(&s->active, memory_order_relaxed);
+
+	do {
+		if (s->max_conns != 0 && a >= s->max_conns)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&s->active, &a, a + 1,
+	    memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+/*
+ * The winner's `checked = now` when fail_timeout has passed: for a failed
+ * server this is the one trial request, so exactly one picker may claim
+ * it.  false: another process took that trial first.
+ */
+static bool
+upstream_claim_check(struct shm_server *s, int64_t now_ms)
+{
+	int64_t c = atomic_load_explicit(&s->checked_ms, memory_order_relaxed);
+	bool failed = s->max_fails != 0 && atomic_load_explicit(&s->fails,
+	    memory_order_relaxed) >= s->max_fails;
+
+	if (now_ms - c <= (int64_t)s->fail_timeout_ms)
+		return true;
+	if (atomic_compare_exchange_strong_explicit(&s->checked_ms, &c,
+	    now_ms, memory_order_relaxed, memory_order_relaxed))
+		return true;
+	return !failed;
+}
+
+/* The server chosen: count it and remember it for this request. */
+static int
+upstream_take(struct shm_server *srv, struct upstream_try *t, int i)
+{
+	atomic_fetch_add_explicit(&srv[i].requests, 1, memory_order_relaxed);
+	upstream_mark_tried(t, i);
+	return i;
+}
+
+/*
+ * Smooth weighted round robin over the usable servers of one list
+ * (primaries or backups), under the upstream lock (§3).  Ties go to the
+ * earlier server.  A weight lowered by fcgatectl caps effective_weight; a
+ * raised one is reached by the usual +1 per pick recovery.
+ */
+static int
+upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
+    int64_t now_ms, bool backup)
+{
+	struct shm_upstream *up = &shm->upstreams[u];
+	struct shm_server *srv = upstream_servers(shm, u), *s;
+	int i, n = (int)up->nservers, best = -1;
+	int32_t total = 0, w;
+
+	upstream_lock(up);
+	for (i = 0; i < n; i++) {
+		s = &srv[i];
+		if (s->backup != backup || !upstream_usable(s, t, i, now_ms))
+			continue;
+		w = atomic_load_explicit(&s->weight, memory_order_relaxed);
+		if (s->effective_weight > w)
+			s->effective_weight = w;
+		s->current_weight += s->effective_weight;
+		total += s->effective_weight;
+		if (s->effective_weight < w)
+			s->effective_weight++;
+		if (best == -1 ||
+		    s->current_weight > srv[best].current_weight)
+			best = i;
+	}
+	if (best >= 0) {
+		srv[best].current_weight -= total;
+		(void)upstream_claim_check(&srv[best], now_ms);
+		atomic_fetch_add_explicit(&srv[best].active, 1,
+		    memory_order_relaxed);
+	}
+	upstream_unlock(up);
+	return best < 0 ? -1 : upstream_take(srv, t, best);
+}
+
+/*
+ * Exactly one primary: nginx skips the balancing (no tried set, no
+ * failure accounting) and honours only down and max_conns; after a trip
+ * to it nginx tries nothing else (pc->tries = 0), hence -1 once tried.
+ * Returns -2 when the server is down/draining/full: go to the backups.
+ */
+static int
+upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t,
+    int i)
+{
+	struct shm_server *srv = upstream_servers(shm, u), *s = &srv[i];
+
+	if (upstream_tried(t, i))
+		return -1;
+	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
+	    SHM_ADMIN_UP || !upstream_reserve(s))
+		return -2;
+	return upstream_take(srv, t, i);
+}
+
+/* Index of the only primary server, -1 when there are 0 or several. */
+static int
+upstream_single(const struct shm_server *srv, int n)
+{
+	int i, one = -1;
+
+	for (i = 0; i < n; i++) {
+		if (srv[i].backup)
+			continue;
+		if (one != -1)
+			return -1;
+		one = i;
+	}
+	return one;
+}
+
+/* The primary where the ip_hash walk for w stops (§6). */
+static int
+upstream_hash_walk(struct shm_server *srv, int n, int32_t w)
+{
+	int i, last = -1;
+
+	for (i = 0; i < n; i++) {
+		if (srv[i].backup)
+			continue;
+		last = i;
+		if (w < atomic_load_explicit(&srv[i].weight,
+		    memory_order_relaxed))
+			break;
+		w -= atomic_load_explicit(&srv[i].weight,
+		    memory_order_relaxed);
+	}
+	return last;	/* a weight lowered meanwhile: stop at the end */
+}
+
+/*
+ * ip_hash (§6): hash the key bytes, walk the primaries by weight; when the
+ * candidate is unusable (tried, down, draining, failed, full), hash again
+ * from the current value.  Returns -1 after too many misses: the caller
+ * falls back to round robin.  No lock: the hash state is the request's.
+ */
+static int
+upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
+    int64_t now_ms)
+{
+	struct shm_server *srv = upstream_servers(shm, u), *s;
+	int i, k, n = (int)shm->upstreams[u].nservers;
+	uint32_t hash = t->hash;
+	int32_t total = 0;
+
+	for (i = 0; i < n; i++)
+		if (!srv[i].backup)
+			total += atomic_load_explicit(&srv[i].weight,
+			    memory_order_relaxed);
+	if (total <= 0)
+		return -1;
+	for (;;) {
+		for (k = 0; k < t->keylen; k++)
+			hash = (hash * 113 + t->key[k]) % 6271;
+		i = upstream_hash_walk(srv, n,
+		    (int32_t)(hash % (uint32_t)total));
+		s = &srv[i];
+		if (upstream_usable(s, t, i, now_ms) && upstream_reserve(s)) {
+			if (upstream_claim_check(s, now_ms))
+				break;
+			atomic_fetch_sub_explicit(&s->active, 1,
+			    memory_order_relaxed);
+		}
+		if (++t->tries > UPSTREAM_HASH_TRIES)
+			return -1;
+	}
+	t->hash = hash;
+	return upstream_take(srv, t, i);
+}
+
+int
+upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
+    int64_t now_ms)
+{
+	struct shm_upstream *up = &shm->upstreams[u];
+	struct shm_server *srv = upstream_servers(shm, u);
+	int n = (int)up->nservers, one, i = -1;
+
+	if (!upstream_in_backup(srv, n, t)) {
+		one = upstream_single(srv, n);
+		if (one >= 0) {
+			if ((i = upstream_pick_single(shm, u, t, one)) == -1)
+				return -1;
+		} else if (up->balance == CONF_BALANCE_IP_HASH &&
+		    t->keylen > 0 && t->tries <= UPSTREAM_HASH_TRIES)
+			i = upstream_pick_hash(shm, u, t, now_ms);
+		if (i < 0 && one < 0)
+			i = upstream_pick_rr_list(shm, u, t, now_ms, false);
+		if (i >= 0)
+			return i;
+	}
+	/* No usable primary: the backups, a tried set of their own. */
+	i = upstream_pick_rr_list(shm, u, t, now_ms, true);
+	if (i < 0)
+		atomic_fetch_add_explicit(&up->no_live, 1,
+		    memory_order_relaxed);
+	return i;
+}
+
+/* §4 failure: fails, accessed/checked, effective weight (under lock). */
+static bool
+upstream_note_failure(struct shm_upstream *up, struct shm_server *s,
+    int64_t now_ms)
+{
+	int32_t fails, w;
+
+	fails = atomic_fetch_add_explicit(&s->fails, 1,
+	    memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->accessed_ms, now_ms, memory_order_relaxed);
+	atomic_store_explicit(&s->checked_ms, now_ms, memory_order_relaxed);
+	if (s->max_fails == 0)
+		return false;
+	w = atomic_load_explicit(&s->weight, memory_order_relaxed);
+	upstream_lock(up);
+	s->effective_weight -= w / s->max_fails;
+	if (s->effective_weight < 0)
+		s->effective_weight = 0;
+	upstream_unlock(up);
+	return fails >= s->max_fails;
+}
+
+bool
+upstream_done(struct shm *shm, uint32_t u, int i,
+    enum upstream_outcome outcome, int64_t now_ms)
+{
+	struct shm_upstream *up = &shm->upstreams[u];
+	struct shm_server *srv = upstream_servers(shm, u), *s = &srv[i];
+	bool single = !s->backup && upstream_single(srv,
+	    (int)up->nservers) == i;
+	bool disabled = false;
+
+	if (outcome == UPSTREAM_FAILURE) {
+		atomic_fetch_add_explicit(&s->failures, 1,
+		    memory_order_relaxed);
+		atomic_store_explicit(&s->last_failure_ms, now_ms,
+		    memory_order_relaxed);
+		if (!single)
+			disabled = upstream_note_failure(up, s, now_ms);
+	} else if (outcome == UPSTREAM_SUCCESS && !single) {
+		/* A success after the window reopened it clears the record. */
+		if (atomic_load_explicit(&s->accessed_ms,
+		    memory_order_relaxed) <
+		    atomic_load_explicit(&s->checked_ms, memory_order_relaxed))
+			atomic_store_explicit(&s->fails, 0,
+			    memory_order_relaxed);
+	}
+	atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
+	return disabled;
+}
+
+int
+upstream_max_tries(const struct shm *shm, uint32_t u)
+{
+	const struct shm_upstream *up = &shm->upstreams[u];
+	struct shm_server *srv = &shm->servers[up->first_server];
+	uint32_t i;
+	int n = 0;
+
+	for (i = 0; i < up->nservers; i++)
+		if (atomic_load_explicit(&srv[i].admin,
+		    memory_order_relaxed) == SHM_ADMIN_UP)
+			n++;
+	return n;
+}
+
+int
+upstream_hash_key(const struct sockaddr *sa, uint8_t key[16])
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	if (sa == NULL)
+		return 0;
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		memcpy(key, &sin->sin_addr.s_addr, 3);
+		return 3;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(key, sin6->sin6_addr.s6_addr, 16);
+		return 16;
+	default:
+		return 0;
+	}
+}
+
+/* nginx hashes any other client (a unix socket) as three zero bytes. */
+void
+upstream_try_init(struct upstream_try *t, const struct sockaddr *client)
+{
+	memset(t, 0, sizeof(*t));
+	t->hash = 89;
+	if (client == NULL)
+		return;
+	t->keylen = upstream_hash_key(client, t->key);
+	if (t->keylen == 0)
+		t->keylen = 3;
+}

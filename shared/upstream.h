@@ -1,0 +1,64 @@
+/*
+ * upstream.h - choosing a backend server, nginx's way, on shared state.
+ *
+ * Pure algorithms over the segment's shm_server records of one upstream:
+ * smooth weighted round robin, ip_hash, failure accounting (max_fails /
+ * fail_timeout), down / drain / backup, max_conns.  See
+ * ../shared/spec/nginx-semantics.md for the rules reproduced here.
+ */
+#ifndef FCGATE_UPSTREAM_H
+#define FCGATE_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "shm.h"
+
+/* Most servers in one upstream (size of the tried set). */
+#define UPSTREAM_MAX_SERVERS 1024
+
+/* State of one request's trips to an upstream, kept by the caller. */
+struct upstream_try {
+	uint64_t tried[UPSTREAM_MAX_SERVERS / 64];	/* by index in upstream */
+	uint8_t key[16];		/* ip_hash key bytes */
+	int keylen;			/* 3 (IPv4), 16 (IPv6), 0 = use RR */
+	uint32_t hash;			/* ip_hash state, starts at 89 */
+	int tries;			/* ip_hash misses so far (nginx) */
+};
+
+enum upstream_outcome {
+	UPSTREAM_SUCCESS,		/* response received */
+	UPSTREAM_FAILURE,		/* counts toward max_fails */
+	UPSTREAM_NEUTRAL		/* neither (e.g. client went away) */
+};
+
+/* Prepare a try for a client address (used by ip_hash). */
+void upstream_try_init(struct upstream_try *t, const struct sockaddr *client);
+
+/*
+ * Pick a server of upstream `u` for this try at time now_ms.  Returns the
+ * index within the upstream (0..nservers-1), with its `active` counter
+ * already incremented and marked tried, or -1 when no server is usable
+ * ("no live upstreams").
+ */
+int upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
+    int64_t now_ms);
+
+/*
+ * Report the end of a trip to server index i of upstream u: decrements
+ * `active`, applies nginx's failure accounting.  Returns true when this
+ * failure made the server unavailable (caller logs "upstream server
+ * temporarily disabled").
+ */
+bool upstream_done(struct shm *shm, uint32_t u, int i,
+    enum upstream_outcome outcome, int64_t now_ms);
+
+/* How many servers one request may try: non-down primaries plus non-down
+ * backups, as nginx. */
+int upstream_max_tries(const struct shm *shm, uint32_t u);
+
+/* The ip_hash key bytes for an address: 3 for IPv4, 16 for IPv6, else 0. */
+int upstream_hash_key(const struct sockaddr *sa, uint8_t key[16]);
+
+#endif

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# Static files, locations, keep-alive and malformed requests, without any
+# backend.
+
+load helper
+
+setup() {
+	fcg_setup
+	echo "home page" >"$T/html/index.html"
+	echo "body { color: red }" >"$T/html/style.css"
+	mkdir -p "$T/html/sub" "$T/html/empty" "$T/exact"
+	echo "sub index" >"$T/html/sub/index.html"
+	echo "exact file" >"$T/exact/only.txt"
+	echo "<h1>custom not found</h1>" >"$T/html/404.html"
+	{
+		base_conf
+		cat <<CONF
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {localhost}
+    root = "$T/html"
+    error_page /404.html { status = {404} }
+    location "= /only.txt" { root = "$T/exact" }
+    location '~* \.CSS$' {}
+    location '~ /\.ht' { deny = all }
+    location "^~ /private/" { deny = all }
+    location '~ \.secret$' { deny = all }
+}
+CONF
+	} >"$T/fcgate.conf"
+	start_fcgate "$T/fcgate.conf"
+	URL="http://127.0.0.1:$HTTP_PORT"
+}
+
+teardown() {
+	fcg_teardown
+}
+
+@test "/ serves the index with text/html and Content-Length" {
+	run curl -sS -D "$T/h" "$URL/"
+	assert_output "home page"
+	grep -qi '^content-type: text/html' "$T/h"
+	grep -qi '^content-length: 10' "$T/h"
+	grep -qi '^last-modified: ' "$T/h"
+}
+
+@test "Content-Type comes from mime.types" {
+	run curl -sS -o /dev/null -w '%{content_type}' "$URL/style.css"
+	assert_output "text/css"
+}
+
+@test "a directory without slash redirects, with slash serves its index" {
+	run curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/sub"
+	assert_output "301 $URL/sub/"
+	run curl -sS "$URL/sub/"
+	assert_output "sub index"
+	run curl -sS -o /dev/null -w '%{http_code}' "$URL/empty/"
+	assert_output 403
+}
+
+@test "exact location wins with its own root; error_page keeps the 404 status" {
+	run curl -sS "$URL/only.txt"
+	assert_output "exact file"
+	run curl -sS -w '%{http_code}' "$URL/nothing-here"
+	assert_output --partial "custom not found"
+	assert_output --regexp '404$'
+}
+
+@test "deny rules: regex, ^~ prefix stops regex search" {
+	echo x >"$T/html/.htaccess"
+	mkdir -p "$T/html/private"
+	echo x >"$T/html/private/a.txt"
+	run curl -sS -o /dev/null -w '%{http_code}' "$URL/.htaccess"
+	assert_output 403
+	run curl -sS -o /dev/null -w '%{http_code}' "$URL/private/a.txt"
+	assert_output 403
+}
+
+@test "HEAD has headers and no body; POST to a file is 405" {
+	run curl -sS -I "$URL/"
+	assert_line --partial "HTTP/1.1 200"
+	assert_line --partial "Content-Length: 10"
+	run curl -sS -o /dev/null -w '%{http_code}' -d x=1 "$URL/index.html"
+	assert_output 405
+}
+
+@test "keep-alive: several requests on one connection, pipelined ones in order" {
+	run curl -sS -o /dev/null -o /dev/null -o /dev/null \
+		-w '%{num_connects}\n' "$URL/" "$URL/style.css" "$URL/sub/"
+	assert_output "$(printf '1\n0\n0')"
+	run python3 - "$HTTP_PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /sub/index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.count(b"HTTP/1.1 200"))
+i, j, k = data.find(b"home page"), data.find(b"sub index"), data.find(b"color: red")
+print(0 <= i < j < k)
+PY
+	assert_output "$(printf '3\nTrue')"
+}
+
+@test "HTTP/1.0 closes unless keep-alive is asked for" {
+	run curl -sS -0 -D - -o /dev/null "$URL/"
+	assert_line --partial "Connection: close"
+	run curl -sS -0 -H 'Connection: keep-alive' -D - -o /dev/null "$URL/"
+	assert_line --partial "Connection: keep-alive"
+}
+
+@test "malformed requests get 400 and a closed connection" {
+	run python3 - "$HTTP_PORT" <<'PY'
+import socket, sys
+def ask(raw):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.settimeout(5)
+    s.sendall(raw)
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    return data.split(b"\r\n", 1)[0].decode()
+print(ask(b"GARBAGE\r\n\r\n"))
+print(ask(b"GET / HTTP/1.1\r\n\r\n"))
+print(ask(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"))
+print(ask(b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"))
+PY
+	assert_line --index 0 --partial " 400 "
+	assert_line --index 1 --partial " 400 "
+	assert_line --index 2 --partial " 400 "
+	assert_line --index 3 --partial " 400 "
+}
+
+@test "one worker holds 1000 concurrent connections and still answers" {
+	ulimit -n 4096 || skip "cannot raise the file limit"
+	run python3 - "$HTTP_PORT" "$FCGATECTL" "$T/fcgate.shm" <<'PY'
+import socket, subprocess, sys, time, json
+port = int(sys.argv[1])
+socks = []
+for i in range(1000):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")   # head never finished
+    socks.append(s)
+time.sleep(0.5)
+out = subprocess.run([sys.argv[2], "-m", sys.argv[3], "workers", "--json"],
+                     capture_output=True, text=True).stdout
+doc = json.loads(out)
+rows = doc["workers"] if isinstance(doc, dict) else doc
+print(sum(w["connections"] for w in rows) >= 1000)
+c = socket.create_connection(("127.0.0.1", port))
+c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+print(c.recv(100).split(b"\r\n")[0].decode())
+PY
+	assert_line --index 0 "True"
+	assert_line --index 1 --partial "200 OK"
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# The master: -t, workers, respawn, stop, exit statuses.
+
+load helper
+
+setup() {
+	fcg_setup
+	echo hi >"$T/html/index.html"
+	{
+		base_conf
+		cat <<CONF
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    root = "$T/html"
+}
+CONF
+	} >"$T/fcgate.conf"
+}
+
+teardown() {
+	fcg_teardown
+}
+
+@test "fcgate -t accepts the sample configuration" {
+	run "$FCGATE" -t -c "$REPO/etc/fcgate.conf"
+	assert_success
+	assert_output --partial "test is successful"
+}
+
+@test "usage errors exit 2, a bad config exits 1 with FILE:LINE" {
+	run "$FCGATE" -x
+	assert_failure 2
+	printf 'workers = 1\nbogus_option = 3\n' >>"$T/fcgate.conf"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_failure 1
+	assert_output --regexp "$T/fcgate.conf:[0-9]+: .*bogus_option"
+}
+
+@test "the master forks the configured workers and respawns a killed one" {
+	start_fcgate "$T/fcgate.conf"
+	wait_file "$T/fcgate.pid"
+	sleep 0.3
+	run pgrep -P "$FCGATE_PID"
+	[ "${#lines[@]}" -eq 2 ]
+	victim="${lines[0]}"
+	kill -KILL "$victim"
+	sleep 0.5
+	run pgrep -P "$FCGATE_PID"
+	[ "${#lines[@]}" -eq 2 ]
+	refute_line "$victim"
+	run curl -sS "http://127.0.0.1:$HTTP_PORT/"
+	assert_output hi
+	grep -q "exited on signal 9" "$T/error.log"
+}
+
+@test "TERM stops everything and removes the pid file; a port in use exits 3" {
+	start_fcgate "$T/fcgate.conf"
+	wait_file "$T/fcgate.pid"
+	run "$FCGATE" -f -c "$T/fcgate.conf"
+	assert_failure 3
+	assert_output --partial "already running"
+	kill -TERM "$FCGATE_PID"
+	for i in $(seq 1 50); do kill -0 "$FCGATE_PID" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$FCGATE_PID"
+	assert_failure
+	[ ! -e "$T/fcgate.pid" ]
+	python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(3)' "$HTTP_PORT" &
+	fcg_track $!
+	sleep 0.3
+	run "$FCGATE" -f -c "$T/fcgate.conf"
+	assert_failure 3
+}
+
+@test "fcgate without -f daemonizes and -s stop stops it" {
+	run "$FCGATE" -c "$T/fcgate.conf"
+	assert_success
+	wait_file "$T/fcgate.pid"
+	fcg_track "$(cat "$T/fcgate.pid")"
+	wait_port "$HTTP_PORT"
+	run curl -sS "http://127.0.0.1:$HTTP_PORT/"
+	assert_output hi
+	run "$FCGATE" -s stop -c "$T/fcgate.conf"
+	assert_success
+	for i in $(seq 1 50); do [ -e "$T/fcgate.pid" ] || break; sleep 0.1; done
+	[ ! -e "$T/fcgate.pid" ]
+}

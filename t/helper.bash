@@ -1,0 +1,146 @@
+# Shared set-up for the bats suite: temp dirs, free loopback ports, our
+# test FastCGI backend, real php-fpm pools, fcgate itself.  Everything
+# started here is recorded by pid and stopped by fcg_teardown.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+REPO="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+BUILD="$REPO/${FCGATE_BUILD:-build}"
+case "${FCGATE_BUILD:-build}" in /*) BUILD="$FCGATE_BUILD" ;; esac
+FCGATE="$BUILD/fcgate"
+FCGATECTL="$BUILD/fcgatectl"
+TESTD="$BUILD/fcgi_testd"
+PHP_FPM="${PHP_FPM:-php-fpm8.2}"
+
+fcg_setup() {
+	T="$(mktemp -d /tmp/fcgate-t.XXXXXX)"
+	chmod 755 "$T"
+	: >"$T/pids"
+	mkdir -p "$T/html"
+	chmod 755 "$T/html"
+}
+
+fcg_teardown() {
+	local pid
+	[ -n "${T:-}" ] && [ -f "$T/pids" ] || return 0
+	while read -r pid; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done <"$T/pids"
+	for _ in $(seq 1 50); do
+		local alive=0
+		while read -r pid; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done <"$T/pids"
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	while read -r pid; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done <"$T/pids"
+	if [ -n "${FCG_KEEP:-}" ]; then
+		echo "# kept $T" >&3
+	else
+		rm -rf "$T"
+	fi
+}
+
+fcg_track() { echo "$1" >>"$T/pids"; }
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT [HOST]: until something accepts there (5 s at most).
+wait_port() {
+	local host="${2:-127.0.0.1}"
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/$host/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $host:$1" >&2
+	return 1
+}
+
+wait_file() {
+	for _ in $(seq 1 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "$1 did not appear" >&2
+	return 1
+}
+
+# start_testd NAME [fcgi_testd options...]: sets TESTD_PORT_<NAME>.
+start_testd() {
+	local name="$1" port
+	shift
+	port="$(free_port)"
+	"$TESTD" -l "127.0.0.1:$port" -n "$name" -p "$T/testd-$name.pid" "$@" \
+		>>"$T/testd-$name.log" 2>&1 &
+	fcg_track $!
+	wait_file "$T/testd-$name.pid"
+	wait_port "$port"
+	eval "TESTD_PORT_$name=$port"
+}
+
+# start_php_pool NAME [LISTEN]: a real php-fpm with one pool, in the
+# foreground, on a free port (or LISTEN, e.g. a unix socket path).
+# Sets PHP_PORT_<NAME> for TCP pools.
+start_php_pool() {
+	local name="$1" listen="${2:-}" port=""
+	if [ -z "$listen" ]; then
+		port="$(free_port)"
+		listen="127.0.0.1:$port"
+	fi
+	cat >"$T/php-$name.conf" <<CONF
+[global]
+pid = $T/php-$name.pid
+error_log = $T/php-$name.log
+daemonize = no
+
+[$name]
+user = nobody
+group = nogroup
+listen = $listen
+listen.mode = 0666
+pm = static
+pm.max_children = 4
+catch_workers_output = yes
+clear_env = no
+env[FCGATE_POOL] = $name
+CONF
+	"$PHP_FPM" -F -y "$T/php-$name.conf" -p "$T" >>"$T/php-$name.out" 2>&1 &
+	fcg_track $!
+	if [ -n "$port" ]; then
+		wait_port "$port"
+		eval "PHP_PORT_$name=$port"
+	else
+		wait_file "$listen"
+	fi
+}
+
+# start_fcgate CONF: fcgate -f in the background, waits for HTTP_PORT.
+start_fcgate() {
+	"$FCGATE" -f -c "$1" >>"$T/fcgate.out" 2>&1 &
+	FCGATE_PID=$!
+	fcg_track "$FCGATE_PID"
+	wait_port "$HTTP_PORT"
+}
+
+# base_conf: the global part of a config for this test's temp dir.
+# Sets HTTP_PORT.
+base_conf() {
+	HTTP_PORT="$(free_port)"
+	cat <<CONF
+workers = ${WORKERS:-2}
+pid_file = "$T/fcgate.pid"
+shm_path = "$T/fcgate.shm"
+error_log = "$T/error.log"
+access_log = "$T/access.log"
+log_level = info
+mime_types = "$REPO/etc/mime.types"
+CONF
+}

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Run the whole bats suite against the normal build and then against the
+# AddressSanitizer/UBSan build (build/asan), and end with one line
+# "N passed, N failed".  Exit status 1 when anything failed.
+#
+#   t/run.sh             both builds
+#   t/run.sh FILE...     only these bats files (both builds)
+set -u
+cd "$(dirname "$0")/.."
+files=("$@")
+[ "${#files[@]}" -gt 0 ] || files=(t/*.bats)
+passed=0
+failed=0
+for build in build build/asan; do
+	echo "== suite against $build"
+	out="$(mktemp)"
+	FCGATE_BUILD="$build" ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" \
+	    bats --tap "${files[@]}" 2>&1 | tee "$out"
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "no test ran against $build (bats failed to start?)"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	rm -f "$out"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

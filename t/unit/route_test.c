@@ -1,0 +1,273 @@
+/*
+ * route_test.c - unit tests for worker/route.c: URI normalisation
+ * (traversal and encoding vectors), server selection by listen and Host,
+ * and nginx's location order, over hand-built conf structs with regexes
+ * compiled here.  Prints one line per failed check and exits 1 if any
+ * failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/route.h"
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...) do {						\
+	checks++;							\
+	if (!(cond)) {							\
+		failures++;						\
+		printf("FAIL %s:%d: ", __func__, __LINE__);		\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+	}								\
+} while (0)
+
+/* want == NULL: the path must be refused. */
+static void
+norm(int line, const char *raw, size_t len, const char *want)
+{
+	char out[256];
+	long n;
+
+	checks++;
+	memset(out, 'Z', sizeof(out));
+	n = route_normalize_uri(raw, len, out, sizeof(out));
+	if (want == NULL) {
+		if (n != -1) {
+			failures++;
+			printf("FAIL line %d: \"%s\" accepted as \"%s\"\n",
+			    line, raw, out);
+		}
+		return;
+	}
+	if (n < 0 || (size_t)n != strlen(want) || strcmp(out, want) != 0) {
+		failures++;
+		printf("FAIL line %d: \"%s\" -> %ld \"%.*s\", want \"%s\"\n",
+		    line, raw, n, n > 0 ? (int)n : 0, out, want);
+	}
+}
+
+#define NORM(raw, want) norm(__LINE__, (raw), strlen(raw), (want))
+
+static void
+test_normalize(void)
+{
+	char out[8];
+	long n;
+
+	NORM("/", "/");
+	NORM("/a/b.php", "/a/b.php");
+	NORM("//a///b//", "/a/b/");
+	NORM("/a/./b", "/a/b");
+	NORM("/a/.", "/a/");
+	NORM("/./", "/");
+	NORM("/a/..", "/");
+	NORM("/a/b/..", "/a/");
+	NORM("/a/b/../", "/a/");
+	NORM("/a/b/../c", "/a/c");
+	NORM("/a/b/c/../../d", "/a/d");
+	NORM("/a//..//b", "/b");
+	NORM("/a/%2e%2E/b", "/b");
+	NORM("/a/%2e/b", "/a/b");
+	NORM("/a/.%2e/b", "/b");
+	NORM("/a%41%7e", "/aA~");
+	NORM("/a%20b", "/a b");
+	NORM("/...", "/...");
+	NORM("/a..b/..c/.d", "/a..b/..c/.d");
+	NORM("/index.php/x/y", "/index.php/x/y");
+	NORM("/..", NULL);
+	NORM("/../x", NULL);
+	NORM("/a/../../", NULL);
+	NORM("/a/../../b", NULL);
+	NORM("/a/b/../../..", NULL);
+	NORM("/%2e%2e/", NULL);
+	NORM("/%2E%2E", NULL);
+	NORM("//..", NULL);
+	NORM("/a%2Fb", NULL);
+	NORM("/a%2fb", NULL);
+	NORM("/..%2f", NULL);
+	NORM("/a%00b", NULL);
+	NORM("/a%", NULL);
+	NORM("/a%4", NULL);
+	NORM("/a%zz", NULL);
+	NORM("/a%g1", NULL);
+	NORM("a/b", NULL);
+	NORM("", NULL);
+	NORM("*", NULL);
+	norm(__LINE__, "/a\0b", 4, NULL);
+	norm(__LINE__, "/ab/..", 3, "/ab");	/* len is honoured */
+	/* fitting: 7 bytes and the NUL fit in 8, 8 do not */
+	n = route_normalize_uri("/abcdef", 7, out, sizeof(out));
+	CHECK(n == 7 && strcmp(out, "/abcdef") == 0, "exact fit %ld", n);
+	n = route_normalize_uri("/abcdefg", 8, out, sizeof(out));
+	CHECK(n == -1, "one too long %ld", n);
+	n = route_normalize_uri("/abcdef/", 8, out, sizeof(out));
+	CHECK(n == -1, "trailing slash too long %ld", n);
+	n = route_normalize_uri("/", 1, out, 1);
+	CHECK(n == -1, "no room for the NUL %ld", n);
+}
+
+static size_t l0[] = { 0 };
+static size_t l01[] = { 0, 1 };
+static size_t l1[] = { 1 };
+static char *n0[] = { "default.test" };
+static char *n1[] = { "www.example.com", "example.com" };
+static char *n2[] = { "other.test" };
+
+static void
+test_server(void)
+{
+	struct conf_server servers[3];
+	struct conf conf;
+	const struct conf_server *s;
+
+	memset(servers, 0, sizeof(servers));
+	memset(&conf, 0, sizeof(conf));
+	servers[0].listen = l0;
+	servers[0].nlisten = 1;
+	servers[0].names = n0;
+	servers[0].nnames = 1;
+	servers[1].listen = l01;
+	servers[1].nlisten = 2;
+	servers[1].names = n1;
+	servers[1].nnames = 2;
+	servers[2].listen = l1;
+	servers[2].nlisten = 1;
+	servers[2].names = n2;
+	servers[2].nnames = 1;
+	conf.servers = servers;
+	conf.nservers = 3;
+	conf.nlistens = 3;
+
+	s = route_server(&conf, 0, "EXAMPLE.com", 11);
+	CHECK(s == &servers[1], "name match, case-insensitive: %td",
+	    s - servers);
+	s = route_server(&conf, 0, "example.com.evil", 16);
+	CHECK(s == &servers[0], "no prefix match: %td", s - servers);
+	s = route_server(&conf, 0, "example.co", 10);
+	CHECK(s == &servers[0], "no partial match: %td", s - servers);
+	s = route_server(&conf, 0, "other.test", 10);
+	CHECK(s == &servers[0], "name on another listen: %td", s - servers);
+	s = route_server(&conf, 1, "other.test", 10);
+	CHECK(s == &servers[2], "second listen by name: %td", s - servers);
+	s = route_server(&conf, 1, "nothing", 7);
+	CHECK(s == &servers[1], "default of listen 1: %td", s - servers);
+	s = route_server(&conf, 1, NULL, 0);
+	CHECK(s == &servers[1], "no Host: %td", s - servers);
+	s = route_server(&conf, 0, "www.example.com", 0);
+	CHECK(s == &servers[0], "host_len honoured: %td", s - servers);
+	s = route_server(&conf, 2, "other.test", 10);
+	CHECK(s == &servers[0], "unlisted listen: %td", s - servers);
+}
+
+static pcre2_code *
+compile(const char *re, uint32_t opts)
+{
+	pcre2_code *code;
+	PCRE2_SIZE off;
+	int err;
+
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts, &err,
+	    &off, NULL);
+	if (code == NULL) {
+		printf("FAIL cannot compile %s\n", re);
+		exit(1);
+	}
+	return code;
+}
+
+static struct conf_location locs[] = {
+	{ .match = LOC_PREFIX, .pattern = "/" },
+	{ .match = LOC_EXACT, .pattern = "/exact" },
+	{ .match = LOC_PREFIX_STOP, .pattern = "/static/" },
+	{ .match = LOC_REGEX, .pattern = "\\.php$" },
+	{ .match = LOC_REGEX_CASELESS, .pattern = "\\.(png|jpg)$" },
+	{ .match = LOC_PREFIX, .pattern = "/static/deep/" },
+	{ .match = LOC_PREFIX, .pattern = "/app" },
+	{ .match = LOC_REGEX, .pattern = "^/app/admin" },
+	{ .match = LOC_EXACT, .pattern = "/static/" },
+};
+#define NLOCS (sizeof(locs) / sizeof(locs[0]))
+
+static void
+loc(int line, const struct conf_server *srv, const char *uri, int want)
+{
+	const struct conf_location *l;
+	long got;
+
+	checks++;
+	l = route_location(srv, uri, strlen(uri));
+	got = l == NULL ? -1 : (long)(l - srv->locations);
+	if (got != want) {
+		failures++;
+		printf("FAIL line %d: %s -> location %ld, want %d\n", line,
+		    uri, got, want);
+	}
+}
+
+#define LOC(srv, uri, want) loc(__LINE__, (srv), (uri), (want))
+
+static void
+test_location(void)
+{
+	struct conf_server srv, empty, noroot;
+	size_t i;
+
+	for (i = 0; i < NLOCS; i++) {
+		locs[i].pattern_len = strlen(locs[i].pattern);
+		if (locs[i].match == LOC_REGEX)
+			locs[i].re = compile(locs[i].pattern, 0);
+		else if (locs[i].match == LOC_REGEX_CASELESS)
+			locs[i].re = compile(locs[i].pattern, PCRE2_CASELESS);
+	}
+	memset(&srv, 0, sizeof(srv));
+	srv.locations = locs;
+	srv.nlocations = NLOCS;
+	LOC(&srv, "/exact", 1);
+	LOC(&srv, "/exact/", 0);
+	LOC(&srv, "/exactly", 0);
+	LOC(&srv, "/exact.php", 3);
+	LOC(&srv, "/static/", 8);		/* = beats ^~ */
+	LOC(&srv, "/static/a.php", 2);		/* ^~ stops regexes */
+	LOC(&srv, "/static/x.PNG", 2);
+	LOC(&srv, "/static/deep/a.php", 3);	/* longest is plain */
+	LOC(&srv, "/static/deep/a.txt", 5);
+	LOC(&srv, "/static", 0);
+	LOC(&srv, "/img/A.PNG", 4);		/* ~* caseless */
+	LOC(&srv, "/img/a.jpg", 4);
+	LOC(&srv, "/x.PHP", 0);			/* ~ is case-sensitive */
+	LOC(&srv, "/x.php.txt", 0);
+	LOC(&srv, "/app/admin/x", 7);		/* regex beats prefix */
+	LOC(&srv, "/app/admin/a.php", 3);	/* first regex in order */
+	LOC(&srv, "/app/x", 6);
+	LOC(&srv, "/apple", 6);
+	LOC(&srv, "/APP/x", 0);			/* prefix is case-sensitive */
+	LOC(&srv, "/", 0);
+
+	memset(&empty, 0, sizeof(empty));
+	LOC(&empty, "/x", -1);
+	memset(&noroot, 0, sizeof(noroot));
+	noroot.locations = locs + 1;		/* "=/exact" .. */
+	noroot.nlocations = 2;			/* .. "^~ /static/" */
+	CHECK(route_location(&noroot, "/other", 6) == NULL, "no match");
+	CHECK(route_location(&noroot, "/static/x", 9) == &locs[2],
+	    "prefix without /");
+	for (i = 0; i < NLOCS; i++)
+		pcre2_code_free(locs[i].re);
+}
+
+int
+main(void)
+{
+	test_normalize();
+	test_server();
+	test_location();
+	if (failures > 0) {
+		printf("%d of %d route checks failed\n", failures, checks);
+		return 1;
+	}
+	printf("all %d route checks passed\n", checks);
+	return 0;
+}

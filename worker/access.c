@@ -1,0 +1,63 @@
+/*
+ * access.c - formats the access log line; shared/log.c writes it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "access.h"
+#include "conn.h"
+#include "log.h"
+#include "worker.h"
+
+static void
+access_header(const struct conn *c, const char *name, const char **v,
+    int *len)
+{
+	const struct http_header *h = http_find_header(&c->req, name);
+
+	*v = h ? h->value : "-";
+	*len = h ? (int)h->value_len : 1;
+	if (*len > 512)
+		*len = 512;
+}
+
+void
+access_log_request(const struct conn *c)
+{
+	char line[4096], when[64], up_status[16], up_time[32];
+	const char *ref, *ua;
+	int reflen, ualen, n, tlen;
+	int64_t req_ms = c->w->loop.now_ms - c->start_ms;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	access_header(c, "Referer", &ref, &reflen);
+	access_header(c, "User-Agent", &ua, &ualen);
+	snprintf(up_status, sizeof(up_status), c->up_status ? "%d" : "-",
+	    c->up_status);
+	if (c->up_time_ms >= 0)
+		snprintf(up_time, sizeof(up_time), "%lld.%03lld",
+		    (long long)(c->up_time_ms / 1000),
+		    (long long)(c->up_time_ms % 1000));
+	else
+		snprintf(up_time, sizeof(up_time), "-");
+	tlen = c->req.head_len ? (int)(c->req.target_len) : 0;
+	if (tlen > 2048)
+		tlen = 2048;
+	n = snprintf(line, sizeof(line),
+	    "%s - - [%s] \"%.*s %.*s HTTP/%d.%d\" %d %llu \"%.*s\" \"%.*s\" "
+	    "%s %s %lld.%03lld %s", c->peer_addr, when, (int)c->req.method_len,
+	    c->req.method, tlen, c->req.target, c->req.version / 10,
+	    c->req.version % 10, c->status,
+	    (unsigned long long)c->bytes_sent, reflen, ref, ualen, ua,
+	    c->up_addr[0] ? c->up_addr : "-", up_status,
+	    (long long)(req_ms / 1000), (long long)(req_ms % 1000), up_time);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	log_access(line, (size_t)n);
+}

@@ -1,0 +1,201 @@
+/*
+ * body.c - request bodies, bounded in memory.
+ *
+ * Up to CONN_BODY_MEM bytes stay in one malloc'd buffer; a larger body
+ * (known from Content-Length, or found while de-chunking) moves to an
+ * unlinked temporary file, so a worker's memory does not grow with the
+ * size of uploads.  Chunked bodies are decoded here; the backend always
+ * receives the plain body with its length.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "conn.h"
+#include "log.h"
+
+static int
+body_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd != -1)
+		return fd;
+	if ((size_t)snprintf(path, sizeof(path), "%s/fcgate-body-XXXXXX",
+	    dir) >= sizeof(path))
+		return -1;
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
+		return -1;
+	unlink(path);
+	return fd;
+}
+
+/* Move what is in memory to a temp file; later bytes are appended. */
+static int
+body_spill(struct conn_body *b)
+{
+	ssize_t n;
+	size_t off = 0;
+
+	if ((b->fd = body_tmpfile()) == -1) {
+		log_error("cannot create a temporary file for a request "
+		    "body: %s", strerror(errno));
+		return -1;
+	}
+	while (off < b->len) {
+		n = write(b->fd, b->mem + off, b->len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("cannot write a request body to a temporary "
+			    "file: %s", strerror(errno));
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	free(b->mem);
+	b->mem = NULL;
+	return 0;
+}
+
+static int
+body_store(struct conn_body *b, const char *p, size_t len)
+{
+	ssize_t n;
+
+	if (b->fd == -1 && b->len + len > CONN_BODY_MEM &&
+	    body_spill(b) == -1)
+		return -1;
+	if (b->fd == -1) {
+		memcpy(b->mem + b->len, p, len);
+		b->len += len;
+		return 0;
+	}
+	while (len > 0) {
+		n = write(b->fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("cannot write a request body to a temporary "
+			    "file: %s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		b->len += (size_t)n;
+	}
+	return 0;
+}
+
+int
+body_begin(struct conn *c)
+{
+	struct conn_body *b = &c->body;
+	uint64_t limit = c->srv->client_max_body_size;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->expected = c->req.chunked ? -1 : c->req.content_length;
+	if (!c->req.chunked && c->req.content_length <= 0) {
+		b->done = true;
+		return 0;
+	}
+	if (limit != 0 && b->expected > 0 && (uint64_t)b->expected > limit) {
+		log_error("client intended to send too large body: %lld bytes, "
+		    "client: %s", (long long)b->expected, c->peer_addr);
+		return 413;
+	}
+	if ((b->mem = malloc(CONN_BODY_MEM)) == NULL) {
+		log_error("request body: out of memory");
+		return 500;
+	}
+	if (c->req.chunked)
+		http_chunked_init(&b->chunked);
+	return 0;
+}
+
+static int
+body_feed_chunked(struct conn *c, char *in, size_t len, size_t *consumed)
+{
+	struct conn_body *b = &c->body;
+	uint64_t limit = c->srv->client_max_body_size;
+	ssize_t n;
+
+	n = http_chunked_decode(&b->chunked, in, len, consumed, &b->done);
+	if (n < 0) {
+		log_error("client sent invalid chunked body, client: %s",
+		    c->peer_addr);
+		return 400;
+	}
+	if (limit != 0 && b->size + (uint64_t)n > limit) {
+		log_error("client intended to send too large chunked body, "
+		    "client: %s", c->peer_addr);
+		return 413;
+	}
+	b->size += (uint64_t)n;
+	return body_store(b, in, (size_t)n) == -1 ? 500 : 0;
+}
+
+int
+body_feed(struct conn *c, char *in, size_t len, size_t *consumed)
+{
+	struct conn_body *b = &c->body;
+	uint64_t left;
+
+	*consumed = 0;
+	if (b->done)
+		return 0;
+	if (c->req.chunked)
+		return body_feed_chunked(c, in, len, consumed);
+	left = (uint64_t)b->expected - b->size;
+	if (len > left)
+		len = (size_t)left;
+	if (body_store(b, in, len) == -1)
+		return 500;
+	b->size += len;
+	*consumed = len;
+	if (b->size == (uint64_t)b->expected)
+		b->done = true;
+	return 0;
+}
+
+ssize_t
+body_read_at(const struct conn_body *b, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (off >= b->size)
+		return 0;
+	if (len > b->size - off)
+		len = (size_t)(b->size - off);
+	if (b->fd == -1) {
+		memcpy(buf, b->mem + off, len);
+		return (ssize_t)len;
+	}
+	do
+		n = pread(b->fd, buf, len, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		log_error("cannot read a request body back: %s",
+		    strerror(errno));
+	return n;
+}
+
+void
+body_free(struct conn_body *b)
+{
+	free(b->mem);
+	if (b->fd != -1)
+		close(b->fd);
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+}

@@ -1,0 +1,620 @@
+/*
+ * conn.c - a client connection's life: accept, read and parse a request
+ * head, read its body, hand the request to static.c or proxy.c, write the
+ * response, then keep-alive (or close).
+ *
+ * Sockets are edge-triggered; `readable` / `writable` remember whether the
+ * last attempt stopped on EAGAIN.  The input buffer holds the head of the
+ * current request at in[0..req.head_len) and, after it, bytes not yet
+ * consumed (body, then pipelined requests).  Idle keep-alive connections
+ * hold no buffers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "body.h"
+#include "conn.h"
+#include "log.h"
+#include "proxy.h"
+#include "response.h"
+#include "route.h"
+#include "static.h"
+#include "worker.h"
+
+static void conn_io(struct loop *loop, struct loop_io *io, uint32_t events);
+static void conn_timeout(struct loop *loop, struct loop_timer *t);
+static void conn_read_head(struct conn *c);
+
+static void
+conn_addr_text(const struct sockaddr_storage *ss, char *addr, size_t alen,
+    char *port, size_t plen)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, addr, (socklen_t)alen);
+		snprintf(port, plen, "%u", ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, (socklen_t)alen);
+		snprintf(port, plen, "%u", ntohs(sin6->sin6_port));
+	} else {
+		snprintf(addr, alen, "unix:");
+		port[0] = '\0';
+	}
+}
+
+static const struct conf_server *
+conn_default_server(const struct worker *w, size_t listen)
+{
+	return route_server(w->conf, listen, NULL, 0);
+}
+
+void
+conn_accept(struct worker *w, int fd, size_t listen)
+{
+	struct conn *c;
+	socklen_t len;
+	int one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_error("accept: out of memory");
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->io.fd = fd;
+	c->io.fn = conn_io;
+	c->io.data = c;
+	c->listen = listen;
+	c->file_fd = -1;
+	c->body.fd = -1;
+	loop_timer_init(&c->timer, conn_timeout, c);
+	len = sizeof(c->peer);
+	(void)getpeername(fd, (struct sockaddr *)&c->peer, &len);
+	len = sizeof(c->local);
+	(void)getsockname(fd, (struct sockaddr *)&c->local, &len);
+	conn_addr_text(&c->peer, c->peer_addr, sizeof(c->peer_addr),
+	    c->peer_port, sizeof(c->peer_port));
+	conn_addr_text(&c->local, c->local_addr, sizeof(c->local_addr),
+	    c->local_port, sizeof(c->local_port));
+	if (c->peer.ss_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	c->srv = conn_default_server(w, listen);
+	if (loop_add(&w->loop, &c->io,
+	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	atomic_fetch_add_explicit(&w->slot->connections, 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->slot->accepted, 1,
+	    memory_order_relaxed);
+	c->state = CONN_READ_HEAD;
+	(void)loop_timer_set(&w->loop, &c->timer,
+	    c->srv->client_header_timeout_ms);
+	/* Data usually arrives with the connection (deferred accept). */
+	c->readable = true;
+	conn_read_head(c);
+}
+
+static void
+conn_free_request(struct conn *c)
+{
+	body_free(&c->body);
+	if (c->file_fd != -1)
+		close(c->file_fd);
+	c->file_fd = -1;
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+}
+
+void
+conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	if (c->proxy != NULL)
+		proxy_abort(c->proxy);
+	c->proxy = NULL;
+	loop_timer_cancel(&w->loop, &c->timer);
+	loop_del(&w->loop, &c->io);
+	close(c->io.fd);
+	c->io.fd = -1;
+	conn_free_request(c);
+	free(c->in);
+	c->in = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	w->nconns--;
+	atomic_fetch_sub_explicit(&w->slot->connections, 1,
+	    memory_order_relaxed);
+	loop_free_later(&w->loop, c);
+	worker_conn_closed(w);
+}
+
+size_t
+conn_out_room(const struct conn *c)
+{
+	return CONN_OUT_SIZE - c->out_len;
+}
+
+static void
+conn_arm_send_timeout(struct conn *c)
+{
+	(void)loop_timer_set(&c->w->loop, &c->timer,
+	    c->srv->send_timeout_ms);
+}
+
+/* Write queued bytes: 1 when some remain (EAGAIN), 0 when all are out,
+ * -1 when the client is gone (the connection is then closed). */
+static int
+conn_write_out(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = write(c->io.fd, c->out + c->out_off,
+		    c->out_len - c->out_off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->writable = false;
+			conn_arm_send_timeout(c);
+			return 1;
+		}
+		if (n <= 0) {
+			log_info("client %s closed the connection while "
+			    "sending the response: %s", c->peer_addr,
+			    n == 0 ? "eof" : strerror(errno));
+			conn_close(c);
+			return -1;
+		}
+		c->out_off += (size_t)n;
+		c->bytes_sent += (uint64_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
+}
+
+static int
+conn_write_file(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->file_fd != -1 && c->file_off < c->file_end) {
+		n = sendfile(c->io.fd, c->file_fd, &c->file_off,
+		    (size_t)(c->file_end - c->file_off));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->writable = false;
+			conn_arm_send_timeout(c);
+			return 1;
+		}
+		if (n <= 0) {
+			log_info("sendfile to client %s: %s", c->peer_addr,
+			    n == 0 ? "file shrank" : strerror(errno));
+			conn_close(c);
+			return -1;
+		}
+		c->bytes_sent += (uint64_t)n;
+	}
+	if (c->file_fd != -1) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	return 0;
+}
+
+static void conn_finish_request(struct conn *c);
+
+int
+conn_flush(struct conn *c)
+{
+	int rc;
+
+	if ((rc = conn_write_out(c)) != 0)
+		return rc;
+	if ((rc = conn_write_file(c)) != 0)
+		return rc;
+	if (c->state == CONN_PROXY || c->state == CONN_SEND)
+		loop_timer_cancel(&c->w->loop, &c->timer);
+	if (c->body_done) {
+		conn_finish_request(c);
+		return c->state == CONN_CLOSING ? -1 : 0;
+	}
+	return 0;
+}
+
+void
+conn_response_done(struct conn *c)
+{
+	c->body_done = true;
+	c->state = CONN_SEND;
+	(void)conn_flush(c);
+}
+
+/* Forget the request; keep pipelined bytes at the front of `in`. */
+static void
+conn_reset_request(struct conn *c)
+{
+	size_t head = c->have_req ? c->req.head_len : 0;
+
+	conn_free_request(c);
+	if (c->in != NULL && c->in_len > head)
+		memmove(c->in, c->in + head, c->in_len - head);
+	c->in_len -= head;
+	if (c->in_len == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+	memset(&c->req, 0, sizeof(c->req));
+	c->have_req = false;
+	c->loc = NULL;
+	c->uri_len = 0;
+	c->redirects = 0;
+	c->error_status = 0;
+	c->is_head = false;
+	c->status = 0;
+	c->head_sent_started = c->chunked_out = c->body_done = false;
+	c->bytes_sent = 0;
+	c->up_addr[0] = '\0';
+	c->up_status = 0;
+	c->up_time_ms = -1;
+	c->srv = conn_default_server(c->w, c->listen);
+}
+
+static void
+conn_finish_request(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->have_req) {
+		access_log_request(c);
+		atomic_fetch_add_explicit(&w->slot->requests, 1,
+		    memory_order_relaxed);
+	}
+	if (!c->keep_alive || w->quitting) {
+		conn_close(c);
+		return;
+	}
+	conn_reset_request(c);
+	c->state = CONN_READ_HEAD;
+	(void)loop_timer_set(&w->loop, &c->timer, c->in_len > 0 ?
+	    c->srv->client_header_timeout_ms : c->srv->keepalive_timeout_ms);
+	if (c->in_len > 0 || c->readable)
+		conn_read_head(c);
+}
+
+/* Grow `in` to its largest size; the parsed head moves with it. */
+static int
+conn_grow_in(struct conn *c)
+{
+	char *n;
+	int status;
+
+	if (c->in_cap >= CONN_HEAD_MAX)
+		return 0;
+	if ((n = realloc(c->in, CONN_HEAD_MAX)) == NULL) {
+		log_error("client buffer: out of memory");
+		return -1;
+	}
+	c->in = n;
+	c->in_cap = CONN_HEAD_MAX;
+	if (c->have_req)
+		(void)http_parse_request(c->in, c->req.head_len,
+		    CONN_LINE_MAX, CONN_HEAD_MAX, &c->req, &status);
+	return 0;
+}
+
+/* Read what the socket has into `in`: bytes read, 0 at EOF, -1 on EAGAIN
+ * (readable cleared), -2 on error. */
+static ssize_t
+conn_read_in(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->in == NULL) {
+		if ((c->in = malloc(CONN_HEAD_INIT)) == NULL)
+			return -2;
+		c->in_cap = CONN_HEAD_INIT;
+	}
+	if (c->in_len == c->in_cap && conn_grow_in(c) == -1)
+		return -2;
+	if (c->in_len == c->in_cap)
+		return -3;
+	do
+		n = read(c->io.fd, c->in + c->in_len, c->in_cap - c->in_len);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN) {
+		c->readable = false;
+		return -1;
+	}
+	if (n == -1)
+		return -2;
+	c->in_len += (size_t)n;
+	return n;
+}
+
+static void conn_start_request(struct conn *c);
+
+static void
+conn_read_head(struct conn *c)
+{
+	enum http_parse_result r;
+	ssize_t n;
+	int status;
+
+	for (;;) {
+		if (c->in_len > 0) {
+			r = http_parse_request(c->in, c->in_len, CONN_LINE_MAX,
+			    CONN_HEAD_MAX, &c->req, &status);
+			if (r == HTTP_PARSE_OK) {
+				conn_start_request(c);
+				return;
+			}
+			if (r == HTTP_PARSE_ERROR) {
+				log_info("client %s sent an invalid request "
+				    "(%d)", c->peer_addr, status);
+				c->state = CONN_SEND;
+				response_error(c, status);
+				return;
+			}
+		}
+		if (!c->readable)
+			return;
+		n = conn_read_in(c);
+		if (n == -1)
+			return;
+		if (n == 0 || n == -2) {
+			if (c->in_len > 0)
+				log_info("client %s closed the connection "
+				    "while sending a request", c->peer_addr);
+			conn_close(c);
+			return;
+		}
+		if (n == -3) {
+			c->state = CONN_SEND;
+			response_error(c, 431);
+			return;
+		}
+	}
+}
+
+static void conn_route(struct conn *c);
+static void conn_read_body(struct conn *c);
+
+static void
+conn_start_request(struct conn *c)
+{
+	long n;
+	int status;
+
+	c->have_req = true;
+	c->start_ms = c->w->loop.now_ms;
+	c->up_time_ms = -1;
+	c->keep_alive = c->req.keep_alive;
+	c->is_head = c->req.m == HTTP_METHOD_HEAD;
+	c->srv = route_server(c->w->conf, c->listen, c->req.host,
+	    c->req.host_len);
+	n = route_normalize_uri(c->req.path, c->req.path_len, c->uri,
+	    sizeof(c->uri));
+	if (n < 0) {
+		log_info("client %s sent an invalid URI", c->peer_addr);
+		c->state = CONN_SEND;
+		response_error(c, 400);
+		return;
+	}
+	c->uri_len = (size_t)n;
+	if ((status = body_begin(c)) != 0) {
+		c->state = CONN_SEND;
+		response_error(c, status);
+		return;
+	}
+	if (c->body.done) {
+		conn_route(c);
+		return;
+	}
+	c->state = CONN_READ_BODY;
+	if (c->req.expect_continue && c->in_len == c->req.head_len) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		/* Best effort: a client that cannot take 25 bytes now will
+		 * send its body after its own timeout anyway. */
+		(void)!write(c->io.fd, cont, sizeof(cont) - 1);
+	}
+	(void)loop_timer_set(&c->w->loop, &c->timer,
+	    c->srv->client_body_timeout_ms);
+	if (c->body.expected < 0 || c->body.expected > 4096)
+		(void)conn_grow_in(c);
+	conn_read_body(c);
+}
+
+/* Feed the unconsumed input after the head to the body reader. */
+static int
+conn_feed_body(struct conn *c)
+{
+	size_t head = c->req.head_len, used;
+	int status;
+
+	if (c->in_len <= head)
+		return 0;
+	status = body_feed(c, c->in + head, c->in_len - head, &used);
+	if (status != 0)
+		return status;
+	memmove(c->in + head, c->in + head + used, c->in_len - head - used);
+	c->in_len -= used;
+	return 0;
+}
+
+static void
+conn_read_body(struct conn *c)
+{
+	ssize_t n;
+	int status;
+
+	for (;;) {
+		if ((status = conn_feed_body(c)) != 0) {
+			c->state = CONN_SEND;
+			c->keep_alive = false;
+			response_error(c, status);
+			return;
+		}
+		if (c->body.done) {
+			conn_route(c);
+			return;
+		}
+		if (!c->readable)
+			return;
+		n = conn_read_in(c);
+		if (n == -1)
+			return;
+		if (n <= 0) {
+			log_info("client %s closed the connection while "
+			    "sending the request body", c->peer_addr);
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+/* The request is complete: find its location and serve it. */
+static void
+conn_route(struct conn *c)
+{
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	c->state = CONN_SEND;
+	c->loc = route_location(c->srv, c->uri, c->uri_len);
+	if (c->loc == NULL) {
+		response_error(c, 404);
+		return;
+	}
+	if (c->loc->deny_all) {
+		log_error("access forbidden by rule, client: %s, request: "
+		    "\"%.*s\"", c->peer_addr, (int)c->req.target_len,
+		    c->req.target);
+		response_error(c, 403);
+		return;
+	}
+	if (c->loc->upstream != NULL) {
+		c->state = CONN_PROXY;
+		proxy_start(c);
+		return;
+	}
+	static_serve(c);
+}
+
+void
+conn_internal_redirect(struct conn *c, const char *uri, size_t len)
+{
+	if (++c->redirects > CONN_MAX_REDIRECTS || len >= sizeof(c->uri)) {
+		log_error("rewrite or internal redirection cycle while "
+		    "internally redirecting to \"%.*s\"", (int)len, uri);
+		c->error_status = 0;
+		response_error(c, 500);
+		return;
+	}
+	memmove(c->uri, uri, len);
+	c->uri[len] = '\0';
+	c->uri_len = len;
+	c->out_len = c->out_off = 0;
+	if (c->file_fd != -1) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	conn_route(c);
+}
+
+static void
+conn_timeout(struct loop *loop, struct loop_timer *t)
+{
+	struct conn *c = t->data;
+
+	(void)loop;
+	if (c->state == CONN_READ_HEAD && c->in_len > 0)
+		log_info("client %s timed out while sending the request "
+		    "head", c->peer_addr);
+	else if (c->state == CONN_READ_BODY)
+		log_info("client %s timed out while sending the request "
+		    "body", c->peer_addr);
+	else if (c->state == CONN_SEND || c->state == CONN_PROXY)
+		log_info("client %s timed out while receiving the "
+		    "response", c->peer_addr);
+	conn_close(c);
+}
+
+static void
+conn_io(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct conn *c = io->data;
+
+	(void)loop;
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
+		c->readable = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->writable = true;
+	switch (c->state) {
+	case CONN_READ_HEAD:
+		conn_read_head(c);
+		break;
+	case CONN_READ_BODY:
+		conn_read_body(c);
+		break;
+	case CONN_PROXY:
+		if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+			log_info("client %s closed the connection while "
+			    "waiting for the upstream", c->peer_addr);
+			conn_close(c);
+			return;
+		}
+		if ((events & EPOLLOUT) && conn_flush(c) == 0 &&
+		    c->proxy != NULL)
+			proxy_resume(c->proxy);
+		break;
+	case CONN_SEND:
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			(void)conn_flush(c);
+		break;
+	case CONN_CLOSING:
+		break;
+	}
+}
+
+void
+conn_close_idle(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == CONN_READ_HEAD && c->in_len == 0)
+			conn_close(c);
+	}
+}

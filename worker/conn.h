@@ -1,0 +1,126 @@
+/*
+ * conn.h - a client connection and the request it is serving.
+ *
+ * The connection owns its buffers; static.c, proxy.c and response.c fill
+ * the output side through the functions declared here.  One request at a
+ * time per connection (pipelined requests wait in the input buffer).
+ */
+#ifndef FCGATE_CONN_H
+#define FCGATE_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "http_parse.h"
+#include "loop.h"
+
+#define CONN_HEAD_INIT 4096		/* first input buffer */
+#define CONN_HEAD_MAX (32 * 1024)	/* largest request head */
+#define CONN_LINE_MAX (8 * 1024)	/* largest request line */
+#define CONN_URI_MAX (8 * 1024)
+#define CONN_OUT_SIZE (32 * 1024)	/* output buffer */
+#define CONN_BODY_MEM (64 * 1024)	/* larger bodies go to a temp file */
+#define CONN_MAX_REDIRECTS 10		/* internal redirects (index, error) */
+
+enum conn_state {
+	CONN_READ_HEAD,			/* waiting for / parsing a head */
+	CONN_READ_BODY,			/* reading the request body */
+	CONN_PROXY,			/* a backend is answering */
+	CONN_SEND,			/* writing a response we made */
+	CONN_CLOSING
+};
+
+/* The request body as read: in memory, or in an unlinked temp file. */
+struct conn_body {
+	char *mem;
+	size_t len;			/* bytes in mem, or in the file */
+	int fd;				/* -1 when in memory */
+	uint64_t size;			/* total bytes received */
+	int64_t expected;		/* Content-Length, -1 chunked */
+	struct http_chunked chunked;
+	bool done;
+};
+
+struct proxy;
+struct worker;
+
+struct conn {
+	struct loop_io io;
+	struct loop_timer timer;
+	struct worker *w;
+	struct conn *next, *prev;	/* worker's list */
+	size_t listen;			/* index in conf->listens */
+	struct sockaddr_storage peer;
+	struct sockaddr_storage local;
+	char peer_addr[64];		/* numeric, "unix:" for unix clients */
+	char peer_port[8];
+	char local_addr[64];
+	char local_port[8];
+	enum conn_state state;
+	bool writable;			/* edge-triggered: last write did not
+					 * hit EAGAIN */
+	bool readable;
+
+	char *in;			/* request head + pipelined bytes */
+	size_t in_len;
+	size_t in_cap;
+
+	/* the current request */
+	struct http_request req;
+	bool have_req;
+	int64_t start_ms;
+	const struct conf_server *srv;
+	const struct conf_location *loc;
+	char uri[CONN_URI_MAX];		/* normalised $uri */
+	size_t uri_len;
+	int redirects;
+	int error_status;		/* status kept across error_page */
+	bool is_head;
+	struct conn_body body;
+	struct proxy *proxy;
+
+	/* the response */
+	int status;
+	bool head_sent_started;		/* some bytes of the head queued */
+	bool chunked_out;
+	bool keep_alive;
+	bool body_done;			/* nothing more will be queued */
+	char *out;
+	size_t out_len;
+	size_t out_off;
+	int file_fd;			/* static file being sent, or -1 */
+	off_t file_off;
+	off_t file_end;
+	uint64_t bytes_sent;
+	/* for the access log */
+	char up_addr[128];
+	int up_status;
+	int64_t up_time_ms;
+};
+
+/* Accept a new connection on fd (already non-blocking). */
+void conn_accept(struct worker *w, int fd, size_t listen);
+
+/* Close now, whatever the state (client gone, fatal error). */
+void conn_close(struct conn *c);
+
+/* Flush queued output; called by producers after they queue.  Returns -1
+ * when the connection was closed (c is then gone). */
+int conn_flush(struct conn *c);
+
+/* Room left in the output buffer. */
+size_t conn_out_room(const struct conn *c);
+
+/* Re-route the request to a new URI (index file, error_page). */
+void conn_internal_redirect(struct conn *c, const char *uri, size_t len);
+
+/* The response for this request is complete: finish it once flushed. */
+void conn_response_done(struct conn *c);
+
+/* Gracefully close idle connections (worker quitting). */
+void conn_close_idle(struct worker *w);
+
+#endif

@@ -1,0 +1,818 @@
+/*
+ * http_parse.c - strict HTTP/1.x request head parser (RFC 9112) and an
+ * incremental, in-place chunked body decoder.
+ *
+ * The head parser is stateless: it is re-run over the whole buffered head
+ * each time bytes arrive and either fills a struct http_request whose
+ * strings point into the caller's buffer, asks for more bytes, or names
+ * the status to answer with.  It refuses anything that could let two
+ * parsers disagree on where a request ends (CL+TE, differing duplicate
+ * Content-Length, obs-fold, bare CR, NUL, whitespace before ':').
+ *
+ * It does not read sockets, allocate, normalise the path (route.c does)
+ * or decide what to do with the body beyond reporting its framing.
+ */
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "http_parse.h"
+
+#define CHUNK_LINE_MAX	4096
+#define CHUNK_SIZE_MAX	((uint64_t)1 << 62)
+
+/* tchar from RFC 9110 5.6.2 */
+static int
+is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+eq_nocase(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+/*
+ * Find the end of the line starting at `from`.  Returns 1 with *eol at the
+ * CR or LF and *next after the terminator, 0 when the line is not complete
+ * yet, -1 on a NUL or a CR not followed by LF.
+ */
+static int
+find_eol(const char *buf, size_t from, size_t len, size_t *eol, size_t *next)
+{
+	size_t i;
+
+	for (i = from; i < len; i++) {
+		if (buf[i] == '\0')
+			return -1;
+		if (buf[i] == '\n') {
+			*eol = i;
+			*next = i + 1;
+			return 1;
+		}
+		if (buf[i] == '\r') {
+			if (i + 1 == len)
+				return 0;
+			if (buf[i + 1] != '\n')
+				return -1;
+			*eol = i;
+			*next = i + 2;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static enum http_method
+method_from_name(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum http_method m;
+	} tab[] = {
+		{ "GET", HTTP_METHOD_GET }, { "HEAD", HTTP_METHOD_HEAD },
+		{ "POST", HTTP_METHOD_POST }, { "PUT", HTTP_METHOD_PUT },
+		{ "DELETE", HTTP_METHOD_DELETE },
+		{ "OPTIONS", HTTP_METHOD_OPTIONS },
+		{ "PATCH", HTTP_METHOD_PATCH }, { "LOCK", HTTP_METHOD_LOCK },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].name) == n && memcmp(tab[i].name, s, n) == 0)
+			return tab[i].m;
+	return HTTP_METHOD_OTHER;
+}
+
+/* Split path and query out of the path part starting at p. */
+static void
+split_query(struct http_request *req, const char *p, size_t n)
+{
+	const char *q;
+
+	q = memchr(p, '?', n);
+	req->path = p;
+	req->path_len = q != NULL ? (size_t)(q - p) : n;
+	if (q != NULL) {
+		req->query = q + 1;
+		req->query_len = n - req->path_len - 1;
+	}
+}
+
+/*
+ * Absolute-form: "http://authority/path?query".  The authority's host
+ * overrides the Host header (RFC 9112 3.2.2); finish_head applies it.
+ */
+static int
+parse_absolute(struct http_request *req, const char *t, size_t n,
+    struct http_header *auth)
+{
+	size_t skip, a;
+
+	if (n > 7 && strncasecmp(t, "http://", 7) == 0)
+		skip = 7;
+	else if (n > 8 && strncasecmp(t, "https://", 8) == 0)
+		skip = 8;
+	else
+		return -1;
+	for (a = skip; a < n && t[a] != '/' && t[a] != '?'; a++)
+		if (t[a] == '@')
+			return -1;
+	if (a == skip)
+		return -1;
+	auth->value = t + skip;
+	auth->value_len = a - skip;
+	if (a == n || t[a] == '?') {
+		/* no path: it is "/" */
+		req->path = "/";
+		req->path_len = 1;
+		if (a < n) {
+			req->query = t + a + 1;
+			req->query_len = n - a - 1;
+		}
+		return 0;
+	}
+	split_query(req, t + a, n - a);
+	return 0;
+}
+
+static int
+parse_target(struct http_request *req, struct http_header *auth)
+{
+	const char *t = req->target;
+	size_t n = req->target_len, i;
+
+	for (i = 0; i < n; i++)
+		if (is_ctl((unsigned char)t[i]))
+			return -1;
+	if (t[0] == '/') {
+		split_query(req, t, n);
+		return 0;
+	}
+	if (n == 1 && t[0] == '*') {
+		if (req->m != HTTP_METHOD_OPTIONS)
+			return -1;
+		req->path = t;
+		req->path_len = 1;
+		return 0;
+	}
+	return parse_absolute(req, t, n, auth);
+}
+
+/* "HTTP/1.1" -> 11.  Other well-formed versions: 505, garbage: 400. */
+static int
+parse_version(const char *v, size_t n, int *status)
+{
+	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 ||
+	    !is_digit((unsigned char)v[5]) || v[6] != '.' ||
+	    !is_digit((unsigned char)v[7])) {
+		*status = 400;
+		return -1;
+	}
+	if (v[5] == '1' && (v[7] == '0' || v[7] == '1'))
+		return v[7] == '0' ? 10 : 11;
+	*status = 505;
+	return -1;
+}
+
+/* method SP request-target SP HTTP-version, exactly one SP each. */
+static int
+parse_request_line(struct http_request *req, const char *p, size_t n,
+    struct http_header *auth, int *status)
+{
+	size_t i = 0, t;
+
+	*status = 400;
+	while (i < n && is_tchar((unsigned char)p[i]))
+		i++;
+	if (i == 0 || i == n || p[i] != ' ')
+		return -1;
+	req->method = p;
+	req->method_len = i;
+	req->m = method_from_name(p, i);
+	t = ++i;
+	while (i < n && p[i] != ' ')
+		i++;
+	if (i == t || i == n)
+		return -1;
+	req->target = p + t;
+	req->target_len = i - t;
+	if (parse_target(req, auth) == -1)
+		return -1;
+	i++;
+	req->version = parse_version(p + i, n - i, status);
+	return req->version == -1 ? -1 : 0;
+}
+
+/* field-name ":" OWS field-value OWS; no obs-fold, no space before ':'. */
+static int
+parse_header_line(struct http_request *req, const char *p, size_t n,
+    int *status)
+{
+	struct http_header *h;
+	size_t i = 0, end;
+
+	*status = 400;
+	while (i < n && is_tchar((unsigned char)p[i]))
+		i++;
+	if (i == 0 || i == n || p[i] != ':')
+		return -1;
+	if (req->nheaders == HTTP_MAX_HEADERS) {
+		*status = 431;
+		return -1;
+	}
+	h = &req->headers[req->nheaders++];
+	h->name = p;
+	h->name_len = i;
+	for (i++; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
+		;
+	for (end = n; end > i && (p[end - 1] == ' ' || p[end - 1] == '\t');
+	    end--)
+		;
+	h->value = p + i;
+	h->value_len = end - i;
+	for (; i < end; i++)
+		if (p[i] != '\t' && is_ctl((unsigned char)p[i]))
+			return -1;
+	return 0;
+}
+
+/* Host without its port; 400 on a malformed one. */
+static int
+set_host(struct http_request *req, const char *v, size_t n)
+{
+	size_t i, end = n;
+
+	if (n > 0 && v[0] == '[') {
+		for (end = 1; end < n && v[end] != ']'; end++)
+			;
+		if (end == n)
+			return -1;
+		end++;
+	} else {
+		for (end = 0; end < n && v[end] != ':'; end++)
+			;
+	}
+	if (end < n) {
+		if (v[end] != ':')
+			return -1;
+		for (i = end + 1; i < n; i++)
+			if (!is_digit((unsigned char)v[i]))
+				return -1;
+	}
+	for (i = 0; i < end; i++)
+		if (v[i] == '/' || v[i] == '\\' || v[i] == ' ' ||
+		    v[i] == '\t' || v[i] == '@')
+			return -1;
+	if (memmem(v, end, "..", 2) != NULL)
+		return -1;
+	if (end > 1 && v[end - 1] == '.')
+		end--;
+	req->host = v;
+	req->host_len = end;
+	return 0;
+}
+
+/* Digits only, overflow-checked; a repeat must carry the same value. */
+static int
+set_content_length(struct http_request *req, const char *v, size_t n)
+{
+	int64_t cl = 0;
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!is_digit((unsigned char)v[i]))
+			return -1;
+		if (cl > (INT64_MAX - (v[i] - '0')) / 10)
+			return -1;
+		cl = cl * 10 + (v[i] - '0');
+	}
+	if (req->content_length != -1 && req->content_length != cl)
+		return -1;
+	req->content_length = cl;
+	return 0;
+}
+
+/*
+ * Transfer-Encoding: only a lone "chunked" is accepted.  "chunked" that is
+ * not the last coding is a framing error (400); any other coding is one we
+ * do not implement (501).
+ */
+static int
+check_transfer_encoding(const char *v, size_t n, int *status)
+{
+	size_t i = 0, s, e, ncodings = 0;
+	int chunked_at = -1, unknown = 0;
+
+	while (i < n) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		if (i == n)
+			break;
+		for (s = i; i < n && v[i] != ','; i++)
+			;
+		for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t');
+		    e--)
+			;
+		if (chunked_at != -1) {
+			*status = 400;		/* something after chunked */
+			return -1;
+		}
+		if (eq_nocase(v + s, e - s, "chunked"))
+			chunked_at = (int)ncodings;
+		else
+			unknown = 1;
+		ncodings++;
+	}
+	if (ncodings == 0) {
+		*status = 400;
+		return -1;
+	}
+	if (unknown) {
+		*status = 501;
+		return -1;
+	}
+	return 0;
+}
+
+/* Does a comma-separated list hold this token (case-insensitive)? */
+static int
+list_has_token(const char *v, size_t n, const char *tok)
+{
+	size_t i = 0, s, e;
+
+	while (i < n) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		for (s = i; i < n && v[i] != ','; i++)
+			;
+		for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t');
+		    e--)
+			;
+		if (e > s && eq_nocase(v + s, e - s, tok))
+			return 1;
+	}
+	return 0;
+}
+
+/* One header's effect on the derived fields; 0 or -1 with *status. */
+static int
+apply_header(struct http_request *req, const struct http_header *h,
+    int *te_seen, int *status)
+{
+	const char *v = h->value;
+	size_t n = h->value_len;
+
+	*status = 400;
+	if (eq_nocase(h->name, h->name_len, "host")) {
+		if (req->host != NULL)
+			return -1;
+		return set_host(req, v, n);
+	}
+	if (eq_nocase(h->name, h->name_len, "content-length"))
+		return set_content_length(req, v, n);
+	if (eq_nocase(h->name, h->name_len, "transfer-encoding")) {
+		if ((*te_seen)++ > 0 || req->version == 10)
+			return -1;
+		return check_transfer_encoding(v, n, status);
+	}
+	if (eq_nocase(h->name, h->name_len, "content-type")) {
+		if (req->content_type == NULL) {
+			req->content_type = v;
+			req->content_type_len = n;
+		}
+	} else if (eq_nocase(h->name, h->name_len, "connection")) {
+		if (list_has_token(v, n, "close"))
+			req->keep_alive = false;
+		else if (list_has_token(v, n, "keep-alive"))
+			req->keep_alive = true;
+	} else if (eq_nocase(h->name, h->name_len, "expect")) {
+		/* 1.0 clients cannot expect 100 (RFC 9110 10.1.1) */
+		if (req->version == 11 && eq_nocase(v, n, "100-continue"))
+			req->expect_continue = true;
+	}
+	return 0;
+}
+
+/* Derive host, framing and connection handling from the headers. */
+static int
+finish_head(struct http_request *req, const struct http_header *auth,
+    int *status)
+{
+	size_t i;
+	int te_seen = 0;
+
+	req->keep_alive = req->version == 11;
+	for (i = 0; i < req->nheaders; i++)
+		if (apply_header(req, &req->headers[i], &te_seen, status) == -1)
+			return -1;
+	*status = 400;
+	if (te_seen) {
+		if (req->content_length != -1)
+			return -1;
+		req->chunked = true;
+	}
+	if (req->version == 11 && req->host == NULL)
+		return -1;
+	if (auth != NULL) {
+		/* absolute-form: its authority is the host */
+		req->host = NULL;
+		if (set_host(req, auth->value, auth->value_len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Skip empty lines before the request line (RFC 9112 2.2). */
+static int
+skip_empty_lines(const char *buf, size_t len, size_t *pos)
+{
+	size_t i = 0;
+
+	while (i < len && (buf[i] == '\r' || buf[i] == '\n')) {
+		if (buf[i] == '\n') {
+			i++;
+			continue;
+		}
+		if (i + 1 == len || buf[i + 1] != '\n')
+			break;
+		i += 2;
+	}
+	*pos = i;
+	if (i + 1 == len && buf[i] == '\r')
+		return 0;
+	if (i < len && buf[i] == '\r')
+		return -1;
+	return i < len;
+}
+
+static void
+request_init(struct http_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->content_length = -1;
+}
+
+/* Parse the header lines from pos to the blank line. */
+static enum http_parse_result
+parse_fields(const char *buf, size_t len, size_t pos, size_t max_head,
+    struct http_request *req, const struct http_header *auth, int *status)
+{
+	size_t eol, next;
+	int r;
+
+	for (;;) {
+		r = find_eol(buf, pos, len, &eol, &next);
+		if (r == -1) {
+			*status = 400;
+			return HTTP_PARSE_ERROR;
+		}
+		if (r == 0 || next > max_head) {
+			if (len <= max_head && r == 0)
+				return HTTP_PARSE_AGAIN;
+			*status = 431;
+			return HTTP_PARSE_ERROR;
+		}
+		if (eol == pos)
+			break;
+		if (buf[pos] == ' ' || buf[pos] == '\t') {
+			*status = 400;		/* obs-fold */
+			return HTTP_PARSE_ERROR;
+		}
+		if (parse_header_line(req, buf + pos, eol - pos, status) == -1)
+			return HTTP_PARSE_ERROR;
+		pos = next;
+	}
+	req->head_len = next;
+	if (auth->value == NULL)
+		auth = NULL;
+	if (finish_head(req, auth, status) == -1)
+		return HTTP_PARSE_ERROR;
+	return HTTP_PARSE_OK;
+}
+
+enum http_parse_result
+http_parse_request(const char *buf, size_t len, size_t max_line,
+    size_t max_head, struct http_request *req, int *status)
+{
+	struct http_header auth = { NULL, 0, NULL, 0 };
+	size_t pos, eol, next;
+	int r;
+
+	request_init(req);
+	r = skip_empty_lines(buf, len, &pos);
+	if (r == 1)
+		r = find_eol(buf, pos, len, &eol, &next);
+	if (r == -1) {
+		*status = 400;
+		return HTTP_PARSE_ERROR;
+	}
+	if (r == 0) {
+		if (len - pos > max_line) {
+			*status = 414;
+			return HTTP_PARSE_ERROR;
+		}
+		if (len > max_head) {
+			*status = 431;
+			return HTTP_PARSE_ERROR;
+		}
+		return HTTP_PARSE_AGAIN;
+	}
+	if (eol - pos > max_line) {
+		*status = 414;
+		return HTTP_PARSE_ERROR;
+	}
+	if (parse_request_line(req, buf + pos, eol - pos, &auth, status) == -1)
+		return HTTP_PARSE_ERROR;
+	return parse_fields(buf, len, next, max_head, req, &auth, status);
+}
+
+const struct http_header *
+http_find_header(const struct http_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (eq_nocase(req->headers[i].name, req->headers[i].name_len,
+		    name))
+			return &req->headers[i];
+	return NULL;
+}
+
+/*
+ * Chunked decoder states.  Size and trailer lines are counted in line_len
+ * so a peer cannot make us scan an endless line.
+ */
+enum {
+	CH_SIZE_START,		/* first hex digit of a size line */
+	CH_SIZE,		/* more hex digits */
+	CH_SIZE_WS,		/* blanks after the size */
+	CH_EXT,			/* chunk extension, ignored */
+	CH_SIZE_LF,		/* CR seen at the end of a size line */
+	CH_DATA,
+	CH_DATA_CR,		/* CRLF after the data */
+	CH_DATA_LF,
+	CH_TRAILER_START,	/* start of a trailer line or the blank one */
+	CH_TRAILER,		/* inside a trailer line, skipped */
+	CH_TRAILER_LF,
+	CH_END_LF,		/* CR of the final blank line seen */
+	CH_DONE
+};
+
+void
+http_chunked_init(struct http_chunked *c)
+{
+	c->state = CH_SIZE_START;
+	c->remaining = 0;
+	c->line_len = 0;
+}
+
+static int
+hex_value(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* The size line ended: data follows, or the last chunk's trailers. */
+static void
+chunk_size_done(struct http_chunked *c)
+{
+	c->line_len = 0;
+	c->state = c->remaining > 0 ? CH_DATA : CH_TRAILER_START;
+}
+
+/* One byte of a size line; 0 or -1. */
+static int
+chunk_size_byte(struct http_chunked *c, unsigned char ch)
+{
+	int d = hex_value(ch);
+
+	if (++c->line_len > CHUNK_LINE_MAX)
+		return -1;
+	switch (c->state) {
+	case CH_SIZE_START:
+	case CH_SIZE:
+		if (d >= 0) {
+			/* 16 hex digits max, and at most 2^62 */
+			if (c->line_len > 16)
+				return -1;
+			c->remaining = c->remaining * 16 + (uint64_t)d;
+			if (c->remaining > CHUNK_SIZE_MAX)
+				return -1;
+			c->state = CH_SIZE;
+			return 0;
+		}
+		if (c->state == CH_SIZE_START)
+			return -1;
+		/* FALLTHROUGH */
+	case CH_SIZE_WS:
+		if (ch == ' ' || ch == '\t')
+			c->state = CH_SIZE_WS;
+		else if (ch == ';')
+			c->state = CH_EXT;
+		else if (ch == '\r')
+			c->state = CH_SIZE_LF;
+		else if (ch == '\n')
+			chunk_size_done(c);
+		else
+			return -1;
+		return 0;
+	case CH_EXT:
+		if (ch == '\r')
+			c->state = CH_SIZE_LF;
+		else if (ch == '\n')
+			chunk_size_done(c);
+		else if (ch == '\0')
+			return -1;
+		return 0;
+	default:	/* CH_SIZE_LF */
+		if (ch != '\n')
+			return -1;
+		chunk_size_done(c);
+		return 0;
+	}
+}
+
+/* One byte after the data or in the trailer section; 0 or -1. */
+static int
+chunk_tail_byte(struct http_chunked *c, unsigned char ch)
+{
+	switch (c->state) {
+	case CH_DATA_CR:
+		if (ch == '\r')
+			c->state = CH_DATA_LF;
+		else if (ch == '\n')
+			c->state = CH_SIZE_START;
+		else
+			return -1;
+		return 0;
+	case CH_DATA_LF:
+	case CH_TRAILER_LF:
+	case CH_END_LF:
+		if (ch != '\n')
+			return -1;
+		c->state = c->state == CH_END_LF ? CH_DONE :
+		    c->state == CH_DATA_LF ? CH_SIZE_START : CH_TRAILER_START;
+		c->line_len = 0;
+		return 0;
+	case CH_TRAILER_START:
+		if (ch == '\r')
+			c->state = CH_END_LF;
+		else if (ch == '\n')
+			c->state = CH_DONE;
+		else if (ch == '\0')
+			return -1;
+		else {
+			c->state = CH_TRAILER;
+			c->line_len = 1;
+		}
+		return 0;
+	default:	/* CH_TRAILER */
+		if (++c->line_len > CHUNK_LINE_MAX || ch == '\0')
+			return -1;
+		if (ch == '\r')
+			c->state = CH_TRAILER_LF;
+		else if (ch == '\n') {
+			c->state = CH_TRAILER_START;
+			c->line_len = 0;
+		}
+		return 0;
+	}
+}
+
+ssize_t
+http_chunked_decode(struct http_chunked *c, char *in, size_t len,
+    size_t *consumed, bool *done)
+{
+	size_t r = 0, w = 0, n;
+	int rc;
+
+	while (r < len && c->state != CH_DONE) {
+		if (c->state == CH_DATA) {
+			n = len - r;
+			if (n > c->remaining)
+				n = (size_t)c->remaining;
+			memmove(in + w, in + r, n);
+			w += n;
+			r += n;
+			c->remaining -= n;
+			if (c->remaining == 0)
+				c->state = CH_DATA_CR;
+			continue;
+		}
+		if (c->state <= CH_SIZE_LF)
+			rc = chunk_size_byte(c, (unsigned char)in[r]);
+		else
+			rc = chunk_tail_byte(c, (unsigned char)in[r]);
+		if (rc == -1)
+			return -1;
+		r++;
+	}
+	*consumed = r;
+	*done = c->state == CH_DONE;
+	return (ssize_t)w;
+}
+
+const char *
+http_status_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 203: return "Non-Authoritative Information";
+	case 204: return "No Content";
+	case 205: return "Reset Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 407: return "Proxy Authentication Required";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 418: return "I'm a teapot";
+	case 421: return "Misdirected Request";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+/* Names from tables, not strftime, so the locale cannot change them. */
+void
+http_format_date(int64_t t, char out[30])
+{
+	static const char days[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	struct tm tm;
+	time_t tt = (time_t)t;
+	unsigned year;
+
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		tt = 0;
+		gmtime_r(&tt, &tm);
+	}
+	year = (unsigned)(tm.tm_year + 1900) % 10000;
+	snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT",
+	    days[tm.tm_wday % 7], (unsigned)tm.tm_mday % 100u,
+	    months[tm.tm_mon % 12], year, (unsigned)tm.tm_hour % 100u,
+	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
+}

@@ -1,0 +1,110 @@
+/*
+ * http_parse.h - HTTP/1.x request head parsing and chunked body decoding.
+ *
+ * Pure functions over bytes: no sockets, no allocation.  The parser is
+ * re-run on the whole buffered head each time more bytes arrive (heads are
+ * small and bounded), so it keeps no state between calls.  Parsed strings
+ * point into the caller's buffer.
+ */
+#ifndef FCGATE_HTTP_PARSE_H
+#define FCGATE_HTTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HTTP_MAX_HEADERS 100
+
+enum http_method {
+	HTTP_METHOD_OTHER = 0,
+	HTTP_METHOD_GET,
+	HTTP_METHOD_HEAD,
+	HTTP_METHOD_POST,
+	HTTP_METHOD_PUT,
+	HTTP_METHOD_DELETE,
+	HTTP_METHOD_OPTIONS,
+	HTTP_METHOD_PATCH,
+	HTTP_METHOD_LOCK
+};
+
+struct http_header {
+	const char *name;
+	size_t name_len;
+	const char *value;		/* leading/trailing blanks trimmed */
+	size_t value_len;
+};
+
+struct http_request {
+	const char *method;
+	size_t method_len;
+	enum http_method m;
+	const char *target;		/* raw request-target */
+	size_t target_len;
+	const char *path;		/* target up to '?' (origin form), or the
+					 * path part of an absolute-form URI */
+	size_t path_len;
+	const char *query;		/* after '?', NULL when none */
+	size_t query_len;
+	int version;			/* 10 or 11 */
+	struct http_header headers[HTTP_MAX_HEADERS];
+	size_t nheaders;
+	/* derived from the headers */
+	const char *host;		/* NULL when absent (port stripped) */
+	size_t host_len;
+	const char *content_type;	/* NULL when absent */
+	size_t content_type_len;
+	int64_t content_length;		/* -1 when absent */
+	bool chunked;			/* Transfer-Encoding: chunked */
+	bool keep_alive;		/* by version and Connection header */
+	bool expect_continue;		/* Expect: 100-continue */
+	size_t head_len;		/* bytes of the head incl. blank line */
+};
+
+enum http_parse_result {
+	HTTP_PARSE_OK = 0,		/* req filled */
+	HTTP_PARSE_AGAIN = 1,		/* need more bytes */
+	HTTP_PARSE_ERROR = -1		/* *status says which answer */
+};
+
+/*
+ * Parse a request head from buf[0..len).  On HTTP_PARSE_ERROR *status is
+ * 400 (malformed, smuggling: CL+TE, bad/duplicate Content-Length, TE other
+ * than a final chunked, missing Host in 1.1), 414 (request line longer than
+ * max_line), 431 (head longer than max_head or too many headers), 501
+ * (unknown transfer coding) or 505 (version not 1.0/1.1).
+ * AGAIN is returned only while len <= max_head and the line fits max_line.
+ */
+enum http_parse_result http_parse_request(const char *buf, size_t len,
+    size_t max_line, size_t max_head, struct http_request *req, int *status);
+
+/* Case-insensitive header lookup, NULL when absent. */
+const struct http_header *http_find_header(const struct http_request *req,
+    const char *name);
+
+/*
+ * Chunked transfer-coding decoder, incremental.  Each call consumes input
+ * from in[0..len) and moves decoded data to the front of `in` (in place,
+ * the data never overtakes the input).  Returns -1 on malformed input
+ * (bad hex, size overflow, missing CRLF), else the number of data bytes
+ * now at in[0..ret).  *consumed is how much input was used; *done becomes
+ * true after the last chunk and its trailers, with *consumed pointing just
+ * past them (bytes after belong to the next request).
+ */
+struct http_chunked {
+	int state;
+	uint64_t remaining;		/* bytes left in the current chunk */
+	size_t line_len;		/* bounds size/trailer lines */
+};
+
+void http_chunked_init(struct http_chunked *c);
+ssize_t http_chunked_decode(struct http_chunked *c, char *in, size_t len,
+    size_t *consumed, bool *done);
+
+/* Reason phrase for a status code ("Not Found"), "Unknown" otherwise. */
+const char *http_status_reason(int status);
+
+/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into out[30]. */
+void http_format_date(int64_t t, char out[30]);
+
+#endif

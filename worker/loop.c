@@ -1,0 +1,261 @@
+/*
+ * loop.c - epoll and a timer heap, in the spirit of Redis's ae.c.
+ *
+ * Descriptors are registered once, usually edge-triggered; the owner keeps
+ * its own "can read / can write" state.  Timers live in a binary min-heap
+ * keyed by deadline, each timer knowing its slot so cancelling is
+ * O(log n).  The clock is read once per wakeup.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+
+#define LOOP_MAX_EVENTS 256
+
+int64_t
+loop_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+loop_init(struct loop *loop)
+{
+	memset(loop, 0, sizeof(*loop));
+	if ((loop->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_error("epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	loop->now_ms = loop_clock_ms();
+	return 0;
+}
+
+void
+loop_free(struct loop *loop)
+{
+	if (loop->epfd != -1)
+		close(loop->epfd);
+	while (loop->ngarbage > 0)
+		free(loop->garbage[--loop->ngarbage]);
+	free(loop->heap);
+	free(loop->garbage);
+	loop->heap = NULL;
+	loop->garbage = NULL;
+	loop->epfd = -1;
+}
+
+static int
+loop_ctl(struct loop *loop, int op, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = io;
+	if (epoll_ctl(loop->epfd, op, io->fd, &ev) == -1) {
+		log_error("epoll_ctl(%d, fd %d): %s", op, io->fd,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+loop_add(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	return loop_ctl(loop, EPOLL_CTL_ADD, io, events);
+}
+
+int
+loop_mod(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	return loop_ctl(loop, EPOLL_CTL_MOD, io, events);
+}
+
+void
+loop_del(struct loop *loop, struct loop_io *io)
+{
+	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+}
+
+void
+loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *data)
+{
+	t->deadline_ms = 0;
+	t->index = -1;
+	t->fn = fn;
+	t->data = data;
+}
+
+static void
+heap_swap(struct loop *loop, size_t a, size_t b)
+{
+	struct loop_timer *t = loop->heap[a];
+
+	loop->heap[a] = loop->heap[b];
+	loop->heap[b] = t;
+	loop->heap[a]->index = (long)a;
+	loop->heap[b]->index = (long)b;
+}
+
+static void
+heap_up(struct loop *loop, size_t i)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (loop->heap[parent]->deadline_ms <=
+		    loop->heap[i]->deadline_ms)
+			break;
+		heap_swap(loop, i, parent);
+		i = parent;
+	}
+}
+
+static void
+heap_down(struct loop *loop, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < loop->nheap &&
+		    loop->heap[l]->deadline_ms < loop->heap[m]->deadline_ms)
+			m = l;
+		if (r < loop->nheap &&
+		    loop->heap[r]->deadline_ms < loop->heap[m]->deadline_ms)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(loop, i, m);
+		i = m;
+	}
+}
+
+void
+loop_timer_cancel(struct loop *loop, struct loop_timer *t)
+{
+	size_t i, last;
+
+	if (t->index < 0)
+		return;
+	i = (size_t)t->index;
+	last = --loop->nheap;
+	if (i != last) {
+		loop->heap[i] = loop->heap[last];
+		loop->heap[i]->index = (long)i;
+		heap_down(loop, i);
+		heap_up(loop, i);
+	}
+	t->index = -1;
+}
+
+int
+loop_timer_set(struct loop *loop, struct loop_timer *t, uint32_t ms)
+{
+	struct loop_timer **nh;
+	size_t ncap;
+
+	loop_timer_cancel(loop, t);
+	if (loop->nheap == loop->heap_cap) {
+		ncap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+		nh = realloc(loop->heap, ncap * sizeof(*nh));
+		if (nh == NULL) {
+			log_error("timer heap: out of memory");
+			return -1;
+		}
+		loop->heap = nh;
+		loop->heap_cap = ncap;
+	}
+	t->deadline_ms = loop->now_ms + ms;
+	t->index = (long)loop->nheap;
+	loop->heap[loop->nheap++] = t;
+	heap_up(loop, (size_t)t->index);
+	return 0;
+}
+
+static void
+loop_fire_timers(struct loop *loop)
+{
+	struct loop_timer *t;
+
+	while (loop->nheap > 0 && loop->heap[0]->deadline_ms <= loop->now_ms) {
+		t = loop->heap[0];
+		loop_timer_cancel(loop, t);
+		t->fn(loop, t);
+	}
+}
+
+void
+loop_free_later(struct loop *loop, void *p)
+{
+	void **ng;
+	size_t ncap;
+
+	if (loop->ngarbage == loop->garbage_cap) {
+		ncap = loop->garbage_cap ? loop->garbage_cap * 2 : 64;
+		if ((ng = realloc(loop->garbage, ncap * sizeof(*ng))) == NULL) {
+			/* Freeing now risks a stale event; leaking is worse
+			 * only in the long run and needs ENOMEM to happen. */
+			log_error("deferred free: out of memory");
+			return;
+		}
+		loop->garbage = ng;
+		loop->garbage_cap = ncap;
+	}
+	loop->garbage[loop->ngarbage++] = p;
+}
+
+static void
+loop_collect(struct loop *loop)
+{
+	while (loop->ngarbage > 0)
+		free(loop->garbage[--loop->ngarbage]);
+}
+
+static int
+loop_wait_ms(struct loop *loop)
+{
+	int64_t d;
+
+	if (loop->nheap == 0)
+		return 1000;
+	d = loop->heap[0]->deadline_ms - loop->now_ms;
+	if (d < 0)
+		return 0;
+	return d > 1000 ? 1000 : (int)d;
+}
+
+int
+loop_run(struct loop *loop)
+{
+	struct epoll_event evs[LOOP_MAX_EVENTS];
+	struct loop_io *io;
+	int n, i;
+
+	while (!loop->stop) {
+		n = epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS,
+		    loop_wait_ms(loop));
+		if (n == -1 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		loop->now_ms = loop_clock_ms();
+		for (i = 0; i < n; i++) {
+			io = evs[i].data.ptr;
+			if (io->fd != -1)
+				io->fn(loop, io, evs[i].events);
+		}
+		loop_fire_timers(loop);
+		loop_collect(loop);
+	}
+	return 0;
+}

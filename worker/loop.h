@@ -1,0 +1,74 @@
+/*
+ * loop.h - the worker's event loop: epoll for descriptors, a binary heap
+ * of timers.  One loop per worker process, no threads.
+ */
+#ifndef FCGATE_LOOP_H
+#define FCGATE_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_io;
+struct loop_timer;
+
+typedef void (*loop_io_fn)(struct loop *loop, struct loop_io *io,
+    uint32_t events);
+typedef void (*loop_timer_fn)(struct loop *loop, struct loop_timer *t);
+
+/* A registered descriptor.  Embedded in its owner; `data` points back. */
+struct loop_io {
+	int fd;
+	loop_io_fn fn;
+	void *data;
+};
+
+/* A one-shot timer.  Embedded in its owner; index is its heap slot or -1
+ * when not armed. */
+struct loop_timer {
+	int64_t deadline_ms;
+	long index;
+	loop_timer_fn fn;
+	void *data;
+};
+
+struct loop {
+	int epfd;
+	bool stop;
+	int64_t now_ms;			/* cached CLOCK_MONOTONIC, per wakeup */
+	struct loop_timer **heap;
+	size_t nheap;
+	size_t heap_cap;
+	void **garbage;			/* freed after the current batch */
+	size_t ngarbage;
+	size_t garbage_cap;
+};
+
+int loop_init(struct loop *loop);
+void loop_free(struct loop *loop);
+
+/* Register io->fd for events (EPOLLIN, EPOLLOUT, EPOLLET, ...).  0 / -1. */
+int loop_add(struct loop *loop, struct loop_io *io, uint32_t events);
+int loop_mod(struct loop *loop, struct loop_io *io, uint32_t events);
+void loop_del(struct loop *loop, struct loop_io *io);
+
+void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *data);
+/* Arm (or re-arm) a timer to fire ms from now.  0 / -1 (no memory). */
+int loop_timer_set(struct loop *loop, struct loop_timer *t, uint32_t ms);
+void loop_timer_cancel(struct loop *loop, struct loop_timer *t);
+
+/*
+ * Free p once every event of the current epoll batch has been handled, so
+ * a handler may close an object whose own event is still pending.  The
+ * owner sets its loop_io.fd to -1 first: events for such an io are
+ * skipped.
+ */
+void loop_free_later(struct loop *loop, void *p);
+
+/* Run until loop->stop is set.  0 / -1 (epoll failed). */
+int loop_run(struct loop *loop);
+
+int64_t loop_clock_ms(void);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * params.c - variables and the PARAMS stream.
+ *
+ * Values are computed per request from the connection and request; the
+ * parameter templates were compiled at load time (conf.h), so building the
+ * stream is two passes over plain arrays: measure, then write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "fcgi.h"
+#include "log.h"
+#include "params.h"
+
+/* Per-request values that are not plain fields of the connection. */
+struct params_ctx {
+	struct conn *c;
+	const char *script;		/* $fastcgi_script_name */
+	size_t script_len;
+	const char *path_info;
+	size_t path_info_len;
+	char script_buf[CONN_URI_MAX + 256];
+	char content_length[24];
+};
+
+static void
+params_split_path(struct params_ctx *x)
+{
+	const struct conf_location *loc = x->c->loc;
+	pcre2_match_data *md;
+	PCRE2_SIZE *ov;
+	int n;
+
+	x->script = x->c->uri;
+	x->script_len = x->c->uri_len;
+	x->path_info = "";
+	x->path_info_len = 0;
+	if (loc->split_path_info != NULL) {
+		md = pcre2_match_data_create_from_pattern(loc->split_path_info,
+		    NULL);
+		if (md != NULL) {
+			n = pcre2_match(loc->split_path_info,
+			    (PCRE2_SPTR)x->c->uri, x->c->uri_len, 0, 0, md,
+			    NULL);
+			ov = pcre2_get_ovector_pointer(md);
+			if (n >= 3) {
+				x->script = x->c->uri + ov[2];
+				x->script_len = ov[3] - ov[2];
+				x->path_info = x->c->uri + ov[4];
+				x->path_info_len = ov[5] - ov[4];
+			}
+			pcre2_match_data_free(md);
+		}
+	}
+	if (loc->fastcgi_index != NULL && x->script_len > 0 &&
+	    x->script[x->script_len - 1] == '/') {
+		n = snprintf(x->script_buf, sizeof(x->script_buf), "%.*s%s",
+		    (int)x->script_len, x->script, loc->fastcgi_index);
+		if (n > 0 && (size_t)n < sizeof(x->script_buf)) {
+			x->script = x->script_buf;
+			x->script_len = (size_t)n;
+		}
+	}
+}
+
+static void
+params_str(const char *s, size_t len, const char **v, size_t *vlen)
+{
+	*v = s ? s : "";
+	*vlen = s ? len : 0;
+}
+
+/* The value of one variable for this request. */
+static void
+params_var(struct params_ctx *x, enum conf_var var, const char **v,
+    size_t *len)
+{
+	struct conn *c = x->c;
+	const struct http_request *r = &c->req;
+
+	switch (var) {
+	case VAR_DOCUMENT_ROOT:
+		params_str(c->loc->root, strlen(c->loc->root), v, len);
+		break;
+	case VAR_FASTCGI_SCRIPT_NAME:
+		params_str(x->script, x->script_len, v, len);
+		break;
+	case VAR_FASTCGI_PATH_INFO:
+		params_str(x->path_info, x->path_info_len, v, len);
+		break;
+	case VAR_QUERY_STRING:
+	case VAR_ARGS:
+		params_str(r->query, r->query_len, v, len);
+		break;
+	case VAR_REQUEST_METHOD:
+		params_str(r->method, r->method_len, v, len);
+		break;
+	case VAR_CONTENT_TYPE:
+		params_str(r->content_type, r->content_type_len, v, len);
+		break;
+	case VAR_CONTENT_LENGTH:
+		params_str(x->content_length, strlen(x->content_length), v,
+		    len);
+		break;
+	case VAR_REQUEST_URI:
+		params_str(r->target, r->target_len, v, len);
+		break;
+	case VAR_DOCUMENT_URI:
+	case VAR_URI:
+		params_str(c->uri, c->uri_len, v, len);
+		break;
+	case VAR_SERVER_PROTOCOL:
+		params_str(r->version == 10 ? "HTTP/1.0" : "HTTP/1.1", 8, v,
+		    len);
+		break;
+	case VAR_SCHEME:
+	case VAR_REQUEST_SCHEME:
+		params_str("http", 4, v, len);
+		break;
+	case VAR_REMOTE_ADDR:
+		params_str(c->peer_addr, strlen(c->peer_addr), v, len);
+		break;
+	case VAR_REMOTE_PORT:
+		params_str(c->peer_port, strlen(c->peer_port), v, len);
+		break;
+	case VAR_SERVER_ADDR:
+		params_str(c->local_addr, strlen(c->local_addr), v, len);
+		break;
+	case VAR_SERVER_PORT:
+		params_str(c->local_port, strlen(c->local_port), v, len);
+		break;
+	case VAR_SERVER_NAME:
+		if (c->srv->nnames > 0)
+			params_str(c->srv->names[0], strlen(c->srv->names[0]),
+			    v, len);
+		else
+			params_str("", 0, v, len);
+		break;
+	case VAR_HOST:
+		if (r->host != NULL)
+			params_str(r->host, r->host_len, v, len);
+		else if (c->srv->nnames > 0)
+			params_str(c->srv->names[0], strlen(c->srv->names[0]),
+			    v, len);
+		else
+			params_str(c->local_addr, strlen(c->local_addr), v,
+			    len);
+		break;
+	case VAR_FCGATE_VERSION:
+		params_str(FCGATE_VERSION, strlen(FCGATE_VERSION), v, len);
+		break;
+	case VAR_HTTPS:
+	default:
+		params_str("", 0, v, len);
+		break;
+	}
+}
+
+/* Expand a param's value into buf (or just measure when buf is NULL). */
+static size_t
+params_expand(struct params_ctx *x, const struct conf_param *p, char *buf)
+{
+	const char *v;
+	size_t i, len, total = 0;
+
+	for (i = 0; i < p->nparts; i++) {
+		if (p->parts[i].var == VAR_NONE) {
+			v = p->parts[i].text;
+			len = p->parts[i].len;
+		} else
+			params_var(x, p->parts[i].var, &v, &len);
+		if (buf != NULL)
+			memcpy(buf + total, v, len);
+		total += len;
+	}
+	return total;
+}
+
+/* Where pairs go: measured when buf is NULL, written otherwise. */
+struct params_out {
+	uint8_t *buf;
+	size_t len;
+};
+
+static void
+params_emit(struct params_out *o, const char *name, size_t nlen,
+    const char *value, size_t vlen)
+{
+	if (o->buf != NULL)
+		fcgi_put_nv(o->buf + o->len, name, nlen, value, vlen);
+	o->len += fcgi_nv_size(nlen, vlen);
+}
+
+static bool
+params_header_name_ok(const struct http_header *h)
+{
+	size_t i;
+	char ch;
+
+	for (i = 0; i < h->name_len; i++) {
+		ch = h->name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+	}
+	return h->name_len > 0 && h->name_len < 200;
+}
+
+static void
+params_header_param_name(const struct http_header *h, char *out)
+{
+	size_t i;
+	char ch;
+
+	memcpy(out, "HTTP_", 5);
+	for (i = 0; i < h->name_len; i++) {
+		ch = h->name[i];
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		else if (ch == '-')
+			ch = '_';
+		out[5 + i] = ch;
+	}
+	out[5 + h->name_len] = '\0';
+}
+
+static bool
+params_configured(const struct conf_location *loc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < loc->nparams; i++)
+		if (strcmp(loc->params[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+params_same_name(const struct http_header *a, const struct http_header *b)
+{
+	return a->name_len == b->name_len &&
+	    strncasecmp(a->name, b->name, a->name_len) == 0;
+}
+
+/* Value of header i joined with later headers of the same name, as nginx
+ * does (", ", or "; " for Cookie).  Returns the length; writes when buf. */
+static size_t
+params_header_value(const struct http_request *r, size_t i, char *buf)
+{
+	const struct http_header *h = &r->headers[i];
+	bool cookie = h->name_len == 6 && strncasecmp(h->name, "cookie", 6) == 0;
+	size_t j, len = 0;
+
+	for (j = i; j < r->nheaders; j++) {
+		if (j != i && !params_same_name(h, &r->headers[j]))
+			continue;
+		if (j != i) {
+			if (buf != NULL)
+				memcpy(buf + len, cookie ? "; " : ", ", 2);
+			len += 2;
+		}
+		if (buf != NULL)
+			memcpy(buf + len, r->headers[j].value,
+			    r->headers[j].value_len);
+		len += r->headers[j].value_len;
+	}
+	return len;
+}
+
+static bool
+params_header_skipped(const struct conn *c, size_t i, const char *pname)
+{
+	const struct http_header *h = &c->req.headers[i];
+	size_t j;
+
+	if (!params_header_name_ok(h) || strcmp(pname, "HTTP_PROXY") == 0 ||
+	    strcmp(pname, "HTTP_TRANSFER_ENCODING") == 0 ||
+	    params_configured(c->loc, pname))
+		return true;
+	for (j = 0; j < i; j++)
+		if (params_same_name(h, &c->req.headers[j]))
+			return true;
+	return false;
+}
+
+static int
+params_write(struct params_ctx *x, struct params_out *o, char *scratch,
+    size_t scratch_size)
+{
+	const struct conf_location *loc = x->c->loc;
+	const struct http_request *r = &x->c->req;
+	char pname[256];
+	size_t i, len;
+
+	for (i = 0; i < loc->nparams; i++) {
+		len = params_expand(x, &loc->params[i], NULL);
+		if (len == 0 && loc->params[i].if_not_empty)
+			continue;
+		if (len > scratch_size)
+			return -1;
+		params_expand(x, &loc->params[i], scratch);
+		params_emit(o, loc->params[i].name,
+		    strlen(loc->params[i].name), scratch, len);
+	}
+	for (i = 0; i < r->nheaders; i++) {
+		if (!params_header_name_ok(&r->headers[i]))
+			continue;
+		params_header_param_name(&r->headers[i], pname);
+		if (params_header_skipped(x->c, i, pname))
+			continue;
+		len = params_header_value(r, i, NULL);
+		if (len > scratch_size)
+			return -1;
+		params_header_value(r, i, scratch);
+		params_emit(o, pname, strlen(pname), scratch, len);
+	}
+	return 0;
+}
+
+int
+params_build(struct conn *c, uint8_t **out, size_t *outlen)
+{
+	struct params_ctx x;
+	struct params_out o = { NULL, 0 };
+	char *scratch;
+	size_t scratch_size = CONN_HEAD_MAX + CONN_URI_MAX + 4096;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	params_split_path(&x);
+	if (c->req.chunked || c->req.content_length >= 0)
+		snprintf(x.content_length, sizeof(x.content_length), "%llu",
+		    (unsigned long long)c->body.size);
+	if ((scratch = malloc(scratch_size)) == NULL)
+		goto nomem;
+	if (params_write(&x, &o, scratch, scratch_size) == -1)
+		goto toolong;
+	if ((o.buf = malloc(o.len)) == NULL)
+		goto nomem;
+	o.len = 0;
+	(void)params_write(&x, &o, scratch, scratch_size);
+	free(scratch);
+	*out = o.buf;
+	*outlen = o.len;
+	return 0;
+toolong:
+	log_error("FastCGI params too long, client: %s", c->peer_addr);
+	free(scratch);
+	return -1;
+nomem:
+	log_error("FastCGI params: out of memory");
+	free(scratch);
+	return -1;
+}

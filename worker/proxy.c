@@ -1,0 +1,723 @@
+/*
+ * proxy.c - the FastCGI client.
+ *
+ * A request is sent as one stream of records: BEGIN_REQUEST, PARAMS (the
+ * pairs from params.c, split into records), an empty PARAMS, the body as
+ * STDIN records read from memory or the body's temp file, an empty STDIN.
+ * The answer is parsed record by record (fcgi.c); STDOUT starts with the
+ * CGI header block, gathered in a bounded buffer, then the body is copied
+ * into the client's output buffer only as far as it has room, so a slow
+ * client slows the backend instead of growing memory.
+ *
+ * Failures before the response reached the client are retried on the next
+ * server per fastcgi_next_upstream; each is reported to upstream.c, which
+ * keeps nginx's failure accounting in the shared segment.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "conn.h"
+#include "fcgi.h"
+#include "log.h"
+#include "params.h"
+#include "proxy.h"
+#include "response.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define PROXY_RBUF (16 * 1024)		/* backend read buffer */
+#define PROXY_HBUF (16 * 1024)		/* CGI header block, at most */
+#define PROXY_STDIN_PIECE 32768		/* STDIN record content */
+#define PROXY_REQUEST_ID 1
+
+enum proxy_fail {
+	PROXY_FAIL_ERROR,
+	PROXY_FAIL_TIMEOUT,
+	PROXY_FAIL_INVALID,
+	PROXY_FAIL_HTTP_500,
+	PROXY_FAIL_HTTP_503
+};
+
+static const uint32_t proxy_fail_mask[] = {
+	NEXT_UPSTREAM_ERROR, NEXT_UPSTREAM_TIMEOUT,
+	NEXT_UPSTREAM_INVALID_HEADER, NEXT_UPSTREAM_HTTP_500,
+	NEXT_UPSTREAM_HTTP_503
+};
+
+enum proxy_state {
+	PROXY_CONNECTING,
+	PROXY_SENDING,
+	PROXY_READING
+};
+
+struct proxy {
+	struct loop_io io;
+	struct loop_timer timer;
+	struct conn *c;
+	struct worker *w;
+	const struct conf_location *loc;
+	const struct conf_upstream *up;
+	struct upstream_try try;
+	int peer;			/* index in the upstream, -1 none */
+	int tries_left;
+	enum proxy_state state;
+	int64_t peer_start_ms;
+	bool request_sent;		/* a backend got bytes of it */
+	enum proxy_fail last_fail;
+
+	uint8_t *params;		/* encoded pairs, kept for retries */
+	size_t params_len;
+	uint8_t *sbuf;			/* records being written */
+	size_t scap, slen, soff;
+	uint64_t body_off;		/* body bytes put in records */
+	bool stdin_done;
+
+	struct fcgi_parser parser;
+	uint8_t rbuf[PROXY_RBUF];
+	size_t rlen, rpos;
+	char hbuf[PROXY_HBUF];
+	size_t hlen;
+	bool header_done;
+};
+
+/* What a handler tells its caller: go on, or stop touching p. */
+#define PROXY_GO 0
+#define PROXY_STOP -1
+
+static void proxy_io(struct loop *loop, struct loop_io *io, uint32_t ev);
+static void proxy_timeout(struct loop *loop, struct loop_timer *t);
+static int proxy_connect(struct proxy *p);
+
+static struct shm_server *
+proxy_server(const struct proxy *p)
+{
+	return &p->w->shm->servers[p->up->peers[p->peer].shm_index];
+}
+
+static const char *
+proxy_peer_text(const struct proxy *p)
+{
+	return p->peer >= 0 ? p->up->peers[p->peer].addr.text : "";
+}
+
+/* Log with the context nginx gives: client, request, upstream. */
+static void
+proxy_log(const struct proxy *p, enum conf_log_level level, const char *fmt,
+    ...)
+{
+	char msg[512];
+	va_list ap;
+	const struct conn *c = p->c;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(level, "%s, client: %s, request: \"%.*s %.*s\", upstream: "
+	    "\"fastcgi://%s\"", msg, c->peer_addr, (int)c->req.method_len,
+	    c->req.method, (int)(c->req.target_len > 512 ? 512 :
+	    c->req.target_len), c->req.target, proxy_peer_text(p));
+}
+
+/* Close the backend connection, keep the proxy. */
+static void
+proxy_close_backend(struct proxy *p)
+{
+	loop_timer_cancel(&p->w->loop, &p->timer);
+	if (p->io.fd != -1) {
+		loop_del(&p->w->loop, &p->io);
+		close(p->io.fd);
+		p->io.fd = -1;
+	}
+}
+
+static void
+proxy_free(struct proxy *p)
+{
+	proxy_close_backend(p);
+	free(p->params);
+	free(p->sbuf);
+	p->params = p->sbuf = NULL;
+	loop_free_later(&p->w->loop, p);
+}
+
+static void
+proxy_note_upstream(struct proxy *p)
+{
+	struct conn *c = p->c;
+	size_t n = strlen(c->up_addr);
+
+	snprintf(c->up_addr + n, sizeof(c->up_addr) - n, "%s%s",
+	    n ? ", " : "", proxy_peer_text(p));
+}
+
+static void
+proxy_peer_done(struct proxy *p, enum upstream_outcome outcome)
+{
+	if (p->peer < 0)
+		return;
+	if (upstream_done(p->w->shm, p->up->shm_index, p->peer, outcome,
+	    p->w->loop.now_ms))
+		proxy_log(p, LOG_LEVEL_WARN, "upstream server temporarily "
+		    "disabled");
+	p->peer = -1;
+}
+
+void
+proxy_abort(struct proxy *p)
+{
+	proxy_peer_done(p, UPSTREAM_NEUTRAL);
+	p->c->proxy = NULL;
+	proxy_free(p);
+}
+
+/* Give up on the request: answer the client with status. */
+static void
+proxy_give_up(struct proxy *p, int status)
+{
+	struct conn *c = p->c;
+
+	c->proxy = NULL;
+	proxy_free(p);
+	c->state = CONN_SEND;
+	response_error(c, status);
+}
+
+static bool
+proxy_may_repeat(const struct proxy *p)
+{
+	enum http_method m = p->c->req.m;
+
+	if (!p->request_sent ||
+	    (p->loc->next_upstream & NEXT_UPSTREAM_NON_IDEMPOTENT))
+		return true;
+	return m != HTTP_METHOD_POST && m != HTTP_METHOD_LOCK &&
+	    m != HTTP_METHOD_PATCH;
+}
+
+/*
+ * The current server failed.  Count it (error, timeout and invalid answers
+ * always count, as in nginx; http_500/503 only reach here when listed),
+ * then try the next server if allowed, else answer 502 / 504.
+ */
+static int
+proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
+{
+	struct conn *c = p->c;
+
+	proxy_log(p, LOG_LEVEL_ERROR, "%s", what);
+	proxy_close_backend(p);
+	proxy_peer_done(p, UPSTREAM_FAILURE);
+	p->last_fail = kind;
+	if (c->head_sent_started) {
+		/* Part of the answer is out: the client must see it fail. */
+		conn_close(c);
+		return PROXY_STOP;
+	}
+	if ((p->loc->next_upstream & proxy_fail_mask[kind]) &&
+	    p->tries_left > 0 && proxy_may_repeat(p)) {
+		/* The retry has its own socket and events: whoever called
+		 * us must stop handling the old one. */
+		(void)proxy_connect(p);
+		return PROXY_STOP;
+	}
+	proxy_give_up(p, kind == PROXY_FAIL_TIMEOUT ? 504 :
+	    kind == PROXY_FAIL_HTTP_500 ? 500 :
+	    kind == PROXY_FAIL_HTTP_503 ? 503 : 502);
+	return PROXY_STOP;
+}
+
+static int
+proxy_fail_errno(struct proxy *p, const char *call, int err)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "%s failed (%d: %s)", call, err,
+	    strerror(err));
+	return proxy_fail(p, PROXY_FAIL_ERROR, what);
+}
+
+/* The records up to and including the empty PARAMS, into sbuf. */
+static void
+proxy_queue_head(struct proxy *p)
+{
+	size_t off = 0, piece;
+	uint8_t *s = p->sbuf;
+
+	s += fcgi_put_begin_request(s, PROXY_REQUEST_ID, FCGI_RESPONDER, 0);
+	while (off < p->params_len) {
+		piece = p->params_len - off;
+		if (piece > FCGI_MAX_CONTENT)
+			piece = FCGI_MAX_CONTENT;
+		s += fcgi_put_header(s, FCGI_PARAMS, PROXY_REQUEST_ID,
+		    (uint16_t)piece, 0);
+		memcpy(s, p->params + off, piece);
+		s += piece;
+		off += piece;
+	}
+	s += fcgi_put_header(s, FCGI_PARAMS, PROXY_REQUEST_ID, 0, 0);
+	p->slen = (size_t)(s - p->sbuf);
+	p->soff = 0;
+	p->body_off = 0;
+	p->stdin_done = false;
+}
+
+/* Refill sbuf with the next STDIN record(s).  0, or -1 on a read error. */
+static int
+proxy_queue_stdin(struct proxy *p)
+{
+	const struct conn_body *b = &p->c->body;
+	uint8_t *s = p->sbuf;
+	ssize_t n = 0;
+
+	if (p->body_off < b->size) {
+		n = body_read_at(b, p->body_off, s + FCGI_HEADER_LEN,
+		    PROXY_STDIN_PIECE);
+		if (n <= 0)
+			return -1;
+		fcgi_put_header(s, FCGI_STDIN, PROXY_REQUEST_ID, (uint16_t)n,
+		    0);
+		s += FCGI_HEADER_LEN + (size_t)n;
+		p->body_off += (uint64_t)n;
+	}
+	if (p->body_off == b->size) {
+		s += fcgi_put_header(s, FCGI_STDIN, PROXY_REQUEST_ID, 0, 0);
+		p->stdin_done = true;
+	}
+	p->slen = (size_t)(s - p->sbuf);
+	p->soff = 0;
+	return 0;
+}
+
+static int
+proxy_send(struct proxy *p)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (p->soff == p->slen) {
+			if (p->stdin_done) {
+				p->state = PROXY_READING;
+				return loop_timer_set(&p->w->loop, &p->timer,
+				    p->loc->read_timeout_ms), PROXY_GO;
+			}
+			if (proxy_queue_stdin(p) == -1) {
+				proxy_give_up(p, 500);
+				return PROXY_STOP;
+			}
+		}
+		n = write(p->io.fd, p->sbuf + p->soff, p->slen - p->soff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return (void)loop_timer_set(&p->w->loop, &p->timer,
+			    p->loc->send_timeout_ms), PROXY_GO;
+		if (n == -1)
+			return proxy_fail_errno(p, "write() to upstream",
+			    errno);
+		p->request_sent = true;
+		p->soff += (size_t)n;
+	}
+}
+
+static int
+proxy_connect_peer(struct proxy *p)
+{
+	const struct conf_addr *a = &p->up->peers[p->peer].addr;
+	int fd;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return proxy_fail_errno(p, "socket()", errno);
+	p->io.fd = fd;
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
+	    errno != EINPROGRESS)
+		return proxy_fail_errno(p, "connect() to upstream", errno);
+	if (loop_add(&p->w->loop, &p->io,
+	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+		proxy_give_up(p, 500);
+		return PROXY_STOP;
+	}
+	p->state = PROXY_CONNECTING;
+	return loop_timer_set(&p->w->loop, &p->timer,
+	    p->loc->connect_timeout_ms), PROXY_GO;
+}
+
+/* Pick the next server and connect to it. */
+static int
+proxy_connect(struct proxy *p)
+{
+	struct conn *c = p->c;
+
+	p->peer = upstream_pick(p->w->shm, p->up->shm_index, &p->try,
+	    p->w->loop.now_ms);
+	if (p->peer < 0) {
+		if (c->up_addr[0] == '\0') {
+			log_error("no live upstreams while connecting to "
+			    "upstream, client: %s, request: \"%.*s\", "
+			    "upstream: \"%s\"", c->peer_addr,
+			    (int)c->req.target_len, c->req.target,
+			    p->up->name);
+			proxy_give_up(p, 502);
+		} else
+			proxy_give_up(p, p->last_fail == PROXY_FAIL_TIMEOUT ?
+			    504 : 502);
+		return PROXY_STOP;
+	}
+	p->tries_left--;
+	proxy_note_upstream(p);
+	p->peer_start_ms = p->w->loop.now_ms;
+	p->request_sent = false;
+	fcgi_parser_init(&p->parser);
+	p->rlen = p->rpos = p->hlen = 0;
+	p->header_done = false;
+	proxy_queue_head(p);
+	return proxy_connect_peer(p);
+}
+
+static bool
+proxy_hop_header(const struct cgi_header *h)
+{
+	static const char *const hop[] = { "connection", "keep-alive",
+		"transfer-encoding", "content-length", NULL };
+	size_t i;
+
+	for (i = 0; hop[i] != NULL; i++)
+		if (h->name_len == strlen(hop[i]) &&
+		    strncasecmp(h->name, hop[i], h->name_len) == 0)
+			return true;
+	return h->name_len > 8 && strncasecmp(h->name, "x-accel-", 8) == 0;
+}
+
+/* Is this status one fastcgi_next_upstream asks to retry elsewhere? */
+static int
+proxy_status_fail(const struct proxy *p, int status)
+{
+	if (p->tries_left <= 0 || !proxy_may_repeat(p))
+		return -1;
+	if (status == 500 && (p->loc->next_upstream & NEXT_UPSTREAM_HTTP_500))
+		return PROXY_FAIL_HTTP_500;
+	if (status == 503 && (p->loc->next_upstream & NEXT_UPSTREAM_HTTP_503))
+		return PROXY_FAIL_HTTP_503;
+	return -1;
+}
+
+/* The CGI header block is complete: send the response head. */
+static int
+proxy_send_head(struct proxy *p, const struct cgi_response *r)
+{
+	struct conn *c = p->c;
+	size_t i;
+	int kind;
+	char what[64];
+
+	if ((kind = proxy_status_fail(p, r->status)) >= 0) {
+		snprintf(what, sizeof(what), "upstream answered %d",
+		    r->status);
+		return proxy_fail(p, (enum proxy_fail)kind, what);
+	}
+	c->up_status = r->status;
+	c->out_len = c->out_off = 0;
+	(void)response_head_start(c, r->status, r->reason, r->reason_len);
+	for (i = 0; i < r->nheaders; i++)
+		if (!proxy_hop_header(&r->headers[i]))
+			(void)response_head_add(c, r->headers[i].name,
+			    r->headers[i].name_len, r->headers[i].value,
+			    r->headers[i].value_len);
+	if (response_head_end(c, r->content_length) == -1)
+		return proxy_fail(p, PROXY_FAIL_INVALID,
+		    "upstream sent too big header");
+	p->header_done = true;
+	response_body(c, p->hbuf + r->head_len, p->hlen - r->head_len);
+	return PROXY_GO;
+}
+
+static int
+proxy_on_stdout(struct proxy *p, const uint8_t *data, size_t len)
+{
+	struct cgi_response r;
+	const char *err;
+	char what[160];
+	int rc;
+
+	if (p->header_done) {
+		response_body(p->c, data, len);
+		return PROXY_GO;
+	}
+	memcpy(p->hbuf + p->hlen, data, len);	/* fits: input was bounded */
+	p->hlen += len;
+	rc = cgi_parse_headers(p->hbuf, p->hlen, &r, &err);
+	if (rc == 1)
+		return proxy_send_head(p, &r);
+	if (rc == -1) {
+		snprintf(what, sizeof(what), "upstream sent invalid header: "
+		    "%s", err);
+		return proxy_fail(p, PROXY_FAIL_INVALID, what);
+	}
+	if (p->hlen == sizeof(p->hbuf))
+		return proxy_fail(p, PROXY_FAIL_INVALID,
+		    "upstream sent too big header");
+	return PROXY_GO;
+}
+
+static void
+proxy_on_stderr(struct proxy *p, const uint8_t *data, size_t len)
+{
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len > 0)
+		proxy_log(p, LOG_LEVEL_ERROR, "FastCGI sent in stderr: "
+		    "\"%.*s\"", (int)(len > 400 ? 400 : len),
+		    (const char *)data);
+}
+
+/* END_REQUEST: the backend is done, so is the response. */
+static int
+proxy_on_end(struct proxy *p, const struct fcgi_event *ev)
+{
+	struct conn *c = p->c;
+	struct shm_server *srv;
+	char what[96];
+
+	if (ev->protocol_status != FCGI_REQUEST_COMPLETE) {
+		snprintf(what, sizeof(what), "upstream ended the request "
+		    "with protocol status %u (%s)", ev->protocol_status,
+		    ev->protocol_status == FCGI_CANT_MPX_CONN ? "cant mpx conn" :
+		    ev->protocol_status == FCGI_OVERLOADED ? "overloaded" :
+		    ev->protocol_status == FCGI_UNKNOWN_ROLE ? "unknown role" :
+		    "unknown");
+		return proxy_fail(p, PROXY_FAIL_ERROR, what);
+	}
+	if (!p->header_done)
+		return proxy_fail(p, PROXY_FAIL_INVALID, "upstream prematurely "
+		    "ended the response: no header");
+	srv = proxy_server(p);
+	shm_server_count_status(srv, c->up_status);
+	c->up_time_ms = p->w->loop.now_ms - p->peer_start_ms;
+	atomic_fetch_add_explicit(&srv->resp_time_ms_sum,
+	    (uint64_t)c->up_time_ms, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->resp_count, 1, memory_order_relaxed);
+	proxy_peer_done(p, UPSTREAM_SUCCESS);
+	c->proxy = NULL;
+	proxy_free(p);
+	response_body_end(c);
+	conn_response_done(c);
+	return PROXY_STOP;
+}
+
+static int
+proxy_on_event(struct proxy *p, const struct fcgi_event *ev)
+{
+	char what[128];
+
+	switch (ev->type) {
+	case FCGI_EV_STDOUT:
+		return proxy_on_stdout(p, ev->data, ev->len);
+	case FCGI_EV_STDERR:
+		proxy_on_stderr(p, ev->data, ev->len);
+		return PROXY_GO;
+	case FCGI_EV_END_REQUEST:
+		return proxy_on_end(p, ev);
+	case FCGI_EV_ERROR:
+		snprintf(what, sizeof(what), "upstream sent invalid FastCGI "
+		    "record: %s", ev->error);
+		return proxy_fail(p, PROXY_FAIL_INVALID, what);
+	default:
+		return PROXY_GO;
+	}
+}
+
+/* How much buffered input may be parsed now without overflowing the
+ * header buffer or the client's output buffer.  0 = wait for the client. */
+static size_t
+proxy_parse_limit(struct proxy *p)
+{
+	size_t avail = p->rlen - p->rpos, room;
+
+	if (!p->header_done)
+		room = sizeof(p->hbuf) - p->hlen;
+	else if (p->c->is_head)
+		room = avail;
+	else {
+		room = conn_out_room(p->c);
+		room = room > RESPONSE_FRAME_MAX ? room - RESPONSE_FRAME_MAX : 0;
+	}
+	return avail < room ? avail : room;
+}
+
+/* Parse buffered records.  PROXY_GO when the input is used up or the
+ * client must drain first, PROXY_STOP when p is finished or gone. */
+static int
+proxy_process(struct proxy *p)
+{
+	struct fcgi_event ev;
+	size_t limit;
+	int rc;
+
+	while (p->rpos < p->rlen) {
+		if ((limit = proxy_parse_limit(p)) < 512 &&
+		    limit < p->rlen - p->rpos) {
+			if ((rc = conn_flush(p->c)) == -1)
+				return PROXY_STOP;
+			if (rc == 1 || (limit = proxy_parse_limit(p)) == 0)
+				return PROXY_GO;
+		}
+		p->rpos += fcgi_parse(&p->parser, p->rbuf + p->rpos, limit,
+		    &ev);
+		if (ev.type != FCGI_EV_NEED_MORE &&
+		    proxy_on_event(p, &ev) == PROXY_STOP)
+			return PROXY_STOP;
+	}
+	return PROXY_GO;
+}
+
+static int
+proxy_read(struct proxy *p)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (proxy_process(p) == PROXY_STOP)
+			return PROXY_STOP;
+		if (p->rpos < p->rlen) {
+			/* Waiting for a slow client: its send_timeout runs,
+			 * the backend is not to blame meanwhile. */
+			loop_timer_cancel(&p->w->loop, &p->timer);
+			return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
+		}
+		p->rpos = p->rlen = 0;
+		n = read(p->io.fd, p->rbuf, sizeof(p->rbuf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n == -1)
+			return proxy_fail_errno(p, "recv() from upstream",
+			    errno);
+		if (n == 0)
+			return proxy_fail(p, PROXY_FAIL_ERROR,
+			    "upstream prematurely closed connection");
+		p->rlen = (size_t)n;
+	}
+	if (p->state == PROXY_READING)
+		(void)loop_timer_set(&p->w->loop, &p->timer,
+		    p->loc->read_timeout_ms);
+	return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
+}
+
+static int
+proxy_connected(struct proxy *p)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0)
+		return proxy_fail_errno(p, "connect() to upstream", err);
+	p->state = PROXY_SENDING;
+	return proxy_send(p);
+}
+
+static void
+proxy_io(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct proxy *p = io->data;
+
+	(void)loop;
+	if (p->state == PROXY_CONNECTING) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (proxy_connected(p) == PROXY_STOP)
+			return;
+	} else if (p->state == PROXY_SENDING && (events & EPOLLOUT)) {
+		if (proxy_send(p) == PROXY_STOP)
+			return;
+	}
+	if (p->state != PROXY_CONNECTING &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		(void)proxy_read(p);
+}
+
+static void
+proxy_timeout(struct loop *loop, struct loop_timer *t)
+{
+	struct proxy *p = t->data;
+	const char *what[] = {
+		"upstream timed out (110: Connection timed out) while "
+		"connecting to upstream",
+		"upstream timed out (110: Connection timed out) while "
+		"sending request to upstream",
+		"upstream timed out (110: Connection timed out) while "
+		"reading response header from upstream" };
+
+	(void)loop;
+	if (p->state == PROXY_READING && p->header_done) {
+		/* The client is still there but the body stalled. */
+		proxy_log(p, LOG_LEVEL_ERROR, "upstream timed out (110: "
+		    "Connection timed out) while reading upstream");
+		proxy_peer_done(p, UPSTREAM_FAILURE);
+		conn_close(p->c);
+		return;
+	}
+	(void)proxy_fail(p, PROXY_FAIL_TIMEOUT, what[p->state]);
+}
+
+void
+proxy_resume(struct proxy *p)
+{
+	if (p->state == PROXY_CONNECTING)
+		return;
+	(void)proxy_read(p);
+}
+
+void
+proxy_start(struct conn *c)
+{
+	struct proxy *p;
+	int max;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_error("proxy: out of memory");
+		response_error(c, 500);
+		return;
+	}
+	p->c = c;
+	p->w = c->w;
+	p->loc = c->loc;
+	p->up = c->loc->upstream;
+	p->peer = -1;
+	p->io.fd = -1;
+	p->io.fn = proxy_io;
+	p->io.data = p;
+	loop_timer_init(&p->timer, proxy_timeout, p);
+	c->proxy = p;
+	upstream_try_init(&p->try, (const struct sockaddr *)&c->peer);
+	max = upstream_max_tries(p->w->shm, p->up->shm_index);
+	if (p->loc->next_upstream_tries > 0 &&
+	    p->loc->next_upstream_tries < max)
+		max = p->loc->next_upstream_tries;
+	p->tries_left = max > 0 ? max : 1;
+	p->scap = PROXY_STDIN_PIECE + 2 * FCGI_HEADER_LEN;
+	if (params_build(c, &p->params, &p->params_len) == -1) {
+		proxy_give_up(p, 500);
+		return;
+	}
+	if (p->params_len + p->params_len / FCGI_MAX_CONTENT * 8 + 64 >
+	    p->scap)
+		p->scap = p->params_len + p->params_len / FCGI_MAX_CONTENT *
+		    8 + 64;
+	if ((p->sbuf = malloc(p->scap)) == NULL) {
+		log_error("proxy: out of memory");
+		proxy_give_up(p, 500);
+		return;
+	}
+	(void)proxy_connect(p);
+}

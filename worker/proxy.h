@@ -1,0 +1,23 @@
+/*
+ * proxy.h - one request's trip to a FastCGI backend and back: choosing the
+ * server, connecting, sending the request records, reading the response
+ * records, streaming the answer to the client, and retrying on the next
+ * server as fastcgi_next_upstream allows.
+ */
+#ifndef FCGATE_PROXY_H
+#define FCGATE_PROXY_H
+
+struct conn;
+struct proxy;
+
+/* Start passing c's request to c->loc->upstream.  The proxy answers the
+ * client itself (response or error). */
+void proxy_start(struct conn *c);
+
+/* The client's output buffer has room again: continue streaming. */
+void proxy_resume(struct proxy *p);
+
+/* The client went away: drop the backend connection, free the proxy. */
+void proxy_abort(struct proxy *p);
+
+#endif

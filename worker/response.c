@@ -1,0 +1,189 @@
+/*
+ * response.c - the client-facing side of a response.
+ *
+ * Everything is queued into the connection's fixed output buffer
+ * (conn.out); conn.c writes it.  Heads are small and bounded; bodies are
+ * streamed in pieces that the producer sizes to the room left.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "log.h"
+#include "response.h"
+#include "route.h"
+#include "worker.h"
+
+static int
+out_put(struct conn *c, const char *p, size_t len)
+{
+	if (c->out == NULL && (c->out = malloc(CONN_OUT_SIZE)) == NULL)
+		return -1;
+	if (len > CONN_OUT_SIZE - c->out_len)
+		return -1;
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+	return 0;
+}
+
+static int
+out_str(struct conn *c, const char *s)
+{
+	return out_put(c, s, strlen(s));
+}
+
+int
+response_head_start(struct conn *c, int status, const char *reason,
+    size_t reason_len)
+{
+	char line[64], date[30];
+	int n;
+
+	c->status = status;
+	c->head_sent_started = true;
+	if (reason == NULL) {
+		reason = http_status_reason(status);
+		reason_len = strlen(reason);
+	}
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", status);
+	http_format_date((int64_t)time(NULL), date);
+	if (out_put(c, line, (size_t)n) == -1 ||
+	    out_put(c, reason, reason_len) == -1 ||
+	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
+	    out_put(c, date, strlen(date)) == -1 || out_str(c, "\r\n") == -1)
+		return -1;
+	return 0;
+}
+
+int
+response_head_add(struct conn *c, const char *name, size_t name_len,
+    const char *value, size_t value_len)
+{
+	if (out_put(c, name, name_len) == -1 || out_str(c, ": ") == -1 ||
+	    out_put(c, value, value_len) == -1 || out_str(c, "\r\n") == -1)
+		return -1;
+	return 0;
+}
+
+/* Statuses that never carry a body. */
+static int
+status_has_body(int status)
+{
+	return !(status < 200 || status == 204 || status == 304);
+}
+
+int
+response_head_end(struct conn *c, int64_t content_length)
+{
+	char num[32];
+	int n;
+
+	c->chunked_out = false;
+	if (content_length >= 0) {
+		n = snprintf(num, sizeof(num), "%lld",
+		    (long long)content_length);
+		if (response_head_add(c, "Content-Length", 14, num,
+		    (size_t)n) == -1)
+			return -1;
+	} else if (status_has_body(c->status) && !c->is_head) {
+		if (c->req.version >= 11) {
+			c->chunked_out = true;
+			if (out_str(c, "Transfer-Encoding: chunked\r\n") == -1)
+				return -1;
+		} else
+			c->keep_alive = false;
+	}
+	if (c->w->quitting)
+		c->keep_alive = false;
+	if (c->keep_alive && c->req.version < 11)
+		return out_str(c, "Connection: keep-alive\r\n\r\n");
+	if (!c->keep_alive)
+		return out_str(c, "Connection: close\r\n\r\n");
+	return out_str(c, "\r\n");
+}
+
+void
+response_body(struct conn *c, const void *data, size_t len)
+{
+	char frame[24];
+	int n;
+
+	if (c->is_head || len == 0 || !status_has_body(c->status))
+		return;
+	if (c->chunked_out) {
+		n = snprintf(frame, sizeof(frame), "%zx\r\n", len);
+		(void)out_put(c, frame, (size_t)n);
+	}
+	(void)out_put(c, data, len);
+	if (c->chunked_out)
+		(void)out_str(c, "\r\n");
+}
+
+void
+response_body_end(struct conn *c)
+{
+	if (c->chunked_out && !c->is_head)
+		(void)out_str(c, "0\r\n\r\n");
+	c->chunked_out = false;
+}
+
+static const struct conf_error_page *
+response_error_page(const struct conn *c, int status)
+{
+	size_t i, j;
+
+	if (c->srv == NULL)
+		return NULL;
+	for (i = 0; i < c->srv->nerror_pages; i++)
+		for (j = 0; j < c->srv->error_pages[i].ncodes; j++)
+			if (c->srv->error_pages[i].codes[j] == status)
+				return &c->srv->error_pages[i];
+	return NULL;
+}
+
+void
+response_error(struct conn *c, int status)
+{
+	const struct conf_error_page *ep;
+	char body[256];
+	int n;
+
+	/* An error page that failed itself: answer the original status. */
+	if (c->error_status != 0)
+		status = c->error_status;
+	/* A broken request stream cannot be trusted for the next one. */
+	if (status == 400 || status == 408 || status == 413 ||
+	    status == 414 || status == 431 || status == 501 || status == 505 ||
+	    !c->have_req)
+		c->keep_alive = false;
+	ep = response_error_page(c, status);
+	if (ep != NULL && c->error_status == 0 && c->have_req) {
+		c->error_status = status;
+		conn_internal_redirect(c, ep->uri, strlen(ep->uri));
+		return;
+	}
+	c->out_len = c->out_off = 0;
+	n = snprintf(body, sizeof(body),
+	    "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
+	    "<center><h1>%d %s</h1></center>\r\n<hr><center>" FCGATE_NAME
+	    "</center>\r\n</body>\r\n</html>\r\n", status,
+	    http_status_reason(status), status, http_status_reason(status));
+	(void)response_head_start(c, status, NULL, 0);
+	(void)response_head_add(c, "Content-Type", 12, "text/html", 9);
+	(void)response_head_end(c, n);
+	response_body(c, body, (size_t)n);
+	conn_response_done(c);
+}
+
+void
+response_redirect(struct conn *c, int status, const char *location,
+    size_t len)
+{
+	c->out_len = c->out_off = 0;
+	(void)response_head_start(c, status, NULL, 0);
+	(void)response_head_add(c, "Location", 8, location, len);
+	(void)response_head_end(c, 0);
+	conn_response_done(c);
+}

@@ -1,0 +1,40 @@
+/*
+ * route.h - from a request to its configuration: URI normalisation, the
+ * server block (by listen address and Host), the location (nginx's order).
+ */
+#ifndef FCGATE_ROUTE_H
+#define FCGATE_ROUTE_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+/*
+ * Normalise a raw path as nginx does before matching: percent-decoding,
+ * merging "//", resolving "." and ".." segments.  Writes a NUL-terminated
+ * result of at most outsize-1 bytes.  Returns the length, or -1 when the
+ * path is invalid: does not start with '/', climbs above the root, holds an
+ * encoded NUL or an encoded '/' (%2F), a bad %-escape, or does not fit.
+ */
+long route_normalize_uri(const char *raw, size_t len, char *out,
+    size_t outsize);
+
+/*
+ * The server block for a connection accepted on conf->listens[listen] with
+ * this Host (may be NULL): the first server listing that listen address
+ * whose server_name matches exactly (case-insensitive), else the first
+ * server on that address (the default).  Never NULL for a bound listen.
+ */
+const struct conf_server *route_server(const struct conf *conf,
+    size_t listen, const char *host, size_t host_len);
+
+/*
+ * The location for a normalised URI, nginx's order: exact "=" wins at once;
+ * otherwise the longest prefix ("^~" or plain) is remembered; if it is "^~"
+ * it wins; else regexes ("~", "~*") in file order, the first match wins;
+ * else the longest prefix.  NULL when nothing matches.
+ */
+const struct conf_location *route_location(const struct conf_server *srv,
+    const char *uri, size_t len);
+
+#endif

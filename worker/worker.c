@@ -1,0 +1,204 @@
+/*
+ * worker.c - a worker process: sets up its loop, accepts on the listening
+ * sockets inherited from the master, and obeys the master's signals.
+ *
+ * Every worker registers every listening socket with EPOLLEXCLUSIVE, so the
+ * kernel wakes one worker per new connection instead of all of them.  At
+ * worker_connections the listeners are taken out of the loop until a
+ * connection closes.  Signals arrive through a signalfd in the same loop:
+ * TERM/INT stop at once, QUIT stops accepting and exits once the open
+ * requests are done, USR1 reopens the logs.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "worker.h"
+
+static void
+worker_listeners_enable(struct worker *w, bool on)
+{
+	size_t i;
+	struct worker_listener *l;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		l = &w->listeners[i];
+		if (on && !l->active && !w->quitting)
+			l->active = loop_add(&w->loop, &l->io,
+			    EPOLLIN | EPOLLEXCLUSIVE) == 0;
+		else if (!on && l->active) {
+			loop_del(&w->loop, &l->io);
+			l->active = false;
+		}
+	}
+}
+
+static void
+worker_accept(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct worker_listener *l = io->data;
+	struct worker *w = l->w;
+	int fd, i;
+
+	(void)loop;
+	(void)events;
+	for (i = 0; i < 64; i++) {
+		if (w->nconns >= (size_t)w->conf->worker_connections) {
+			log_warn("%d worker_connections are not enough",
+			    w->conf->worker_connections);
+			worker_listeners_enable(w, false);
+			return;
+		}
+		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_error("accept4() failed: %s",
+				    strerror(errno));
+			return;
+		}
+		conn_accept(w, fd, l->index);
+	}
+}
+
+void
+worker_conn_closed(struct worker *w)
+{
+	if (w->quitting) {
+		if (w->nconns == 0)
+			w->loop.stop = true;
+		return;
+	}
+	if (w->nconns < (size_t)w->conf->worker_connections)
+		worker_listeners_enable(w, true);
+}
+
+static void
+worker_quit(struct worker *w)
+{
+	if (w->quitting)
+		return;
+	w->quitting = true;
+	atomic_store_explicit(&w->slot->state, SHM_WORKER_STOPPING,
+	    memory_order_relaxed);
+	worker_listeners_enable(w, false);
+	conn_close_idle(w);
+	if (w->nconns == 0)
+		w->loop.stop = true;
+}
+
+static void
+worker_signal(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct worker *w = io->data;
+	struct signalfd_siginfo si;
+
+	(void)loop;
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			w->loop.stop = true;
+			break;
+		case SIGQUIT:
+			worker_quit(w);
+			break;
+		case SIGUSR1:
+			(void)log_reopen();
+			break;
+		}
+	}
+}
+
+static int
+worker_setup_signals(struct worker *w)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTTIN);
+	sigaddset(&set, SIGTTOU);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_error("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	w->sigio.fd = fd;
+	w->sigio.fn = worker_signal;
+	w->sigio.data = w;
+	return loop_add(&w->loop, &w->sigio, EPOLLIN);
+}
+
+static int
+worker_setup_listeners(struct worker *w)
+{
+	size_t i;
+
+	w->nlisteners = w->conf->nlistens;
+	w->listeners = calloc(w->nlisteners, sizeof(*w->listeners));
+	if (w->listeners == NULL)
+		return -1;
+	for (i = 0; i < w->nlisteners; i++) {
+		w->listeners[i].io.fd = w->conf->listens[i].fd;
+		w->listeners[i].io.fn = worker_accept;
+		w->listeners[i].io.data = &w->listeners[i];
+		w->listeners[i].w = w;
+		w->listeners[i].index = i;
+	}
+	worker_listeners_enable(w, true);
+	return 0;
+}
+
+static void
+worker_cleanup(struct worker *w)
+{
+	w->quitting = true;
+	while (w->conns != NULL)
+		conn_close(w->conns);
+	worker_listeners_enable(w, false);
+	free(w->listeners);
+	if (w->sigio.fd > 0)
+		close(w->sigio.fd);
+	loop_free(&w->loop);
+}
+
+int
+worker_run(const struct conf *conf, struct shm *shm, int slot)
+{
+	struct worker w;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.conf = conf;
+	w.shm = shm;
+	w.slot = &shm->workers[slot];
+	w.sigio.fd = -1;
+	if (loop_init(&w.loop) == -1 || worker_setup_signals(&w) == -1 ||
+	    worker_setup_listeners(&w) == -1) {
+		worker_cleanup(&w);
+		return 1;
+	}
+	atomic_store_explicit(&w.slot->state, SHM_WORKER_RUNNING,
+	    memory_order_relaxed);
+	if (loop_run(&w.loop) == -1)
+		rc = 1;
+	worker_cleanup(&w);
+	return rc;
+}
