@@ -36,6 +36,8 @@ UNIT_BIN    = $(patsubst t/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 TOOL_BIN    = $(patsubst t/backend/%.c,$(BUILD)/%,$(TOOL_SRC))
 
 .PHONY: all asan test demo install clean deps
+# keep intermediate objects so nothing relinks needlessly
+.SECONDARY:
 
 all: $(BUILD)/fcgate $(BUILD)/fcgatectl $(UNIT_BIN) $(TOOL_BIN)
 

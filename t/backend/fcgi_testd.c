@@ -1,0 +1,592 @@
+/*
+ * fcgi_testd.c - a FastCGI responder for tests that can be told to misbehave.
+ *
+ *   fcgi_testd -l 127.0.0.1:PORT|unix:/path -n NAME [-p PIDFILE]
+ *
+ * One child process per connection; blocking I/O, because clarity matters
+ * more than speed here.  What it answers is chosen by the request's
+ * QUERY_STRING (mode=...):
+ *
+ *   echo          backend=NAME, every param as NAME=VALUE, stdin_bytes=N
+ *   echo_body     the request body, byte for byte
+ *   size&n=N      N bytes of body, no Content-Length
+ *   status&code=N Status: N
+ *   slow&ms=N     waits N ms, then echo
+ *   die           closes the connection without answering
+ *   garbage       bytes that are not FastCGI records
+ *   badversion    a record with version 2
+ *   overloaded    END_REQUEST with protocol status OVERLOADED
+ *   hugeheader&n=N  a header line of N bytes
+ *   stderr        "test stderr message" on STDERR, then echo
+ *   redirect      Location: /elsewhere
+ *   cookies       two Set-Cookie headers
+ *
+ * Records it writes are split at 32 KiB and padded to 8 bytes, so the
+ * gateway's parser sees padding and several records per read.  It honours
+ * FCGI_KEEP_CONN.  SIGTERM stops the listener; children finish their
+ * request.  Standalone on purpose: it must not share fcgate's encoder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PARAMS_BYTES (1 << 20)
+#define MAX_BODY_BYTES (64 << 20)
+
+static const char *name = "testd";
+
+struct request {
+	uint16_t id;
+	uint8_t flags;
+	uint8_t *params;
+	size_t params_len;
+	uint8_t *body;
+	size_t body_len;
+};
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "fcgi_testd %s: %s: %s\n", name, what,
+	    strerror(errno));
+	exit(1);
+}
+
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+put_header(uint8_t *h, int version, int type, uint16_t id, size_t len,
+    size_t pad)
+{
+	h[0] = (uint8_t)version;
+	h[1] = (uint8_t)type;
+	h[2] = (uint8_t)(id >> 8);
+	h[3] = (uint8_t)id;
+	h[4] = (uint8_t)(len >> 8);
+	h[5] = (uint8_t)len;
+	h[6] = (uint8_t)pad;
+	h[7] = 0;
+}
+
+/* Write data as records of type, at most 32 KiB each, padded to 8. */
+static int
+send_stream(int fd, int type, uint16_t id, const void *data, size_t len)
+{
+	static const uint8_t zeros[8];
+	const uint8_t *p = data;
+	uint8_t h[8];
+	size_t n, pad;
+
+	while (len > 0) {
+		n = len > 32768 ? 32768 : len;
+		pad = (8 - n % 8) % 8;
+		put_header(h, 1, type, id, n, pad);
+		if (write_full(fd, h, 8) == -1 || write_full(fd, p, n) == -1 ||
+		    write_full(fd, zeros, pad) == -1)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+send_end(int fd, uint16_t id, int protocol_status)
+{
+	uint8_t r[16];
+
+	put_header(r, 1, 3, id, 8, 0);
+	memset(r + 8, 0, 8);
+	r[12] = (uint8_t)protocol_status;
+	return write_full(fd, r, sizeof(r));
+}
+
+static int
+send_text(int fd, uint16_t id, const char *s)
+{
+	return send_stream(fd, 6, id, s, strlen(s));
+}
+
+static int
+nv_len(const uint8_t **p, const uint8_t *end, size_t *out)
+{
+	if (*p >= end)
+		return -1;
+	if ((**p & 0x80) == 0) {
+		*out = *(*p)++;
+		return 0;
+	}
+	if (end - *p < 4)
+		return -1;
+	*out = ((size_t)((*p)[0] & 0x7f) << 24) | ((size_t)(*p)[1] << 16) |
+	    ((size_t)(*p)[2] << 8) | (*p)[3];
+	*p += 4;
+	return 0;
+}
+
+/* Walk the params; fn gets each pair.  Returns -1 on bad encoding. */
+static int
+each_param(const struct request *rq,
+    int (*fn)(void *, const char *, size_t, const char *, size_t), void *arg)
+{
+	const uint8_t *p = rq->params, *end = rq->params + rq->params_len;
+	size_t nl, vl;
+
+	while (p < end) {
+		if (nv_len(&p, end, &nl) == -1 || nv_len(&p, end, &vl) == -1 ||
+		    nl > (size_t)(end - p) || vl > (size_t)(end - p) - nl)
+			return -1;
+		if (fn(arg, (const char *)p, nl, (const char *)p + nl, vl) == 1)
+			return 1;
+		p += nl + vl;
+	}
+	return 0;
+}
+
+struct find {
+	const char *want;
+	char *out;
+	size_t out_size;
+};
+
+static int
+find_fn(void *arg, const char *n, size_t nl, const char *v, size_t vl)
+{
+	struct find *f = arg;
+
+	if (strlen(f->want) != nl || memcmp(f->want, n, nl) != 0)
+		return 0;
+	if (vl >= f->out_size)
+		vl = f->out_size - 1;
+	memcpy(f->out, v, vl);
+	f->out[vl] = '\0';
+	return 1;
+}
+
+/* Value of query argument key in QUERY_STRING, or "" */
+static void
+query_arg(const struct request *rq, const char *key, char *out, size_t size)
+{
+	char qs[4096], *s, *save = NULL;
+	struct find f = { "QUERY_STRING", qs, sizeof(qs) };
+	size_t kl = strlen(key);
+
+	qs[0] = '\0';
+	out[0] = '\0';
+	each_param(rq, find_fn, &f);
+	for (s = strtok_r(qs, "&", &save); s != NULL;
+	    s = strtok_r(NULL, "&", &save))
+		if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
+			snprintf(out, size, "%s", s + kl + 1);
+			return;
+		}
+}
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		if ((b->data = realloc(b->data, b->cap)) == NULL)
+			die("realloc");
+	}
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+static int
+echo_fn(void *arg, const char *n, size_t nl, const char *v, size_t vl)
+{
+	struct buf *b = arg;
+
+	buf_add(b, n, nl);
+	buf_add(b, "=", 1);
+	buf_add(b, v, vl);
+	buf_add(b, "\n", 1);
+	return 0;
+}
+
+static int
+answer_echo(int fd, const struct request *rq)
+{
+	struct buf b = { 0 };
+	char line[128];
+	int rc;
+
+	buf_add(&b, "Content-Type: text/plain\r\n\r\n", 28);
+	snprintf(line, sizeof(line), "backend=%s\n", name);
+	buf_add(&b, line, strlen(line));
+	each_param(rq, echo_fn, &b);
+	snprintf(line, sizeof(line), "stdin_bytes=%zu\n", rq->body_len);
+	buf_add(&b, line, strlen(line));
+	rc = send_stream(fd, 6, rq->id, b.data, b.len);
+	free(b.data);
+	return rc;
+}
+
+static int
+answer_size(int fd, const struct request *rq, size_t n)
+{
+	char chunk[65536];
+	size_t k;
+
+	for (k = 0; k < sizeof(chunk); k++)
+		chunk[k] = (char)('a' + k % 26);
+	if (send_text(fd, rq->id, "Content-Type: application/octet-stream\r\n"
+	    "\r\n") == -1)
+		return -1;
+	while (n > 0) {
+		k = n > sizeof(chunk) ? sizeof(chunk) : n;
+		if (send_stream(fd, 6, rq->id, chunk, k) == -1)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Answer one request.  -1: close the connection without END_REQUEST. */
+static int
+answer(int fd, const struct request *rq)
+{
+	char mode[64], arg[64], text[256];
+	uint8_t h[8];
+	struct timespec ts;
+	long v;
+	char *huge;
+
+	query_arg(rq, "mode", mode, sizeof(mode));
+	if (strcmp(mode, "die") == 0)
+		return -1;
+	if (strcmp(mode, "garbage") == 0) {
+		static const char junk[] = "HTTP/1.0 200 OK\r\nthis is not "
+		    "FastCGI\r\n\r\n";
+
+		(void)write_full(fd, junk, sizeof(junk) - 1);
+		return -1;
+	}
+	if (strcmp(mode, "badversion") == 0) {
+		put_header(h, 2, 6, rq->id, 0, 0);
+		(void)write_full(fd, h, 8);
+		return -1;
+	}
+	if (strcmp(mode, "overloaded") == 0)
+		return send_end(fd, rq->id, 2);
+	if (strcmp(mode, "echo_body") == 0) {
+		if (send_text(fd, rq->id, "Content-Type: application/"
+		    "octet-stream\r\n\r\n") == -1 ||
+		    send_stream(fd, 6, rq->id, rq->body, rq->body_len) == -1)
+			return -1;
+	} else if (strcmp(mode, "size") == 0) {
+		query_arg(rq, "n", arg, sizeof(arg));
+		if (answer_size(fd, rq, strtoul(arg, NULL, 10)) == -1)
+			return -1;
+	} else if (strcmp(mode, "status") == 0) {
+		query_arg(rq, "code", arg, sizeof(arg));
+		snprintf(text, sizeof(text), "Status: %s Test\r\nContent-Type: "
+		    "text/plain\r\n\r\nstatus %s\n", arg, arg);
+		if (send_text(fd, rq->id, text) == -1)
+			return -1;
+	} else if (strcmp(mode, "hugeheader") == 0) {
+		query_arg(rq, "n", arg, sizeof(arg));
+		v = strtol(arg, NULL, 10);
+		if (v < 1 || v > 64 << 20)
+			v = 100000;
+		if ((huge = malloc((size_t)v)) == NULL)
+			die("malloc");
+		memset(huge, 'h', (size_t)v);
+		if (send_text(fd, rq->id, "X-Huge: ") == -1 ||
+		    send_stream(fd, 6, rq->id, huge, (size_t)v) == -1 ||
+		    send_text(fd, rq->id, "\r\n\r\nbody\n") == -1) {
+			free(huge);
+			return -1;
+		}
+		free(huge);
+	} else if (strcmp(mode, "redirect") == 0) {
+		if (send_text(fd, rq->id, "Location: /elsewhere\r\n\r\n") == -1)
+			return -1;
+	} else if (strcmp(mode, "cookies") == 0) {
+		if (send_text(fd, rq->id, "Content-Type: text/plain\r\n"
+		    "Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
+		    "\r\ncookies\n") == -1)
+			return -1;
+	} else {
+		if (strcmp(mode, "slow") == 0) {
+			query_arg(rq, "ms", arg, sizeof(arg));
+			v = strtol(arg, NULL, 10);
+			ts.tv_sec = v / 1000;
+			ts.tv_nsec = (v % 1000) * 1000000L;
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
+		if (strcmp(mode, "stderr") == 0 &&
+		    send_stream(fd, 7, rq->id, "test stderr message\n", 20) ==
+		    -1)
+			return -1;
+		if (answer_echo(fd, rq) == -1)
+			return -1;
+	}
+	put_header(h, 1, 6, rq->id, 0, 0);
+	if (write_full(fd, h, 8) == -1)
+		return -1;
+	return send_end(fd, rq->id, 0);
+}
+
+/* Read one request's records.  0 ok, -1 connection over or bad input. */
+static int
+read_request(int fd, struct request *rq)
+{
+	uint8_t h[8], pad[255], *content;
+	size_t len, padding;
+	int params_done = 0, stdin_done = 0, have_begin = 0;
+
+	memset(rq, 0, sizeof(*rq));
+	while (!(have_begin && params_done && stdin_done)) {
+		if (read_full(fd, h, 8) == -1)
+			return -1;
+		len = ((size_t)h[4] << 8) | h[5];
+		padding = h[6];
+		if ((content = malloc(len + 1)) == NULL)
+			die("malloc");
+		if (read_full(fd, content, len) == -1 ||
+		    read_full(fd, pad, padding) == -1) {
+			free(content);
+			return -1;
+		}
+		if (h[0] != 1) {
+			free(content);
+			return -1;
+		}
+		switch (h[1]) {
+		case 1:	/* BEGIN_REQUEST */
+			rq->id = (uint16_t)((h[2] << 8) | h[3]);
+			rq->flags = len >= 3 ? content[2] : 0;
+			have_begin = 1;
+			break;
+		case 4:	/* PARAMS */
+			if (len == 0)
+				params_done = 1;
+			else if (rq->params_len + len > MAX_PARAMS_BYTES)
+				goto bad;
+			else {
+				rq->params = realloc(rq->params,
+				    rq->params_len + len);
+				if (rq->params == NULL)
+					die("realloc");
+				memcpy(rq->params + rq->params_len, content,
+				    len);
+				rq->params_len += len;
+			}
+			break;
+		case 5:	/* STDIN */
+			if (len == 0)
+				stdin_done = 1;
+			else if (rq->body_len + len > MAX_BODY_BYTES)
+				goto bad;
+			else {
+				rq->body = realloc(rq->body,
+				    rq->body_len + len);
+				if (rq->body == NULL)
+					die("realloc");
+				memcpy(rq->body + rq->body_len, content, len);
+				rq->body_len += len;
+			}
+			break;
+		case 2:	/* ABORT_REQUEST */
+			goto bad;
+		default:
+			break;
+		}
+		free(content);
+	}
+	return 0;
+bad:
+	free(content);
+	return -1;
+}
+
+static void
+serve(int fd)
+{
+	struct request rq;
+	int rc;
+
+	for (;;) {
+		if (read_request(fd, &rq) == -1) {
+			free(rq.params);
+			free(rq.body);
+			break;
+		}
+		rc = answer(fd, &rq);
+		free(rq.params);
+		free(rq.body);
+		if (rc == -1 || !(rq.flags & 1))
+			break;
+	}
+	close(fd);
+}
+
+static int
+listen_on(const char *addr)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_un sun;
+	const char *colon;
+	char host[64];
+	int fd, one = 1;
+
+	if (strncmp(addr, "unix:", 5) == 0) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
+		unlink(sun.sun_path);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			die(addr);
+	} else {
+		if ((colon = strrchr(addr, ':')) == NULL ||
+		    (size_t)(colon - addr) >= sizeof(host)) {
+			fprintf(stderr, "fcgi_testd: bad address %s\n", addr);
+			exit(2);
+		}
+		memcpy(host, addr, (size_t)(colon - addr));
+		host[colon - addr] = '\0';
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)atoi(colon + 1));
+		if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+			fprintf(stderr, "fcgi_testd: bad address %s\n", addr);
+			exit(2);
+		}
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			die("socket");
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+			die(addr);
+	}
+	if (listen(fd, 512) == -1)
+		die("listen");
+	return fd;
+}
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *addr = NULL, *pidfile = NULL;
+	struct sigaction sa;
+	FILE *f;
+	int opt, lfd, cfd;
+	pid_t pid;
+
+	while ((opt = getopt(argc, argv, "l:n:p:")) != -1) {
+		switch (opt) {
+		case 'l': addr = optarg; break;
+		case 'n': name = optarg; break;
+		case 'p': pidfile = optarg; break;
+		default:
+			fprintf(stderr, "usage: fcgi_testd -l ADDR -n NAME "
+			    "[-p PIDFILE]\n");
+			return 2;
+		}
+	}
+	if (addr == NULL) {
+		fprintf(stderr, "fcgi_testd: -l ADDR is required\n");
+		return 2;
+	}
+	lfd = listen_on(addr);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (pidfile != NULL) {
+		if ((f = fopen(pidfile, "w")) == NULL)
+			die(pidfile);
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	while (!stop) {
+		cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die("accept");
+		}
+		pid = fork();
+		if (pid == 0) {
+			close(lfd);
+			sa.sa_handler = SIG_DFL;
+			sigaction(SIGTERM, &sa, NULL);
+			serve(cfd);
+			_exit(0);
+		}
+		close(cfd);
+	}
+	if (strncmp(addr, "unix:", 5) == 0)
+		unlink(addr + 5);
+	return 0;
+}
