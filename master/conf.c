@@ -1166,6 +1166,26 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	    "fastcgi_next_upstream_tries");
 }
 
+/* The implicit location used when none matches: static files from the
+ * server's root, with the defaults an empty location would have. */
+static void
+build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
+{
+	struct conf_location *l = &s->fallback;
+
+	l->match = LOC_PREFIX;
+	l->pattern = xstrdup("");
+	l->root = s->root;
+	l->index = s->index;
+	l->nindex = s->nindex;
+	l->connect_timeout_ms = 60000;
+	l->send_timeout_ms = 60000;
+	l->read_timeout_ms = 60000;
+	l->next_upstream = NEXT_UPSTREAM_ERROR | NEXT_UPSTREAM_TIMEOUT;
+	l->file = xstrdup(ss->filename != NULL ? ss->filename : c->file);
+	l->line = section_line(ss);
+}
+
 static void
 build_error_pages(cfg_t *ss, struct conf_server *s)
 {
@@ -1248,6 +1268,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	for (i = 0; i < s->nlocations; i++)
 		build_location(c, s, cfg_getnsec(ss, "location", (unsigned)i),
 		    &s->locations[i]);
+	build_fallback(c, ss, s);
 }
 
 /* Do servers a and b share a listen address and a server_name? */
@@ -1489,6 +1510,7 @@ free_server(struct conf_server *s)
 	for (i = 0; i < s->nlocations; i++)
 		free_location(s, &s->locations[i]);
 	free(s->locations);
+	free_location(s, &s->fallback);
 	for (i = 0; i < s->nerror_pages; i++) {
 		free(s->error_pages[i].codes);
 		free(s->error_pages[i].uri);

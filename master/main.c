@@ -86,13 +86,10 @@ main_start(struct conf *conf, bool foreground)
 	}
 	if (log_open(conf->error_log, conf->log_level) == -1)
 		return EXIT_STARTUP;
+	log_startup(true);
 	signal(SIGPIPE, SIG_IGN);
-	if (listen_bind_all(conf) == -1) {
-		if (!log_is_stderr(conf))
-			fprintf(stderr, "fcgate: cannot bind the listening "
-			    "sockets, see %s\n", conf->error_log);
+	if (listen_bind_all(conf) == -1)
 		return EXIT_STARTUP;
-	}
 	if (shm_create(&shm, conf->shm_path, conf) == -1) {
 		fprintf(stderr, "fcgate: cannot create the segment %s\n",
 		    conf->shm_path);
@@ -107,6 +104,7 @@ main_start(struct conf *conf, bool foreground)
 		listen_close_all(conf);
 		return EXIT_STARTUP;
 	}
+	log_startup(false);
 	atomic_store(&shm.hdr->master_pid, (int32_t)getpid());
 	log_notice("fcgate/%s started, %d workers", FCGATE_VERSION,
 	    conf->workers);

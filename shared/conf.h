@@ -170,6 +170,9 @@ struct conf_server {
 	uint32_t send_timeout_ms;	/* default 60000 */
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
+	struct conf_location fallback;	/* when no location matches: the
+					 * server's own root and index, as
+					 * nginx serves them */
 };
 
 struct conf_mime {

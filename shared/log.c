@@ -25,7 +25,8 @@ static struct {
 	enum conf_log_level level;
 	char *access_path;
 	int access_fd;
-} logs = { NULL, STDERR_FILENO, false, LOG_LEVEL_NOTICE, NULL, -1 };
+	bool startup;			/* errors also to stderr */
+} logs = { NULL, STDERR_FILENO, false, LOG_LEVEL_NOTICE, NULL, -1, false };
 
 static const char *level_names[] = { "error", "warn", "notice", "info",
 	"debug" };
@@ -126,37 +127,44 @@ log_close(void)
 }
 
 void
+log_startup(bool on)
+{
+	logs.startup = on;
+}
+
+void
 log_msg(enum conf_log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
 		LOG_INFO, LOG_DEBUG };
-	char line[2048];
+	char line[2048], msg[1800];
 	struct tm tm;
 	time_t now;
 	va_list ap;
-	int n, m;
+	int n;
 
 	if (level > logs.level)
 		return;
 	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (logs.startup && level <= LOG_LEVEL_WARN &&
+	    (logs.use_syslog || logs.error_fd != STDERR_FILENO))
+		dprintf(STDERR_FILENO, "fcgate: [%s] %s\n", level_names[level],
+		    msg);
 	if (logs.use_syslog) {
-		vsyslog(prio[level], fmt, ap);
-		va_end(ap);
+		syslog(prio[level], "%s", msg);
 		return;
 	}
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	n = (int)strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S ", &tm);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] %d: ",
-	    level_names[level], (int)getpid());
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		m = 0;
-	n += m;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] %d: %s\n",
+	    level_names[level], (int)getpid(), msg);
+	if (n > (int)sizeof(line) - 1) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
 	(void)!write(logs.error_fd, line, (size_t)n);
 }
 

@@ -10,6 +10,7 @@
 #ifndef FCGATE_LOG_H
 #define FCGATE_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -22,6 +23,10 @@ int log_access_open(const char *path);
 /* Reopen both files in place.  0 / -1. */
 int log_reopen(void);
 void log_close(void);
+/* While on (start-up, before the master detaches), errors and warnings
+ * are also printed on stderr, so whoever started fcgate sees why it
+ * stopped. */
+void log_startup(bool on);
 
 void log_msg(enum conf_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

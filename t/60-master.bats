@@ -66,11 +66,14 @@ teardown() {
 	[ ! -e "$T/fcgate.pid" ]
 	python3 -c 'import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(3)' "$HTTP_PORT" &
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+open(sys.argv[2], "w").close(); time.sleep(5)' "$HTTP_PORT" "$T/squatter" \
+		2>"$T/squatter.err" &
 	fcg_track $!
-	sleep 0.3
-	run "$FCGATE" -f -c "$T/fcgate.conf"
+	wait_file "$T/squatter"
+	run timeout 10 "$FCGATE" -f -c "$T/fcgate.conf"
 	assert_failure 3
+	assert_output --partial "Address already in use"
 }
 
 @test "fcgate without -f daemonizes and -s stop stops it" {

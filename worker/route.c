@@ -209,5 +209,5 @@ route_location(const struct conf_server *srv, const char *uri, size_t len)
 		return best;
 	if ((re = match_regex(srv, uri, len)) != NULL)
 		return re;
-	return best;
+	return best != NULL ? best : &srv->fallback;
 }

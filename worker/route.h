@@ -32,7 +32,8 @@ const struct conf_server *route_server(const struct conf *conf,
  * The location for a normalised URI, nginx's order: exact "=" wins at once;
  * otherwise the longest prefix ("^~" or plain) is remembered; if it is "^~"
  * it wins; else regexes ("~", "~*") in file order, the first match wins;
- * else the longest prefix.  NULL when nothing matches.
+ * else the longest prefix; when nothing matches, the server's implicit
+ * fallback location (its own root and index).
  */
 const struct conf_location *route_location(const struct conf_server *srv,
     const char *uri, size_t len);

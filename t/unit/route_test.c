@@ -199,7 +199,7 @@ loc(int line, const struct conf_server *srv, const char *uri, int want)
 
 	checks++;
 	l = route_location(srv, uri, strlen(uri));
-	got = l == NULL ? -1 : (long)(l - srv->locations);
+	got = l == &srv->fallback ? -1 : (long)(l - srv->locations);
 	if (got != want) {
 		failures++;
 		printf("FAIL line %d: %s -> location %ld, want %d\n", line,
@@ -251,7 +251,8 @@ test_location(void)
 	memset(&noroot, 0, sizeof(noroot));
 	noroot.locations = locs + 1;		/* "=/exact" .. */
 	noroot.nlocations = 2;			/* .. "^~ /static/" */
-	CHECK(route_location(&noroot, "/other", 6) == NULL, "no match");
+	CHECK(route_location(&noroot, "/other", 6) == &noroot.fallback,
+	    "no match gives the fallback");
 	CHECK(route_location(&noroot, "/static/x", 9) == &locs[2],
 	    "prefix without /");
 	for (i = 0; i < NLOCS; i++)
