@@ -87,7 +87,7 @@ server {
 	assert_line --partial "c.conf:$(line_of nowhere): fastcgi_pass: unknown upstream 'nowhere'"
 	assert_line --partial "unknown variable '\$no_such_var'"
 	assert_line --partial "c.conf:$(line_of sometimes): fastcgi_next_upstream: unknown condition 'sometimes'"
-	assert_line --partial "c.conf:$(line_of some): deny: only 'all'"
+	assert_line --partial "c.conf:$(line_of 'deny = some'): deny: only 'all'"
 }
 
 @test "duplicates: upstream server, upstream name, server_name on one listen" {
