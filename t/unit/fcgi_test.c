@@ -1,0 +1,340 @@
+/*
+ * fcgi_test.c - unit tests for worker/fcgi.c: record and name-value
+ * encoding, the incremental record parser fed at every split point (with
+ * padding, interleaved STDERR, several records per read, bad versions,
+ * short END_REQUEST bodies) and the CGI header parser.  Prints one line per
+ * failed check and exits 1 if any failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "worker/fcgi.h"
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...) do {						\
+	checks++;							\
+	if (!(cond)) {							\
+		failures++;						\
+		printf("FAIL %s:%d: ", __func__, __LINE__);		\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+	}								\
+} while (0)
+
+static void
+test_encoding(void)
+{
+	uint8_t b[64], big[300];
+	const uint8_t *n, *v;
+	size_t nl, vl, used, len;
+	char name[200];
+
+	CHECK(fcgi_put_header(b, FCGI_STDIN, 0x1234, 0xabcd, 5) == 8, "len");
+	CHECK(b[0] == 1 && b[1] == FCGI_STDIN && b[2] == 0x12 && b[3] == 0x34 &&
+	    b[4] == 0xab && b[5] == 0xcd && b[6] == 5 && b[7] == 0,
+	    "header bytes");
+
+	CHECK(fcgi_put_begin_request(b, 1, FCGI_RESPONDER, FCGI_KEEP_CONN) ==
+	    16, "begin len");
+	CHECK(b[1] == FCGI_BEGIN_REQUEST && b[5] == 8 && b[8] == 0 &&
+	    b[9] == 1 && b[10] == FCGI_KEEP_CONN && b[15] == 0,
+	    "begin bytes");
+
+	CHECK(fcgi_nv_size(3, 5) == 10, "short nv size");
+	CHECK(fcgi_nv_size(127, 0) == 129, "127 fits one byte");
+	CHECK(fcgi_nv_size(128, 0) == 133, "128 needs four bytes");
+	CHECK(fcgi_nv_size(200, 70000) == 8 + 200 + 70000, "long nv size");
+
+	len = fcgi_put_nv(b, "ABC", 3, "hello", 5);
+	CHECK(len == 10 && b[0] == 3 && b[1] == 5 &&
+	    memcmp(b + 2, "ABChello", 8) == 0, "short nv bytes");
+	CHECK(fcgi_get_nv(b, len, &n, &nl, &v, &vl, &used) == 0 &&
+	    nl == 3 && vl == 5 && used == 10 && memcmp(n, "ABC", 3) == 0 &&
+	    memcmp(v, "hello", 5) == 0, "short nv round trip");
+	CHECK(fcgi_get_nv(b, len - 1, &n, &nl, &v, &vl, &used) == -1,
+	    "truncated nv refused");
+	CHECK(fcgi_get_nv(b, 1, &n, &nl, &v, &vl, &used) == -1,
+	    "truncated length refused");
+
+	memset(name, 'N', sizeof(name));
+	len = fcgi_put_nv(big, name, 200, "", 0);
+	CHECK(len == 205 && big[0] == 0x80 && big[1] == 0 && big[2] == 0 &&
+	    big[3] == 200 && big[4] == 0, "long name bytes");
+	CHECK(fcgi_get_nv(big, len, &n, &nl, &v, &vl, &used) == 0 &&
+	    nl == 200 && vl == 0 && used == 205, "long name round trip");
+	CHECK(fcgi_get_nv(big, 3, &n, &nl, &v, &vl, &used) == -1,
+	    "truncated four-byte length refused");
+}
+
+/* A backend's answer: STDERR, STDOUT with padding, more STDOUT, the empty
+ * STDOUT, END_REQUEST with app status 7. */
+static size_t
+sample_stream(uint8_t *s)
+{
+	uint8_t *p = s;
+
+	p += fcgi_put_header(p, FCGI_STDERR, 1, 4, 0);
+	memcpy(p, "oops", 4);
+	p += 4;
+	p += fcgi_put_header(p, FCGI_STDOUT, 1, 5, 3);
+	memcpy(p, "Hello", 5);
+	p += 5;
+	memset(p, 0xee, 3);
+	p += 3;
+	p += fcgi_put_header(p, FCGI_GET_VALUES_RESULT, 0, 2, 6);
+	memcpy(p, "\0\0", 2);
+	p += 2;
+	memset(p, 0, 6);
+	p += 6;
+	p += fcgi_put_header(p, FCGI_STDOUT, 1, 6, 0);
+	memcpy(p, " world", 6);
+	p += 6;
+	p += fcgi_put_header(p, FCGI_STDOUT, 1, 0, 0);
+	p += fcgi_put_header(p, FCGI_END_REQUEST, 1, 8, 0);
+	memcpy(p, "\0\0\0\7\0\0\0\0", 8);
+	p += 8;
+	return (size_t)(p - s);
+}
+
+struct outcome {
+	char out[64], err[64];
+	size_t out_len, err_len;
+	int stdout_end, other, end, errors;
+	uint32_t app_status;
+	uint8_t protocol_status;
+};
+
+/* Feed in pieces of `step` bytes (the last split at `split`). */
+static void
+feed(const uint8_t *s, size_t len, size_t split, struct outcome *o)
+{
+	struct fcgi_parser p;
+	struct fcgi_event ev;
+	size_t pos = 0, end, n;
+
+	memset(o, 0, sizeof(*o));
+	fcgi_parser_init(&p);
+	while (pos < len) {
+		end = pos < split ? split : len;
+		while (pos < end) {
+			n = fcgi_parse(&p, s + pos, end - pos, &ev);
+			pos += n;
+			switch (ev.type) {
+			case FCGI_EV_STDOUT:
+				if (o->out_len + ev.len <= sizeof(o->out)) {
+					memcpy(o->out + o->out_len, ev.data,
+					    ev.len);
+					o->out_len += ev.len;
+				}
+				break;
+			case FCGI_EV_STDERR:
+				if (o->err_len + ev.len <= sizeof(o->err)) {
+					memcpy(o->err + o->err_len, ev.data,
+					    ev.len);
+					o->err_len += ev.len;
+				}
+				break;
+			case FCGI_EV_STDOUT_END: o->stdout_end++; break;
+			case FCGI_EV_OTHER: o->other++; break;
+			case FCGI_EV_END_REQUEST:
+				o->end++;
+				o->app_status = ev.app_status;
+				o->protocol_status = ev.protocol_status;
+				break;
+			case FCGI_EV_ERROR:
+				o->errors++;
+				return;
+			case FCGI_EV_NEED_MORE:
+				CHECK(pos == end, "NEED_MORE before the input "
+				    "ran out");
+				break;
+			}
+			if (n == 0 && ev.type == FCGI_EV_NEED_MORE)
+				break;
+		}
+	}
+}
+
+static void
+test_parser_splits(void)
+{
+	uint8_t s[256];
+	size_t len = sample_stream(s), split;
+	struct outcome o;
+
+	for (split = 0; split <= len; split++) {
+		feed(s, len, split, &o);
+		CHECK(o.out_len == 11 && memcmp(o.out, "Hello world", 11) == 0,
+		    "split %zu: stdout '%.*s'", split, (int)o.out_len, o.out);
+		CHECK(o.err_len == 4 && memcmp(o.err, "oops", 4) == 0,
+		    "split %zu: stderr", split);
+		CHECK(o.stdout_end == 1 && o.other == 1 && o.end == 1 &&
+		    o.errors == 0, "split %zu: events %d %d %d %d", split,
+		    o.stdout_end, o.other, o.end, o.errors);
+		CHECK(o.app_status == 7 && o.protocol_status == 0,
+		    "split %zu: end status", split);
+	}
+}
+
+static void
+test_parser_byte_by_byte(void)
+{
+	uint8_t s[256];
+	size_t len = sample_stream(s), i;
+	struct fcgi_parser p;
+	struct fcgi_event ev;
+	size_t out = 0, ends = 0;
+
+	fcgi_parser_init(&p);
+	for (i = 0; i < len; i++) {
+		CHECK(fcgi_parse(&p, s + i, 1, &ev) == 1, "one byte at %zu", i);
+		if (ev.type == FCGI_EV_STDOUT)
+			out += ev.len;
+		if (ev.type == FCGI_EV_END_REQUEST)
+			ends++;
+	}
+	CHECK(out == 11 && ends == 1, "byte by byte: %zu stdout, %zu ends",
+	    out, ends);
+}
+
+static void
+test_parser_errors(void)
+{
+	uint8_t s[64];
+	struct fcgi_parser p;
+	struct fcgi_event ev;
+
+	fcgi_put_header(s, FCGI_STDOUT, 1, 3, 0);
+	s[0] = 2;
+	fcgi_parser_init(&p);
+	fcgi_parse(&p, s, 11, &ev);
+	CHECK(ev.type == FCGI_EV_ERROR && strcmp(ev.error, "unknown version")
+	    == 0, "version 2 refused");
+
+	memcpy(s, "HTTP/1.0 200 OK\r\n", 17);
+	fcgi_parser_init(&p);
+	fcgi_parse(&p, s, 17, &ev);
+	CHECK(ev.type == FCGI_EV_ERROR, "HTTP instead of FastCGI refused");
+
+	fcgi_put_header(s, FCGI_END_REQUEST, 1, 4, 0);
+	fcgi_parser_init(&p);
+	fcgi_parse(&p, s, 12, &ev);
+	CHECK(ev.type == FCGI_EV_ERROR, "short END_REQUEST refused");
+
+	/* END_REQUEST with a longer body than 8: the rest is skipped. */
+	fcgi_put_header(s, FCGI_END_REQUEST, 1, 10, 2);
+	memset(s + 8, 0, 14);
+	s[12] = FCGI_OVERLOADED;
+	fcgi_parser_init(&p);
+	CHECK(fcgi_parse(&p, s, 20, &ev) == 18 && ev.type ==
+	    FCGI_EV_END_REQUEST && ev.protocol_status == FCGI_OVERLOADED,
+	    "END_REQUEST overloaded, content 10");
+	CHECK(fcgi_parse(&p, s + 18, 2, &ev) == 2 &&
+	    ev.type == FCGI_EV_NEED_MORE, "padding after END_REQUEST");
+
+	/* Empty STDERR is no event, empty unknown record is OTHER. */
+	fcgi_put_header(s, FCGI_STDERR, 1, 0, 0);
+	fcgi_put_header(s + 8, 42, 1, 0, 0);
+	fcgi_parser_init(&p);
+	CHECK(fcgi_parse(&p, s, 16, &ev) == 16 && ev.type == FCGI_EV_OTHER &&
+	    ev.record_type == 42, "empty STDERR skipped, type 42 reported");
+}
+
+static int
+cgi(const char *s, struct cgi_response *r, const char **err)
+{
+	return cgi_parse_headers(s, strlen(s), r, err);
+}
+
+static const char *
+header(const struct cgi_response *r, const char *name, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++)
+		if (strlen(name) == r->headers[i].name_len &&
+		    strncasecmp(name, r->headers[i].name,
+		    r->headers[i].name_len) == 0) {
+			*len = r->headers[i].value_len;
+			return r->headers[i].value;
+		}
+	return NULL;
+}
+
+static void
+test_cgi(void)
+{
+	struct cgi_response r;
+	const char *err, *v;
+	char many[64 * 12 + 16];
+	size_t len, i;
+
+	CHECK(cgi("Content-Type: text/html\r\n\r\nbody", &r, &err) == 1 &&
+	    r.status == 200 && r.reason == NULL && r.nheaders == 1 &&
+	    r.has_content_type && r.head_len == 27 &&
+	    r.content_length == -1, "plain CRLF head");
+	CHECK(cgi("Content-Type: text/html\n\nbody", &r, &err) == 1 &&
+	    r.head_len == 25, "LF-only head");
+	CHECK(cgi("Content-Type: text/html\r\n", &r, &err) == 0,
+	    "incomplete head needs more");
+	CHECK(cgi("Content-Ty", &r, &err) == 0, "partial line needs more");
+
+	CHECK(cgi("Status: 404 Not Found\r\nX-A: 1\r\n\r\n", &r, &err) == 1 &&
+	    r.status == 404 && r.reason_len == 9 &&
+	    memcmp(r.reason, "Not Found", 9) == 0 && r.nheaders == 1,
+	    "Status with reason, not passed on as a header");
+	CHECK(cgi("Status: 503\r\n\r\n", &r, &err) == 1 && r.status == 503 &&
+	    r.reason == NULL, "Status without reason");
+	CHECK(cgi("X-A: 1\r\nStatus: 201 Made\r\n\r\n", &r, &err) == 1 &&
+	    r.status == 201, "Status after another header");
+	CHECK(cgi("Status: abc\r\n\r\n", &r, &err) == -1 &&
+	    strcmp(err, "bad Status header") == 0, "bad Status");
+	CHECK(cgi("Status: 2000\r\n\r\n", &r, &err) == -1, "Status 2000");
+	CHECK(cgi("Status: 099\r\n\r\n", &r, &err) == -1, "Status 099");
+
+	CHECK(cgi("Location: /x\r\n\r\n", &r, &err) == 1 && r.status == 302 &&
+	    r.has_location, "Location alone is 302");
+	CHECK(cgi("Status: 301\r\nLocation: /x\r\n\r\n", &r, &err) == 1 &&
+	    r.status == 301, "Location with Status keeps Status");
+
+	CHECK(cgi("Content-Length: 42\r\n\r\n", &r, &err) == 1 &&
+	    r.content_length == 42, "Content-Length");
+	CHECK(cgi("Content-Length: 4x\r\n\r\n", &r, &err) == -1,
+	    "bad Content-Length");
+	CHECK(cgi("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n", &r, &err) == 1
+	    && r.nheaders == 2, "two Set-Cookie kept");
+	CHECK(cgi("X-Sp:   padded  \r\n\r\n", &r, &err) == 1 &&
+	    (v = header(&r, "x-sp", &len)) != NULL && len == 6 &&
+	    memcmp(v, "padded", 6) == 0, "value trimmed");
+	CHECK(cgi("no colon here\r\n\r\n", &r, &err) == -1,
+	    "line without colon");
+	CHECK(cgi(": empty name\r\n\r\n", &r, &err) == -1, "empty name");
+	CHECK(cgi("Bad Name: x\r\n\r\n", &r, &err) == -1, "space in name");
+
+	len = 0;
+	for (i = 0; i < CGI_MAX_HEADERS + 1; i++)
+		len += (size_t)sprintf(many + len, "X-%03zu: v\r\n", i);
+	strcpy(many + len, "\r\n");
+	CHECK(cgi(many, &r, &err) == -1 &&
+	    strcmp(err, "too many headers") == 0, "too many headers");
+}
+
+int
+main(void)
+{
+	test_encoding();
+	test_parser_splits();
+	test_parser_byte_by_byte();
+	test_parser_errors();
+	test_cgi();
+	if (failures > 0) {
+		printf("%d of %d fcgi checks failed\n", failures, checks);
+		return 1;
+	}
+	printf("all %d fcgi checks passed\n", checks);
+	return 0;
+}
