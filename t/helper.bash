@@ -38,11 +38,19 @@ fcg_teardown() {
 	while read -r pid; do
 		kill -KILL "$pid" 2>/dev/null || true
 	done <"$T/pids"
+	# A sanitizer report from any fcgate process fails the test.
+	local report=0
+	if cat "$T"/*.out 2>/dev/null |
+		grep -E -q 'AddressSanitizer|LeakSanitizer|runtime error:'; then
+		report=1
+		cat "$T"/*.out >&3
+	fi
 	if [ -n "${FCG_KEEP:-}" ]; then
 		echo "# kept $T" >&3
 	else
 		rm -rf "$T"
 	fi
+	[ "$report" = 0 ] || { echo "sanitizer report, see above" >&2; return 1; }
 }
 
 fcg_track() { echo "$1" >>"$T/pids"; }
