@@ -144,6 +144,7 @@ base_conf() {
 	HTTP_PORT="$(free_port)"
 	cat <<CONF
 workers = ${WORKERS:-2}
+worker_connections = ${WORKER_CONNECTIONS:-1024}
 pid_file = "$T/fcgate.pid"
 shm_path = "$T/fcgate.shm"
 error_log = "$T/error.log"
