@@ -39,29 +39,38 @@ body_tmpfile(void)
 	return fd;
 }
 
+/* Append p[0..len) to the temp file.  0 / -1 (logged). */
+static int
+body_write(struct conn_body *b, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(b->fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("cannot write a request body to a temporary "
+			    "file: %s", n == 0 ? "no space" : strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Move what is in memory to a temp file; later bytes are appended. */
 static int
 body_spill(struct conn_body *b)
 {
-	ssize_t n;
-	size_t off = 0;
-
 	if ((b->fd = body_tmpfile()) == -1) {
 		log_error("cannot create a temporary file for a request "
 		    "body: %s", strerror(errno));
 		return -1;
 	}
-	while (off < b->len) {
-		n = write(b->fd, b->mem + off, b->len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error("cannot write a request body to a temporary "
-			    "file: %s", strerror(errno));
-			return -1;
-		}
-		off += (size_t)n;
-	}
+	if (body_write(b, b->mem, b->len) == -1)
+		return -1;
 	free(b->mem);
 	b->mem = NULL;
 	return 0;
@@ -70,8 +79,6 @@ body_spill(struct conn_body *b)
 static int
 body_store(struct conn_body *b, const char *p, size_t len)
 {
-	ssize_t n;
-
 	if (b->fd == -1 && b->len + len > CONN_BODY_MEM &&
 	    body_spill(b) == -1)
 		return -1;
@@ -80,19 +87,9 @@ body_store(struct conn_body *b, const char *p, size_t len)
 		b->len += len;
 		return 0;
 	}
-	while (len > 0) {
-		n = write(b->fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error("cannot write a request body to a temporary "
-			    "file: %s", strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		b->len += (size_t)n;
-	}
+	if (body_write(b, p, len) == -1)
+		return -1;
+	b->len += len;
 	return 0;
 }
 

@@ -173,6 +173,23 @@ conn_arm_send_timeout(struct conn *c)
 
 /* Write queued bytes: 1 when some remain (EAGAIN), 0 when all are out,
  * -1 when the client is gone (the connection is then closed). */
+/* A write or sendfile returned n <= 0: 1 when the socket is full (wait
+ * for EPOLLOUT under send_timeout), -1 when the client is gone. */
+static int
+conn_write_stalled(struct conn *c, ssize_t n, const char *call,
+    const char *zero)
+{
+	if (n == -1 && errno == EAGAIN) {
+		c->writable = false;
+		conn_arm_send_timeout(c);
+		return 1;
+	}
+	log_info("%s() to client %s failed while sending the response: %s",
+	    call, c->peer_addr, n == 0 ? zero : strerror(errno));
+	conn_close(c);
+	return -1;
+}
+
 static int
 conn_write_out(struct conn *c)
 {
@@ -183,18 +200,8 @@ conn_write_out(struct conn *c)
 		    c->out_len - c->out_off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->writable = false;
-			conn_arm_send_timeout(c);
-			return 1;
-		}
-		if (n <= 0) {
-			log_info("client %s closed the connection while "
-			    "sending the response: %s", c->peer_addr,
-			    n == 0 ? "eof" : strerror(errno));
-			conn_close(c);
-			return -1;
-		}
+		if (n <= 0)
+			return conn_write_stalled(c, n, "write", "eof");
 		c->out_off += (size_t)n;
 		c->bytes_sent += (uint64_t)n;
 	}
@@ -212,17 +219,9 @@ conn_write_file(struct conn *c)
 		    (size_t)(c->file_end - c->file_off));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN) {
-			c->writable = false;
-			conn_arm_send_timeout(c);
-			return 1;
-		}
-		if (n <= 0) {
-			log_info("sendfile to client %s: %s", c->peer_addr,
-			    n == 0 ? "file shrank" : strerror(errno));
-			conn_close(c);
-			return -1;
-		}
+		if (n <= 0)
+			return conn_write_stalled(c, n, "sendfile",
+			    "file shrank");
 		c->bytes_sent += (uint64_t)n;
 	}
 	if (c->file_fd != -1) {

@@ -52,6 +52,8 @@ mkdir -p "$DEMO"
 cp -r "$REPO/etc/fcgate.conf" "$REPO/etc/fastcgi_params" \
     "$REPO/etc/mime.types" "$REPO/etc/html" "$DEMO/"
 chmod -R a+rX "$DEMO"
+# The demo always runs two workers, whatever the CPU count ("auto").
+sed -i 's/^workers *= *auto\b/workers     = 2   /' "$DEMO/fcgate.conf"
 
 # One php-fpm per pool, in the foreground, each with its own config.
 start_pool() {	# start_pool NAME LISTEN
@@ -117,8 +119,14 @@ if [ "$MODE" = "--check" ]; then
 	fail=0
 	curl -fsS http://127.0.0.1:8080/ | grep -q 'fcgate is running' ||
 	    { echo "demo check: static page failed" >&2; fail=1; }
-	curl -fsS http://127.0.0.1:8080/index.php | grep -q '^pool=pool' ||
-	    { echo "demo check: PHP page failed" >&2; fail=1; }
+	php="$(curl -fsS -H 'X-Demo: yes' --data-binary 'hello=1' \
+	    'http://127.0.0.1:8080/index.php?a=1&b=2')" || php=""
+	for want in '^pool=pool' "^SCRIPT_FILENAME=$DEMO/html/index.php\$" \
+	    '^REQUEST_METHOD=POST$' '^QUERY_STRING=a=1&b=2$' \
+	    '^CONTENT_LENGTH=7$' '^HTTP_X_DEMO=yes$' '^body_bytes=7$'; do
+		echo "$php" | grep -q "$want" ||
+		    { echo "demo check: PHP page lacks $want" >&2; fail=1; }
+	done
 	code="$(curl -sS -o /dev/null -w '%{http_code}' \
 	    http://127.0.0.1:8080/.htaccess)"
 	[ "$code" = 403 ] || { echo "demo check: .htaccess gave $code" >&2; fail=1; }
@@ -127,8 +135,17 @@ if [ "$MODE" = "--check" ]; then
 	    http://127.0.0.1:8080/echo.php &&
 	    cmp -s "$DEMO/post.bin" "$DEMO/post.back" ||
 	    { echo "demo check: 1 MiB POST not echoed intact" >&2; fail=1; }
-	"$BUILD/fcgatectl" -c "$DEMO/fcgate.conf" status ||
+	"$BUILD/fcgatectl" -c "$DEMO/fcgate.conf" status >"$DEMO/status" ||
 	    { echo "demo check: fcgatectl status failed" >&2; fail=1; }
+	cat "$DEMO/status"
+	# The PHP requests above are counted on the server that took them.
+	awk '$1 == "backend" && $6 > 0 { n++ } END { exit n ? 0 : 1 }' \
+	    "$DEMO/status" ||
+	    { echo "demo check: no requests counted" >&2; fail=1; }
+	workers="$("$BUILD/fcgatectl" -c "$DEMO/fcgate.conf" workers --json |
+	    grep -o '"pid"' | wc -l)"
+	[ "$workers" -eq 2 ] ||
+	    { echo "demo check: $workers workers, not 2" >&2; fail=1; }
 	[ "$fail" -eq 0 ] && echo "demo check: ok"
 	exit "$fail"
 fi

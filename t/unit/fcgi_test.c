@@ -11,19 +11,8 @@
 #include <strings.h>
 
 #include "worker/fcgi.h"
+#include "t/unit/check.h"
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __func__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
 
 static void
 test_encoding(void)
@@ -331,10 +320,5 @@ main(void)
 	test_parser_byte_by_byte();
 	test_parser_errors();
 	test_cgi();
-	if (failures > 0) {
-		printf("%d of %d fcgi checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("all %d fcgi checks passed\n", checks);
-	return 0;
+	return check_summary("fcgi");
 }

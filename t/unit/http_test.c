@@ -9,19 +9,8 @@
 #include <string.h>
 
 #include "worker/http_parse.h"
+#include "t/unit/check.h"
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __func__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
 
 #define MAX_LINE	1024
 #define MAX_HEAD	4096
@@ -519,10 +508,5 @@ main(void)
 	test_chunked();
 	test_chunked_errors();
 	test_reasons_and_dates();
-	if (failures > 0) {
-		printf("%d of %d http checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("all %d http checks passed\n", checks);
-	return 0;
+	return check_summary("http");
 }

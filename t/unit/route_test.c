@@ -10,19 +10,8 @@
 #include <string.h>
 
 #include "worker/route.h"
+#include "t/unit/check.h"
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __func__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
 
 /* want == NULL: the path must be refused. */
 static void
@@ -265,10 +254,5 @@ main(void)
 	test_normalize();
 	test_server();
 	test_location();
-	if (failures > 0) {
-		printf("%d of %d route checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("all %d route checks passed\n", checks);
-	return 0;
+	return check_summary("route");
 }

@@ -24,18 +24,10 @@
 #include "conf.h"
 #include "shm.h"
 #include "upstream.h"
+#include "t/unit/check.h"
 
-static int failures;
 static char segpath[256];
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __func__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
 
 struct pspec {
 	int weight;
