@@ -103,8 +103,10 @@ fcgate is running in front of four PHP-FPM pools (config: $DEMO/fcgate.conf)
 
   curl http://127.0.0.1:8080/                  static index.html
   curl http://127.0.0.1:8080/index.php         PHP; says which pool answered
-  curl --interface 127.0.0.7 http://127.0.0.1:8080/index.php
-                                               ip_hash: another client /24
+  curl --interface 127.0.3.1 http://127.0.0.1:8080/index.php
+  curl --interface 127.0.9.1 http://127.0.0.1:8080/index.php
+                                               ip_hash: clients from other /24
+                                               networks land on other pools
   curl http://127.0.0.1:8080/.htaccess         403 (deny = all)
   curl --data-binary @FILE http://127.0.0.1:8080/echo.php
                                                POST body echoed back
