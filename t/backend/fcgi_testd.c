@@ -1,7 +1,12 @@
 /*
  * fcgi_testd.c - a FastCGI responder for tests that can be told to misbehave.
  *
- *   fcgi_testd -l 127.0.0.1:PORT|unix:/path -n NAME [-p PIDFILE]
+ *   fcgi_testd -l 127.0.0.1:PORT|unix:/path -n NAME [-p PIDFILE] [-x FILE]
+ *
+ * Every accepted connection is logged on stderr as "conn N" (N counts
+ * from 1), so tests can tell whether the gateway tried this server at all.
+ * While FILE (-x) exists, each connection is closed right after accept:
+ * a server that fails every request, switched by the test.
  *
  * One child process per connection; blocking I/O, because clarity matters
  * more than speed here.  What it answers is chosen by the request's
@@ -530,20 +535,22 @@ on_term(int sig)
 int
 main(int argc, char **argv)
 {
-	const char *addr = NULL, *pidfile = NULL;
+	const char *addr = NULL, *pidfile = NULL, *failfile = NULL;
+	unsigned long nconn = 0;
 	struct sigaction sa;
 	FILE *f;
 	int opt, lfd, cfd;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "l:n:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:n:p:x:")) != -1) {
 		switch (opt) {
 		case 'l': addr = optarg; break;
 		case 'n': name = optarg; break;
 		case 'p': pidfile = optarg; break;
+		case 'x': failfile = optarg; break;
 		default:
 			fprintf(stderr, "usage: fcgi_testd -l ADDR -n NAME "
-			    "[-p PIDFILE]\n");
+			    "[-p PIDFILE] [-x FAILFILE]\n");
 			return 2;
 		}
 	}
@@ -575,6 +582,11 @@ main(int argc, char **argv)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			die("accept");
+		}
+		fprintf(stderr, "conn %lu\n", ++nconn);
+		if (failfile != NULL && access(failfile, F_OK) == 0) {
+			close(cfd);
+			continue;
 		}
 		pid = fork();
 		if (pid == 0) {
