@@ -139,6 +139,12 @@ fcgi_parser_init(struct fcgi_parser *p)
 	p->state = PARSE_HEADER;
 }
 
+bool
+fcgi_parser_at_boundary(const struct fcgi_parser *p)
+{
+	return p->state == PARSE_HEADER && p->hdr_have == 0;
+}
+
 /* The header is complete: set up for the content. */
 static void
 parser_start_record(struct fcgi_parser *p, struct fcgi_event *ev)

@@ -98,6 +98,9 @@ struct fcgi_event {
 
 void fcgi_parser_init(struct fcgi_parser *p);
 
+/* Is the parser between records (nothing of a record half read)? */
+bool fcgi_parser_at_boundary(const struct fcgi_parser *p);
+
 /*
  * Consume input in[0..len) until one event is complete, or the input is
  * used up.  Returns bytes consumed; *ev is the event (FCGI_EV_NEED_MORE

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "params.h"
+#include "pool.h"
 #include "proxy.h"
 #include "response.h"
 #include "upstream.h"
@@ -70,6 +73,8 @@ struct proxy {
 	enum proxy_state state;
 	int64_t peer_start_ms;
 	bool request_sent;		/* a backend got bytes of it */
+	bool reused;			/* connection from the keepalive pool */
+	bool got_bytes;			/* the backend answered something */
 	enum proxy_fail last_fail;
 
 	uint8_t *params;		/* encoded pairs, kept for retries */
@@ -206,11 +211,24 @@ proxy_may_repeat(const struct proxy *p)
  * always count, as in nginx; http_500/503 only reach here when listed),
  * then try the next server if allowed, else answer 502 / 504.
  */
+static int proxy_start_trip(struct proxy *p, bool from_pool);
+
 static int
 proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 {
 	struct conn *c = p->c;
 
+	if (p->reused && !p->got_bytes && kind == PROXY_FAIL_ERROR) {
+		/* The backend closed an idle connection just as it was
+		 * reused, before reading a byte of this request: not the
+		 * server's fault, and safe to send again, on a new
+		 * connection to the same server. */
+		proxy_log(p, LOG_LEVEL_INFO, "%s on a kept-alive connection, "
+		    "retrying on a new one", what);
+		proxy_close_backend(p);
+		(void)proxy_start_trip(p, false);
+		return PROXY_STOP;
+	}
 	proxy_log(p, LOG_LEVEL_ERROR, "%s", what);
 	proxy_close_backend(p);
 	proxy_peer_done(p, UPSTREAM_FAILURE);
@@ -250,7 +268,8 @@ proxy_queue_head(struct proxy *p)
 	size_t off = 0, piece;
 	uint8_t *s = p->sbuf;
 
-	s += fcgi_put_begin_request(s, PROXY_REQUEST_ID, FCGI_RESPONDER, 0);
+	s += fcgi_put_begin_request(s, PROXY_REQUEST_ID, FCGI_RESPONDER,
+	    p->up->keepalive > 0 ? FCGI_KEEP_CONN : 0);
 	while (off < p->params_len) {
 		piece = p->params_len - off;
 		if (piece > FCGI_MAX_CONTENT)
@@ -330,13 +349,16 @@ static int
 proxy_connect_peer(struct proxy *p)
 {
 	const struct conf_addr *a = &p->up->peers[p->peer].addr;
-	int fd;
+	int fd, one = 1;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return proxy_fail_errno(p, "socket()", errno);
 	p->io.fd = fd;
+	if (a->ss.ss_family != AF_UNIX)	/* records are small writes */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
 	    errno != EINPROGRESS)
 		return proxy_fail_errno(p, "connect() to upstream", errno);
@@ -374,12 +396,36 @@ proxy_connect(struct proxy *p)
 	p->tries_left--;
 	proxy_note_upstream(p);
 	p->peer_start_ms = p->w->loop.now_ms;
+	return proxy_start_trip(p, true);
+}
+
+/*
+ * Send the request to the chosen server: on an idle kept-alive connection
+ * when from_pool and one is there, else on a new connection.
+ */
+static int
+proxy_start_trip(struct proxy *p, bool from_pool)
+{
+	int fd;
+
 	p->request_sent = false;
+	p->got_bytes = false;
+	p->reused = false;
 	fcgi_parser_init(&p->parser);
 	p->rlen = p->rpos = p->hlen = 0;
 	p->header_done = false;
 	proxy_queue_head(p);
-	return proxy_connect_peer(p);
+	if (!from_pool || (fd = pool_get(p->w, p->up, p->peer)) == -1)
+		return proxy_connect_peer(p);
+	p->reused = true;
+	p->io.fd = fd;
+	if (loop_add(&p->w->loop, &p->io,
+	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+		proxy_give_up(p, 500);
+		return PROXY_STOP;
+	}
+	p->state = PROXY_SENDING;
+	return proxy_send(p);
 }
 
 static bool
@@ -478,6 +524,25 @@ proxy_on_stderr(struct proxy *p, const uint8_t *data, size_t len)
 		    (const char *)data);
 }
 
+/*
+ * After a complete response: with upstream keepalive, a connection whose
+ * request was wholly sent and whose answer ended exactly at END_REQUEST
+ * goes back to the pool; anything else is closed (later in proxy_free).
+ */
+static void
+proxy_keep_backend(struct proxy *p)
+{
+	int fd = p->io.fd;
+
+	if (p->up->keepalive <= 0 || fd == -1 || p->state != PROXY_READING ||
+	    p->rpos != p->rlen || !fcgi_parser_at_boundary(&p->parser))
+		return;
+	loop_timer_cancel(&p->w->loop, &p->timer);
+	loop_del(&p->w->loop, &p->io);
+	p->io.fd = -1;
+	pool_put(p->w, p->up, p->peer, fd);
+}
+
 /* END_REQUEST: the backend is done, so is the response. */
 static int
 proxy_on_end(struct proxy *p, const struct fcgi_event *ev)
@@ -498,6 +563,7 @@ proxy_on_end(struct proxy *p, const struct fcgi_event *ev)
 	if (!p->header_done)
 		return proxy_fail(p, PROXY_FAIL_INVALID, "upstream prematurely "
 		    "ended the response: no header");
+	proxy_keep_backend(p);
 	srv = proxy_server(p);
 	shm_server_count_status(srv, c->up_status);
 	c->up_time_ms = p->w->loop.now_ms - p->peer_start_ms;
@@ -605,6 +671,7 @@ proxy_read(struct proxy *p)
 			return proxy_fail(p, PROXY_FAIL_ERROR,
 			    "upstream prematurely closed connection");
 		p->rlen = (size_t)n;
+		p->got_bytes = true;
 	}
 	if (p->state == PROXY_READING)
 		(void)loop_timer_set(&p->w->loop, &p->timer,

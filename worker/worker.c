@@ -20,6 +20,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "pool.h"
 #include "worker.h"
 
 static void
@@ -174,6 +175,7 @@ worker_cleanup(struct worker *w)
 		conn_close(w->conns);
 	worker_listeners_enable(w, false);
 	free(w->listeners);
+	pool_free(w);
 	if (w->sigio.fd > 0)
 		close(w->sigio.fd);
 	loop_free(&w->loop);
@@ -190,7 +192,8 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 	w.shm = shm;
 	w.slot = &shm->workers[slot];
 	w.sigio.fd = -1;
-	if (loop_init(&w.loop) == -1 || worker_setup_signals(&w) == -1 ||
+	if (loop_init(&w.loop) == -1 || pool_init(&w) == -1 ||
+	    worker_setup_signals(&w) == -1 ||
 	    worker_setup_listeners(&w) == -1) {
 		worker_cleanup(&w);
 		return 1;

@@ -2,11 +2,14 @@
  * fcgi_testd.c - a FastCGI responder for tests that can be told to misbehave.
  *
  *   fcgi_testd -l 127.0.0.1:PORT|unix:/path -n NAME [-p PIDFILE] [-x FILE]
+ *              [-m N]
  *
  * Every accepted connection is logged on stderr as "conn N" (N counts
  * from 1), so tests can tell whether the gateway tried this server at all.
  * While FILE (-x) exists, each connection is closed right after accept:
- * a server that fails every request, switched by the test.
+ * a server that fails every request, switched by the test.  With -m N a
+ * kept-alive connection serves N requests, then reads the next one and
+ * closes without answering (as a PHP-FPM child at pm.max_requests can).
  *
  * One child process per connection; blocking I/O, because clarity matters
  * more than speed here.  What it answers is chosen by the request's
@@ -34,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdint.h>
@@ -49,6 +53,7 @@
 #define MAX_BODY_BYTES (64 << 20)
 
 static const char *name = "testd";
+static long max_requests;		/* -m: per connection, 0 = no limit */
 
 struct request {
 	uint16_t id;
@@ -463,10 +468,12 @@ static void
 serve(int fd)
 {
 	struct request rq;
+	long served = 0;
 	int rc;
 
 	for (;;) {
-		if (read_request(fd, &rq) == -1) {
+		if (read_request(fd, &rq) == -1 ||
+		    (max_requests > 0 && served++ == max_requests)) {
 			free(rq.params);
 			free(rq.body);
 			break;
@@ -539,18 +546,19 @@ main(int argc, char **argv)
 	unsigned long nconn = 0;
 	struct sigaction sa;
 	FILE *f;
-	int opt, lfd, cfd;
+	int opt, lfd, cfd, one = 1;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "l:n:p:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:n:p:x:m:")) != -1) {
 		switch (opt) {
 		case 'l': addr = optarg; break;
 		case 'n': name = optarg; break;
 		case 'p': pidfile = optarg; break;
 		case 'x': failfile = optarg; break;
+		case 'm': max_requests = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: fcgi_testd -l ADDR -n NAME "
-			    "[-p PIDFILE] [-x FAILFILE]\n");
+			    "[-p PIDFILE] [-x FAILFILE] [-m N]\n");
 			return 2;
 		}
 	}
@@ -591,6 +599,10 @@ main(int argc, char **argv)
 		pid = fork();
 		if (pid == 0) {
 			close(lfd);
+			/* Records go out in several writes: without this,
+			 * Nagle's algorithm stalls kept-alive connections. */
+			(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 			sa.sa_handler = SIG_DFL;
 			sigaction(SIGTERM, &sa, NULL);
 			serve(cfd);
