@@ -242,7 +242,8 @@ conn_flush(struct conn *c)
 		return rc;
 	if ((rc = conn_write_file(c)) != 0)
 		return rc;
-	if (c->state == CONN_PROXY || c->state == CONN_SEND)
+	if ((c->state == CONN_PROXY || c->state == CONN_SEND) &&
+	    !(c->body_streaming && !c->body.done))
 		loop_timer_cancel(&c->w->loop, &c->timer);
 	if (c->body_done) {
 		conn_finish_request(c);
@@ -283,6 +284,7 @@ conn_reset_request(struct conn *c)
 	c->is_head = false;
 	c->status = 0;
 	c->head_sent_started = c->chunked_out = c->body_done = false;
+	c->body_streaming = false;
 	c->bytes_sent = 0;
 	c->up_addr[0] = '\0';
 	c->up_status = 0;
@@ -295,6 +297,11 @@ conn_finish_request(struct conn *c)
 {
 	struct worker *w = c->w;
 
+	if (c->have_req && !c->body.done) {
+		/* Answered before the whole body came (an early error from
+		 * the backend): the rest of it is still on the wire. */
+		c->keep_alive = false;
+	}
 	if (c->have_req) {
 		access_log_request(c);
 		atomic_fetch_add_explicit(&w->slot->requests, 1,
@@ -409,6 +416,7 @@ conn_read_head(struct conn *c)
 
 static void conn_route(struct conn *c);
 static void conn_read_body(struct conn *c);
+static bool conn_stream_body(struct conn *c);
 
 static void
 conn_start_request(struct conn *c)
@@ -453,7 +461,33 @@ conn_start_request(struct conn *c)
 	    c->srv->client_body_timeout_ms);
 	if (c->body.expected < 0 || c->body.expected > 4096)
 		(void)conn_grow_in(c);
+	if (c->body.expected >= 0 && conn_stream_body(c))
+		return;
 	conn_read_body(c);
+}
+
+/*
+ * A body of known length for a FastCGI location goes to the backend while
+ * it arrives: the proxy starts now and sends what has been received (kept
+ * in memory up to CONN_BODY_MEM, then in the temp file, so a retry on
+ * another server can send it again).  A chunked body is read whole first,
+ * as nginx does, so that CONTENT_LENGTH is known.
+ */
+static bool
+conn_stream_body(struct conn *c)
+{
+	const struct conf_location *loc;
+
+	loc = route_location(c->srv, c->uri, c->uri_len);
+	if (loc == NULL || loc->deny_all || loc->upstream == NULL)
+		return false;
+	c->loc = loc;
+	c->state = CONN_PROXY;
+	c->body_streaming = true;
+	proxy_start(c);
+	if (c->state == CONN_PROXY)
+		conn_read_body(c);
+	return true;
 }
 
 /* Feed the unconsumed input after the head to the body reader. */
@@ -481,12 +515,24 @@ conn_read_body(struct conn *c)
 
 	for (;;) {
 		if ((status = conn_feed_body(c)) != 0) {
+			if (c->body_streaming) {
+				conn_close(c);	/* the proxy owns the answer */
+				return;
+			}
 			c->state = CONN_SEND;
 			c->keep_alive = false;
 			response_error(c, status);
 			return;
 		}
+		if (c->body_streaming && c->proxy != NULL)
+			proxy_body_more(c->proxy);
+		if (c->body_streaming && c->state != CONN_PROXY)
+			return;		/* answered or closed meanwhile */
 		if (c->body.done) {
+			if (c->body_streaming) {
+				loop_timer_cancel(&c->w->loop, &c->timer);
+				return;
+			}
 			conn_route(c);
 			return;
 		}
@@ -560,7 +606,8 @@ conn_timeout(struct loop *loop, struct loop_timer *t)
 	if (c->state == CONN_READ_HEAD && c->in_len > 0)
 		log_info("client %s timed out while sending the request "
 		    "head", c->peer_addr);
-	else if (c->state == CONN_READ_BODY)
+	else if (c->state == CONN_READ_BODY ||
+	    (c->body_streaming && !c->body.done))
 		log_info("client %s timed out while sending the request "
 		    "body", c->peer_addr);
 	else if (c->state == CONN_SEND || c->state == CONN_PROXY)
@@ -587,6 +634,11 @@ conn_io(struct loop *loop, struct loop_io *io, uint32_t events)
 		conn_read_body(c);
 		break;
 	case CONN_PROXY:
+		if (c->body_streaming && !c->body.done && c->readable) {
+			conn_read_body(c);
+			if (c->state != CONN_PROXY)
+				return;
+		}
 		if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
 			log_info("client %s closed the connection while "
 			    "waiting for the upstream", c->peer_addr);

@@ -87,6 +87,7 @@ struct conn {
 	bool head_sent_started;		/* some bytes of the head queued */
 	bool chunked_out;
 	bool keep_alive;
+	bool body_streaming;		/* proxying while the body arrives */
 	bool body_done;			/* nothing more will be queued */
 	char *out;
 	size_t out_len;

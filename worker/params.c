@@ -332,7 +332,8 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 	params_split_path(&x);
 	if (c->req.chunked || c->req.content_length >= 0)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
-		    (unsigned long long)c->body.size);
+		    (unsigned long long)(c->body.expected >= 0 ?
+		    (uint64_t)c->body.expected : c->body.size));
 	if ((scratch = malloc(scratch_size)) == NULL)
 		goto nomem;
 	if (params_write(&x, &o, scratch, scratch_size) == -1)

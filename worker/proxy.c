@@ -305,7 +305,7 @@ proxy_queue_stdin(struct proxy *p)
 		s += FCGI_HEADER_LEN + (size_t)n;
 		p->body_off += (uint64_t)n;
 	}
-	if (p->body_off == b->size) {
+	if (p->body_off == b->size && b->done) {
 		s += fcgi_put_header(s, FCGI_STDIN, PROXY_REQUEST_ID, 0, 0);
 		p->stdin_done = true;
 	}
@@ -329,6 +329,12 @@ proxy_send(struct proxy *p)
 			if (proxy_queue_stdin(p) == -1) {
 				proxy_give_up(p, 500);
 				return PROXY_STOP;
+			}
+			if (p->slen == 0) {
+				/* All that came is sent: the client's
+				 * body_timeout runs, not the backend's. */
+				loop_timer_cancel(&p->w->loop, &p->timer);
+				return PROXY_GO;
 			}
 		}
 		n = write(p->io.fd, p->sbuf + p->soff, p->slen - p->soff);
@@ -735,6 +741,13 @@ proxy_timeout(struct loop *loop, struct loop_timer *t)
 		return;
 	}
 	(void)proxy_fail(p, PROXY_FAIL_TIMEOUT, what[p->state]);
+}
+
+void
+proxy_body_more(struct proxy *p)
+{
+	if (p->state == PROXY_SENDING && p->soff == p->slen && p->io.fd != -1)
+		(void)proxy_send(p);
 }
 
 void

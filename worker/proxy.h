@@ -17,6 +17,9 @@ void proxy_start(struct conn *c);
 /* The client's output buffer has room again: continue streaming. */
 void proxy_resume(struct proxy *p);
 
+/* More of a streamed request body has arrived (or all of it). */
+void proxy_body_more(struct proxy *p);
+
 /* The client went away: drop the backend connection, free the proxy. */
 void proxy_abort(struct proxy *p);
 

@@ -10,6 +10,7 @@
  * a server that fails every request, switched by the test.  With -m N a
  * kept-alive connection serves N requests, then reads the next one and
  * closes without answering (as a PHP-FPM child at pm.max_requests can).
+ * The first STDIN bytes of a request are logged as "stdin started".
  *
  * One child process per connection; blocking I/O, because clarity matters
  * more than speed here.  What it answers is chosen by the request's
@@ -448,6 +449,8 @@ read_request(int fd, struct request *rq)
 				if (rq->body == NULL)
 					die("realloc");
 				memcpy(rq->body + rq->body_len, content, len);
+				if (rq->body_len == 0)
+					fprintf(stderr, "stdin started\n");
 				rq->body_len += len;
 			}
 			break;
