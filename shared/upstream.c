@@ -222,10 +222,10 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 }
 
 /*
- * Exactly one primary: nginx skips the balancing (no tried set, no
- * failure accounting) and honours only down and max_conns; after a trip
- * to it nginx tries nothing else (pc->tries = 0), hence -1 once tried.
- * Returns -2 when the server is down/draining/full: go to the backups.
+ * Exactly one server and no backups: nginx skips the balancing (no tried
+ * set, no failure accounting) and honours only down and max_conns; after
+ * a trip to it nginx tries nothing else (pc->tries = 0), hence -1 once
+ * tried.
  */
 static int
 upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t,
@@ -237,24 +237,16 @@ upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t,
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
 	    SHM_ADMIN_UP || !upstream_reserve(s))
-		return -2;
+		return -1;
 	return upstream_take(srv, t, i);
 }
 
-/* Index of the only primary server, -1 when there are 0 or several. */
+/* 0 when the upstream is one server and no backups (nginx's "single"
+ * peers: any backup server turns that off), else -1. */
 static int
 upstream_single(const struct shm_server *srv, int n)
 {
-	int i, one = -1;
-
-	for (i = 0; i < n; i++) {
-		if (srv[i].backup)
-			continue;
-		if (one != -1)
-			return -1;
-		one = i;
-	}
-	return one;
+	return n == 1 && !srv[0].backup ? 0 : -1;
 }
 
 /* The primary where the ip_hash walk for w stops (§6). */
@@ -322,17 +314,19 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 {
 	struct shm_upstream *up = &shm->upstreams[u];
 	struct shm_server *srv = upstream_servers(shm, u);
-	int n = (int)up->nservers, one, i = -1;
+	int n = (int)up->nservers, i = -1;
 
+	if (upstream_single(srv, n) == 0) {
+		if ((i = upstream_pick_single(shm, u, t, 0)) == -1)
+			atomic_fetch_add_explicit(&up->no_live, 1,
+			    memory_order_relaxed);
+		return i;
+	}
 	if (!upstream_in_backup(srv, n, t)) {
-		one = upstream_single(srv, n);
-		if (one >= 0) {
-			if ((i = upstream_pick_single(shm, u, t, one)) == -1)
-				return -1;
-		} else if (up->balance == CONF_BALANCE_IP_HASH &&
-		    t->keylen > 0 && t->tries <= UPSTREAM_HASH_TRIES)
+		if (up->balance == CONF_BALANCE_IP_HASH && t->keylen > 0 &&
+		    t->tries <= UPSTREAM_HASH_TRIES)
 			i = upstream_pick_hash(shm, u, t, now_ms);
-		if (i < 0 && one < 0)
+		if (i < 0)
 			i = upstream_pick_rr_list(shm, u, t, now_ms, false);
 		if (i >= 0)
 			return i;

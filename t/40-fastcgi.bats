@@ -123,7 +123,8 @@ teardown() {
 	assert_output 418
 	run curl -sS -D - -o /dev/null "$URL/s.php?mode=redirect"
 	assert_line --partial "HTTP/1.1 302"
-	assert_line --regexp '^Location: /elsewhere'
+	# a path is sent absolute, as nginx's absolute_redirect does
+	assert_line --regexp "^Location: http://127.0.0.1:$HTTP_PORT/elsewhere\s*$"
 	run curl -sS -D - -o /dev/null "$URL/s.php?mode=cookies"
 	[ "$(echo "$output" | grep -ci '^set-cookie:')" -eq 2 ]
 }
@@ -174,7 +175,7 @@ teardown() {
 	grep -q 'no live upstreams' "$T/error.log"
 }
 
-@test "garbage and a wrong FastCGI version from the backend give 502" {
+@test "garbage, a wrong version, bad END_REQUEST statuses, a cut record, no blank line: 502 each, logged" {
 	run curl -sS -o /dev/null -w '%{http_code}' "$URL/t/g.php?mode=garbage"
 	assert_output 502
 	run curl -sS -o /dev/null -w '%{http_code}' "$URL/t/g.php?mode=badversion"
@@ -183,8 +184,17 @@ teardown() {
 	assert_output 502
 	run curl -sS -o /dev/null -w '%{http_code}' "$URL/t/g.php?mode=hugeheader&n=100000"
 	assert_output 502
-	grep -q 'upstream sent invalid FastCGI record' "$T/error.log"
+	for mode in cantmpx unknownrole midrecord noblank; do
+		run curl -sS -o /dev/null -w '%{http_code}' "$URL/t/g.php?mode=$mode"
+		assert_output 502
+	done
+	grep -q 'upstream sent invalid FastCGI record: unknown version' "$T/error.log"
 	grep -q 'too big header' "$T/error.log"
+	grep -q 'protocol status 2 (overloaded)' "$T/error.log"
+	grep -q 'protocol status 1 (cant mpx conn)' "$T/error.log"
+	grep -q 'protocol status 3 (unknown role)' "$T/error.log"
+	grep -q 'upstream prematurely closed connection' "$T/error.log"
+	grep -q 'upstream prematurely ended the response: no header' "$T/error.log"
 	# and the workers still serve
 	run curl -sS "$URL/t/ok.php?mode=echo"
 	assert_line --partial "backend="

@@ -2,7 +2,7 @@
 # Install what building, testing and the demo need, when it is missing.
 # Debian packages only; needs root (or sudo) only when something is missing.
 set -e
-pkgs="build-essential libconfuse-dev libpcre2-dev bats bats-assert bats-support php8.2-fpm php8.2-cli curl python3"
+pkgs="build-essential libconfuse-dev libpcre2-dev bats bats-assert bats-support php8.2-fpm php8.2-cli curl python3 clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

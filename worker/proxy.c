@@ -461,6 +461,45 @@ proxy_status_fail(const struct proxy *p, int status)
 	return -1;
 }
 
+/*
+ * A Location that is a path ("/x") is sent absolute, as nginx does with
+ * absolute_redirect on: scheme, the Host the client asked for (else the
+ * server's first name, else its address), the port when not 80.  false
+ * when h is not such a header.
+ */
+static bool
+proxy_add_location(struct conn *c, const struct cgi_header *h)
+{
+	char loc[CONN_URI_MAX + 256];
+	const char *host;
+	size_t host_len;
+	bool port;
+	int n;
+
+	if (h->name_len != 8 || strncasecmp(h->name, "location", 8) != 0 ||
+	    h->value_len == 0 || h->value[0] != '/' ||
+	    (h->value_len > 1 && h->value[1] == '/'))
+		return false;
+	if (c->req.host != NULL) {
+		host = c->req.host;
+		host_len = c->req.host_len;
+	} else if (c->srv->nnames > 0 && c->srv->names[0][0] != '\0') {
+		host = c->srv->names[0];
+		host_len = strlen(host);
+	} else {
+		host = c->local_addr;
+		host_len = strlen(host);
+	}
+	port = c->local_port[0] != '\0' && strcmp(c->local_port, "80") != 0;
+	n = snprintf(loc, sizeof(loc), "http://%.*s%s%s%.*s", (int)host_len,
+	    host, port ? ":" : "", port ? c->local_port : "",
+	    (int)h->value_len, h->value);
+	if (n < 0 || (size_t)n >= sizeof(loc))
+		return false;
+	(void)response_head_add(c, "Location", 8, loc, (size_t)n);
+	return true;
+}
+
 /* The CGI header block is complete: send the response head. */
 static int
 proxy_send_head(struct proxy *p, const struct cgi_response *r)
@@ -478,11 +517,14 @@ proxy_send_head(struct proxy *p, const struct cgi_response *r)
 	c->up_status = r->status;
 	c->out_len = c->out_off = 0;
 	(void)response_head_start(c, r->status, r->reason, r->reason_len);
-	for (i = 0; i < r->nheaders; i++)
-		if (!proxy_hop_header(&r->headers[i]))
+	for (i = 0; i < r->nheaders; i++) {
+		if (proxy_hop_header(&r->headers[i]))
+			continue;
+		if (!proxy_add_location(c, &r->headers[i]))
 			(void)response_head_add(c, r->headers[i].name,
 			    r->headers[i].name_len, r->headers[i].value,
 			    r->headers[i].value_len);
+	}
 	if (response_head_end(c, r->content_length) == -1)
 		return proxy_fail(p, PROXY_FAIL_INVALID,
 		    "upstream sent too big header");

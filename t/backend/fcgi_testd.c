@@ -25,6 +25,12 @@
  *   garbage       bytes that are not FastCGI records
  *   badversion    a record with version 2
  *   overloaded    END_REQUEST with protocol status OVERLOADED
+ *   cantmpx       END_REQUEST with protocol status CANT_MPX_CONN
+ *   unknownrole   END_REQUEST with protocol status UNKNOWN_ROLE
+ *   midrecord     a STDOUT record announcing 100 bytes, 10 of them, close
+ *   noblank       a header line, no blank line, END_REQUEST
+ *   afterend      a whole answer, then STDOUT after END_REQUEST
+ *   noread        stops reading the request once PARAMS are in (5 s)
  *   hugeheader&n=N  a header line of N bytes
  *   stderr        "test stderr message" on STDERR, then echo
  *   redirect      Location: /elsewhere
@@ -332,6 +338,23 @@ answer(int fd, const struct request *rq)
 	}
 	if (strcmp(mode, "overloaded") == 0)
 		return send_end(fd, rq->id, 2);
+	if (strcmp(mode, "cantmpx") == 0)
+		return send_end(fd, rq->id, 1);
+	if (strcmp(mode, "unknownrole") == 0)
+		return send_end(fd, rq->id, 3);
+	if (strcmp(mode, "midrecord") == 0) {
+		put_header(h, 1, 6, rq->id, 100, 0);
+		(void)write_full(fd, h, 8);
+		(void)write_full(fd, "Content-Ty", 10);
+		return -1;
+	}
+	if (strcmp(mode, "noblank") == 0) {
+		if (send_text(fd, rq->id, "Content-Type: text/plain\r\n") == -1)
+			return -1;
+		put_header(h, 1, 6, rq->id, 0, 0);
+		(void)write_full(fd, h, 8);
+		return send_end(fd, rq->id, 0);
+	}
 	if (strcmp(mode, "echo_body") == 0) {
 		if (send_text(fd, rq->id, "Content-Type: application/"
 		    "octet-stream\r\n\r\n") == -1 ||
@@ -387,9 +410,26 @@ answer(int fd, const struct request *rq)
 			return -1;
 	}
 	put_header(h, 1, 6, rq->id, 0, 0);
-	if (write_full(fd, h, 8) == -1)
+	if (write_full(fd, h, 8) == -1 || send_end(fd, rq->id, 0) == -1)
 		return -1;
-	return send_end(fd, rq->id, 0);
+	if (strcmp(mode, "afterend") == 0 &&
+	    send_text(fd, rq->id, "late bytes after END_REQUEST") == -1)
+		return -1;
+	return 0;
+}
+
+static void query_arg(const struct request *rq, const char *key, char *out,
+    size_t size);
+
+/* mode=noread: stop reading for 5 s, so the gateway's writes block. */
+static void
+stall_if_noread(const struct request *rq)
+{
+	char mode[64];
+
+	query_arg(rq, "mode", mode, sizeof(mode));
+	if (strcmp(mode, "noread") == 0)
+		sleep(5);
 }
 
 /* Read one request's records.  0 ok, -1 connection over or bad input. */
@@ -424,8 +464,10 @@ read_request(int fd, struct request *rq)
 			have_begin = 1;
 			break;
 		case 4:	/* PARAMS */
-			if (len == 0)
+			if (len == 0) {
 				params_done = 1;
+				stall_if_noread(rq);
+			}
 			else if (rq->params_len + len > MAX_PARAMS_BYTES)
 				goto bad;
 			else {

@@ -256,6 +256,32 @@ test_single(void)
 	shm_detach(&shm);
 }
 
+/* One primary and a backup is not nginx's "single" case: the primary's
+ * failures are counted and the request moves on to the backup. */
+static void
+test_single_with_backup(void)
+{
+	struct shm shm;
+	struct upstream_try t;
+	struct pspec ps[2] = { { 1, 1, 10000, 0, false, false },
+			       { 1, 1, 10000, 0, false, true } };
+	int a;
+
+	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 2) == -1)
+		return;
+	upstream_try_init(&t, NULL);
+	a = upstream_pick(&shm, 0, &t, 1000);
+	CHECK(a == 0, "primary first, got %d", a);
+	CHECK(upstream_done(&shm, 0, a, UPSTREAM_FAILURE, 1000),
+	    "primary failure disables it");
+	CHECK(upstream_max_tries(&shm, 0) == 2, "two tries");
+	CHECK(upstream_pick(&shm, 0, &t, 1001) == 1, "retry on the backup");
+	upstream_done(&shm, 0, 1, UPSTREAM_SUCCESS, 1001);
+	CHECK(pick1(&shm, 2000) == 1, "backup while the primary is out");
+	CHECK(pick1(&shm, 12000) == 0, "primary again after fail_timeout");
+	shm_detach(&shm);
+}
+
 static void
 test_all_down(void)
 {
@@ -766,6 +792,7 @@ main(int argc, char **argv)
 	test_swrr_311();
 	test_ties();
 	test_single();
+	test_single_with_backup();
 	test_all_down();
 	test_proportions(3, 999);	/* 1, 1000, 999 */
 	test_proportions(7, 333);	/* 1, 334, 667, 1000, ... */
