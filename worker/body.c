@@ -133,7 +133,10 @@ body_feed_chunked(struct conn *c, char *in, size_t len, size_t *consumed)
 		    c->peer_addr);
 		return 400;
 	}
-	if (limit != 0 && b->size + (uint64_t)n > limit) {
+	/* The announced size of the current chunk counts at once, so a
+	 * client learns about 413 before it sends the chunk (as nginx). */
+	if (limit != 0 && b->size + (uint64_t)n + b->chunked.remaining >
+	    limit) {
 		log_error("client intended to send too large chunked body, "
 		    "client: %s", c->peer_addr);
 		return 413;

@@ -201,7 +201,10 @@ parse_request_line(struct http_request *req, const char *p, size_t n,
 	size_t i = 0, t;
 
 	*status = 400;
-	while (i < n && is_tchar((unsigned char)p[i]))
+	/* Methods are upper-case letters, '_' and '-', as nginx takes them
+	 * ("get" is not GET). */
+	while (i < n && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_' ||
+	    p[i] == '-'))
 		i++;
 	if (i == 0 || i == n || p[i] != ' ')
 		return -1;
@@ -291,7 +294,8 @@ set_host(struct http_request *req, const char *v, size_t n)
 	return 0;
 }
 
-/* Digits only, overflow-checked; a repeat must carry the same value. */
+/* Digits only, overflow-checked; a second Content-Length is refused even
+ * with the same value, as nginx does ("duplicate header line"). */
 static int
 set_content_length(struct http_request *req, const char *v, size_t n)
 {
@@ -307,7 +311,7 @@ set_content_length(struct http_request *req, const char *v, size_t n)
 			return -1;
 		cl = cl * 10 + (v[i] - '0');
 	}
-	if (req->content_length != -1 && req->content_length != cl)
+	if (req->content_length != -1)
 		return -1;
 	req->content_length = cl;
 	return 0;
@@ -475,8 +479,9 @@ request_init(struct http_request *req)
 
 /* Parse the header lines from pos to the blank line. */
 static enum http_parse_result
-parse_fields(const char *buf, size_t len, size_t pos, size_t max_head,
-    struct http_request *req, const struct http_header *auth, int *status)
+parse_fields(const char *buf, size_t len, size_t pos, size_t max_line,
+    size_t max_head, struct http_request *req, const struct http_header *auth,
+    int *status)
 {
 	size_t eol, next;
 	int r;
@@ -485,6 +490,15 @@ parse_fields(const char *buf, size_t len, size_t pos, size_t max_head,
 		r = find_eol(buf, pos, len, &eol, &next);
 		if (r == -1) {
 			*status = 400;
+			return HTTP_PARSE_ERROR;
+		}
+		/* One field line may not exceed max_line either, as nginx's
+		 * large_client_header_buffers (a CR at the very end of the
+		 * input may be the start of the line's end). */
+		if ((r == 1 && eol - pos > max_line) || (r == 0 &&
+		    len - pos - (len > pos && buf[len - 1] == '\r') >
+		    max_line)) {
+			*status = 431;
 			return HTTP_PARSE_ERROR;
 		}
 		if (r == 0 || next > max_head) {
@@ -546,7 +560,8 @@ http_parse_request(const char *buf, size_t len, size_t max_line,
 	}
 	if (parse_request_line(req, buf + pos, eol - pos, &auth, status) == -1)
 		return HTTP_PARSE_ERROR;
-	return parse_fields(buf, len, next, max_head, req, &auth, status);
+	return parse_fields(buf, len, next, max_line, max_head, req, &auth,
+	    status);
 }
 
 const struct http_header *

@@ -71,7 +71,8 @@ enum http_parse_result {
  * Parse a request head from buf[0..len).  On HTTP_PARSE_ERROR *status is
  * 400 (malformed, smuggling: CL+TE, bad/duplicate Content-Length, TE other
  * than a final chunked, missing Host in 1.1), 414 (request line longer than
- * max_line), 431 (head longer than max_head or too many headers), 501
+ * max_line), 431 (a header line longer than max_line, the head longer
+ * than max_head, or too many headers), 501
  * (unknown transfer coding) or 505 (version not 1.0/1.1).
  * AGAIN is returned only while len <= max_head and the line fits max_line.
  */

@@ -134,7 +134,7 @@ test_request_line(void)
 		{ "OPTIONS", HTTP_METHOD_OPTIONS },
 		{ "PATCH", HTTP_METHOD_PATCH }, { "LOCK", HTTP_METHOD_LOCK },
 		{ "PROPFIND", HTTP_METHOD_OTHER },
-		{ "get", HTTP_METHOD_OTHER },
+		{ "VERSION-CONTROL", HTTP_METHOD_OTHER },
 	};
 	char buf[128];
 	size_t i;
@@ -148,6 +148,9 @@ test_request_line(void)
 		    req.m);
 	}
 	REFUSE("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+	/* methods are upper case, as nginx takes them */
+	REFUSE("get / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+	REFUSE("G.T / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	REFUSE("GET /  HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1 \r\nHost: h\r\n\r\n", 400);
 	REFUSE(" GET / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
@@ -239,9 +242,10 @@ test_framing(void)
 {
 	int st;
 
-	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n"
-	    "content-length: 12\r\n\r\n", &st) == HTTP_PARSE_OK &&
-	    req.content_length == 12, "same duplicate CL");
+	/* a repeated Content-Length is refused even with the same value,
+	 * as nginx does */
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n"
+	    "content-length: 12\r\n\r\n", 400);
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
 	    "9223372036854775807\r\n\r\n", &st) == HTTP_PARSE_OK &&
 	    req.content_length == INT64_MAX, "max CL");
@@ -310,6 +314,13 @@ test_limits(void)
 	buf[2] = 'T';
 	buf[3] = 'T';
 	expect_error(__LINE__, buf, n + 1, 414);
+	/* a header field line may not be longer than a request line */
+	n = (size_t)snprintf(buf, MAX_HEAD, "GET / HTTP/1.1\r\nX-Long: ");
+	memset(buf + n, 'v', MAX_LINE);
+	n += MAX_LINE;
+	memcpy(buf + n, "\r\n\r\n", 4);
+	expect_error(__LINE__, buf, n + 4, 431);
+	expect_error(__LINE__, buf, n, 431);	/* and before it ends */
 	/* an incomplete line is refused as soon as it is too long */
 	memset(buf, 'a', MAX_LINE + 1);
 	memcpy(buf, "GET /", 5);
