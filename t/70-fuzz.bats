@@ -16,7 +16,7 @@ setup() {
 # fuzz TARGET
 fuzz() {
 	[ -x "build/fuzz/$1" ] || fail "build/fuzz/$1 missing: run make fuzz"
-	run bash t/fuzz/run.sh 5 "$1"
+	run bash t/fuzz/run.sh 3 "$1"
 	assert_success
 	assert_output --regexp "(^|
 )FUZZ $1: [0-9]+ executions, no crash\$"

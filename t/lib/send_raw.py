@@ -52,7 +52,7 @@ def send(port, raw):
                 break
             data += d
         # after the answer: does the server close? (a short wait)
-        s.settimeout(1.0)
+        s.settimeout(0.3)
         while closed == "no":
             d = s.recv(65536)
             if not d:
