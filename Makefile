@@ -19,10 +19,10 @@ CFLAGS  ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -Ishared -MMD -MP $(OPT) $(CFLAGS)
 LDLIBS  += -lconfuse -lpcre2-8
 
-COMMON_SRC  = $(filter-out shared/ctl.c,$(wildcard shared/*.c)) master/conf.c
+CTL_SRC     = shared/ctl.c shared/ctl_probe.c
+COMMON_SRC  = $(filter-out $(CTL_SRC),$(wildcard shared/*.c)) master/conf.c
 MASTER_SRC  = $(filter-out master/conf.c,$(wildcard master/*.c))
 WORKER_SRC  = $(wildcard worker/*.c)
-CTL_SRC     = shared/ctl.c
 UNIT_SRC    = $(wildcard t/unit/*_test.c)
 TOOL_SRC    = $(wildcard t/backend/*.c)
 
@@ -44,7 +44,7 @@ all: $(BUILD)/fcgate $(BUILD)/fcgatectl $(UNIT_BIN) $(TOOL_BIN)
 $(BUILD)/fcgate: $(MASTER_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/fcgatectl: $(CTL_OBJ) $(COMMON_OBJ)
+$(BUILD)/fcgatectl: $(CTL_OBJ) $(COMMON_OBJ) $(BUILD)/obj/worker/fcgi.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link only what they use, from an archive of the common and

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_probe.h"
 #include "shm.h"
 
 #define CTL_DEFAULT_CONF "/etc/fcgate/fcgate.conf"
@@ -70,7 +71,8 @@ ctl_usage(void)
 	    "       fcgatectl [-c FILE | -m SEGMENT] set UPSTREAM SERVER "
 	    "weight N|down|up|drain\n"
 	    "       fcgatectl [-c FILE | -m SEGMENT] reload|stop|quit|reopen|"
-	    "add-worker|remove-worker\n");
+	    "add-worker|remove-worker\n"
+	    "       fcgatectl probe ADDRESS [--json]\n");
 	exit(2);
 }
 
@@ -661,6 +663,14 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1 || (file != NULL && seg != NULL))
 		ctl_usage();
+	if (strcmp(argv[0], "probe") == 0) {
+		/* A backend, not the segment: no master needed. */
+		if (argc == 3 && strcmp(argv[2], "--json") == 0)
+			c.json = true;
+		else if (argc != 2)
+			ctl_usage();
+		return ctl_probe(argv[1], c.json) == 0 ? 0 : 1;
+	}
 	(void)ctl_command(argc, argv, &c, &sig);
 	if (seg == NULL && (path = ctl_conf_shm_path(file != NULL ? file :
 	    CTL_DEFAULT_CONF)) == NULL)

@@ -218,3 +218,24 @@ teardown() {
 	[ "$(echo "$pids_before" | grep -o '"pid": *[0-9]*' | sort)" = \
 	  "$(echo "$pids_after" | grep -o '"pid": *[0-9]*' | sort)" ]
 }
+
+@test "fcgatectl probe asks a backend for its limits with GET_VALUES" {
+	run "$FCGATECTL" probe "127.0.0.1:$TESTD_PORT_a"
+	assert_success
+	assert_line --regexp "^127.0.0.1:$TESTD_PORT_a: up, answered GET_VALUES in [0-9]+ ms$"
+	assert_line "  FCGI_MAX_CONNS=64"
+	assert_line "  FCGI_MAX_REQS=64"
+	assert_line "  FCGI_MPXS_CONNS=0"
+	run "$FCGATECTL" probe "127.0.0.1:$TESTD_PORT_a" --json
+	assert_success
+	echo "$output" | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+assert d["up"] and d["values"]["FCGI_MAX_CONNS"] == "64", d'
+	dead="$(free_port)"
+	run "$FCGATECTL" probe "127.0.0.1:$dead"
+	assert_failure 1
+	assert_output "fcgatectl: probe 127.0.0.1:$dead: connect: Connection refused"
+	run "$FCGATECTL" probe "nonsense:address:here"
+	assert_failure 1
+	assert_output --partial "bad address"
+}

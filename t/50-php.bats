@@ -134,3 +134,10 @@ teardown() {
 	run curl -sS -o /dev/null -w '%{http_code}' "$URL/.htpasswd"
 	assert_output 403
 }
+
+@test "fcgatectl probe: php-fpm answers GET_VALUES" {
+	run "$FCGATECTL" probe "127.0.0.1:$PHP_PORT_one"
+	assert_success
+	assert_line --regexp "^127.0.0.1:$PHP_PORT_one: up, answered GET_VALUES in [0-9]+ ms$"
+	assert_line "  FCGI_MPXS_CONNS=0"
+}

@@ -93,6 +93,30 @@ fcgi_put_nv(uint8_t *p, const char *name, size_t name_len, const char *value,
 	return (size_t)(s - p);
 }
 
+size_t
+fcgi_get_values_size(const char *const *names, size_t n)
+{
+	size_t i, len = FCGI_HEADER_LEN;
+
+	for (i = 0; i < n; i++)
+		len += fcgi_nv_size(strlen(names[i]), 0);
+	return len + (8 - len % 8) % 8;
+}
+
+size_t
+fcgi_put_get_values(uint8_t *p, const char *const *names, size_t n)
+{
+	size_t i, len = 0, pad;
+	uint8_t *s = p + FCGI_HEADER_LEN;
+
+	for (i = 0; i < n; i++)
+		len += fcgi_put_nv(s + len, names[i], strlen(names[i]), "", 0);
+	pad = (8 - (FCGI_HEADER_LEN + len) % 8) % 8;
+	memset(s + len, 0, pad);
+	fcgi_put_header(p, FCGI_GET_VALUES, 0, (uint16_t)len, (uint8_t)pad);
+	return FCGI_HEADER_LEN + len + pad;
+}
+
 /* Read one encoded length; 0 on success, -1 when p[0..len) is too short. */
 static int
 nv_get_len(const uint8_t *p, size_t len, size_t *out, size_t *used)
@@ -155,6 +179,7 @@ parser_start_record(struct fcgi_parser *p, struct fcgi_event *ev)
 	p->padding_left = p->hdr[6];
 	p->hdr_have = 0;
 	p->body_have = 0;
+	p->values_have = 0;
 	p->state = PARSE_CONTENT;
 
 	if (p->hdr[0] != FCGI_VERSION_1) {
@@ -172,7 +197,11 @@ parser_start_record(struct fcgi_parser *p, struct fcgi_event *ev)
 		ev->type = FCGI_EV_STDOUT_END;
 		ev->record_type = p->type;
 	}
-	if (p->content_left == 0 && p->type != FCGI_STDOUT &&
+	if (p->content_left == 0 && p->type == FCGI_GET_VALUES_RESULT) {
+		ev->type = FCGI_EV_VALUES;	/* no values known */
+		ev->record_type = p->type;
+		ev->data = p->values;
+	} else if (p->content_left == 0 && p->type != FCGI_STDOUT &&
 	    p->type != FCGI_STDERR) {
 		ev->type = FCGI_EV_OTHER;
 		ev->record_type = p->type;
@@ -193,6 +222,11 @@ parser_end_content(struct fcgi_parser *p, struct fcgi_event *ev)
 		    ((uint32_t)p->body[1] << 16) | ((uint32_t)p->body[2] << 8) |
 		    p->body[3];
 		ev->protocol_status = p->body[4];
+	} else if (p->type == FCGI_GET_VALUES_RESULT) {
+		ev->type = FCGI_EV_VALUES;
+		ev->record_type = p->type;
+		ev->data = p->values;
+		ev->len = p->values_have;
 	} else if (p->type != FCGI_STDOUT && p->type != FCGI_STDERR) {
 		ev->type = FCGI_EV_OTHER;
 		ev->record_type = p->type;
@@ -237,6 +271,14 @@ fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
 					k = n;
 				memcpy(p->body + p->body_have, in + used, k);
 				p->body_have += k;
+			} else if (p->type == FCGI_GET_VALUES_RESULT &&
+			    p->values_have < sizeof(p->values)) {
+				size_t k = sizeof(p->values) - p->values_have;
+
+				if (k > n)
+					k = n;
+				memcpy(p->values + p->values_have, in + used, k);
+				p->values_have += k;
 			}
 			p->content_left -= (uint32_t)n;
 			used += n;

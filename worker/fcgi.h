@@ -16,6 +16,7 @@
 #define FCGI_VERSION_1 1
 #define FCGI_HEADER_LEN 8
 #define FCGI_MAX_CONTENT 65535
+#define FCGI_VALUES_MAX 512		/* GET_VALUES_RESULT bytes kept */
 
 enum fcgi_type {
 	FCGI_BEGIN_REQUEST = 1,
@@ -57,6 +58,12 @@ size_t fcgi_nv_size(size_t name_len, size_t value_len);
 size_t fcgi_put_nv(uint8_t *p, const char *name, size_t name_len,
     const char *value, size_t value_len);
 
+/* The management record GET_VALUES (request id 0) asking for each of
+ * names[0..n) with an empty value: its size, and writing it at p.  The
+ * answer comes as GET_VALUES_RESULT (FCGI_EV_VALUES events). */
+size_t fcgi_get_values_size(const char *const *names, size_t n);
+size_t fcgi_put_get_values(uint8_t *p, const char *const *names, size_t n);
+
 /* Read a name-value pair from p[0..len): 0 and the pieces, or -1 when
  * truncated.  *used is the bytes the pair took.  (Test backend, GET_VALUES
  * results.) */
@@ -74,6 +81,8 @@ struct fcgi_parser {
 	uint32_t padding_left;
 	uint8_t body[8];		/* END_REQUEST body being collected */
 	size_t body_have;
+	uint8_t values[FCGI_VALUES_MAX];	/* GET_VALUES_RESULT content */
+	size_t values_have;
 };
 
 enum fcgi_event_type {
@@ -82,7 +91,11 @@ enum fcgi_event_type {
 	FCGI_EV_STDOUT_END,		/* empty STDOUT record */
 	FCGI_EV_STDERR,			/* data/len: a piece of STDERR */
 	FCGI_EV_END_REQUEST,		/* app_status, protocol_status */
-	FCGI_EV_OTHER,			/* a record we skip (type in .type) */
+	FCGI_EV_VALUES,			/* data/len: a whole GET_VALUES_RESULT
+					 * (name-value pairs; its first
+					 * FCGI_VALUES_MAX bytes) */
+	FCGI_EV_OTHER,			/* a record we skip, e.g. UNKNOWN_TYPE
+					 * (type in .record_type) */
 	FCGI_EV_ERROR			/* .error says why; stop reading */
 };
 

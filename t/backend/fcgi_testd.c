@@ -11,6 +11,8 @@
  * kept-alive connection serves N requests, then reads the next one and
  * closes without answering (as a PHP-FPM child at pm.max_requests can).
  * The first STDIN bytes of a request are logged as "stdin started".
+ * GET_VALUES is answered with FCGI_MAX_CONNS=64, FCGI_MAX_REQS=64,
+ * FCGI_MPXS_CONNS=0.
  *
  * One child process per connection; blocking I/O, because clarity matters
  * more than speed here.  What it answers is chosen by the request's
@@ -421,6 +423,28 @@ answer(int fd, const struct request *rq)
 static void query_arg(const struct request *rq, const char *key, char *out,
     size_t size);
 
+/* GET_VALUES_RESULT with the three standard names (short lengths only). */
+static int
+send_values(int fd)
+{
+	static const char *const nv[][2] = { { "FCGI_MAX_CONNS", "64" },
+		{ "FCGI_MAX_REQS", "64" }, { "FCGI_MPXS_CONNS", "0" } };
+	uint8_t body[128];
+	size_t i, len = 0, nl, vl;
+
+	for (i = 0; i < 3; i++) {
+		nl = strlen(nv[i][0]);
+		vl = strlen(nv[i][1]);
+		body[len++] = (uint8_t)nl;
+		body[len++] = (uint8_t)vl;
+		memcpy(body + len, nv[i][0], nl);
+		len += nl;
+		memcpy(body + len, nv[i][1], vl);
+		len += vl;
+	}
+	return send_stream(fd, 10, 0, body, len);
+}
+
 /* mode=noread: stop reading for 5 s, so the gateway's writes block. */
 static void
 stall_if_noread(const struct request *rq)
@@ -498,6 +522,10 @@ read_request(int fd, struct request *rq)
 			break;
 		case 2:	/* ABORT_REQUEST */
 			goto bad;
+		case 9:	/* GET_VALUES: answer with our limits */
+			if (send_values(fd) == -1)
+				goto bad;
+			break;
 		default:
 			break;
 		}

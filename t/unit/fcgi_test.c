@@ -129,6 +129,7 @@ feed(const uint8_t *s, size_t len, size_t split, struct outcome *o)
 				break;
 			case FCGI_EV_STDOUT_END: o->stdout_end++; break;
 			case FCGI_EV_OTHER: o->other++; break;
+			case FCGI_EV_VALUES: o->other++; break;
 			case FCGI_EV_END_REQUEST:
 				o->end++;
 				o->app_status = ev.app_status;
@@ -233,6 +234,66 @@ test_parser_errors(void)
 	    ev.record_type == 42, "empty STDERR skipped, type 42 reported");
 }
 
+/* GET_VALUES out, GET_VALUES_RESULT back (at every split), UNKNOWN_TYPE. */
+static void
+test_get_values(void)
+{
+	static const char *const names[] = { "FCGI_MAX_CONNS",
+		"FCGI_MPXS_CONNS" };
+	uint8_t b[128], s[128];
+	const uint8_t *n, *v;
+	size_t len, nl, vl, used, split, pos, got;
+	struct fcgi_parser p;
+	struct fcgi_event ev;
+	int values;
+
+	len = fcgi_put_get_values(b, names, 2);
+	CHECK(len == fcgi_get_values_size(names, 2) && len % 8 == 0,
+	    "GET_VALUES size %zu", len);
+	CHECK(b[0] == 1 && b[1] == FCGI_GET_VALUES && b[2] == 0 && b[3] == 0,
+	    "GET_VALUES header, request id 0");
+	CHECK(b[5] == 2 + 14 + 2 + 15 && b[6] == (8 - (8 + b[5]) % 8) % 8,
+	    "GET_VALUES content %u padding %u", b[5], b[6]);
+	CHECK(fcgi_get_nv(b + 8, b[5], &n, &nl, &v, &vl, &used) == 0 &&
+	    nl == 14 && memcmp(n, "FCGI_MAX_CONNS", 14) == 0 && vl == 0,
+	    "first name, empty value");
+
+	/* a result with two pairs and padding, then an END-like record */
+	len = fcgi_put_header(s, FCGI_GET_VALUES_RESULT, 0, 0, 3);
+	len += fcgi_put_nv(s + len, "FCGI_MAX_CONNS", 14, "10", 2);
+	len += fcgi_put_nv(s + len, "FCGI_MPXS_CONNS", 15, "0", 1);
+	s[5] = (uint8_t)(len - 8);
+	memset(s + len, 0, 3);
+	len += 3;
+	len += fcgi_put_header(s + len, FCGI_UNKNOWN_TYPE, 0, 8, 0);
+	memset(s + len, 0, 8);
+	s[len] = 99;
+	len += 8;
+	for (split = 0; split <= len; split++) {
+		fcgi_parser_init(&p);
+		values = 0;
+		got = 0;
+		for (pos = 0; pos < len;) {
+			size_t end = pos < split ? split : len;
+
+			pos += fcgi_parse(&p, s + pos, end - pos, &ev);
+			if (ev.type == FCGI_EV_VALUES) {
+				values++;
+				CHECK(ev.len == 18 + 18 &&
+				    fcgi_get_nv(ev.data, ev.len, &n, &nl, &v,
+				    &vl, &used) == 0 && vl == 2 &&
+				    memcmp(v, "10", 2) == 0,
+				    "split %zu: values", split);
+			}
+			if (ev.type == FCGI_EV_OTHER &&
+			    ev.record_type == FCGI_UNKNOWN_TYPE)
+				got++;
+		}
+		CHECK(values == 1 && got == 1, "split %zu: %d results, %zu "
+		    "unknown-type records", split, values, got);
+	}
+}
+
 static int
 cgi(const char *s, struct cgi_response *r, const char **err)
 {
@@ -319,6 +380,7 @@ main(void)
 	test_parser_splits();
 	test_parser_byte_by_byte();
 	test_parser_errors();
+	test_get_values();
 	test_cgi();
 	return check_summary("fcgi");
 }
