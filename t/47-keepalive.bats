@@ -138,3 +138,19 @@ CONF
 	# one kept connection: one php-fpm child answered them all
 	[ "$(echo "$output" | sed 's/.*pid=//' | sort -u | wc -l)" -eq 1 ]
 }
+
+@test "STDOUT after END_REQUEST on a kept connection: the answer stands, the connection is dropped" {
+	start_testd a
+	ka_conf "keepalive = 2
+server 127.0.0.1:$TESTD_PORT_a {}"
+	run curl -sS "$URL/x.php?mode=afterend"
+	assert_line "backend=a"
+	sleep 0.2
+	for i in 1 2 3; do
+		run curl -sS "$URL/x.php?mode=echo&n=$i"
+		assert_line "QUERY_STRING=mode=echo&n=$i"
+		refute_output --partial "late bytes"
+	done
+	# the dirty connection was not reused: a second one was opened
+	[ "$(conns a)" -eq 2 ]
+}
