@@ -44,12 +44,6 @@ CONF
 	URL="http://127.0.0.1:$HTTP_PORT"
 }
 
-# Connections the gateway made to a test backend so far (start_testd's
-# readiness probe made the first one).
-conns() {
-	echo $(($(grep -c '^conn ' "$T/testd-$1.log") - 1))
-}
-
 # backends N [curl options]: N sequential requests on one keep-alive
 # connection; prints the answering backend of each, one per line.
 backends() {

@@ -36,12 +36,6 @@ CONF
 	URL="http://127.0.0.1:$HTTP_PORT"
 }
 
-# Connections the gateway opened to a test backend (start_testd's
-# readiness probe made the first one).
-conns() {
-	echo $(($(grep -c '^conn ' "$T/testd-$1.log") - 1))
-}
-
 # requests N [curl options]: N requests, one client connection; the HTTP
 # status of each.
 requests() {

@@ -102,6 +102,12 @@ start_testd() {
 	eval "TESTD_PORT_$name=$port"
 }
 
+# conns NAME: connections the gateway opened to test backend NAME so far
+# (start_testd's readiness probe made the first one).
+conns() {
+	echo $(($(grep -c '^conn ' "$T/testd-$1.log") - 1))
+}
+
 # start_php_pool NAME [LISTEN]: a real php-fpm with one pool, in the
 # foreground, on a free port (or LISTEN, e.g. a unix socket path).
 # Sets PHP_PORT_<NAME> for TCP pools.
