@@ -75,6 +75,29 @@ fail_quiet:
 }
 
 int
+listen_bind_missing(struct conf *conf)
+{
+	bool bound[conf->nlistens > 0 ? conf->nlistens : 1];
+	size_t i, j;
+
+	for (i = 0; i < conf->nlistens; i++) {
+		bound[i] = false;
+		if (conf->listens[i].fd != -1)
+			continue;
+		if (listen_bind_one(&conf->listens[i]) == -1) {
+			for (j = 0; j < i; j++)
+				if (bound[j]) {
+					close(conf->listens[j].fd);
+					conf->listens[j].fd = -1;
+				}
+			return -1;
+		}
+		bound[i] = true;
+	}
+	return 0;
+}
+
+int
 listen_bind_all(struct conf *conf)
 {
 	size_t i;

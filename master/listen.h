@@ -11,6 +11,11 @@
  * with one line on stderr/log naming the address. */
 int listen_bind_all(struct conf *conf);
 
+/* Bind the listens of conf that have no socket yet (fd == -1): a reload,
+ * after the sockets both configurations share were carried over.  0 / -1
+ * (the ones bound here closed again, errors logged). */
+int listen_bind_missing(struct conf *conf);
+
 /* Close them (and remove unix socket files). */
 void listen_close_all(struct conf *conf);
 

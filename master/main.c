@@ -73,8 +73,9 @@ log_is_stderr(const struct conf *conf)
 }
 
 static int
-main_start(struct conf *conf, bool foreground)
+main_start(struct conf **confp, bool foreground)
 {
+	struct conf *conf = *confp;
 	struct shm shm;
 	pid_t pid;
 	int rc;
@@ -108,7 +109,8 @@ main_start(struct conf *conf, bool foreground)
 	atomic_store(&shm.hdr->master_pid, (int32_t)getpid());
 	log_notice("fcgate/%s started, %d workers", FCGATE_VERSION,
 	    conf->workers);
-	rc = supervise_run(conf, &shm);
+	rc = supervise_run(&conf, &shm);
+	*confp = conf;
 	atomic_store(&shm.hdr->master_pid, 0);
 	(void)unlink(conf->pid_file);
 	listen_close_all(conf);
@@ -159,7 +161,7 @@ main(int argc, char **argv)
 	} else if (sig != NULL)
 		rc = main_signal(conf, sig);
 	else
-		rc = main_start(conf, foreground);
+		rc = main_start(&conf, foreground);
 	conf_free(conf);
 	return rc;
 }

@@ -8,8 +8,12 @@
  * A worker that dies is replaced at once, unless workers keep dying right
  * after starting: then each respawn waits longer (100 ms doubling to 5 s).
  *
- * Not here yet: configuration reload on HUP (a later stage); HUP is
- * logged and ignored, the running configuration stays in force.
+ * HUP reloads: the file is loaded and checked again; a bad one is logged
+ * and the running configuration stays.  A good one gets the listening
+ * sockets both share carried over (no moment without a listener), new ones
+ * bound, and a new segment whose counters continue those of the servers
+ * present in both, with the generation counted up; then a new generation
+ * of workers starts and the old one is told to finish its requests (QUIT).
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
 #include "supervise.h"
 #include "worker/worker.h"
@@ -31,7 +36,7 @@
 enum stopping { RUNNING = 0, STOP_FAST, STOP_GRACEFUL };
 
 struct master {
-	const struct conf *conf;
+	struct conf *conf;
 	struct shm *shm;
 	int wanted;
 	enum stopping stopping;
@@ -39,6 +44,8 @@ struct master {
 	int64_t started_ms[SHM_MAX_WORKERS];
 	int64_t respawn_at_ms;		/* 0 = no pending respawn delay */
 	int respawn_delay_ms;
+	pid_t old[SHM_MAX_WORKERS];	/* previous generations, finishing */
+	int nold;
 };
 
 static int
@@ -49,7 +56,7 @@ master_live_workers(const struct master *m)
 	for (i = 0; i < SHM_MAX_WORKERS; i++)
 		if (atomic_load(&m->shm->workers[i].pid) != 0)
 			n++;
-	return n;
+	return n + m->nold;
 }
 
 static void
@@ -61,6 +68,8 @@ master_signal_workers(const struct master *m, int sig)
 	for (i = 0; i < SHM_MAX_WORKERS; i++)
 		if ((pid = atomic_load(&m->shm->workers[i].pid)) != 0)
 			(void)kill(pid, sig);
+	for (i = 0; i < m->nold; i++)
+		(void)kill(m->old[i], sig);
 }
 
 static void
@@ -156,12 +165,138 @@ master_reap(struct master *m)
 	pid_t pid;
 	int status, i;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < SHM_MAX_WORKERS; i++)
 			if (atomic_load(&m->shm->workers[i].pid) == pid) {
 				master_reaped(m, i, status);
 				break;
 			}
+		for (i = 0; i < m->nold; i++)
+			if (m->old[i] == pid) {
+				log_notice("old worker process %d exited",
+				    (int)pid);
+				m->old[i] = m->old[--m->nold];
+				break;
+			}
+	}
+}
+
+/* Listening sockets for addresses in both configurations move to the
+ * new one (and, called the other way round, back after a failed
+ * reload). */
+static void
+master_carry_listens(struct conf *from, struct conf *to)
+{
+	size_t i, j;
+
+	for (i = 0; i < to->nlistens; i++)
+		for (j = 0; j < from->nlistens; j++)
+			if (to->listens[i].fd == -1 &&
+			    from->listens[j].fd != -1 &&
+			    strcmp(to->listens[i].addr.text,
+			    from->listens[j].addr.text) == 0) {
+				to->listens[i].fd = from->listens[j].fd;
+				from->listens[j].fd = -1;
+				break;
+			}
+}
+
+/* The counters and failure state of each server present in both
+ * segments continue in the new one. */
+static void
+master_carry_counters(const struct shm *from, struct shm *to)
+{
+	const struct shm_server *o;
+	struct shm_server *n;
+	uint32_t i, j, k;
+
+	for (i = 0; i < to->hdr->nservers; i++) {
+		n = &to->servers[i];
+		for (j = 0; j < from->hdr->nservers; j++) {
+			o = &from->servers[j];
+			if (strcmp(o->upstream, n->upstream) != 0 ||
+			    strcmp(o->addr, n->addr) != 0)
+				continue;
+#define CARRY(f) atomic_store(&n->f, atomic_load(&o->f))
+			CARRY(requests);
+			CARRY(failures);
+			CARRY(last_failure_ms);
+			CARRY(resp_time_ms_sum);
+			CARRY(resp_count);
+			CARRY(fails);
+			CARRY(accessed_ms);
+			CARRY(checked_ms);
+			for (k = 0; k < SHM_NCLASSES; k++)
+				CARRY(responses[k]);
+#undef CARRY
+			break;
+		}
+	}
+	atomic_store(&to->hdr->generation, atomic_load(&from->hdr->generation) +
+	    1);
+	to->hdr->start_time = from->hdr->start_time;
+}
+
+/* A failed reload: the old configuration keeps everything. */
+static void
+master_reload_abort(struct master *m, struct conf *nc, const char *why)
+{
+	master_carry_listens(nc, m->conf);
+	listen_close_all(nc);
+	conf_free(nc);
+	log_error("reload failed: %s; the previous configuration stays in "
+	    "force", why);
+}
+
+static void
+master_reload(struct master *m)
+{
+	struct conf *nc, *oc = m->conf;
+	struct shm ns;
+	pid_t pid;
+	int saved, i;
+
+	log_notice("reloading the configuration %s", oc->file);
+	saved = log_stderr_to_log();
+	nc = conf_load(oc->file);
+	log_stderr_restore(saved);
+	if (nc == NULL) {
+		log_error("reload failed: %s has errors (above); the previous "
+		    "configuration stays in force", oc->file);
+		return;
+	}
+	master_carry_listens(oc, nc);
+	if (listen_bind_missing(nc) == -1) {
+		master_reload_abort(m, nc, "cannot bind a new listen address");
+		return;
+	}
+	if (shm_create(&ns, nc->shm_path, nc) == -1) {
+		master_reload_abort(m, nc, "cannot create the new segment");
+		return;
+	}
+	if (log_open(nc->error_log, nc->log_level) == -1 ||
+	    log_access_open(nc->access_log) == -1)
+		log_error("reload: a log could not be opened, see above");
+	master_carry_counters(m->shm, &ns);
+	/* The old generation finishes its requests and exits. */
+	for (i = 0; i < SHM_MAX_WORKERS; i++)
+		if ((pid = atomic_load(&m->shm->workers[i].pid)) != 0) {
+			m->old[m->nold++] = pid;
+			(void)kill(pid, SIGQUIT);
+		}
+	if (strcmp(oc->shm_path, nc->shm_path) != 0)
+		(void)unlink(oc->shm_path);
+	shm_detach(m->shm);
+	*m->shm = ns;
+	listen_close_all(oc);		/* those the new one has not taken */
+	conf_free(oc);
+	m->conf = nc;
+	m->wanted = nc->workers;
+	m->respawn_at_ms = 0;
+	m->respawn_delay_ms = 0;
+	memset(m->started_ms, 0, sizeof(m->started_ms));
+	log_notice("reloaded: generation %u, %d workers",
+	    atomic_load(&ns.hdr->generation), m->wanted);
 }
 
 /* TTOU: ask the most recently started worker to finish and exit. */
@@ -210,8 +345,8 @@ master_on_signal(struct master *m, int sig)
 		master_signal_workers(m, SIGQUIT);
 		break;
 	case SIGHUP:
-		log_warn("reload (SIGHUP) is not available in this version; "
-		    "the running configuration stays in force");
+		if (m->stopping == RUNNING)
+			master_reload(m);
 		break;
 	case SIGUSR1:
 		log_notice("reopening logs");
@@ -231,7 +366,7 @@ master_on_signal(struct master *m, int sig)
 }
 
 int
-supervise_run(const struct conf *conf, struct shm *shm)
+supervise_run(struct conf **conf, struct shm *shm)
 {
 	struct master m;
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -240,9 +375,9 @@ supervise_run(const struct conf *conf, struct shm *shm)
 	int sig;
 
 	memset(&m, 0, sizeof(m));
-	m.conf = conf;
+	m.conf = *conf;
 	m.shm = shm;
-	m.wanted = conf->workers;
+	m.wanted = m.conf->workers;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -270,5 +405,6 @@ supervise_run(const struct conf *conf, struct shm *shm)
 			master_reap(&m);
 	}
 	log_notice("exit");
+	*conf = m.conf;
 	return 0;
 }

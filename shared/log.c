@@ -57,6 +57,8 @@ log_open(const char *target, enum conf_log_level level)
 	}
 	free(logs.error_path);
 	logs.error_path = strdup(target);
+	if (logs.error_fd != STDERR_FILENO)	/* a reload's new target */
+		close(logs.error_fd);
 	logs.error_fd = fd;
 	return 0;
 }
@@ -64,17 +66,17 @@ log_open(const char *target, enum conf_log_level level)
 int
 log_access_open(const char *path)
 {
-	int fd;
+	int fd = -1;
 
-	if (path == NULL)
-		return 0;
-	if ((fd = log_open_file(path)) == -1) {
+	if (path != NULL && (fd = log_open_file(path)) == -1) {
 		log_error("cannot open access log %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
 	free(logs.access_path);
-	logs.access_path = strdup(path);
+	logs.access_path = path != NULL ? strdup(path) : NULL;
+	if (logs.access_fd != -1)		/* a reload's new target */
+		close(logs.access_fd);
 	logs.access_fd = fd;
 	return 0;
 }
@@ -124,6 +126,31 @@ log_close(void)
 	logs.error_path = logs.access_path = NULL;
 	logs.error_fd = STDERR_FILENO;
 	logs.access_fd = -1;
+}
+
+int
+log_stderr_to_log(void)
+{
+	int saved;
+
+	if (logs.use_syslog || logs.error_fd == STDERR_FILENO)
+		return -1;
+	if ((saved = dup(STDERR_FILENO)) == -1)
+		return -1;
+	if (dup2(logs.error_fd, STDERR_FILENO) == -1) {
+		close(saved);
+		return -1;
+	}
+	return saved;
+}
+
+void
+log_stderr_restore(int saved)
+{
+	if (saved == -1)
+		return;
+	(void)dup2(saved, STDERR_FILENO);
+	close(saved);
 }
 
 void

@@ -27,6 +27,11 @@ void log_close(void);
  * are also printed on stderr, so whoever started fcgate sees why it
  * stopped. */
 void log_startup(bool on);
+/* Point stderr at the error log file (when it is one) and back: the
+ * configuration loader reports on stderr, and a reload's report must reach
+ * the log.  Returns the saved stderr for log_stderr_restore, or -1. */
+int log_stderr_to_log(void);
+void log_stderr_restore(int saved);
 
 void log_msg(enum conf_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

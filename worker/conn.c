@@ -303,6 +303,7 @@ conn_finish_request(struct conn *c)
 		c->keep_alive = false;
 	}
 	if (c->have_req) {
+		c->served++;
 		access_log_request(c);
 		atomic_fetch_add_explicit(&w->slot->requests, 1,
 		    memory_order_relaxed);
@@ -665,7 +666,11 @@ conn_close_idle(struct worker *w)
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == CONN_READ_HEAD && c->in_len == 0)
+		/* Only keep-alive connections between two requests: a
+		 * connection just accepted has a request on its way, and a
+		 * graceful stop (or a reload) answers it. */
+		if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
+		    c->served > 0)
 			conn_close(c);
 	}
 }

@@ -88,6 +88,7 @@ struct conn {
 	bool chunked_out;
 	bool keep_alive;
 	bool body_streaming;		/* proxying while the body arrives */
+	uint32_t served;		/* requests answered on it so far */
 	bool body_done;			/* nothing more will be queued */
 	char *out;
 	size_t out_len;
@@ -121,7 +122,8 @@ void conn_internal_redirect(struct conn *c, const char *uri, size_t len);
 /* The response for this request is complete: finish it once flushed. */
 void conn_response_done(struct conn *c);
 
-/* Gracefully close idle connections (worker quitting). */
+/* Worker quitting: close keep-alive connections idle between requests
+ * (not fresh ones: their first request is answered). */
 void conn_close_idle(struct worker *w);
 
 #endif

@@ -18,10 +18,11 @@
  *    len > 0;
  *  - after FCGI_EV_ERROR nothing more is fed (and the error has a reason);
  *  - the events (STDOUT and STDERR bytes concatenated, STDOUT_END,
- *    END_REQUEST with its statuses, OTHER with its type, ERROR, each at its
- *    stream offset) are the same for the whole stream fed at once, for the
- *    stream fed in pieces, and for a straightforward reference reading of
- *    the FastCGI 1.0 record layout.
+ *    END_REQUEST with its statuses, OTHER with its type, VALUES (a
+ *    GET_VALUES_RESULT) with its length, ERROR, each at its stream
+ *    offset) are the same for the whole stream fed at once, for the stream
+ *    fed in pieces, and for a straightforward reference reading of the
+ *    FastCGI 1.0 record layout.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -108,6 +109,8 @@ reference(const uint8_t *s, size_t n, struct result *r)
 			if (type == FCGI_STDOUT)
 				add_mark(r, FCGI_EV_STDOUT_END, type, 0, 0,
 				    pos);
+			else if (type == FCGI_GET_VALUES_RESULT)
+				add_mark(r, FCGI_EV_VALUES, type, 0, 0, pos);
 			else if (type != FCGI_STDERR)
 				add_mark(r, FCGI_EV_OTHER, type, 0, 0, pos);
 		}
@@ -127,6 +130,10 @@ reference(const uint8_t *s, size_t n, struct result *r)
 			    ((uint32_t)s[pos + 1] << 16) |
 			    ((uint32_t)s[pos + 2] << 8) | s[pos + 3],
 			    s[pos + 4], pos + clen);
+		else if (clen > 0 && type == FCGI_GET_VALUES_RESULT)
+			add_mark(r, FCGI_EV_VALUES, type, (uint32_t)(clen <
+			    FCGI_VALUES_MAX ? clen : FCGI_VALUES_MAX), 0,
+			    pos + clen);
 		else if (clen > 0 && type != FCGI_STDOUT &&
 		    type != FCGI_STDERR)
 			add_mark(r, FCGI_EV_OTHER, type, 0, 0, pos + clen);
@@ -227,6 +234,13 @@ run_parser(const uint8_t *s, size_t n, uint8_t seed, struct result *r)
 				    ev.app_status : 0,
 				    ev.type == FCGI_EV_END_REQUEST ?
 				    ev.protocol_status : 0, off + used + c);
+				break;
+			case FCGI_EV_VALUES:
+				/* the whole result, kept in the parser */
+				CHECK(ev.len <= FCGI_VALUES_MAX);
+				CHECK(ev.record_type == FCGI_GET_VALUES_RESULT);
+				add_mark(r, ev.type, ev.record_type,
+				    (uint32_t)ev.len, 0, off + used + c);
 				break;
 			case FCGI_EV_ERROR:
 				CHECK(ev.error != NULL);
