@@ -77,13 +77,27 @@ test: deps all asan fuzz
 demo: deps all
 	@bash etc/demo/run.sh
 
+SBINDIR = $(PREFIX)/sbin
+CONFDIR = /etc/fcgate
+DOCDIR  = $(PREFIX)/share/doc/fcgate
+SUBST   = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONF@|$(CONFDIR)/fcgate.conf|g' \
+	-e 's|@DOCDIR@|$(DOCDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/fcgate
-	install -m 0755 $(BUILD)/fcgate $(DESTDIR)$(PREFIX)/sbin/fcgate
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/init.d \
+	    $(DESTDIR)/etc/logrotate.d
+	install -m 0755 $(BUILD)/fcgate $(DESTDIR)$(SBINDIR)/fcgate
 	install -m 0755 $(BUILD)/fcgatectl $(DESTDIR)$(PREFIX)/bin/fcgatectl
-	install -m 0644 etc/fastcgi_params etc/mime.types $(DESTDIR)/etc/fcgate/
-	test -e $(DESTDIR)/etc/fcgate/fcgate.conf || \
-	    install -m 0644 etc/fcgate.conf $(DESTDIR)/etc/fcgate/fcgate.conf
+	install -m 0644 etc/fastcgi_params etc/mime.types $(DESTDIR)$(CONFDIR)/
+	test -e $(DESTDIR)$(CONFDIR)/fcgate.conf || \
+	    install -m 0644 etc/fcgate.conf $(DESTDIR)$(CONFDIR)/fcgate.conf
+	$(SUBST) etc/fcgate.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/fcgate.service
+	$(SUBST) etc/init.d/fcgate >$(DESTDIR)/etc/init.d/fcgate
+	chmod 0755 $(DESTDIR)/etc/init.d/fcgate
+	install -m 0644 etc/logrotate.d/fcgate $(DESTDIR)/etc/logrotate.d/fcgate
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
 clean:
 	rm -rf build

@@ -92,30 +92,60 @@ daemon_detach(bool keep_stderr)
 	return 0;
 }
 
-int
-daemon_drop_privileges(const struct conf *conf)
+/* The workers' user and group ("nobody" and its group by default). */
+static int
+daemon_worker_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
 {
 	const char *user = conf->user ? conf->user : "nobody";
 	struct passwd *pw;
 	struct group *gr;
-	gid_t gid;
 
-	if (geteuid() != 0)
-		return 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		log_error("getpwnam(\"%s\") failed", user);
 		return -1;
 	}
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	if (conf->group != NULL) {
 		if ((gr = getgrnam(conf->group)) == NULL) {
 			log_error("getgrnam(\"%s\") failed", conf->group);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
+	return 0;
+}
+
+void
+daemon_chown_logs(const struct conf *conf)
+{
+	const char *paths[2] = { conf->error_log, conf->access_log };
+	uid_t uid;
+	gid_t gid;
+	int i;
+
+	if (geteuid() != 0 || daemon_worker_ids(conf, &uid, &gid) == -1)
+		return;
+	for (i = 0; i < 2; i++)
+		if (paths[i] != NULL && paths[i][0] == '/' &&
+		    chown(paths[i], uid, gid) == -1 && errno != ENOENT)
+			log_error("chown(\"%s\") failed: %s", paths[i],
+			    strerror(errno));
+}
+
+int
+daemon_drop_privileges(const struct conf *conf)
+{
+	const char *user = conf->user ? conf->user : "nobody";
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return 0;
+	if (daemon_worker_ids(conf, &uid, &gid) == -1)
+		return -1;
 	if (setgid(gid) == -1 || initgroups(user, gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
+	    setuid(uid) == -1) {
 		log_error("cannot switch to user %s: %s", user,
 		    strerror(errno));
 		return -1;

@@ -23,4 +23,8 @@ int daemon_detach(bool keep_stderr);
  * (default nobody).  0 / -1 (logged). */
 int daemon_drop_privileges(const struct conf *conf);
 
+/* As root: hand the log files to the workers' user, so that workers can
+ * reopen them after a rotation (USR1) as the master just recreated them. */
+void daemon_chown_logs(const struct conf *conf);
+
 #endif

@@ -351,6 +351,7 @@ master_on_signal(struct master *m, int sig)
 	case SIGUSR1:
 		log_notice("reopening logs");
 		(void)log_reopen();
+		daemon_chown_logs(m->conf);
 		master_signal_workers(m, SIGUSR1);
 		break;
 	case SIGTTIN:
