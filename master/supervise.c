@@ -281,7 +281,10 @@ master_reload(struct master *m)
 	/* The old generation finishes its requests and exits. */
 	for (i = 0; i < SHM_MAX_WORKERS; i++)
 		if ((pid = atomic_load(&m->shm->workers[i].pid)) != 0) {
-			m->old[m->nold++] = pid;
+			/* (a reload storm may outrun the table: such a
+			 * worker is still reaped, just not waited for) */
+			if (m->nold < SHM_MAX_WORKERS)
+				m->old[m->nold++] = pid;
 			(void)kill(pid, SIGQUIT);
 		}
 	if (strcmp(oc->shm_path, nc->shm_path) != 0)

@@ -92,8 +92,19 @@ worker_quit(struct worker *w)
 	    memory_order_relaxed);
 	worker_listeners_enable(w, false);
 	conn_close_idle(w);
+	/* Not at once: a connection accepted in this same batch of events
+	 * (woken for us alone, EPOLLEXCLUSIVE) must still be answered.  The
+	 * timer runs after the batch. */
+	(void)loop_timer_set(&w->loop, &w->quit_timer, 0);
+}
+
+static void
+worker_quit_check(struct loop *loop, struct loop_timer *t)
+{
+	struct worker *w = t->data;
+
 	if (w->nconns == 0)
-		w->loop.stop = true;
+		loop->stop = true;
 }
 
 static void
@@ -192,6 +203,7 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 	w.shm = shm;
 	w.slot = &shm->workers[slot];
 	w.sigio.fd = -1;
+	loop_timer_init(&w.quit_timer, worker_quit_check, &w);
 	if (loop_init(&w.loop) == -1 || pool_init(&w) == -1 ||
 	    worker_setup_signals(&w) == -1 ||
 	    worker_setup_listeners(&w) == -1) {
