@@ -48,6 +48,7 @@ struct master {
 	int nold;
 };
 
+/* Workers of the current generation alive. */
 static int
 master_live_workers(const struct master *m)
 {
@@ -56,7 +57,7 @@ master_live_workers(const struct master *m)
 	for (i = 0; i < SHM_MAX_WORKERS; i++)
 		if (atomic_load(&m->shm->workers[i].pid) != 0)
 			n++;
-	return n + m->nold;
+	return n;
 }
 
 static void
@@ -394,7 +395,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
 		master_fill(&m);
-		if (m.stopping && master_live_workers(&m) == 0)
+		if (m.stopping && master_live_workers(&m) + m.nold == 0)
 			break;
 		if (m.stopping == STOP_GRACEFUL &&
 		    shm_now_ms() > m.stop_deadline_ms) {

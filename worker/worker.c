@@ -74,8 +74,10 @@ void
 worker_conn_closed(struct worker *w)
 {
 	if (w->quitting) {
+		/* After the batch, as in worker_quit: this batch may still
+		 * hold an accept for us. */
 		if (w->nconns == 0)
-			w->loop.stop = true;
+			(void)loop_timer_set(&w->loop, &w->quit_timer, 0);
 		return;
 	}
 	if (w->nconns < (size_t)w->conf->worker_connections)
@@ -182,6 +184,8 @@ static void
 worker_cleanup(struct worker *w)
 {
 	w->quitting = true;
+	if (w->nconns > 0)
+		log_notice("closing %zu open connections", w->nconns);
 	while (w->conns != NULL)
 		conn_close(w->conns);
 	worker_listeners_enable(w, false);

@@ -24,7 +24,9 @@ def worker(port, path, until, out):
             key = body.split("\n", 1)[0] if r.status == 200 else None
         except OSError as e:
             key = None
-            out.setdefault("errors", []).append(repr(e))
+            out.setdefault("errors", []).append(
+                "%s at %s" % (repr(e), time.strftime("%H:%M:%S") +
+                              ("%.3f" % (time.time() % 1))[1:]))
         with lock:
             out["requests"] = out.get("requests", 0) + 1
             if key is None:
