@@ -89,3 +89,18 @@ open(sys.argv[2], "w").close(); time.sleep(5)' "$HTTP_PORT" "$T/squatter" \
 	for i in $(seq 1 50); do [ -e "$T/fcgate.pid" ] || break; sleep 0.1; done
 	[ ! -e "$T/fcgate.pid" ]
 }
+
+@test "start-up failures say why: missing log directory, unwritable pid file" {
+	sed "s|^error_log = .*|error_log = \"$T/no/such/dir/error.log\"|" \
+		"$T/fcgate.conf" >"$T/bad1.conf"
+	run timeout 10 "$FCGATE" -f -c "$T/bad1.conf"
+	assert_failure 3
+	assert_output --partial "cannot open error log $T/no/such/dir/error.log: No such file or directory"
+	sed "s|^pid_file = .*|pid_file = \"$T/no/such/dir/fcgate.pid\"|" \
+		"$T/fcgate.conf" >"$T/bad2.conf"
+	run timeout 10 "$FCGATE" -f -c "$T/bad2.conf"
+	assert_failure 3
+	assert_output --partial "cannot write pid file $T/no/such/dir/fcgate.pid"
+	# and nothing is left listening
+	! (exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# Operations under steady load: HUP, a storm of 20 HUPs, TTIN, TTOU and a
-# worker killed with SIGKILL while clients keep asking; no request fails
-# except, at most, those the killed worker had in hand.
+# Operations under steady load, fcgate running as a real daemon: HUP, a
+# storm of 20 HUPs, TTIN, TTOU and a worker killed with SIGKILL while
+# clients keep asking; no request fails except, at most, those the killed
+# worker had in hand.
 
 load helper
 
@@ -27,7 +28,12 @@ server {
 }
 CONF
 	} >"$T/fcgate.conf"
-	start_fcgate "$T/fcgate.conf"
+	# a real daemon: no -f, found through its pid file
+	"$FCGATE" -c "$T/fcgate.conf"
+	wait_file "$T/fcgate.pid"
+	FCGATE_PID="$(cat "$T/fcgate.pid")"
+	fcg_track "$FCGATE_PID"
+	wait_port "$HTTP_PORT"
 	URL="http://127.0.0.1:$HTTP_PORT"
 }
 
