@@ -39,6 +39,9 @@ struct ctl {
 	int64_t now_ms;			/* CLOCK_MONOTONIC */
 	int64_t now;			/* wall clock seconds */
 	bool json;
+	bool top;			/* `top`: repeat status + workers */
+	long top_count;			/* screens, 0 = until interrupted */
+	long top_delay_ms;
 };
 
 /* A text table printed with aligned columns. */
@@ -72,6 +75,8 @@ ctl_usage(void)
 	    "weight N|down|up|drain\n"
 	    "       fcgatectl [-c FILE | -m SEGMENT] reload|stop|quit|reopen|"
 	    "add-worker|remove-worker\n"
+	    "       fcgatectl [-c FILE | -m SEGMENT] top [-n COUNT] "
+	    "[-d SECONDS]\n"
 	    "       fcgatectl probe ADDRESS [--json]\n");
 	exit(2);
 }
@@ -501,15 +506,25 @@ ctl_set(struct ctl *c, char **argv)
 		return -1;
 	if (strcmp(argv[2], "weight") == 0) {
 		old = atomic_exchange(&s->weight, ctl_parse_weight(argv[3]));
-		printf("%s %s: weight %d -> %d\n", argv[0], argv[1], (int)old,
-		    (int)LOAD(s->weight));
+		if (c->json)
+			printf("{\"upstream\":\"%s\",\"server\":\"%s\","
+			    "\"weight\":{\"old\":%d,\"new\":%d}}\n", s->upstream,
+			    s->addr, (int)old, (int)LOAD(s->weight));
+		else
+			printf("%s %s: weight %d -> %d\n", argv[0], argv[1],
+			    (int)old, (int)LOAD(s->weight));
 		return 0;
 	}
 	admin = strcmp(argv[2], "down") == 0 ? SHM_ADMIN_DOWN :
 	    strcmp(argv[2], "drain") == 0 ? SHM_ADMIN_DRAIN : SHM_ADMIN_UP;
 	old = atomic_exchange(&s->admin, admin);
-	printf("%s %s: %s -> %s\n", argv[0], argv[1], ctl_admin_name(old),
-	    ctl_admin_name(admin));
+	if (c->json)
+		printf("{\"upstream\":\"%s\",\"server\":\"%s\",\"state\":"
+		    "{\"old\":\"%s\",\"new\":\"%s\"}}\n", s->upstream, s->addr,
+		    ctl_admin_name(old), ctl_admin_name(admin));
+	else
+		printf("%s %s: %s -> %s\n", argv[0], argv[1],
+		    ctl_admin_name(old), ctl_admin_name(admin));
 	return 0;
 }
 
@@ -542,6 +557,9 @@ ctl_signal(struct ctl *c, int i)
 		    strerror(errno));
 		return -1;
 	}
+	if (c->json)
+		printf("{\"signal\":\"%s\",\"master_pid\":%d}\n",
+		    ctl_signals[i].signame, (int)pid);
 	return 0;
 }
 
@@ -583,6 +601,84 @@ ctl_conf_shm_path(const char *file)
 	return path;
 }
 
+static int ctl_run(struct ctl *c, char **argv, int sig);
+
+/* top [-n COUNT] [-d SECONDS] */
+static void
+ctl_top_check(int argc, char **argv, struct ctl *c)
+{
+	char *end;
+	double d;
+	int i;
+
+	c->top = true;
+	c->top_delay_ms = 1000;
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			ctl_usage();
+		errno = 0;
+		if (strcmp(argv[i], "-n") == 0) {
+			c->top_count = strtol(argv[i + 1], &end, 10);
+			if (errno || *end || end == argv[i + 1] ||
+			    c->top_count < 1)
+				ctl_usage();
+		} else if (strcmp(argv[i], "-d") == 0) {
+			d = strtod(argv[i + 1], &end);
+			if (errno || *end || end == argv[i + 1] || d < 0.1 ||
+			    d > 3600)
+				ctl_usage();
+			c->top_delay_ms = (long)(d * 1000);
+		} else
+			ctl_usage();
+	}
+}
+
+static void
+ctl_top_separator(void)
+{
+	time_t now = time(NULL);
+	char when[32];
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	printf("--- %s\n", when);
+}
+
+/*
+ * `top`: status and workers again and again, the screen cleared first
+ * when it is a terminal (a separator line otherwise, for logs and tests).
+ * The segment is attached afresh each time: a reload replaces it.
+ */
+static int
+ctl_top(struct ctl *c)
+{
+	static char *status[] = { "status", NULL }, *workers[] = { "workers",
+		NULL };
+	struct timespec ts;
+	bool tty = isatty(STDOUT_FILENO);
+	long n;
+
+	ts.tv_sec = c->top_delay_ms / 1000;
+	ts.tv_nsec = (c->top_delay_ms % 1000) * 1000000L;
+	for (n = 0; c->top_count == 0 || n < c->top_count; n++) {
+		if (n > 0)
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		ts.tv_sec = c->top_delay_ms / 1000;
+		ts.tv_nsec = (c->top_delay_ms % 1000) * 1000000L;
+		if (tty)
+			printf("\033[H\033[2J");
+		else
+			ctl_top_separator();
+		if (ctl_run(c, status, -1) == -1)
+			return -1;
+		printf("\n");
+		if (ctl_run(c, workers, -1) == -1)
+			return -1;
+		fflush(stdout);
+	}
+	return 0;
+}
+
 /* Check the command and its arguments (usage error: exit 2); a signal
  * command's index in ctl_signals goes to *sig, else -1. */
 static int
@@ -591,6 +687,11 @@ ctl_command(int argc, char **argv, struct ctl *c, int *sig)
 	size_t i;
 
 	*sig = -1;
+	/* --json, accepted last on every command that prints */
+	if (argc > 1 && strcmp(argv[argc - 1], "--json") == 0) {
+		c->json = true;
+		argc--;
+	}
 	for (i = 0; i < sizeof(ctl_signals) / sizeof(ctl_signals[0]); i++)
 		if (strcmp(argv[0], ctl_signals[i].name) == 0 && argc == 1) {
 			*sig = (int)i;
@@ -598,14 +699,16 @@ ctl_command(int argc, char **argv, struct ctl *c, int *sig)
 		}
 	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "workers") ==
 	    0) {
-		if (argc == 2 && strcmp(argv[1], "--json") == 0)
-			c->json = true;
-		else if (argc != 1)
+		if (argc != 1)
 			ctl_usage();
 		return 0;
 	}
 	if (strcmp(argv[0], "set") == 0) {
 		ctl_set_check(argc - 1, argv + 1);
+		return 0;
+	}
+	if (strcmp(argv[0], "top") == 0 && !c->json) {
+		ctl_top_check(argc, argv, c);
 		return 0;
 	}
 	ctl_usage();
@@ -676,7 +779,7 @@ main(int argc, char **argv)
 	    CTL_DEFAULT_CONF)) == NULL)
 		return 1;
 	c.path = seg != NULL ? seg : path;
-	rc = ctl_run(&c, argv, sig);
+	rc = c.top ? ctl_top(&c) : ctl_run(&c, argv, sig);
 	free(path);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "fcgatectl: cannot write the output: %s\n",

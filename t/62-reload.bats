@@ -114,3 +114,23 @@ open(sys.argv[2], "w").close(); time.sleep(30)' "$busy" "$T/busy.ready" &
 	assert_output "version one"
 	[ "$(generation)" -eq 0 ]
 }
+
+@test "fcgatectl top follows the gateway across a reload; --json on set and signals" {
+	"$FCGATECTL" -m "$T/fcgate.shm" top -n 3 -d 0.6 >"$T/top" &
+	top=$!
+	sleep 0.8
+	kill -HUP "$FCGATE_PID"
+	wait "$top"
+	[ "$(grep -c '^--- [0-9:]*$' "$T/top")" -eq 3 ]
+	grep -q 'generation 0, 2 workers' "$T/top"
+	grep -q 'generation 1, 2 workers' "$T/top"
+	[ "$(grep -c '^ *PID  STATE' "$T/top")" -eq 3 ]
+	run "$FCGATECTL" -m "$T/fcgate.shm" set app "127.0.0.1:$TESTD_PORT_a" weight 4 --json
+	assert_success
+	assert_output "{\"upstream\":\"app\",\"server\":\"127.0.0.1:$TESTD_PORT_a\",\"weight\":{\"old\":1,\"new\":4}}"
+	run "$FCGATECTL" -m "$T/fcgate.shm" reopen --json
+	assert_success
+	assert_output "{\"signal\":\"USR1\",\"master_pid\":$FCGATE_PID}"
+	run "$FCGATECTL" -m "$T/fcgate.shm" top -n 0
+	assert_failure 2
+}
