@@ -86,8 +86,11 @@ wait_workers() {
 	grep -q '^failed 0$' "$T/load1"
 	grep -q '^failed 0$' "$T/load2"
 	[ "$(awk '/^requests/ { print $2 }' "$T/load1")" -gt 200 ]
-	run "$FCGATECTL" -m "$T/fcgate.shm" status --json
-	assert_output --partial '"generation":21'
+	# HUPs that arrive while one is pending merge into it (signals do
+	# not queue): between one reload for the storm and one per HUP
+	gen="$("$FCGATECTL" -m "$T/fcgate.shm" status --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
+	[ "$gen" -ge 2 ] && [ "$gen" -le 21 ]
 	kill -0 "$FCGATE_PID"
 	# the screens an operator sees after such a run
 	{

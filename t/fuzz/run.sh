@@ -37,7 +37,10 @@ max_len() {
 	esac
 }
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/fcgate-fuzz.XXXXXX")" || exit 1
+if ! tmp="$(mktemp -d "${TMPDIR:-/tmp}/fcgate-fuzz.XXXXXX")"; then
+	echo "FUZZ: cannot create a work directory under ${TMPDIR:-/tmp}" >&2
+	exit 1
+fi
 failed=0
 for t in "${targets[@]}"; do
 	case "$t" in *_fuzz) ;; *) t="${t}_fuzz" ;; esac
