@@ -6,6 +6,9 @@
 #                   suite (t/*.bats) against the normal and the asan build
 #   make demo       install missing dependencies, build, run fcgate in front
 #                   of PHP-FPM pools on loopback (Ctrl-C stops everything)
+#   make bench      install missing dependencies, build, measure fcgate
+#                   against nginx on the same backends (t/bench/bench.py);
+#                   BENCH_ARGS="--seconds 10 --rounds 5" to change the run
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -35,11 +38,14 @@ CTL_OBJ     = $(call obj,$(CTL_SRC))
 UNIT_BIN    = $(patsubst t/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 TOOL_BIN    = $(patsubst t/backend/%.c,$(BUILD)/%,$(TOOL_SRC))
 
-.PHONY: all asan test demo install clean deps
+.PHONY: all core asan test demo bench install clean deps
 # keep intermediate objects so nothing relinks needlessly
 .SECONDARY:
 
-all: $(BUILD)/fcgate $(BUILD)/fcgatectl $(UNIT_BIN) $(TOOL_BIN)
+BENCH_BIN   = $(BUILD)/fcgi_benchd $(BUILD)/fcgi_load $(BUILD)/srcaddr.so
+
+all: core $(BENCH_BIN)
+core: $(BUILD)/fcgate $(BUILD)/fcgatectl $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/fcgate: $(MASTER_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -60,12 +66,23 @@ $(BUILD)/%_test: $(BUILD)/obj/t/unit/%_test.o $(BUILD)/libfcgate.a
 $(BUILD)/%: $(BUILD)/obj/t/backend/%.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
+# The benchmark's backend and load generator (t/bench), and the preload
+# shim that gives wrk many client addresses.
+$(BUILD)/fcgi_benchd $(BUILD)/fcgi_load: $(BUILD)/%: t/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/srcaddr.so: t/bench/srcaddr.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# (the benchmark's programs are not part of the sanitizer build)
 asan:
-	$(MAKE) BUILD=build/asan \
+	$(MAKE) BUILD=build/asan core \
 	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 deps:
@@ -76,6 +93,10 @@ test: deps all asan fuzz
 
 demo: deps all
 	@bash etc/demo/run.sh
+
+BENCH_ARGS ?=
+bench: deps all
+	@/usr/bin/python3 t/bench/bench.py $(BENCH_ARGS)
 
 SBINDIR = $(PREFIX)/sbin
 CONFDIR = /etc/fcgate
