@@ -14,6 +14,7 @@
  * Times are CLOCK_MONOTONIC milliseconds (shm_now_ms()).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -46,10 +47,34 @@ upstream_servers(struct shm *shm, uint32_t u)
  * taken over, where a process-shared pthread mutex would need the robust
  * mutex machinery.  Waiters yield the CPU: the holder may be descheduled.
  */
+/* getpid() is a system call (glibc no longer caches it), once per pick;
+ * this cache is reset in every child that fork() makes. */
+static int32_t upstream_pid;
+
+static void
+upstream_forget_pid(void)
+{
+	upstream_pid = 0;
+}
+
+static int32_t
+upstream_self(void)
+{
+	static bool registered;
+
+	if (!registered) {
+		registered = pthread_atfork(NULL, NULL,
+		    upstream_forget_pid) == 0;
+	}
+	if (upstream_pid == 0 || !registered)
+		upstream_pid = (int32_t)getpid();
+	return upstream_pid;
+}
+
 static void
 upstream_lock(struct shm_upstream *up)
 {
-	int32_t self = (int32_t)getpid(), owner;
+	int32_t self = upstream_self(), owner;
 	unsigned spins = 0;
 
 	for (;;) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -21,17 +22,9 @@
 /* nginx's upstream keepalive_timeout default. */
 #define POOL_IDLE_MS 60000
 
-struct pool_conn {
-	struct loop_io io;
-	struct loop_timer idle;
-	struct proxy_pool *pool;
-	int peer;
-	struct pool_conn *prev, *next;
-};
-
 struct proxy_pool {
 	struct worker *w;
-	struct pool_conn *head, *tail;
+	struct backend_conn *head, *tail;
 	int n;
 };
 
@@ -48,54 +41,100 @@ pool_init(struct worker *w)
 	return 0;
 }
 
-static void
-pool_unlink(struct proxy_pool *pool, struct pool_conn *pc)
+struct backend_conn *
+backend_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 {
-	if (pc->prev != NULL)
-		pc->prev->next = pc->next;
+	struct backend_conn *bc;
+
+	if ((bc = calloc(1, sizeof(*bc))) == NULL) {
+		log_error("backend connection: out of memory");
+		close(fd);
+		return NULL;
+	}
+	bc->io.fd = fd;
+	bc->io.fn = fn;
+	bc->io.data = data;
+	bc->peer = -1;
+	loop_timer_init(&bc->idle, NULL, bc);
+	if (loop_add(&w->loop, &bc->io,
+	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+		close(fd);
+		free(bc);
+		return NULL;
+	}
+	return bc;
+}
+
+void
+backend_close(struct worker *w, struct backend_conn *bc)
+{
+	loop_timer_cancel(&w->loop, &bc->idle);
+	loop_del(&w->loop, &bc->io);
+	close(bc->io.fd);
+	bc->io.fd = -1;		/* events still queued for it are skipped */
+	loop_free_later(&w->loop, bc);
+}
+
+static void
+pool_unlink(struct proxy_pool *pool, struct backend_conn *bc)
+{
+	if (bc->prev != NULL)
+		bc->prev->next = bc->next;
 	else
-		pool->head = pc->next;
-	if (pc->next != NULL)
-		pc->next->prev = pc->prev;
+		pool->head = bc->next;
+	if (bc->next != NULL)
+		bc->next->prev = bc->prev;
 	else
-		pool->tail = pc->prev;
+		pool->tail = bc->prev;
+	bc->prev = bc->next = NULL;
+	bc->pool = NULL;
 	pool->n--;
 }
 
-/* Take pc out of the pool and the loop; returns its descriptor. */
-static int
-pool_take(struct pool_conn *pc)
+/* Take bc out of its pool (it stays registered with the loop). */
+static void
+pool_take(struct backend_conn *bc)
 {
-	struct proxy_pool *pool = pc->pool;
-	int fd = pc->io.fd;
+	struct proxy_pool *pool = bc->pool;
 
-	pool_unlink(pool, pc);
-	loop_timer_cancel(&pool->w->loop, &pc->idle);
-	loop_del(&pool->w->loop, &pc->io);
-	pc->io.fd = -1;
-	loop_free_later(&pool->w->loop, pc);
-	return fd;
+	pool_unlink(pool, bc);
+	loop_timer_cancel(&pool->w->loop, &bc->idle);
+}
+
+static void
+pool_drop(struct backend_conn *bc)
+{
+	struct worker *w = bc->pool->w;
+
+	pool_take(bc);
+	backend_close(w, bc);
 }
 
 /* An idle connection became readable: closed by the backend (or data it
- * should not send).  Either way it cannot be reused. */
+ * should not send).  Either way it cannot be reused.  A write edge alone
+ * means nothing, and neither does a read event reported in the same batch
+ * in which a request read the last of its answer (the event was collected
+ * before): a peek tells those apart. */
 static void
 pool_idle_event(struct loop *loop, struct loop_io *io, uint32_t events)
 {
-	struct pool_conn *pc = io->data;
+	char byte;
 
 	(void)loop;
-	(void)events;
-	close(pool_take(pc));
+	if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+	    recv(io->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	pool_drop(io->data);
 }
 
 static void
 pool_idle_timeout(struct loop *loop, struct loop_timer *t)
 {
-	struct pool_conn *pc = t->data;
-
 	(void)loop;
-	close(pool_take(pc));
+	pool_drop(t->data);
 }
 
 void
@@ -107,59 +146,62 @@ pool_free(struct worker *w)
 		return;
 	for (i = 0; i < w->conf->nupstreams; i++)
 		while (w->pools[i].head != NULL)
-			close(pool_take(w->pools[i].head));
+			pool_drop(w->pools[i].head);
 	free(w->pools);
 	w->pools = NULL;
 }
 
-int
-pool_get(struct worker *w, const struct conf_upstream *up, int peer)
+struct backend_conn *
+pool_get(struct worker *w, const struct conf_upstream *up, int peer,
+    loop_io_fn fn, void *data)
 {
 	struct proxy_pool *pool;
-	struct pool_conn *pc;
+	struct backend_conn *bc;
 
 	if (up->keepalive <= 0 || w->pools == NULL)
-		return -1;
+		return NULL;
 	pool = &w->pools[up->shm_index];
-	for (pc = pool->head; pc != NULL; pc = pc->next)
-		if (pc->peer == peer)
-			return pool_take(pc);
-	return -1;
+	for (bc = pool->head; bc != NULL; bc = bc->next)
+		if (bc->peer == peer) {
+			pool_take(bc);
+			bc->io.fn = fn;
+			bc->io.data = data;
+			return bc;
+		}
+	return NULL;
 }
 
 void
-pool_put(struct worker *w, const struct conf_upstream *up, int peer, int fd)
+pool_put(struct worker *w, const struct conf_upstream *up, int peer,
+    struct backend_conn *bc)
 {
 	struct proxy_pool *pool;
-	struct pool_conn *pc;
 
 	if (up->keepalive <= 0 || w->pools == NULL || w->quitting ||
-	    (pc = calloc(1, sizeof(*pc))) == NULL) {
-		close(fd);
+	    bc->eof_seen) {
+		backend_close(w, bc);
 		return;
 	}
 	pool = &w->pools[up->shm_index];
-	pc->io.fd = fd;
-	pc->io.fn = pool_idle_event;
-	pc->io.data = pc;
-	pc->pool = pool;
-	pc->peer = peer;
-	loop_timer_init(&pc->idle, pool_idle_timeout, pc);
-	if (loop_add(&w->loop, &pc->io, EPOLLIN | EPOLLRDHUP) == -1 ||
-	    loop_timer_set(&w->loop, &pc->idle, POOL_IDLE_MS) == -1) {
-		loop_del(&w->loop, &pc->io);
-		log_error("keepalive: cannot watch an idle connection: %s",
+	bc->io.fn = pool_idle_event;
+	bc->io.data = bc;
+	bc->pool = pool;
+	bc->peer = peer;
+	loop_timer_init(&bc->idle, pool_idle_timeout, bc);
+	if (loop_timer_set(&w->loop, &bc->idle, POOL_IDLE_MS) == -1) {
+		log_error("keepalive: cannot time an idle connection: %s",
 		    strerror(errno));
-		close(fd);
-		free(pc);
+		bc->pool = NULL;
+		backend_close(w, bc);
 		return;
 	}
-	pc->next = pool->head;
+	bc->prev = NULL;
+	bc->next = pool->head;
 	if (pool->head != NULL)
-		pool->head->prev = pc;
-	pool->head = pc;
+		pool->head->prev = bc;
+	pool->head = bc;
 	if (pool->tail == NULL)
-		pool->tail = pc;
+		pool->tail = bc;
 	if (++pool->n > up->keepalive)
-		close(pool_take(pool->tail));
+		pool_drop(pool->tail);
 }

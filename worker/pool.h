@@ -1,5 +1,11 @@
 /*
- * pool.h - idle FastCGI connections kept for reuse (upstream `keepalive`).
+ * pool.h - connections to FastCGI backends, and the idle ones kept for
+ * reuse (upstream `keepalive`).
+ *
+ * A backend connection is registered with the worker's loop once, when it
+ * is opened, edge-triggered for reading and writing, and stays registered
+ * until it is closed: moving between a request and the pool only changes
+ * who handles its events, so a reused connection costs no epoll_ctl.
  *
  * Each worker keeps, per upstream, at most `keepalive` idle connections,
  * as nginx's upstream keepalive module does: a connection goes back to the
@@ -13,21 +19,45 @@
 #ifndef FCGATE_POOL_H
 #define FCGATE_POOL_H
 
+#include <stdbool.h>
+
+#include "loop.h"
+
 struct worker;
 struct conf_upstream;
+struct proxy_pool;
+
+struct backend_conn {
+	struct loop_io io;		/* fn/data: the current owner */
+	bool eof_seen;			/* the backend's FIN or an error was
+					 * reported: never reuse */
+	/* while idle in a pool */
+	struct loop_timer idle;
+	struct proxy_pool *pool;
+	int peer;
+	struct backend_conn *prev, *next;
+};
 
 /* Allocate the worker's pools (one per upstream).  0 / -1. */
 int pool_init(struct worker *w);
 /* Close every idle connection and free the pools. */
 void pool_free(struct worker *w);
 
-/* An idle connection to peer `peer` of `up`, taken out of the pool (the
- * caller owns the descriptor), or -1 when there is none. */
-int pool_get(struct worker *w, const struct conf_upstream *up, int peer);
+/* Wrap the connected (or connecting) descriptor fd and register it with
+ * the loop, its events going to fn(data).  NULL (fd closed) on failure. */
+struct backend_conn *backend_open(struct worker *w, int fd, loop_io_fn fn,
+    void *data);
+/* Unregister, close and free (after the current batch of events). */
+void backend_close(struct worker *w, struct backend_conn *bc);
 
-/* Keep fd (connected to peer `peer` of `up`, not registered in the loop)
- * for reuse; closes it instead when keep-alive is off for `up`. */
+/* An idle connection to peer `peer` of `up`, taken out of the pool, its
+ * events now going to fn(data); NULL when there is none. */
+struct backend_conn *pool_get(struct worker *w, const struct conf_upstream *up,
+    int peer, loop_io_fn fn, void *data);
+
+/* Keep bc (connected to peer `peer` of `up`, with no request on it) for
+ * reuse; closes it instead when keep-alive is off for `up`. */
 void pool_put(struct worker *w, const struct conf_upstream *up, int peer,
-    int fd);
+    struct backend_conn *bc);
 
 #endif

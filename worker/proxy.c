@@ -61,7 +61,7 @@ enum proxy_state {
 };
 
 struct proxy {
-	struct loop_io io;
+	struct backend_conn *bc;	/* NULL when not connected */
 	struct loop_timer timer;
 	struct conn *c;
 	struct worker *w;
@@ -87,6 +87,7 @@ struct proxy {
 	struct fcgi_parser parser;
 	uint8_t rbuf[PROXY_RBUF];
 	size_t rlen, rpos;
+	bool last_read_full;		/* more may wait in the socket */
 	char hbuf[PROXY_HBUF];
 	size_t hlen;
 	bool header_done;
@@ -135,10 +136,9 @@ static void
 proxy_close_backend(struct proxy *p)
 {
 	loop_timer_cancel(&p->w->loop, &p->timer);
-	if (p->io.fd != -1) {
-		loop_del(&p->w->loop, &p->io);
-		close(p->io.fd);
-		p->io.fd = -1;
+	if (p->bc != NULL) {
+		backend_close(p->w, p->bc);
+		p->bc = NULL;
 	}
 }
 
@@ -287,17 +287,29 @@ proxy_queue_head(struct proxy *p)
 	p->stdin_done = false;
 }
 
-/* Refill sbuf with the next STDIN record(s).  0, or -1 on a read error. */
+/* Room for the STDIN records after the head: one piece of body, or just
+ * the empty record when there is no body. */
+static size_t
+proxy_stdin_room(const struct conn_body *b)
+{
+	return (b->done && b->size == 0 ? 0 : PROXY_STDIN_PIECE) +
+	    2 * FCGI_HEADER_LEN;
+}
+
+/* Append the next STDIN record(s) to sbuf, as much as it has room for, so
+ * that a request without a body goes out in one write.  0, or -1 on a
+ * read error. */
 static int
 proxy_queue_stdin(struct proxy *p)
 {
 	const struct conn_body *b = &p->c->body;
-	uint8_t *s = p->sbuf;
+	uint8_t *s = p->sbuf + p->slen;
+	size_t room = p->scap - p->slen - 2 * FCGI_HEADER_LEN;
 	ssize_t n = 0;
 
-	if (p->body_off < b->size) {
+	if (p->body_off < b->size && room > 0) {
 		n = body_read_at(b, p->body_off, s + FCGI_HEADER_LEN,
-		    PROXY_STDIN_PIECE);
+		    room < PROXY_STDIN_PIECE ? room : PROXY_STDIN_PIECE);
 		if (n <= 0)
 			return -1;
 		fcgi_put_header(s, FCGI_STDIN, PROXY_REQUEST_ID, (uint16_t)n,
@@ -310,7 +322,6 @@ proxy_queue_stdin(struct proxy *p)
 		p->stdin_done = true;
 	}
 	p->slen = (size_t)(s - p->sbuf);
-	p->soff = 0;
 	return 0;
 }
 
@@ -321,6 +332,7 @@ proxy_send(struct proxy *p)
 
 	for (;;) {
 		if (p->soff == p->slen) {
+			p->soff = p->slen = 0;
 			if (p->stdin_done) {
 				p->state = PROXY_READING;
 				return loop_timer_set(&p->w->loop, &p->timer,
@@ -337,7 +349,8 @@ proxy_send(struct proxy *p)
 				return PROXY_GO;
 			}
 		}
-		n = write(p->io.fd, p->sbuf + p->soff, p->slen - p->soff);
+		n = write(p->bc->io.fd, p->sbuf + p->soff,
+		    p->slen - p->soff);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -361,18 +374,16 @@ proxy_connect_peer(struct proxy *p)
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return proxy_fail_errno(p, "socket()", errno);
-	p->io.fd = fd;
 	if (a->ss.ss_family != AF_UNIX)	/* records are small writes */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
-	    errno != EINPROGRESS)
-		return proxy_fail_errno(p, "connect() to upstream", errno);
-	if (loop_add(&p->w->loop, &p->io,
-	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+	if ((p->bc = backend_open(p->w, fd, proxy_io, p)) == NULL) {
 		proxy_give_up(p, 500);
 		return PROXY_STOP;
 	}
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
+	    errno != EINPROGRESS)
+		return proxy_fail_errno(p, "connect() to upstream", errno);
 	p->state = PROXY_CONNECTING;
 	return loop_timer_set(&p->w->loop, &p->timer,
 	    p->loc->connect_timeout_ms), PROXY_GO;
@@ -412,24 +423,22 @@ proxy_connect(struct proxy *p)
 static int
 proxy_start_trip(struct proxy *p, bool from_pool)
 {
-	int fd;
-
 	p->request_sent = false;
 	p->got_bytes = false;
 	p->reused = false;
 	fcgi_parser_init(&p->parser);
 	p->rlen = p->rpos = p->hlen = 0;
 	p->header_done = false;
+	p->last_read_full = false;
 	proxy_queue_head(p);
-	if (!from_pool || (fd = pool_get(p->w, p->up, p->peer)) == -1)
-		return proxy_connect_peer(p);
-	p->reused = true;
-	p->io.fd = fd;
-	if (loop_add(&p->w->loop, &p->io,
-	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+	if (proxy_queue_stdin(p) == -1) {
 		proxy_give_up(p, 500);
 		return PROXY_STOP;
 	}
+	if (!from_pool || (p->bc = pool_get(p->w, p->up, p->peer, proxy_io,
+	    p)) == NULL)
+		return proxy_connect_peer(p);
+	p->reused = true;
 	p->state = PROXY_SENDING;
 	return proxy_send(p);
 }
@@ -580,15 +589,15 @@ proxy_on_stderr(struct proxy *p, const uint8_t *data, size_t len)
 static void
 proxy_keep_backend(struct proxy *p)
 {
-	int fd = p->io.fd;
+	struct backend_conn *bc = p->bc;
 
-	if (p->up->keepalive <= 0 || fd == -1 || p->state != PROXY_READING ||
-	    p->rpos != p->rlen || !fcgi_parser_at_boundary(&p->parser))
+	if (p->up->keepalive <= 0 || bc == NULL ||
+	    p->state != PROXY_READING || p->rpos != p->rlen ||
+	    p->last_read_full || !fcgi_parser_at_boundary(&p->parser))
 		return;
 	loop_timer_cancel(&p->w->loop, &p->timer);
-	loop_del(&p->w->loop, &p->io);
-	p->io.fd = -1;
-	pool_put(p->w, p->up, p->peer, fd);
+	p->bc = NULL;
+	pool_put(p->w, p->up, p->peer, bc);
 }
 
 /* END_REQUEST: the backend is done, so is the response. */
@@ -707,7 +716,7 @@ proxy_read(struct proxy *p)
 			return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
 		}
 		p->rpos = p->rlen = 0;
-		n = read(p->io.fd, p->rbuf, sizeof(p->rbuf));
+		n = read(p->bc->io.fd, p->rbuf, sizeof(p->rbuf));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -719,6 +728,7 @@ proxy_read(struct proxy *p)
 			return proxy_fail(p, PROXY_FAIL_ERROR,
 			    "upstream prematurely closed connection");
 		p->rlen = (size_t)n;
+		p->last_read_full = p->rlen == sizeof(p->rbuf);
 		p->got_bytes = true;
 	}
 	if (p->state == PROXY_READING)
@@ -733,7 +743,7 @@ proxy_connected(struct proxy *p)
 	int err = 0;
 	socklen_t len = sizeof(err);
 
-	if (getsockopt(p->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	if (getsockopt(p->bc->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0)
 		return proxy_fail_errno(p, "connect() to upstream", err);
@@ -747,6 +757,8 @@ proxy_io(struct loop *loop, struct loop_io *io, uint32_t events)
 	struct proxy *p = io->data;
 
 	(void)loop;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		p->bc->eof_seen = true;
 	if (p->state == PROXY_CONNECTING) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
@@ -788,7 +800,7 @@ proxy_timeout(struct loop *loop, struct loop_timer *t)
 void
 proxy_body_more(struct proxy *p)
 {
-	if (p->state == PROXY_SENDING && p->soff == p->slen && p->io.fd != -1)
+	if (p->state == PROXY_SENDING && p->soff == p->slen && p->bc != NULL)
 		(void)proxy_send(p);
 }
 
@@ -816,9 +828,6 @@ proxy_start(struct conn *c)
 	p->loc = c->loc;
 	p->up = c->loc->upstream;
 	p->peer = -1;
-	p->io.fd = -1;
-	p->io.fn = proxy_io;
-	p->io.data = p;
 	loop_timer_init(&p->timer, proxy_timeout, p);
 	c->proxy = p;
 	upstream_try_init(&p->try, (const struct sockaddr *)&c->peer);
@@ -827,15 +836,13 @@ proxy_start(struct conn *c)
 	    p->loc->next_upstream_tries < max)
 		max = p->loc->next_upstream_tries;
 	p->tries_left = max > 0 ? max : 1;
-	p->scap = PROXY_STDIN_PIECE + 2 * FCGI_HEADER_LEN;
 	if (params_build(c, &p->params, &p->params_len) == -1) {
 		proxy_give_up(p, 500);
 		return;
 	}
-	if (p->params_len + p->params_len / FCGI_MAX_CONTENT * 8 + 64 >
-	    p->scap)
-		p->scap = p->params_len + p->params_len / FCGI_MAX_CONTENT *
-		    8 + 64;
+	/* BEGIN_REQUEST, the PARAMS records, then room for STDIN */
+	p->scap = p->params_len + p->params_len / FCGI_MAX_CONTENT * 8 + 64 +
+	    proxy_stdin_room(&c->body);
 	if ((p->sbuf = malloc(p->scap)) == NULL) {
 		log_error("proxy: out of memory");
 		proxy_give_up(p, 500);

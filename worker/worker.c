@@ -10,6 +10,7 @@
  * requests are done, USR1 reopens the logs.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #include "log.h"
 #include "pool.h"
 #include "worker.h"
+
+#define WORKER_TRIM_THRESHOLD (32 << 20)	/* bytes free at the heap top */
+#define WORKER_MMAP_THRESHOLD (1 << 20)	/* larger blocks are mmap()ed */
 
 static void
 worker_listeners_enable(struct worker *w, bool on)
@@ -202,6 +206,11 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 	struct worker w;
 	int rc = 0;
 
+	/* Requests allocate and free the same few sizes over and over: keep
+	 * freed memory for the next one instead of giving it back to the
+	 * kernel (and taking it again) each time. */
+	(void)mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD);
+	(void)mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
 	memset(&w, 0, sizeof(w));
 	w.conf = conf;
 	w.shm = shm;
