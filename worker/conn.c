@@ -366,6 +366,10 @@ conn_read_in(struct conn *c)
 	}
 	if (n == -1)
 		return -2;
+	/* A short read took all the socket had: the next bytes bring a
+	 * new edge, no need to try (and get EAGAIN) before that. */
+	if ((size_t)n < c->in_cap - c->in_len && !c->hup)
+		c->readable = false;
 	c->in_len += (size_t)n;
 	return n;
 }
@@ -625,6 +629,8 @@ conn_io(struct loop *loop, struct loop_io *io, uint32_t events)
 	(void)loop;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 		c->readable = true;
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
+		c->hup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = true;
 	switch (c->state) {

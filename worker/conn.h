@@ -62,7 +62,9 @@ struct conn {
 	enum conn_state state;
 	bool writable;			/* edge-triggered: last write did not
 					 * hit EAGAIN */
-	bool readable;
+	bool readable;			/* may have unread bytes; cleared by
+					 * EAGAIN or a short read */
+	bool hup;			/* the client's FIN or an error seen */
 
 	char *in;			/* request head + pipelined bytes */
 	size_t in_len;

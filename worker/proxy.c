@@ -88,6 +88,7 @@ struct proxy {
 	uint8_t rbuf[PROXY_RBUF];
 	size_t rlen, rpos;
 	bool last_read_full;		/* more may wait in the socket */
+	bool readable;			/* a read may find bytes */
 	char hbuf[PROXY_HBUF];
 	size_t hlen;
 	bool header_done;
@@ -430,6 +431,7 @@ proxy_start_trip(struct proxy *p, bool from_pool)
 	p->rlen = p->rpos = p->hlen = 0;
 	p->header_done = false;
 	p->last_read_full = false;
+	p->readable = false;
 	proxy_queue_head(p);
 	if (proxy_queue_stdin(p) == -1) {
 		proxy_give_up(p, 500);
@@ -716,11 +718,15 @@ proxy_read(struct proxy *p)
 			return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
 		}
 		p->rpos = p->rlen = 0;
+		if (!p->readable)
+			break;
 		n = read(p->bc->io.fd, p->rbuf, sizeof(p->rbuf));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN)
+		if (n == -1 && errno == EAGAIN) {
+			p->readable = false;
 			break;
+		}
 		if (n == -1)
 			return proxy_fail_errno(p, "recv() from upstream",
 			    errno);
@@ -729,6 +735,9 @@ proxy_read(struct proxy *p)
 			    "upstream prematurely closed connection");
 		p->rlen = (size_t)n;
 		p->last_read_full = p->rlen == sizeof(p->rbuf);
+		/* a short read emptied the socket: wait for the next edge */
+		if (!p->last_read_full && !p->bc->eof_seen)
+			p->readable = false;
 		p->got_bytes = true;
 	}
 	if (p->state == PROXY_READING)
@@ -759,6 +768,8 @@ proxy_io(struct loop *loop, struct loop_io *io, uint32_t events)
 	(void)loop;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		p->bc->eof_seen = true;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		p->readable = true;
 	if (p->state == PROXY_CONNECTING) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
