@@ -14,7 +14,7 @@ static void
 access_header(const struct conn *c, const char *name, const char **v,
     int *len)
 {
-	const struct http_header *h = http_find_header(&c->req, name);
+	const struct http_header *h = http_find_header(&c->rq->req, name);
 
 	*v = h ? h->value : "-";
 	*len = h ? (int)h->value_len : 1;
@@ -44,16 +44,16 @@ access_log_request(const struct conn *c)
 		    (long long)(c->up_time_ms % 1000));
 	else
 		snprintf(up_time, sizeof(up_time), "-");
-	tlen = c->req.head_len ? (int)(c->req.target_len) : 0;
+	tlen = c->rq->req.head_len ? (int)(c->rq->req.target_len) : 0;
 	if (tlen > 2048)
 		tlen = 2048;
 	n = snprintf(line, sizeof(line),
 	    "%s - - [%s] \"%.*s %.*s HTTP/%d.%d\" %d %llu \"%.*s\" \"%.*s\" "
-	    "%s %s %lld.%03lld %s", c->peer_addr, when, (int)c->req.method_len,
-	    c->req.method, tlen, c->req.target, c->req.version / 10,
-	    c->req.version % 10, c->status,
+	    "%s %s %lld.%03lld %s", c->peer_addr, when, (int)c->rq->req.method_len,
+	    c->rq->req.method, tlen, c->rq->req.target, c->rq->req.version / 10,
+	    c->rq->req.version % 10, c->status,
 	    (unsigned long long)c->bytes_sent, reflen, ref, ualen, ua,
-	    c->up_addr[0] ? c->up_addr : "-", up_status,
+	    c->rq->up_addr[0] ? c->rq->up_addr : "-", up_status,
 	    (long long)(req_ms / 1000), (long long)(req_ms % 1000), up_time);
 	if (n < 0)
 		return;

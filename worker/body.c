@@ -101,8 +101,8 @@ body_begin(struct conn *c)
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
-	b->expected = c->req.chunked ? -1 : c->req.content_length;
-	if (!c->req.chunked && c->req.content_length <= 0) {
+	b->expected = c->rq->req.chunked ? -1 : c->rq->req.content_length;
+	if (!c->rq->req.chunked && c->rq->req.content_length <= 0) {
 		b->done = true;
 		return 0;
 	}
@@ -115,7 +115,7 @@ body_begin(struct conn *c)
 		log_error("request body: out of memory");
 		return 500;
 	}
-	if (c->req.chunked)
+	if (c->rq->req.chunked)
 		http_chunked_init(&b->chunked);
 	return 0;
 }
@@ -154,7 +154,7 @@ body_feed(struct conn *c, char *in, size_t len, size_t *consumed)
 	*consumed = 0;
 	if (b->done)
 		return 0;
-	if (c->req.chunked)
+	if (c->rq->req.chunked)
 		return body_feed_chunked(c, in, len, consumed);
 	left = (uint64_t)b->expected - b->size;
 	if (len > left)

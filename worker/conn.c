@@ -36,16 +36,16 @@ static void conn_timeout(struct loop *loop, struct loop_timer *t);
 static void conn_read_head(struct conn *c);
 
 static void
-conn_addr_text(const struct sockaddr_storage *ss, char *addr, size_t alen,
+conn_addr_text(const union conn_sockaddr *ss, char *addr, size_t alen,
     char *port, size_t plen)
 {
-	const struct sockaddr_in *sin = (const void *)ss;
-	const struct sockaddr_in6 *sin6 = (const void *)ss;
+	const struct sockaddr_in *sin = &ss->sin;
+	const struct sockaddr_in6 *sin6 = &ss->sin6;
 
-	if (ss->ss_family == AF_INET) {
+	if (ss->sa.sa_family == AF_INET) {
 		inet_ntop(AF_INET, &sin->sin_addr, addr, (socklen_t)alen);
 		snprintf(port, plen, "%u", ntohs(sin->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
+	} else if (ss->sa.sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, (socklen_t)alen);
 		snprintf(port, plen, "%u", ntohs(sin6->sin6_port));
 	} else {
@@ -58,6 +58,34 @@ static const struct conf_server *
 conn_default_server(const struct worker *w, size_t listen)
 {
 	return route_server(w->conf, listen, NULL, 0);
+}
+
+/* The request state, allocated when a request's first bytes arrive.
+ * 0, or -1 when out of memory. */
+static int
+conn_req_alloc(struct conn *c)
+{
+	if (c->rq != NULL)
+		return 0;
+	if ((c->rq = malloc(sizeof(*c->rq))) == NULL) {
+		log_error("client %s: out of memory for a request",
+		    c->peer_addr);
+		return -1;
+	}
+	memset(&c->rq->req, 0, sizeof(c->rq->req));
+	c->rq->uri[0] = '\0';
+	c->rq->up_addr[0] = '\0';
+	conn_addr_text(&c->local, c->rq->local_addr,
+	    sizeof(c->rq->local_addr), c->rq->local_port,
+	    sizeof(c->rq->local_port));
+	return 0;
+}
+
+static void
+conn_req_release(struct conn *c)
+{
+	free(c->rq);
+	c->rq = NULL;
 }
 
 void
@@ -86,9 +114,7 @@ conn_accept(struct worker *w, int fd, size_t listen)
 	(void)getsockname(fd, (struct sockaddr *)&c->local, &len);
 	conn_addr_text(&c->peer, c->peer_addr, sizeof(c->peer_addr),
 	    c->peer_port, sizeof(c->peer_port));
-	conn_addr_text(&c->local, c->local_addr, sizeof(c->local_addr),
-	    c->local_port, sizeof(c->local_port));
-	if (c->peer.ss_family != AF_UNIX)
+	if (c->peer.sa.sa_family != AF_UNIX)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	c->srv = conn_default_server(w, listen);
@@ -145,6 +171,7 @@ conn_close(struct conn *c)
 	conn_free_request(c);
 	free(c->in);
 	c->in = NULL;
+	conn_req_release(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -264,18 +291,22 @@ conn_response_done(struct conn *c)
 static void
 conn_reset_request(struct conn *c)
 {
-	size_t head = c->have_req ? c->req.head_len : 0;
+	size_t head = c->have_req ? c->rq->req.head_len : 0;
 
 	conn_free_request(c);
 	if (c->in != NULL && c->in_len > head)
 		memmove(c->in, c->in + head, c->in_len - head);
 	c->in_len -= head;
 	if (c->in_len == 0) {
+		/* idle until the next request: keep nothing of this one */
 		free(c->in);
 		c->in = NULL;
 		c->in_cap = 0;
+		conn_req_release(c);
+	} else if (c->rq != NULL) {
+		memset(&c->rq->req, 0, sizeof(c->rq->req));
+		c->rq->up_addr[0] = '\0';
 	}
-	memset(&c->req, 0, sizeof(c->req));
 	c->have_req = false;
 	c->loc = NULL;
 	c->uri_len = 0;
@@ -286,7 +317,6 @@ conn_reset_request(struct conn *c)
 	c->head_sent_started = c->chunked_out = c->body_done = false;
 	c->body_streaming = false;
 	c->bytes_sent = 0;
-	c->up_addr[0] = '\0';
 	c->up_status = 0;
 	c->up_time_ms = -1;
 	c->srv = conn_default_server(c->w, c->listen);
@@ -336,8 +366,8 @@ conn_grow_in(struct conn *c)
 	c->in = n;
 	c->in_cap = CONN_HEAD_MAX;
 	if (c->have_req)
-		(void)http_parse_request(c->in, c->req.head_len,
-		    CONN_LINE_MAX, CONN_HEAD_MAX, &c->req, &status);
+		(void)http_parse_request(c->in, c->rq->req.head_len,
+		    CONN_LINE_MAX, CONN_HEAD_MAX, &c->rq->req, &status);
 	return 0;
 }
 
@@ -385,8 +415,12 @@ conn_read_head(struct conn *c)
 
 	for (;;) {
 		if (c->in_len > 0) {
+			if (conn_req_alloc(c) == -1) {
+				conn_close(c);
+				return;
+			}
 			r = http_parse_request(c->in, c->in_len, CONN_LINE_MAX,
-			    CONN_HEAD_MAX, &c->req, &status);
+			    CONN_HEAD_MAX, &c->rq->req, &status);
 			if (r == HTTP_PARSE_OK) {
 				conn_start_request(c);
 				return;
@@ -432,12 +466,12 @@ conn_start_request(struct conn *c)
 	c->have_req = true;
 	c->start_ms = c->w->loop.now_ms;
 	c->up_time_ms = -1;
-	c->keep_alive = c->req.keep_alive;
-	c->is_head = c->req.m == HTTP_METHOD_HEAD;
-	c->srv = route_server(c->w->conf, c->listen, c->req.host,
-	    c->req.host_len);
-	n = route_normalize_uri(c->req.path, c->req.path_len, c->uri,
-	    sizeof(c->uri));
+	c->keep_alive = c->rq->req.keep_alive;
+	c->is_head = c->rq->req.m == HTTP_METHOD_HEAD;
+	c->srv = route_server(c->w->conf, c->listen, c->rq->req.host,
+	    c->rq->req.host_len);
+	n = route_normalize_uri(c->rq->req.path, c->rq->req.path_len, c->rq->uri,
+	    sizeof(c->rq->uri));
 	if (n < 0) {
 		log_info("client %s sent an invalid URI", c->peer_addr);
 		c->state = CONN_SEND;
@@ -455,7 +489,7 @@ conn_start_request(struct conn *c)
 		return;
 	}
 	c->state = CONN_READ_BODY;
-	if (c->req.expect_continue && c->in_len == c->req.head_len) {
+	if (c->rq->req.expect_continue && c->in_len == c->rq->req.head_len) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 		/* Best effort: a client that cannot take 25 bytes now will
@@ -483,7 +517,7 @@ conn_stream_body(struct conn *c)
 {
 	const struct conf_location *loc;
 
-	loc = route_location(c->srv, c->uri, c->uri_len);
+	loc = route_location(c->srv, c->rq->uri, c->uri_len);
 	if (loc == NULL || loc->deny_all || loc->upstream == NULL)
 		return false;
 	c->loc = loc;
@@ -499,7 +533,7 @@ conn_stream_body(struct conn *c)
 static int
 conn_feed_body(struct conn *c)
 {
-	size_t head = c->req.head_len, used;
+	size_t head = c->rq->req.head_len, used;
 	int status;
 
 	if (c->in_len <= head)
@@ -561,15 +595,15 @@ conn_route(struct conn *c)
 {
 	loop_timer_cancel(&c->w->loop, &c->timer);
 	c->state = CONN_SEND;
-	c->loc = route_location(c->srv, c->uri, c->uri_len);
+	c->loc = route_location(c->srv, c->rq->uri, c->uri_len);
 	if (c->loc == NULL) {
 		response_error(c, 404);
 		return;
 	}
 	if (c->loc->deny_all) {
 		log_error("access forbidden by rule, client: %s, request: "
-		    "\"%.*s\"", c->peer_addr, (int)c->req.target_len,
-		    c->req.target);
+		    "\"%.*s\"", c->peer_addr, (int)c->rq->req.target_len,
+		    c->rq->req.target);
 		response_error(c, 403);
 		return;
 	}
@@ -584,15 +618,15 @@ conn_route(struct conn *c)
 void
 conn_internal_redirect(struct conn *c, const char *uri, size_t len)
 {
-	if (++c->redirects > CONN_MAX_REDIRECTS || len >= sizeof(c->uri)) {
+	if (++c->redirects > CONN_MAX_REDIRECTS || len >= sizeof(c->rq->uri)) {
 		log_error("rewrite or internal redirection cycle while "
 		    "internally redirecting to \"%.*s\"", (int)len, uri);
 		c->error_status = 0;
 		response_error(c, 500);
 		return;
 	}
-	memmove(c->uri, uri, len);
-	c->uri[len] = '\0';
+	memmove(c->rq->uri, uri, len);
+	c->rq->uri[len] = '\0';
 	c->uri_len = len;
 	c->out_len = c->out_off = 0;
 	if (c->file_fd != -1) {

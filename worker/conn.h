@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -47,18 +48,39 @@ struct conn_body {
 struct proxy;
 struct worker;
 
+/*
+ * What a request needs from its first byte until it is answered: the
+ * parsed head, the normalised URI, the upstreams tried.  A keep-alive
+ * connection waiting for its next request has none, so that thousands of
+ * idle clients cost little memory (nginx frees its request the same way).
+ */
+struct conn_req {
+	struct http_request req;
+	char uri[CONN_URI_MAX];		/* normalised $uri */
+	char up_addr[128];		/* for the access log */
+	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
+	char local_port[8];
+};
+
+/* A client or listening address: a sockaddr_storage is four times the
+ * size, for every connection.  Unix clients keep only the family. */
+union conn_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+};
+
 struct conn {
 	struct loop_io io;
 	struct loop_timer timer;
 	struct worker *w;
 	struct conn *next, *prev;	/* worker's list */
 	size_t listen;			/* index in conf->listens */
-	struct sockaddr_storage peer;
-	struct sockaddr_storage local;
-	char peer_addr[64];		/* numeric, "unix:" for unix clients */
-	char peer_port[8];
-	char local_addr[64];
-	char local_port[8];
+	union conn_sockaddr peer;
+	union conn_sockaddr local;
+	char peer_addr[INET6_ADDRSTRLEN]; /* numeric, "unix:" for unix
+					 * clients */
+	char peer_port[6];
 	enum conn_state state;
 	bool writable;			/* edge-triggered: last write did not
 					 * hit EAGAIN */
@@ -71,12 +93,11 @@ struct conn {
 	size_t in_cap;
 
 	/* the current request */
-	struct http_request req;
+	struct conn_req *rq;		/* NULL while idle */
 	bool have_req;
 	int64_t start_ms;
 	const struct conf_server *srv;
 	const struct conf_location *loc;
-	char uri[CONN_URI_MAX];		/* normalised $uri */
 	size_t uri_len;
 	int redirects;
 	int error_status;		/* status kept across error_page */
@@ -100,10 +121,16 @@ struct conn {
 	off_t file_end;
 	uint64_t bytes_sent;
 	/* for the access log */
-	char up_addr[128];
 	int up_status;
 	int64_t up_time_ms;
 };
+
+/* The request's HTTP version (10, 11), 0 when none was parsed. */
+static inline int
+conn_http_version(const struct conn *c)
+{
+	return c->rq != NULL ? c->rq->req.version : 0;
+}
 
 /* Accept a new connection on fd (already non-blocking). */
 void conn_accept(struct worker *w, int fd, size_t listen);

@@ -33,7 +33,7 @@ params_split_path(struct params_ctx *x)
 	PCRE2_SIZE *ov;
 	int n;
 
-	x->script = x->c->uri;
+	x->script = x->c->rq->uri;
 	x->script_len = x->c->uri_len;
 	x->path_info = "";
 	x->path_info_len = 0;
@@ -42,13 +42,13 @@ params_split_path(struct params_ctx *x)
 		    NULL);
 		if (md != NULL) {
 			n = pcre2_match(loc->split_path_info,
-			    (PCRE2_SPTR)x->c->uri, x->c->uri_len, 0, 0, md,
+			    (PCRE2_SPTR)x->c->rq->uri, x->c->uri_len, 0, 0, md,
 			    NULL);
 			ov = pcre2_get_ovector_pointer(md);
 			if (n >= 3) {
-				x->script = x->c->uri + ov[2];
+				x->script = x->c->rq->uri + ov[2];
 				x->script_len = ov[3] - ov[2];
-				x->path_info = x->c->uri + ov[4];
+				x->path_info = x->c->rq->uri + ov[4];
 				x->path_info_len = ov[5] - ov[4];
 			}
 			pcre2_match_data_free(md);
@@ -78,7 +78,7 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
     size_t *len)
 {
 	struct conn *c = x->c;
-	const struct http_request *r = &c->req;
+	const struct http_request *r = &c->rq->req;
 
 	switch (var) {
 	case VAR_DOCUMENT_ROOT:
@@ -109,7 +109,7 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		break;
 	case VAR_DOCUMENT_URI:
 	case VAR_URI:
-		params_str(c->uri, c->uri_len, v, len);
+		params_str(c->rq->uri, c->uri_len, v, len);
 		break;
 	case VAR_SERVER_PROTOCOL:
 		params_str(r->version == 10 ? "HTTP/1.0" : "HTTP/1.1", 8, v,
@@ -126,10 +126,10 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		params_str(c->peer_port, strlen(c->peer_port), v, len);
 		break;
 	case VAR_SERVER_ADDR:
-		params_str(c->local_addr, strlen(c->local_addr), v, len);
+		params_str(c->rq->local_addr, strlen(c->rq->local_addr), v, len);
 		break;
 	case VAR_SERVER_PORT:
-		params_str(c->local_port, strlen(c->local_port), v, len);
+		params_str(c->rq->local_port, strlen(c->rq->local_port), v, len);
 		break;
 	case VAR_SERVER_NAME:
 		if (c->srv->nnames > 0)
@@ -145,7 +145,7 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 			params_str(c->srv->names[0], strlen(c->srv->names[0]),
 			    v, len);
 		else
-			params_str(c->local_addr, strlen(c->local_addr), v,
+			params_str(c->rq->local_addr, strlen(c->rq->local_addr), v,
 			    len);
 		break;
 	case VAR_FCGATE_VERSION:
@@ -272,7 +272,7 @@ params_header_value(const struct http_request *r, size_t i, char *buf)
 static bool
 params_header_skipped(const struct conn *c, size_t i, const char *pname)
 {
-	const struct http_header *h = &c->req.headers[i];
+	const struct http_header *h = &c->rq->req.headers[i];
 	size_t j;
 
 	if (!params_header_name_ok(h) || strcmp(pname, "HTTP_PROXY") == 0 ||
@@ -280,7 +280,7 @@ params_header_skipped(const struct conn *c, size_t i, const char *pname)
 	    params_configured(c->loc, pname))
 		return true;
 	for (j = 0; j < i; j++)
-		if (params_same_name(h, &c->req.headers[j]))
+		if (params_same_name(h, &c->rq->req.headers[j]))
 			return true;
 	return false;
 }
@@ -290,7 +290,7 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
     size_t scratch_size)
 {
 	const struct conf_location *loc = x->c->loc;
-	const struct http_request *r = &x->c->req;
+	const struct http_request *r = &x->c->rq->req;
 	char pname[256];
 	size_t i, len;
 
@@ -330,7 +330,7 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	params_split_path(&x);
-	if (c->req.chunked || c->req.content_length >= 0)
+	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
 		    (unsigned long long)(c->body.expected >= 0 ?
 		    (uint64_t)c->body.expected : c->body.size));

@@ -127,9 +127,9 @@ proxy_log(const struct proxy *p, enum conf_log_level level, const char *fmt,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_msg(level, "%s, client: %s, request: \"%.*s %.*s\", upstream: "
-	    "\"fastcgi://%s\"", msg, c->peer_addr, (int)c->req.method_len,
-	    c->req.method, (int)(c->req.target_len > 512 ? 512 :
-	    c->req.target_len), c->req.target, proxy_peer_text(p));
+	    "\"fastcgi://%s\"", msg, c->peer_addr, (int)c->rq->req.method_len,
+	    c->rq->req.method, (int)(c->rq->req.target_len > 512 ? 512 :
+	    c->rq->req.target_len), c->rq->req.target, proxy_peer_text(p));
 }
 
 /* Close the backend connection, keep the proxy. */
@@ -157,9 +157,9 @@ static void
 proxy_note_upstream(struct proxy *p)
 {
 	struct conn *c = p->c;
-	size_t n = strlen(c->up_addr);
+	size_t n = strlen(c->rq->up_addr);
 
-	snprintf(c->up_addr + n, sizeof(c->up_addr) - n, "%s%s",
+	snprintf(c->rq->up_addr + n, sizeof(c->rq->up_addr) - n, "%s%s",
 	    n ? ", " : "", proxy_peer_text(p));
 }
 
@@ -198,7 +198,7 @@ proxy_give_up(struct proxy *p, int status)
 static bool
 proxy_may_repeat(const struct proxy *p)
 {
-	enum http_method m = p->c->req.m;
+	enum http_method m = p->c->rq->req.m;
 
 	if (!p->request_sent ||
 	    (p->loc->next_upstream & NEXT_UPSTREAM_NON_IDEMPOTENT))
@@ -399,11 +399,11 @@ proxy_connect(struct proxy *p)
 	p->peer = upstream_pick(p->w->shm, p->up->shm_index, &p->try,
 	    p->w->loop.now_ms);
 	if (p->peer < 0) {
-		if (c->up_addr[0] == '\0') {
+		if (c->rq->up_addr[0] == '\0') {
 			log_error("no live upstreams while connecting to "
 			    "upstream, client: %s, request: \"%.*s\", "
 			    "upstream: \"%s\"", c->peer_addr,
-			    (int)c->req.target_len, c->req.target,
+			    (int)c->rq->req.target_len, c->rq->req.target,
 			    p->up->name);
 			proxy_give_up(p, 502);
 		} else
@@ -491,19 +491,19 @@ proxy_add_location(struct conn *c, const struct cgi_header *h)
 	    h->value_len == 0 || h->value[0] != '/' ||
 	    (h->value_len > 1 && h->value[1] == '/'))
 		return false;
-	if (c->req.host != NULL) {
-		host = c->req.host;
-		host_len = c->req.host_len;
+	if (c->rq->req.host != NULL) {
+		host = c->rq->req.host;
+		host_len = c->rq->req.host_len;
 	} else if (c->srv->nnames > 0 && c->srv->names[0][0] != '\0') {
 		host = c->srv->names[0];
 		host_len = strlen(host);
 	} else {
-		host = c->local_addr;
+		host = c->rq->local_addr;
 		host_len = strlen(host);
 	}
-	port = c->local_port[0] != '\0' && strcmp(c->local_port, "80") != 0;
+	port = c->rq->local_port[0] != '\0' && strcmp(c->rq->local_port, "80") != 0;
 	n = snprintf(loc, sizeof(loc), "http://%.*s%s%s%.*s", (int)host_len,
-	    host, port ? ":" : "", port ? c->local_port : "",
+	    host, port ? ":" : "", port ? c->rq->local_port : "",
 	    (int)h->value_len, h->value);
 	if (n < 0 || (size_t)n >= sizeof(loc))
 		return false;

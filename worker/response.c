@@ -88,7 +88,7 @@ response_head_end(struct conn *c, int64_t content_length)
 		    (size_t)n) == -1)
 			return -1;
 	} else if (status_has_body(c->status) && !c->is_head) {
-		if (c->req.version >= 11) {
+		if (conn_http_version(c) >= 11) {
 			c->chunked_out = true;
 			if (out_str(c, "Transfer-Encoding: chunked\r\n") == -1)
 				return -1;
@@ -97,7 +97,7 @@ response_head_end(struct conn *c, int64_t content_length)
 	}
 	if (c->w->quitting)
 		c->keep_alive = false;
-	if (c->keep_alive && c->req.version < 11)
+	if (c->keep_alive && conn_http_version(c) < 11)
 		return out_str(c, "Connection: keep-alive\r\n\r\n");
 	if (!c->keep_alive)
 		return out_str(c, "Connection: close\r\n\r\n");

@@ -54,7 +54,7 @@ static_path(const struct conn *c, const char *extra, char *path, size_t size)
 {
 	int n;
 
-	n = snprintf(path, size, "%s%s%s", c->loc->root, c->uri,
+	n = snprintf(path, size, "%s%s%s", c->loc->root, c->rq->uri,
 	    extra ? extra : "");
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -76,7 +76,7 @@ static_index(struct conn *c)
 				    strerror(errno));
 			continue;
 		}
-		n = snprintf(uri, sizeof(uri), "%s%s", c->uri,
+		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri,
 		    c->loc->index[i]);
 		if (n < 0 || (size_t)n >= sizeof(uri))
 			break;
@@ -150,7 +150,7 @@ static_dir_redirect(struct conn *c)
 {
 	char loc[CONN_URI_MAX + 1];
 
-	memcpy(loc, c->uri, c->uri_len);
+	memcpy(loc, c->rq->uri, c->uri_len);
 	loc[c->uri_len] = '/';
 	response_redirect(c, 301, loc, c->uri_len + 1);
 }
@@ -270,7 +270,7 @@ static_date_header(const struct conn *c, const char *name, time_t *t)
 {
 	const struct http_header *h;
 
-	if ((h = http_find_header(&c->req, name)) == NULL ||
+	if ((h = http_find_header(&c->rq->req, name)) == NULL ||
 	    static_parse_date(h->value, h->value_len, t) == -1)
 		return NULL;
 	return h;
@@ -291,13 +291,13 @@ static_preconditions(const struct conn *c, const struct static_file *f)
 	const struct http_header *h;
 	time_t t;
 
-	if ((h = http_find_header(&c->req, "If-Match")) != NULL) {
+	if ((h = http_find_header(&c->rq->req, "If-Match")) != NULL) {
 		if (!static_etag_listed(h, f, false))
 			return 412;
 	} else if (static_date_header(c, "If-Unmodified-Since", &t) != NULL &&
 	    f->st->st_mtime > t)
 		return 412;
-	if ((h = http_find_header(&c->req, "If-None-Match")) != NULL)
+	if ((h = http_find_header(&c->rq->req, "If-None-Match")) != NULL)
 		return static_etag_listed(h, f, true) ? 304 : 0;
 	if (static_date_header(c, "If-Modified-Since", &t) != NULL &&
 	    f->st->st_mtime == t)
@@ -388,10 +388,10 @@ static_range(const struct conn *c, struct static_file *f)
 {
 	const struct http_header *h, *ir;
 
-	if ((h = http_find_header(&c->req, "Range")) == NULL ||
+	if ((h = http_find_header(&c->rq->req, "Range")) == NULL ||
 	    f->st->st_size == 0)
 		return STATIC_RANGE_IGNORE;
-	ir = http_find_header(&c->req, "If-Range");
+	ir = http_find_header(&c->rq->req, "If-Range");
 	if (ir != NULL && !static_if_range_holds(ir, f))
 		return STATIC_RANGE_IGNORE;
 	return static_range_parse(h->value, h->value_len, f->st->st_size, f);
@@ -502,12 +502,12 @@ static_serve(struct conn *c)
 	struct stat st;
 	int fd, status;
 
-	if (c->req.m != HTTP_METHOD_GET && c->req.m != HTTP_METHOD_HEAD &&
+	if (c->rq->req.m != HTTP_METHOD_GET && c->rq->req.m != HTTP_METHOD_HEAD &&
 	    c->error_status == 0) {
 		response_error(c, 405);
 		return;
 	}
-	if (c->uri[c->uri_len - 1] == '/') {
+	if (c->rq->uri[c->uri_len - 1] == '/') {
 		static_index(c);
 		return;
 	}

@@ -788,8 +788,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = max(soft, min(hard, 65536))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    if a.idle + 100 > want // 2:
-        a.idle = max(0, want // 2 - 100)
+    if a.idle + 200 > want:
+        a.idle = max(0, want - 200)
         print(f"bench: open files limited to {want}: "
               f"{a.idle} idle connections", file=sys.stderr)
 
