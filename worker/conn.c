@@ -505,6 +505,38 @@ conn_start_request(struct conn *c)
 	conn_read_body(c);
 }
 
+static int conn_feed_body(struct conn *c);
+
+/* Take into the body what came with the head and what the socket holds
+ * now, so that it goes to the backend with the request's head, in one
+ * write.  0, or -1 when the connection was answered or closed. */
+static int
+conn_prefetch_body(struct conn *c)
+{
+	int status, pass;
+	ssize_t n;
+
+	for (pass = 0; pass < 2; pass++) {
+		if ((status = conn_feed_body(c)) != 0) {
+			c->state = CONN_SEND;
+			c->keep_alive = false;
+			response_error(c, status);
+			return -1;
+		}
+		if (pass == 1 || c->body.done || !c->readable)
+			return 0;
+		if ((n = conn_read_in(c)) == -1)
+			return 0;
+		if (n <= 0) {
+			log_info("client %s closed the connection while "
+			    "sending the request body", c->peer_addr);
+			conn_close(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * A body of known length for a FastCGI location goes to the backend while
  * it arrives: the proxy starts now and sends what has been received (kept
@@ -521,6 +553,8 @@ conn_stream_body(struct conn *c)
 	if (loc == NULL || loc->deny_all || loc->upstream == NULL)
 		return false;
 	c->loc = loc;
+	if (conn_prefetch_body(c) == -1)
+		return true;
 	c->state = CONN_PROXY;
 	c->body_streaming = true;
 	proxy_start(c);

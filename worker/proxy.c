@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +86,15 @@ struct proxy {
 	bool stdin_done;
 
 	struct fcgi_parser parser;
-	uint8_t rbuf[PROXY_RBUF];
 	size_t rlen, rpos;
 	bool last_read_full;		/* more may wait in the socket */
 	bool readable;			/* a read may find bytes */
-	char hbuf[PROXY_HBUF];
 	size_t hlen;
 	bool header_done;
+
+	/* The buffers last: proxy_start zeroes only what is above. */
+	uint8_t rbuf[PROXY_RBUF];
+	char hbuf[PROXY_HBUF];
 };
 
 /* What a handler tells its caller: go on, or stop touching p. */
@@ -829,11 +832,12 @@ proxy_start(struct conn *c)
 	struct proxy *p;
 	int max;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
+	if ((p = malloc(sizeof(*p))) == NULL) {
 		log_error("proxy: out of memory");
 		response_error(c, 500);
 		return;
 	}
+	memset(p, 0, offsetof(struct proxy, rbuf));
 	p->c = c;
 	p->w = c->w;
 	p->loc = c->loc;
