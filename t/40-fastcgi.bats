@@ -78,6 +78,28 @@ teardown() {
 	refute_line --partial "HTTP_PROXY="
 }
 
+@test "params: client and server addresses, each listen address its own" {
+	# SERVER_ADDR comes from the listen address the connection came in on
+	# (no getsockname() for a named address): two of them, two answers.
+	local second
+	second="$(free_port)"
+	sed -i "s|listen = {127.0.0.1:$HTTP_PORT}|listen = {127.0.0.1:$HTTP_PORT, 127.0.0.3:$second}|" \
+		"$T/fcgate.conf"
+	kill -HUP "$FCGATE_PID"
+	wait_port "$second" 127.0.0.3
+	run curl -sS --interface 127.0.0.7 "$URL/x.php?mode=echo"
+	assert_success
+	assert_line "REMOTE_ADDR=127.0.0.7"
+	assert_line --regexp '^REMOTE_PORT=[1-9][0-9]*$'
+	assert_line "SERVER_ADDR=127.0.0.1"
+	assert_line "SERVER_PORT=$HTTP_PORT"
+	run curl -sS --interface 127.0.0.7 "http://127.0.0.3:$second/x.php?mode=echo"
+	assert_success
+	assert_line "REMOTE_ADDR=127.0.0.7"
+	assert_line "SERVER_ADDR=127.0.0.3"
+	assert_line "SERVER_PORT=$second"
+}
+
 @test "a 1 MiB POST body is passed intact with its CONTENT_LENGTH" {
 	head -c 1048576 /dev/urandom >"$T/blob"
 	curl -sS --data-binary @"$T/blob" -H 'Content-Type: application/x-test' \

@@ -88,12 +88,50 @@ conn_req_release(struct conn *c)
 	c->rq = NULL;
 }
 
+/*
+ * The address the client connected to: the listening address itself when
+ * it names one (no system call), else what getsockname() says.
+ */
+static void
+conn_local_addr(struct conn *c)
+{
+	const struct sockaddr_storage *ss =
+	    &c->w->conf->listens[c->listen].addr.ss;
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+	socklen_t len = sizeof(c->local);
+
+	if ((ss->ss_family == AF_INET &&
+	    sin->sin_addr.s_addr != htonl(INADDR_ANY)) ||
+	    (ss->ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)))
+		memcpy(&c->local, ss, ss->ss_family == AF_INET ?
+		    sizeof(c->local.sin) : sizeof(c->local.sin6));
+	else if (ss->ss_family == AF_UNIX)
+		c->local.sa.sa_family = AF_UNIX;
+	else
+		(void)getsockname(c->io.fd, &c->local.sa, &len);
+}
+
+/* Small writes go out at once (no Nagle wait for the client's ACK): set
+ * before a write that is not the last one of the connection, so that a
+ * Connection: close answer written in one go costs no system call. */
+static void
+conn_set_nodelay(struct conn *c)
+{
+	int one = 1;
+
+	c->nodelay = true;
+	if (c->peer.sa.sa_family != AF_UNIX)
+		(void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+}
+
 void
-conn_accept(struct worker *w, int fd, size_t listen)
+conn_accept(struct worker *w, int fd, size_t listen,
+    const struct sockaddr_storage *peer, socklen_t peer_len)
 {
 	struct conn *c;
-	socklen_t len;
-	int one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_error("accept: out of memory");
@@ -108,15 +146,13 @@ conn_accept(struct worker *w, int fd, size_t listen)
 	c->file_fd = -1;
 	c->body.fd = -1;
 	loop_timer_init(&c->timer, conn_timeout, c);
-	len = sizeof(c->peer);
-	(void)getpeername(fd, (struct sockaddr *)&c->peer, &len);
-	len = sizeof(c->local);
-	(void)getsockname(fd, (struct sockaddr *)&c->local, &len);
+	memcpy(&c->peer, peer, peer_len < sizeof(c->peer) ? peer_len :
+	    sizeof(c->peer));
+	if (peer_len < sizeof(sa_family_t))
+		c->peer.sa.sa_family = AF_UNIX;	/* unnamed unix client */
+	conn_local_addr(c);
 	conn_addr_text(&c->peer, c->peer_addr, sizeof(c->peer_addr),
 	    c->peer_port, sizeof(c->peer_port));
-	if (c->peer.sa.sa_family != AF_UNIX)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
 	c->srv = conn_default_server(w, listen);
 	if (loop_add(&w->loop, &c->io,
 	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
@@ -165,7 +201,8 @@ conn_close(struct conn *c)
 		proxy_abort(c->proxy);
 	c->proxy = NULL;
 	loop_timer_cancel(&w->loop, &c->timer);
-	loop_del(&w->loop, &c->io);
+	/* close() takes the descriptor out of the epoll set: it is not
+	 * shared with any other process */
 	close(c->io.fd);
 	c->io.fd = -1;
 	conn_free_request(c);
@@ -222,13 +259,16 @@ conn_write_out(struct conn *c)
 {
 	ssize_t n;
 
+	if (!c->nodelay && c->out_off < c->out_len &&
+	    !(c->body_done && !c->keep_alive))
+		conn_set_nodelay(c);
 	while (c->out_off < c->out_len) {
-		n = write(c->io.fd, c->out + c->out_off,
-		    c->out_len - c->out_off);
+		n = send(c->io.fd, c->out + c->out_off,
+		    c->out_len - c->out_off, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return conn_write_stalled(c, n, "write", "eof");
+			return conn_write_stalled(c, n, "send", "eof");
 		c->out_off += (size_t)n;
 		c->bytes_sent += (uint64_t)n;
 	}
@@ -388,7 +428,8 @@ conn_read_in(struct conn *c)
 	if (c->in_len == c->in_cap)
 		return -3;
 	do
-		n = read(c->io.fd, c->in + c->in_len, c->in_cap - c->in_len);
+		n = recv(c->io.fd, c->in + c->in_len,
+		    c->in_cap - c->in_len, 0);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && errno == EAGAIN) {
 		c->readable = false;

@@ -87,6 +87,7 @@ struct conn {
 	bool readable;			/* may have unread bytes; cleared by
 					 * EAGAIN or a short read */
 	bool hup;			/* the client's FIN or an error seen */
+	bool nodelay;			/* TCP_NODELAY is set */
 
 	char *in;			/* request head + pipelined bytes */
 	size_t in_len;
@@ -132,8 +133,10 @@ conn_http_version(const struct conn *c)
 	return c->rq != NULL ? c->rq->req.version : 0;
 }
 
-/* Accept a new connection on fd (already non-blocking). */
-void conn_accept(struct worker *w, int fd, size_t listen);
+/* Accept a new connection on fd (already non-blocking) from peer, as
+ * accept4() gave it. */
+void conn_accept(struct worker *w, int fd, size_t listen,
+    const struct sockaddr_storage *peer, socklen_t peer_len);
 
 /* Close now, whatever the state (client gone, fatal error). */
 void conn_close(struct conn *c);

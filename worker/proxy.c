@@ -353,15 +353,15 @@ proxy_send(struct proxy *p)
 				return PROXY_GO;
 			}
 		}
-		n = write(p->bc->io.fd, p->sbuf + p->soff,
-		    p->slen - p->soff);
+		n = send(p->bc->io.fd, p->sbuf + p->soff,
+		    p->slen - p->soff, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return (void)loop_timer_set(&p->w->loop, &p->timer,
 			    p->loc->send_timeout_ms), PROXY_GO;
 		if (n == -1)
-			return proxy_fail_errno(p, "write() to upstream",
+			return proxy_fail_errno(p, "send() to upstream",
 			    errno);
 		p->request_sent = true;
 		p->soff += (size_t)n;
@@ -723,7 +723,7 @@ proxy_read(struct proxy *p)
 		p->rpos = p->rlen = 0;
 		if (!p->readable)
 			break;
-		n = read(p->bc->io.fd, p->rbuf, sizeof(p->rbuf));
+		n = recv(p->bc->io.fd, p->rbuf, sizeof(p->rbuf), 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {

@@ -50,6 +50,8 @@ worker_accept(struct loop *loop, struct loop_io *io, uint32_t events)
 {
 	struct worker_listener *l = io->data;
 	struct worker *w = l->w;
+	struct sockaddr_storage peer;
+	socklen_t len;
 	int fd, i;
 
 	(void)loop;
@@ -61,7 +63,9 @@ worker_accept(struct loop *loop, struct loop_io *io, uint32_t events)
 			worker_listeners_enable(w, false);
 			return;
 		}
-		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		len = sizeof(peer);
+		fd = accept4(io->fd, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -70,7 +74,7 @@ worker_accept(struct loop *loop, struct loop_io *io, uint32_t events)
 				    strerror(errno));
 			return;
 		}
-		conn_accept(w, fd, l->index);
+		conn_accept(w, fd, l->index, &peer, len);
 	}
 }
 
