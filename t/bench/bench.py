@@ -676,7 +676,7 @@ def chart(out, summary, titles, meta, gnuplot):
     dat = os.path.join(out, "chart.dat")
     labels = []
     with open(dat, "w") as f:
-        f.write("label fcgate nginx none fcgate_cpu nginx_cpu\n")
+        f.write("# label fcgate nginx none fcgate_cpu nginx_cpu\n")
         seen = []
         for s in summary:
             key = (s["case"], s["backend_keepalive"])
@@ -685,7 +685,8 @@ def chart(out, summary, titles, meta, gnuplot):
             seen.append(key)
             fg = find(summary, s["case"], "fcgate", s["backend_keepalive"])
             ng = find(summary, s["case"], "nginx", s["backend_keepalive"])
-            c = find(summary, s["case"], "none", "on")
+            c = (find(summary, s["case"], "none", "on")
+                 if s["backend_keepalive"] == "on" else None)
             if not fg or not ng:
                 continue
             label = s["case"] + ("" if s["backend_keepalive"] == "on"
@@ -705,15 +706,17 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
-set key top right
+set key outside top center horizontal
 set xtics rotate by -20 noenhanced
 set datafile missing "NaN"
-set ylabel "requests/s (median)"
+set xrange [-0.6:{len(labels) - 0.4}]
+set ylabel "requests/s (median; above the bars: fcgate / nginx)"
 set yrange [0:*]
 plot "{dat}" using 2:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
      "" using 3 title "nginx" lc rgb "#888888", \\
-     "" using 4 title "no gateway (backends direct)" lc rgb "#d9d9d9"
-set ylabel "gateway CPU s per 10k requests"
+     "" using 0:($2 > $3 ? $2 : $3):(sprintf("%.2f", $2 / $3)) \\
+        with labels offset 0,0.8 notitle
+set ylabel "gateway CPU s per 10k requests (less is better)"
 plot "{dat}" using 5:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
      "" using 6 title "nginx" lc rgb "#888888"
 unset multiplot
