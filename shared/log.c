@@ -195,6 +195,12 @@ log_msg(enum conf_log_level level, const char *fmt, ...)
 	(void)!write(logs.error_fd, line, (size_t)n);
 }
 
+bool
+log_access_on(void)
+{
+	return logs.access_fd != -1;
+}
+
 void
 log_access(const char *line, size_t len)
 {

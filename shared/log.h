@@ -44,5 +44,7 @@ void log_msg(enum conf_log_level level, const char *fmt, ...)
 
 /* Write one access log line (without its newline; one is added). */
 void log_access(const char *line, size_t len);
+/* Is there an access log to write to (access_log is not "off")? */
+bool log_access_on(void);
 
 #endif

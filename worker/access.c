@@ -22,18 +22,34 @@ access_header(const struct conn *c, const char *name, const char **v,
 		*len = 512;
 }
 
+/* The log's local time, formatted once a second rather than per line. */
+static const char *
+access_time(void)
+{
+	static char when[64];
+	static time_t last = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last) {
+		localtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		last = now;
+	}
+	return when;
+}
+
 void
 access_log_request(const struct conn *c)
 {
-	char line[4096], when[64], up_status[16], up_time[32];
-	const char *ref, *ua;
+	char line[4096], up_status[16], up_time[32];
+	const char *ref, *ua, *when;
 	int reflen, ualen, n, tlen;
 	int64_t req_ms = c->w->loop.now_ms - c->start_ms;
-	struct tm tm;
-	time_t now = time(NULL);
 
-	localtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	if (!log_access_on())		/* access_log = off: format nothing */
+		return;
+	when = access_time();
 	access_header(c, "Referer", &ref, &reflen);
 	access_header(c, "User-Agent", &ua, &ualen);
 	snprintf(up_status, sizeof(up_status), c->up_status ? "%d" : "-",

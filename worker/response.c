@@ -34,12 +34,44 @@ out_str(struct conn *c, const char *s)
 	return out_put(c, s, strlen(s));
 }
 
+/* v in decimal at the end of buf[0..size); returns where it starts.
+ * (snprintf is a measurable share of a small response's cost.) */
+static char *
+fmt_u64(char *buf, size_t size, uint64_t v)
+{
+	char *p = buf + size;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
+}
+
+/* The Date header's value, formatted once a second. */
+static const char *
+response_date(size_t *len)
+{
+	static char date[30];
+	static size_t date_len;
+	static time_t last = -1;
+	time_t now = time(NULL);
+
+	if (now != last) {
+		http_format_date((int64_t)now, date);
+		date_len = strlen(date);
+		last = now;
+	}
+	*len = date_len;
+	return date;
+}
+
 int
 response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len)
 {
-	char line[64], date[30];
-	int n;
+	char line[16] = "HTTP/1.1 000 ";
+	const char *date;
+	size_t date_len;
 
 	c->status = status;
 	c->head_sent_started = true;
@@ -47,12 +79,16 @@ response_head_start(struct conn *c, int status, const char *reason,
 		reason = http_status_reason(status);
 		reason_len = strlen(reason);
 	}
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", status);
-	http_format_date((int64_t)time(NULL), date);
-	if (out_put(c, line, (size_t)n) == -1 ||
+	if (status < 100 || status > 999)
+		status = 500;
+	line[9] = (char)('0' + status / 100);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	date = response_date(&date_len);
+	if (out_put(c, line, 13) == -1 ||
 	    out_put(c, reason, reason_len) == -1 ||
 	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
-	    out_put(c, date, strlen(date)) == -1 || out_str(c, "\r\n") == -1)
+	    out_put(c, date, date_len) == -1 || out_str(c, "\r\n") == -1)
 		return -1;
 	return 0;
 }
@@ -77,15 +113,13 @@ status_has_body(int status)
 int
 response_head_end(struct conn *c, int64_t content_length)
 {
-	char num[32];
-	int n;
+	char num[24], *p;
 
 	c->chunked_out = false;
 	if (content_length >= 0) {
-		n = snprintf(num, sizeof(num), "%lld",
-		    (long long)content_length);
-		if (response_head_add(c, "Content-Length", 14, num,
-		    (size_t)n) == -1)
+		p = fmt_u64(num, sizeof(num), (uint64_t)content_length);
+		if (response_head_add(c, "Content-Length", 14, p,
+		    (size_t)(num + sizeof(num) - p)) == -1)
 			return -1;
 	} else if (status_has_body(c->status) && !c->is_head) {
 		if (conn_http_version(c) >= 11) {
