@@ -28,10 +28,15 @@
 #include "proxy.h"
 #include "response.h"
 #include "route.h"
+#include "spares.h"
 #include "static.h"
 #include "worker.h"
 
 static void conn_io(struct loop *loop, struct loop_io *io, uint32_t events);
+/* request blocks and output buffers kept between requests */
+struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
+static struct spares conn_req_spares = { .size = sizeof(struct conn_req) };
+
 static void conn_timeout(struct loop *loop, struct loop_timer *t);
 static void conn_read_head(struct conn *c);
 
@@ -67,7 +72,7 @@ conn_req_alloc(struct conn *c)
 {
 	if (c->rq != NULL)
 		return 0;
-	if ((c->rq = malloc(sizeof(*c->rq))) == NULL) {
+	if ((c->rq = spares_get(&conn_req_spares)) == NULL) {
 		log_error("client %s: out of memory for a request",
 		    c->peer_addr);
 		return -1;
@@ -84,7 +89,7 @@ conn_req_alloc(struct conn *c)
 static void
 conn_req_release(struct conn *c)
 {
-	free(c->rq);
+	spares_put(&conn_req_spares, c->rq);
 	c->rq = NULL;
 }
 
@@ -184,7 +189,7 @@ conn_free_request(struct conn *c)
 	if (c->file_fd != -1)
 		close(c->file_fd);
 	c->file_fd = -1;
-	free(c->out);
+	spares_put(&conn_out_spares, c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
 }

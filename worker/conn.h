@@ -126,6 +126,9 @@ struct conn {
 	int64_t up_time_ms;
 };
 
+/* Spare output buffers (conn.c keeps them, response.c takes them). */
+extern struct spares conn_out_spares;
+
 /* The request's HTTP version (10, 11), 0 when none was parsed. */
 static inline int
 conn_http_version(const struct conn *c)

@@ -13,6 +13,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "params.h"
+#include "spares.h"
 
 /* Per-request values that are not plain fields of the connection. */
 struct params_ctx {
@@ -324,8 +325,10 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 {
 	struct params_ctx x;
 	struct params_out o = { NULL, 0 };
+	static struct spares scratch_spares = {
+		.size = CONN_HEAD_MAX + CONN_URI_MAX + 4096 };
 	char *scratch;
-	size_t scratch_size = CONN_HEAD_MAX + CONN_URI_MAX + 4096;
+	size_t scratch_size = scratch_spares.size;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
@@ -334,7 +337,7 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
 		    (unsigned long long)(c->body.expected >= 0 ?
 		    (uint64_t)c->body.expected : c->body.size));
-	if ((scratch = malloc(scratch_size)) == NULL)
+	if ((scratch = spares_get(&scratch_spares)) == NULL)
 		goto nomem;
 	if (params_write(&x, &o, scratch, scratch_size) == -1)
 		goto toolong;
@@ -342,16 +345,16 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 		goto nomem;
 	o.len = 0;
 	(void)params_write(&x, &o, scratch, scratch_size);
-	free(scratch);
+	spares_put(&scratch_spares, scratch);
 	*out = o.buf;
 	*outlen = o.len;
 	return 0;
 toolong:
 	log_error("FastCGI params too long, client: %s", c->peer_addr);
-	free(scratch);
+	spares_put(&scratch_spares, scratch);
 	return -1;
 nomem:
 	log_error("FastCGI params: out of memory");
-	free(scratch);
+	spares_put(&scratch_spares, scratch);
 	return -1;
 }

@@ -13,13 +13,14 @@
 #include "conn.h"
 #include "log.h"
 #include "response.h"
+#include "spares.h"
 #include "route.h"
 #include "worker.h"
 
 static int
 out_put(struct conn *c, const char *p, size_t len)
 {
-	if (c->out == NULL && (c->out = malloc(CONN_OUT_SIZE)) == NULL)
+	if (c->out == NULL && (c->out = spares_get(&conn_out_spares)) == NULL)
 		return -1;
 	if (len > CONN_OUT_SIZE - c->out_len)
 		return -1;
