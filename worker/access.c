@@ -47,7 +47,7 @@ access_log_request(const struct conn *c)
 	int reflen, ualen, n, tlen;
 	int64_t req_ms = c->w->loop.now_ms - c->start_ms;
 
-	if (!log_access_on())		/* access_log = off: format nothing */
+	if (!log_access_on())	/* access_log = off: format nothing */
 		return;
 	when = access_time();
 	access_header(c, "Referer", &ref, &reflen);
@@ -65,8 +65,8 @@ access_log_request(const struct conn *c)
 		tlen = 2048;
 	n = snprintf(line, sizeof(line),
 	    "%s - - [%s] \"%.*s %.*s HTTP/%d.%d\" %d %llu \"%.*s\" \"%.*s\" "
-	    "%s %s %lld.%03lld %s", c->peer_addr, when, (int)c->rq->req.method_len,
-	    c->rq->req.method, tlen, c->rq->req.target, c->rq->req.version / 10,
+	    "%s %s %lld.%03lld %s", c->peer_addr, when,
+	    (int)c->rq->req.method_len, c->rq->req.method, tlen, c->rq->req.target, c->rq->req.version / 10,
 	    c->rq->req.version % 10, c->status,
 	    (unsigned long long)c->bytes_sent, reflen, ref, ualen, ua,
 	    c->rq->up_addr[0] ? c->rq->up_addr : "-", up_status,

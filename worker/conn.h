@@ -84,8 +84,8 @@ struct conn {
 	enum conn_state state;
 	bool writable;			/* edge-triggered: last write did not
 					 * hit EAGAIN */
-	bool readable;			/* may have unread bytes; cleared by
-					 * EAGAIN or a short read */
+	bool readable;		/* may have unread bytes; cleared by
+				 * EAGAIN or a short read */
 	bool hup;			/* the client's FIN or an error seen */
 	bool nodelay;			/* TCP_NODELAY is set */
 

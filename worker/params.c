@@ -127,10 +127,12 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		params_str(c->peer_port, strlen(c->peer_port), v, len);
 		break;
 	case VAR_SERVER_ADDR:
-		params_str(c->rq->local_addr, strlen(c->rq->local_addr), v, len);
+		params_str(c->rq->local_addr, strlen(c->rq->local_addr), v,
+		    len);
 		break;
 	case VAR_SERVER_PORT:
-		params_str(c->rq->local_port, strlen(c->rq->local_port), v, len);
+		params_str(c->rq->local_port, strlen(c->rq->local_port), v,
+		    len);
 		break;
 	case VAR_SERVER_NAME:
 		if (c->srv->nnames > 0)
@@ -146,8 +148,8 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 			params_str(c->srv->names[0], strlen(c->srv->names[0]),
 			    v, len);
 		else
-			params_str(c->rq->local_addr, strlen(c->rq->local_addr), v,
-			    len);
+			params_str(c->rq->local_addr,
+			    strlen(c->rq->local_addr), v, len);
 		break;
 	case VAR_FCGATE_VERSION:
 		params_str(FCGATE_VERSION, strlen(FCGATE_VERSION), v, len);

@@ -70,7 +70,7 @@ backend_close(struct worker *w, struct backend_conn *bc)
 {
 	loop_timer_cancel(&w->loop, &bc->idle);
 	close(bc->io.fd);	/* leaves the epoll set too: not shared */
-	bc->io.fd = -1;		/* events still queued for it are skipped */
+	bc->io.fd = -1;	/* events still queued for it are skipped */
 	loop_free_later(&w->loop, bc);
 }
 

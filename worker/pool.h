@@ -29,8 +29,8 @@ struct proxy_pool;
 
 struct backend_conn {
 	struct loop_io io;		/* fn/data: the current owner */
-	bool eof_seen;			/* the backend's FIN or an error was
-					 * reported: never reuse */
+	bool eof_seen;		/* the backend's FIN or an error was
+				 * reported: never reuse */
 	/* while idle in a pool */
 	struct loop_timer idle;
 	struct proxy_pool *pool;

@@ -504,7 +504,8 @@ proxy_add_location(struct conn *c, const struct cgi_header *h)
 		host = c->rq->local_addr;
 		host_len = strlen(host);
 	}
-	port = c->rq->local_port[0] != '\0' && strcmp(c->rq->local_port, "80") != 0;
+	port = c->rq->local_port[0] != '\0' &&
+	    strcmp(c->rq->local_port, "80") != 0;
 	n = snprintf(loc, sizeof(loc), "http://%.*s%s%s%.*s", (int)host_len,
 	    host, port ? ":" : "", port ? c->rq->local_port : "",
 	    (int)h->value_len, h->value);

@@ -502,7 +502,8 @@ static_serve(struct conn *c)
 	struct stat st;
 	int fd, status;
 
-	if (c->rq->req.m != HTTP_METHOD_GET && c->rq->req.m != HTTP_METHOD_HEAD &&
+	if (c->rq->req.m != HTTP_METHOD_GET &&
+	    c->rq->req.m != HTTP_METHOD_HEAD &&
 	    c->error_status == 0) {
 		response_error(c, 405);
 		return;
