@@ -31,6 +31,7 @@ struct backend_conn {
 	struct loop_io io;		/* fn/data: the current owner */
 	bool eof_seen;		/* the backend's FIN or an error was
 				 * reported: never reuse */
+	bool nodelay;		/* TCP_NODELAY set (or not TCP) */
 	/* while idle in a pool */
 	struct loop_timer idle;
 	struct proxy_pool *pool;

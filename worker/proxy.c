@@ -329,6 +329,24 @@ proxy_queue_stdin(struct proxy *p)
 	return 0;
 }
 
+/*
+ * A request that takes more than one write (a body that streams in) must
+ * not wait for the backend's delayed ACK between them (Nagle).  The first
+ * write of a request never waits: on a new connection nothing is in
+ * flight, on a kept one the last answer acknowledged everything.  So the
+ * option is set only when a second write comes, saving a system call per
+ * connection otherwise.
+ */
+static void
+proxy_set_nodelay(struct backend_conn *bc)
+{
+	int one = 1;
+
+	(void)setsockopt(bc->io.fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	bc->nodelay = true;
+}
+
 static int
 proxy_send(struct proxy *p)
 {
@@ -353,6 +371,8 @@ proxy_send(struct proxy *p)
 				return PROXY_GO;
 			}
 		}
+		if (p->request_sent && !p->bc->nodelay)
+			proxy_set_nodelay(p->bc);
 		n = send(p->bc->io.fd, p->sbuf + p->soff,
 		    p->slen - p->soff, 0);
 		if (n == -1 && errno == EINTR)
@@ -372,25 +392,38 @@ static int
 proxy_connect_peer(struct proxy *p)
 {
 	const struct conf_addr *a = &p->up->peers[p->peer].addr;
-	int fd, one = 1;
+	int fd;
+	ssize_t n;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return proxy_fail_errno(p, "socket()", errno);
-	if (a->ss.ss_family != AF_UNIX)	/* records are small writes */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
 	if ((p->bc = backend_open(p->w, fd, proxy_io, p)) == NULL) {
 		proxy_give_up(p, 500);
 		return PROXY_STOP;
 	}
+	p->bc->nodelay = a->ss.ss_family == AF_UNIX;
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
 	    errno != EINPROGRESS)
 		return proxy_fail_errno(p, "connect() to upstream", errno);
 	p->state = PROXY_CONNECTING;
-	return loop_timer_set(&p->w->loop, &p->timer,
-	    p->loc->connect_timeout_ms), PROXY_GO;
+	(void)loop_timer_set(&p->w->loop, &p->timer,
+	    p->loc->connect_timeout_ms);
+	/* A backend on loopback (or a unix socket) has usually completed the
+	 * handshake inside connect(): try the first write now rather than
+	 * after a round through epoll_wait() and getsockopt().  While the
+	 * handshake is still on its way the write says EAGAIN and the
+	 * connection's write event comes as before. */
+	n = send(fd, p->sbuf, p->slen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return PROXY_GO;
+	if (n == -1)
+		return proxy_fail_errno(p, "connect() to upstream", errno);
+	p->request_sent = true;
+	p->soff = (size_t)n;
+	p->state = PROXY_SENDING;
+	return proxy_send(p);
 }
 
 /* Pick the next server and connect to it. */
