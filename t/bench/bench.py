@@ -591,6 +591,7 @@ def summarize(rows):
             "p50_ms": statistics.median(r["p50_ms"] for r in rs),
             "p99_ms": statistics.median(r["p99_ms"] for r in rs),
             "errors": sum(r["errors"] for r in rs),
+            "rps_by_round": {r["round"]: r["rps"] for r in rs},
             "requests": req,
             "cpu_s_per_10k": cpu / req * 10000 if req else float("nan"),
         })
@@ -608,6 +609,17 @@ def fmt(x, spec):
     return "-" if x is None or x != x else format(x, spec)
 
 
+def paired_ratio(f, n):
+    """fcgate/nginx requests/s: the median of the ratios of runs from the
+    same round.  The runs of a round are next to each other in time, so
+    the machine's drift between rounds cancels out, which a ratio of the
+    two medians would not do."""
+    rounds = sorted(set(f["rps_by_round"]) & set(n["rps_by_round"]))
+    rs = [f["rps_by_round"][r] / n["rps_by_round"][r] for r in rounds
+          if n["rps_by_round"][r]]
+    return statistics.median(rs) if rs else float("nan")
+
+
 def ratio(a, b):
     return a / b if a and b and a == a and b == b else float("nan")
 
@@ -615,6 +627,11 @@ def ratio(a, b):
 def table(summary, memory, titles, meta):
     """The results as a Markdown table, fcgate/nginx ratios per line."""
     lines = [f"Run of {meta}", "",
+             "Requests/s and latencies are medians over the rounds; the "
+             "requests/s ratio is the median of the rounds' own ratios "
+             "(runs of one round are next to each other in time); CPU is "
+             "the gateway's master and workers, user + system, over all "
+             "rounds.", "",
              "| case | backend keep-alive | fcgate req/s | nginx req/s | "
              "ratio | no gateway req/s | fcgate p50 / p99 ms | "
              "nginx p50 / p99 ms | fcgate CPU s/10k req | "
@@ -634,7 +651,7 @@ def table(summary, memory, titles, meta):
         lines.append(
             f"| {titles.get(s['case'], s['case'])} | {s['backend_keepalive']} "
             f"| {f['rps']:.0f} | {n['rps']:.0f} "
-            f"| **{ratio(f['rps'], n['rps']):.2f}** "
+            f"| **{paired_ratio(f, n):.2f}** "
             f"| {fmt(c['rps'] if c else None, '.0f')} "
             f"| {f['p50_ms']:.2f} / {f['p99_ms']:.2f} "
             f"| {n['p50_ms']:.2f} / {n['p99_ms']:.2f} "
@@ -649,7 +666,7 @@ def table(summary, memory, titles, meta):
         if f and n:
             extra.append(f"{titles.get(case, case)}: fcgate with backend "
                          f"keep-alive / nginx default (none) = "
-                         f"**{ratio(f['rps'], n['rps']):.2f}**")
+                         f"**{paired_ratio(f, n):.2f}**")
     if extra:
         lines += [""] + ["- " + e for e in extra]
     if memory:
@@ -676,7 +693,7 @@ def chart(out, summary, titles, meta, gnuplot):
     dat = os.path.join(out, "chart.dat")
     labels = []
     with open(dat, "w") as f:
-        f.write("# label fcgate nginx none fcgate_cpu nginx_cpu\n")
+        f.write("# label fcgate nginx none fcgate_cpu nginx_cpu ratio\n")
         seen = []
         for s in summary:
             key = (s["case"], s["backend_keepalive"])
@@ -692,10 +709,11 @@ def chart(out, summary, titles, meta, gnuplot):
             label = s["case"] + ("" if s["backend_keepalive"] == "on"
                                  else " (no ka)")
             labels.append(label)
-            f.write('"%s" %.0f %.0f %s %.4f %.4f\n' % (
+            f.write('"%s" %.0f %.0f %s %.4f %.4f %.3f\n' % (
                 label, fg["rps"], ng["rps"],
                 "%.0f" % c["rps"] if c else "NaN",
-                fg["cpu_s_per_10k"], ng["cpu_s_per_10k"]))
+                fg["cpu_s_per_10k"], ng["cpu_s_per_10k"],
+                paired_ratio(fg, ng)))
     png = os.path.join(out, "bench.png")
     script = f"""
 set terminal pngcairo size 1100,720 font "sans,10"
@@ -714,7 +732,7 @@ set ylabel "requests/s (median; above the bars: fcgate / nginx)"
 set yrange [0:*]
 plot "{dat}" using 2:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
      "" using 3 title "nginx" lc rgb "#888888", \\
-     "" using 0:($2 > $3 ? $2 : $3):(sprintf("%.2f", $2 / $3)) \\
+     "" using 0:($2 > $3 ? $2 : $3):(sprintf("%.2f", $7)) \\
         with labels offset 0,0.8 notitle
 set ylabel "gateway CPU s per 10k requests (less is better)"
 plot "{dat}" using 5:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
