@@ -404,9 +404,19 @@ class Bench:
         return p
 
     def stop_all(self):
+        """Stop everything; returns a sanitizer report fcgate wrote (a
+        sanitizer build, as in the suite's second pass), or None."""
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
+        log = os.path.join(self.dir, "fcgate.out")
+        if os.path.exists(log):
+            with open(log, errors="replace") as f:
+                text = f.read()
+            if re.search(r"AddressSanitizer|LeakSanitizer|runtime error:",
+                         text):
+                return text
+        return None
 
     def setup(self):
         a = self.args
@@ -431,7 +441,7 @@ class Bench:
                                  self.backends, self.php_port)
         self.gw = {}
         self.gw["fcgate"] = self.start(
-            "fcgate", [os.path.join(self.build, "fcgate"), "-f", "-c", fconf],
+            "fcgate", [a.fcgate, "-f", "-c", fconf],
             self.ports["fcgate"][KA])
         self.gw["nginx"] = self.start(
             "nginx", [a.nginx, "-p", self.dir, "-c", nconf,
@@ -784,8 +794,11 @@ def main():
     ap.add_argument("--publish", action="store_true",
                     help="copy results to t/bench/results and README")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench"))
-    ap.add_argument("--build", default=os.environ.get("FCGATE_BUILD",
-                                                      "build"))
+    ap.add_argument("--build", default="build",
+                    help="where fcgi_benchd, fcgi_load and srcaddr.so are")
+    ap.add_argument("--fcgate", default=os.path.join(
+        REPO, os.environ.get("FCGATE_BUILD", "build"), "fcgate"),
+        help="the fcgate binary (default: $FCGATE_BUILD/fcgate)")
     ap.add_argument("--nginx", default=shutil.which("nginx") or
                     "/usr/sbin/nginx")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
@@ -801,9 +814,11 @@ def main():
     for tool in (a.nginx, a.wrk, a.gnuplot):
         if not os.access(tool, os.X_OK):
             die(f"{tool} not found (make bench installs it: t/deps.sh)")
-    for prog in ("fcgate", "fcgi_benchd", "fcgi_load", "srcaddr.so"):
+    for prog in ("fcgi_benchd", "fcgi_load", "srcaddr.so"):
         if not os.path.exists(os.path.join(REPO, a.build, prog)):
             die(f"{a.build}/{prog} missing: run make first")
+    if not os.access(a.fcgate, os.X_OK):
+        die(f"{a.fcgate} missing: run make first")
 
     # 10,000 client sockets here and as many in a gateway worker
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -832,9 +847,12 @@ def main():
         print(f"bench: {meta}; run directory {b.dir}", flush=True)
         b.run()
     finally:
-        b.stop_all()
+        report = b.stop_all()
         if not a.keep:
             shutil.rmtree(b.dir, ignore_errors=True)
+    if report:
+        sys.stderr.write(report)
+        die("fcgate reported a memory error (above)")
 
     titles = {c.name: c.title for c in cases(True)}
     summary = summarize(b.rows)
