@@ -31,6 +31,7 @@ struct worker {
 	size_t nconns;			/* open client connections */
 	bool quitting;			/* graceful stop: finish and exit */
 	struct loop_timer quit_timer;
+	struct loop_timer accept_timer;	/* ends a pause in accepting */
 	struct conn *conns;		/* list of open connections */
 	struct proxy_pool *pools;	/* idle backend connections, per upstream */
 };
