@@ -619,6 +619,24 @@ def fmt(x, spec):
     return "-" if x is None or x != x else format(x, spec)
 
 
+def gateway_pairs(summary):
+    """(case, backend_keepalive, fcgate row, nginx row, ceiling row or
+    None) for every line of the table and bar of the chart, in run order.
+    The ceiling is measured on kept connections only; both lines of a
+    case get it."""
+    seen = []
+    for s in summary:
+        key = (s["case"], s["backend_keepalive"])
+        if s["gateway"] == "none" or key in seen:
+            continue
+        seen.append(key)
+        f = find(summary, s["case"], "fcgate", s["backend_keepalive"])
+        n = find(summary, s["case"], "nginx", s["backend_keepalive"])
+        c = find(summary, s["case"], "none", "on")
+        if f and n:
+            yield s["case"], s["backend_keepalive"], f, n, c
+
+
 def paired_ratio(f, n):
     """fcgate/nginx requests/s: the median of the ratios of runs from the
     same round.  The runs of a round are next to each other in time, so
@@ -647,19 +665,9 @@ def table(summary, memory, titles, meta):
              "nginx p50 / p99 ms | fcgate CPU s/10k req | "
              "nginx CPU s/10k req | CPU ratio | errors f/n |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    seen = []
-    for s in summary:
-        key = (s["case"], s["backend_keepalive"])
-        if s["gateway"] == "none" or key in seen:
-            continue
-        seen.append(key)
-        f = find(summary, s["case"], "fcgate", s["backend_keepalive"])
-        n = find(summary, s["case"], "nginx", s["backend_keepalive"])
-        c = find(summary, s["case"], "none", "on")
-        if not f or not n:
-            continue
+    for case, ka, f, n, c in gateway_pairs(summary):
         lines.append(
-            f"| {titles.get(s['case'], s['case'])} | {s['backend_keepalive']} "
+            f"| {titles.get(case, case)} | {ka} "
             f"| {f['rps']:.0f} | {n['rps']:.0f} "
             f"| **{paired_ratio(f, n):.2f}** "
             f"| {fmt(c['rps'] if c else None, '.0f')} "
@@ -704,20 +712,8 @@ def chart(out, summary, titles, meta, gnuplot):
     labels = []
     with open(dat, "w") as f:
         f.write("# label fcgate nginx none fcgate_cpu nginx_cpu ratio\n")
-        seen = []
-        for s in summary:
-            key = (s["case"], s["backend_keepalive"])
-            if s["gateway"] == "none" or key in seen:
-                continue
-            seen.append(key)
-            fg = find(summary, s["case"], "fcgate", s["backend_keepalive"])
-            ng = find(summary, s["case"], "nginx", s["backend_keepalive"])
-            c = (find(summary, s["case"], "none", "on")
-                 if s["backend_keepalive"] == "on" else None)
-            if not fg or not ng:
-                continue
-            label = s["case"] + ("" if s["backend_keepalive"] == "on"
-                                 else " (no ka)")
+        for case, ka, fg, ng, c in gateway_pairs(summary):
+            label = case + ("" if ka == "on" else " (no ka)")
             labels.append(label)
             f.write('"%s" %.0f %.0f %s %.4f %.4f %.3f\n' % (
                 label, fg["rps"], ng["rps"],

@@ -52,6 +52,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_addr.h"
+
 /* From the FastCGI 1.0 specification. */
 #define FCGI_HEADER_LEN 8
 #define FCGI_VERSION_1 1
@@ -822,29 +824,6 @@ worker_run(int lfd)
 				conn_close(w, c);
 		}
 	}
-}
-
-/* HOST:PORT, IPv4. */
-static int
-parse_addr(const char *s, struct sockaddr_in *sin)
-{
-	const char *colon = strrchr(s, ':');
-	char host[INET_ADDRSTRLEN], *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno != 0 || end == colon + 1 || *end != '\0' || port < 1 ||
-	    port > 65535)
-		return -1;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
 static int
