@@ -38,6 +38,7 @@ struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
 static struct spares conn_req_spares = { .size = sizeof(struct conn_req) };
 
 static void conn_timeout(struct loop *loop, struct loop_timer *t);
+static void conn_next_request(struct loop *loop, struct loop_post *p);
 static void conn_read_head(struct conn *c);
 
 static void
@@ -151,6 +152,7 @@ conn_accept(struct worker *w, int fd, size_t listen,
 	c->file_fd = -1;
 	c->body.fd = -1;
 	loop_timer_init(&c->timer, conn_timeout, c);
+	loop_post_init(&c->next_req, conn_next_request, c);
 	memcpy(&c->peer, peer, peer_len < sizeof(c->peer) ? peer_len :
 	    sizeof(c->peer));
 	if (peer_len < sizeof(sa_family_t))
@@ -206,6 +208,7 @@ conn_close(struct conn *c)
 		proxy_abort(c->proxy);
 	c->proxy = NULL;
 	loop_timer_cancel(&w->loop, &c->timer);
+	loop_unpost(&w->loop, &c->next_req);
 	/* close() takes the descriptor out of the epoll set: it is not
 	 * shared with any other process */
 	close(c->io.fd);
@@ -391,7 +394,20 @@ conn_finish_request(struct conn *c)
 	c->state = CONN_READ_HEAD;
 	(void)loop_timer_set(&w->loop, &c->timer, c->in_len > 0 ?
 	    c->srv->client_header_timeout_ms : c->srv->keepalive_timeout_ms);
+	/* Never from here: this runs at the end of the previous request,
+	 * maybe deep in its handler, and a pipeline of thousands would
+	 * recurse once per request.  The loop runs it after this round. */
 	if (c->in_len > 0 || c->readable)
+		loop_post(&w->loop, &c->next_req);
+}
+
+static void
+conn_next_request(struct loop *loop, struct loop_post *p)
+{
+	struct conn *c = p->data;
+
+	(void)loop;
+	if (c->state == CONN_READ_HEAD)
 		conn_read_head(c);
 }
 

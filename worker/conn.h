@@ -73,6 +73,7 @@ union conn_sockaddr {
 struct conn {
 	struct loop_io io;
 	struct loop_timer timer;
+	struct loop_post next_req;	/* reads the next pipelined request */
 	struct worker *w;
 	struct conn *next, *prev;	/* worker's list */
 	size_t listen;			/* index in conf->listens */

@@ -195,6 +195,63 @@ loop_fire_timers(struct loop *loop)
 }
 
 void
+loop_post_init(struct loop_post *p, loop_post_fn fn, void *data)
+{
+	p->next = p->prev = NULL;
+	p->queued = false;
+	p->fn = fn;
+	p->data = data;
+}
+
+void
+loop_post(struct loop *loop, struct loop_post *p)
+{
+	if (p->queued)
+		return;
+	p->queued = true;
+	p->next = NULL;
+	p->prev = loop->posted_tail;
+	if (loop->posted_tail != NULL)
+		loop->posted_tail->next = p;
+	else
+		loop->posted = p;
+	loop->posted_tail = p;
+	loop->nposted++;
+}
+
+void
+loop_unpost(struct loop *loop, struct loop_post *p)
+{
+	if (!p->queued)
+		return;
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		loop->posted = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	else
+		loop->posted_tail = p->prev;
+	p->next = p->prev = NULL;
+	p->queued = false;
+	loop->nposted--;
+}
+
+/* Run as many posted items as were waiting when the round began: one
+ * removed meanwhile lets one newer run, which still bounds the round. */
+static void
+loop_run_posted(struct loop *loop)
+{
+	size_t n = loop->nposted;
+	struct loop_post *p;
+
+	while (n-- > 0 && (p = loop->posted) != NULL) {
+		loop_unpost(loop, p);
+		p->fn(loop, p);
+	}
+}
+
+void
 loop_free_later(struct loop *loop, void *p)
 {
 	void **ng;
@@ -226,6 +283,8 @@ loop_wait_ms(struct loop *loop)
 {
 	int64_t d;
 
+	if (loop->posted != NULL)
+		return 0;
 	if (loop->nheap == 0)
 		return 1000;
 	d = loop->heap[0]->deadline_ms - loop->now_ms;
@@ -255,6 +314,7 @@ loop_run(struct loop *loop)
 				io->fn(loop, io, evs[i].events);
 		}
 		loop_fire_timers(loop);
+		loop_run_posted(loop);
 		loop_collect(loop);
 	}
 	return 0;

@@ -12,10 +12,12 @@
 struct loop;
 struct loop_io;
 struct loop_timer;
+struct loop_post;
 
 typedef void (*loop_io_fn)(struct loop *loop, struct loop_io *io,
     uint32_t events);
 typedef void (*loop_timer_fn)(struct loop *loop, struct loop_timer *t);
+typedef void (*loop_post_fn)(struct loop *loop, struct loop_post *p);
 
 /* A registered descriptor.  Embedded in its owner; `data` points back. */
 struct loop_io {
@@ -33,6 +35,18 @@ struct loop_timer {
 	void *data;
 };
 
+/*
+ * Work posted to run after the current batch of events and timers, once
+ * (posting twice before it runs is one run).  Embedded in its owner;
+ * `queued` tells whether it waits in the loop's list.
+ */
+struct loop_post {
+	struct loop_post *next, *prev;
+	bool queued;
+	loop_post_fn fn;
+	void *data;
+};
+
 struct loop {
 	int epfd;
 	bool stop;
@@ -40,6 +54,9 @@ struct loop {
 	struct loop_timer **heap;
 	size_t nheap;
 	size_t heap_cap;
+	struct loop_post *posted;	/* FIFO: head and tail */
+	struct loop_post *posted_tail;
+	size_t nposted;
 	void **garbage;			/* freed after the current batch */
 	size_t ngarbage;
 	size_t garbage_cap;
@@ -57,6 +74,16 @@ void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *data);
 /* Arm (or re-arm) a timer to fire ms from now.  0 / -1 (no memory). */
 int loop_timer_set(struct loop *loop, struct loop_timer *t, uint32_t ms);
 void loop_timer_cancel(struct loop *loop, struct loop_timer *t);
+
+void loop_post_init(struct loop_post *p, loop_post_fn fn, void *data);
+/*
+ * Run p->fn after this batch of events and timers, before the loop waits
+ * again.  What a posted function posts runs one round later, after the
+ * loop has polled for new events, so a busy connection cannot keep the
+ * others waiting, and a chain of work never grows the stack.
+ */
+void loop_post(struct loop *loop, struct loop_post *p);
+void loop_unpost(struct loop *loop, struct loop_post *p);
 
 /*
  * Free p once every event of the current epoll batch has been handled, so
