@@ -628,6 +628,7 @@ static cfg_opt_t server_opts[] = {
 static cfg_opt_t top_opts[] = {
 	CFG_STR("workers", "auto", CFGF_NONE),
 	OPT_COUNT("worker_connections", 1024),
+	OPT_COUNT("worker_rlimit_nofile", 0),
 	CFG_STR("user", NULL, CFGF_NONE),
 	CFG_STR("group", NULL, CFGF_NONE),
 	CFG_STR("pid_file", "/run/fcgate.pid", CFGF_NONE),
@@ -738,6 +739,7 @@ build_globals(struct conf *c, cfg_t *cfg)
 	if (c->worker_connections < 1)
 		top_error(c->file, "worker_connections",
 		    "worker_connections must be at least 1");
+	c->worker_rlimit_nofile = (int)cfg_getint(cfg, "worker_rlimit_nofile");
 	if (cfg_getstr(cfg, "user") != NULL)
 		c->user = xstrdup(cfg_getstr(cfg, "user"));
 	if (cfg_getstr(cfg, "group") != NULL)

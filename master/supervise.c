@@ -77,6 +77,7 @@ static void
 master_child(const struct master *m, int slot)
 {
 	/* Signals stay blocked: the worker takes them from a signalfd. */
+	worker_set_nofile(m->conf);
 	if (daemon_drop_privileges(m->conf) == -1)
 		_exit(1);
 	_exit(worker_run(m->conf, m->shm, slot));

@@ -192,6 +192,7 @@ struct conf {
 	char *file;			/* absolute path of fcgate.conf */
 	int workers;			/* resolved: "auto" = CPUs */
 	int worker_connections;		/* default 1024 */
+	int worker_rlimit_nofile;	/* 0: worker_connections * 2 + 256 */
 	char *user;			/* NULL = "nobody" when root */
 	char *group;
 	char *pid_file;

@@ -26,6 +26,7 @@ server {
     listen = {127.0.0.1:$HTTP_PORT}
     server_name = {localhost}
     root = "$T/html"
+    location "/denied" { deny = all }
 }
 CONF
 	} >"$T/fcgate.conf"
@@ -57,4 +58,71 @@ CONF
 	wait "$pipe"
 	run cat "$T/pipe.out"
 	assert_output "20000 200=20000 eof"
+}
+
+# cpu_ticks PID: user + system time of a process, in clock ticks.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+@test "out of descriptors: accepting pauses, is logged once, and open connections are still served" {
+	WORKERS=1 conf_static "worker_rlimit_nofile = 64"
+	start_fcgate "$T/fcgate.conf"
+	local worker
+	worker="$(ps -o pid= --ppid "$FCGATE_PID" | head -n 1 | tr -d ' ')"
+	[ -n "$worker" ]
+	run grep 'Max open files' "/proc/$worker/limits"
+	assert_output --regexp 'Max open files +64 '
+	python3 "$REPO/t/lib/hold_conns.py" "$HTTP_PORT" 150 "$T/ready" \
+		"$T/release" 30 >"$T/hold.out" &
+	local hold=$!
+	fcg_track "$hold"
+	wait_file "$T/ready"
+	local before after
+	before="$(cpu_ticks "$worker")"
+	sleep 2
+	after="$(cpu_ticks "$worker")"
+	# a worker spinning on accept() burns ~200 ticks in 2 s
+	[ $((after - before)) -lt 40 ] || {
+		echo "worker used $((after - before)) ticks in 2 s" >&2
+		return 1
+	}
+	run grep -c 'accept4() failed' "$T/error.log"
+	[ "$output" -ge 1 ] && [ "$output" -le 3 ]
+	touch "$T/release"
+	wait "$hold"
+	run cat "$T/hold.out"
+	assert_output "200 403"
+	# the backlog drains once descriptors are free again
+	run curl -sS -m 5 -o /dev/null -w '%{http_code}' \
+		"http://127.0.0.1:$HTTP_PORT/"
+	assert_output 200
+	run grep -c 'accepting again' "$T/error.log"
+	[ "$output" -ge 1 ]
+}
+
+@test "the open files limit is raised for worker_connections" {
+	WORKERS=1 WORKER_CONNECTIONS=3000 conf_static
+	(ulimit -Sn 1024 && exec "$FCGATE" -f -c "$T/fcgate.conf" \
+		>>"$T/fcgate.out" 2>&1) &
+	FCGATE_PID=$!
+	fcg_track "$FCGATE_PID"
+	wait_port "$HTTP_PORT"
+	local worker
+	worker="$(ps -o pid= --ppid "$FCGATE_PID" | head -n 1 | tr -d ' ')"
+	run grep 'Max open files' "/proc/$worker/limits"
+	assert_output --regexp 'Max open files +6256 '
+	python3 "$REPO/t/lib/hold_conns.py" "$HTTP_PORT" 1100 "$T/ready" \
+		"$T/release" 30 >"$T/hold.out" &
+	local hold=$!
+	fcg_track "$hold"
+	wait_file "$T/ready"
+	run cat "$T/ready"
+	assert_output 1100
+	touch "$T/release"
+	wait "$hold"
+	run cat "$T/hold.out"
+	assert_output "200 403"
+	run grep -c 'accept4() failed' "$T/error.log"
+	assert_output 0
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@
 #define WORKER_MMAP_THRESHOLD (1 << 20)	/* larger blocks are mmap()ed */
 #define WORKER_ACCEPT_BATCH 16		/* connections taken per wakeup */
 #define WORKER_PAUSE_MS 5		/* a worker over its share waits */
+#define WORKER_STARVED_MS 100		/* no descriptor left: retry after */
+#define WORKER_NOFILE_SPARE 256		/* files, logs, the segment, ... */
 
 static void
 worker_listeners_enable(struct worker *w, bool on)
@@ -80,6 +83,55 @@ worker_over_share(const struct worker *w)
 	return w->nconns > share + 2 + share / 8;
 }
 
+void
+worker_set_nofile(const struct conf *conf)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	want = conf->worker_rlimit_nofile > 0 ?
+	    (rlim_t)conf->worker_rlimit_nofile :
+	    (rlim_t)conf->worker_connections * 2 + WORKER_NOFILE_SPARE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (conf->worker_rlimit_nofile == 0 && rl.rlim_cur >= want)
+		return;			/* never lower what the admin gave */
+	rl.rlim_cur = want;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		rl.rlim_max = want;	/* only root may; tried below */
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	log_warn("worker: cannot raise the open files limit to %llu (%s), "
+	    "it stays %llu; worker_connections %d may not all be usable",
+	    (unsigned long long)want, strerror(errno),
+	    (unsigned long long)rl.rlim_cur, conf->worker_connections);
+	if (rl.rlim_cur < want && rl.rlim_max > rl.rlim_cur) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
+ * accept4() found no descriptor (EMFILE, ENFILE) or no memory for one.
+ * The pending connection stays in the backlog and the listener stays
+ * readable, so retrying at once only spins: stop listening for a moment
+ * while the open connections go on being served, and say so once per
+ * episode rather than once per attempt.
+ */
+static void
+worker_accept_starved(struct worker *w, int err)
+{
+	if (!w->accept_starved)
+		log_error("accept4() failed: %s; %zu connections open, not "
+		    "accepting for %d ms (raise worker_rlimit_nofile or "
+		    "lower worker_connections)", strerror(err), w->nconns,
+		    WORKER_STARVED_MS);
+	w->accept_starved = true;
+	worker_listeners_enable(w, false);
+	(void)loop_timer_set(&w->loop, &w->accept_timer, WORKER_STARVED_MS);
+}
+
 static void
 worker_accept_resume(struct loop *loop, struct loop_timer *t)
 {
@@ -120,10 +172,18 @@ worker_accept(struct loop *loop, struct loop_io *io, uint32_t events)
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				worker_accept_starved(w, errno);
+			else if (errno != EAGAIN)
 				log_error("accept4() failed: %s",
 				    strerror(errno));
 			return;
+		}
+		if (w->accept_starved) {
+			w->accept_starved = false;
+			log_notice("accepting again, %zu connections open",
+			    w->nconns);
 		}
 		conn_accept(w, fd, l->index, &peer, len);
 	}
@@ -139,7 +199,10 @@ worker_conn_closed(struct worker *w)
 			(void)loop_timer_set(&w->loop, &w->quit_timer, 0);
 		return;
 	}
-	if (w->nconns < (size_t)w->conf->worker_connections)
+	/* Out of descriptors, the back-off timer decides: one freed here
+	 * would be taken by the next accept and the next would fail. */
+	if (!w->accept_starved &&
+	    w->nconns < (size_t)w->conf->worker_connections)
 		worker_listeners_enable(w, true);
 }
 

@@ -32,9 +32,18 @@ struct worker {
 	bool quitting;			/* graceful stop: finish and exit */
 	struct loop_timer quit_timer;
 	struct loop_timer accept_timer;	/* ends a pause in accepting */
+	bool accept_starved;		/* out of descriptors: pausing */
 	struct conn *conns;		/* list of open connections */
 	struct proxy_pool *pools;	/* idle backend connections, per upstream */
 };
+
+/*
+ * Raise the open-files limit to what worker_connections needs (a client
+ * and a backend descriptor each, plus files and logs), or to
+ * worker_rlimit_nofile.  Called in the new worker before it drops root,
+ * so that the hard limit can be raised too.
+ */
+void worker_set_nofile(const struct conf *conf);
 
 /* Run a worker until it is told to stop; returns the exit status. */
 int worker_run(const struct conf *conf, struct shm *shm, int slot);
