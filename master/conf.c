@@ -591,6 +591,7 @@ static cfg_opt_t location_opts[] = {
 	CFG_STR("deny", NULL, CFGF_NONE),
 	CFG_STR("fastcgi_pass", NULL, CFGF_NONE),
 	CFG_STR("fastcgi_index", NULL, CFGF_NONE),
+	CFG_BOOL("fastcgi_request_buffering", cfg_true, CFGF_NONE),
 	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
 	    CFGF_MULTI | CFGF_KEYSTRVAL),
@@ -616,6 +617,8 @@ static cfg_opt_t server_opts[] = {
 	CFG_STR_LIST("index", "{index.html}", CFGF_NONE),
 	CFG_SEC("error_page", error_page_opts, CFGF_MULTI | CFGF_TITLE),
 	OPT_SIZE("client_max_body_size", 1024 * 1024),
+	OPT_SIZE("client_body_buffer_size", 16 * 1024),
+	CFG_STR("client_body_temp_path", NULL, CFGF_NONE),
 	OPT_TIME("client_header_timeout", 60000),
 	OPT_TIME("client_body_timeout", 60000),
 	OPT_TIME("keepalive_timeout", 75000),
@@ -1146,6 +1149,7 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 		l->upstream = find_pass(c, ls, v);
 	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL)
 		l->fastcgi_index = xstrdup(v);
+	l->body_streaming = !cfg_getbool(ls, "fastcgi_request_buffering");
 	build_params(l, ls);
 	if ((v = cfg_getstr(ls, "fastcgi_split_path_info")) != NULL)
 		l->split_path_info = compile_regex(ls,
@@ -1258,6 +1262,13 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	build_error_pages(ss, s);
 	s->client_max_body_size = (uint64_t)cfg_getint(ss,
 	    "client_max_body_size");
+	s->client_body_buffer_size = (size_t)cfg_getint(ss,
+	    "client_body_buffer_size");
+	if (s->client_body_buffer_size == 0)
+		sec_error(ss, "client_body_buffer_size must be at least 1");
+	if (cfg_getstr(ss, "client_body_temp_path") != NULL)
+		s->client_body_temp_path = conf_dir_path(c,
+		    cfg_getstr(ss, "client_body_temp_path"));
 	s->client_header_timeout_ms = (uint32_t)cfg_getint(ss,
 	    "client_header_timeout");
 	s->client_body_timeout_ms = (uint32_t)cfg_getint(ss,
@@ -1522,6 +1533,7 @@ free_server(struct conf_server *s)
 	free_list(s->names, s->nnames);
 	free_list(s->index, s->nindex);
 	free(s->root);
+	free(s->client_body_temp_path);
 }
 
 void

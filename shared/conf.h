@@ -137,6 +137,7 @@ struct conf_location {
 	uint32_t read_timeout_ms;	/* default 60000 */
 	uint32_t next_upstream;		/* default ERROR|TIMEOUT */
 	int next_upstream_tries;	/* default 0 = no limit */
+	bool body_streaming;		/* fastcgi_request_buffering off */
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };
@@ -164,6 +165,8 @@ struct conf_server {
 	struct conf_error_page *error_pages;
 	size_t nerror_pages;
 	uint64_t client_max_body_size;	/* default 1m, 0 = no limit */
+	size_t client_body_buffer_size;	/* default 16k; more goes to a file */
+	char *client_body_temp_path;	/* default $TMPDIR or /tmp */
 	uint32_t client_header_timeout_ms;	/* default 60000 */
 	uint32_t client_body_timeout_ms;	/* default 60000 */
 	uint32_t keepalive_timeout_ms;	/* default 75000, 0 = no keep-alive */

@@ -47,9 +47,10 @@ worker_pid() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["workers"][0]["pid"])'
 }
 
-@test "a Content-Length body is passed on while it arrives, and arrives whole" {
+@test "fastcgi_request_buffering off: a Content-Length body is passed on while it arrives, and arrives whole" {
 	start_testd a
-	stream_conf "server 127.0.0.1:$TESTD_PORT_a {}"
+	stream_conf "server 127.0.0.1:$TESTD_PORT_a {}" \
+		"fastcgi_request_buffering = false"
 	run python3 - "$HTTP_PORT" "$T/testd-a.log" <<'PY'
 import socket, sys, time
 port, log = int(sys.argv[1]), sys.argv[2]

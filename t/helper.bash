@@ -130,6 +130,7 @@ listen = $listen
 listen.mode = 0666
 pm = static
 pm.max_children = 4
+pm.status_path = /fpm-status
 catch_workers_output = yes
 clear_env = no
 env[FCGATE_POOL] = $name

@@ -1,9 +1,9 @@
 /*
  * body.c - request bodies, bounded in memory.
  *
- * Up to CONN_BODY_MEM bytes stay in one malloc'd buffer; a larger body
- * (known from Content-Length, or found while de-chunking) moves to an
- * unlinked temporary file, so a worker's memory does not grow with the
+ * Up to client_body_buffer_size bytes stay in one malloc'd buffer; a
+ * larger body (known from Content-Length, or found while de-chunking)
+ * moves to an unlinked temporary file in client_body_temp_path, so a worker's memory does not grow with the
  * size of uploads.  Chunked bodies are decoded here; the backend always
  * receives the plain body with its length.
  */
@@ -19,12 +19,13 @@
 #include "log.h"
 
 static int
-body_tmpfile(void)
+body_tmpfile(const char *dir)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd;
 
+	if (dir == NULL)
+		dir = getenv("TMPDIR");
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -62,11 +63,14 @@ body_write(struct conn_body *b, const char *p, size_t len)
 
 /* Move what is in memory to a temp file; later bytes are appended. */
 static int
-body_spill(struct conn_body *b)
+body_spill(struct conn *c, struct conn_body *b)
 {
-	if ((b->fd = body_tmpfile()) == -1) {
+	const char *dir = c->srv->client_body_temp_path;
+
+	if ((b->fd = body_tmpfile(dir)) == -1) {
 		log_error("cannot create a temporary file for a request "
-		    "body: %s", strerror(errno));
+		    "body in \"%s\": %s, client: %s", dir != NULL ? dir :
+		    "$TMPDIR", strerror(errno), c->peer_addr);
 		return -1;
 	}
 	if (body_write(b, b->mem, b->len) == -1)
@@ -77,10 +81,11 @@ body_spill(struct conn_body *b)
 }
 
 static int
-body_store(struct conn_body *b, const char *p, size_t len)
+body_store(struct conn *c, const char *p, size_t len)
 {
-	if (b->fd == -1 && b->len + len > CONN_BODY_MEM &&
-	    body_spill(b) == -1)
+	struct conn_body *b = &c->body;
+
+	if (b->fd == -1 && b->len + len > b->cap && body_spill(c, b) == -1)
 		return -1;
 	if (b->fd == -1) {
 		memcpy(b->mem + b->len, p, len);
@@ -111,7 +116,10 @@ body_begin(struct conn *c)
 		    "client: %s", (long long)b->expected, c->peer_addr);
 		return 413;
 	}
-	if ((b->mem = malloc(CONN_BODY_MEM)) == NULL) {
+	b->cap = c->srv->client_body_buffer_size;
+	if (b->expected > 0 && (uint64_t)b->expected < b->cap)
+		b->cap = (size_t)b->expected;
+	if ((b->mem = malloc(b->cap)) == NULL) {
 		log_error("request body: out of memory");
 		return 500;
 	}
@@ -142,7 +150,7 @@ body_feed_chunked(struct conn *c, char *in, size_t len, size_t *consumed)
 		return 413;
 	}
 	b->size += (uint64_t)n;
-	return body_store(b, in, (size_t)n) == -1 ? 500 : 0;
+	return body_store(c, in, (size_t)n) == -1 ? 500 : 0;
 }
 
 int
@@ -159,7 +167,7 @@ body_feed(struct conn *c, char *in, size_t len, size_t *consumed)
 	left = (uint64_t)b->expected - b->size;
 	if (len > left)
 		len = (size_t)left;
-	if (body_store(b, in, len) == -1)
+	if (body_store(c, in, len) == -1)
 		return 500;
 	b->size += len;
 	*consumed = len;

@@ -1,6 +1,6 @@
 /*
  * body.h - reading a request body (Content-Length or chunked) into memory
- * or, past CONN_BODY_MEM, an unlinked temporary file, as nginx buffers
+ * or, past client_body_buffer_size, an unlinked temporary file, as nginx buffers
  * request bodies before passing them on, so that a request can be retried
  * on another server and CONTENT_LENGTH is always known.
  */

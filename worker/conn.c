@@ -600,11 +600,14 @@ conn_prefetch_body(struct conn *c)
 }
 
 /*
- * A body of known length for a FastCGI location goes to the backend while
- * it arrives: the proxy starts now and sends what has been received (kept
- * in memory up to CONN_BODY_MEM, then in the temp file, so a retry on
- * another server can send it again).  A chunked body is read whole first,
- * as nginx does, so that CONTENT_LENGTH is known.
+ * A body is read whole before a backend is asked (fastcgi_request_buffering,
+ * on by default as in nginx): a PHP-FPM child serves one connection at a
+ * time, and a client trickling its upload would hold one for as long as
+ * it likes.  A location with buffering off gets a Content-Length body
+ * while it arrives: the proxy starts now and sends what has come (kept in
+ * memory or the temp file too, so a retry can send it again while it is
+ * all there).  A chunked body is always read whole first, as nginx does,
+ * so that CONTENT_LENGTH is known.
  */
 static bool
 conn_stream_body(struct conn *c)
@@ -612,7 +615,8 @@ conn_stream_body(struct conn *c)
 	const struct conf_location *loc;
 
 	loc = route_location(c->srv, c->rq->uri, c->uri_len);
-	if (loc == NULL || loc->deny_all || loc->upstream == NULL)
+	if (loc == NULL || loc->deny_all || loc->upstream == NULL ||
+	    !loc->body_streaming)
 		return false;
 	c->loc = loc;
 	if (conn_prefetch_body(c) == -1)
@@ -682,6 +686,10 @@ conn_read_body(struct conn *c)
 			conn_close(c);
 			return;
 		}
+		/* client_body_timeout is the longest wait between two
+		 * reads, not a deadline for the whole body (as nginx) */
+		(void)loop_timer_set(&c->w->loop, &c->timer,
+		    c->srv->client_body_timeout_ms);
 	}
 }
 
@@ -741,8 +749,15 @@ conn_timeout(struct loop *loop, struct loop_timer *t)
 	if (c->state == CONN_READ_HEAD && c->in_len > 0)
 		log_info("client %s timed out while sending the request "
 		    "head", c->peer_addr);
-	else if (c->state == CONN_READ_BODY ||
-	    (c->body_streaming && !c->body.done))
+	else if (c->state == CONN_READ_BODY) {
+		/* nginx answers 408 here: the client may still read */
+		log_info("client %s timed out while sending the request "
+		    "body", c->peer_addr);
+		c->state = CONN_SEND;
+		c->keep_alive = false;
+		response_error(c, 408);
+		return;
+	} else if (c->body_streaming && !c->body.done)
 		log_info("client %s timed out while sending the request "
 		    "body", c->peer_addr);
 	else if (c->state == CONN_SEND || c->state == CONN_PROXY)

@@ -23,7 +23,6 @@
 #define CONN_LINE_MAX (8 * 1024)	/* largest request line */
 #define CONN_URI_MAX (8 * 1024)
 #define CONN_OUT_SIZE (32 * 1024)	/* output buffer */
-#define CONN_BODY_MEM (64 * 1024)	/* larger bodies go to a temp file */
 #define CONN_MAX_REDIRECTS 10		/* internal redirects (index, error) */
 
 enum conn_state {
@@ -37,6 +36,7 @@ enum conn_state {
 /* The request body as read: in memory, or in an unlinked temp file. */
 struct conn_body {
 	char *mem;
+	size_t cap;			/* size of mem */
 	size_t len;			/* bytes in mem, or in the file */
 	int fd;				/* -1 when in memory */
 	uint64_t size;			/* total bytes received */
