@@ -622,6 +622,7 @@ static cfg_opt_t server_opts[] = {
 	OPT_TIME("client_header_timeout", 60000),
 	OPT_TIME("client_body_timeout", 60000),
 	OPT_TIME("keepalive_timeout", 75000),
+	OPT_COUNT("keepalive_requests", 1000),
 	OPT_TIME("send_timeout", 60000),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_FUNC("include", cb_include),
@@ -1275,6 +1276,8 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	    "client_body_timeout");
 	s->keepalive_timeout_ms = (uint32_t)cfg_getint(ss,
 	    "keepalive_timeout");
+	s->keepalive_requests = (uint32_t)cfg_getint(ss,
+	    "keepalive_requests");
 	s->send_timeout_ms = (uint32_t)cfg_getint(ss, "send_timeout");
 	s->nlocations = cfg_size(ss, "location");
 	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));

@@ -170,6 +170,7 @@ struct conf_server {
 	uint32_t client_header_timeout_ms;	/* default 60000 */
 	uint32_t client_body_timeout_ms;	/* default 60000 */
 	uint32_t keepalive_timeout_ms;	/* default 75000, 0 = no keep-alive */
+	uint32_t keepalive_requests;	/* default 1000 per connection */
 	uint32_t send_timeout_ms;	/* default 60000 */
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;

@@ -34,6 +34,8 @@ CONF
 
 @test "5,000 pipelined static GETs on one connection are all answered" {
 	conf_static
+	# (nginx's default keepalive_requests, 1000, would end it sooner)
+	sed -i 's|^    root = |    keepalive_requests = 100000\n    root = |' "$T/fcgate.conf"
 	start_fcgate "$T/fcgate.conf"
 	run python3 "$REPO/t/lib/pipeline.py" "$HTTP_PORT" 5000 \
 		/index.html,/missing,/dir,/ 60
@@ -46,6 +48,7 @@ CONF
 
 @test "a pipeline does not starve another client of the same worker" {
 	WORKERS=1 conf_static
+	sed -i 's|^    root = |    keepalive_requests = 100000\n    root = |' "$T/fcgate.conf"
 	start_fcgate "$T/fcgate.conf"
 	python3 "$REPO/t/lib/pipeline.py" "$HTTP_PORT" 20000 /index.html 60 \
 		>"$T/pipe.out" &
@@ -125,4 +128,77 @@ cpu_ticks() {
 	assert_output "200 403"
 	run grep -c 'accept4() failed' "$T/error.log"
 	assert_output 0
+}
+
+# send_all_read PORT PYTHON_BYTES_EXPR: send the whole request at once
+# (the kernel takes it while fcgate answers), then print the status the
+# client reads, or the error it gets.
+send_all_read() {
+	python3 - "$@" <<'PY'
+import socket, sys
+port, req = int(sys.argv[1]), eval(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+try:
+    s.sendall(req)
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    print(data.split(b" ")[1].decode() if data else "nothing")
+except OSError as e:
+    print(type(e).__name__)
+PY
+}
+
+@test "lingering close: a 64 KiB header gets its 431, not a reset" {
+	conf_static
+	start_fcgate "$T/fcgate.conf"
+	local i
+	for i in 1 2 3; do
+		run send_all_read "$HTTP_PORT" \
+			'b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n"'
+		assert_output 431
+	done
+}
+
+@test "lingering close: a refused body still being sent gets its 413" {
+	conf_static
+	start_fcgate "$T/fcgate.conf"
+	run send_all_read "$HTTP_PORT" \
+		'b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" + b"a" * 2000000'
+	assert_output 413
+	# a bad request followed by more bytes: the 400 arrives too
+	run send_all_read "$HTTP_PORT" \
+		'b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n" + b"x" * 300000'
+	assert_output 400
+}
+
+@test "keepalive_timeout = 0 says Connection: close; keepalive_requests ends a connection" {
+	conf_static
+	sed -i 's|^    root = |    keepalive_timeout = 0\n    root = |' "$T/fcgate.conf"
+	start_fcgate "$T/fcgate.conf"
+	run curl -sS -D - -o /dev/null "http://127.0.0.1:$HTTP_PORT/"
+	assert_line --partial 'Connection: close'
+	fcg_teardown
+	fcg_setup
+	echo "home page" >"$T/html/index.html"
+	conf_static
+	sed -i 's|^    root = |    keepalive_requests = 3\n    root = |' "$T/fcgate.conf"
+	start_fcgate "$T/fcgate.conf"
+	# 5 pipelined requests: three answers, the third with close
+	run python3 - "$HTTP_PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 5)
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.count(b"HTTP/1.1 200"), data.count(b"Connection: close"))
+PY
+	assert_output "3 1"
 }

@@ -117,3 +117,27 @@ wait_workers() {
 	[ "$(awk '/^requests/ { print $2 }' "$T/load")" -gt 50 ]
 	grep -q "worker process $victim exited on signal 9" "$T/error.log"
 }
+
+@test "keep-alive clients across 10 HUPs, TTIN and TTOU: no failed request" {
+	python3 "$REPO/t/lib/load.py" "$HTTP_PORT" "/x.php?mode=echo" 9 4 \
+		keepalive >"$T/load1" &
+	local load1=$! i
+	fcg_track "$load1"
+	python3 "$REPO/t/lib/load.py" "$HTTP_PORT" / 9 4 keepalive-idle \
+		>"$T/load2" &
+	local load2=$!
+	fcg_track "$load2"
+	sleep 1
+	for i in $(seq 1 10); do
+		kill -HUP "$FCGATE_PID"
+		sleep 0.5
+	done
+	kill -TTIN "$FCGATE_PID"
+	sleep 0.5
+	kill -TTOU "$FCGATE_PID"
+	wait "$load1" "$load2"
+	cat "$T/load1" "$T/load2" >&3
+	run cat "$T/load1" "$T/load2"
+	refute_line --regexp '^failed [1-9]'
+	refute_line 'requests 0'
+}

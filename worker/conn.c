@@ -322,7 +322,8 @@ conn_flush(struct conn *c)
 		loop_timer_cancel(&c->w->loop, &c->timer);
 	if (c->body_done) {
 		conn_finish_request(c);
-		return c->state == CONN_CLOSING ? -1 : 0;
+		return c->state == CONN_CLOSING || c->state == CONN_LINGER ?
+		    -1 : 0;
 	}
 	return 0;
 }
@@ -370,6 +371,83 @@ conn_reset_request(struct conn *c)
 	c->srv = conn_default_server(c->w, c->listen);
 }
 
+/*
+ * Lingering close, as nginx's lingering_close: closing a socket that still
+ * has unread input makes the kernel send RST, and a client still sending
+ * (a head too large, a body we refused) then loses the answer we queued
+ * for it.  So when the client may be sending more, shut down our side,
+ * read and drop what comes for a bounded time, then close.
+ */
+static bool
+conn_should_linger(const struct conn *c)
+{
+	size_t head = c->have_req ? c->rq->req.head_len : 0;
+
+	if (c->hup)
+		return false;
+	return c->in_len > head || c->readable ||
+	    (c->have_req && !c->body.done);
+}
+
+static void conn_linger_read(struct conn *c);
+
+static void
+conn_linger(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (shutdown(c->io.fd, SHUT_WR) == -1) {
+		conn_close(c);
+		return;
+	}
+	conn_free_request(c);
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_cap = 0;
+	conn_req_release(c);
+	c->have_req = false;
+	c->state = CONN_LINGER;
+	/* a stopping worker does not wait long for those who do not read */
+	c->linger_until_ms = w->loop.now_ms + (w->quitting ?
+	    CONN_QUIT_GRACE_MS : CONN_LINGER_TIME_MS);
+	(void)loop_timer_set(&w->loop, &c->timer, w->quitting ?
+	    CONN_QUIT_GRACE_MS : CONN_LINGER_TIMEOUT_MS);
+	c->readable = true;
+	conn_linger_read(c);
+}
+
+/* Drop what the client sends; a fast sender gets CONN_LINGER_BATCH bytes
+ * per round of the loop, the rest in the next round. */
+static void
+conn_linger_read(struct conn *c)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	int64_t left = c->linger_until_ms - c->w->loop.now_ms;
+
+	while (got < CONN_LINGER_BATCH) {
+		n = recv(c->io.fd, buf, sizeof(buf), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			c->readable = false;
+			break;
+		}
+		if (n <= 0 || left <= 0) {
+			conn_close(c);
+			return;
+		}
+		got += (size_t)n;
+	}
+	if (got >= CONN_LINGER_BATCH)
+		loop_post(&c->w->loop, &c->next_req);
+	if (left > 0)
+		(void)loop_timer_set(&c->w->loop, &c->timer,
+		    left < CONN_LINGER_TIMEOUT_MS ? (uint32_t)left :
+		    CONN_LINGER_TIMEOUT_MS);
+}
+
 static void
 conn_finish_request(struct conn *c)
 {
@@ -386,14 +464,21 @@ conn_finish_request(struct conn *c)
 		atomic_fetch_add_explicit(&w->slot->requests, 1,
 		    memory_order_relaxed);
 	}
-	if (!c->keep_alive || w->quitting) {
-		conn_close(c);
+	/* A worker told to stop after this answer's head promised
+	 * keep-alive still keeps the promise: the client may send another
+	 * request, answered with "Connection: close", within the grace. */
+	if (!c->keep_alive) {
+		if (conn_should_linger(c))
+			conn_linger(c);
+		else
+			conn_close(c);
 		return;
 	}
 	conn_reset_request(c);
 	c->state = CONN_READ_HEAD;
 	(void)loop_timer_set(&w->loop, &c->timer, c->in_len > 0 ?
-	    c->srv->client_header_timeout_ms : c->srv->keepalive_timeout_ms);
+	    c->srv->client_header_timeout_ms : w->quitting ?
+	    CONN_QUIT_GRACE_MS : c->srv->keepalive_timeout_ms);
 	/* Never from here: this runs at the end of the previous request,
 	 * maybe deep in its handler, and a pipeline of thousands would
 	 * recurse once per request.  The loop runs it after this round. */
@@ -409,6 +494,8 @@ conn_next_request(struct loop *loop, struct loop_post *p)
 	(void)loop;
 	if (c->state == CONN_READ_HEAD)
 		conn_read_head(c);
+	else if (c->state == CONN_LINGER)
+		conn_linger_read(c);
 }
 
 /* Grow `in` to its largest size; the parsed head moves with it. */
@@ -740,12 +827,31 @@ conn_internal_redirect(struct conn *c, const char *uri, size_t len)
 	conn_route(c);
 }
 
+static bool
+conn_has_input(const struct conn *c)
+{
+	char b;
+
+	return recv(c->io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static void
 conn_timeout(struct loop *loop, struct loop_timer *t)
 {
 	struct conn *c = t->data;
 
 	(void)loop;
+	if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
+	    c->w->quitting) {
+		/* The end of the grace.  A request that came in this same
+		 * wakeup, its event not handled yet, is still answered. */
+		if (conn_has_input(c)) {
+			c->readable = true;
+			conn_read_head(c);
+		} else
+			conn_linger(c);
+		return;
+	}
 	if (c->state == CONN_READ_HEAD && c->in_len > 0)
 		log_info("client %s timed out while sending the request "
 		    "head", c->peer_addr);
@@ -805,23 +911,36 @@ conn_io(struct loop *loop, struct loop_io *io, uint32_t events)
 		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 			(void)conn_flush(c);
 		break;
+	case CONN_LINGER:
+		if (c->readable)
+			conn_linger_read(c);
+		break;
 	case CONN_CLOSING:
 		break;
 	}
 }
 
+/*
+ * A graceful stop (a reload, TTOU, QUIT) ends the idle keep-alive
+ * connections, but not at once: a client may have sent its next request
+ * just now, and closing under it loses that request.  Each gets a short
+ * grace; a request that arrives meanwhile is answered with "Connection:
+ * close", and a connection still idle then is shut down and lingered on.
+ */
 void
 conn_close_idle(struct worker *w)
 {
-	struct conn *c, *next;
+	struct conn *c;
 
-	for (c = w->conns; c != NULL; c = next) {
-		next = c->next;
+	for (c = w->conns; c != NULL; c = c->next) {
 		/* Only keep-alive connections between two requests: a
 		 * connection just accepted has a request on its way, and a
 		 * graceful stop (or a reload) answers it. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
-		    c->served > 0)
-			conn_close(c);
+		    c->served > 0 &&
+		    (c->timer.index == -1 || c->timer.deadline_ms >
+		    w->loop.now_ms + CONN_QUIT_GRACE_MS))
+			(void)loop_timer_set(&w->loop, &c->timer,
+			    CONN_QUIT_GRACE_MS);
 	}
 }

@@ -24,12 +24,19 @@
 #define CONN_URI_MAX (8 * 1024)
 #define CONN_OUT_SIZE (32 * 1024)	/* output buffer */
 #define CONN_MAX_REDIRECTS 10		/* internal redirects (index, error) */
+/* lingering close: nginx's lingering_time and lingering_timeout */
+#define CONN_LINGER_TIME_MS 30000	/* longest, in all */
+#define CONN_LINGER_TIMEOUT_MS 5000	/* longest wait for more input */
+#define CONN_QUIT_GRACE_MS 1000	/* idle keep-alive, stopping worker */
+#define CONN_LINGER_BATCH (256 * 1024)	/* dropped per round of the loop */
 
 enum conn_state {
 	CONN_READ_HEAD,			/* waiting for / parsing a head */
 	CONN_READ_BODY,			/* reading the request body */
 	CONN_PROXY,			/* a backend is answering */
 	CONN_SEND,			/* writing a response we made */
+	CONN_LINGER,			/* answered; reading what the client
+					 * still sends, then closing */
 	CONN_CLOSING
 };
 
@@ -96,6 +103,7 @@ struct conn {
 
 	/* the current request */
 	struct conn_req *rq;		/* NULL while idle */
+	int64_t linger_until_ms;	/* CONN_LINGER: close by then */
 	bool have_req;
 	int64_t start_ms;
 	const struct conf_server *srv;

@@ -130,7 +130,11 @@ response_head_end(struct conn *c, int64_t content_length)
 		} else
 			c->keep_alive = false;
 	}
-	if (c->w->quitting)
+	/* A stopping worker answers what is on its way and says so; and
+	 * as nginx, keepalive_timeout 0 or keepalive_requests reached end
+	 * the connection with this answer. */
+	if (c->w->quitting || c->srv->keepalive_timeout_ms == 0 ||
+	    c->served + 1 >= c->srv->keepalive_requests)
 		c->keep_alive = false;
 	if (c->keep_alive && conn_http_version(c) < 11)
 		return out_str(c, "Connection: keep-alive\r\n\r\n");
