@@ -6,6 +6,7 @@
 #                   suite (t/*.bats) against the normal and the asan build
 #   make demo       install missing dependencies, build, run fcgate in front
 #                   of PHP-FPM pools on loopback (Ctrl-C stops everything)
+#   make fuzz-long  every fuzz target for FUZZ_SECONDS (600) each
 #   make bench      install missing dependencies, build, measure fcgate
 #                   against nginx on the same backends (t/bench/bench.py);
 #                   BENCH_ARGS="--seconds 10 --rounds 5" to change the run
@@ -136,10 +137,16 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I. -Ishared \
 	-Wall -Wextra -Wno-missing-field-initializers
 FUZZ_BIN    = $(FUZZ_DIR)/fcgi_fuzz $(FUZZ_DIR)/cgi_fuzz \
-	$(FUZZ_DIR)/http_fuzz $(FUZZ_DIR)/uri_fuzz
+	$(FUZZ_DIR)/http_fuzz $(FUZZ_DIR)/uri_fuzz $(FUZZ_DIR)/conn_fuzz
 
-.PHONY: fuzz
+.PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BIN)
+
+# FUZZ_SECONDS per target (600), two targets at a time.
+FUZZ_SECONDS ?= 600
+fuzz-long: $(FUZZ_BIN)
+	@printf '%s\n' fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz | \
+	    xargs -P 2 -I{} bash t/fuzz/run.sh $(FUZZ_SECONDS) {}
 
 # what each target links, besides its t/fuzz/<target>.c
 $(FUZZ_DIR)/fcgi_fuzz: worker/fcgi.c worker/fcgi.h
@@ -147,6 +154,9 @@ $(FUZZ_DIR)/cgi_fuzz: worker/fcgi.c worker/fcgi.h
 $(FUZZ_DIR)/http_fuzz: worker/http_parse.c worker/http_parse.h
 $(FUZZ_DIR)/uri_fuzz: worker/route.c worker/route.h shared/conf.h
 $(FUZZ_DIR)/uri_fuzz: FUZZ_LIBS = -lpcre2-8
+# the connection's state machine: a whole worker
+$(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(COMMON_SRC) $(wildcard worker/*.h shared/*.h)
+$(FUZZ_DIR)/conn_fuzz: FUZZ_LIBS = -lconfuse -lpcre2-8
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: t/fuzz/%.c
 	@mkdir -p $(FUZZ_DIR)

@@ -37,3 +37,7 @@ fuzz() {
 @test "fuzz route_normalize_uri: no dot segments or // left, rooted, within the output size" {
 	fuzz uri_fuzz
 }
+
+@test "fuzz the connection state machine: a whole worker over a socket pair, closed within bounded rounds, no descriptor left" {
+	fuzz conn_fuzz
+}

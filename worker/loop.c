@@ -294,28 +294,37 @@ loop_wait_ms(struct loop *loop)
 }
 
 int
-loop_run(struct loop *loop)
+loop_run_once(struct loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[LOOP_MAX_EVENTS];
 	struct loop_io *io;
-	int n, i;
+	int n, i, wait;
 
-	while (!loop->stop) {
-		n = epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS,
-		    loop_wait_ms(loop));
-		if (n == -1 && errno != EINTR) {
-			log_error("epoll_wait: %s", strerror(errno));
-			return -1;
-		}
-		loop->now_ms = loop_clock_ms();
-		for (i = 0; i < n; i++) {
-			io = evs[i].data.ptr;
-			if (io->fd != -1)
-				io->fn(loop, io, evs[i].events);
-		}
-		loop_fire_timers(loop);
-		loop_run_posted(loop);
-		loop_collect(loop);
+	wait = loop_wait_ms(loop);
+	if (timeout_ms >= 0 && timeout_ms < wait)
+		wait = timeout_ms;
+	n = epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS, wait);
+	if (n == -1 && errno != EINTR) {
+		log_error("epoll_wait: %s", strerror(errno));
+		return -1;
 	}
+	loop->now_ms = loop_clock_ms();
+	for (i = 0; i < n; i++) {
+		io = evs[i].data.ptr;
+		if (io->fd != -1)
+			io->fn(loop, io, evs[i].events);
+	}
+	loop_fire_timers(loop);
+	loop_run_posted(loop);
+	loop_collect(loop);
+	return 0;
+}
+
+int
+loop_run(struct loop *loop)
+{
+	while (!loop->stop)
+		if (loop_run_once(loop, -1) == -1)
+			return -1;
 	return 0;
 }

@@ -95,6 +95,9 @@ void loop_free_later(struct loop *loop, void *p);
 
 /* Run until loop->stop is set.  0 / -1 (epoll failed). */
 int loop_run(struct loop *loop);
+/* One wakeup: wait at most timeout_ms (-1: until the next timer, at most
+ * a second), handle events, timers and posted work.  0 / -1. */
+int loop_run_once(struct loop *loop, int timeout_ms);
 
 int64_t loop_clock_ms(void);
 
