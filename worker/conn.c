@@ -62,7 +62,7 @@ conn_addr_text(const union conn_sockaddr *ss, char *addr, size_t alen,
 static const struct conf_server *
 conn_default_server(const struct worker *w, size_t listen)
 {
-	return route_server(w->conf, listen, NULL, 0);
+	return route_default_server(w->conf, listen);
 }
 
 /* The request state, allocated when a request's first bytes arrive.

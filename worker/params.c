@@ -24,6 +24,7 @@ struct params_ctx {
 	size_t path_info_len;
 	char script_buf[CONN_URI_MAX + 256];
 	char content_length[24];
+	char http_host[HTTP_HOST_MAX + 8];	/* host:port, absolute form */
 };
 
 static void
@@ -106,7 +107,7 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		    len);
 		break;
 	case VAR_REQUEST_URI:
-		params_str(r->target, r->target_len, v, len);
+		params_str(r->request_uri, r->request_uri_len, v, len);
 		break;
 	case VAR_DOCUMENT_URI:
 	case VAR_URI:
@@ -280,12 +281,34 @@ params_header_skipped(const struct conn *c, size_t i, const char *pname)
 
 	if (!params_header_name_ok(h) || strcmp(pname, "HTTP_PROXY") == 0 ||
 	    strcmp(pname, "HTTP_TRANSFER_ENCODING") == 0 ||
+	    (c->rq->req.absolute && strcmp(pname, "HTTP_HOST") == 0) ||
 	    params_configured(c->loc, pname))
 		return true;
 	for (j = 0; j < i; j++)
 		if (params_same_name(h, &c->rq->req.headers[j]))
 			return true;
 	return false;
+}
+
+/*
+ * An absolute-form request is routed by its URI's authority, whatever the
+ * Host header says (RFC 9112 3.2.2): the application gets that authority
+ * as HTTP_HOST, so it never sees a host other than the one that chose the
+ * server block.  The Host header itself is not passed.
+ */
+static void
+params_absolute_host(struct params_ctx *x, struct params_out *o)
+{
+	const struct http_request *r = &x->c->rq->req;
+	int n;
+
+	if (!r->absolute || params_configured(x->c->loc, "HTTP_HOST"))
+		return;
+	n = snprintf(x->http_host, sizeof(x->http_host), "%.*s%s%.*s",
+	    (int)r->host_len, r->host, r->port != NULL ? ":" : "",
+	    (int)r->port_len, r->port != NULL ? r->port : "");
+	if (n > 0 && (size_t)n < sizeof(x->http_host))
+		params_emit(o, "HTTP_HOST", 9, x->http_host, (size_t)n);
 }
 
 static int
@@ -319,6 +342,7 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
 		params_header_value(r, i, scratch);
 		params_emit(o, pname, strlen(pname), scratch, len);
 	}
+	params_absolute_host(x, o);
 	return 0;
 }
 

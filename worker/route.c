@@ -27,7 +27,10 @@ hex_digit(unsigned char c)
 
 /*
  * Decode the byte at raw[*i], advancing *i.  -1 on a bad escape, an
- * encoded NUL or '/', or a raw NUL.
+ * encoded NUL or a raw NUL.  An encoded '/' (%2F) is a '/' like any
+ * other, as nginx decodes it: the caller resolves dot segments after
+ * decoding, so "..%2f" climbs exactly as "../" does and is held to the
+ * root the same way.
  */
 static int
 next_byte(const char *raw, size_t len, size_t *i)
@@ -45,7 +48,7 @@ next_byte(const char *raw, size_t len, size_t *i)
 	if (hi < 0 || lo < 0)
 		return -1;
 	c = hi * 16 + lo;
-	if (c == '\0' || c == '/')
+	if (c == '\0')
 		return -1;
 	*i += 3;
 	return c;
@@ -133,20 +136,35 @@ server_has_name(const struct conf_server *srv, const char *host,
 }
 
 const struct conf_server *
+route_default_server(const struct conf *conf, size_t listen)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nservers; i++)
+		if (server_listens_on(&conf->servers[i], listen))
+			return &conf->servers[i];
+	return conf->nservers > 0 ? &conf->servers[0] : NULL;
+}
+
+const struct conf_server *
 route_server(const struct conf *conf, size_t listen, const char *host,
     size_t host_len)
 {
 	const struct conf_server *def = NULL, *srv;
 	size_t i;
 
+	/* No Host (HTTP/1.0) is the empty name: server_name "" catches it */
+	if (host == NULL) {
+		host = "";
+		host_len = 0;
+	}
 	for (i = 0; i < conf->nservers; i++) {
 		srv = &conf->servers[i];
 		if (!server_listens_on(srv, listen))
 			continue;
 		if (def == NULL)
 			def = srv;
-		if (host != NULL && host_len > 0 &&
-		    server_has_name(srv, host, host_len))
+		if (server_has_name(srv, host, host_len))
 			return srv;
 	}
 	if (def == NULL && conf->nservers > 0)

@@ -115,7 +115,8 @@ check_head(const char *buf, size_t len, size_t max_line, size_t max_head,
 		CHECK(within(h->value, h->value_len, buf, h_len));
 	}
 	if (req->host != NULL)
-		CHECK(within(req->host, req->host_len, buf, h_len));
+		CHECK(req->host == req->host_buf &&
+		    req->host_len < sizeof(req->host_buf));
 	if (req->content_type != NULL)
 		CHECK(within(req->content_type, req->content_type_len, buf,
 		    h_len));

@@ -15,7 +15,7 @@
  *  - an accepted path starts with "/", never contains "/../", "/./" or
  *    "//", and never ends with "/.." or "/.";
  *  - a raw path that is empty, does not start with '/', holds a raw NUL,
- *    an encoded NUL (%00) or an encoded '/' (%2F), or a '%' not followed
+ *    an encoded NUL (%00), or a '%' not followed
  *    by two hex digits, is refused;
  *  - when the small output size is accepted, the large one is too, with
  *    the same result.
@@ -56,9 +56,6 @@ must_refuse(const char *raw, size_t len)
 		    !is_hex((unsigned char)raw[i + 2]))
 			return 1;
 		if (raw[i + 1] == '0' && raw[i + 2] == '0')
-			return 1;
-		if (raw[i + 1] == '2' && (raw[i + 2] == 'f' ||
-		    raw[i + 2] == 'F'))
 			return 1;
 	}
 	return 0;

@@ -74,9 +74,19 @@ test_normalize(void)
 	NORM("/%2e%2e/", NULL);
 	NORM("/%2E%2E", NULL);
 	NORM("//..", NULL);
-	NORM("/a%2Fb", NULL);
-	NORM("/a%2fb", NULL);
+	/* %2F is a '/', as nginx decodes it: it separates dot segments */
+	NORM("/a%2Fb", "/a/b");
+	NORM("/wiki/A%2fB", "/wiki/A/B");
+	NORM("/a%2F%2Fb", "/a/b");
+	NORM("/a/..%2f", "/");
+	NORM("/a/.%2E%2Fb", "/b");
+	NORM("/a%2f..%2fb", "/b");
 	NORM("/..%2f", NULL);
+	NORM("/%2e%2e%2f%2e%2e%2fetc/passwd", NULL);
+	NORM("/a/..%2f..%2fetc/passwd", NULL);
+	NORM("/%2E./etc", NULL);
+	NORM("/.%2e/etc", NULL);
+	NORM("/a%2f..%2f..%2fetc", NULL);
 	NORM("/a%00b", NULL);
 	NORM("/a%", NULL);
 	NORM("/a%4", NULL);
@@ -103,7 +113,7 @@ static size_t l01[] = { 0, 1 };
 static size_t l1[] = { 1 };
 static char *n0[] = { "default.test" };
 static char *n1[] = { "www.example.com", "example.com" };
-static char *n2[] = { "other.test" };
+static char *n2[] = { "other.test", "" };
 
 static void
 test_server(void)
@@ -125,7 +135,7 @@ test_server(void)
 	servers[2].listen = l1;
 	servers[2].nlisten = 1;
 	servers[2].names = n2;
-	servers[2].nnames = 1;
+	servers[2].nnames = 2;
 	conf.servers = servers;
 	conf.nservers = 3;
 	conf.nlistens = 3;
@@ -144,7 +154,13 @@ test_server(void)
 	s = route_server(&conf, 1, "nothing", 7);
 	CHECK(s == &servers[1], "default of listen 1: %td", s - servers);
 	s = route_server(&conf, 1, NULL, 0);
-	CHECK(s == &servers[1], "no Host: %td", s - servers);
+	CHECK(s == &servers[2], "no Host goes to server_name \"\": %td",
+	    s - servers);
+	s = route_server(&conf, 0, NULL, 0);
+	CHECK(s == &servers[0], "no Host, no \"\" name: default: %td",
+	    s - servers);
+	s = route_default_server(&conf, 1);
+	CHECK(s == &servers[1], "default of listen 1: %td", s - servers);
 	s = route_server(&conf, 0, "www.example.com", 0);
 	CHECK(s == &servers[0], "host_len honoured: %td", s - servers);
 	s = route_server(&conf, 2, "other.test", 10);

@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# HTTP request handling as nginx does it: the absolute-form target, the
+# Host header's rules, fragments, refused methods and codings, encoded
+# slashes, redirects, index, server names.  Requests are written raw.
+
+load helper
+
+setup() {
+	fcg_setup
+	start_testd app
+	mkdir -p "$T/html/a" "$T/html/dir"
+	echo "file a/b" >"$T/html/a/b"
+	echo "root index" >"$T/html/index.html"
+	chmod -R a+rX "$T/html"
+	{
+		base_conf
+		cat <<CONF
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {a.example}
+    root = "$T/html"
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { X_SRV = "a"  X_HOST = "\$host"  X_URI = "\$uri"  X_ARGS = "\$args" }
+    }
+    location "/wiki/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { X_URI = "\$uri" }
+    }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {b.example}
+    root = "$T/html"
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { X_SRV = "b"  X_HOST = "\$host" }
+    }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {""}
+    root = "$T/html"
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { X_SRV = "empty" }
+    }
+}
+CONF
+	} >"$T/fcgate.conf"
+	start_fcgate "$T/fcgate.conf"
+}
+
+teardown() {
+	fcg_teardown
+}
+
+# raw REQUEST: send it as written, the answer in $output.
+raw() {
+	run python3 "$REPO/t/lib/raw_request.py" "$HTTP_PORT" "$1"
+	assert_success
+}
+
+@test "absolute-form target: the URI's host routes, and is the only host the app sees" {
+	raw 'GET http://B.Example:8080/app/x?mode=echo HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 --partial "200"
+	assert_line "X_SRV=b"
+	assert_line "X_HOST=b.example"
+	assert_line "SERVER_NAME=b.example"
+	assert_line "HTTP_HOST=b.example:8080"
+	assert_line "REQUEST_URI=/app/x?mode=echo"
+	refute_line --partial "a.example"
+	# an HTTP/1.0 absolute-form request without Host gets HTTP_HOST too
+	raw 'GET http://a.example/app/x?mode=echo HTTP/1.0\r\n\r\n'
+	assert_line "X_SRV=a"
+	assert_line "HTTP_HOST=a.example"
+	assert_line "REQUEST_URI=/app/x?mode=echo"
+}
+
+@test "an encoded slash is decoded as nginx: static file a/b, \$uri for FastCGI" {
+	raw 'GET /a%2Fb HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 --partial "200"
+	assert_line "file a/b"
+	raw 'GET /wiki/A%2FB?mode=echo HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 --partial "200"
+	assert_line "X_URI=/wiki/A/B"
+	assert_line "DOCUMENT_URI=/wiki/A/B"
+	assert_line "REQUEST_URI=/wiki/A%2FB?mode=echo"
+}
+
+@test "Host is lower-cased for \$host and server_name; bad ones are 400; no Host goes to server_name \"\"" {
+	raw 'GET /app/x?mode=echo HTTP/1.1\r\nHost: B.EXAMPLE.:8080\r\nConnection: close\r\n\r\n'
+	assert_line "X_SRV=b"
+	assert_line "X_HOST=b.example"
+	for h in '' '.' 'b.example:0' 'b.example:65536' ':80'; do
+		raw "GET /app/x?mode=echo HTTP/1.1\r\nHost: $h\r\nConnection: close\r\n\r\n"
+		assert_line --index 0 "HTTP/1.1 400 Bad Request"
+	done
+	raw 'GET /app/x?mode=echo HTTP/1.0\r\n\r\n'
+	assert_line "X_SRV=empty"
+	# an unknown name still goes to the default (first) server
+	raw 'GET /app/x?mode=echo HTTP/1.1\r\nHost: nobody.example\r\nConnection: close\r\n\r\n'
+	assert_line "X_SRV=a"
+	# the backend saw none of the refused ones
+	[ "$(grep -c '^conn ' "$T/testd-app.log")" -eq 4 ]
+}
+
+@test "a #fragment is stripped before routing: \$uri, dot segments, \$args" {
+	raw 'GET /app/x?mode=echo&a=1#b=2 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line "X_URI=/app/x"
+	assert_line "X_ARGS=mode=echo&a=1"
+	assert_line "QUERY_STRING=mode=echo&a=1"
+	raw 'GET /app/x#/../../etc/passwd HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 --partial "200"
+	assert_line "X_URI=/app/x"
+	assert_line "X_ARGS="
+	raw 'GET /a%2Fb#?x HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line "file a/b"
+}
+
+@test "TRACE and CONNECT are refused (405, CONNECT host:port 400), never passed to FastCGI" {
+	raw 'TRACE /app/x?mode=echo HTTP/1.1\r\nHost: a.example\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 405 Method Not Allowed"
+	assert_line "Connection: close"
+	raw 'TRACE /app/x?mode=echo HTTP/1.0\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 405 Method Not Allowed"
+	raw 'CONNECT /app/x?mode=echo HTTP/1.1\r\nHost: a.example\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 405 Method Not Allowed"
+	raw 'CONNECT a.example:443 HTTP/1.1\r\nHost: a.example\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 400 Bad Request"
+	[ "$(grep -c '^conn ' "$T/testd-app.log")" -eq 1 ]
+}
+
+@test "Transfer-Encoding other than a lone chunked is 501, as nginx" {
+	for te in 'chunked, identity' 'identity' 'gzip, chunked' 'chunked, gzip' 'chunked, chunked'; do
+		raw "POST /app/x HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: $te\r\n\r\n0\r\n\r\n"
+		assert_line --index 0 "HTTP/1.1 501 Not Implemented"
+		assert_line "Connection: close"
+	done
+	raw 'POST /app/x?mode=echo HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n'
+	assert_line "stdin_bytes=3"
+}
