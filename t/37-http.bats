@@ -144,3 +144,19 @@ raw() {
 	raw 'POST /app/x?mode=echo HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n'
 	assert_line "stdin_bytes=3"
 }
+
+@test "Expect: 100-continue gets 100 Continue also with Content-Length: 0 or no body, as nginx" {
+	raw 'POST /app/x?mode=echo HTTP/1.1\r\nHost: a.example\r\nExpect: 100-continue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 100 Continue"
+	assert_line --index 1 --partial "HTTP/1.1 200"
+	raw 'GET /index.html HTTP/1.1\r\nHost: a.example\r\nExpect: 100-Continue\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 100 Continue"
+	assert_line "root index"
+	# a body over client_max_body_size (1m) gets its 413 without the 100
+	raw 'POST /app/x HTTP/1.1\r\nHost: a.example\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n'
+	assert_line --index 0 --partial "HTTP/1.1 413"
+	refute_line --partial "100 Continue"
+	# HTTP/1.0 clients cannot expect it
+	raw 'POST /app/x?mode=echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n'
+	assert_line --index 0 --partial "HTTP/1.1 200"
+}

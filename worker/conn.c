@@ -530,18 +530,20 @@ conn_start_request(struct conn *c)
 		response_error(c, status);
 		return;
 	}
+	if (c->rq->req.expect_continue) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		/* As nginx: for every accepted request that asks, with a
+		 * body or not (Content-Length: 0), only a 413 goes without.
+		 * Best effort: a client that cannot take 25 bytes now will
+		 * send its body after its own timeout anyway. */
+		(void)!write(c->io.fd, cont, sizeof(cont) - 1);
+	}
 	if (c->body.done) {
 		conn_route(c);
 		return;
 	}
 	c->state = CONN_READ_BODY;
-	if (c->rq->req.expect_continue && c->in_len == c->rq->req.head_len) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-		/* Best effort: a client that cannot take 25 bytes now will
-		 * send its body after its own timeout anyway. */
-		(void)!write(c->io.fd, cont, sizeof(cont) - 1);
-	}
 	(void)loop_timer_set(&c->w->loop, &c->timer,
 	    c->srv->client_body_timeout_ms);
 	if (c->body.expected < 0 || c->body.expected > 4096)
