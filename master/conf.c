@@ -600,6 +600,10 @@ static cfg_opt_t location_opts[] = {
 	OPT_TIME("fastcgi_read_timeout", 60000),
 	CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}", CFGF_NONE),
 	OPT_COUNT("fastcgi_next_upstream_tries", 0),
+	/* no default: unset, a location takes the server's value */
+	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NODEFAULT),
+	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NODEFAULT),
+	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NODEFAULT),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -620,6 +624,9 @@ static cfg_opt_t server_opts[] = {
 	OPT_TIME("client_body_timeout", 60000),
 	OPT_TIME("keepalive_timeout", 75000),
 	OPT_TIME("send_timeout", 60000),
+	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NONE),
+	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NONE),
+	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NONE),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
@@ -1117,6 +1124,13 @@ copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 		(*out)[i] = xstrdup(cfg_getnstr(sec, opt, (unsigned)i));
 }
 
+/* A location's own value of a flag, else the server's. */
+static bool
+loc_bool(cfg_t *ls, const char *opt, bool server_value)
+{
+	return cfg_size(ls, opt) > 0 ? cfg_getbool(ls, opt) : server_value;
+}
+
 static void
 build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
     struct conf_location *l)
@@ -1164,6 +1178,12 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	l->next_upstream = next_upstream_mask(ls);
 	l->next_upstream_tries = (int)cfg_getint(ls,
 	    "fastcgi_next_upstream_tries");
+	l->absolute_redirect = loc_bool(ls, "absolute_redirect",
+	    s->absolute_redirect);
+	l->port_in_redirect = loc_bool(ls, "port_in_redirect",
+	    s->port_in_redirect);
+	l->server_name_in_redirect = loc_bool(ls, "server_name_in_redirect",
+	    s->server_name_in_redirect);
 }
 
 /* The implicit location used when none matches: static files from the
@@ -1182,6 +1202,9 @@ build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 	l->send_timeout_ms = 60000;
 	l->read_timeout_ms = 60000;
 	l->next_upstream = NEXT_UPSTREAM_ERROR | NEXT_UPSTREAM_TIMEOUT;
+	l->absolute_redirect = s->absolute_redirect;
+	l->port_in_redirect = s->port_in_redirect;
+	l->server_name_in_redirect = s->server_name_in_redirect;
 	l->file = xstrdup(ss->filename != NULL ? ss->filename : c->file);
 	l->line = section_line(ss);
 }
@@ -1263,6 +1286,10 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	s->keepalive_timeout_ms = (uint32_t)cfg_getint(ss,
 	    "keepalive_timeout");
 	s->send_timeout_ms = (uint32_t)cfg_getint(ss, "send_timeout");
+	s->absolute_redirect = cfg_getbool(ss, "absolute_redirect");
+	s->port_in_redirect = cfg_getbool(ss, "port_in_redirect");
+	s->server_name_in_redirect = cfg_getbool(ss,
+	    "server_name_in_redirect");
 	s->nlocations = cfg_size(ss, "location");
 	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));
 	for (i = 0; i < s->nlocations; i++)

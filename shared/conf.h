@@ -137,6 +137,9 @@ struct conf_location {
 	uint32_t read_timeout_ms;	/* default 60000 */
 	uint32_t next_upstream;		/* default ERROR|TIMEOUT */
 	int next_upstream_tries;	/* default 0 = no limit */
+	bool absolute_redirect;		/* own or the server's (default on) */
+	bool port_in_redirect;		/* own or the server's (default on) */
+	bool server_name_in_redirect;	/* own or the server's (default off) */
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };
@@ -168,6 +171,9 @@ struct conf_server {
 	uint32_t client_body_timeout_ms;	/* default 60000 */
 	uint32_t keepalive_timeout_ms;	/* default 75000, 0 = no keep-alive */
 	uint32_t send_timeout_ms;	/* default 60000 */
+	bool absolute_redirect;		/* default on, as nginx */
+	bool port_in_redirect;		/* default on */
+	bool server_name_in_redirect;	/* default off */
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
 	struct conf_location fallback;	/* when no location matches: the

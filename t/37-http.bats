@@ -8,7 +8,7 @@ load helper
 setup() {
 	fcg_setup
 	start_testd app
-	mkdir -p "$T/html/a" "$T/html/dir"
+	mkdir -p "$T/html/a" "$T/html/dir" "$T/html/sp ace" "$T/html/rel/sub"
 	echo "file a/b" >"$T/html/a/b"
 	echo "root index" >"$T/html/index.html"
 	chmod -R a+rX "$T/html"
@@ -39,6 +39,14 @@ server {
         include("$REPO/etc/fastcgi_params")
         fastcgi_param { X_SRV = "b"  X_HOST = "\$host" }
     }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {c.example, alias.example}
+    root = "$T/html"
+    port_in_redirect = false
+    server_name_in_redirect = true
+    location "/rel/" { absolute_redirect = false }
 }
 server {
     listen = {127.0.0.1:$HTTP_PORT}
@@ -159,4 +167,26 @@ raw() {
 	# HTTP/1.0 clients cannot expect it
 	raw 'POST /app/x?mode=echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n'
 	assert_line --index 0 --partial "HTTP/1.1 200"
+}
+
+@test "directory redirects are absolute (host, port), escaped, keep the query; FastCGI prefix locations too" {
+	raw 'GET /dir HTTP/1.1\r\nHost: A.example:8080\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 301 Moved Permanently"
+	assert_line "Location: http://a.example:$HTTP_PORT/dir/"
+	raw 'GET /sp%20ace?x=1&y=%20 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line "Location: http://a.example:$HTTP_PORT/sp%20ace/?x=1&y=%20"
+	raw 'GET /dir HTTP/1.0\r\n\r\n'
+	assert_line "Location: http://127.0.0.1:$HTTP_PORT/dir/"
+	# location "/app/" with fastcgi_pass, asked as "/app": 301, any method
+	raw 'GET /ap%70?q=1 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 301 Moved Permanently"
+	assert_line "Location: http://a.example:$HTTP_PORT/app/?q=1"
+	raw 'POST /app HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc'
+	assert_line "Location: http://a.example:$HTTP_PORT/app/"
+	[ "$(grep -c '^conn ' "$T/testd-app.log")" -eq 1 ]
+	# port_in_redirect, server_name_in_redirect, absolute_redirect
+	raw 'GET /dir HTTP/1.1\r\nHost: alias.example\r\nConnection: close\r\n\r\n'
+	assert_line "Location: http://c.example/dir/"
+	raw 'GET /rel/sub HTTP/1.1\r\nHost: alias.example\r\nConnection: close\r\n\r\n'
+	assert_line "Location: /rel/sub/"
 }

@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
+#include "redirect.h"
 #include "response.h"
 #include "route.h"
 #include "spares.h"
@@ -598,7 +599,8 @@ conn_stream_body(struct conn *c)
 	const struct conf_location *loc;
 
 	loc = route_location(c->srv, c->rq->uri, c->uri_len);
-	if (loc == NULL || loc->deny_all || loc->upstream == NULL)
+	if (loc == NULL || loc->deny_all || loc->upstream == NULL ||
+	    route_auto_redirect(c->srv, c->rq->uri, c->uri_len))
 		return false;
 	c->loc = loc;
 	if (conn_prefetch_body(c) == -1)
@@ -680,6 +682,10 @@ conn_route(struct conn *c)
 	c->loc = route_location(c->srv, c->rq->uri, c->uri_len);
 	if (c->loc == NULL) {
 		response_error(c, 404);
+		return;
+	}
+	if (route_auto_redirect(c->srv, c->rq->uri, c->uri_len)) {
+		redirect_add_slash(c);
 		return;
 	}
 	if (c->loc->deny_all) {

@@ -229,3 +229,34 @@ route_location(const struct conf_server *srv, const char *uri, size_t len)
 		return re;
 	return best != NULL ? best : &srv->fallback;
 }
+
+/*
+ * nginx's auto-redirect: a prefix location ending in '/' that passes to
+ * FastCGI, asked for without that slash ("/app" for location "/app/"),
+ * answers 301 to the slashed URI, unless an exact location or a prefix
+ * location names the URI itself.  It wins over regex locations, as in
+ * nginx, where the prefix tree decides before regexes are tried.
+ */
+bool
+route_auto_redirect(const struct conf_server *srv, const char *uri,
+    size_t len)
+{
+	const struct conf_location *loc;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < srv->nlocations; i++) {
+		loc = &srv->locations[i];
+		if (loc->match == LOC_REGEX || loc->match == LOC_REGEX_CASELESS)
+			continue;
+		if (loc->pattern_len == len &&
+		    memcmp(loc->pattern, uri, len) == 0)
+			return false;
+		if (loc->match != LOC_EXACT && loc->upstream != NULL &&
+		    loc->pattern_len == len + 1 &&
+		    loc->pattern[len] == '/' &&
+		    memcmp(loc->pattern, uri, len) == 0)
+			found = true;
+	}
+	return found;
+}

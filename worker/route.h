@@ -5,6 +5,7 @@
 #ifndef FCGATE_ROUTE_H
 #define FCGATE_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -43,5 +44,13 @@ const struct conf_server *route_default_server(const struct conf *conf,
  */
 const struct conf_location *route_location(const struct conf_server *srv,
     const char *uri, size_t len);
+
+/*
+ * Does uri name a FastCGI prefix location ("/app/") without its final
+ * slash, so that nginx answers 301 to "/app/"?  (No location of the URI's
+ * own name exists.)
+ */
+bool route_auto_redirect(const struct conf_server *srv, const char *uri,
+    size_t len);
 
 #endif

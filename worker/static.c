@@ -4,7 +4,8 @@
  *
  * A URI ending in '/' is a directory: the first `index` entry that exists
  * becomes an internal redirect (so index.php reaches FastCGI through its
- * location).  A directory named without its slash gets a 301.  A file
+ * location).  A directory named without its slash gets a 301 to it with
+ * the slash (redirect.c writes the Location).  A file
  * whose real path leaves the root's real path (a symlink out of the tree)
  * is refused with 403.  A 200 carries Last-Modified and nginx's ETag; the
  * conditional headers can turn it into 304 or 412, and a single byte range
@@ -27,6 +28,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "redirect.h"
 #include "response.h"
 #include "static.h"
 #include "worker.h"
@@ -143,16 +145,6 @@ static_resolve(struct conn *c, const char *path, char real[PATH_MAX])
 	log_error("\"%s\" resolves to \"%s\", outside of root \"%s\", "
 	    "client: %s", path, real, root, c->peer_addr);
 	return 403;
-}
-
-static void
-static_dir_redirect(struct conn *c)
-{
-	char loc[CONN_URI_MAX + 1];
-
-	memcpy(loc, c->rq->uri, c->uri_len);
-	loc[c->uri_len] = '/';
-	response_redirect(c, 301, loc, c->uri_len + 1);
 }
 
 /* n decimal digits at p, -1 when one is not a digit. */
@@ -533,7 +525,7 @@ static_serve(struct conn *c)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		static_dir_redirect(c);
+		redirect_add_slash(c);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
