@@ -11,6 +11,8 @@ setup() {
 	mkdir -p "$T/html/a" "$T/html/dir" "$T/html/sp ace" "$T/html/rel/sub"
 	echo "file a/b" >"$T/html/a/b"
 	echo "root index" >"$T/html/index.html"
+	echo "re" >"$T/html/re.html"
+	mkdir -p "$T/html/idx" "$T/html/loop"
 	chmod -R a+rX "$T/html"
 	{
 		base_conf
@@ -24,6 +26,8 @@ server {
         include("$REPO/etc/fastcgi_params")
         fastcgi_param { X_SRV = "a"  X_HOST = "\$host"  X_URI = "\$uri"  X_ARGS = "\$args" }
     }
+    location "/idx/" { index = {missing.html, "/re.html"} }
+    location "/loop/" { index = {"/loop/"} }
     location "/wiki/" {
         fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
         include("$REPO/etc/fastcgi_params")
@@ -189,4 +193,13 @@ raw() {
 	assert_line "Location: http://c.example/dir/"
 	raw 'GET /rel/sub HTTP/1.1\r\nHost: alias.example\r\nConnection: close\r\n\r\n'
 	assert_line "Location: /rel/sub/"
+}
+
+@test "an index with an absolute path is an internal redirect; an index loop is 500, logged" {
+	raw 'GET /idx/ HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 --partial "200"
+	assert_line "re"
+	raw 'GET /loop/ HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 500 Internal Server Error"
+	grep -q 'rewrite or internal redirection cycle while internally redirecting to "/loop/"' "$T/error.log"
 }

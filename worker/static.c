@@ -4,7 +4,8 @@
  *
  * A URI ending in '/' is a directory: the first `index` entry that exists
  * becomes an internal redirect (so index.php reaches FastCGI through its
- * location).  A directory named without its slash gets a 301 to it with
+ * location); an entry with an absolute path ("/index.php") is one without
+ * being looked for.  A directory named without its slash gets a 301 to it with
  * the slash (redirect.c writes the Location).  A file
  * whose real path leaves the root's real path (a symlink out of the tree)
  * is refused with 403.  A 200 carries Last-Modified and nginx's ETag; the
@@ -70,6 +71,14 @@ static_index(struct conn *c)
 	int n;
 
 	for (i = 0; i < c->loc->nindex; i++) {
+		if (c->loc->index[i][0] == '/') {
+			/* an absolute index is taken as it is, not looked
+			 * for: an internal redirect, as nginx (a loop ends
+			 * in 500 once the redirect limit is reached) */
+			conn_internal_redirect(c, c->loc->index[i],
+			    strlen(c->loc->index[i]));
+			return;
+		}
 		if (static_path(c, c->loc->index[i], path, sizeof(path)) == -1)
 			continue;
 		if (stat(path, &st) == -1) {
