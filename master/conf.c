@@ -1254,6 +1254,38 @@ add_listen(struct conf *c, const struct conf_addr *a)
 	return c->nlistens++;
 }
 
+/*
+ * A server_name is exact, a wildcard with '*' as its whole first label
+ * ("*.example.com") or its whole last one ("www.example.*"), the special
+ * ".example.com" (example.com and its subdomains), or "~regex".  nginx
+ * refuses any other '*'.
+ */
+static void
+build_server_names(cfg_t *ss, struct conf_server *s)
+{
+	const char *n, *star;
+	size_t i, len;
+
+	copy_list(ss, "server_name", &s->names, &s->nnames);
+	s->name_re = xcalloc(s->nnames, sizeof(*s->name_re));
+	for (i = 0; i < s->nnames; i++) {
+		n = s->names[i];
+		len = strlen(n);
+		if (n[0] == '~') {
+			s->name_re[i] = compile_regex(ss, "server_name", n + 1,
+			    false);
+			continue;
+		}
+		if ((star = strchr(n, '*')) == NULL)
+			continue;
+		if (strchr(star + 1, '*') != NULL || len < 3 ||
+		    !((star == n && n[1] == '.') ||
+		    (star == n + len - 1 && n[len - 2] == '.')))
+			sec_error(ss, "server_name: invalid server name or "
+			    "wildcard '%s'", n);
+	}
+}
+
 static void
 build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
@@ -1273,7 +1305,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 		}
 		s->listen[s->nlisten++] = add_listen(c, &a);
 	}
-	copy_list(ss, "server_name", &s->names, &s->nnames);
+	build_server_names(ss, s);
 	s->root = root_opt(c, cfg_getstr(ss, "root"));
 	copy_list(ss, "index", &s->index, &s->nindex);
 	build_error_pages(ss, s);
@@ -1544,6 +1576,9 @@ free_server(struct conf_server *s)
 	}
 	free(s->error_pages);
 	free(s->listen);
+	for (i = 0; i < s->nnames; i++)
+		pcre2_code_free(s->name_re[i]);
+	free(s->name_re);
 	free_list(s->names, s->nnames);
 	free_list(s->index, s->nindex);
 	free(s->root);

@@ -159,8 +159,13 @@ struct conf_listen {
 struct conf_server {
 	size_t *listen;			/* indexes into conf.listens */
 	size_t nlisten;
-	char **names;			/* server_name list */
+	char **names;			/* server_name list, as written:
+					 * "example.com", "*.example.com",
+					 * ".example.com", "www.example.*",
+					 * "~regex" */
 	size_t nnames;
+	pcre2_code **name_re;		/* per name: compiled "~regex", else
+					 * NULL */
 	char *root;			/* default "html" as nginx */
 	char **index;			/* default {index.html} */
 	size_t nindex;

@@ -54,6 +54,30 @@ server {
 }
 server {
     listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {'~^[a-z]+\.wild\.example$'}
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        fastcgi_param { X_SRV = "regex" }
+    }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {"www.wild.*"}
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        fastcgi_param { X_SRV = "trailing" }
+    }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {"*.wild.example", "exact.wild.example"}
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        fastcgi_param { X_SRV = "leading" }
+    }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
     server_name = {""}
     root = "$T/html"
     location "/app/" {
@@ -202,4 +226,37 @@ raw() {
 	raw 'GET /loop/ HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
 	assert_line --index 0 "HTTP/1.1 500 Internal Server Error"
 	grep -q 'rewrite or internal redirection cycle while internally redirecting to "/loop/"' "$T/error.log"
+}
+
+@test "wildcard and regex server_name, nginx's precedence" {
+	for pair in www.wild.example=leading x.y.wild.example=leading \
+	    www.wild.org=trailing abc.wild.example=leading \
+	    exact.wild.example=leading nothing.example=a; do
+		raw "GET /app/x?mode=echo HTTP/1.1\r\nHost: ${pair%%=*}\r\nConnection: close\r\n\r\n"
+		assert_line "X_SRV=${pair#*=}"
+	done
+	# only a regex fits: the regex server
+	run sed -i 's/"\*\.wild\.example", //' "$T/fcgate.conf"
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 50); do
+		raw 'GET /app/x?mode=echo HTTP/1.1\r\nHost: abc.wild.example\r\nConnection: close\r\n\r\n'
+		grep -qx "X_SRV=regex" <<<"$output" && break
+		sleep 0.1
+	done
+	assert_line "X_SRV=regex"
+}
+
+@test "-t refuses a '*' that is not a whole first or last label, and a bad regex name" {
+	for name in 'www.*.example.com' '*example.com' 'www.example*' '*.a.*' '*'; do
+		sed "s/server_name = {c.example, alias.example}/server_name = {\"$name\"}/" \
+			"$T/fcgate.conf" >"$T/bad.conf"
+		run "$FCGATE" -t -c "$T/bad.conf"
+		assert_failure 1
+		assert_output --partial "invalid server name or wildcard '$name'"
+	done
+	sed "s/server_name = {c.example, alias.example}/server_name = {'~^(x'}/" \
+		"$T/fcgate.conf" >"$T/bad.conf"
+	run "$FCGATE" -t -c "$T/bad.conf"
+	assert_failure 1
+	assert_output --partial "server_name: invalid regex"
 }

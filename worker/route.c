@@ -122,17 +122,86 @@ server_listens_on(const struct conf_server *srv, size_t listen)
 	return 0;
 }
 
-static int
-server_has_name(const struct conf_server *srv, const char *host,
-    size_t host_len)
-{
-	size_t i;
+/* How well one server_name fits a (lower-cased) host. */
+enum name_fit {
+	FIT_NONE,
+	FIT_EXACT,
+	FIT_LEADING,		/* "*.example.com", ".example.com" */
+	FIT_TRAILING,		/* "www.example.*" */
+	FIT_REGEX
+};
 
-	for (i = 0; i < srv->nnames; i++)
-		if (strlen(srv->names[i]) == host_len &&
-		    strncasecmp(srv->names[i], host, host_len) == 0)
-			return 1;
-	return 0;
+/*
+ * Does the wildcard name n fit host?  *weight is the length of its fixed
+ * part: between two of a kind, the longer wins.  "*.x" wants a label
+ * before ".x"; ".x" also takes "x" itself.
+ */
+static enum name_fit
+name_fit_wildcard(const char *n, size_t nlen, const char *host,
+    size_t host_len, size_t *weight)
+{
+	const char *suf = n + (n[0] == '*');
+	size_t slen = nlen - (n[0] == '*');
+
+	if (n[0] == '*' || n[0] == '.') {
+		if ((host_len > slen && strncasecmp(host + host_len - slen,
+		    suf, slen) == 0) || (n[0] == '.' && host_len == slen - 1 &&
+		    strncasecmp(host, n + 1, host_len) == 0)) {
+			*weight = slen;
+			return FIT_LEADING;
+		}
+		return FIT_NONE;
+	}
+	if (host_len > nlen - 1 && strncasecmp(host, n, nlen - 1) == 0) {
+		*weight = nlen - 1;
+		return FIT_TRAILING;
+	}
+	return FIT_NONE;
+}
+
+static enum name_fit
+name_fit(const struct conf_server *srv, size_t i, const char *host,
+    size_t host_len, pcre2_match_data **md, size_t *weight)
+{
+	const char *n = srv->names[i];
+	size_t nlen = strlen(n);
+
+	if (srv->name_re != NULL && srv->name_re[i] != NULL) {
+		if (*md == NULL &&
+		    (*md = pcre2_match_data_create(1, NULL)) == NULL)
+			return FIT_NONE;
+		return pcre2_match(srv->name_re[i], (PCRE2_SPTR)host, host_len,
+		    0, 0, *md, NULL) >= 0 ? FIT_REGEX : FIT_NONE;
+	}
+	if ((nlen > 1 && n[0] == '.') || (nlen > 2 && (n[0] == '*' ||
+	    n[nlen - 1] == '*')))
+		return name_fit_wildcard(n, nlen, host, host_len, weight);
+	return nlen == host_len && strncasecmp(n, host, host_len) == 0 ?
+	    FIT_EXACT : FIT_NONE;
+}
+
+/* The best server so far for each kind of fit. */
+struct name_best {
+	const struct conf_server *exact, *leading, *trailing, *regex;
+	size_t leading_weight, trailing_weight;
+};
+
+static void
+name_best_note(struct name_best *b, const struct conf_server *srv,
+    enum name_fit fit, size_t weight)
+{
+	if (fit == FIT_EXACT && b->exact == NULL)
+		b->exact = srv;
+	else if (fit == FIT_LEADING && (b->leading == NULL ||
+	    weight > b->leading_weight)) {
+		b->leading = srv;
+		b->leading_weight = weight;
+	} else if (fit == FIT_TRAILING && (b->trailing == NULL ||
+	    weight > b->trailing_weight)) {
+		b->trailing = srv;
+		b->trailing_weight = weight;
+	} else if (fit == FIT_REGEX && b->regex == NULL)
+		b->regex = srv;
 }
 
 const struct conf_server *
@@ -146,30 +215,41 @@ route_default_server(const struct conf *conf, size_t listen)
 	return conf->nservers > 0 ? &conf->servers[0] : NULL;
 }
 
+/*
+ * nginx's order: an exact name, else the longest leading wildcard, else
+ * the longest trailing wildcard, else the first regex in file order, else
+ * the default server of the address.
+ */
 const struct conf_server *
 route_server(const struct conf *conf, size_t listen, const char *host,
     size_t host_len)
 {
-	const struct conf_server *def = NULL, *srv;
-	size_t i;
+	const struct conf_server *srv;
+	pcre2_match_data *md = NULL;
+	struct name_best b;
+	enum name_fit fit;
+	size_t i, j, weight;
 
 	/* No Host (HTTP/1.0) is the empty name: server_name "" catches it */
 	if (host == NULL) {
 		host = "";
 		host_len = 0;
 	}
-	for (i = 0; i < conf->nservers; i++) {
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < conf->nservers && b.exact == NULL; i++) {
 		srv = &conf->servers[i];
 		if (!server_listens_on(srv, listen))
 			continue;
-		if (def == NULL)
-			def = srv;
-		if (server_has_name(srv, host, host_len))
-			return srv;
+		for (j = 0; j < srv->nnames; j++) {
+			weight = 0;
+			fit = name_fit(srv, j, host, host_len, &md, &weight);
+			name_best_note(&b, srv, fit, weight);
+		}
 	}
-	if (def == NULL && conf->nservers > 0)
-		def = &conf->servers[0];
-	return def;
+	pcre2_match_data_free(md);
+	if (b.exact != NULL || b.leading != NULL || b.trailing != NULL)
+		return b.exact ? b.exact : b.leading ? b.leading : b.trailing;
+	return b.regex ? b.regex : route_default_server(conf, listen);
 }
 
 /* The first regex location matching uri, in file order, or NULL. */

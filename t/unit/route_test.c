@@ -167,6 +167,69 @@ test_server(void)
 	CHECK(s == &servers[0], "unlisted listen: %td", s - servers);
 }
 
+static pcre2_code *compile(const char *re, uint32_t opts);
+
+/* One server per name list on listen 0, in this order. */
+static char *w0[] = { "default.test" };
+static char *w1[] = { "*.example.com" };
+static char *w2[] = { "*.www.example.com" };
+static char *w3[] = { "www.example.*" };
+static char *w4[] = { "www.example.com.*" };
+static char *w5[] = { "~^(?<sub>.+)\\.example\\.org$" };
+static char *w6[] = { "~\\.org$", "mail.example.com" };
+static char *w7[] = { ".example.net" };
+
+static void
+test_server_wildcards(void)
+{
+	char **lists[] = { w0, w1, w2, w3, w4, w5, w6, w7 };
+	size_t counts[] = { 1, 1, 1, 1, 1, 1, 2, 1 }, i;
+	pcre2_code *re5[1], *re6[2] = { NULL, NULL };
+	pcre2_code **res[8] = { NULL };
+	struct conf_server servers[8];
+	struct conf conf;
+	const struct conf_server *s;
+
+	re5[0] = compile("^(?<sub>.+)\\.example\\.org$", 0);
+	re6[0] = compile("\\.org$", 0);
+	res[5] = re5;
+	res[6] = re6;
+	memset(servers, 0, sizeof(servers));
+	memset(&conf, 0, sizeof(conf));
+	for (i = 0; i < 8; i++) {
+		servers[i].listen = l0;
+		servers[i].nlisten = 1;
+		servers[i].names = lists[i];
+		servers[i].nnames = counts[i];
+		servers[i].name_re = res[i];
+	}
+	conf.servers = servers;
+	conf.nservers = 8;
+	conf.nlistens = 1;
+#define SRV(host, want) do {						\
+	s = route_server(&conf, 0, (host), strlen(host));		\
+	CHECK(s == &servers[want], "%s: server %td, want %d", (host),	\
+	    s - servers, (want));					\
+} while (0)
+	SRV("mail.example.com", 6);	/* exact beats every wildcard */
+	SRV("a.example.com", 1);
+	SRV("a.b.example.com", 1);
+	SRV("example.com", 0);		/* "*." needs a label */
+	SRV("x.www.example.com", 2);	/* longest leading wildcard */
+	SRV("www.example.com", 1);	/* leading beats trailing */
+	SRV("www.example.org", 3);	/* trailing beats regex */
+	SRV("www.example.com.au", 4);	/* longest trailing */
+	SRV("a.example.org", 5);	/* first regex in order */
+	SRV("b.org", 6);
+	SRV("example.net", 7);		/* ".x" takes x itself */
+	SRV("a.example.net", 7);
+	SRV("xexample.net", 0);
+	SRV("nothing.test", 0);
+#undef SRV
+	pcre2_code_free(re5[0]);
+	pcre2_code_free(re6[0]);
+}
+
 static pcre2_code *
 compile(const char *re, uint32_t opts)
 {
@@ -269,6 +332,7 @@ main(void)
 {
 	test_normalize();
 	test_server();
+	test_server_wildcards();
 	test_location();
 	return check_summary("route");
 }
