@@ -14,7 +14,7 @@
  *
  * Invariants checked (abort() when violated):
  *  head parser
- *  - ERROR comes with status 400, 414, 431, 501 or 505; AGAIN only while
+ *  - ERROR comes with status 400, 405, 414, 431, 501 or 505; AGAIN only while
  *    len <= max_head;
  *  - OK: 0 < head_len <= min(len, max_head) and the head ends with LF;
  *    version is 10 or 11; nheaders <= HTTP_MAX_HEADERS; method, target,
@@ -275,8 +275,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_chunked(buf, len, data[0] >> 4);
 		break;
 	case HTTP_PARSE_ERROR:
-		CHECK(status == 400 || status == 414 || status == 431 ||
-		    status == 501 || status == 505);
+		CHECK(status == 400 || status == 405 || status == 414 ||
+		    status == 431 || status == 501 || status == 505);
 		check_chunked(buf, len, data[0] >> 4);
 		break;
 	default:
