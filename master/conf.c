@@ -627,6 +627,8 @@ static cfg_opt_t server_opts[] = {
 	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NONE),
 	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NONE),
 	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NONE),
+	CFG_BOOL("merge_slashes", cfg_true, CFGF_NONE),
+	CFG_BOOL("underscores_in_headers", cfg_false, CFGF_NONE),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
@@ -1322,6 +1324,8 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	s->port_in_redirect = cfg_getbool(ss, "port_in_redirect");
 	s->server_name_in_redirect = cfg_getbool(ss,
 	    "server_name_in_redirect");
+	s->merge_slashes = cfg_getbool(ss, "merge_slashes");
+	s->underscores_in_headers = cfg_getbool(ss, "underscores_in_headers");
 	s->nlocations = cfg_size(ss, "location");
 	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));
 	for (i = 0; i < s->nlocations; i++)

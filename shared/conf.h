@@ -179,6 +179,9 @@ struct conf_server {
 	bool absolute_redirect;		/* default on, as nginx */
 	bool port_in_redirect;		/* default on */
 	bool server_name_in_redirect;	/* default off */
+	bool merge_slashes;		/* default on */
+	bool underscores_in_headers;	/* default off: such headers are
+					 * not passed to FastCGI */
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
 	struct conf_location fallback;	/* when no location matches: the

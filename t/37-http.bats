@@ -50,7 +50,13 @@ server {
     root = "$T/html"
     port_in_redirect = false
     server_name_in_redirect = true
+    merge_slashes = false
+    underscores_in_headers = true
     location "/rel/" { absolute_redirect = false }
+    location "/app/" {
+        fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
+        fastcgi_param { X_URI = "\$uri" }
+    }
 }
 server {
     listen = {127.0.0.1:$HTTP_PORT}
@@ -259,4 +265,14 @@ raw() {
 	run "$FCGATE" -t -c "$T/bad.conf"
 	assert_failure 1
 	assert_output --partial "server_name: invalid regex"
+}
+
+@test "merge_slashes (on by default) and underscores_in_headers (off: such headers are not passed)" {
+	raw 'GET /app//x///y?mode=echo HTTP/1.1\r\nHost: a.example\r\nX_Under_Score: 1\r\nX-Dash: 2\r\nConnection: close\r\n\r\n'
+	assert_line "X_URI=/app/x/y"
+	assert_line "HTTP_X_DASH=2"
+	refute_line --partial "UNDER_SCORE"
+	raw 'GET /app//x///y?mode=echo HTTP/1.1\r\nHost: c.example\r\nX_Under_Score: 1\r\nConnection: close\r\n\r\n'
+	assert_line "X_URI=/app//x///y"
+	assert_line "HTTP_X_UNDER_SCORE=1"
 }

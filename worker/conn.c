@@ -518,7 +518,7 @@ conn_start_request(struct conn *c)
 	c->srv = route_server(c->w->conf, c->listen, c->rq->req.host,
 	    c->rq->req.host_len);
 	n = route_normalize_uri(c->rq->req.path, c->rq->req.path_len,
-	    c->rq->uri, sizeof(c->rq->uri));
+	    c->rq->uri, sizeof(c->rq->uri), c->srv->merge_slashes);
 	if (n < 0) {
 		log_info("client %s sent an invalid URI", c->peer_addr);
 		c->state = CONN_SEND;

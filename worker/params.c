@@ -197,8 +197,13 @@ params_emit(struct params_out *o, const char *name, size_t nlen,
 	o->len += fcgi_nv_size(nlen, vlen);
 }
 
+/*
+ * Letters, digits and '-' only, as nginx's ignore_invalid_headers; '_'
+ * too with underscores_in_headers (off by default, since X_A and X-A
+ * would both become HTTP_X_A).
+ */
 static bool
-params_header_name_ok(const struct http_header *h)
+params_header_name_ok(const struct http_header *h, bool underscores)
 {
 	size_t i;
 	char ch;
@@ -206,7 +211,8 @@ params_header_name_ok(const struct http_header *h)
 	for (i = 0; i < h->name_len; i++) {
 		ch = h->name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-'))
+		    (ch >= '0' && ch <= '9') || ch == '-' ||
+		    (ch == '_' && underscores)))
 			return false;
 	}
 	return h->name_len > 0 && h->name_len < 200;
@@ -279,7 +285,8 @@ params_header_skipped(const struct conn *c, size_t i, const char *pname)
 	const struct http_header *h = &c->rq->req.headers[i];
 	size_t j;
 
-	if (!params_header_name_ok(h) || strcmp(pname, "HTTP_PROXY") == 0 ||
+	if (!params_header_name_ok(h, c->srv->underscores_in_headers) ||
+	    strcmp(pname, "HTTP_PROXY") == 0 ||
 	    strcmp(pname, "HTTP_TRANSFER_ENCODING") == 0 ||
 	    (c->rq->req.absolute && strcmp(pname, "HTTP_HOST") == 0) ||
 	    params_configured(c->loc, pname))
@@ -331,7 +338,8 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
 		    strlen(loc->params[i].name), scratch, len);
 	}
 	for (i = 0; i < r->nheaders; i++) {
-		if (!params_header_name_ok(&r->headers[i]))
+		if (!params_header_name_ok(&r->headers[i],
+		    x->c->srv->underscores_in_headers))
 			continue;
 		params_header_param_name(&r->headers[i], pname);
 		if (params_header_skipped(x->c, i, pname))

@@ -2,7 +2,7 @@
  * route.c - from a parsed request to its configuration.
  *
  * Normalises the raw path as nginx does before matching (percent-decoding,
- * "//" merging, "." and ".." resolution), picks the server block by listen
+ * "//" merging unless merge_slashes is off, "." and ".." resolution), picks the server block by listen
  * address and Host, and the location in nginx's order.
  *
  * It does not map the URI to a file (static.c) nor split PATH_INFO
@@ -79,9 +79,10 @@ resolve_segment(char *out, size_t seg, size_t *o)
 }
 
 long
-route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize)
+route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize,
+    bool merge_slashes)
 {
-	size_t i = 1, o = 1, seg = 1;
+	size_t i = 1, o = 1, seg = 1, end;
 	int c;
 
 	if (len == 0 || raw[0] != '/' || outsize < 2)
@@ -91,9 +92,12 @@ route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize)
 		if ((c = next_byte(raw, len, &i)) == -1)
 			return -1;
 		if (c == '/') {
+			end = o;
 			if (resolve_segment(out, seg, &o) == -1)
 				return -1;
-			if (out[o - 1] != '/') {	/* else "//" merged */
+			/* A "." or ".." just dropped leaves o after a '/'; an
+			 * empty segment is a "//", merged unless told not. */
+			if (o == end && (end > seg || !merge_slashes)) {
 				if (o >= outsize - 1)
 					return -1;
 				out[o++] = '/';

@@ -12,14 +12,14 @@
 
 /*
  * Normalise a raw path as nginx does before matching: percent-decoding,
- * merging "//", resolving "." and ".." segments (also those written with
+ * merging "//" (unless merge_slashes is false), resolving "." and ".." segments (also those written with
  * %2E and %2F).  Writes a NUL-terminated result of at most outsize-1
  * bytes.  Returns the length, or -1 when the path is invalid: does not
  * start with '/', climbs above the root, holds an encoded NUL, a bad
  * %-escape, or does not fit.
  */
 long route_normalize_uri(const char *raw, size_t len, char *out,
-    size_t outsize);
+    size_t outsize, bool merge_slashes);
 
 /*
  * The server block for a connection accepted on conf->listens[listen] with

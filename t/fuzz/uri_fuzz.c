@@ -86,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t len, small_size, big_size;
 	char *raw, *small, *big;
-	long ns, nb;
+	long ns, nb, nk;
 	int refuse;
 
 	if (size < 1)
@@ -102,16 +102,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(raw, data + 1, len);
 	refuse = must_refuse(raw, len);
 
-	ns = route_normalize_uri(raw, len, small, small_size);
+	ns = route_normalize_uri(raw, len, small, small_size, true);
 	CHECK(ns >= -1);
 	check_result(ns, small, small_size, len, refuse);
-	nb = route_normalize_uri(raw, len, big, big_size);
+	nb = route_normalize_uri(raw, len, big, big_size, true);
 	CHECK(nb >= -1);
 	check_result(nb, big, big_size, len, refuse);
 	if (ns != -1) {
 		CHECK(nb == ns);
 		CHECK(memcmp(small, big, (size_t)ns + 1) == 0);
 	}
+	/* merge_slashes off: the same rules but "//" kept; it keeps more
+	 * (empty) segments, so it accepts whatever merging accepts */
+	nk = route_normalize_uri(raw, len, big, big_size, false);
+	CHECK(nk >= -1);
+	if (nk != -1) {
+		CHECK(!refuse && (size_t)nk <= len && big[0] == '/');
+		CHECK(strlen(big) == (size_t)nk);
+		CHECK(strstr(big, "/../") == NULL && strstr(big, "/./") == NULL);
+	}
+	if (nb != -1)
+		CHECK(nk != -1);
 
 	free(raw);
 	free(small);

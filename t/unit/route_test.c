@@ -15,14 +15,14 @@
 
 /* want == NULL: the path must be refused. */
 static void
-norm(int line, const char *raw, size_t len, const char *want)
+norm(int line, const char *raw, size_t len, const char *want, bool merge)
 {
 	char out[256];
 	long n;
 
 	checks++;
 	memset(out, 'Z', sizeof(out));
-	n = route_normalize_uri(raw, len, out, sizeof(out));
+	n = route_normalize_uri(raw, len, out, sizeof(out), merge);
 	if (want == NULL) {
 		if (n != -1) {
 			failures++;
@@ -38,7 +38,9 @@ norm(int line, const char *raw, size_t len, const char *want)
 	}
 }
 
-#define NORM(raw, want) norm(__LINE__, (raw), strlen(raw), (want))
+#define NORM(raw, want) norm(__LINE__, (raw), strlen(raw), (want), true)
+/* merge_slashes off */
+#define NORM_KEEP(raw, want) norm(__LINE__, (raw), strlen(raw), (want), false)
 
 static void
 test_normalize(void)
@@ -95,16 +97,22 @@ test_normalize(void)
 	NORM("a/b", NULL);
 	NORM("", NULL);
 	NORM("*", NULL);
-	norm(__LINE__, "/a\0b", 4, NULL);
-	norm(__LINE__, "/ab/..", 3, "/ab");	/* len is honoured */
+	norm(__LINE__, "/a\0b", 4, NULL, true);
+	norm(__LINE__, "/ab/..", 3, "/ab", true);	/* len is honoured */
+	NORM_KEEP("//a///b//", "//a///b//");
+	NORM_KEEP("/a%2F%2Fb", "/a//b");
+	NORM_KEEP("/a//../b", "/a/b");
+	NORM_KEEP("/a/./b", "/a/b");
+	NORM_KEEP("/../x", NULL);
+	NORM_KEEP("/a/../../x", NULL);
 	/* fitting: 7 bytes and the NUL fit in 8, 8 do not */
-	n = route_normalize_uri("/abcdef", 7, out, sizeof(out));
+	n = route_normalize_uri("/abcdef", 7, out, sizeof(out), true);
 	CHECK(n == 7 && strcmp(out, "/abcdef") == 0, "exact fit %ld", n);
-	n = route_normalize_uri("/abcdefg", 8, out, sizeof(out));
+	n = route_normalize_uri("/abcdefg", 8, out, sizeof(out), true);
 	CHECK(n == -1, "one too long %ld", n);
-	n = route_normalize_uri("/abcdef/", 8, out, sizeof(out));
+	n = route_normalize_uri("/abcdef/", 8, out, sizeof(out), true);
 	CHECK(n == -1, "trailing slash too long %ld", n);
-	n = route_normalize_uri("/", 1, out, 1);
+	n = route_normalize_uri("/", 1, out, 1, true);
 	CHECK(n == -1, "no room for the NUL %ld", n);
 }
 
