@@ -276,3 +276,33 @@ raw() {
 	assert_line "X_URI=/app//x///y"
 	assert_line "HTTP_X_UNDER_SCORE=1"
 }
+
+@test "access log: refused heads get their line; quotes and control bytes are escaped as nginx" {
+	raw 'GET /index.html HTTP/1.1\r\nHost: a.example\r\nUser-Agent: a"b\\c\xe9f\tg\r\nReferer: r"\r\nConnection: close\r\n\r\n'
+	# control bytes (refused in a head, so logged with its 400)
+	raw 'GET /\x01\x7f HTTP/1.1\r\nHost: a\r\nUser-Agent: \x1b[31m\r\n\r\n'
+	raw 'GET /x"y HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n'
+	raw 'GET / HTTP/1.1\r\n\r\n'
+	raw 'GET / HTTP/2.0\r\nHost: a\r\n\r\n'
+	raw 'get / HTTP/1.1\r\nHost: a\r\n\r\n'
+	raw 'POST /app/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n'
+	raw 'GARBAGE\r\n\r\n'
+	raw "GET /$(head -c 9000 /dev/zero | tr '\0' a) HTTP/1.1\r\nHost: a\r\n\r\n"
+	raw "GET / HTTP/1.1\r\nHost: a\r\nX: $(head -c 9000 /dev/zero | tr '\0' a)\r\n\r\n"
+	for _ in $(seq 1 50); do
+		[ "$(wc -l <"$T/access.log")" -ge 10 ] && break
+		sleep 0.1
+	done
+	run cat "$T/access.log"
+	assert_line --regexp '"GET /index.html HTTP/1.1" 200 [0-9]+ "r\\x22" "a\\x22b\\x5Cc\\xE9f\\x09g"'
+	assert_line --partial '"GET /\x01\x7F HTTP/1.1" 400 '
+	assert_line --partial '"GET /x\x22y HTTP/1.1" 404 '
+	assert_line --partial '"GET / HTTP/1.1" 400 '
+	assert_line --partial '"GET / HTTP/2.0" 505 '
+	assert_line --partial '"get / HTTP/1.1" 400 '
+	assert_line --partial '"POST /app/x HTTP/1.1" 501 '
+	assert_line --partial '"GARBAGE" 400 '
+	assert_line --regexp '"GET /a+" 414 '
+	assert_line --partial '"GET / HTTP/1.1" 431 '
+	[ "${#lines[@]}" -eq 10 ]
+}

@@ -380,10 +380,12 @@ conn_finish_request(struct conn *c)
 	}
 	if (c->have_req) {
 		c->served++;
-		access_log_request(c);
 		atomic_fetch_add_explicit(&w->slot->requests, 1,
 		    memory_order_relaxed);
 	}
+	/* a head the parser refused (400, 414, 431, 501...) is logged too */
+	if (c->have_req || c->status != 0)
+		access_log_request(c);
 	if (!c->keep_alive || w->quitting) {
 		conn_close(c);
 		return;
