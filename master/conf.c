@@ -77,6 +77,18 @@ conf_var_name(enum conf_var var)
 	return var_names[var];
 }
 
+enum conf_var
+conf_var_find(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 1; i < VAR__COUNT; i++)
+		if (strlen(var_names[i]) == len &&
+		    memcmp(var_names[i], s, len) == 0)
+			return (enum conf_var)i;
+	return VAR_NONE;
+}
+
 /* ---------------------------------------------------------------- */
 /* Error reporting with real line numbers                           */
 
@@ -1115,6 +1127,31 @@ next_upstream_mask(cfg_t *ls)
 	return mask;
 }
 
+/* Every "$name" / "${name}" in an index entry names a variable. */
+static void
+check_index_vars(cfg_t *sec, char **list, size_t n)
+{
+	const char *p, *s;
+	bool brace;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		for (p = strchr(list[i], '$'); p != NULL;
+		    p = strchr(p, '$')) {
+			brace = *++p == '{';
+			s = p + brace;
+			for (p = s; isalnum((unsigned char)*p) || *p == '_';
+			    p++)
+				;
+			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
+			    (brace && *p != '}'))
+				sec_error(sec, "index '%s': unknown variable "
+				    "or missing '}'", list[i]);
+			if (brace && *p == '}')
+				p++;
+		}
+}
+
 static void
 copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 {
@@ -1144,8 +1181,10 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	parse_loc_title(ls, l);
 	l->root = (v = cfg_getstr(ls, "root")) != NULL ? root_opt(c, v) :
 	    s->root;
-	if (cfg_size(ls, "index") > 0)
+	if (cfg_size(ls, "index") > 0) {
 		copy_list(ls, "index", &l->index, &l->nindex);
+		check_index_vars(ls, l->index, l->nindex);
+	}
 	else {
 		l->index = s->index;
 		l->nindex = s->nindex;
@@ -1310,6 +1349,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	build_server_names(ss, s);
 	s->root = root_opt(c, cfg_getstr(ss, "root"));
 	copy_list(ss, "index", &s->index, &s->nindex);
+	check_index_vars(ss, s->index, s->nindex);
 	build_error_pages(ss, s);
 	s->client_max_body_size = (uint64_t)cfg_getint(ss,
 	    "client_max_body_size");

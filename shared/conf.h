@@ -247,5 +247,7 @@ int conf_parse_addr(const char *s, bool listen, struct conf_addr *out,
 
 /* Name of a variable ("document_root") for error messages and tests. */
 const char *conf_var_name(enum conf_var var);
+/* The variable named s[0..len) ("uri"), VAR_NONE when there is none. */
+enum conf_var conf_var_find(const char *s, size_t len);
 
 #endif

@@ -12,7 +12,9 @@ setup() {
 	echo "file a/b" >"$T/html/a/b"
 	echo "root index" >"$T/html/index.html"
 	echo "re" >"$T/html/re.html"
-	mkdir -p "$T/html/idx" "$T/html/loop"
+	mkdir -p "$T/html/idx" "$T/html/loop" "$T/html/vidx"
+	echo "vidx of a" >"$T/html/vidx/a.example-idx.html"
+	echo "top of nothing" >"$T/html/nothing.example.html"
 	chmod -R a+rX "$T/html"
 	{
 		base_conf
@@ -28,6 +30,7 @@ server {
     }
     location "/idx/" { index = {missing.html, "/re.html"} }
     location "/loop/" { index = {"/loop/"} }
+    location "/vidx/" { index = {'\${host}-idx.html', "/\$host.html"} }
     location "/wiki/" {
         fastcgi_pass = 127.0.0.1:$TESTD_PORT_app
         include("$REPO/etc/fastcgi_params")
@@ -305,4 +308,16 @@ raw() {
 	assert_line --regexp '"GET /a+" 414 '
 	assert_line --partial '"GET / HTTP/1.1" 431 '
 	[ "${#lines[@]}" -eq 10 ]
+}
+
+@test "variables in index" {
+	raw 'GET /vidx/ HTTP/1.1\r\nHost: A.Example\r\nConnection: close\r\n\r\n'
+	assert_line "vidx of a"
+	# the absolute entry, expanded, is an internal redirect
+	raw 'GET /vidx/ HTTP/1.1\r\nHost: nothing.example\r\nConnection: close\r\n\r\n'
+	assert_line "top of nothing"
+	sed 's|"/loop/"} }|"$nosuch.html"} }|' "$T/fcgate.conf" >"$T/bad.conf"
+	run "$FCGATE" -t -c "$T/bad.conf"
+	assert_failure 1
+	assert_output --partial "index '\$nosuch.html': unknown variable"
 }

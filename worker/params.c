@@ -162,6 +162,22 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 	}
 }
 
+void
+params_variable(struct conn *c, enum conf_var var, const char **v,
+    size_t *len)
+{
+	static struct params_ctx x;	/* one worker, one caller at a time */
+
+	x.c = c;
+	x.content_length[0] = '\0';
+	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
+		snprintf(x.content_length, sizeof(x.content_length), "%llu",
+		    (unsigned long long)(c->body.expected >= 0 ?
+		    (uint64_t)c->body.expected : c->body.size));
+	params_split_path(&x);
+	params_var(&x, var, v, len);
+}
+
 /* Expand a param's value into buf (or just measure when buf is NULL). */
 static size_t
 params_expand(struct params_ctx *x, const struct conf_param *p, char *buf)

@@ -29,6 +29,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "params.h"
 #include "redirect.h"
 #include "response.h"
 #include "static.h"
@@ -62,24 +63,65 @@ static_path(const struct conn *c, const char *extra, char *path, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/*
+ * An index entry with its variables ("$host.html") expanded into out.
+ * The config loader checked that every "$name" / "${name}" is one.
+ * Returns 0, or -1 when the result does not fit.
+ */
+static int
+static_index_name(struct conn *c, const char *e, char *out, size_t size)
+{
+	const char *s, *v;
+	size_t o = 0, n;
+	bool brace;
+
+	while (*e != '\0') {
+		if (*e != '$') {
+			v = e;
+			for (n = 0; e[n] != '\0' && e[n] != '$'; n++)
+				;
+			e += n;
+		} else {
+			brace = *++e == '{';
+			s = e + brace;
+			for (e = s; (*e >= 'a' && *e <= 'z') || *e == '_' ||
+			    (*e >= '0' && *e <= '9') ||
+			    (*e >= 'A' && *e <= 'Z'); e++)
+				;
+			params_variable(c, conf_var_find(s, (size_t)(e - s)),
+			    &v, &n);
+			if (brace && *e == '}')
+				e++;
+		}
+		if (n >= size - o)
+			return -1;
+		memcpy(out + o, v, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 static void
 static_index(struct conn *c)
 {
-	char path[4096], uri[CONN_URI_MAX];
+	char path[4096], uri[CONN_URI_MAX], name[CONN_URI_MAX];
 	struct stat st;
 	size_t i;
 	int n;
 
 	for (i = 0; i < c->loc->nindex; i++) {
-		if (c->loc->index[i][0] == '/') {
+		if (static_index_name(c, c->loc->index[i], name,
+		    sizeof(name)) == -1)
+			continue;
+		if (name[0] == '/') {
 			/* an absolute index is taken as it is, not looked
 			 * for: an internal redirect, as nginx (a loop ends
 			 * in 500 once the redirect limit is reached) */
-			conn_internal_redirect(c, c->loc->index[i],
-			    strlen(c->loc->index[i]));
+			conn_internal_redirect(c, name, strlen(name));
 			return;
 		}
-		if (static_path(c, c->loc->index[i], path, sizeof(path)) == -1)
+		if (static_path(c, name, path, sizeof(path)) == -1)
 			continue;
 		if (stat(path, &st) == -1) {
 			if (errno != ENOENT && errno != ENOTDIR)
@@ -87,8 +129,7 @@ static_index(struct conn *c)
 				    strerror(errno));
 			continue;
 		}
-		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri,
-		    c->loc->index[i]);
+		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri, name);
 		if (n < 0 || (size_t)n >= sizeof(uri))
 			break;
 		conn_internal_redirect(c, uri, (size_t)n);
