@@ -77,6 +77,18 @@ conf_var_name(enum conf_var var)
 	return var_names[var];
 }
 
+enum conf_var
+conf_var_find(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 1; i < VAR__COUNT; i++)
+		if (strlen(var_names[i]) == len &&
+		    memcmp(var_names[i], s, len) == 0)
+			return (enum conf_var)i;
+	return VAR_NONE;
+}
+
 /* ---------------------------------------------------------------- */
 /* Error reporting with real line numbers                           */
 
@@ -601,6 +613,10 @@ static cfg_opt_t location_opts[] = {
 	OPT_TIME("fastcgi_read_timeout", 60000),
 	CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}", CFGF_NONE),
 	OPT_COUNT("fastcgi_next_upstream_tries", 0),
+	/* no default: unset, a location takes the server's value */
+	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NODEFAULT),
+	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NODEFAULT),
+	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NODEFAULT),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -624,6 +640,11 @@ static cfg_opt_t server_opts[] = {
 	OPT_TIME("keepalive_timeout", 75000),
 	OPT_COUNT("keepalive_requests", 1000),
 	OPT_TIME("send_timeout", 60000),
+	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NONE),
+	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NONE),
+	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NONE),
+	CFG_BOOL("merge_slashes", cfg_true, CFGF_NONE),
+	CFG_BOOL("underscores_in_headers", cfg_false, CFGF_NONE),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
@@ -1112,6 +1133,31 @@ next_upstream_mask(cfg_t *ls)
 	return mask;
 }
 
+/* Every "$name" / "${name}" in an index entry names a variable. */
+static void
+check_index_vars(cfg_t *sec, char **list, size_t n)
+{
+	const char *p, *s;
+	bool brace;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		for (p = strchr(list[i], '$'); p != NULL;
+		    p = strchr(p, '$')) {
+			brace = *++p == '{';
+			s = p + brace;
+			for (p = s; isalnum((unsigned char)*p) || *p == '_';
+			    p++)
+				;
+			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
+			    (brace && *p != '}'))
+				sec_error(sec, "index '%s': unknown variable "
+				    "or missing '}'", list[i]);
+			if (brace && *p == '}')
+				p++;
+		}
+}
+
 static void
 copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 {
@@ -1121,6 +1167,13 @@ copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 	*out = xcalloc(*n, sizeof(**out));
 	for (i = 0; i < *n; i++)
 		(*out)[i] = xstrdup(cfg_getnstr(sec, opt, (unsigned)i));
+}
+
+/* A location's own value of a flag, else the server's. */
+static bool
+loc_bool(cfg_t *ls, const char *opt, bool server_value)
+{
+	return cfg_size(ls, opt) > 0 ? cfg_getbool(ls, opt) : server_value;
 }
 
 static void
@@ -1134,8 +1187,10 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	parse_loc_title(ls, l);
 	l->root = (v = cfg_getstr(ls, "root")) != NULL ? root_opt(c, v) :
 	    s->root;
-	if (cfg_size(ls, "index") > 0)
+	if (cfg_size(ls, "index") > 0) {
 		copy_list(ls, "index", &l->index, &l->nindex);
+		check_index_vars(ls, l->index, l->nindex);
+	}
 	else {
 		l->index = s->index;
 		l->nindex = s->nindex;
@@ -1171,6 +1226,12 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	l->next_upstream = next_upstream_mask(ls);
 	l->next_upstream_tries = (int)cfg_getint(ls,
 	    "fastcgi_next_upstream_tries");
+	l->absolute_redirect = loc_bool(ls, "absolute_redirect",
+	    s->absolute_redirect);
+	l->port_in_redirect = loc_bool(ls, "port_in_redirect",
+	    s->port_in_redirect);
+	l->server_name_in_redirect = loc_bool(ls, "server_name_in_redirect",
+	    s->server_name_in_redirect);
 }
 
 /* The implicit location used when none matches: static files from the
@@ -1189,6 +1250,9 @@ build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 	l->send_timeout_ms = 60000;
 	l->read_timeout_ms = 60000;
 	l->next_upstream = NEXT_UPSTREAM_ERROR | NEXT_UPSTREAM_TIMEOUT;
+	l->absolute_redirect = s->absolute_redirect;
+	l->port_in_redirect = s->port_in_redirect;
+	l->server_name_in_redirect = s->server_name_in_redirect;
 	l->file = xstrdup(ss->filename != NULL ? ss->filename : c->file);
 	l->line = section_line(ss);
 }
@@ -1238,6 +1302,38 @@ add_listen(struct conf *c, const struct conf_addr *a)
 	return c->nlistens++;
 }
 
+/*
+ * A server_name is exact, a wildcard with '*' as its whole first label
+ * ("*.example.com") or its whole last one ("www.example.*"), the special
+ * ".example.com" (example.com and its subdomains), or "~regex".  nginx
+ * refuses any other '*'.
+ */
+static void
+build_server_names(cfg_t *ss, struct conf_server *s)
+{
+	const char *n, *star;
+	size_t i, len;
+
+	copy_list(ss, "server_name", &s->names, &s->nnames);
+	s->name_re = xcalloc(s->nnames, sizeof(*s->name_re));
+	for (i = 0; i < s->nnames; i++) {
+		n = s->names[i];
+		len = strlen(n);
+		if (n[0] == '~') {
+			s->name_re[i] = compile_regex(ss, "server_name", n + 1,
+			    false);
+			continue;
+		}
+		if ((star = strchr(n, '*')) == NULL)
+			continue;
+		if (strchr(star + 1, '*') != NULL || len < 3 ||
+		    !((star == n && n[1] == '.') ||
+		    (star == n + len - 1 && n[len - 2] == '.')))
+			sec_error(ss, "server_name: invalid server name or "
+			    "wildcard '%s'", n);
+	}
+}
+
 static void
 build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
@@ -1257,9 +1353,10 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 		}
 		s->listen[s->nlisten++] = add_listen(c, &a);
 	}
-	copy_list(ss, "server_name", &s->names, &s->nnames);
+	build_server_names(ss, s);
 	s->root = root_opt(c, cfg_getstr(ss, "root"));
 	copy_list(ss, "index", &s->index, &s->nindex);
+	check_index_vars(ss, s->index, s->nindex);
 	build_error_pages(ss, s);
 	s->client_max_body_size = (uint64_t)cfg_getint(ss,
 	    "client_max_body_size");
@@ -1279,6 +1376,12 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	s->keepalive_requests = (uint32_t)cfg_getint(ss,
 	    "keepalive_requests");
 	s->send_timeout_ms = (uint32_t)cfg_getint(ss, "send_timeout");
+	s->absolute_redirect = cfg_getbool(ss, "absolute_redirect");
+	s->port_in_redirect = cfg_getbool(ss, "port_in_redirect");
+	s->server_name_in_redirect = cfg_getbool(ss,
+	    "server_name_in_redirect");
+	s->merge_slashes = cfg_getbool(ss, "merge_slashes");
+	s->underscores_in_headers = cfg_getbool(ss, "underscores_in_headers");
 	s->nlocations = cfg_size(ss, "location");
 	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));
 	for (i = 0; i < s->nlocations; i++)
@@ -1533,6 +1636,9 @@ free_server(struct conf_server *s)
 	}
 	free(s->error_pages);
 	free(s->listen);
+	for (i = 0; i < s->nnames; i++)
+		pcre2_code_free(s->name_re[i]);
+	free(s->name_re);
 	free_list(s->names, s->nnames);
 	free_list(s->index, s->nindex);
 	free(s->root);

@@ -138,6 +138,9 @@ struct conf_location {
 	uint32_t next_upstream;		/* default ERROR|TIMEOUT */
 	int next_upstream_tries;	/* default 0 = no limit */
 	bool body_streaming;		/* fastcgi_request_buffering off */
+	bool absolute_redirect;		/* own or the server's (default on) */
+	bool port_in_redirect;		/* own or the server's (default on) */
+	bool server_name_in_redirect;	/* own or the server's (default off) */
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };
@@ -157,8 +160,13 @@ struct conf_listen {
 struct conf_server {
 	size_t *listen;			/* indexes into conf.listens */
 	size_t nlisten;
-	char **names;			/* server_name list */
+	char **names;			/* server_name list, as written:
+					 * "example.com", "*.example.com",
+					 * ".example.com", "www.example.*",
+					 * "~regex" */
 	size_t nnames;
+	pcre2_code **name_re;		/* per name: compiled "~regex", else
+					 * NULL */
 	char *root;			/* default "html" as nginx */
 	char **index;			/* default {index.html} */
 	size_t nindex;
@@ -172,6 +180,12 @@ struct conf_server {
 	uint32_t keepalive_timeout_ms;	/* default 75000, 0 = no keep-alive */
 	uint32_t keepalive_requests;	/* default 1000 per connection */
 	uint32_t send_timeout_ms;	/* default 60000 */
+	bool absolute_redirect;		/* default on, as nginx */
+	bool port_in_redirect;		/* default on */
+	bool server_name_in_redirect;	/* default off */
+	bool merge_slashes;		/* default on */
+	bool underscores_in_headers;	/* default off: such headers are
+					 * not passed to FastCGI */
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
 	struct conf_location fallback;	/* when no location matches: the
@@ -238,5 +252,7 @@ int conf_parse_addr(const char *s, bool listen, struct conf_addr *out,
 
 /* Name of a variable ("document_root") for error messages and tests. */
 const char *conf_var_name(enum conf_var var);
+/* The variable named s[0..len) ("uri"), VAR_NONE when there is none. */
+enum conf_var conf_var_find(const char *s, size_t len);
 
 #endif

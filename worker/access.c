@@ -1,6 +1,12 @@
 /*
  * access.c - formats the access log line; shared/log.c writes it.
+ *
+ * The request line is logged as the client sent it (nginx's $request),
+ * also for a head the parser refused; it and the Referer and User-Agent
+ * have '"', '\' and bytes outside printable ASCII written as \xHH, as
+ * nginx escapes them, so a client cannot forge fields or lines.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,16 +16,80 @@
 #include "log.h"
 #include "worker.h"
 
+#define ACCESS_FIELD_MAX 2048		/* bytes of one logged field */
+
+/* Where the line is built, bounded. */
+struct access_out {
+	char buf[4096 + 4 * ACCESS_FIELD_MAX];
+	size_t len;
+};
+
 static void
-access_header(const struct conn *c, const char *name, const char **v,
-    int *len)
+access_put(struct access_out *o, const char *s, size_t n)
+{
+	if (n > sizeof(o->buf) - o->len)
+		n = sizeof(o->buf) - o->len;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+/* s[0..n) with nginx's escapes, at most ACCESS_FIELD_MAX input bytes. */
+static void
+access_put_escaped(struct access_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[4] = { '\\', 'x', 0, 0 };
+	unsigned char ch;
+	size_t i;
+
+	if (n > ACCESS_FIELD_MAX)
+		n = ACCESS_FIELD_MAX;
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+			access_put(o, s + i, 1);
+			continue;
+		}
+		e[2] = hex[ch >> 4];
+		e[3] = hex[ch & 0x0f];
+		access_put(o, e, 4);
+	}
+}
+
+static void
+access_put_header(struct access_out *o, const struct conn *c,
+    const char *name)
 {
 	const struct http_header *h = http_find_header(&c->rq->req, name);
 
-	*v = h ? h->value : "-";
-	*len = h ? (int)h->value_len : 1;
-	if (*len > 512)
-		*len = 512;
+	access_put(o, "\"", 1);
+	if (h != NULL)
+		access_put_escaped(o, h->value, h->value_len);
+	else
+		access_put(o, "-", 1);
+	access_put(o, "\"", 1);
+}
+
+/*
+ * The request line as received: the first line of the input after any
+ * empty lines, without its CR LF (all the input when there is no line
+ * end yet: a line too long, a head cut short).
+ */
+static void
+access_request_line(const struct conn *c, const char **p, size_t *n)
+{
+	size_t i = 0, e;
+
+	*p = "";
+	*n = 0;
+	if (c->in == NULL)
+		return;
+	while (i < c->in_len && (c->in[i] == '\r' || c->in[i] == '\n'))
+		i++;
+	for (e = i; e < c->in_len && c->in[e] != '\r' && c->in[e] != '\n'; e++)
+		;
+	*p = c->in + i;
+	*n = e - i;
 }
 
 /* The log's local time, formatted once a second rather than per line. */
@@ -39,41 +109,63 @@ access_time(void)
 	return when;
 }
 
+/* Status, bytes, then the upstream fields and times after the quotes. */
+static int
+access_put_numbers(struct access_out *o, const struct conn *c,
+    bool tail)
+{
+	char num[256], up_time[32], up_status[16];
+	int64_t req_ms = c->have_req ? c->w->loop.now_ms - c->start_ms : 0;
+	int n;
+
+	if (!tail)
+		n = snprintf(num, sizeof(num), " %d %llu ", c->status,
+		    (unsigned long long)c->bytes_sent);
+	else {
+		if (c->up_time_ms >= 0)
+			snprintf(up_time, sizeof(up_time), "%lld.%03lld",
+			    (long long)(c->up_time_ms / 1000),
+			    (long long)(c->up_time_ms % 1000));
+		else
+			snprintf(up_time, sizeof(up_time), "-");
+		snprintf(up_status, sizeof(up_status), c->up_status ? "%d" :
+		    "-", c->up_status);
+		n = snprintf(num, sizeof(num), " %s %s %lld.%03lld %s",
+		    c->rq->up_addr[0] ? c->rq->up_addr : "-", up_status,
+		    (long long)(req_ms / 1000), (long long)(req_ms % 1000),
+		    up_time);
+	}
+	if (n < 0)
+		return -1;
+	access_put(o, num, (size_t)n < sizeof(num) ? (size_t)n :
+	    sizeof(num) - 1);
+	return 0;
+}
+
 void
 access_log_request(const struct conn *c)
 {
-	char line[4096], up_status[16], up_time[32];
-	const char *ref, *ua, *when;
-	int reflen, ualen, n, tlen;
-	int64_t req_ms = c->w->loop.now_ms - c->start_ms;
+	static struct access_out o;
+	const char *line;
+	size_t line_len;
 
-	if (!log_access_on())	/* access_log = off: format nothing */
+	if (!log_access_on() || c->rq == NULL)	/* access_log = off */
 		return;
-	when = access_time();
-	access_header(c, "Referer", &ref, &reflen);
-	access_header(c, "User-Agent", &ua, &ualen);
-	snprintf(up_status, sizeof(up_status), c->up_status ? "%d" : "-",
-	    c->up_status);
-	if (c->up_time_ms >= 0)
-		snprintf(up_time, sizeof(up_time), "%lld.%03lld",
-		    (long long)(c->up_time_ms / 1000),
-		    (long long)(c->up_time_ms % 1000));
-	else
-		snprintf(up_time, sizeof(up_time), "-");
-	tlen = c->rq->req.head_len ? (int)(c->rq->req.target_len) : 0;
-	if (tlen > 2048)
-		tlen = 2048;
-	n = snprintf(line, sizeof(line),
-	    "%s - - [%s] \"%.*s %.*s HTTP/%d.%d\" %d %llu \"%.*s\" \"%.*s\" "
-	    "%s %s %lld.%03lld %s", c->peer_addr, when,
-	    (int)c->rq->req.method_len, c->rq->req.method, tlen, c->rq->req.target, c->rq->req.version / 10,
-	    c->rq->req.version % 10, c->status,
-	    (unsigned long long)c->bytes_sent, reflen, ref, ualen, ua,
-	    c->rq->up_addr[0] ? c->rq->up_addr : "-", up_status,
-	    (long long)(req_ms / 1000), (long long)(req_ms % 1000), up_time);
-	if (n < 0)
+	o.len = 0;
+	access_put(&o, c->peer_addr, strlen(c->peer_addr));
+	access_put(&o, " - - [", 6);
+	line = access_time();
+	access_put(&o, line, strlen(line));
+	access_put(&o, "] \"", 3);
+	access_request_line(c, &line, &line_len);
+	access_put_escaped(&o, line, line_len);
+	access_put(&o, "\"", 1);
+	if (access_put_numbers(&o, c, false) == -1)
 		return;
-	if ((size_t)n >= sizeof(line))
-		n = (int)sizeof(line) - 1;
-	log_access(line, (size_t)n);
+	access_put_header(&o, c, "Referer");
+	access_put(&o, " ", 1);
+	access_put_header(&o, c, "User-Agent");
+	if (access_put_numbers(&o, c, true) == -1)
+		return;
+	log_access(o.buf, o.len);
 }

@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
+#include "redirect.h"
 #include "response.h"
 #include "route.h"
 #include "spares.h"
@@ -63,7 +64,7 @@ conn_addr_text(const union conn_sockaddr *ss, char *addr, size_t alen,
 static const struct conf_server *
 conn_default_server(const struct worker *w, size_t listen)
 {
-	return route_server(w->conf, listen, NULL, 0);
+	return route_default_server(w->conf, listen);
 }
 
 /* The request state, allocated when a request's first bytes arrive.
@@ -460,10 +461,12 @@ conn_finish_request(struct conn *c)
 	}
 	if (c->have_req) {
 		c->served++;
-		access_log_request(c);
 		atomic_fetch_add_explicit(&w->slot->requests, 1,
 		    memory_order_relaxed);
 	}
+	/* a head the parser refused (400, 414, 431, 501...) is logged too */
+	if (c->have_req || c->status != 0)
+		access_log_request(c);
 	/* A worker told to stop after this answer's head promised
 	 * keep-alive still keeps the promise: the client may send another
 	 * request, answered with "Connection: close", within the grace. */
@@ -620,7 +623,7 @@ conn_start_request(struct conn *c)
 	c->srv = route_server(c->w->conf, c->listen, c->rq->req.host,
 	    c->rq->req.host_len);
 	n = route_normalize_uri(c->rq->req.path, c->rq->req.path_len,
-	    c->rq->uri, sizeof(c->rq->uri));
+	    c->rq->uri, sizeof(c->rq->uri), c->srv->merge_slashes);
 	if (n < 0) {
 		log_info("client %s sent an invalid URI", c->peer_addr);
 		c->state = CONN_SEND;
@@ -633,18 +636,20 @@ conn_start_request(struct conn *c)
 		response_error(c, status);
 		return;
 	}
+	if (c->rq->req.expect_continue) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		/* As nginx: for every accepted request that asks, with a
+		 * body or not (Content-Length: 0), only a 413 goes without.
+		 * Best effort: a client that cannot take 25 bytes now will
+		 * send its body after its own timeout anyway. */
+		(void)!write(c->io.fd, cont, sizeof(cont) - 1);
+	}
 	if (c->body.done) {
 		conn_route(c);
 		return;
 	}
 	c->state = CONN_READ_BODY;
-	if (c->rq->req.expect_continue && c->in_len == c->rq->req.head_len) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-		/* Best effort: a client that cannot take 25 bytes now will
-		 * send its body after its own timeout anyway. */
-		(void)!write(c->io.fd, cont, sizeof(cont) - 1);
-	}
 	(void)loop_timer_set(&c->w->loop, &c->timer,
 	    c->srv->client_body_timeout_ms);
 	if (c->body.expected < 0 || c->body.expected > 4096)
@@ -703,7 +708,8 @@ conn_stream_body(struct conn *c)
 
 	loc = route_location(c->srv, c->rq->uri, c->uri_len);
 	if (loc == NULL || loc->deny_all || loc->upstream == NULL ||
-	    !loc->body_streaming)
+	    !loc->body_streaming ||
+	    route_auto_redirect(c->srv, c->rq->uri, c->uri_len))
 		return false;
 	c->loc = loc;
 	if (conn_prefetch_body(c) == -1)
@@ -789,6 +795,10 @@ conn_route(struct conn *c)
 	c->loc = route_location(c->srv, c->rq->uri, c->uri_len);
 	if (c->loc == NULL) {
 		response_error(c, 404);
+		return;
+	}
+	if (route_auto_redirect(c->srv, c->rq->uri, c->uri_len)) {
+		redirect_add_slash(c);
 		return;
 	}
 	if (c->loc->deny_all) {

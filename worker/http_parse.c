@@ -93,6 +93,8 @@ method_from_name(const char *s, size_t n)
 		{ "DELETE", HTTP_METHOD_DELETE },
 		{ "OPTIONS", HTTP_METHOD_OPTIONS },
 		{ "PATCH", HTTP_METHOD_PATCH }, { "LOCK", HTTP_METHOD_LOCK },
+		{ "TRACE", HTTP_METHOD_TRACE },
+		{ "CONNECT", HTTP_METHOD_CONNECT },
 	};
 	size_t i;
 
@@ -102,12 +104,18 @@ method_from_name(const char *s, size_t n)
 	return HTTP_METHOD_OTHER;
 }
 
-/* Split path and query out of the path part starting at p. */
+/*
+ * Split the path part starting at p into path and query.  A '#' ends
+ * both: a fragment is the client's business and never reaches routing,
+ * $uri or $args (nginx drops it the same way); $request_uri keeps it.
+ */
 static void
 split_query(struct http_request *req, const char *p, size_t n)
 {
-	const char *q;
+	const char *q, *f;
 
+	if ((f = memchr(p, '#', n)) != NULL)
+		n = (size_t)(f - p);
 	q = memchr(p, '?', n);
 	req->path = p;
 	req->path_len = q != NULL ? (size_t)(q - p) : n;
@@ -133,24 +141,27 @@ parse_absolute(struct http_request *req, const char *t, size_t n,
 		skip = 8;
 	else
 		return -1;
-	for (a = skip; a < n && t[a] != '/' && t[a] != '?'; a++)
+	for (a = skip; a < n && t[a] != '/' && t[a] != '?' && t[a] != '#';
+	    a++)
 		if (t[a] == '@')
 			return -1;
 	if (a == skip)
 		return -1;
 	auth->value = t + skip;
 	auth->value_len = a - skip;
-	if (a == n || t[a] == '?') {
-		/* no path: it is "/" */
-		req->path = "/";
-		req->path_len = 1;
-		if (a < n) {
-			req->query = t + a + 1;
-			req->query_len = n - a - 1;
-		}
-		return 0;
+	req->absolute = true;
+	req->request_uri = t + a;
+	req->request_uri_len = n - a;
+	if (a == n) {
+		req->request_uri = "/";
+		req->request_uri_len = 1;
 	}
 	split_query(req, t + a, n - a);
+	if (a == n || t[a] != '/') {
+		/* no path: it is "/" ($request_uri is "?query", as nginx) */
+		req->path = "/";
+		req->path_len = 1;
+	}
 	return 0;
 }
 
@@ -163,6 +174,8 @@ parse_target(struct http_request *req, struct http_header *auth)
 	for (i = 0; i < n; i++)
 		if (is_ctl((unsigned char)t[i]))
 			return -1;
+	req->request_uri = t;
+	req->request_uri_len = n;
 	if (t[0] == '/') {
 		split_query(req, t, n);
 		return 0;
@@ -258,38 +271,75 @@ parse_header_line(struct http_request *req, const char *p, size_t n,
 	return 0;
 }
 
-/* Host without its port; 400 on a malformed one. */
+/*
+ * Where the host part of v ends: after "]" for an IPv6 literal, else at
+ * the first ':'.  -1 for an unclosed '[' or something other than ':'
+ * after it.
+ */
+static int
+host_end(const char *v, size_t n, size_t *end)
+{
+	size_t e = 0;
+
+	if (n > 0 && v[0] == '[') {
+		while (e < n && v[e] != ']')
+			e++;
+		if (e++ == n)
+			return -1;
+	} else
+		while (e < n && v[e] != ':')
+			e++;
+	*end = e;
+	return e < n && v[e] != ':' ? -1 : 0;
+}
+
+/* A port: digits only (possibly none), 1-65535 when there are some. */
+static int
+port_valid(const char *p, size_t n)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!is_digit((unsigned char)p[i]))
+			return 0;
+		if ((v = v * 10 + (unsigned long)(p[i] - '0')) > 65535)
+			return 0;
+	}
+	return n == 0 || v > 0;
+}
+
+/*
+ * The host as server_name matching and $host see it: lower-cased, without
+ * its port and one trailing dot, copied to host_buf.  400 when it is empty
+ * (or only a dot), holds "..", '/', '\', blanks or '@', or its port is
+ * not 1-65535.
+ */
 static int
 set_host(struct http_request *req, const char *v, size_t n)
 {
-	size_t i, end = n;
+	size_t i, end;
 
-	if (n > 0 && v[0] == '[') {
-		for (end = 1; end < n && v[end] != ']'; end++)
-			;
-		if (end == n)
-			return -1;
-		end++;
-	} else {
-		for (end = 0; end < n && v[end] != ':'; end++)
-			;
-	}
-	if (end < n) {
-		if (v[end] != ':')
-			return -1;
-		for (i = end + 1; i < n; i++)
-			if (!is_digit((unsigned char)v[i]))
-				return -1;
-	}
+	if (host_end(v, n, &end) == -1 ||
+	    !port_valid(v + end + 1, end < n ? n - end - 1 : 0))
+		return -1;
+	req->port = end + 1 < n ? v + end + 1 : NULL;
+	req->port_len = end + 1 < n ? n - end - 1 : 0;
 	for (i = 0; i < end; i++)
 		if (v[i] == '/' || v[i] == '\\' || v[i] == ' ' ||
 		    v[i] == '\t' || v[i] == '@')
 			return -1;
 	if (memmem(v, end, "..", 2) != NULL)
 		return -1;
-	if (end > 1 && v[end - 1] == '.')
+	if (end > 0 && v[end - 1] == '.')
 		end--;
-	req->host = v;
+	if (end == 0 || end >= sizeof(req->host_buf))
+		return -1;
+	for (i = 0; i < end; i++)
+		req->host_buf[i] = (v[i] >= 'A' && v[i] <= 'Z') ?
+		    (char)(v[i] - 'A' + 'a') : v[i];
+	req->host_buf[end] = '\0';
+	req->host = req->host_buf;
 	req->host_len = end;
 	return 0;
 }
@@ -318,45 +368,18 @@ set_content_length(struct http_request *req, const char *v, size_t n)
 }
 
 /*
- * Transfer-Encoding: only a lone "chunked" is accepted.  "chunked" that is
- * not the last coding is a framing error (400); any other coding is one we
- * do not implement (501).
+ * Transfer-Encoding: only a lone "chunked" is accepted.  Any other value,
+ * lists that hold chunked included ("chunked, identity", "gzip, chunked"),
+ * is a coding we do not implement: 501, as nginx answers, and the
+ * connection is closed so the body is never read as a next request.
  */
 static int
 check_transfer_encoding(const char *v, size_t n, int *status)
 {
-	size_t i = 0, s, e, ncodings = 0;
-	int chunked_at = -1, unknown = 0;
-
-	while (i < n) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		if (i == n)
-			break;
-		for (s = i; i < n && v[i] != ','; i++)
-			;
-		for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t');
-		    e--)
-			;
-		if (chunked_at != -1) {
-			*status = 400;		/* something after chunked */
-			return -1;
-		}
-		if (eq_nocase(v + s, e - s, "chunked"))
-			chunked_at = (int)ncodings;
-		else
-			unknown = 1;
-		ncodings++;
-	}
-	if (ncodings == 0) {
-		*status = 400;
-		return -1;
-	}
-	if (unknown) {
-		*status = 501;
-		return -1;
-	}
-	return 0;
+	if (eq_nocase(v, n, "chunked"))
+		return 0;
+	*status = 501;
+	return -1;
 }
 
 /* Does a comma-separated list hold this token (case-insensitive)? */
@@ -438,6 +461,12 @@ finish_head(struct http_request *req, const struct http_header *auth,
 	}
 	if (req->version == 11 && req->host == NULL)
 		return -1;
+	if (req->m == HTTP_METHOD_TRACE || req->m == HTTP_METHOD_CONNECT) {
+		/* Never forwarded: TRACE would echo credentials back (cross
+		 * site tracing), CONNECT asks for a tunnel we do not make. */
+		*status = 405;
+		return -1;
+	}
 	if (auth != NULL) {
 		/* absolute-form: its authority is the host */
 		req->host = NULL;

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #define HTTP_MAX_HEADERS 100
+#define HTTP_HOST_MAX 256		/* a host name is at most 255 bytes */
 
 enum http_method {
 	HTTP_METHOD_OTHER = 0,
@@ -25,7 +26,9 @@ enum http_method {
 	HTTP_METHOD_DELETE,
 	HTTP_METHOD_OPTIONS,
 	HTTP_METHOD_PATCH,
-	HTTP_METHOD_LOCK
+	HTTP_METHOD_LOCK,
+	HTTP_METHOD_TRACE,
+	HTTP_METHOD_CONNECT
 };
 
 struct http_header {
@@ -41,17 +44,29 @@ struct http_request {
 	enum http_method m;
 	const char *target;		/* raw request-target */
 	size_t target_len;
-	const char *path;		/* target up to '?' (origin form), or the
-					 * path part of an absolute-form URI */
+	const char *request_uri;	/* $request_uri: the target without the
+					 * scheme and authority of the
+					 * absolute form */
+	size_t request_uri_len;
+	bool absolute;			/* absolute-form: the host is the URI's */
+	const char *path;		/* target up to '?' or '#' (origin
+					 * form), or the path part of an
+					 * absolute-form URI */
 	size_t path_len;
-	const char *query;		/* after '?', NULL when none */
+	const char *query;		/* after '?' up to '#', NULL when none */
 	size_t query_len;
 	int version;			/* 10 or 11 */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
 	/* derived from the headers */
-	const char *host;		/* NULL when absent (port stripped) */
+	const char *host;		/* points to host_buf: lower-cased, port
+					 * and a trailing dot stripped; NULL
+					 * when absent */
 	size_t host_len;
+	const char *port;		/* digits after the host's ':', NULL
+					 * when none */
+	size_t port_len;
+	char host_buf[HTTP_HOST_MAX];
 	const char *content_type;	/* NULL when absent */
 	size_t content_type_len;
 	int64_t content_length;		/* -1 when absent */
@@ -69,11 +84,12 @@ enum http_parse_result {
 
 /*
  * Parse a request head from buf[0..len).  On HTTP_PARSE_ERROR *status is
- * 400 (malformed, smuggling: CL+TE, bad/duplicate Content-Length, TE other
- * than a final chunked, missing Host in 1.1), 414 (request line longer than
- * max_line), 431 (a header line longer than max_line, the head longer
- * than max_head, or too many headers), 501
- * (unknown transfer coding) or 505 (version not 1.0/1.1).
+ * 400 (malformed, smuggling: CL+TE, bad/duplicate Content-Length, missing
+ * or bad Host), 405 (TRACE, CONNECT: never passed on), 414 (request line
+ * longer than max_line), 431 (a header line longer than max_line, the head
+ * longer than max_head, or too many headers), 501 (Transfer-Encoding other
+ * than a lone "chunked") or 505 (version not 1.0/1.1).
+ * The struct holds a copy of the host (host_buf): do not copy it by value.
  * AGAIN is returned only while len <= max_head and the line fits max_line.
  */
 enum http_parse_result http_parse_request(const char *buf, size_t len,

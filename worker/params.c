@@ -24,6 +24,7 @@ struct params_ctx {
 	size_t path_info_len;
 	char script_buf[CONN_URI_MAX + 256];
 	char content_length[24];
+	char http_host[HTTP_HOST_MAX + 8];	/* host:port, absolute form */
 };
 
 static void
@@ -106,7 +107,7 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		    len);
 		break;
 	case VAR_REQUEST_URI:
-		params_str(r->target, r->target_len, v, len);
+		params_str(r->request_uri, r->request_uri_len, v, len);
 		break;
 	case VAR_DOCUMENT_URI:
 	case VAR_URI:
@@ -161,6 +162,22 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 	}
 }
 
+void
+params_variable(struct conn *c, enum conf_var var, const char **v,
+    size_t *len)
+{
+	static struct params_ctx x;	/* one worker, one caller at a time */
+
+	x.c = c;
+	x.content_length[0] = '\0';
+	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
+		snprintf(x.content_length, sizeof(x.content_length), "%llu",
+		    (unsigned long long)(c->body.expected >= 0 ?
+		    (uint64_t)c->body.expected : c->body.size));
+	params_split_path(&x);
+	params_var(&x, var, v, len);
+}
+
 /* Expand a param's value into buf (or just measure when buf is NULL). */
 static size_t
 params_expand(struct params_ctx *x, const struct conf_param *p, char *buf)
@@ -196,8 +213,13 @@ params_emit(struct params_out *o, const char *name, size_t nlen,
 	o->len += fcgi_nv_size(nlen, vlen);
 }
 
+/*
+ * Letters, digits and '-' only, as nginx's ignore_invalid_headers; '_'
+ * too with underscores_in_headers (off by default, since X_A and X-A
+ * would both become HTTP_X_A).
+ */
 static bool
-params_header_name_ok(const struct http_header *h)
+params_header_name_ok(const struct http_header *h, bool underscores)
 {
 	size_t i;
 	char ch;
@@ -205,7 +227,8 @@ params_header_name_ok(const struct http_header *h)
 	for (i = 0; i < h->name_len; i++) {
 		ch = h->name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-'))
+		    (ch >= '0' && ch <= '9') || ch == '-' ||
+		    (ch == '_' && underscores)))
 			return false;
 	}
 	return h->name_len > 0 && h->name_len < 200;
@@ -278,14 +301,37 @@ params_header_skipped(const struct conn *c, size_t i, const char *pname)
 	const struct http_header *h = &c->rq->req.headers[i];
 	size_t j;
 
-	if (!params_header_name_ok(h) || strcmp(pname, "HTTP_PROXY") == 0 ||
+	if (!params_header_name_ok(h, c->srv->underscores_in_headers) ||
+	    strcmp(pname, "HTTP_PROXY") == 0 ||
 	    strcmp(pname, "HTTP_TRANSFER_ENCODING") == 0 ||
+	    (c->rq->req.absolute && strcmp(pname, "HTTP_HOST") == 0) ||
 	    params_configured(c->loc, pname))
 		return true;
 	for (j = 0; j < i; j++)
 		if (params_same_name(h, &c->rq->req.headers[j]))
 			return true;
 	return false;
+}
+
+/*
+ * An absolute-form request is routed by its URI's authority, whatever the
+ * Host header says (RFC 9112 3.2.2): the application gets that authority
+ * as HTTP_HOST, so it never sees a host other than the one that chose the
+ * server block.  The Host header itself is not passed.
+ */
+static void
+params_absolute_host(struct params_ctx *x, struct params_out *o)
+{
+	const struct http_request *r = &x->c->rq->req;
+	int n;
+
+	if (!r->absolute || params_configured(x->c->loc, "HTTP_HOST"))
+		return;
+	n = snprintf(x->http_host, sizeof(x->http_host), "%.*s%s%.*s",
+	    (int)r->host_len, r->host, r->port != NULL ? ":" : "",
+	    (int)r->port_len, r->port != NULL ? r->port : "");
+	if (n > 0 && (size_t)n < sizeof(x->http_host))
+		params_emit(o, "HTTP_HOST", 9, x->http_host, (size_t)n);
 }
 
 static int
@@ -308,7 +354,8 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
 		    strlen(loc->params[i].name), scratch, len);
 	}
 	for (i = 0; i < r->nheaders; i++) {
-		if (!params_header_name_ok(&r->headers[i]))
+		if (!params_header_name_ok(&r->headers[i],
+		    x->c->srv->underscores_in_headers))
 			continue;
 		params_header_param_name(&r->headers[i], pname);
 		if (params_header_skipped(x->c, i, pname))
@@ -319,6 +366,7 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
 		params_header_value(r, i, scratch);
 		params_emit(o, pname, strlen(pname), scratch, len);
 	}
+	params_absolute_host(x, o);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
  * route.c - from a parsed request to its configuration.
  *
  * Normalises the raw path as nginx does before matching (percent-decoding,
- * "//" merging, "." and ".." resolution), picks the server block by listen
+ * "//" merging unless merge_slashes is off, "." and ".." resolution), picks the server block by listen
  * address and Host, and the location in nginx's order.
  *
  * It does not map the URI to a file (static.c) nor split PATH_INFO
@@ -27,7 +27,10 @@ hex_digit(unsigned char c)
 
 /*
  * Decode the byte at raw[*i], advancing *i.  -1 on a bad escape, an
- * encoded NUL or '/', or a raw NUL.
+ * encoded NUL or a raw NUL.  An encoded '/' (%2F) is a '/' like any
+ * other, as nginx decodes it: the caller resolves dot segments after
+ * decoding, so "..%2f" climbs exactly as "../" does and is held to the
+ * root the same way.
  */
 static int
 next_byte(const char *raw, size_t len, size_t *i)
@@ -45,7 +48,7 @@ next_byte(const char *raw, size_t len, size_t *i)
 	if (hi < 0 || lo < 0)
 		return -1;
 	c = hi * 16 + lo;
-	if (c == '\0' || c == '/')
+	if (c == '\0')
 		return -1;
 	*i += 3;
 	return c;
@@ -76,9 +79,10 @@ resolve_segment(char *out, size_t seg, size_t *o)
 }
 
 long
-route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize)
+route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize,
+    bool merge_slashes)
 {
-	size_t i = 1, o = 1, seg = 1;
+	size_t i = 1, o = 1, seg = 1, end;
 	int c;
 
 	if (len == 0 || raw[0] != '/' || outsize < 2)
@@ -88,9 +92,12 @@ route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize)
 		if ((c = next_byte(raw, len, &i)) == -1)
 			return -1;
 		if (c == '/') {
+			end = o;
 			if (resolve_segment(out, seg, &o) == -1)
 				return -1;
-			if (out[o - 1] != '/') {	/* else "//" merged */
+			/* A "." or ".." just dropped leaves o after a '/'; an
+			 * empty segment is a "//", merged unless told not. */
+			if (o == end && (end > seg || !merge_slashes)) {
 				if (o >= outsize - 1)
 					return -1;
 				out[o++] = '/';
@@ -119,39 +126,134 @@ server_listens_on(const struct conf_server *srv, size_t listen)
 	return 0;
 }
 
-static int
-server_has_name(const struct conf_server *srv, const char *host,
-    size_t host_len)
+/* How well one server_name fits a (lower-cased) host. */
+enum name_fit {
+	FIT_NONE,
+	FIT_EXACT,
+	FIT_LEADING,		/* "*.example.com", ".example.com" */
+	FIT_TRAILING,		/* "www.example.*" */
+	FIT_REGEX
+};
+
+/*
+ * Does the wildcard name n fit host?  *weight is the length of its fixed
+ * part: between two of a kind, the longer wins.  "*.x" wants a label
+ * before ".x"; ".x" also takes "x" itself.
+ */
+static enum name_fit
+name_fit_wildcard(const char *n, size_t nlen, const char *host,
+    size_t host_len, size_t *weight)
+{
+	const char *suf = n + (n[0] == '*');
+	size_t slen = nlen - (n[0] == '*');
+
+	if (n[0] == '*' || n[0] == '.') {
+		if ((host_len > slen && strncasecmp(host + host_len - slen,
+		    suf, slen) == 0) || (n[0] == '.' && host_len == slen - 1 &&
+		    strncasecmp(host, n + 1, host_len) == 0)) {
+			*weight = slen;
+			return FIT_LEADING;
+		}
+		return FIT_NONE;
+	}
+	if (host_len > nlen - 1 && strncasecmp(host, n, nlen - 1) == 0) {
+		*weight = nlen - 1;
+		return FIT_TRAILING;
+	}
+	return FIT_NONE;
+}
+
+static enum name_fit
+name_fit(const struct conf_server *srv, size_t i, const char *host,
+    size_t host_len, pcre2_match_data **md, size_t *weight)
+{
+	const char *n = srv->names[i];
+	size_t nlen = strlen(n);
+
+	if (srv->name_re != NULL && srv->name_re[i] != NULL) {
+		if (*md == NULL &&
+		    (*md = pcre2_match_data_create(1, NULL)) == NULL)
+			return FIT_NONE;
+		return pcre2_match(srv->name_re[i], (PCRE2_SPTR)host, host_len,
+		    0, 0, *md, NULL) >= 0 ? FIT_REGEX : FIT_NONE;
+	}
+	if ((nlen > 1 && n[0] == '.') || (nlen > 2 && (n[0] == '*' ||
+	    n[nlen - 1] == '*')))
+		return name_fit_wildcard(n, nlen, host, host_len, weight);
+	return nlen == host_len && strncasecmp(n, host, host_len) == 0 ?
+	    FIT_EXACT : FIT_NONE;
+}
+
+/* The best server so far for each kind of fit. */
+struct name_best {
+	const struct conf_server *exact, *leading, *trailing, *regex;
+	size_t leading_weight, trailing_weight;
+};
+
+static void
+name_best_note(struct name_best *b, const struct conf_server *srv,
+    enum name_fit fit, size_t weight)
+{
+	if (fit == FIT_EXACT && b->exact == NULL)
+		b->exact = srv;
+	else if (fit == FIT_LEADING && (b->leading == NULL ||
+	    weight > b->leading_weight)) {
+		b->leading = srv;
+		b->leading_weight = weight;
+	} else if (fit == FIT_TRAILING && (b->trailing == NULL ||
+	    weight > b->trailing_weight)) {
+		b->trailing = srv;
+		b->trailing_weight = weight;
+	} else if (fit == FIT_REGEX && b->regex == NULL)
+		b->regex = srv;
+}
+
+const struct conf_server *
+route_default_server(const struct conf *conf, size_t listen)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nnames; i++)
-		if (strlen(srv->names[i]) == host_len &&
-		    strncasecmp(srv->names[i], host, host_len) == 0)
-			return 1;
-	return 0;
+	for (i = 0; i < conf->nservers; i++)
+		if (server_listens_on(&conf->servers[i], listen))
+			return &conf->servers[i];
+	return conf->nservers > 0 ? &conf->servers[0] : NULL;
 }
 
+/*
+ * nginx's order: an exact name, else the longest leading wildcard, else
+ * the longest trailing wildcard, else the first regex in file order, else
+ * the default server of the address.
+ */
 const struct conf_server *
 route_server(const struct conf *conf, size_t listen, const char *host,
     size_t host_len)
 {
-	const struct conf_server *def = NULL, *srv;
-	size_t i;
+	const struct conf_server *srv;
+	pcre2_match_data *md = NULL;
+	struct name_best b;
+	enum name_fit fit;
+	size_t i, j, weight;
 
-	for (i = 0; i < conf->nservers; i++) {
+	/* No Host (HTTP/1.0) is the empty name: server_name "" catches it */
+	if (host == NULL) {
+		host = "";
+		host_len = 0;
+	}
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < conf->nservers && b.exact == NULL; i++) {
 		srv = &conf->servers[i];
 		if (!server_listens_on(srv, listen))
 			continue;
-		if (def == NULL)
-			def = srv;
-		if (host != NULL && host_len > 0 &&
-		    server_has_name(srv, host, host_len))
-			return srv;
+		for (j = 0; j < srv->nnames; j++) {
+			weight = 0;
+			fit = name_fit(srv, j, host, host_len, &md, &weight);
+			name_best_note(&b, srv, fit, weight);
+		}
 	}
-	if (def == NULL && conf->nservers > 0)
-		def = &conf->servers[0];
-	return def;
+	pcre2_match_data_free(md);
+	if (b.exact != NULL || b.leading != NULL || b.trailing != NULL)
+		return b.exact ? b.exact : b.leading ? b.leading : b.trailing;
+	return b.regex ? b.regex : route_default_server(conf, listen);
 }
 
 /* The first regex location matching uri, in file order, or NULL. */
@@ -210,4 +312,35 @@ route_location(const struct conf_server *srv, const char *uri, size_t len)
 	if ((re = match_regex(srv, uri, len)) != NULL)
 		return re;
 	return best != NULL ? best : &srv->fallback;
+}
+
+/*
+ * nginx's auto-redirect: a prefix location ending in '/' that passes to
+ * FastCGI, asked for without that slash ("/app" for location "/app/"),
+ * answers 301 to the slashed URI, unless an exact location or a prefix
+ * location names the URI itself.  It wins over regex locations, as in
+ * nginx, where the prefix tree decides before regexes are tried.
+ */
+bool
+route_auto_redirect(const struct conf_server *srv, const char *uri,
+    size_t len)
+{
+	const struct conf_location *loc;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < srv->nlocations; i++) {
+		loc = &srv->locations[i];
+		if (loc->match == LOC_REGEX || loc->match == LOC_REGEX_CASELESS)
+			continue;
+		if (loc->pattern_len == len &&
+		    memcmp(loc->pattern, uri, len) == 0)
+			return false;
+		if (loc->match != LOC_EXACT && loc->upstream != NULL &&
+		    loc->pattern_len == len + 1 &&
+		    loc->pattern[len] == '/' &&
+		    memcmp(loc->pattern, uri, len) == 0)
+			found = true;
+	}
+	return found;
 }

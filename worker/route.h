@@ -5,28 +5,35 @@
 #ifndef FCGATE_ROUTE_H
 #define FCGATE_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
 
 /*
  * Normalise a raw path as nginx does before matching: percent-decoding,
- * merging "//", resolving "." and ".." segments.  Writes a NUL-terminated
- * result of at most outsize-1 bytes.  Returns the length, or -1 when the
- * path is invalid: does not start with '/', climbs above the root, holds an
- * encoded NUL or an encoded '/' (%2F), a bad %-escape, or does not fit.
+ * merging "//" (unless merge_slashes is false), resolving "." and ".." segments (also those written with
+ * %2E and %2F).  Writes a NUL-terminated result of at most outsize-1
+ * bytes.  Returns the length, or -1 when the path is invalid: does not
+ * start with '/', climbs above the root, holds an encoded NUL, a bad
+ * %-escape, or does not fit.
  */
 long route_normalize_uri(const char *raw, size_t len, char *out,
-    size_t outsize);
+    size_t outsize, bool merge_slashes);
 
 /*
  * The server block for a connection accepted on conf->listens[listen] with
- * this Host (may be NULL): the first server listing that listen address
- * whose server_name matches exactly (case-insensitive), else the first
- * server on that address (the default).  Never NULL for a bound listen.
+ * this Host (NULL when the request has none, which matches server_name
+ * ""): the first server listing that listen address whose server_name
+ * matches exactly (case-insensitive), else the first server on that
+ * address (the default).  Never NULL for a bound listen.
  */
 const struct conf_server *route_server(const struct conf *conf,
     size_t listen, const char *host, size_t host_len);
+
+/* The first server on that listen address: before a request is parsed. */
+const struct conf_server *route_default_server(const struct conf *conf,
+    size_t listen);
 
 /*
  * The location for a normalised URI, nginx's order: exact "=" wins at once;
@@ -37,5 +44,13 @@ const struct conf_server *route_server(const struct conf *conf,
  */
 const struct conf_location *route_location(const struct conf_server *srv,
     const char *uri, size_t len);
+
+/*
+ * Does uri name a FastCGI prefix location ("/app/") without its final
+ * slash, so that nginx answers 301 to "/app/"?  (No location of the URI's
+ * own name exists.)
+ */
+bool route_auto_redirect(const struct conf_server *srv, const char *uri,
+    size_t len);
 
 #endif

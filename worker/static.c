@@ -4,7 +4,9 @@
  *
  * A URI ending in '/' is a directory: the first `index` entry that exists
  * becomes an internal redirect (so index.php reaches FastCGI through its
- * location).  A directory named without its slash gets a 301.  A file
+ * location); an entry with an absolute path ("/index.php") is one without
+ * being looked for.  A directory named without its slash gets a 301 to it with
+ * the slash (redirect.c writes the Location).  A file
  * whose real path leaves the root's real path (a symlink out of the tree)
  * is refused with 403.  A 200 carries Last-Modified and nginx's ETag; the
  * conditional headers can turn it into 304 or 412, and a single byte range
@@ -27,6 +29,8 @@
 
 #include "conn.h"
 #include "log.h"
+#include "params.h"
+#include "redirect.h"
 #include "response.h"
 #include "static.h"
 #include "worker.h"
@@ -59,16 +63,65 @@ static_path(const struct conn *c, const char *extra, char *path, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/*
+ * An index entry with its variables ("$host.html") expanded into out.
+ * The config loader checked that every "$name" / "${name}" is one.
+ * Returns 0, or -1 when the result does not fit.
+ */
+static int
+static_index_name(struct conn *c, const char *e, char *out, size_t size)
+{
+	const char *s, *v;
+	size_t o = 0, n;
+	bool brace;
+
+	while (*e != '\0') {
+		if (*e != '$') {
+			v = e;
+			for (n = 0; e[n] != '\0' && e[n] != '$'; n++)
+				;
+			e += n;
+		} else {
+			brace = *++e == '{';
+			s = e + brace;
+			for (e = s; (*e >= 'a' && *e <= 'z') || *e == '_' ||
+			    (*e >= '0' && *e <= '9') ||
+			    (*e >= 'A' && *e <= 'Z'); e++)
+				;
+			params_variable(c, conf_var_find(s, (size_t)(e - s)),
+			    &v, &n);
+			if (brace && *e == '}')
+				e++;
+		}
+		if (n >= size - o)
+			return -1;
+		memcpy(out + o, v, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 static void
 static_index(struct conn *c)
 {
-	char path[4096], uri[CONN_URI_MAX];
+	char path[4096], uri[CONN_URI_MAX], name[CONN_URI_MAX];
 	struct stat st;
 	size_t i;
 	int n;
 
 	for (i = 0; i < c->loc->nindex; i++) {
-		if (static_path(c, c->loc->index[i], path, sizeof(path)) == -1)
+		if (static_index_name(c, c->loc->index[i], name,
+		    sizeof(name)) == -1)
+			continue;
+		if (name[0] == '/') {
+			/* an absolute index is taken as it is, not looked
+			 * for: an internal redirect, as nginx (a loop ends
+			 * in 500 once the redirect limit is reached) */
+			conn_internal_redirect(c, name, strlen(name));
+			return;
+		}
+		if (static_path(c, name, path, sizeof(path)) == -1)
 			continue;
 		if (stat(path, &st) == -1) {
 			if (errno != ENOENT && errno != ENOTDIR)
@@ -76,8 +129,7 @@ static_index(struct conn *c)
 				    strerror(errno));
 			continue;
 		}
-		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri,
-		    c->loc->index[i]);
+		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri, name);
 		if (n < 0 || (size_t)n >= sizeof(uri))
 			break;
 		conn_internal_redirect(c, uri, (size_t)n);
@@ -143,16 +195,6 @@ static_resolve(struct conn *c, const char *path, char real[PATH_MAX])
 	log_error("\"%s\" resolves to \"%s\", outside of root \"%s\", "
 	    "client: %s", path, real, root, c->peer_addr);
 	return 403;
-}
-
-static void
-static_dir_redirect(struct conn *c)
-{
-	char loc[CONN_URI_MAX + 1];
-
-	memcpy(loc, c->rq->uri, c->uri_len);
-	loc[c->uri_len] = '/';
-	response_redirect(c, 301, loc, c->uri_len + 1);
 }
 
 /* n decimal digits at p, -1 when one is not a digit. */
@@ -533,7 +575,7 @@ static_serve(struct conn *c)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		static_dir_redirect(c);
+		redirect_add_slash(c);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {

@@ -14,7 +14,7 @@
  *
  * Invariants checked (abort() when violated):
  *  head parser
- *  - ERROR comes with status 400, 414, 431, 501 or 505; AGAIN only while
+ *  - ERROR comes with status 400, 405, 414, 431, 501 or 505; AGAIN only while
  *    len <= max_head;
  *  - OK: 0 < head_len <= min(len, max_head) and the head ends with LF;
  *    version is 10 or 11; nheaders <= HTTP_MAX_HEADERS; method, target,
@@ -115,7 +115,8 @@ check_head(const char *buf, size_t len, size_t max_line, size_t max_head,
 		CHECK(within(h->value, h->value_len, buf, h_len));
 	}
 	if (req->host != NULL)
-		CHECK(within(req->host, req->host_len, buf, h_len));
+		CHECK(req->host == req->host_buf &&
+		    req->host_len < sizeof(req->host_buf));
 	if (req->content_type != NULL)
 		CHECK(within(req->content_type, req->content_type_len, buf,
 		    h_len));
@@ -274,8 +275,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_chunked(buf, len, data[0] >> 4);
 		break;
 	case HTTP_PARSE_ERROR:
-		CHECK(status == 400 || status == 414 || status == 431 ||
-		    status == 501 || status == 505);
+		CHECK(status == 400 || status == 405 || status == 414 ||
+		    status == 431 || status == 501 || status == 505);
 		check_chunked(buf, len, data[0] >> 4);
 		break;
 	default:

@@ -73,7 +73,7 @@ test_basic(void)
 	    (int)req.path_len, req.path);
 	CHECK(str_eq(req.query, req.query_len, "x=1&y=2"), "query");
 	CHECK(req.version == 11, "version %d", req.version);
-	CHECK(str_eq(req.host, req.host_len, "Example.COM"), "host %.*s",
+	CHECK(str_eq(req.host, req.host_len, "example.com"), "host %.*s",
 	    (int)req.host_len, req.host);
 	CHECK(str_eq(req.content_type, req.content_type_len, "text/plain"),
 	    "content type");
@@ -201,6 +201,98 @@ test_versions_and_connection(void)
 	    "trailing dot stripped");
 }
 
+/* Absolute form: the URI's authority is the host; $request_uri its path. */
+static void
+test_absolute_form(void)
+{
+	int st;
+
+	CHECK(parse("GET http://A.Example:8080/x?q=1 HTTP/1.1\r\n"
+	    "Host: b.example\r\n\r\n", &st) == HTTP_PARSE_OK && req.absolute,
+	    "absolute %d", st);
+	CHECK(str_eq(req.host, req.host_len, "a.example"), "host %.*s",
+	    (int)req.host_len, req.host);
+	CHECK(str_eq(req.port, req.port_len, "8080"), "port");
+	CHECK(str_eq(req.request_uri, req.request_uri_len, "/x?q=1"),
+	    "request_uri %.*s", (int)req.request_uri_len, req.request_uri);
+	CHECK(parse("GET /x?q=1 HTTP/1.1\r\nHost: b\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK && !req.absolute && req.port == NULL &&
+	    str_eq(req.request_uri, req.request_uri_len, "/x?q=1"),
+	    "origin form request_uri");
+	CHECK(parse("GET http://a HTTP/1.1\r\nHost: b\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK && str_eq(req.request_uri, req.request_uri_len, "/"),
+	    "absolute without path: request_uri /");
+	CHECK(parse("GET http://a#f HTTP/1.1\r\nHost: b\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "a") &&
+	    str_eq(req.path, req.path_len, "/"), "absolute, fragment only");
+	CHECK(parse("GET http://a.example/x HTTP/1.0\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "a.example"),
+	    "absolute in 1.0 without Host");
+	REFUSE("GET http://a:0/x HTTP/1.1\r\nHost: b\r\n\r\n", 400);
+	REFUSE("GET http://./x HTTP/1.1\r\nHost: b\r\n\r\n", 400);
+}
+
+/* Host: lower-cased, refused when empty, a lone dot or a bad port. */
+static void
+test_host(void)
+{
+	int st;
+
+	CHECK(parse("GET / HTTP/1.1\r\nHost: WWW.X.Org:65535\r\n\r\n",
+	    &st) == HTTP_PARSE_OK && str_eq(req.host, req.host_len,
+	    "www.x.org") && str_eq(req.port, req.port_len, "65535"),
+	    "lower-cased, port 65535");
+	CHECK(parse("GET / HTTP/1.1\r\nHost: x:\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "x"),
+	    "empty port");
+	CHECK(parse("GET / HTTP/1.1\r\nHost: x:1\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK, "port 1");
+	REFUSE("GET / HTTP/1.1\r\nHost: \r\n\r\n", 400);
+	REFUSE("GET / HTTP/1.1\r\nHost: .\r\n\r\n", 400);
+	REFUSE("GET / HTTP/1.1\r\nHost: .:80\r\n\r\n", 400);
+	REFUSE("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400);
+	REFUSE("GET / HTTP/1.1\r\nHost: x:0\r\n\r\n", 400);
+	REFUSE("GET / HTTP/1.1\r\nHost: x:65536\r\n\r\n", 400);
+	REFUSE("GET / HTTP/1.1\r\nHost: x:99999999999999999999\r\n\r\n",
+	    400);
+	REFUSE("GET / HTTP/1.1\r\nHost: [::1]:0\r\n\r\n", 400);
+	CHECK(parse("GET / HTTP/1.0\r\nHost:\r\n\r\n", &st) ==
+	    HTTP_PARSE_ERROR && st == 400, "empty Host in 1.0 too");
+}
+
+/* A fragment never reaches the path or the query; $request_uri keeps it. */
+static void
+test_fragment(void)
+{
+	int st;
+
+	CHECK(parse("GET /a/b?x=1#frag HTTP/1.1\r\nHost: h\r\n\r\n",
+	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/a/b") &&
+	    str_eq(req.query, req.query_len, "x=1") &&
+	    str_eq(req.request_uri, req.request_uri_len, "/a/b?x=1#frag"),
+	    "fragment after the query");
+	CHECK(parse("GET /a#f?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
+	    HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/a") &&
+	    req.query == NULL, "'?' inside the fragment is no query");
+	CHECK(parse("GET /a#/../../etc HTTP/1.1\r\nHost: h\r\n\r\n",
+	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/a"),
+	    "dot segments in the fragment");
+	CHECK(parse("GET http://h/p#x?y HTTP/1.1\r\nHost: h\r\n\r\n",
+	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/p") &&
+	    req.query == NULL, "absolute form fragment");
+}
+
+/* TRACE and CONNECT are answered 405, as nginx; CONNECT host:port 400. */
+static void
+test_refused_methods(void)
+{
+	REFUSE("TRACE / HTTP/1.1\r\nHost: h\r\n\r\n", 405);
+	REFUSE("TRACE /x.php HTTP/1.0\r\n\r\n", 405);
+	REFUSE("CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n", 405);
+	REFUSE("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+	REFUSE("TRACE / HTTP/1.1\r\n\r\n", 400);
+}
+
 static void
 test_line_endings(void)
 {
@@ -275,13 +367,23 @@ test_framing(void)
 	    501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, "
 	    "chunked\r\n\r\n", 501);
+	/* nginx answers 501 to every list, even one ending in chunked */
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
-	    "gzip\r\n\r\n", 400);
+	    "gzip\r\n\r\n", 501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
-	    "chunked\r\n\r\n", 400);
+	    "chunked\r\n\r\n", 501);
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
+	    "identity\r\n\r\n", 501);
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity"
+	    "\r\n\r\n", 501);
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked,"
+	    "\r\n\r\n", 501);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+	    "CHUNKED\r\n\r\n", &st) == HTTP_PARSE_OK && req.chunked,
+	    "chunked in any case");
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n", 400);
-	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n", 400);
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n", 501);
 	REFUSE("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
 }
 
@@ -513,6 +615,10 @@ int
 main(void)
 {
 	test_basic();
+	test_absolute_form();
+	test_host();
+	test_fragment();
+	test_refused_methods();
 	test_query_and_targets();
 	test_request_line();
 	test_versions_and_connection();

@@ -15,14 +15,14 @@
 
 /* want == NULL: the path must be refused. */
 static void
-norm(int line, const char *raw, size_t len, const char *want)
+norm(int line, const char *raw, size_t len, const char *want, bool merge)
 {
 	char out[256];
 	long n;
 
 	checks++;
 	memset(out, 'Z', sizeof(out));
-	n = route_normalize_uri(raw, len, out, sizeof(out));
+	n = route_normalize_uri(raw, len, out, sizeof(out), merge);
 	if (want == NULL) {
 		if (n != -1) {
 			failures++;
@@ -38,7 +38,9 @@ norm(int line, const char *raw, size_t len, const char *want)
 	}
 }
 
-#define NORM(raw, want) norm(__LINE__, (raw), strlen(raw), (want))
+#define NORM(raw, want) norm(__LINE__, (raw), strlen(raw), (want), true)
+/* merge_slashes off */
+#define NORM_KEEP(raw, want) norm(__LINE__, (raw), strlen(raw), (want), false)
 
 static void
 test_normalize(void)
@@ -74,9 +76,19 @@ test_normalize(void)
 	NORM("/%2e%2e/", NULL);
 	NORM("/%2E%2E", NULL);
 	NORM("//..", NULL);
-	NORM("/a%2Fb", NULL);
-	NORM("/a%2fb", NULL);
+	/* %2F is a '/', as nginx decodes it: it separates dot segments */
+	NORM("/a%2Fb", "/a/b");
+	NORM("/wiki/A%2fB", "/wiki/A/B");
+	NORM("/a%2F%2Fb", "/a/b");
+	NORM("/a/..%2f", "/");
+	NORM("/a/.%2E%2Fb", "/b");
+	NORM("/a%2f..%2fb", "/b");
 	NORM("/..%2f", NULL);
+	NORM("/%2e%2e%2f%2e%2e%2fetc/passwd", NULL);
+	NORM("/a/..%2f..%2fetc/passwd", NULL);
+	NORM("/%2E./etc", NULL);
+	NORM("/.%2e/etc", NULL);
+	NORM("/a%2f..%2f..%2fetc", NULL);
 	NORM("/a%00b", NULL);
 	NORM("/a%", NULL);
 	NORM("/a%4", NULL);
@@ -85,16 +97,22 @@ test_normalize(void)
 	NORM("a/b", NULL);
 	NORM("", NULL);
 	NORM("*", NULL);
-	norm(__LINE__, "/a\0b", 4, NULL);
-	norm(__LINE__, "/ab/..", 3, "/ab");	/* len is honoured */
+	norm(__LINE__, "/a\0b", 4, NULL, true);
+	norm(__LINE__, "/ab/..", 3, "/ab", true);	/* len is honoured */
+	NORM_KEEP("//a///b//", "//a///b//");
+	NORM_KEEP("/a%2F%2Fb", "/a//b");
+	NORM_KEEP("/a//../b", "/a/b");
+	NORM_KEEP("/a/./b", "/a/b");
+	NORM_KEEP("/../x", NULL);
+	NORM_KEEP("/a/../../x", NULL);
 	/* fitting: 7 bytes and the NUL fit in 8, 8 do not */
-	n = route_normalize_uri("/abcdef", 7, out, sizeof(out));
+	n = route_normalize_uri("/abcdef", 7, out, sizeof(out), true);
 	CHECK(n == 7 && strcmp(out, "/abcdef") == 0, "exact fit %ld", n);
-	n = route_normalize_uri("/abcdefg", 8, out, sizeof(out));
+	n = route_normalize_uri("/abcdefg", 8, out, sizeof(out), true);
 	CHECK(n == -1, "one too long %ld", n);
-	n = route_normalize_uri("/abcdef/", 8, out, sizeof(out));
+	n = route_normalize_uri("/abcdef/", 8, out, sizeof(out), true);
 	CHECK(n == -1, "trailing slash too long %ld", n);
-	n = route_normalize_uri("/", 1, out, 1);
+	n = route_normalize_uri("/", 1, out, 1, true);
 	CHECK(n == -1, "no room for the NUL %ld", n);
 }
 
@@ -103,7 +121,7 @@ static size_t l01[] = { 0, 1 };
 static size_t l1[] = { 1 };
 static char *n0[] = { "default.test" };
 static char *n1[] = { "www.example.com", "example.com" };
-static char *n2[] = { "other.test" };
+static char *n2[] = { "other.test", "" };
 
 static void
 test_server(void)
@@ -125,7 +143,7 @@ test_server(void)
 	servers[2].listen = l1;
 	servers[2].nlisten = 1;
 	servers[2].names = n2;
-	servers[2].nnames = 1;
+	servers[2].nnames = 2;
 	conf.servers = servers;
 	conf.nservers = 3;
 	conf.nlistens = 3;
@@ -144,11 +162,80 @@ test_server(void)
 	s = route_server(&conf, 1, "nothing", 7);
 	CHECK(s == &servers[1], "default of listen 1: %td", s - servers);
 	s = route_server(&conf, 1, NULL, 0);
-	CHECK(s == &servers[1], "no Host: %td", s - servers);
+	CHECK(s == &servers[2], "no Host goes to server_name \"\": %td",
+	    s - servers);
+	s = route_server(&conf, 0, NULL, 0);
+	CHECK(s == &servers[0], "no Host, no \"\" name: default: %td",
+	    s - servers);
+	s = route_default_server(&conf, 1);
+	CHECK(s == &servers[1], "default of listen 1: %td", s - servers);
 	s = route_server(&conf, 0, "www.example.com", 0);
 	CHECK(s == &servers[0], "host_len honoured: %td", s - servers);
 	s = route_server(&conf, 2, "other.test", 10);
 	CHECK(s == &servers[0], "unlisted listen: %td", s - servers);
+}
+
+static pcre2_code *compile(const char *re, uint32_t opts);
+
+/* One server per name list on listen 0, in this order. */
+static char *w0[] = { "default.test" };
+static char *w1[] = { "*.example.com" };
+static char *w2[] = { "*.www.example.com" };
+static char *w3[] = { "www.example.*" };
+static char *w4[] = { "www.example.com.*" };
+static char *w5[] = { "~^(?<sub>.+)\\.example\\.org$" };
+static char *w6[] = { "~\\.org$", "mail.example.com" };
+static char *w7[] = { ".example.net" };
+
+static void
+test_server_wildcards(void)
+{
+	char **lists[] = { w0, w1, w2, w3, w4, w5, w6, w7 };
+	size_t counts[] = { 1, 1, 1, 1, 1, 1, 2, 1 }, i;
+	pcre2_code *re5[1], *re6[2] = { NULL, NULL };
+	pcre2_code **res[8] = { NULL };
+	struct conf_server servers[8];
+	struct conf conf;
+	const struct conf_server *s;
+
+	re5[0] = compile("^(?<sub>.+)\\.example\\.org$", 0);
+	re6[0] = compile("\\.org$", 0);
+	res[5] = re5;
+	res[6] = re6;
+	memset(servers, 0, sizeof(servers));
+	memset(&conf, 0, sizeof(conf));
+	for (i = 0; i < 8; i++) {
+		servers[i].listen = l0;
+		servers[i].nlisten = 1;
+		servers[i].names = lists[i];
+		servers[i].nnames = counts[i];
+		servers[i].name_re = res[i];
+	}
+	conf.servers = servers;
+	conf.nservers = 8;
+	conf.nlistens = 1;
+#define SRV(host, want) do {						\
+	s = route_server(&conf, 0, (host), strlen(host));		\
+	CHECK(s == &servers[want], "%s: server %td, want %d", (host),	\
+	    s - servers, (want));					\
+} while (0)
+	SRV("mail.example.com", 6);	/* exact beats every wildcard */
+	SRV("a.example.com", 1);
+	SRV("a.b.example.com", 1);
+	SRV("example.com", 0);		/* "*." needs a label */
+	SRV("x.www.example.com", 2);	/* longest leading wildcard */
+	SRV("www.example.com", 1);	/* leading beats trailing */
+	SRV("www.example.org", 3);	/* trailing beats regex */
+	SRV("www.example.com.au", 4);	/* longest trailing */
+	SRV("a.example.org", 5);	/* first regex in order */
+	SRV("b.org", 6);
+	SRV("example.net", 7);		/* ".x" takes x itself */
+	SRV("a.example.net", 7);
+	SRV("xexample.net", 0);
+	SRV("nothing.test", 0);
+#undef SRV
+	pcre2_code_free(re5[0]);
+	pcre2_code_free(re6[0]);
 }
 
 static pcre2_code *
@@ -253,6 +340,7 @@ main(void)
 {
 	test_normalize();
 	test_server();
+	test_server_wildcards();
 	test_location();
 	return check_summary("route");
 }
