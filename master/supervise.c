@@ -371,6 +371,7 @@ master_reload(struct master *m)
 		master_reload_abort(m, nc, "cannot bind a new listen address");
 		return;
 	}
+	daemon_make_rundir(nc->shm_path);
 	if (shm_create(&ns, nc->shm_path, nc) == -1) {
 		master_reload_abort(m, nc, "cannot create the new segment");
 		return;
