@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <fcntl.h>
+#include <setjmp.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -36,12 +39,27 @@
 extern int cfg_lexer_include(cfg_t *cfg, const char *filename);
 
 #define CONF_MAX_WORKERS 256
+#define CONF_MAX_FILE_SIZE (16 * 1024 * 1024)	/* per config file */
+#define CONF_MAX_INCLUDE_DEPTH 8
+
+/* One include() seen while parsing: which file, from which file. */
+struct conf_incl {
+	char *path;		/* as given to the lexer (its filename) */
+	char *parent;		/* the including file's name */
+	dev_t dev;
+	ino_t ino;
+};
 
 /* Load-wide state, only used while conf_load() runs. */
 static struct {
 	int errors;
 	int comment_extra;	/* lines the lexer adds per comment line */
 	const char *top;	/* top-level file, for include() */
+	dev_t top_dev;
+	ino_t top_ino;
+	struct conf_incl *incl;	/* every include() so far, in order */
+	size_t nincl, capincl;
+	jmp_buf oom;		/* where xcalloc() goes when memory runs out */
 } ld;
 
 static const char *var_names[VAR__COUNT] = {
@@ -528,12 +546,117 @@ cb_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/*
+ * Only regular files of a sane size are read as configuration: a
+ * directory makes the lexer exit, /dev/zero never ends, a FIFO blocks
+ * (hence O_NONBLOCK).  0, or -1 with the reason in why.
+ */
+static int
+conf_check_file(const char *path, struct stat *st, char *why,
+    size_t whylen)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, st) == -1) {
+		snprintf(why, whylen, "cannot read %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	if (S_ISDIR(st->st_mode))
+		snprintf(why, whylen, "%s is a directory", path);
+	else if (!S_ISREG(st->st_mode))
+		snprintf(why, whylen, "%s is not a regular file", path);
+	else if (st->st_size > CONF_MAX_FILE_SIZE)
+		snprintf(why, whylen, "%s is larger than %d MiB", path,
+		    CONF_MAX_FILE_SIZE / (1024 * 1024));
+	else
+		return 0;
+	return -1;
+}
+
+/* The include() that is parsing `file` now (the latest one naming it),
+ * or NULL for the top-level file. */
+static const struct conf_incl *
+incl_find(const char *file)
+{
+	size_t i;
+
+	if (file == NULL || strcmp(file, ld.top) == 0)
+		return NULL;
+	for (i = ld.nincl; i > 0; i--)
+		if (strcmp(ld.incl[i - 1].path, file) == 0)
+			return &ld.incl[i - 1];
+	return NULL;
+}
+
+/* Would including st from `cur` loop, or nest too deep?  NULL if not. */
+static const char *
+incl_check_chain(const char *cur, const struct stat *st)
+{
+	const struct conf_incl *in;
+	int depth = 0;
+
+	for (in = incl_find(cur); in != NULL; in = incl_find(in->parent)) {
+		if (in->dev == st->st_dev && in->ino == st->st_ino)
+			return "an include loop (that file is already being read)";
+		if (++depth >= CONF_MAX_INCLUDE_DEPTH)
+			return "includes are nested too deeply";
+	}
+	if (ld.top_dev == st->st_dev && ld.top_ino == st->st_ino)
+		return "an include loop (that is the top-level file)";
+	return NULL;
+}
+
+static int
+incl_record(const char *path, const char *parent, const struct stat *st)
+{
+	struct conf_incl *n, *in;
+	size_t cap;
+
+	if (ld.nincl == ld.capincl) {
+		cap = ld.capincl * 2 + 16;
+		if ((n = realloc(ld.incl, cap * sizeof(*n))) == NULL)
+			return -1;
+		ld.incl = n;
+		ld.capincl = cap;
+	}
+	in = &ld.incl[ld.nincl];
+	if ((in->path = strdup(path)) == NULL ||
+	    (in->parent = strdup(parent)) == NULL) {
+		free(in->path);
+		return -1;
+	}
+	in->dev = st->st_dev;
+	in->ino = st->st_ino;
+	ld.nincl++;
+	return 0;
+}
+
+static void
+incl_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < ld.nincl; i++) {
+		free(ld.incl[i].path);
+		free(ld.incl[i].parent);
+	}
+	free(ld.incl);
+	ld.incl = NULL;
+	ld.nincl = ld.capincl = 0;
+}
+
 /* include("file"): relative to the directory of the including file. */
 static int
 cb_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 {
-	char path[PATH_MAX];
-	const char *cur, *slash;
+	char path[PATH_MAX], why[PATH_MAX + 64];
+	const char *cur, *slash, *loop;
+	struct stat st;
 
 	(void)opt;
 	if (argc != 1 || argv[0][0] == '\0') {
@@ -549,9 +672,16 @@ cb_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 		cfg_error(cfg, "include path too long");
 		return 1;
 	}
-	if (access(path, R_OK) == -1) {
-		cfg_error(cfg, "include(\"%s\"): cannot read %s: %s", argv[0],
-		    path, strerror(errno));
+	if (conf_check_file(path, &st, why, sizeof(why)) == -1) {
+		cfg_error(cfg, "include(\"%s\"): %s", argv[0], why);
+		return 1;
+	}
+	if ((loop = incl_check_chain(cur, &st)) != NULL) {
+		cfg_error(cfg, "include(\"%s\"): %s", argv[0], loop);
+		return 1;
+	}
+	if (incl_record(path, cur, &st) == -1) {
+		cfg_error(cfg, "include(\"%s\"): out of memory", argv[0]);
 		return 1;
 	}
 	return cfg_lexer_include(cfg, path);
@@ -647,16 +777,21 @@ static cfg_opt_t top_opts[] = {
 /* ---------------------------------------------------------------- */
 /* Building struct conf                                             */
 
+/*
+ * Out of memory while building, conf_load() fails: it must not exit, as a
+ * reload runs in the master, which keeps serving the old configuration.
+ * xcalloc() jumps back to conf_load(), which frees what was built.  So
+ * that conf_free() can walk a half-built conf, a count is set only once
+ * its array is allocated.  (Never called from a libconfuse callback:
+ * the jump would leave the lexer's state behind.)
+ */
 static void *
 xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n == 0 ? 1 : n, size);
 
-	if (p == NULL) {
-		fprintf(stderr, "fcgate: out of memory loading the "
-		    "configuration\n");
-		exit(3);
-	}
+	if (p == NULL)
+		longjmp(ld.oom, 1);
 	return p;
 }
 
@@ -831,6 +966,7 @@ build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 	for (i = 0; i < n; i++) {
 		cfg_t *us = cfg_getnsec(cfg, "upstream", (unsigned)i);
 
+		c->nupstreams = i + 1;	/* freed from here on */
 		build_upstream(c, us, &c->upstreams[i]);
 		for (j = 0; j < i; j++)
 			if (strcmp(c->upstreams[j].name,
@@ -838,7 +974,6 @@ build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 				sec_error(us, "duplicate upstream %s",
 				    c->upstreams[i].name);
 	}
-	c->nupstreams = n;
 }
 
 /* fastcgi_pass: a named upstream, or an address (a one-server upstream). */
@@ -1109,11 +1244,11 @@ next_upstream_mask(cfg_t *ls)
 static void
 copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 {
-	size_t i;
+	size_t i, count = cfg_size(sec, opt);
 
-	*n = cfg_size(sec, opt);
-	*out = xcalloc(*n, sizeof(**out));
-	for (i = 0; i < *n; i++)
+	*out = xcalloc(count, sizeof(**out));
+	*n = count;
+	for (i = 0; i < count; i++)
 		(*out)[i] = xstrdup(cfg_getnstr(sec, opt, (unsigned)i));
 }
 
@@ -1189,10 +1324,10 @@ build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 static void
 build_error_pages(cfg_t *ss, struct conf_server *s)
 {
-	size_t i, j;
+	size_t i, j, n = cfg_size(ss, "error_page");
 
-	s->nerror_pages = cfg_size(ss, "error_page");
-	s->error_pages = xcalloc(s->nerror_pages, sizeof(*s->error_pages));
+	s->error_pages = xcalloc(n, sizeof(*s->error_pages));
+	s->nerror_pages = n;
 	for (i = 0; i < s->nerror_pages; i++) {
 		cfg_t *es = cfg_getnsec(ss, "error_page", (unsigned)i);
 		struct conf_error_page *e = &s->error_pages[i];
@@ -1263,8 +1398,9 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	s->keepalive_timeout_ms = (uint32_t)cfg_getint(ss,
 	    "keepalive_timeout");
 	s->send_timeout_ms = (uint32_t)cfg_getint(ss, "send_timeout");
-	s->nlocations = cfg_size(ss, "location");
-	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));
+	n = cfg_size(ss, "location");
+	s->locations = xcalloc(n, sizeof(*s->locations));
+	s->nlocations = n;
 	for (i = 0; i < s->nlocations; i++)
 		build_location(c, s, cfg_getnsec(ss, "location", (unsigned)i),
 		    &s->locations[i]);
@@ -1319,10 +1455,15 @@ mime_cmp(const void *a, const void *b)
 static void
 load_mime(struct conf *c, const char *path)
 {
-	char line[1024], *save, *type, *ext, *p;
+	char line[1024], why[PATH_MAX + 64], *save, *type, *ext, *p;
+	struct stat st;
 	size_t cap = 0;
 	FILE *f;
 
+	if (conf_check_file(path, &st, why, sizeof(why)) == -1) {
+		top_error(c->file, "mime_types", "mime_types: %s", why);
+		return;
+	}
 	if ((f = fopen(path, "r")) == NULL) {
 		top_error(c->file, "mime_types", "mime_types: cannot open %s: %s",
 		    path, strerror(errno));
@@ -1408,19 +1549,19 @@ assign_shm_indexes(struct conf *c)
 static void
 build_conf(struct conf *c, cfg_t *cfg)
 {
-	size_t i, nlisten = 0;
+	size_t i, nlisten = 0, nservers = cfg_size(cfg, "server");
 	char *mime;
 
 	build_globals(c, cfg);
 	build_upstreams(c, cfg, count_locations(cfg));
-	c->nservers = cfg_size(cfg, "server");
-	if (c->nservers == 0)
+	if (nservers == 0)
 		top_error(c->file, "server", "no server block: nothing to listen on");
-	for (i = 0; i < c->nservers; i++)
+	for (i = 0; i < nservers; i++)
 		nlisten += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
 		    "listen");
 	c->listens = xcalloc(nlisten, sizeof(*c->listens));
-	c->servers = xcalloc(c->nservers, sizeof(*c->servers));
+	c->servers = xcalloc(nservers, sizeof(*c->servers));
+	c->nservers = nservers;
 	for (i = 0; i < c->nservers; i++)
 		build_server(c, cfg_getnsec(cfg, "server", (unsigned)i),
 		    &c->servers[i]);
@@ -1431,29 +1572,33 @@ build_conf(struct conf *c, cfg_t *cfg)
 	free(mime);
 }
 
-struct conf *
-conf_load(const char *file)
+/* The top-level file: absolute, a regular file.  0 / -1 (reported). */
+static int
+conf_open_top(const char *file, char *abs)
 {
-	char abs[PATH_MAX];
-	struct conf *c;
-	cfg_t *cfg;
-	int rc;
+	char why[PATH_MAX + 64];
+	struct stat st;
 
-	calibrate_lines();
-	ld.errors = 0;
 	if (realpath(file, abs) == NULL) {
 		fprintf(stderr, "%s: cannot open: %s\n", file,
 		    strerror(errno));
-		return NULL;
+		return -1;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->file = xstrdup(abs);
-	ld.top = c->file;
-	if ((cfg = cfg_init(top_opts, CFGF_NONE)) == NULL) {
-		free(c->file);
-		free(c);
-		return NULL;
+	if (conf_check_file(abs, &st, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s: cannot use it: %s\n", file, why);
+		return -1;
 	}
+	ld.top_dev = st.st_dev;
+	ld.top_ino = st.st_ino;
+	return 0;
+}
+
+/* Parse and build; ld.errors counts what went wrong. */
+static int
+conf_parse_build(struct conf *c, cfg_t *cfg)
+{
+	int rc;
+
 	cfg_set_error_function(cfg, errfunc);
 	rc = cfg_parse(cfg, c->file);
 	if (rc == CFG_FILE_ERROR)
@@ -1461,10 +1606,37 @@ conf_load(const char *file)
 		    strerror(errno));
 	if (rc == CFG_SUCCESS)
 		build_conf(c, cfg);
-	cfg_free(cfg);
-	if (rc != CFG_SUCCESS || ld.errors > 0) {
-		if (rc != CFG_SUCCESS && ld.errors == 0 && rc != CFG_FILE_ERROR)
-			fprintf(stderr, "%s: syntax error\n", c->file);
+	if (rc != CFG_SUCCESS && ld.errors == 0 && rc != CFG_FILE_ERROR)
+		fprintf(stderr, "%s: syntax error\n", c->file);
+	return rc == CFG_SUCCESS && ld.errors == 0 ? 0 : -1;
+}
+
+struct conf *
+conf_load(const char *file)
+{
+	char abs[PATH_MAX];
+	struct conf *volatile c = NULL;
+	cfg_t *volatile cfg = NULL;
+	volatile int rc = -1;
+
+	calibrate_lines();
+	ld.errors = 0;
+	if (conf_open_top(file, abs) == -1)
+		return NULL;
+	if (setjmp(ld.oom) == 0) {
+		c = xcalloc(1, sizeof(*c));
+		c->file = xstrdup(abs);
+		ld.top = c->file;
+		if ((cfg = cfg_init(top_opts, CFGF_NONE)) != NULL)
+			rc = conf_parse_build(c, cfg);
+	} else
+		fprintf(stderr, "%s: out of memory loading the "
+		    "configuration\n", abs);
+	if (cfg != NULL)
+		cfg_free(cfg);
+	incl_free();
+	ld.top = NULL;
+	if (rc == -1) {
 		conf_free(c);
 		return NULL;
 	}

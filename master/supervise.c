@@ -350,6 +350,49 @@ master_reload_abort(struct master *m, struct conf *nc, const char *why)
 	    "force", why);
 }
 
+#define CONF_CHECK_TIMEOUT_S 60
+
+/*
+ * Parse the file in a child first.  Whatever happens inside the parser
+ * (libconfuse's lexer exits when it runs out of memory), only the child
+ * dies; the master parses the file itself only once it is known to be
+ * good.  The child reports on the same stderr, the error log.  0 / -1.
+ */
+static int
+master_check_conf(const char *file)
+{
+	int status;
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_error("reload failed: fork() to check %s: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		(void)alarm(CONF_CHECK_TIMEOUT_S);
+		_exit(conf_load(file) == NULL ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			log_error("reload failed: waitpid() for the check of "
+			    "%s: %s", file, strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		log_error("reload failed: %s has errors (above); the previous "
+		    "configuration stays in force", file);
+	else
+		log_error("reload failed: checking %s %s %d (see above); the "
+		    "previous configuration stays in force", file,
+		    WIFSIGNALED(status) ? "was killed by signal" :
+		    "exited with", WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+	return -1;
+}
+
 static void
 master_reload(struct master *m)
 {
@@ -359,6 +402,10 @@ master_reload(struct master *m)
 
 	log_notice("reloading the configuration %s", oc->file);
 	saved = log_stderr_to_log();
+	if (master_check_conf(oc->file) == -1) {
+		log_stderr_restore(saved);
+		return;
+	}
 	nc = conf_load(oc->file);
 	log_stderr_restore(saved);
 	if (nc == NULL) {
