@@ -18,8 +18,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,8 @@
 #include <confuse.h>
 
 #include "conf.h"
+#include "shm.h"
+#include "upstream.h"
 
 /* Not in confuse.h, but exported: push a file on the lexer's stack. */
 extern int cfg_lexer_include(cfg_t *cfg, const char *filename);
@@ -846,6 +850,30 @@ root_opt(const struct conf *c, const char *v)
 	return r;
 }
 
+/*
+ * The workers' user and group must exist when the master runs as root:
+ * it would only find out when forking the first worker.  (Not as any
+ * other user, where user and group are ignored, as nginx does.)
+ */
+static void
+check_worker_user(struct conf *c)
+{
+	const char *user = c->user != NULL ? c->user : "nobody";
+
+	if (geteuid() != 0)
+		return;
+	errno = 0;
+	if (getpwnam(user) == NULL)
+		top_error(c->file, "user",
+		    "user: no such user '%s'%s%s", user,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+	errno = 0;
+	if (c->group != NULL && getgrnam(c->group) == NULL)
+		top_error(c->file, "group", "group: no such group '%s'%s%s",
+		    c->group, errno != 0 ? ": " : "",
+		    errno != 0 ? strerror(errno) : "");
+}
+
 static int
 build_globals(struct conf *c, cfg_t *cfg)
 {
@@ -877,6 +905,7 @@ build_globals(struct conf *c, cfg_t *cfg)
 		c->user = xstrdup(cfg_getstr(cfg, "user"));
 	if (cfg_getstr(cfg, "group") != NULL)
 		c->group = xstrdup(cfg_getstr(cfg, "group"));
+	check_worker_user(c);
 	c->pid_file = path_opt(c, cfg_getstr(cfg, "pid_file"));
 	c->shm_path = path_opt(c, cfg_getstr(cfg, "shm_path"));
 	c->error_log = path_opt(c, cfg_getstr(cfg, "error_log"));
@@ -937,6 +966,9 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 	u->npeers = cfg_size(us, "server");
 	if (u->npeers == 0)
 		sec_error(us, "upstream %s has no server", u->name);
+	if (u->npeers > UPSTREAM_MAX_SERVERS)
+		sec_error(us, "upstream %s has %zu servers, at most %d are "
+		    "supported", u->name, u->npeers, UPSTREAM_MAX_SERVERS);
 	u->peers = xcalloc(u->npeers, sizeof(*u->peers));
 	for (i = 0; i < u->npeers; i++) {
 		cfg_t *ps = cfg_getnsec(us, "server", (unsigned)i);
@@ -1567,6 +1599,12 @@ build_conf(struct conf *c, cfg_t *cfg)
 		    &c->servers[i]);
 	check_server_names(c, cfg);
 	assign_shm_indexes(c);
+	if (c->nupstreams > UINT32_MAX / 2 || c->npeers_total > UINT32_MAX ||
+	    shm_size((uint32_t)c->nupstreams, (uint32_t)c->npeers_total) >
+	    UINT32_MAX)
+		top_error(c->file, "upstream", "%zu upstreams with %zu servers "
+		    "do not fit in the shared-memory segment (4 GiB)",
+		    c->nupstreams, c->npeers_total);
 	mime = conf_dir_path(c, cfg_getstr(cfg, "mime_types"));
 	load_mime(c, mime);
 	free(mime);
