@@ -674,6 +674,7 @@ static cfg_opt_t location_opts[] = {
 	OPT_TIME("fastcgi_read_timeout", 60000),
 	CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}", CFGF_NONE),
 	OPT_COUNT("fastcgi_next_upstream_tries", 0),
+	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -695,6 +696,7 @@ static cfg_opt_t server_opts[] = {
 	OPT_TIME("keepalive_timeout", 75000),
 	OPT_TIME("send_timeout", 60000),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
+	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -709,7 +711,8 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("error_log", "/var/log/fcgate/error.log", CFGF_NONE),
 	CFG_STR("access_log", "/var/log/fcgate/access.log", CFGF_NONE),
 	CFG_STR("log_level", "notice", CFGF_NONE),
-	CFG_STR("mime_types", "mime.types", CFGF_NONE),
+	CFG_STR("mime_types", NULL, CFGF_NONE),	/* NULL: see build_mime */
+	CFG_STR("default_type", "application/octet-stream", CFGF_NONE),
 	OPT_TIME("shutdown_timeout", 10000),
 	CFG_SEC("upstream", upstream_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -790,6 +793,19 @@ root_opt(const struct conf *c, const char *v)
 	return r;
 }
 
+/* A Content-Type value: not empty, no control characters (it goes into
+ * a response header as is). */
+static bool
+default_type_ok(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	for (; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return v[0] != '\0';
+}
+
 /*
  * The workers' user and group must exist when the master runs as root:
  * it would only find out when forking the first worker.  (Not as any
@@ -861,6 +877,10 @@ build_globals(struct conf *c, cfg_t *cfg)
 	else
 		c->log_level = (enum conf_log_level)i;
 	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
+	c->default_type = xstrdup(cfg_getstr(cfg, "default_type"));
+	if (!default_type_ok(c->default_type))
+		top_error(c->file, "default_type", "default_type: '%s' is not a "
+		    "valid content type", c->default_type);
 	return 0;
 }
 
@@ -1224,6 +1244,20 @@ copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 		(*out)[i] = xstrdup(cfg_getnstr(sec, opt, (unsigned)i));
 }
 
+/* default_type of a server or location: its own, else its parent's. */
+static char *
+default_type_opt(cfg_t *sec, const char *parent)
+{
+	const char *v = cfg_getstr(sec, "default_type");
+
+	if (v == NULL)
+		return xstrdup(parent);
+	if (!default_type_ok(v))
+		sec_error(sec, "default_type: '%s' is not a valid content type",
+		    v);
+	return xstrdup(v);
+}
+
 static void
 build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
     struct conf_location *l)
@@ -1231,6 +1265,7 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	const char *v;
 
 	l->file = xstrdup(ls->filename != NULL ? ls->filename : c->file);
+	l->default_type = default_type_opt(ls, s->default_type);
 	l->line = section_line(ls);
 	parse_loc_title(ls, l);
 	l->root = (v = cfg_getstr(ls, "root")) != NULL ? root_opt(c, v) :
@@ -1290,6 +1325,7 @@ build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 	l->read_timeout_ms = 60000;
 	l->next_upstream = NEXT_UPSTREAM_ERROR | NEXT_UPSTREAM_TIMEOUT;
 	l->file = xstrdup(ss->filename != NULL ? ss->filename : c->file);
+	l->default_type = xstrdup(s->default_type);
 	l->line = section_line(ss);
 }
 
@@ -1358,6 +1394,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 		s->listen[s->nlisten++] = add_listen(c, &a);
 	}
 	copy_list(ss, "server_name", &s->names, &s->nnames);
+	s->default_type = default_type_opt(ss, c->default_type);
 	s->root = root_opt(c, cfg_getstr(ss, "root"));
 	copy_list(ss, "index", &s->index, &s->nindex);
 	build_error_pages(ss, s);
@@ -1491,8 +1528,57 @@ load_mime(struct conf *c, const char *path)
 		qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
 }
 
-const char *
-conf_mime_type(const struct conf *conf, const char *path)
+/*
+ * The common types, for a configuration without a mime.types file (as
+ * nginx has its types block built in).  The same types as etc/mime.types.
+ */
+static const struct { const char *ext, *type; } builtin_mime[] = {
+	{ "html", "text/html" }, { "htm", "text/html" },
+	{ "css", "text/css" }, { "js", "text/javascript" },
+	{ "mjs", "text/javascript" }, { "json", "application/json" },
+	{ "svg", "image/svg+xml" }, { "png", "image/png" },
+	{ "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" },
+	{ "gif", "image/gif" }, { "webp", "image/webp" },
+	{ "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" },
+	{ "woff", "font/woff" }, { "woff2", "font/woff2" },
+	{ "txt", "text/plain" }, { "xml", "text/xml" },
+	{ "pdf", "application/pdf" }, { "wasm", "application/wasm" },
+};
+
+static void
+load_builtin_mime(struct conf *c)
+{
+	size_t i, n = sizeof(builtin_mime) / sizeof(builtin_mime[0]);
+
+	c->mime = xcalloc(n, sizeof(*c->mime));
+	for (i = 0; i < n; i++) {
+		c->mime[i].ext = xstrdup(builtin_mime[i].ext);
+		c->mime[i].type = xstrdup(builtin_mime[i].type);
+		c->nmime = i + 1;
+	}
+	qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
+}
+
+/*
+ * mime_types: a file that is named must load.  Unnamed, mime.types beside
+ * the configuration is used when it exists, else the built-in table.
+ */
+static void
+build_mime(struct conf *c, const char *named)
+{
+	struct stat st;
+	char *path;
+
+	path = conf_dir_path(c, named != NULL ? named : "mime.types");
+	if (named == NULL && stat(path, &st) == -1 && errno == ENOENT)
+		load_builtin_mime(c);
+	else
+		load_mime(c, path);
+	free(path);
+}
+
+static const char *
+mime_lookup(const struct conf *conf, const char *path, const char *dflt)
 {
 	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
 	struct conf_mime key, *m;
@@ -1501,14 +1587,30 @@ conf_mime_type(const struct conf *conf, const char *path)
 
 	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0' ||
 	    strlen(dot + 1) >= sizeof(ext))
-		return "application/octet-stream";
+		return dflt;
 	for (i = 0; dot[1 + i] != '\0'; i++)
 		ext[i] = (char)tolower((unsigned char)dot[1 + i]);
 	ext[i] = '\0';
 	key.ext = ext;
 	m = bsearch(&key, conf->mime, conf->nmime, sizeof(*conf->mime),
 	    mime_cmp);
-	return m != NULL ? m->type : "application/octet-stream";
+	return m != NULL ? m->type : dflt;
+}
+
+const char *
+conf_mime_type(const struct conf *conf, const char *path)
+{
+	return mime_lookup(conf, path, conf->default_type != NULL ?
+	    conf->default_type : "application/octet-stream");
+}
+
+const char *
+conf_loc_mime_type(const struct conf *conf, const struct conf_location *loc,
+    const char *path)
+{
+	if (loc == NULL || loc->default_type == NULL)
+		return conf_mime_type(conf, path);
+	return mime_lookup(conf, path, loc->default_type);
 }
 
 /* Count the direct fastcgi_pass addresses there could be. */
@@ -1542,7 +1644,6 @@ static void
 build_conf(struct conf *c, cfg_t *cfg)
 {
 	size_t i, nlisten = 0, nservers = cfg_size(cfg, "server");
-	char *mime;
 
 	build_globals(c, cfg);
 	build_upstreams(c, cfg, count_locations(cfg));
@@ -1565,9 +1666,7 @@ build_conf(struct conf *c, cfg_t *cfg)
 		top_error(c->file, "upstream", "%zu upstreams with %zu servers "
 		    "do not fit in the shared-memory segment (4 GiB)",
 		    c->nupstreams, c->npeers_total);
-	mime = conf_dir_path(c, cfg_getstr(cfg, "mime_types"));
-	load_mime(c, mime);
-	free(mime);
+	build_mime(c, cfg_getstr(cfg, "mime_types"));
 }
 
 /* The top-level file: absolute, a regular file.  0 / -1 (reported). */
@@ -1671,6 +1770,7 @@ free_location(const struct conf_server *s, struct conf_location *l)
 	if (l->split_path_info != NULL)
 		pcre2_code_free(l->split_path_info);
 	free((char *)l->file);
+	free(l->default_type);
 }
 
 static void
@@ -1691,6 +1791,7 @@ free_server(struct conf_server *s)
 	free_list(s->names, s->nnames);
 	free_list(s->index, s->nindex);
 	free(s->root);
+	free(s->default_type);
 }
 
 void
@@ -1719,5 +1820,6 @@ conf_free(struct conf *c)
 	free(c->shm_path);
 	free(c->error_log);
 	free(c->access_log);
+	free(c->default_type);
 	free(c);
 }
