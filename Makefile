@@ -110,6 +110,7 @@ install: all
 	    $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/init.d \
 	    $(DESTDIR)/etc/logrotate.d
+	install -d -m 0755 $(DESTDIR)/var/log/fcgate
 	install -m 0755 $(BUILD)/fcgate $(DESTDIR)$(SBINDIR)/fcgate
 	install -m 0755 $(BUILD)/fcgatectl $(DESTDIR)$(PREFIX)/bin/fcgatectl
 	install -m 0644 etc/fastcgi_params etc/mime.types $(DESTDIR)$(CONFDIR)/

@@ -18,30 +18,53 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <fcntl.h>
+#include <setjmp.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <confuse.h>
 
 #include "conf.h"
+#include "conf_lines.h"
+#include "shm.h"
+#include "upstream.h"
 
 /* Not in confuse.h, but exported: push a file on the lexer's stack. */
 extern int cfg_lexer_include(cfg_t *cfg, const char *filename);
 
 #define CONF_MAX_WORKERS 256
+#define CONF_MAX_FILE_SIZE (16 * 1024 * 1024)	/* per config file */
+#define CONF_MAX_INCLUDE_DEPTH 8
+
+/* One include() seen while parsing: which file, from which file. */
+struct conf_incl {
+	char *path;		/* as given to the lexer (its filename) */
+	char *parent;		/* the including file's name */
+	dev_t dev;
+	ino_t ino;
+};
 
 /* Load-wide state, only used while conf_load() runs. */
 static struct {
 	int errors;
 	int comment_extra;	/* lines the lexer adds per comment line */
 	const char *top;	/* top-level file, for include() */
+	dev_t top_dev;
+	ino_t top_ino;
+	struct conf_incl *incl;	/* every include() so far, in order */
+	size_t nincl, capincl;
+	jmp_buf oom;		/* where xcalloc() goes when memory runs out */
 } ld;
 
 static const char *var_names[VAR__COUNT] = {
@@ -92,51 +115,12 @@ conf_var_find(const char *s, size_t len)
 /* ---------------------------------------------------------------- */
 /* Error reporting with real line numbers                           */
 
-/* Does a config line hold a '#' or '//' comment outside quotes? */
-static int
-line_has_comment(const char *s)
-{
-	char q = 0;
-
-	for (; *s != '\0' && *s != '\n'; s++) {
-		if (q != 0) {
-			if (*s == '\\' && q == '"' && s[1] != '\0')
-				s++;
-			else if (*s == q)
-				q = 0;
-		} else if (*s == '"' || *s == '\'') {
-			q = *s;
-		} else if (*s == '#' || (s[0] == '/' && s[1] == '/')) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* Map a line number reported by the lexer back to the file's real line
  * (the lexer counts each comment line 1 + comment_extra times). */
 static int
 real_line(const char *file, int reported)
 {
-	char buf[4096];
-	FILE *f;
-	int line = 0, counted = 0;
-
-	if (ld.comment_extra == 0 || file == NULL ||
-	    (f = fopen(file, "r")) == NULL)
-		return reported;
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		line++;
-		counted++;
-		if (counted >= reported)
-			break;
-		if (line_has_comment(buf))
-			counted += ld.comment_extra;
-		if (counted >= reported)
-			break;
-	}
-	fclose(f);
-	return line > 0 ? line : reported;
+	return conf_lines_real(file, reported, ld.comment_extra);
 }
 
 static void
@@ -159,30 +143,8 @@ conf_verror(const char *file, int line, const char *fmt, va_list ap)
 static int
 section_line(cfg_t *sec)
 {
-	char buf[4096], **lines = NULL;
-	int end, n = 0, i, found;
-	FILE *f;
-
-	end = real_line(sec->filename, sec->line);
-	if (sec->name == NULL || sec->filename == NULL ||
-	    (f = fopen(sec->filename, "r")) == NULL)
-		return end;
-	lines = calloc((size_t)end + 1, sizeof(*lines));
-	while (lines != NULL && n < end && fgets(buf, sizeof(buf), f) != NULL)
-		lines[n++] = strdup(buf);
-	fclose(f);
-	found = end;
-	for (i = n - 1; i >= 0; i--) {
-		if (lines[i] != NULL && strstr(lines[i], sec->name) != NULL &&
-		    (sec->title == NULL || strstr(lines[i], sec->title))) {
-			found = i + 1;
-			break;
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
-	return found;
+	return conf_lines_find_back(sec->filename, real_line(sec->filename,
+	    sec->line), sec->name, sec->title);
 }
 
 /* An error about a section, at the line it starts on. */
@@ -540,12 +502,117 @@ cb_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/*
+ * Only regular files of a sane size are read as configuration: a
+ * directory makes the lexer exit, /dev/zero never ends, a FIFO blocks
+ * (hence O_NONBLOCK).  0, or -1 with the reason in why.
+ */
+static int
+conf_check_file(const char *path, struct stat *st, char *why,
+    size_t whylen)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, st) == -1) {
+		snprintf(why, whylen, "cannot read %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	if (S_ISDIR(st->st_mode))
+		snprintf(why, whylen, "%s is a directory", path);
+	else if (!S_ISREG(st->st_mode))
+		snprintf(why, whylen, "%s is not a regular file", path);
+	else if (st->st_size > CONF_MAX_FILE_SIZE)
+		snprintf(why, whylen, "%s is larger than %d MiB", path,
+		    CONF_MAX_FILE_SIZE / (1024 * 1024));
+	else
+		return 0;
+	return -1;
+}
+
+/* The include() that is parsing `file` now (the latest one naming it),
+ * or NULL for the top-level file. */
+static const struct conf_incl *
+incl_find(const char *file)
+{
+	size_t i;
+
+	if (file == NULL || strcmp(file, ld.top) == 0)
+		return NULL;
+	for (i = ld.nincl; i > 0; i--)
+		if (strcmp(ld.incl[i - 1].path, file) == 0)
+			return &ld.incl[i - 1];
+	return NULL;
+}
+
+/* Would including st from `cur` loop, or nest too deep?  NULL if not. */
+static const char *
+incl_check_chain(const char *cur, const struct stat *st)
+{
+	const struct conf_incl *in;
+	int depth = 0;
+
+	for (in = incl_find(cur); in != NULL; in = incl_find(in->parent)) {
+		if (in->dev == st->st_dev && in->ino == st->st_ino)
+			return "an include loop (that file is already being read)";
+		if (++depth >= CONF_MAX_INCLUDE_DEPTH)
+			return "includes are nested too deeply";
+	}
+	if (ld.top_dev == st->st_dev && ld.top_ino == st->st_ino)
+		return "an include loop (that is the top-level file)";
+	return NULL;
+}
+
+static int
+incl_record(const char *path, const char *parent, const struct stat *st)
+{
+	struct conf_incl *n, *in;
+	size_t cap;
+
+	if (ld.nincl == ld.capincl) {
+		cap = ld.capincl * 2 + 16;
+		if ((n = realloc(ld.incl, cap * sizeof(*n))) == NULL)
+			return -1;
+		ld.incl = n;
+		ld.capincl = cap;
+	}
+	in = &ld.incl[ld.nincl];
+	if ((in->path = strdup(path)) == NULL ||
+	    (in->parent = strdup(parent)) == NULL) {
+		free(in->path);
+		return -1;
+	}
+	in->dev = st->st_dev;
+	in->ino = st->st_ino;
+	ld.nincl++;
+	return 0;
+}
+
+static void
+incl_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < ld.nincl; i++) {
+		free(ld.incl[i].path);
+		free(ld.incl[i].parent);
+	}
+	free(ld.incl);
+	ld.incl = NULL;
+	ld.nincl = ld.capincl = 0;
+}
+
 /* include("file"): relative to the directory of the including file. */
 static int
 cb_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 {
-	char path[PATH_MAX];
-	const char *cur, *slash;
+	char path[PATH_MAX], why[PATH_MAX + 64];
+	const char *cur, *slash, *loop;
+	struct stat st;
 
 	(void)opt;
 	if (argc != 1 || argv[0][0] == '\0') {
@@ -561,9 +628,16 @@ cb_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 		cfg_error(cfg, "include path too long");
 		return 1;
 	}
-	if (access(path, R_OK) == -1) {
-		cfg_error(cfg, "include(\"%s\"): cannot read %s: %s", argv[0],
-		    path, strerror(errno));
+	if (conf_check_file(path, &st, why, sizeof(why)) == -1) {
+		cfg_error(cfg, "include(\"%s\"): %s", argv[0], why);
+		return 1;
+	}
+	if ((loop = incl_check_chain(cur, &st)) != NULL) {
+		cfg_error(cfg, "include(\"%s\"): %s", argv[0], loop);
+		return 1;
+	}
+	if (incl_record(path, cur, &st) == -1) {
+		cfg_error(cfg, "include(\"%s\"): out of memory", argv[0]);
 		return 1;
 	}
 	return cfg_lexer_include(cfg, path);
@@ -617,6 +691,7 @@ static cfg_opt_t location_opts[] = {
 	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NODEFAULT),
 	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NODEFAULT),
 	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NODEFAULT),
+	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -646,6 +721,7 @@ static cfg_opt_t server_opts[] = {
 	CFG_BOOL("merge_slashes", cfg_true, CFGF_NONE),
 	CFG_BOOL("underscores_in_headers", cfg_false, CFGF_NONE),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
+	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -661,7 +737,8 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("error_log", "/var/log/fcgate/error.log", CFGF_NONE),
 	CFG_STR("access_log", "/var/log/fcgate/access.log", CFGF_NONE),
 	CFG_STR("log_level", "notice", CFGF_NONE),
-	CFG_STR("mime_types", "mime.types", CFGF_NONE),
+	CFG_STR("mime_types", NULL, CFGF_NONE),	/* NULL: see build_mime */
+	CFG_STR("default_type", "application/octet-stream", CFGF_NONE),
 	OPT_TIME("shutdown_timeout", 10000),
 	CFG_SEC("upstream", upstream_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -673,16 +750,21 @@ static cfg_opt_t top_opts[] = {
 /* ---------------------------------------------------------------- */
 /* Building struct conf                                             */
 
+/*
+ * Out of memory while building, conf_load() fails: it must not exit, as a
+ * reload runs in the master, which keeps serving the old configuration.
+ * xcalloc() jumps back to conf_load(), which frees what was built.  So
+ * that conf_free() can walk a half-built conf, a count is set only once
+ * its array is allocated.  (Never called from a libconfuse callback:
+ * the jump would leave the lexer's state behind.)
+ */
 static void *
 xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n == 0 ? 1 : n, size);
 
-	if (p == NULL) {
-		fprintf(stderr, "fcgate: out of memory loading the "
-		    "configuration\n");
-		exit(3);
-	}
+	if (p == NULL)
+		longjmp(ld.oom, 1);
 	return p;
 }
 
@@ -737,6 +819,43 @@ root_opt(const struct conf *c, const char *v)
 	return r;
 }
 
+/* A Content-Type value: not empty, no control characters (it goes into
+ * a response header as is). */
+static bool
+default_type_ok(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	for (; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return v[0] != '\0';
+}
+
+/*
+ * The workers' user and group must exist when the master runs as root:
+ * it would only find out when forking the first worker.  (Not as any
+ * other user, where user and group are ignored, as nginx does.)
+ */
+static void
+check_worker_user(struct conf *c)
+{
+	const char *user = c->user != NULL ? c->user : "nobody";
+
+	if (geteuid() != 0)
+		return;
+	errno = 0;
+	if (getpwnam(user) == NULL)
+		top_error(c->file, "user",
+		    "user: no such user '%s'%s%s", user,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+	errno = 0;
+	if (c->group != NULL && getgrnam(c->group) == NULL)
+		top_error(c->file, "group", "group: no such group '%s'%s%s",
+		    c->group, errno != 0 ? ": " : "",
+		    errno != 0 ? strerror(errno) : "");
+}
+
 static int
 build_globals(struct conf *c, cfg_t *cfg)
 {
@@ -769,6 +888,7 @@ build_globals(struct conf *c, cfg_t *cfg)
 		c->user = xstrdup(cfg_getstr(cfg, "user"));
 	if (cfg_getstr(cfg, "group") != NULL)
 		c->group = xstrdup(cfg_getstr(cfg, "group"));
+	check_worker_user(c);
 	c->pid_file = path_opt(c, cfg_getstr(cfg, "pid_file"));
 	c->shm_path = path_opt(c, cfg_getstr(cfg, "shm_path"));
 	c->error_log = path_opt(c, cfg_getstr(cfg, "error_log"));
@@ -784,6 +904,10 @@ build_globals(struct conf *c, cfg_t *cfg)
 	else
 		c->log_level = (enum conf_log_level)i;
 	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
+	c->default_type = xstrdup(cfg_getstr(cfg, "default_type"));
+	if (!default_type_ok(c->default_type))
+		top_error(c->file, "default_type", "default_type: '%s' is not a "
+		    "valid content type", c->default_type);
 	return 0;
 }
 
@@ -829,6 +953,9 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 	u->npeers = cfg_size(us, "server");
 	if (u->npeers == 0)
 		sec_error(us, "upstream %s has no server", u->name);
+	if (u->npeers > UPSTREAM_MAX_SERVERS)
+		sec_error(us, "upstream %s has %zu servers, at most %d are "
+		    "supported", u->name, u->npeers, UPSTREAM_MAX_SERVERS);
 	u->peers = xcalloc(u->npeers, sizeof(*u->peers));
 	for (i = 0; i < u->npeers; i++) {
 		cfg_t *ps = cfg_getnsec(us, "server", (unsigned)i);
@@ -858,6 +985,7 @@ build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 	for (i = 0; i < n; i++) {
 		cfg_t *us = cfg_getnsec(cfg, "upstream", (unsigned)i);
 
+		c->nupstreams = i + 1;	/* freed from here on */
 		build_upstream(c, us, &c->upstreams[i]);
 		for (j = 0; j < i; j++)
 			if (strcmp(c->upstreams[j].name,
@@ -865,7 +993,6 @@ build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 				sec_error(us, "duplicate upstream %s",
 				    c->upstreams[i].name);
 	}
-	c->nupstreams = n;
 }
 
 /* fastcgi_pass: a named upstream, or an address (a one-server upstream). */
@@ -1161,11 +1288,11 @@ check_index_vars(cfg_t *sec, char **list, size_t n)
 static void
 copy_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 {
-	size_t i;
+	size_t i, count = cfg_size(sec, opt);
 
-	*n = cfg_size(sec, opt);
-	*out = xcalloc(*n, sizeof(**out));
-	for (i = 0; i < *n; i++)
+	*out = xcalloc(count, sizeof(**out));
+	*n = count;
+	for (i = 0; i < count; i++)
 		(*out)[i] = xstrdup(cfg_getnstr(sec, opt, (unsigned)i));
 }
 
@@ -1176,6 +1303,20 @@ loc_bool(cfg_t *ls, const char *opt, bool server_value)
 	return cfg_size(ls, opt) > 0 ? cfg_getbool(ls, opt) : server_value;
 }
 
+/* default_type of a server or location: its own, else its parent's. */
+static char *
+default_type_opt(cfg_t *sec, const char *parent)
+{
+	const char *v = cfg_getstr(sec, "default_type");
+
+	if (v == NULL)
+		return xstrdup(parent);
+	if (!default_type_ok(v))
+		sec_error(sec, "default_type: '%s' is not a valid content type",
+		    v);
+	return xstrdup(v);
+}
+
 static void
 build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
     struct conf_location *l)
@@ -1183,6 +1324,7 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	const char *v;
 
 	l->file = xstrdup(ls->filename != NULL ? ls->filename : c->file);
+	l->default_type = default_type_opt(ls, s->default_type);
 	l->line = section_line(ls);
 	parse_loc_title(ls, l);
 	l->root = (v = cfg_getstr(ls, "root")) != NULL ? root_opt(c, v) :
@@ -1254,16 +1396,17 @@ build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 	l->port_in_redirect = s->port_in_redirect;
 	l->server_name_in_redirect = s->server_name_in_redirect;
 	l->file = xstrdup(ss->filename != NULL ? ss->filename : c->file);
+	l->default_type = xstrdup(s->default_type);
 	l->line = section_line(ss);
 }
 
 static void
 build_error_pages(cfg_t *ss, struct conf_server *s)
 {
-	size_t i, j;
+	size_t i, j, n = cfg_size(ss, "error_page");
 
-	s->nerror_pages = cfg_size(ss, "error_page");
-	s->error_pages = xcalloc(s->nerror_pages, sizeof(*s->error_pages));
+	s->error_pages = xcalloc(n, sizeof(*s->error_pages));
+	s->nerror_pages = n;
 	for (i = 0; i < s->nerror_pages; i++) {
 		cfg_t *es = cfg_getnsec(ss, "error_page", (unsigned)i);
 		struct conf_error_page *e = &s->error_pages[i];
@@ -1354,6 +1497,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 		s->listen[s->nlisten++] = add_listen(c, &a);
 	}
 	build_server_names(ss, s);
+	s->default_type = default_type_opt(ss, c->default_type);
 	s->root = root_opt(c, cfg_getstr(ss, "root"));
 	copy_list(ss, "index", &s->index, &s->nindex);
 	check_index_vars(ss, s->index, s->nindex);
@@ -1390,41 +1534,61 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	build_fallback(c, ss, s);
 }
 
-/* Do servers a and b share a listen address and a server_name? */
-static const char *
-names_clash(const struct conf_server *a, const struct conf_server *b,
-    size_t *listen)
-{
-	size_t i, j, k, m;
+/* One (listen address, server_name) pair of one server. */
+struct name_ref {
+	size_t listen;
+	const char *name;
+	size_t server;
+};
 
-	for (i = 0; i < a->nlisten; i++)
-		for (j = 0; j < b->nlisten; j++) {
-			if (a->listen[i] != b->listen[j])
-				continue;
-			for (k = 0; k < a->nnames; k++)
-				for (m = 0; m < b->nnames; m++)
-					if (strcasecmp(a->names[k],
-					    b->names[m]) == 0) {
-						*listen = a->listen[i];
-						return a->names[k];
-					}
-		}
-	return NULL;
+static int
+name_ref_cmp(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c;
+
+	if (x->listen != y->listen)
+		return x->listen < y->listen ? -1 : 1;
+	if ((c = strcasecmp(x->name, y->name)) != 0)
+		return c;
+	return x->server < y->server ? -1 : x->server > y->server;
 }
 
+/*
+ * Two servers may not share a listen address and a server_name.  All the
+ * pairs are sorted once, so a clash is two neighbours: a config of 10,000
+ * servers on one address is checked in n log n, not n^2.  The later
+ * server of a clash is the one reported.
+ */
 static void
 check_server_names(struct conf *c, cfg_t *cfg)
 {
-	const char *name;
-	size_t a, b, li;
+	struct name_ref *refs, *r;
+	size_t n = 0, i, j, k;
 
-	for (a = 0; a < c->nservers; a++)
-		for (b = 0; b < a; b++)
-			if ((name = names_clash(&c->servers[a], &c->servers[b],
-			    &li)) != NULL)
-				sec_error(cfg_getnsec(cfg, "server",
-				    (unsigned)a), "duplicate server_name '%s' "
-				    "on %s", name, c->listens[li].addr.text);
+	for (i = 0; i < c->nservers; i++)
+		n += c->servers[i].nlisten * c->servers[i].nnames;
+	refs = xcalloc(n, sizeof(*refs));
+	for (n = 0, i = 0; i < c->nservers; i++)
+		for (j = 0; j < c->servers[i].nlisten; j++)
+			for (k = 0; k < c->servers[i].nnames; k++) {
+				r = &refs[n++];
+				r->listen = c->servers[i].listen[j];
+				r->name = c->servers[i].names[k];
+				r->server = i;
+			}
+	qsort(refs, n, sizeof(*refs), name_ref_cmp);
+	for (i = 1; i < n; i++) {
+		r = &refs[i];
+		if (r->listen != refs[i - 1].listen || r->server ==
+		    refs[i - 1].server || strcasecmp(r->name,
+		    refs[i - 1].name) != 0)
+			continue;
+		sec_error(cfg_getnsec(cfg, "server", (unsigned)r->server),
+		    "duplicate server_name '%s' on %s", r->name,
+		    c->listens[r->listen].addr.text);
+	}
+	free(refs);
 }
 
 static int
@@ -1438,10 +1602,15 @@ mime_cmp(const void *a, const void *b)
 static void
 load_mime(struct conf *c, const char *path)
 {
-	char line[1024], *save, *type, *ext, *p;
+	char line[1024], why[PATH_MAX + 64], *save, *type, *ext, *p;
+	struct stat st;
 	size_t cap = 0;
 	FILE *f;
 
+	if (conf_check_file(path, &st, why, sizeof(why)) == -1) {
+		top_error(c->file, "mime_types", "mime_types: %s", why);
+		return;
+	}
 	if ((f = fopen(path, "r")) == NULL) {
 		top_error(c->file, "mime_types", "mime_types: cannot open %s: %s",
 		    path, strerror(errno));
@@ -1477,8 +1646,57 @@ load_mime(struct conf *c, const char *path)
 		qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
 }
 
-const char *
-conf_mime_type(const struct conf *conf, const char *path)
+/*
+ * The common types, for a configuration without a mime.types file (as
+ * nginx has its types block built in).  The same types as etc/mime.types.
+ */
+static const struct { const char *ext, *type; } builtin_mime[] = {
+	{ "html", "text/html" }, { "htm", "text/html" },
+	{ "css", "text/css" }, { "js", "text/javascript" },
+	{ "mjs", "text/javascript" }, { "json", "application/json" },
+	{ "svg", "image/svg+xml" }, { "png", "image/png" },
+	{ "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" },
+	{ "gif", "image/gif" }, { "webp", "image/webp" },
+	{ "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" },
+	{ "woff", "font/woff" }, { "woff2", "font/woff2" },
+	{ "txt", "text/plain" }, { "xml", "text/xml" },
+	{ "pdf", "application/pdf" }, { "wasm", "application/wasm" },
+};
+
+static void
+load_builtin_mime(struct conf *c)
+{
+	size_t i, n = sizeof(builtin_mime) / sizeof(builtin_mime[0]);
+
+	c->mime = xcalloc(n, sizeof(*c->mime));
+	for (i = 0; i < n; i++) {
+		c->mime[i].ext = xstrdup(builtin_mime[i].ext);
+		c->mime[i].type = xstrdup(builtin_mime[i].type);
+		c->nmime = i + 1;
+	}
+	qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
+}
+
+/*
+ * mime_types: a file that is named must load.  Unnamed, mime.types beside
+ * the configuration is used when it exists, else the built-in table.
+ */
+static void
+build_mime(struct conf *c, const char *named)
+{
+	struct stat st;
+	char *path;
+
+	path = conf_dir_path(c, named != NULL ? named : "mime.types");
+	if (named == NULL && stat(path, &st) == -1 && errno == ENOENT)
+		load_builtin_mime(c);
+	else
+		load_mime(c, path);
+	free(path);
+}
+
+static const char *
+mime_lookup(const struct conf *conf, const char *path, const char *dflt)
 {
 	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
 	struct conf_mime key, *m;
@@ -1487,14 +1705,30 @@ conf_mime_type(const struct conf *conf, const char *path)
 
 	if (dot == NULL || (slash != NULL && dot < slash) || dot[1] == '\0' ||
 	    strlen(dot + 1) >= sizeof(ext))
-		return "application/octet-stream";
+		return dflt;
 	for (i = 0; dot[1 + i] != '\0'; i++)
 		ext[i] = (char)tolower((unsigned char)dot[1 + i]);
 	ext[i] = '\0';
 	key.ext = ext;
 	m = bsearch(&key, conf->mime, conf->nmime, sizeof(*conf->mime),
 	    mime_cmp);
-	return m != NULL ? m->type : "application/octet-stream";
+	return m != NULL ? m->type : dflt;
+}
+
+const char *
+conf_mime_type(const struct conf *conf, const char *path)
+{
+	return mime_lookup(conf, path, conf->default_type != NULL ?
+	    conf->default_type : "application/octet-stream");
+}
+
+const char *
+conf_loc_mime_type(const struct conf *conf, const struct conf_location *loc,
+    const char *path)
+{
+	if (loc == NULL || loc->default_type == NULL)
+		return conf_mime_type(conf, path);
+	return mime_lookup(conf, path, loc->default_type);
 }
 
 /* Count the direct fastcgi_pass addresses there could be. */
@@ -1527,52 +1761,59 @@ assign_shm_indexes(struct conf *c)
 static void
 build_conf(struct conf *c, cfg_t *cfg)
 {
-	size_t i, nlisten = 0;
-	char *mime;
+	size_t i, nlisten = 0, nservers = cfg_size(cfg, "server");
 
 	build_globals(c, cfg);
 	build_upstreams(c, cfg, count_locations(cfg));
-	c->nservers = cfg_size(cfg, "server");
-	if (c->nservers == 0)
+	if (nservers == 0)
 		top_error(c->file, "server", "no server block: nothing to listen on");
-	for (i = 0; i < c->nservers; i++)
+	for (i = 0; i < nservers; i++)
 		nlisten += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
 		    "listen");
 	c->listens = xcalloc(nlisten, sizeof(*c->listens));
-	c->servers = xcalloc(c->nservers, sizeof(*c->servers));
+	c->servers = xcalloc(nservers, sizeof(*c->servers));
+	c->nservers = nservers;
 	for (i = 0; i < c->nservers; i++)
 		build_server(c, cfg_getnsec(cfg, "server", (unsigned)i),
 		    &c->servers[i]);
 	check_server_names(c, cfg);
 	assign_shm_indexes(c);
-	mime = conf_dir_path(c, cfg_getstr(cfg, "mime_types"));
-	load_mime(c, mime);
-	free(mime);
+	if (c->nupstreams > UINT32_MAX / 2 || c->npeers_total > UINT32_MAX ||
+	    shm_size((uint32_t)c->nupstreams, (uint32_t)c->npeers_total) >
+	    UINT32_MAX)
+		top_error(c->file, "upstream", "%zu upstreams with %zu servers "
+		    "do not fit in the shared-memory segment (4 GiB)",
+		    c->nupstreams, c->npeers_total);
+	build_mime(c, cfg_getstr(cfg, "mime_types"));
 }
 
-struct conf *
-conf_load(const char *file)
+/* The top-level file: absolute, a regular file.  0 / -1 (reported). */
+static int
+conf_open_top(const char *file, char *abs)
 {
-	char abs[PATH_MAX];
-	struct conf *c;
-	cfg_t *cfg;
-	int rc;
+	char why[PATH_MAX + 64];
+	struct stat st;
 
-	calibrate_lines();
-	ld.errors = 0;
 	if (realpath(file, abs) == NULL) {
 		fprintf(stderr, "%s: cannot open: %s\n", file,
 		    strerror(errno));
-		return NULL;
+		return -1;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->file = xstrdup(abs);
-	ld.top = c->file;
-	if ((cfg = cfg_init(top_opts, CFGF_NONE)) == NULL) {
-		free(c->file);
-		free(c);
-		return NULL;
+	if (conf_check_file(abs, &st, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s: cannot use it: %s\n", file, why);
+		return -1;
 	}
+	ld.top_dev = st.st_dev;
+	ld.top_ino = st.st_ino;
+	return 0;
+}
+
+/* Parse and build; ld.errors counts what went wrong. */
+static int
+conf_parse_build(struct conf *c, cfg_t *cfg)
+{
+	int rc;
+
 	cfg_set_error_function(cfg, errfunc);
 	rc = cfg_parse(cfg, c->file);
 	if (rc == CFG_FILE_ERROR)
@@ -1580,10 +1821,38 @@ conf_load(const char *file)
 		    strerror(errno));
 	if (rc == CFG_SUCCESS)
 		build_conf(c, cfg);
-	cfg_free(cfg);
-	if (rc != CFG_SUCCESS || ld.errors > 0) {
-		if (rc != CFG_SUCCESS && ld.errors == 0 && rc != CFG_FILE_ERROR)
-			fprintf(stderr, "%s: syntax error\n", c->file);
+	if (rc != CFG_SUCCESS && ld.errors == 0 && rc != CFG_FILE_ERROR)
+		fprintf(stderr, "%s: syntax error\n", c->file);
+	return rc == CFG_SUCCESS && ld.errors == 0 ? 0 : -1;
+}
+
+struct conf *
+conf_load(const char *file)
+{
+	char abs[PATH_MAX];
+	struct conf *volatile c = NULL;
+	cfg_t *volatile cfg = NULL;
+	volatile int rc = -1;
+
+	calibrate_lines();
+	ld.errors = 0;
+	if (conf_open_top(file, abs) == -1)
+		return NULL;
+	if (setjmp(ld.oom) == 0) {
+		c = xcalloc(1, sizeof(*c));
+		c->file = xstrdup(abs);
+		ld.top = c->file;
+		if ((cfg = cfg_init(top_opts, CFGF_NONE)) != NULL)
+			rc = conf_parse_build(c, cfg);
+	} else
+		fprintf(stderr, "%s: out of memory loading the "
+		    "configuration\n", abs);
+	if (cfg != NULL)
+		cfg_free(cfg);
+	incl_free();
+	conf_lines_reset();
+	ld.top = NULL;
+	if (rc == -1) {
 		conf_free(c);
 		return NULL;
 	}
@@ -1619,6 +1888,7 @@ free_location(const struct conf_server *s, struct conf_location *l)
 	if (l->split_path_info != NULL)
 		pcre2_code_free(l->split_path_info);
 	free((char *)l->file);
+	free(l->default_type);
 }
 
 static void
@@ -1642,6 +1912,7 @@ free_server(struct conf_server *s)
 	free_list(s->names, s->nnames);
 	free_list(s->index, s->nindex);
 	free(s->root);
+	free(s->default_type);
 	free(s->client_body_temp_path);
 }
 
@@ -1671,5 +1942,6 @@ conf_free(struct conf *c)
 	free(c->shm_path);
 	free(c->error_log);
 	free(c->access_log);
+	free(c->default_type);
 	free(c);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -40,29 +41,105 @@ daemon_pidfile_read(const char *path)
 	return (pid_t)pid;
 }
 
+/*
+ * The pid file's temporary is created, never opened: O_EXCL|O_NOFOLLOW
+ * refuse a file or a symbolic link someone put there, so root never writes
+ * through it.  One left by a crash is removed (unlink removes a link, not
+ * its target) and creation tried once more.
+ */
+static int
+daemon_pidfile_create(const char *tmp)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd;
+
+	if ((fd = open(tmp, flags, 0644)) == -1 && errno == EEXIST) {
+		log_warn("removing the stale %s", tmp);
+		if (unlink(tmp) == -1 && errno != ENOENT) {
+			log_error("cannot remove %s: %s", tmp,
+			    strerror(errno));
+			return -1;
+		}
+		fd = open(tmp, flags, 0644);
+	}
+	if (fd == -1) {
+		log_error("cannot write pid file %s: %s", tmp,
+		    strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0644) == -1) {
+		log_error("cannot write pid file %s: fchmod: %s", tmp,
+		    strerror(errno));
+		(void)close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	return fd;
+}
+
 int
 daemon_pidfile_write(const char *path)
 {
 	char tmp[4096], buf[32];
 	int fd, n;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		log_error("cannot write pid file %s: %s", tmp,
-		    strerror(errno));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+	    sizeof(tmp)) {
+		log_error("cannot write pid file %s: path too long", path);
 		return -1;
 	}
+	if ((fd = daemon_pidfile_create(tmp)) == -1)
+		return -1;
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
-	    rename(tmp, path) == -1) {
+	if (write(fd, buf, (size_t)n) != n) {
+		log_error("cannot write pid file %s: %s", tmp,
+		    errno != 0 ? strerror(errno) : "short write");
+		(void)close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
 		log_error("cannot write pid file %s: %s", path,
 		    strerror(errno));
 		(void)unlink(tmp);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The directory a run-time file (pid file, segment) goes in, such as
+ * /run/fcgate: /run is emptied at each boot, so the master makes the last
+ * component itself, mode 0755, when it is missing.  Anything already there
+ * is left as it is; a deeper path that does not exist is reported by the
+ * open that follows.
+ */
+void
+daemon_make_rundir(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t len;
+	int fd;
+
+	if (slash == NULL || slash == path)
+		return;
+	len = (size_t)(slash - path);
+	if (len >= sizeof(dir))
+		return;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	if (mkdir(dir, 0755) == -1)
+		return;
+	/* The umask may have taken bits away; the directory is ours. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fchmod(fd, 0755) == -1)
+		log_error("cannot set up the directory %s: %s", dir,
+		    strerror(errno));
+	else
+		log_notice("created the directory %s", dir);
+	if (fd != -1)
+		(void)close(fd);
 }
 
 int
@@ -116,6 +193,40 @@ daemon_worker_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+/*
+ * Hand one log file to the workers' user.  The file is opened without
+ * following a symbolic link and changed through that descriptor: a link
+ * put in a log's place must not make root give its target away.  Only a
+ * regular file with one name is changed.
+ */
+static void
+daemon_chown_log(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			log_warn("log %s is a symbolic link: not handed to "
+			    "the workers' user", path);
+		else if (errno != ENOENT)
+			log_error("open(\"%s\") failed: %s", path,
+			    strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) == -1)
+		log_error("fstat(\"%s\") failed: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		log_warn("log %s is not a regular file with one name: not "
+		    "handed to the workers' user", path);
+	else if ((st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) == -1)
+		log_error("fchown(\"%s\") failed: %s", path, strerror(errno));
+	(void)close(fd);
+}
+
 void
 daemon_chown_logs(const struct conf *conf)
 {
@@ -127,10 +238,8 @@ daemon_chown_logs(const struct conf *conf)
 	if (geteuid() != 0 || daemon_worker_ids(conf, &uid, &gid) == -1)
 		return;
 	for (i = 0; i < 2; i++)
-		if (paths[i] != NULL && paths[i][0] == '/' &&
-		    chown(paths[i], uid, gid) == -1 && errno != ENOENT)
-			log_error("chown(\"%s\") failed: %s", paths[i],
-			    strerror(errno));
+		if (paths[i] != NULL && paths[i][0] == '/')
+			daemon_chown_log(paths[i], uid, gid);
 }
 
 int

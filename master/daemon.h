@@ -15,6 +15,9 @@ pid_t daemon_pidfile_read(const char *path);
 /* Write getpid() atomically (temp file + rename).  0 / -1 (logged). */
 int daemon_pidfile_write(const char *path);
 
+/* Make the missing last directory of a run-time file's path (0755). */
+void daemon_make_rundir(const char *path);
+
 /* Detach: double fork, setsid, stdin/stdout to /dev/null (stderr too
  * unless it is the error log).  Returns in the grandchild; 0 / -1. */
 int daemon_detach(bool keep_stderr);

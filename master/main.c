@@ -91,6 +91,8 @@ main_start(struct conf **confp, bool foreground)
 	signal(SIGPIPE, SIG_IGN);
 	if (listen_bind_all(conf) == -1)
 		return EXIT_STARTUP;
+	daemon_make_rundir(conf->shm_path);
+	daemon_make_rundir(conf->pid_file);
 	if (shm_create(&shm, conf->shm_path, conf) == -1) {
 		fprintf(stderr, "fcgate: cannot create the segment %s\n",
 		    conf->shm_path);

@@ -3,8 +3,9 @@
  *
  * The master does no request work: it keeps `wanted` workers alive, each
  * in its own slot of the segment's worker table, and turns signals into
- * actions (CONTRACT.md §3).  Signals are blocked and taken synchronously
- * with sigtimedwait(), so there are no handlers and no races with fork().
+ * actions (see README, "Running it").  Signals are blocked and taken
+ * synchronously with sigtimedwait(), so there are no handlers and no
+ * races with fork().
  * A worker that dies is replaced at once, unless workers keep dying right
  * after starting: then each respawn waits longer (100 ms doubling to 5 s).
  *
@@ -14,6 +15,11 @@
  * bound, and a new segment whose counters continue those of the servers
  * present in both, with the generation counted up; then a new generation
  * of workers starts and the old one is told to finish its requests (QUIT).
+ *
+ * Workers can write the whole segment, so the master reads nothing back
+ * from it that steers a kill(), a waitpid() or a memory access: the pids
+ * it forked, their states, the generation and the servers' names and
+ * counts all come from its own memory.
  */
 #include <errno.h>
 #include <signal.h>
@@ -35,17 +41,32 @@
 
 enum stopping { RUNNING = 0, STOP_FAST, STOP_GRACEFUL };
 
+/*
+ * A worker the master forked, as the master itself remembers it.  Workers
+ * map the segment read-write, so a pid or a state read back from it may
+ * have been written by any of them: the master signals and waits only on
+ * the pids it got from fork(), kept here in its own memory.  The segment's
+ * worker table is a copy for fcgatectl.
+ */
+struct child {
+	pid_t pid;			/* 0 = slot free */
+	int64_t started_ms;
+	bool stopping;			/* told to finish (TTOU) */
+};
+
 struct master {
 	struct conf *conf;
 	struct shm *shm;
 	int wanted;
 	enum stopping stopping;
 	int64_t stop_deadline_ms;
-	int64_t started_ms[SHM_MAX_WORKERS];
+	struct child cur[SHM_MAX_WORKERS];	/* current generation, by slot */
 	int64_t respawn_at_ms;		/* 0 = no pending respawn delay */
 	int respawn_delay_ms;
-	pid_t old[SHM_MAX_WORKERS];	/* previous generations, finishing */
-	int nold;
+	pid_t *old;			/* previous generations, finishing */
+	size_t nold, oldcap;
+	uint32_t generation;		/* reloads so far */
+	int64_t start_time;		/* wall clock of the first start */
 };
 
 /* Workers of the current generation alive. */
@@ -55,7 +76,7 @@ master_live_workers(const struct master *m)
 	int i, n = 0;
 
 	for (i = 0; i < SHM_MAX_WORKERS; i++)
-		if (atomic_load(&m->shm->workers[i].pid) != 0)
+		if (m->cur[i].pid != 0)
 			n++;
 	return n;
 }
@@ -63,12 +84,11 @@ master_live_workers(const struct master *m)
 static void
 master_signal_workers(const struct master *m, int sig)
 {
-	pid_t pid;
-	int i;
+	size_t i;
 
 	for (i = 0; i < SHM_MAX_WORKERS; i++)
-		if ((pid = atomic_load(&m->shm->workers[i].pid)) != 0)
-			(void)kill(pid, sig);
+		if (m->cur[i].pid != 0)
+			(void)kill(m->cur[i].pid, sig);
 	for (i = 0; i < m->nold; i++)
 		(void)kill(m->old[i], sig);
 }
@@ -94,8 +114,7 @@ master_spawn(struct master *m, int slot)
 	atomic_store(&w->accepted, 0);
 	atomic_store(&w->requests, 0);
 	atomic_store(&w->started, (int64_t)time(NULL));
-	atomic_store(&w->generation,
-	    atomic_load(&m->shm->hdr->generation));
+	atomic_store(&w->generation, m->generation);
 	if ((pid = fork()) == -1) {
 		log_error("fork() failed while spawning a worker: %s",
 		    strerror(errno));
@@ -104,8 +123,10 @@ master_spawn(struct master *m, int slot)
 	}
 	if (pid == 0)
 		master_child(m, slot);
+	m->cur[slot].pid = pid;
+	m->cur[slot].started_ms = shm_now_ms();
+	m->cur[slot].stopping = false;
 	atomic_store(&w->pid, pid);
-	m->started_ms[slot] = shm_now_ms();
 	log_notice("start worker process %d", (int)pid);
 	return 0;
 }
@@ -122,8 +143,7 @@ master_fill(struct master *m)
 		return;
 	m->respawn_at_ms = 0;
 	for (i = 0; i < SHM_MAX_WORKERS && live < m->wanted; i++)
-		if (atomic_load(&m->shm->workers[i].pid) == 0 &&
-		    master_spawn(m, i) == 0)
+		if (m->cur[i].pid == 0 && master_spawn(m, i) == 0)
 			live++;
 	atomic_store(&m->shm->hdr->nworkers, (uint32_t)m->wanted);
 }
@@ -132,8 +152,8 @@ static void
 master_reaped(struct master *m, int slot, int status)
 {
 	struct shm_worker *w = &m->shm->workers[slot];
-	pid_t pid = atomic_load(&w->pid);
-	bool quick = shm_now_ms() - m->started_ms[slot] < QUICK_DEATH_MS;
+	pid_t pid = m->cur[slot].pid;
+	bool quick = shm_now_ms() - m->cur[slot].started_ms < QUICK_DEATH_MS;
 
 	if (WIFSIGNALED(status))
 		log_msg(m->stopping ? LOG_LEVEL_NOTICE : LOG_LEVEL_ERROR,
@@ -143,6 +163,7 @@ master_reaped(struct master *m, int slot, int status)
 		log_msg(WEXITSTATUS(status) && !m->stopping ? LOG_LEVEL_ERROR :
 		    LOG_LEVEL_NOTICE, "worker process %d exited with code %d",
 		    (int)pid, WEXITSTATUS(status));
+	memset(&m->cur[slot], 0, sizeof(m->cur[slot]));
 	atomic_store(&w->pid, 0);
 	atomic_store(&w->state, SHM_WORKER_FREE);
 	atomic_store(&w->connections, 0);
@@ -165,12 +186,13 @@ static void
 master_reap(struct master *m)
 {
 	pid_t pid;
-	int status, i;
+	int status;
+	size_t i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < SHM_MAX_WORKERS; i++)
-			if (atomic_load(&m->shm->workers[i].pid) == pid) {
-				master_reaped(m, i, status);
+			if (m->cur[i].pid == pid) {
+				master_reaped(m, (int)i, status);
 				break;
 			}
 		for (i = 0; i < m->nold; i++)
@@ -203,40 +225,119 @@ master_carry_listens(struct conf *from, struct conf *to)
 			}
 }
 
-/* The counters and failure state of each server present in both
- * segments continue in the new one. */
-static void
-master_carry_counters(const struct shm *from, struct shm *to)
-{
-	const struct shm_server *o;
-	struct shm_server *n;
-	uint32_t i, j, k;
+/* A server of a configuration, for finding it again by name. */
+struct peer_ref {
+	const char *upstream;
+	const char *addr;
+	uint32_t shm_index;
+};
 
-	for (i = 0; i < to->hdr->nservers; i++) {
-		n = &to->servers[i];
-		for (j = 0; j < from->hdr->nservers; j++) {
-			o = &from->servers[j];
-			if (strcmp(o->upstream, n->upstream) != 0 ||
-			    strcmp(o->addr, n->addr) != 0)
-				continue;
-#define CARRY(f) atomic_store(&n->f, atomic_load(&o->f))
-			CARRY(requests);
-			CARRY(failures);
-			CARRY(last_failure_ms);
-			CARRY(resp_time_ms_sum);
-			CARRY(resp_count);
-			CARRY(fails);
-			CARRY(accessed_ms);
-			CARRY(checked_ms);
-			for (k = 0; k < SHM_NCLASSES; k++)
-				CARRY(responses[k]);
-#undef CARRY
-			break;
+static int
+peer_ref_cmp(const void *a, const void *b)
+{
+	const struct peer_ref *x = a, *y = b;
+	int c = strcmp(x->upstream, y->upstream);
+
+	return c != 0 ? c : strcmp(x->addr, y->addr);
+}
+
+/* The servers of conf, sorted by upstream name and address; NULL when
+ * there is no memory (the counters then start from zero). */
+static struct peer_ref *
+master_peer_index(const struct conf *conf)
+{
+	struct peer_ref *refs;
+	size_t u, j, n = 0;
+
+	if ((refs = calloc(conf->npeers_total + 1, sizeof(*refs))) == NULL)
+		return NULL;
+	for (u = 0; u < conf->nupstreams; u++)
+		for (j = 0; j < conf->upstreams[u].npeers; j++, n++) {
+			refs[n].upstream = conf->upstreams[u].name;
+			refs[n].addr = conf->upstreams[u].peers[j].addr.text;
+			refs[n].shm_index =
+			    conf->upstreams[u].peers[j].shm_index;
 		}
+	qsort(refs, n, sizeof(*refs), peer_ref_cmp);
+	return refs;
+}
+
+static void
+master_carry_server(const struct shm_server *o, struct shm_server *n)
+{
+	uint32_t k;
+
+#define CARRY(f) atomic_store(&n->f, atomic_load(&o->f))
+	CARRY(requests);
+	CARRY(failures);
+	CARRY(last_failure_ms);
+	CARRY(resp_time_ms_sum);
+	CARRY(resp_count);
+	CARRY(fails);
+	CARRY(accessed_ms);
+	CARRY(checked_ms);
+	for (k = 0; k < SHM_NCLASSES; k++)
+		CARRY(responses[k]);
+#undef CARRY
+}
+
+/*
+ * The counters and failure state of each server present in both
+ * configurations continue in the new segment.  Servers are matched by the
+ * names in the two configurations, which live in the master's memory;
+ * names and counts in the old segment could have been changed by a worker
+ * and are not read.
+ */
+static void
+master_carry_counters(const struct conf *oc, const struct shm *from,
+    const struct conf *nc, struct shm *to)
+{
+	struct peer_ref *refs, key, *hit;
+	size_t u, j;
+
+	if ((refs = master_peer_index(oc)) == NULL) {
+		log_error("reload: out of memory, server counters restart");
+		return;
 	}
-	atomic_store(&to->hdr->generation, atomic_load(&from->hdr->generation) +
-	    1);
-	to->hdr->start_time = from->hdr->start_time;
+	for (u = 0; u < nc->nupstreams; u++)
+		for (j = 0; j < nc->upstreams[u].npeers; j++) {
+			key.upstream = nc->upstreams[u].name;
+			key.addr = nc->upstreams[u].peers[j].addr.text;
+			hit = bsearch(&key, refs, oc->npeers_total,
+			    sizeof(*refs), peer_ref_cmp);
+			if (hit != NULL)
+				master_carry_server(
+				    &from->servers[hit->shm_index],
+				    &to->servers[nc->upstreams[u].peers[j].
+				    shm_index]);
+		}
+	free(refs);
+}
+
+/* After a reload: the current generation becomes an old one, told to
+ * finish its requests and exit; its slots are free for the new one. */
+static void
+master_retire_workers(struct master *m)
+{
+	size_t i, cap;
+	pid_t *n;
+
+	for (i = 0; i < SHM_MAX_WORKERS; i++) {
+		if (m->cur[i].pid == 0)
+			continue;
+		if (m->nold == m->oldcap) {
+			cap = m->oldcap * 2 + SHM_MAX_WORKERS;
+			if ((n = realloc(m->old, cap * sizeof(*n))) != NULL) {
+				m->old = n;
+				m->oldcap = cap;
+			}
+		}
+		/* (without memory it is still reaped, just not waited for) */
+		if (m->nold < m->oldcap)
+			m->old[m->nold++] = m->cur[i].pid;
+		(void)kill(m->cur[i].pid, SIGQUIT);
+		memset(&m->cur[i], 0, sizeof(m->cur[i]));
+	}
 }
 
 /* A failed reload: the old configuration keeps everything. */
@@ -250,16 +351,62 @@ master_reload_abort(struct master *m, struct conf *nc, const char *why)
 	    "force", why);
 }
 
+#define CONF_CHECK_TIMEOUT_S 60
+
+/*
+ * Parse the file in a child first.  Whatever happens inside the parser
+ * (libconfuse's lexer exits when it runs out of memory), only the child
+ * dies; the master parses the file itself only once it is known to be
+ * good.  The child reports on the same stderr, the error log.  0 / -1.
+ */
+static int
+master_check_conf(const char *file)
+{
+	int status;
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_error("reload failed: fork() to check %s: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		(void)alarm(CONF_CHECK_TIMEOUT_S);
+		_exit(conf_load(file) == NULL ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			log_error("reload failed: waitpid() for the check of "
+			    "%s: %s", file, strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		log_error("reload failed: %s has errors (above); the previous "
+		    "configuration stays in force", file);
+	else
+		log_error("reload failed: checking %s %s %d (see above); the "
+		    "previous configuration stays in force", file,
+		    WIFSIGNALED(status) ? "was killed by signal" :
+		    "exited with", WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+	return -1;
+}
+
 static void
 master_reload(struct master *m)
 {
 	struct conf *nc, *oc = m->conf;
 	struct shm ns;
-	pid_t pid;
-	int saved, i;
+	int saved;
 
 	log_notice("reloading the configuration %s", oc->file);
 	saved = log_stderr_to_log();
+	if (master_check_conf(oc->file) == -1) {
+		log_stderr_restore(saved);
+		return;
+	}
 	nc = conf_load(oc->file);
 	log_stderr_restore(saved);
 	if (nc == NULL) {
@@ -272,6 +419,7 @@ master_reload(struct master *m)
 		master_reload_abort(m, nc, "cannot bind a new listen address");
 		return;
 	}
+	daemon_make_rundir(nc->shm_path);
 	if (shm_create(&ns, nc->shm_path, nc) == -1) {
 		master_reload_abort(m, nc, "cannot create the new segment");
 		return;
@@ -279,16 +427,10 @@ master_reload(struct master *m)
 	if (log_open(nc->error_log, nc->log_level) == -1 ||
 	    log_access_open(nc->access_log) == -1)
 		log_error("reload: a log could not be opened, see above");
-	master_carry_counters(m->shm, &ns);
-	/* The old generation finishes its requests and exits. */
-	for (i = 0; i < SHM_MAX_WORKERS; i++)
-		if ((pid = atomic_load(&m->shm->workers[i].pid)) != 0) {
-			/* (a reload storm may outrun the table: such a
-			 * worker is still reaped, just not waited for) */
-			if (m->nold < SHM_MAX_WORKERS)
-				m->old[m->nold++] = pid;
-			(void)kill(pid, SIGQUIT);
-		}
+	master_carry_counters(oc, m->shm, nc, &ns);
+	atomic_store(&ns.hdr->generation, ++m->generation);
+	ns.hdr->start_time = m->start_time;
+	master_retire_workers(m);
 	if (strcmp(oc->shm_path, nc->shm_path) != 0)
 		(void)unlink(oc->shm_path);
 	shm_detach(m->shm);
@@ -299,31 +441,31 @@ master_reload(struct master *m)
 	m->wanted = nc->workers;
 	m->respawn_at_ms = 0;
 	m->respawn_delay_ms = 0;
-	memset(m->started_ms, 0, sizeof(m->started_ms));
-	log_notice("reloaded: generation %u, %d workers",
-	    atomic_load(&ns.hdr->generation), m->wanted);
+	log_notice("reloaded: generation %u, %d workers", m->generation,
+	    m->wanted);
 }
 
 /* TTOU: ask the most recently started worker to finish and exit. */
 static void
 master_remove_worker(struct master *m)
 {
+	struct child *c;
 	int i, newest = -1;
 
 	if (m->wanted <= 1)
 		return;
 	m->wanted--;
-	for (i = 0; i < SHM_MAX_WORKERS; i++)
-		if (atomic_load(&m->shm->workers[i].pid) != 0 &&
-		    atomic_load(&m->shm->workers[i].state) !=
-		    SHM_WORKER_STOPPING && (newest == -1 ||
-		    m->started_ms[i] > m->started_ms[newest]))
+	for (i = 0; i < SHM_MAX_WORKERS; i++) {
+		c = &m->cur[i];
+		if (c->pid != 0 && !c->stopping && (newest == -1 ||
+		    c->started_ms > m->cur[newest].started_ms))
 			newest = i;
+	}
 	if (newest >= 0) {
-		/* Mark it now, so the reaper does not replace it. */
+		m->cur[newest].stopping = true;
 		atomic_store(&m->shm->workers[newest].state,
 		    SHM_WORKER_STOPPING);
-		(void)kill(atomic_load(&m->shm->workers[newest].pid), SIGQUIT);
+		(void)kill(m->cur[newest].pid, SIGQUIT);
 	}
 	atomic_store(&m->shm->hdr->nworkers, (uint32_t)m->wanted);
 }
@@ -384,6 +526,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 	m.conf = *conf;
 	m.shm = shm;
 	m.wanted = m.conf->workers;
+	m.start_time = shm->hdr->start_time;	/* no worker yet: ours */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -396,7 +539,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
 		master_fill(&m);
-		if (m.stopping && master_live_workers(&m) + m.nold == 0)
+		if (m.stopping && master_live_workers(&m) == 0 && m.nold == 0)
 			break;
 		if (m.stopping == STOP_GRACEFUL &&
 		    shm_now_ms() > m.stop_deadline_ms) {
@@ -411,6 +554,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 			master_reap(&m);
 	}
 	log_notice("exit");
+	free(m.old);
 	*conf = m.conf;
 	return 0;
 }

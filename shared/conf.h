@@ -141,6 +141,7 @@ struct conf_location {
 	bool absolute_redirect;		/* own or the server's (default on) */
 	bool port_in_redirect;		/* own or the server's (default on) */
 	bool server_name_in_redirect;	/* own or the server's (default off) */
+	char *default_type;		/* own or the server's copy */
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };
@@ -188,6 +189,7 @@ struct conf_server {
 					 * not passed to FastCGI */
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
+	char *default_type;		/* own or the top level's copy */
 	struct conf_location fallback;	/* when no location matches: the
 					 * server's own root and index, as
 					 * nginx serves them */
@@ -228,6 +230,7 @@ struct conf {
 	size_t nservers;
 	struct conf_mime *mime;		/* sorted by ext for bsearch */
 	size_t nmime;
+	char *default_type;		/* default application/octet-stream */
 };
 
 /*
@@ -237,9 +240,12 @@ struct conf {
 struct conf *conf_load(const char *file);
 void conf_free(struct conf *conf);
 
-/* Content type for a file name's extension, "application/octet-stream"
+/* Content type for a file name's extension; the top level's default_type
  * when unknown. */
 const char *conf_mime_type(const struct conf *conf, const char *path);
+/* The same, with the location's default_type when unknown. */
+const char *conf_loc_mime_type(const struct conf *conf,
+    const struct conf_location *loc, const char *path);
 
 /* Parse "500ms", "30s", "5m", "1h" (bare number = seconds). 0 / -1. */
 int conf_parse_time(const char *s, uint32_t *ms);

@@ -446,7 +446,7 @@ static_file_init(struct static_file *f, const struct conn *c,
 	int n;
 
 	f->st = st;
-	f->type = conf_mime_type(c->w->conf, path);
+	f->type = conf_loc_mime_type(c->w->conf, c->loc, path);
 	/* nginx's format: mtime and size in lower-case hex. */
 	n = snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"",
 	    (unsigned long long)st->st_mtime,

@@ -52,8 +52,12 @@ mkdir -p "$DEMO"
 cp -r "$REPO/etc/fcgate.conf" "$REPO/etc/fastcgi_params" \
     "$REPO/etc/mime.types" "$REPO/etc/html" "$DEMO/"
 chmod -R a+rX "$DEMO"
-# The demo always runs two workers, whatever the CPU count ("auto").
-sed -i 's/^workers *= *auto\b/workers     = 2   /' "$DEMO/fcgate.conf"
+# The demo always runs two workers, whatever the CPU count ("auto"), and
+# keeps its run-time files and its backup pool's socket in $DEMO.
+sed -i -e 's/^workers *= *auto\b/workers     = 2   /' \
+    -e "s|/run/fcgate/|$DEMO/|" -e "s|/var/log/fcgate/|$DEMO/|" \
+    -e "s|unix:/run/php/php-fpm.sock|unix:$DEMO/php-backup.sock|" \
+    "$DEMO/fcgate.conf"
 
 # One php-fpm per pool, in the foreground, each with its own config.
 start_pool() {	# start_pool NAME LISTEN
