@@ -600,6 +600,7 @@ static cfg_opt_t location_opts[] = {
 	OPT_TIME("fastcgi_read_timeout", 60000),
 	CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}", CFGF_NONE),
 	OPT_COUNT("fastcgi_next_upstream_tries", 0),
+	OPT_TIME("fastcgi_next_upstream_timeout", 0),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -1164,6 +1165,8 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	l->next_upstream = next_upstream_mask(ls);
 	l->next_upstream_tries = (int)cfg_getint(ls,
 	    "fastcgi_next_upstream_tries");
+	l->next_upstream_timeout_ms = (uint32_t)cfg_getint(ls,
+	    "fastcgi_next_upstream_timeout");
 }
 
 /* The implicit location used when none matches: static files from the

@@ -137,6 +137,7 @@ struct conf_location {
 	uint32_t read_timeout_ms;	/* default 60000 */
 	uint32_t next_upstream;		/* default ERROR|TIMEOUT */
 	int next_upstream_tries;	/* default 0 = no limit */
+	uint32_t next_upstream_timeout_ms;	/* default 0 = no limit */
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };
