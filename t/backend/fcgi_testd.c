@@ -49,6 +49,9 @@
  *                 write, so the gateway reads it in one go.
  *   errlog&text=S  S on STDERR (before the head), then echo
  *
+ * With on=NAME, only the backend called NAME does what mode says; the
+ * others answer as for echo.
+ *
  * Records it writes are split at 32 KiB and padded to 8 bytes, so the
  * gateway's parser sees padding and several records per read.  It honours
  * FCGI_KEEP_CONN.  SIGTERM stops the listener; children finish their
@@ -464,6 +467,9 @@ answer(int fd, const struct request *rq)
 	char *huge;
 
 	query_arg(rq, "mode", mode, sizeof(mode));
+	query_arg(rq, "on", arg, sizeof(arg));
+	if (arg[0] != '\0' && strcmp(arg, name) != 0)
+		snprintf(mode, sizeof(mode), "echo");	/* not this backend */
 	if (strcmp(mode, "die") == 0)
 		return -1;
 	if (strcmp(mode, "raw") == 0)
