@@ -577,6 +577,9 @@ static cfg_opt_t peer_opts[] = {
 static cfg_opt_t upstream_opts[] = {
 	CFG_STR("balance", "round_robin", CFGF_NONE),
 	OPT_COUNT("keepalive", 0),
+	OPT_COUNT("keepalive_requests", 1000),
+	OPT_TIME("keepalive_timeout", 60000),
+	OPT_TIME("keepalive_time", 3600000),
 	CFG_SEC("server", peer_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_FUNC("include", cb_include),
@@ -800,6 +803,10 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 		sec_error(us, "upstream %s: balance must be round_robin or "
 		    "ip_hash, not '%s'", u->name, bal);
 	u->keepalive = (int)cfg_getint(us, "keepalive");
+	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
+	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us,
+	    "keepalive_timeout");
+	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
 	u->npeers = cfg_size(us, "server");
 	if (u->npeers == 0)
 		sec_error(us, "upstream %s has no server", u->name);

@@ -47,6 +47,9 @@ struct conf_upstream {
 					 * a direct fastcgi_pass */
 	enum conf_balance balance;
 	int keepalive;			/* idle connections per worker, 0 = off */
+	int keepalive_requests;		/* per connection, default 1000 */
+	uint32_t keepalive_timeout_ms;	/* idle, default 60000 */
+	uint32_t keepalive_time_ms;	/* since opened, default 3600000 */
 	struct conf_peer *peers;
 	size_t npeers;
 	uint32_t shm_index;		/* index of its struct shm_upstream */
