@@ -604,6 +604,7 @@ static cfg_opt_t location_opts[] = {
 	CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}", CFGF_NONE),
 	OPT_COUNT("fastcgi_next_upstream_tries", 0),
 	OPT_TIME("fastcgi_next_upstream_timeout", 0),
+	CFG_STR_LIST("fastcgi_catch_stderr", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -1174,6 +1175,8 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	    "fastcgi_next_upstream_tries");
 	l->next_upstream_timeout_ms = (uint32_t)cfg_getint(ls,
 	    "fastcgi_next_upstream_timeout");
+	copy_list(ls, "fastcgi_catch_stderr", &l->catch_stderr,
+	    &l->ncatch_stderr);
 }
 
 /* The implicit location used when none matches: static files from the
@@ -1504,6 +1507,7 @@ free_location(const struct conf_server *s, struct conf_location *l)
 	if (l->index != s->index)
 		free_list(l->index, l->nindex);
 	free(l->fastcgi_index);
+	free_list(l->catch_stderr, l->ncatch_stderr);
 	for (i = 0; i < l->nparams; i++)
 		free_param(&l->params[i]);
 	free(l->params);

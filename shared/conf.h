@@ -141,6 +141,8 @@ struct conf_location {
 	uint32_t next_upstream;		/* default ERROR|TIMEOUT */
 	int next_upstream_tries;	/* default 0 = no limit */
 	uint32_t next_upstream_timeout_ms;	/* default 0 = no limit */
+	char **catch_stderr;		/* fastcgi_catch_stderr strings */
+	size_t ncatch_stderr;
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };

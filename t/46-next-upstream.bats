@@ -122,3 +122,21 @@ for u in json.load(sys.stdin)["upstreams"]:
 	assert_failure
 	assert_output --partial "fcgate.conf:"
 }
+
+@test "fastcgi_catch_stderr: a matching stderr line before the head is an invalid answer" {
+	nu_conf 'fastcgi_catch_stderr = {"Fatal-error", "out_of_cheese"}
+        fastcgi_next_upstream = {error, timeout, invalid_header}' "max_fails = 0"
+	for i in 1 2 3; do
+		curl -sS "$URL/x.php?mode=errlog&text=PHP-Fatal-error:boom&on=a&i=$i"
+	done >"$T/out"
+	run grep -c '^backend=[bc]$' "$T/out"
+	assert_output 3
+	grep -q 'FastCGI sent in stderr: "PHP-Fatal-error:boom"' "$T/error.log"
+	grep -q 'upstream sent a stderr line fastcgi_catch_stderr names' "$T/error.log"
+	# every server says it: 502
+	run curl -sS -o /dev/null -w '%{http_code}' "$URL/x.php?mode=errlog&text=out_of_cheese"
+	assert_output 502
+	# other stderr lines are only logged
+	run curl -sS -o /dev/null -w '%{http_code}' "$URL/x.php?mode=errlog&text=PHP-Notice"
+	assert_output 200
+}

@@ -662,15 +662,31 @@ proxy_on_stdout(struct proxy *p, const uint8_t *data, size_t len)
 	return PROXY_GO;
 }
 
-static void
+/*
+ * STDERR goes to the error log.  Before the response head, a line
+ * containing one of the fastcgi_catch_stderr strings makes the answer
+ * invalid (next server or 502), as in nginx: an application that reports
+ * its failure only on stderr.
+ */
+static int
 proxy_on_stderr(struct proxy *p, const uint8_t *data, size_t len)
 {
+	size_t i;
+	const char *s;
+
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
-	if (len > 0)
-		proxy_log(p, LOG_LEVEL_ERROR, "FastCGI sent in stderr: "
-		    "\"%.*s\"", (int)(len > 400 ? 400 : len),
-		    (const char *)data);
+	if (len == 0)
+		return PROXY_GO;
+	proxy_log(p, LOG_LEVEL_ERROR, "FastCGI sent in stderr: \"%.*s\"",
+	    (int)(len > 400 ? 400 : len), (const char *)data);
+	for (i = 0; !p->header_done && i < p->loc->ncatch_stderr; i++) {
+		s = p->loc->catch_stderr[i];
+		if (memmem(data, len, s, strlen(s)) != NULL)
+			return proxy_fail(p, PROXY_FAIL_INVALID, "upstream sent "
+			    "a stderr line fastcgi_catch_stderr names");
+	}
+	return PROXY_GO;
 }
 
 /*
@@ -744,8 +760,7 @@ proxy_on_event(struct proxy *p, const struct fcgi_event *ev)
 	case FCGI_EV_STDOUT:
 		return proxy_on_stdout(p, ev->data, ev->len);
 	case FCGI_EV_STDERR:
-		proxy_on_stderr(p, ev->data, ev->len);
-		return PROXY_GO;
+		return proxy_on_stderr(p, ev->data, ev->len);
 	case FCGI_EV_END_REQUEST:
 		return proxy_on_end(p, ev);
 	case FCGI_EV_ERROR:
