@@ -625,6 +625,9 @@ static cfg_opt_t server_opts[] = {
 	OPT_TIME("client_body_timeout", 60000),
 	OPT_TIME("keepalive_timeout", 75000),
 	OPT_TIME("send_timeout", 60000),
+	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
+	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
+	    CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
@@ -642,6 +645,9 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("log_level", "notice", CFGF_NONE),
 	CFG_STR("mime_types", "mime.types", CFGF_NONE),
 	OPT_TIME("shutdown_timeout", 10000),
+	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
+	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
+	    CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("upstream", upstream_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("server", server_opts, CFGF_MULTI),
@@ -951,10 +957,16 @@ free_param(struct conf_param *p)
 	free(p->name);
 }
 
+/* A level's fastcgi_param list being built. */
+struct param_list {
+	struct conf_param *params;
+	size_t n, cap;
+};
+
 /* Add one param; a later one with the same name replaces the earlier. */
 static void
-add_param(struct conf_location *l, cfg_t *ls, const char *name,
-    const char *value, bool if_not_empty, size_t *cap)
+add_param(struct param_list *l, cfg_t *ls, const char *name,
+    const char *value, bool if_not_empty)
 {
 	struct conf_param np = { 0 }, *slot = NULL;
 	size_t i;
@@ -973,7 +985,7 @@ add_param(struct conf_location *l, cfg_t *ls, const char *name,
 	}
 	np.name = xstrdup(name);
 	np.if_not_empty = if_not_empty;
-	for (i = 0; i < l->nparams; i++)
+	for (i = 0; i < l->n; i++)
 		if (strcmp(l->params[i].name, name) == 0)
 			slot = &l->params[i];
 	if (slot != NULL) {
@@ -981,24 +993,63 @@ add_param(struct conf_location *l, cfg_t *ls, const char *name,
 		*slot = np;
 		return;
 	}
-	if (l->nparams == *cap) {
-		struct conf_param *n = xcalloc(*cap * 2 + 8, sizeof(*n));
+	if (l->n == l->cap) {
+		struct conf_param *n = xcalloc(l->cap * 2 + 8, sizeof(*n));
 
-		if (l->nparams > 0)
-			memcpy(n, l->params, l->nparams * sizeof(*n));
+		if (l->n > 0)
+			memcpy(n, l->params, l->n * sizeof(*n));
 		free(l->params);
 		l->params = n;
-		*cap = *cap * 2 + 8;
+		l->cap = l->cap * 2 + 8;
 	}
-	l->params[l->nparams++] = np;
+	l->params[l->n++] = np;
 }
 
+/* A deep copy of params[0..n) into *out (for a level that inherits). */
 static void
-build_params(struct conf_location *l, cfg_t *ls)
+copy_params(const struct conf_param *params, size_t n,
+    struct conf_param **out, size_t *nout)
+{
+	const struct conf_param *src;
+	struct conf_param *dst;
+	size_t i, k;
+
+	*out = xcalloc(n, sizeof(**out));
+	*nout = n;
+	for (i = 0; i < n; i++) {
+		src = &params[i];
+		dst = &(*out)[i];
+		dst->name = xstrdup(src->name);
+		dst->if_not_empty = src->if_not_empty;
+		dst->nparts = src->nparts;
+		dst->parts = xcalloc(src->nparts, sizeof(*dst->parts));
+		for (k = 0; k < src->nparts; k++) {
+			dst->parts[k] = src->parts[k];
+			if (src->parts[k].text != NULL) {
+				dst->parts[k].text = xcalloc(1,
+				    src->parts[k].len + 1);
+				memcpy(dst->parts[k].text, src->parts[k].text,
+				    src->parts[k].len);
+			}
+		}
+	}
+}
+
+/*
+ * The fastcgi_param and fastcgi_param_if_not_empty sections of one level
+ * (top, server or location, include()d ones in place) into *out.  With
+ * none of its own, a level gets a copy of the enclosing level's list
+ * (outer): nginx's array inheritance, where one param of a level's own
+ * replaces the whole outer list.
+ */
+static void
+build_params(cfg_t *ls, const struct conf_param *outer, size_t nouter,
+    struct conf_param **out, size_t *nout)
 {
 	static const char *secs[] = { "fastcgi_param",
 	    "fastcgi_param_if_not_empty" };
-	size_t cap = 0, s, i, j;
+	struct param_list l = { 0 };
+	size_t s, i, j;
 
 	for (s = 0; s < 2; s++) {
 		size_t n = cfg_size(ls, secs[s]);
@@ -1012,11 +1063,16 @@ build_params(struct conf_location *l, cfg_t *ls)
 
 				if (o->nvalues == 0 || v == NULL)
 					continue;
-				add_param(l, ps, cfg_opt_name(o), v, s == 1,
-				    &cap);
+				add_param(&l, ps, cfg_opt_name(o), v, s == 1);
 			}
 		}
 	}
+	if (l.n == 0 && nouter > 0) {
+		copy_params(outer, nouter, out, nout);
+		return;
+	}
+	*out = l.params;
+	*nout = l.n;
 }
 
 static pcre2_code *
@@ -1153,7 +1209,7 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 		l->upstream = find_pass(c, ls, v);
 	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL)
 		l->fastcgi_index = xstrdup(v);
-	build_params(l, ls);
+	build_params(ls, s->params, s->nparams, &l->params, &l->nparams);
 	if ((v = cfg_getstr(ls, "fastcgi_split_path_info")) != NULL)
 		l->split_path_info = compile_regex(ls,
 		    "fastcgi_split_path_info", v, false);
@@ -1276,6 +1332,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	s->keepalive_timeout_ms = (uint32_t)cfg_getint(ss,
 	    "keepalive_timeout");
 	s->send_timeout_ms = (uint32_t)cfg_getint(ss, "send_timeout");
+	build_params(ss, c->params, c->nparams, &s->params, &s->nparams);
 	s->nlocations = cfg_size(ss, "location");
 	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));
 	for (i = 0; i < s->nlocations; i++)
@@ -1434,6 +1491,7 @@ build_conf(struct conf *c, cfg_t *cfg)
 		    "listen");
 	c->listens = xcalloc(nlisten, sizeof(*c->listens));
 	c->servers = xcalloc(c->nservers, sizeof(*c->servers));
+	build_params(cfg, NULL, 0, &c->params, &c->nparams);
 	for (i = 0; i < c->nservers; i++)
 		build_server(c, cfg_getnsec(cfg, "server", (unsigned)i),
 		    &c->servers[i]);
@@ -1485,6 +1543,16 @@ conf_load(const char *file)
 }
 
 static void
+free_params(struct conf_param *params, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free_param(&params[i]);
+	free(params);
+}
+
+static void
 free_list(char **list, size_t n)
 {
 	size_t i;
@@ -1497,8 +1565,6 @@ free_list(char **list, size_t n)
 static void
 free_location(const struct conf_server *s, struct conf_location *l)
 {
-	size_t i;
-
 	free(l->pattern);
 	if (l->re != NULL)
 		pcre2_code_free(l->re);
@@ -1508,9 +1574,7 @@ free_location(const struct conf_server *s, struct conf_location *l)
 		free_list(l->index, l->nindex);
 	free(l->fastcgi_index);
 	free_list(l->catch_stderr, l->ncatch_stderr);
-	for (i = 0; i < l->nparams; i++)
-		free_param(&l->params[i]);
-	free(l->params);
+	free_params(l->params, l->nparams);
 	if (l->split_path_info != NULL)
 		pcre2_code_free(l->split_path_info);
 	free((char *)l->file);
@@ -1534,6 +1598,7 @@ free_server(struct conf_server *s)
 	free_list(s->names, s->nnames);
 	free_list(s->index, s->nindex);
 	free(s->root);
+	free_params(s->params, s->nparams);
 }
 
 void
@@ -1546,6 +1611,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nservers; i++)
 		free_server(&c->servers[i]);
 	free(c->servers);
+	free_params(c->params, c->nparams);
 	for (i = 0; i < c->nupstreams; i++)
 		free(c->upstreams[i].peers);
 	free(c->upstreams);

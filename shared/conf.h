@@ -132,7 +132,8 @@ struct conf_location {
 	bool deny_all;
 	struct conf_upstream *upstream;	/* fastcgi_pass, NULL = static */
 	char *fastcgi_index;		/* NULL = none */
-	struct conf_param *params;	/* in order: include()d, then own */
+	struct conf_param *params;	/* in order: include()d, then own;
+					 * none: the server's list */
 	size_t nparams;
 	pcre2_code *split_path_info;	/* NULL = none */
 	uint32_t connect_timeout_ms;	/* default 60000 */
@@ -174,6 +175,9 @@ struct conf_server {
 	uint32_t client_body_timeout_ms;	/* default 60000 */
 	uint32_t keepalive_timeout_ms;	/* default 75000, 0 = no keep-alive */
 	uint32_t send_timeout_ms;	/* default 60000 */
+	struct conf_param *params;	/* its own fastcgi_param list, else the
+					 * top level's (locations inherit) */
+	size_t nparams;
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
 	struct conf_location fallback;	/* when no location matches: the
@@ -213,6 +217,8 @@ struct conf {
 	size_t nlistens;
 	struct conf_server *servers;
 	size_t nservers;
+	struct conf_param *params;	/* top-level fastcgi_param list */
+	size_t nparams;
 	struct conf_mime *mime;		/* sorted by ext for bsearch */
 	size_t nmime;
 };
