@@ -140,3 +140,15 @@ for u in json.load(sys.stdin)["upstreams"]:
 	run curl -sS -o /dev/null -w '%{http_code}' "$URL/x.php?mode=errlog&text=PHP-Notice"
 	assert_output 200
 }
+
+@test "a backend that breaks off after its head, before a byte reached the client: the next server answers" {
+	nu_conf "fastcgi_next_upstream = {error, timeout, invalid_header}" "max_fails = 0"
+	for i in 1 2 3; do
+		curl -sS -w '%{http_code}\n' "$URL/x.php?mode=raw&n=3&end=badversion&on=a&i=$i"
+	done >"$T/out"
+	run grep -c '^200$' "$T/out"
+	assert_output 3
+	run grep -c '^backend=[bc]$' "$T/out"
+	assert_output 3
+	grep -q 'upstream sent invalid FastCGI record: unknown version' "$T/error.log"
+}
