@@ -663,6 +663,9 @@ static cfg_opt_t peer_opts[] = {
 static cfg_opt_t upstream_opts[] = {
 	CFG_STR("balance", "round_robin", CFGF_NONE),
 	OPT_COUNT("keepalive", 0),
+	OPT_COUNT("keepalive_requests", 1000),
+	OPT_TIME("keepalive_timeout", 60000),
+	OPT_TIME("keepalive_time", 3600000),
 	CFG_SEC("server", peer_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_FUNC("include", cb_include),
@@ -692,6 +695,8 @@ static cfg_opt_t location_opts[] = {
 	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NODEFAULT),
 	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NODEFAULT),
 	CFG_STR("default_type", NULL, CFGF_NONE),
+	OPT_TIME("fastcgi_next_upstream_timeout", 0),
+	CFG_STR_LIST("fastcgi_catch_stderr", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
 	CFG_END()
 };
@@ -720,6 +725,9 @@ static cfg_opt_t server_opts[] = {
 	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NONE),
 	CFG_BOOL("merge_slashes", cfg_true, CFGF_NONE),
 	CFG_BOOL("underscores_in_headers", cfg_false, CFGF_NONE),
+	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
+	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
+	    CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", cb_include),
@@ -740,6 +748,9 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("mime_types", NULL, CFGF_NONE),	/* NULL: see build_mime */
 	CFG_STR("default_type", "application/octet-stream", CFGF_NONE),
 	OPT_TIME("shutdown_timeout", 10000),
+	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
+	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
+	    CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("upstream", upstream_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("server", server_opts, CFGF_MULTI),
@@ -950,6 +961,10 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 		sec_error(us, "upstream %s: balance must be round_robin or "
 		    "ip_hash, not '%s'", u->name, bal);
 	u->keepalive = (int)cfg_getint(us, "keepalive");
+	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
+	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us,
+	    "keepalive_timeout");
+	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
 	u->npeers = cfg_size(us, "server");
 	if (u->npeers == 0)
 		sec_error(us, "upstream %s has no server", u->name);
@@ -1096,10 +1111,16 @@ free_param(struct conf_param *p)
 	free(p->name);
 }
 
+/* A level's fastcgi_param list being built. */
+struct param_list {
+	struct conf_param *params;
+	size_t n, cap;
+};
+
 /* Add one param; a later one with the same name replaces the earlier. */
 static void
-add_param(struct conf_location *l, cfg_t *ls, const char *name,
-    const char *value, bool if_not_empty, size_t *cap)
+add_param(struct param_list *l, cfg_t *ls, const char *name,
+    const char *value, bool if_not_empty)
 {
 	struct conf_param np = { 0 }, *slot = NULL;
 	size_t i;
@@ -1118,7 +1139,7 @@ add_param(struct conf_location *l, cfg_t *ls, const char *name,
 	}
 	np.name = xstrdup(name);
 	np.if_not_empty = if_not_empty;
-	for (i = 0; i < l->nparams; i++)
+	for (i = 0; i < l->n; i++)
 		if (strcmp(l->params[i].name, name) == 0)
 			slot = &l->params[i];
 	if (slot != NULL) {
@@ -1126,24 +1147,63 @@ add_param(struct conf_location *l, cfg_t *ls, const char *name,
 		*slot = np;
 		return;
 	}
-	if (l->nparams == *cap) {
-		struct conf_param *n = xcalloc(*cap * 2 + 8, sizeof(*n));
+	if (l->n == l->cap) {
+		struct conf_param *n = xcalloc(l->cap * 2 + 8, sizeof(*n));
 
-		if (l->nparams > 0)
-			memcpy(n, l->params, l->nparams * sizeof(*n));
+		if (l->n > 0)
+			memcpy(n, l->params, l->n * sizeof(*n));
 		free(l->params);
 		l->params = n;
-		*cap = *cap * 2 + 8;
+		l->cap = l->cap * 2 + 8;
 	}
-	l->params[l->nparams++] = np;
+	l->params[l->n++] = np;
 }
 
+/* A deep copy of params[0..n) into *out (for a level that inherits). */
 static void
-build_params(struct conf_location *l, cfg_t *ls)
+copy_params(const struct conf_param *params, size_t n,
+    struct conf_param **out, size_t *nout)
+{
+	const struct conf_param *src;
+	struct conf_param *dst;
+	size_t i, k;
+
+	*out = xcalloc(n, sizeof(**out));
+	*nout = n;
+	for (i = 0; i < n; i++) {
+		src = &params[i];
+		dst = &(*out)[i];
+		dst->name = xstrdup(src->name);
+		dst->if_not_empty = src->if_not_empty;
+		dst->nparts = src->nparts;
+		dst->parts = xcalloc(src->nparts, sizeof(*dst->parts));
+		for (k = 0; k < src->nparts; k++) {
+			dst->parts[k] = src->parts[k];
+			if (src->parts[k].text != NULL) {
+				dst->parts[k].text = xcalloc(1,
+				    src->parts[k].len + 1);
+				memcpy(dst->parts[k].text, src->parts[k].text,
+				    src->parts[k].len);
+			}
+		}
+	}
+}
+
+/*
+ * The fastcgi_param and fastcgi_param_if_not_empty sections of one level
+ * (top, server or location, include()d ones in place) into *out.  With
+ * none of its own, a level gets a copy of the enclosing level's list
+ * (outer): nginx's array inheritance, where one param of a level's own
+ * replaces the whole outer list.
+ */
+static void
+build_params(cfg_t *ls, const struct conf_param *outer, size_t nouter,
+    struct conf_param **out, size_t *nout)
 {
 	static const char *secs[] = { "fastcgi_param",
 	    "fastcgi_param_if_not_empty" };
-	size_t cap = 0, s, i, j;
+	struct param_list l = { 0 };
+	size_t s, i, j;
 
 	for (s = 0; s < 2; s++) {
 		size_t n = cfg_size(ls, secs[s]);
@@ -1157,11 +1217,16 @@ build_params(struct conf_location *l, cfg_t *ls)
 
 				if (o->nvalues == 0 || v == NULL)
 					continue;
-				add_param(l, ps, cfg_opt_name(o), v, s == 1,
-				    &cap);
+				add_param(&l, ps, cfg_opt_name(o), v, s == 1);
 			}
 		}
 	}
+	if (l.n == 0 && nouter > 0) {
+		copy_params(outer, nouter, out, nout);
+		return;
+	}
+	*out = l.params;
+	*nout = l.n;
 }
 
 static pcre2_code *
@@ -1348,7 +1413,7 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL)
 		l->fastcgi_index = xstrdup(v);
 	l->body_streaming = !cfg_getbool(ls, "fastcgi_request_buffering");
-	build_params(l, ls);
+	build_params(ls, s->params, s->nparams, &l->params, &l->nparams);
 	if ((v = cfg_getstr(ls, "fastcgi_split_path_info")) != NULL)
 		l->split_path_info = compile_regex(ls,
 		    "fastcgi_split_path_info", v, false);
@@ -1374,6 +1439,10 @@ build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	    s->port_in_redirect);
 	l->server_name_in_redirect = loc_bool(ls, "server_name_in_redirect",
 	    s->server_name_in_redirect);
+	l->next_upstream_timeout_ms = (uint32_t)cfg_getint(ls,
+	    "fastcgi_next_upstream_timeout");
+	copy_list(ls, "fastcgi_catch_stderr", &l->catch_stderr,
+	    &l->ncatch_stderr);
 }
 
 /* The implicit location used when none matches: static files from the
@@ -1526,6 +1595,7 @@ build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	    "server_name_in_redirect");
 	s->merge_slashes = cfg_getbool(ss, "merge_slashes");
 	s->underscores_in_headers = cfg_getbool(ss, "underscores_in_headers");
+	build_params(ss, c->params, c->nparams, &s->params, &s->nparams);
 	s->nlocations = cfg_size(ss, "location");
 	s->locations = xcalloc(s->nlocations, sizeof(*s->locations));
 	for (i = 0; i < s->nlocations; i++)
@@ -1773,6 +1843,7 @@ build_conf(struct conf *c, cfg_t *cfg)
 	c->listens = xcalloc(nlisten, sizeof(*c->listens));
 	c->servers = xcalloc(nservers, sizeof(*c->servers));
 	c->nservers = nservers;
+	build_params(cfg, NULL, 0, &c->params, &c->nparams);
 	for (i = 0; i < c->nservers; i++)
 		build_server(c, cfg_getnsec(cfg, "server", (unsigned)i),
 		    &c->servers[i]);
@@ -1860,6 +1931,16 @@ conf_load(const char *file)
 }
 
 static void
+free_params(struct conf_param *params, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free_param(&params[i]);
+	free(params);
+}
+
+static void
 free_list(char **list, size_t n)
 {
 	size_t i;
@@ -1872,8 +1953,6 @@ free_list(char **list, size_t n)
 static void
 free_location(const struct conf_server *s, struct conf_location *l)
 {
-	size_t i;
-
 	free(l->pattern);
 	if (l->re != NULL)
 		pcre2_code_free(l->re);
@@ -1882,9 +1961,8 @@ free_location(const struct conf_server *s, struct conf_location *l)
 	if (l->index != s->index)
 		free_list(l->index, l->nindex);
 	free(l->fastcgi_index);
-	for (i = 0; i < l->nparams; i++)
-		free_param(&l->params[i]);
-	free(l->params);
+	free_list(l->catch_stderr, l->ncatch_stderr);
+	free_params(l->params, l->nparams);
 	if (l->split_path_info != NULL)
 		pcre2_code_free(l->split_path_info);
 	free((char *)l->file);
@@ -1914,6 +1992,7 @@ free_server(struct conf_server *s)
 	free(s->root);
 	free(s->default_type);
 	free(s->client_body_temp_path);
+	free_params(s->params, s->nparams);
 }
 
 void
@@ -1926,6 +2005,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nservers; i++)
 		free_server(&c->servers[i]);
 	free(c->servers);
+	free_params(c->params, c->nparams);
 	for (i = 0; i < c->nupstreams; i++)
 		free(c->upstreams[i].peers);
 	free(c->upstreams);

@@ -47,6 +47,9 @@ struct conf_upstream {
 					 * a direct fastcgi_pass */
 	enum conf_balance balance;
 	int keepalive;			/* idle connections per worker, 0 = off */
+	int keepalive_requests;		/* per connection, default 1000 */
+	uint32_t keepalive_timeout_ms;	/* idle, default 60000 */
+	uint32_t keepalive_time_ms;	/* since opened, default 3600000 */
 	struct conf_peer *peers;
 	size_t npeers;
 	uint32_t shm_index;		/* index of its struct shm_upstream */
@@ -129,7 +132,8 @@ struct conf_location {
 	bool deny_all;
 	struct conf_upstream *upstream;	/* fastcgi_pass, NULL = static */
 	char *fastcgi_index;		/* NULL = none */
-	struct conf_param *params;	/* in order: include()d, then own */
+	struct conf_param *params;	/* in order: include()d, then own;
+					 * none: the server's list */
 	size_t nparams;
 	pcre2_code *split_path_info;	/* NULL = none */
 	uint32_t connect_timeout_ms;	/* default 60000 */
@@ -142,6 +146,9 @@ struct conf_location {
 	bool port_in_redirect;		/* own or the server's (default on) */
 	bool server_name_in_redirect;	/* own or the server's (default off) */
 	char *default_type;		/* own or the server's copy */
+	uint32_t next_upstream_timeout_ms;	/* default 0 = no limit */
+	char **catch_stderr;		/* fastcgi_catch_stderr strings */
+	size_t ncatch_stderr;
 	const char *file;		/* where it was defined, for logs */
 	int line;
 };
@@ -187,6 +194,9 @@ struct conf_server {
 	bool merge_slashes;		/* default on */
 	bool underscores_in_headers;	/* default off: such headers are
 					 * not passed to FastCGI */
+	struct conf_param *params;	/* its own fastcgi_param list, else the
+					 * top level's (locations inherit) */
+	size_t nparams;
 	struct conf_location *locations;	/* file order */
 	size_t nlocations;
 	char *default_type;		/* own or the top level's copy */
@@ -228,6 +238,8 @@ struct conf {
 	size_t nlistens;
 	struct conf_server *servers;
 	size_t nservers;
+	struct conf_param *params;	/* top-level fastcgi_param list */
+	size_t nparams;
 	struct conf_mime *mime;		/* sorted by ext for bsearch */
 	size_t nmime;
 	char *default_type;		/* default application/octet-stream */

@@ -148,3 +148,56 @@ server 127.0.0.1:$TESTD_PORT_a {}"
 	# the dirty connection was not reused: a second one was opened
 	[ "$(conns a)" -eq 2 ]
 }
+
+@test "keepalive_requests: a kept connection is closed after that many requests" {
+	start_testd a
+	ka_conf "keepalive = 4
+keepalive_requests = 5
+server 127.0.0.1:$TESTD_PORT_a {}"
+	run requests 12
+	[ "$(echo "$output" | sort -u)" = 200 ]
+	[ "$(conns a)" -eq 3 ]	# 5 + 5 + 2
+}
+
+@test "upstream keepalive_timeout: an idle kept connection is closed after it" {
+	start_testd a
+	ka_conf "keepalive = 4
+keepalive_timeout = 300ms
+server 127.0.0.1:$TESTD_PORT_a {}"
+	run requests 2
+	[ "$(conns a)" -eq 1 ]
+	sleep 0.7
+	run requests 1
+	assert_output 200
+	[ "$(conns a)" -eq 2 ]
+}
+
+@test "keepalive_time: a connection open that long is not kept after its request" {
+	start_testd a
+	ka_conf "keepalive = 4
+keepalive_time = 600ms
+server 127.0.0.1:$TESTD_PORT_a {}"
+	# at 0 s a new one; at 0.4 s reused and kept (younger than 600 ms);
+	# at 0.8 s reused, then closed (older); at 1.2 s a new one
+	for i in 1 2 3 4; do
+		run requests 1
+		assert_output 200
+		sleep 0.4
+	done
+	[ "$(conns a)" -eq 2 ]
+}
+
+@test "upstream keepalive_requests, keepalive_timeout, keepalive_time: -t checks them" {
+	start_testd a
+	ka_conf "keepalive = 4
+keepalive_requests = 100
+keepalive_timeout = 30s
+keepalive_time = 2h
+server 127.0.0.1:$TESTD_PORT_a {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	sed -i 's/keepalive_time = 2h/keepalive_time = later/' "$T/fcgate.conf"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_failure
+	assert_output --partial "fcgate.conf:"
+}

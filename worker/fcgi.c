@@ -163,6 +163,13 @@ fcgi_parser_init(struct fcgi_parser *p)
 	p->state = PARSE_HEADER;
 }
 
+void
+fcgi_parser_expect_id(struct fcgi_parser *p, uint16_t id)
+{
+	p->check_id = true;
+	p->want_id = id;
+}
+
 bool
 fcgi_parser_at_boundary(const struct fcgi_parser *p)
 {
@@ -185,6 +192,11 @@ parser_start_record(struct fcgi_parser *p, struct fcgi_event *ev)
 	if (p->hdr[0] != FCGI_VERSION_1) {
 		ev->type = FCGI_EV_ERROR;
 		ev->error = "unknown version";
+		return;
+	}
+	if (p->check_id && p->request_id != p->want_id) {
+		ev->type = FCGI_EV_ERROR;
+		ev->error = "unexpected request id";
 		return;
 	}
 	if (p->type == FCGI_END_REQUEST &&
@@ -333,12 +345,19 @@ cgi_status(struct cgi_response *r, const char *v, size_t vlen)
 	return 0;
 }
 
+/*
+ * Content-Length: digits only.  A second one with another value makes the
+ * body's end ambiguous (which one would the client believe?): an error,
+ * as in nginx, which refuses duplicates; an identical repeat is merged.
+ */
 static int
-cgi_content_length(struct cgi_response *r, const char *v, size_t vlen)
+cgi_content_length(struct cgi_response *r, const char *v, size_t vlen,
+    const char **error)
 {
 	int64_t n = 0;
 	size_t i;
 
+	*error = "bad Content-Length header";
 	if (vlen == 0 || vlen > 18)
 		return -1;
 	for (i = 0; i < vlen; i++) {
@@ -346,18 +365,22 @@ cgi_content_length(struct cgi_response *r, const char *v, size_t vlen)
 			return -1;
 		n = n * 10 + (v[i] - '0');
 	}
+	if (r->content_length >= 0 && r->content_length != n) {
+		*error = "two different Content-Length headers";
+		return -1;
+	}
 	r->content_length = n;
 	return 0;
 }
 
-/* One "Name: value" line (without its line end). */
+/* Split one "Name: value" line (without its line end) into h, the value
+ * trimmed of blanks.  0, or -1 with *error set. */
 static int
-cgi_header_line(struct cgi_response *r, const char *line, size_t len,
+cgi_split_line(const char *line, size_t len, struct cgi_header *h,
     const char **error)
 {
 	const char *colon = memchr(line, ':', len), *v;
 	size_t nlen, vlen, i;
-	struct cgi_header *h;
 
 	if (colon == NULL || colon == line) {
 		*error = "header line without a name and colon";
@@ -382,27 +405,6 @@ cgi_header_line(struct cgi_response *r, const char *line, size_t len,
 			*error = "bad character in header value";
 			return -1;
 		}
-	if (name_is(line, nlen, "status")) {
-		if (cgi_status(r, v, vlen) == -1) {
-			*error = "bad Status header";
-			return -1;
-		}
-		return 0;
-	}
-	if (name_is(line, nlen, "content-length") &&
-	    cgi_content_length(r, v, vlen) == -1) {
-		*error = "bad Content-Length header";
-		return -1;
-	}
-	if (name_is(line, nlen, "location"))
-		r->has_location = true;
-	if (name_is(line, nlen, "content-type"))
-		r->has_content_type = true;
-	if (r->nheaders == CGI_MAX_HEADERS) {
-		*error = "too many headers";
-		return -1;
-	}
-	h = &r->headers[r->nheaders++];
 	h->name = line;
 	h->name_len = nlen;
 	h->value = v;
@@ -410,33 +412,93 @@ cgi_header_line(struct cgi_response *r, const char *line, size_t len,
 	return 0;
 }
 
+/* One header line: check it, note what the response head needs. */
+static int
+cgi_header_line(struct cgi_response *r, const char *line, size_t len,
+    const char **error)
+{
+	struct cgi_header h;
+
+	if (cgi_split_line(line, len, &h, error) == -1)
+		return -1;
+	if (name_is(h.name, h.name_len, "status")) {
+		if (cgi_status(r, h.value, h.value_len) == -1) {
+			*error = "bad Status header";
+			return -1;
+		}
+		return 0;
+	}
+	if (name_is(h.name, h.name_len, "content-length") &&
+	    cgi_content_length(r, h.value, h.value_len, error) == -1)
+		return -1;
+	if (name_is(h.name, h.name_len, "location"))
+		r->has_location = true;
+	if (name_is(h.name, h.name_len, "content-type"))
+		r->has_content_type = true;
+	r->nheaders++;
+	return 0;
+}
+
+/* The next line of buf[*pos..len): its length without the line end, and
+ * *pos moved past it.  -1 when no whole line is left. */
+static long
+cgi_next_line(const char *buf, size_t len, size_t *pos)
+{
+	const char *nl;
+	size_t end, line_len;
+
+	if (*pos >= len || (nl = memchr(buf + *pos, '\n', len - *pos)) == NULL)
+		return -1;
+	end = (size_t)(nl - buf);
+	line_len = end - *pos;
+	if (line_len > 0 && buf[end - 1] == '\r')
+		line_len--;
+	*pos = end + 1;
+	return (long)line_len;
+}
+
 int
 cgi_parse_headers(const char *buf, size_t len, struct cgi_response *r,
     const char **error)
 {
-	size_t pos = 0, end, line_len;
-	const char *nl;
+	size_t pos = 0, start;
+	long line_len;
 
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 	*error = NULL;
-	while (pos < len) {
-		nl = memchr(buf + pos, '\n', len - pos);
-		if (nl == NULL)
+	for (;;) {
+		start = pos;
+		if ((line_len = cgi_next_line(buf, len, &pos)) == -1)
 			return 0;
-		end = (size_t)(nl - buf);
-		line_len = end - pos;
-		if (line_len > 0 && buf[end - 1] == '\r')
-			line_len--;
 		if (line_len == 0) {
-			r->head_len = end + 1;
+			r->head_len = pos;
 			if (r->status == 0)
 				r->status = r->has_location ? 302 : 200;
 			return 1;
 		}
-		if (cgi_header_line(r, buf + pos, line_len, error) == -1)
+		if (cgi_header_line(r, buf + start, (size_t)line_len,
+		    error) == -1)
 			return -1;
-		pos = end + 1;
 	}
-	return 0;
+}
+
+int
+cgi_header_next(const char *head, size_t head_len, size_t *pos,
+    struct cgi_header *h)
+{
+	const char *error;
+	size_t start;
+	long line_len;
+
+	for (;;) {
+		start = *pos;
+		if ((line_len = cgi_next_line(head, head_len, pos)) <= 0)
+			return 0;
+		if (cgi_split_line(head + start, (size_t)line_len, h,
+		    &error) == -1)
+			return 0;	/* not a head cgi_parse_headers took */
+		if (!name_is(h->name, h->name_len, "status"))
+			return 1;
+	}
 }

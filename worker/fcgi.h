@@ -83,6 +83,8 @@ struct fcgi_parser {
 	size_t body_have;
 	uint8_t values[FCGI_VALUES_MAX];	/* GET_VALUES_RESULT content */
 	size_t values_have;
+	bool check_id;			/* records of another id are errors */
+	uint16_t want_id;
 };
 
 enum fcgi_event_type {
@@ -111,6 +113,11 @@ struct fcgi_event {
 
 void fcgi_parser_init(struct fcgi_parser *p);
 
+/* Accept only records of request id `id` from now on: one request per
+ * connection, so anything else (management records too) is a backend
+ * that lost track of its requests. */
+void fcgi_parser_expect_id(struct fcgi_parser *p, uint16_t id);
+
 /* Is the parser between records (nothing of a record half read)? */
 bool fcgi_parser_at_boundary(const struct fcgi_parser *p);
 
@@ -120,11 +127,11 @@ bool fcgi_parser_at_boundary(const struct fcgi_parser *p);
  * when the input ran out first).  Call again with the rest.  A record with
  * a version other than 1 is an error.  Data pieces are delivered as they
  * arrive, so a record split across reads gives several STDOUT events.
+ * With fcgi_parser_expect_id(), a record of another request id is an
+ * error too.
  */
 size_t fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
     struct fcgi_event *ev);
-
-#define CGI_MAX_HEADERS 64
 
 struct cgi_header {
 	const char *name;
@@ -133,13 +140,18 @@ struct cgi_header {
 	size_t value_len;
 };
 
+/*
+ * What the CGI header block says.  The header lines themselves are not
+ * copied out: cgi_header_next() walks them in the block, so their number
+ * is bounded only by the buffer holding the block (many Set-Cookie lines
+ * are common).
+ */
 struct cgi_response {
 	int status;			/* from Status:, else 302 with Location,
 					 * else 200 */
 	const char *reason;		/* from Status:, NULL when none given */
 	size_t reason_len;
-	struct cgi_header headers[CGI_MAX_HEADERS];	/* without Status */
-	size_t nheaders;
+	size_t nheaders;		/* header lines, without Status */
 	int64_t content_length;		/* -1 when absent */
 	bool has_location;
 	bool has_content_type;
@@ -150,9 +162,17 @@ struct cgi_response {
  * Parse the CGI header block at the start of buf[0..len).  Lines end with
  * LF or CRLF; the block ends with an empty line.  Returns 1 when complete
  * (r filled), 0 when more bytes are needed, -1 when invalid (*error set:
- * bad header line, bad Status, too many headers).
+ * bad header line, bad Status, two different Content-Length values).
  */
 int cgi_parse_headers(const char *buf, size_t len, struct cgi_response *r,
     const char **error);
+
+/*
+ * The header lines of a block cgi_parse_headers() accepted, head[0..
+ * head_len), one per call, Status left out: start with *pos = 0; returns 1
+ * with h set, 0 after the last one.
+ */
+int cgi_header_next(const char *head, size_t head_len, size_t *pos,
+    struct cgi_header *h);
 
 #endif

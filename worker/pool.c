@@ -19,9 +19,6 @@
 #include "pool.h"
 #include "worker.h"
 
-/* nginx's upstream keepalive_timeout default. */
-#define POOL_IDLE_MS 60000
-
 struct proxy_pool {
 	struct worker *w;
 	struct backend_conn *head, *tail;
@@ -55,6 +52,7 @@ backend_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 	bc->io.fn = fn;
 	bc->io.data = data;
 	bc->peer = -1;
+	bc->opened_ms = w->loop.now_ms;
 	loop_timer_init(&bc->idle, NULL, bc);
 	if (loop_add(&w->loop, &bc->io,
 	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
@@ -176,8 +174,10 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 {
 	struct proxy_pool *pool;
 
+	bc->requests++;
 	if (up->keepalive <= 0 || w->pools == NULL || w->quitting ||
-	    bc->eof_seen) {
+	    bc->eof_seen || bc->requests >= (uint32_t)up->keepalive_requests ||
+	    w->loop.now_ms - bc->opened_ms >= (int64_t)up->keepalive_time_ms) {
 		backend_close(w, bc);
 		return;
 	}
@@ -187,7 +187,8 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 	bc->pool = pool;
 	bc->peer = peer;
 	loop_timer_init(&bc->idle, pool_idle_timeout, bc);
-	if (loop_timer_set(&w->loop, &bc->idle, POOL_IDLE_MS) == -1) {
+	if (loop_timer_set(&w->loop, &bc->idle, up->keepalive_timeout_ms) ==
+	    -1) {
 		log_error("keepalive: cannot time an idle connection: %s",
 		    strerror(errno));
 		bc->pool = NULL;

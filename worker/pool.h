@@ -13,8 +13,10 @@
  * after it) on a request sent with FCGI_KEEP_CONN.  An idle connection
  * that becomes readable (the backend closed it, or sent something it
  * should not have) is closed at once; when the pool is full the least
- * recently used one is closed, and one idle for 60 s (nginx's upstream
- * keepalive_timeout) is closed too.
+ * recently used one is closed.  As in nginx, a connection is also closed
+ * when idle for the upstream's keepalive_timeout (60 s), after
+ * keepalive_requests requests (1000), and once it has been open for
+ * keepalive_time (1 h), so backends can shed and rebalance connections.
  */
 #ifndef FCGATE_POOL_H
 #define FCGATE_POOL_H
@@ -32,6 +34,8 @@ struct backend_conn {
 	bool eof_seen;		/* the backend's FIN or an error was
 				 * reported: never reuse */
 	bool nodelay;		/* TCP_NODELAY set (or not TCP) */
+	uint32_t requests;	/* answered on it so far */
+	int64_t opened_ms;
 	/* while idle in a pool */
 	struct loop_timer idle;
 	struct proxy_pool *pool;

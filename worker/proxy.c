@@ -32,6 +32,7 @@
 #include "params.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxy_head.h"
 #include "response.h"
 #include "upstream.h"
 #include "worker.h"
@@ -46,13 +47,26 @@ enum proxy_fail {
 	PROXY_FAIL_TIMEOUT,
 	PROXY_FAIL_INVALID,
 	PROXY_FAIL_HTTP_500,
-	PROXY_FAIL_HTTP_503
+	PROXY_FAIL_HTTP_503,
+	PROXY_FAIL_HTTP_403,
+	PROXY_FAIL_HTTP_404,
+	PROXY_FAIL_HTTP_429
 };
 
-static const uint32_t proxy_fail_mask[] = {
-	NEXT_UPSTREAM_ERROR, NEXT_UPSTREAM_TIMEOUT,
-	NEXT_UPSTREAM_INVALID_HEADER, NEXT_UPSTREAM_HTTP_500,
-	NEXT_UPSTREAM_HTTP_503
+/* Per kind: the fastcgi_next_upstream condition that retries it, and the
+ * status the client gets when no retry is left (nginx's choice). */
+static const struct {
+	uint32_t mask;
+	int status;
+} proxy_fail_info[] = {
+	[PROXY_FAIL_ERROR] = { NEXT_UPSTREAM_ERROR, 502 },
+	[PROXY_FAIL_TIMEOUT] = { NEXT_UPSTREAM_TIMEOUT, 504 },
+	[PROXY_FAIL_INVALID] = { NEXT_UPSTREAM_INVALID_HEADER, 502 },
+	[PROXY_FAIL_HTTP_500] = { NEXT_UPSTREAM_HTTP_500, 500 },
+	[PROXY_FAIL_HTTP_503] = { NEXT_UPSTREAM_HTTP_503, 503 },
+	[PROXY_FAIL_HTTP_403] = { NEXT_UPSTREAM_HTTP_403, 403 },
+	[PROXY_FAIL_HTTP_404] = { NEXT_UPSTREAM_HTTP_404, 404 },
+	[PROXY_FAIL_HTTP_429] = { NEXT_UPSTREAM_HTTP_429, 429 }
 };
 
 enum proxy_state {
@@ -73,6 +87,7 @@ struct proxy {
 	int tries_left;
 	enum proxy_state state;
 	int64_t peer_start_ms;
+	int64_t start_ms;		/* the first try began */
 	bool request_sent;		/* a backend got bytes of it */
 	bool reused;			/* connection from the keepalive pool */
 	bool got_bytes;			/* the backend answered something */
@@ -91,6 +106,10 @@ struct proxy {
 	bool readable;			/* a read may find bytes */
 	size_t hlen;
 	bool header_done;
+	int64_t body_left;		/* body bytes the backend's
+					 * Content-Length still promises; -1
+					 * when it gave none (or HEAD) */
+	bool body_excess;		/* it sent more: logged once */
 
 	/* The buffers last: proxy_start zeroes only what is above. */
 	uint8_t rbuf[PROXY_RBUF];
@@ -211,9 +230,56 @@ proxy_may_repeat(const struct proxy *p)
 }
 
 /*
- * The current server failed.  Count it (error, timeout and invalid answers
- * always count, as in nginx; http_500/503 only reach here when listed),
- * then try the next server if allowed, else answer 502 / 504.
+ * May the request go to the next server after a failure of this kind?
+ * Only when fastcgi_next_upstream lists it, tries are left, the method
+ * may be repeated, and fastcgi_next_upstream_timeout has not run out.
+ */
+static bool
+proxy_may_retry(const struct proxy *p, enum proxy_fail kind)
+{
+	uint32_t limit = p->loc->next_upstream_timeout_ms;
+
+	if (!(p->loc->next_upstream & proxy_fail_info[kind].mask) ||
+	    p->tries_left <= 0 || !proxy_may_repeat(p))
+		return false;
+	return limit == 0 || p->w->loop.now_ms - p->start_ms < (int64_t)limit;
+}
+
+/*
+ * Part of the answer has reached the client and the rest will not come:
+ * send what is queued, without the last chunk of a chunked body, and close,
+ * so that the client sees the answer is cut rather than waiting for more
+ * or reading the next answer into this one.
+ */
+static int
+proxy_cut_response(struct proxy *p)
+{
+	struct conn *c = p->c;
+
+	c->keep_alive = false;
+	c->proxy = NULL;
+	proxy_free(p);
+	conn_response_done(c);
+	return PROXY_STOP;
+}
+
+/* Forget a response head queued but not yet written: the client will get
+ * another answer (a retry's, or an error). */
+static void
+proxy_unqueue_head(struct conn *c)
+{
+	c->out_len = c->out_off = 0;
+	c->head_sent_started = false;
+	c->chunked_out = false;
+	c->status = 0;
+	c->up_status = 0;
+}
+
+/*
+ * The current server failed.  Count it (everything but 403 and 404, as in
+ * nginx; the http_* kinds only reach here when listed), then try the next
+ * server if allowed, else answer with the kind's status.  Once bytes of
+ * the answer have reached the client, the answer is cut instead.
  */
 static int proxy_start_trip(struct proxy *p, bool from_pool);
 
@@ -235,23 +301,20 @@ proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 	}
 	proxy_log(p, LOG_LEVEL_ERROR, "%s", what);
 	proxy_close_backend(p);
-	proxy_peer_done(p, UPSTREAM_FAILURE);
+	proxy_peer_done(p, kind == PROXY_FAIL_HTTP_403 ||
+	    kind == PROXY_FAIL_HTTP_404 ? UPSTREAM_NEUTRAL : UPSTREAM_FAILURE);
 	p->last_fail = kind;
-	if (c->head_sent_started) {
-		/* Part of the answer is out: the client must see it fail. */
-		conn_close(c);
-		return PROXY_STOP;
-	}
-	if ((p->loc->next_upstream & proxy_fail_mask[kind]) &&
-	    p->tries_left > 0 && proxy_may_repeat(p)) {
+	if (c->head_sent_started && c->bytes_sent > 0)
+		return proxy_cut_response(p);
+	if (c->head_sent_started)
+		proxy_unqueue_head(c);
+	if (proxy_may_retry(p, kind)) {
 		/* The retry has its own socket and events: whoever called
 		 * us must stop handling the old one. */
 		(void)proxy_connect(p);
 		return PROXY_STOP;
 	}
-	proxy_give_up(p, kind == PROXY_FAIL_TIMEOUT ? 504 :
-	    kind == PROXY_FAIL_HTTP_500 ? 500 :
-	    kind == PROXY_FAIL_HTTP_503 ? 503 : 502);
+	proxy_give_up(p, proxy_fail_info[kind].status);
 	return PROXY_STOP;
 }
 
@@ -441,6 +504,10 @@ proxy_connect(struct proxy *p)
 			    "upstream: \"%s\"", c->peer_addr,
 			    (int)c->rq->req.target_len, c->rq->req.target,
 			    p->up->name);
+			/* the access log names the upstream, as nginx's
+			 * $upstream_addr does when no server was usable */
+			snprintf(c->rq->up_addr, sizeof(c->rq->up_addr), "%s",
+			    p->up->name);
 			proxy_give_up(p, 502);
 		} else
 			proxy_give_up(p, p->last_fail == PROXY_FAIL_TIMEOUT ?
@@ -464,6 +531,7 @@ proxy_start_trip(struct proxy *p, bool from_pool)
 	p->got_bytes = false;
 	p->reused = false;
 	fcgi_parser_init(&p->parser);
+	fcgi_parser_expect_id(&p->parser, PROXY_REQUEST_ID);
 	p->rlen = p->rpos = p->hlen = 0;
 	p->header_done = false;
 	p->last_read_full = false;
@@ -481,103 +549,88 @@ proxy_start_trip(struct proxy *p, bool from_pool)
 	return proxy_send(p);
 }
 
-static bool
-proxy_hop_header(const struct cgi_header *h)
-{
-	static const char *const hop[] = { "connection", "keep-alive",
-		"transfer-encoding", "content-length", NULL };
-	size_t i;
-
-	for (i = 0; hop[i] != NULL; i++)
-		if (h->name_len == strlen(hop[i]) &&
-		    strncasecmp(h->name, hop[i], h->name_len) == 0)
-			return true;
-	return h->name_len > 8 && strncasecmp(h->name, "x-accel-", 8) == 0;
-}
-
-/* Is this status one fastcgi_next_upstream asks to retry elsewhere? */
+/* Is this status one fastcgi_next_upstream asks to retry elsewhere?  The
+ * kind, or -1 (then the answer is passed on, as on the last try). */
 static int
 proxy_status_fail(const struct proxy *p, int status)
 {
-	if (p->tries_left <= 0 || !proxy_may_repeat(p))
-		return -1;
-	if (status == 500 && (p->loc->next_upstream & NEXT_UPSTREAM_HTTP_500))
-		return PROXY_FAIL_HTTP_500;
-	if (status == 503 && (p->loc->next_upstream & NEXT_UPSTREAM_HTTP_503))
-		return PROXY_FAIL_HTTP_503;
+	static const struct {
+		int status;
+		enum proxy_fail kind;
+	} map[] = { { 500, PROXY_FAIL_HTTP_500 }, { 503, PROXY_FAIL_HTTP_503 },
+		{ 403, PROXY_FAIL_HTTP_403 }, { 404, PROXY_FAIL_HTTP_404 },
+		{ 429, PROXY_FAIL_HTTP_429 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].status == status)
+			return proxy_may_retry(p, map[i].kind) ?
+			    (int)map[i].kind : -1;
 	return -1;
 }
 
 /*
- * A Location that is a path ("/x") is sent absolute, as nginx does with
- * absolute_redirect on: scheme, the Host the client asked for (else the
- * server's first name, else its address), the port when not 80.  false
- * when h is not such a header.
+ * Body bytes for the client, counted against the backend's Content-Length:
+ * what goes past it is dropped (logged once), else on a kept-alive client
+ * connection it would be read as the next response.
  */
-static bool
-proxy_add_location(struct conn *c, const struct cgi_header *h)
+static void
+proxy_body_out(struct proxy *p, const uint8_t *data, size_t len)
 {
-	char loc[CONN_URI_MAX + 256];
-	const char *host;
-	size_t host_len;
-	bool port;
-	int n;
-
-	if (h->name_len != 8 || strncasecmp(h->name, "location", 8) != 0 ||
-	    h->value_len == 0 || h->value[0] != '/' ||
-	    (h->value_len > 1 && h->value[1] == '/'))
-		return false;
-	if (c->rq->req.host != NULL) {
-		host = c->rq->req.host;
-		host_len = c->rq->req.host_len;
-	} else if (c->srv->nnames > 0 && c->srv->names[0][0] != '\0') {
-		host = c->srv->names[0];
-		host_len = strlen(host);
-	} else {
-		host = c->rq->local_addr;
-		host_len = strlen(host);
+	if (p->body_left >= 0 && (uint64_t)len > (uint64_t)p->body_left) {
+		if (!p->body_excess)
+			proxy_log(p, LOG_LEVEL_WARN, "upstream sent more data "
+			    "than specified in \"Content-Length\" header");
+		p->body_excess = true;
+		len = (size_t)p->body_left;
 	}
-	port = c->rq->local_port[0] != '\0' &&
-	    strcmp(c->rq->local_port, "80") != 0;
-	n = snprintf(loc, sizeof(loc), "http://%.*s%s%s%.*s", (int)host_len,
-	    host, port ? ":" : "", port ? c->rq->local_port : "",
-	    (int)h->value_len, h->value);
-	if (n < 0 || (size_t)n >= sizeof(loc))
-		return false;
-	(void)response_head_add(c, "Location", 8, loc, (size_t)n);
-	return true;
+	if (p->body_left >= 0)
+		p->body_left -= (int64_t)len;
+	response_body(p->c, data, len);
 }
 
-/* The CGI header block is complete: send the response head. */
+/* Statuses whose answers carry no body, whatever Content-Length says. */
+static bool
+proxy_status_bodiless(int status)
+{
+	return status == 204 || status == 304;
+}
+
+/*
+ * The CGI header block is complete: send the response head.  A 1xx
+ * status cannot be the final answer (the client would take it for an
+ * interim one and wait for the real answer): an invalid header.
+ */
 static int
 proxy_send_head(struct proxy *p, const struct cgi_response *r)
 {
 	struct conn *c = p->c;
-	size_t i;
 	int kind;
 	char what[64];
 
+	if (r->status < 200) {
+		snprintf(what, sizeof(what), "upstream sent invalid status "
+		    "\"%d\"", r->status);
+		return proxy_fail(p, PROXY_FAIL_INVALID, what);
+	}
 	if ((kind = proxy_status_fail(p, r->status)) >= 0) {
 		snprintf(what, sizeof(what), "upstream answered %d",
 		    r->status);
 		return proxy_fail(p, (enum proxy_fail)kind, what);
 	}
 	c->up_status = r->status;
-	c->out_len = c->out_off = 0;
-	(void)response_head_start(c, r->status, r->reason, r->reason_len);
-	for (i = 0; i < r->nheaders; i++) {
-		if (proxy_hop_header(&r->headers[i]))
-			continue;
-		if (!proxy_add_location(c, &r->headers[i]))
-			(void)response_head_add(c, r->headers[i].name,
-			    r->headers[i].name_len, r->headers[i].value,
-			    r->headers[i].value_len);
-	}
-	if (response_head_end(c, r->content_length) == -1)
+	if (proxy_head_write(c, p->hbuf, r, r->status == 204 ? -1 :
+	    r->content_length) == -1)
 		return proxy_fail(p, PROXY_FAIL_INVALID,
 		    "upstream sent too big header");
 	p->header_done = true;
-	response_body(c, p->hbuf + r->head_len, p->hlen - r->head_len);
+	p->body_excess = false;
+	if (proxy_status_bodiless(r->status))
+		p->body_left = 0;
+	else
+		p->body_left = c->is_head ? -1 : r->content_length;
+	proxy_body_out(p, (const uint8_t *)p->hbuf + r->head_len,
+	    p->hlen - r->head_len);
 	return PROXY_GO;
 }
 
@@ -590,7 +643,7 @@ proxy_on_stdout(struct proxy *p, const uint8_t *data, size_t len)
 	int rc;
 
 	if (p->header_done) {
-		response_body(p->c, data, len);
+		proxy_body_out(p, data, len);
 		return PROXY_GO;
 	}
 	memcpy(p->hbuf + p->hlen, data, len);	/* fits: input was bounded */
@@ -609,15 +662,31 @@ proxy_on_stdout(struct proxy *p, const uint8_t *data, size_t len)
 	return PROXY_GO;
 }
 
-static void
+/*
+ * STDERR goes to the error log.  Before the response head, a line
+ * containing one of the fastcgi_catch_stderr strings makes the answer
+ * invalid (next server or 502), as in nginx: an application that reports
+ * its failure only on stderr.
+ */
+static int
 proxy_on_stderr(struct proxy *p, const uint8_t *data, size_t len)
 {
+	size_t i;
+	const char *s;
+
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
-	if (len > 0)
-		proxy_log(p, LOG_LEVEL_ERROR, "FastCGI sent in stderr: "
-		    "\"%.*s\"", (int)(len > 400 ? 400 : len),
-		    (const char *)data);
+	if (len == 0)
+		return PROXY_GO;
+	proxy_log(p, LOG_LEVEL_ERROR, "FastCGI sent in stderr: \"%.*s\"",
+	    (int)(len > 400 ? 400 : len), (const char *)data);
+	for (i = 0; !p->header_done && i < p->loc->ncatch_stderr; i++) {
+		s = p->loc->catch_stderr[i];
+		if (memmem(data, len, s, strlen(s)) != NULL)
+			return proxy_fail(p, PROXY_FAIL_INVALID, "upstream sent "
+			    "a stderr line fastcgi_catch_stderr names");
+	}
+	return PROXY_GO;
 }
 
 /*
@@ -659,7 +728,15 @@ proxy_on_end(struct proxy *p, const struct fcgi_event *ev)
 	if (!p->header_done)
 		return proxy_fail(p, PROXY_FAIL_INVALID, "upstream prematurely "
 		    "ended the response: no header");
-	proxy_keep_backend(p);
+	if (p->body_left > 0) {
+		/* The client waits for bytes that will never come: only
+		 * closing the connection tells it the answer is cut. */
+		proxy_log(p, LOG_LEVEL_ERROR, "upstream prematurely closed "
+		    "FastCGI stdout while reading upstream (%lld bytes of "
+		    "the Content-Length missing)", (long long)p->body_left);
+		c->keep_alive = false;
+	} else
+		proxy_keep_backend(p);
 	srv = proxy_server(p);
 	shm_server_count_status(srv, c->up_status);
 	c->up_time_ms = p->w->loop.now_ms - p->peer_start_ms;
@@ -683,8 +760,7 @@ proxy_on_event(struct proxy *p, const struct fcgi_event *ev)
 	case FCGI_EV_STDOUT:
 		return proxy_on_stdout(p, ev->data, ev->len);
 	case FCGI_EV_STDERR:
-		proxy_on_stderr(p, ev->data, ev->len);
-		return PROXY_GO;
+		return proxy_on_stderr(p, ev->data, ev->len);
 	case FCGI_EV_END_REQUEST:
 		return proxy_on_end(p, ev);
 	case FCGI_EV_ERROR:
@@ -834,12 +910,13 @@ proxy_timeout(struct loop *loop, struct loop_timer *t)
 		"reading response header from upstream" };
 
 	(void)loop;
-	if (p->state == PROXY_READING && p->header_done) {
+	if (p->state == PROXY_READING && p->header_done &&
+	    p->c->bytes_sent > 0) {
 		/* The client is still there but the body stalled. */
 		proxy_log(p, LOG_LEVEL_ERROR, "upstream timed out (110: "
 		    "Connection timed out) while reading upstream");
 		proxy_peer_done(p, UPSTREAM_FAILURE);
-		conn_close(p->c);
+		(void)proxy_cut_response(p);
 		return;
 	}
 	(void)proxy_fail(p, PROXY_FAIL_TIMEOUT, what[p->state]);
@@ -877,6 +954,7 @@ proxy_start(struct conn *c)
 	p->loc = c->loc;
 	p->up = c->loc->upstream;
 	p->peer = -1;
+	p->start_ms = p->w->loop.now_ms;
 	loop_timer_init(&p->timer, proxy_timeout, p);
 	c->proxy = p;
 	upstream_try_init(&p->try, (const struct sockaddr *)&c->peer);

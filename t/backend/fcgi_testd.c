@@ -37,6 +37,20 @@
  *   stderr        "test stderr message" on STDERR, then echo
  *   redirect      Location: /elsewhere
  *   cookies       two Set-Cookie headers
+ *   raw           an answer built from these arguments (all optional):
+ *                 code=N (Status), cl=N and cl2=N (Content-Length lines),
+ *                 cookies=N (Set-Cookie lines), n=N (body bytes),
+ *                 rid=N (request id of every record), pause=MS (after the
+ *                 head and body, before the end), end=ok (empty STDOUT and
+ *                 END_REQUEST, the default) | close (no END_REQUEST) |
+ *                 reset (an RST instead) | badversion (a record of
+ *                 version 2) | otherid (a STDOUT record of another request
+ *                 id, then ok).  Without pause everything goes out in one
+ *                 write, so the gateway reads it in one go.
+ *   errlog&text=S  S on STDERR (before the head), then echo
+ *
+ * With on=NAME, only the backend called NAME does what mode says; the
+ * others answer as for echo.
  *
  * Records it writes are split at 32 KiB and padded to 8 bytes, so the
  * gateway's parser sees padding and several records per read.  It honours
@@ -313,6 +327,135 @@ answer_size(int fd, const struct request *rq, size_t n)
 	return 0;
 }
 
+/* mode=raw: the answer's pieces, each from a query argument. */
+struct raw {
+	struct buf out;
+	uint16_t id;
+	long pause_ms;
+	char end[16];
+};
+
+static long
+query_long(const struct request *rq, const char *key, long def)
+{
+	char arg[64];
+
+	query_arg(rq, key, arg, sizeof(arg));
+	return arg[0] != '\0' ? strtol(arg, NULL, 10) : def;
+}
+
+/* Append data as records (as send_stream writes them) to b. */
+static void
+raw_records(struct buf *b, int type, uint16_t id, const char *data,
+    size_t len)
+{
+	static const char zeros[8];
+	uint8_t h[8];
+	size_t n, pad;
+
+	do {
+		n = len > 32768 ? 32768 : len;
+		pad = (8 - n % 8) % 8;
+		put_header(h, 1, type, id, n, pad);
+		buf_add(b, (const char *)h, 8);
+		buf_add(b, data, n);
+		buf_add(b, zeros, pad);
+		data += n;
+		len -= n;
+	} while (len > 0);
+}
+
+static void
+raw_head(struct raw *r, const struct request *rq)
+{
+	struct buf h = { 0 };
+	char line[128];
+	long i, v;
+
+	buf_add(&h, "Content-Type: text/plain\r\n", 26);
+	if ((v = query_long(rq, "code", 0)) > 0) {
+		snprintf(line, sizeof(line), "Status: %ld Raw\r\n", v);
+		buf_add(&h, line, strlen(line));
+	}
+	if ((v = query_long(rq, "cl", -1)) >= 0) {
+		snprintf(line, sizeof(line), "Content-Length: %ld\r\n", v);
+		buf_add(&h, line, strlen(line));
+	}
+	if ((v = query_long(rq, "cl2", -1)) >= 0) {
+		snprintf(line, sizeof(line), "Content-Length: %ld\r\n", v);
+		buf_add(&h, line, strlen(line));
+	}
+	v = query_long(rq, "cookies", 0);
+	for (i = 0; i < v && i < 1000; i++) {
+		snprintf(line, sizeof(line), "Set-Cookie: c%ld=%ld; Path=/\r\n",
+		    i, i);
+		buf_add(&h, line, strlen(line));
+	}
+	buf_add(&h, "\r\n", 2);
+	v = query_long(rq, "n", 0);
+	for (i = 0; i < v && i < (1 << 20); i++)
+		buf_add(&h, &"abcdefghijklmnopqrstuvwxyz"[i % 26], 1);
+	raw_records(&r->out, 6, r->id, h.data, h.len);
+	free(h.data);
+}
+
+/* The end the test asked for, appended to out.  -1: close afterwards
+ * without answering more (and with an RST when *reset). */
+static int
+raw_end(struct raw *r, int *reset)
+{
+	uint8_t e[16];
+
+	*reset = strcmp(r->end, "reset") == 0;
+	if (strcmp(r->end, "close") == 0 || *reset)
+		return -1;
+	if (strcmp(r->end, "badversion") == 0) {
+		put_header(e, 2, 6, r->id, 0, 0);
+		buf_add(&r->out, (const char *)e, 8);
+		return -1;
+	}
+	if (strcmp(r->end, "otherid") == 0)
+		raw_records(&r->out, 6, (uint16_t)(r->id + 1), "stray", 5);
+	put_header(e, 1, 6, r->id, 0, 0);
+	buf_add(&r->out, (const char *)e, 8);
+	put_header(e, 1, 3, r->id, 8, 0);
+	memset(e + 8, 0, 8);
+	buf_add(&r->out, (const char *)e, 16);
+	return 0;
+}
+
+static int
+answer_raw(int fd, const struct request *rq)
+{
+	struct raw r = { 0 };
+	struct timespec ts;
+	struct linger lg = { 1, 0 };
+	int rc, reset;
+
+	r.id = (uint16_t)query_long(rq, "rid", rq->id);
+	r.pause_ms = query_long(rq, "pause", 0);
+	query_arg(rq, "end", r.end, sizeof(r.end));
+	raw_head(&r, rq);
+	if (r.pause_ms > 0) {
+		if (write_full(fd, r.out.data, r.out.len) == -1) {
+			free(r.out.data);
+			return -1;
+		}
+		r.out.len = 0;
+		ts.tv_sec = r.pause_ms / 1000;
+		ts.tv_nsec = (r.pause_ms % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	rc = raw_end(&r, &reset);
+	if (r.out.len > 0 && write_full(fd, r.out.data, r.out.len) == -1)
+		rc = -1;
+	free(r.out.data);
+	if (reset)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	return rc;
+}
+
 /* Answer one request.  -1: close the connection without END_REQUEST. */
 static int
 answer(int fd, const struct request *rq)
@@ -324,8 +467,13 @@ answer(int fd, const struct request *rq)
 	char *huge;
 
 	query_arg(rq, "mode", mode, sizeof(mode));
+	query_arg(rq, "on", arg, sizeof(arg));
+	if (arg[0] != '\0' && strcmp(arg, name) != 0)
+		snprintf(mode, sizeof(mode), "echo");	/* not this backend */
 	if (strcmp(mode, "die") == 0)
 		return -1;
+	if (strcmp(mode, "raw") == 0)
+		return answer_raw(fd, rq);
 	if (strcmp(mode, "garbage") == 0) {
 		static const char junk[] = "HTTP/1.0 200 OK\r\nthis is not "
 		    "FastCGI\r\n\r\n";
@@ -408,6 +556,11 @@ answer(int fd, const struct request *rq)
 		    send_stream(fd, 7, rq->id, "test stderr message\n", 20) ==
 		    -1)
 			return -1;
+		if (strcmp(mode, "errlog") == 0) {
+			query_arg(rq, "text", arg, sizeof(arg));
+			if (send_stream(fd, 7, rq->id, arg, strlen(arg)) == -1)
+				return -1;
+		}
 		if (answer_echo(fd, rq) == -1)
 			return -1;
 	}

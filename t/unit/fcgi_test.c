@@ -232,6 +232,28 @@ test_parser_errors(void)
 	fcgi_parser_init(&p);
 	CHECK(fcgi_parse(&p, s, 16, &ev) == 16 && ev.type == FCGI_EV_OTHER &&
 	    ev.record_type == 42, "empty STDERR skipped, type 42 reported");
+
+	/* One request per connection: another request id is an error, a
+	 * management record (id 0) too, when the parser is told the id. */
+	fcgi_put_header(s, FCGI_STDOUT, 1, 2, 0);
+	memcpy(s + 8, "ok", 2);
+	fcgi_put_header(s + 10, FCGI_STDOUT, 2, 2, 0);
+	memcpy(s + 18, "no", 2);
+	fcgi_parser_init(&p);
+	fcgi_parser_expect_id(&p, 1);
+	CHECK(fcgi_parse(&p, s, 20, &ev) == 10 && ev.type == FCGI_EV_STDOUT &&
+	    ev.len == 2, "the expected id passes");
+	fcgi_parse(&p, s + 10, 10, &ev);
+	CHECK(ev.type == FCGI_EV_ERROR && strcmp(ev.error,
+	    "unexpected request id") == 0, "request id 2 refused");
+	fcgi_put_header(s, FCGI_GET_VALUES_RESULT, 0, 0, 0);
+	fcgi_parser_init(&p);
+	fcgi_parser_expect_id(&p, 1);
+	fcgi_parse(&p, s, 8, &ev);
+	CHECK(ev.type == FCGI_EV_ERROR, "request id 0 refused");
+	fcgi_parser_init(&p);
+	fcgi_parse(&p, s + 10, 10, &ev);
+	CHECK(ev.type == FCGI_EV_STDOUT, "any id without expect_id");
 }
 
 /* GET_VALUES out, GET_VALUES_RESULT back (at every split), UNKNOWN_TYPE. */
@@ -301,16 +323,17 @@ cgi(const char *s, struct cgi_response *r, const char **err)
 }
 
 static const char *
-header(const struct cgi_response *r, const char *name, size_t *len)
+header(const char *head, const struct cgi_response *r, const char *name,
+    size_t *len)
 {
-	size_t i;
+	struct cgi_header h;
+	size_t pos = 0;
 
-	for (i = 0; i < r->nheaders; i++)
-		if (strlen(name) == r->headers[i].name_len &&
-		    strncasecmp(name, r->headers[i].name,
-		    r->headers[i].name_len) == 0) {
-			*len = r->headers[i].value_len;
-			return r->headers[i].value;
+	while (cgi_header_next(head, r->head_len, &pos, &h) == 1)
+		if (strlen(name) == h.name_len &&
+		    strncasecmp(name, h.name, h.name_len) == 0) {
+			*len = h.value_len;
+			return h.value;
 		}
 	return NULL;
 }
@@ -320,8 +343,9 @@ test_cgi(void)
 {
 	struct cgi_response r;
 	const char *err, *v;
-	char many[64 * 12 + 16];
-	size_t len, i;
+	char many[200 * 32 + 16], name_buf[16];
+	struct cgi_header h;
+	size_t len, i, pos;
 
 	CHECK(cgi("Content-Type: text/html\r\n\r\nbody", &r, &err) == 1 &&
 	    r.status == 200 && r.reason == NULL && r.nheaders == 1 &&
@@ -357,20 +381,38 @@ test_cgi(void)
 	    "bad Content-Length");
 	CHECK(cgi("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n", &r, &err) == 1
 	    && r.nheaders == 2, "two Set-Cookie kept");
-	CHECK(cgi("X-Sp:   padded  \r\n\r\n", &r, &err) == 1 &&
-	    (v = header(&r, "x-sp", &len)) != NULL && len == 6 &&
+	CHECK(cgi("Content-Length: 5\r\nContent-Length: 6\r\n\r\n", &r,
+	    &err) == -1 && strcmp(err, "two different Content-Length "
+	    "headers") == 0, "two different Content-Length");
+	CHECK(cgi("Content-Length: 5\r\nContent-Length: 5\r\n\r\n", &r,
+	    &err) == 1 && r.content_length == 5, "identical ones merged");
+	CHECK(cgi("Status: 103 Early Hints\r\n\r\n", &r, &err) == 1 &&
+	    r.status == 103, "a 1xx parses (the proxy refuses it)");
+	snprintf(many, sizeof(many), "X-Sp:   padded  \r\n\r\n");
+	CHECK(cgi(many, &r, &err) == 1 &&
+	    (v = header(many, &r, "x-sp", &len)) != NULL && len == 6 &&
 	    memcmp(v, "padded", 6) == 0, "value trimmed");
 	CHECK(cgi("no colon here\r\n\r\n", &r, &err) == -1,
 	    "line without colon");
 	CHECK(cgi(": empty name\r\n\r\n", &r, &err) == -1, "empty name");
 	CHECK(cgi("Bad Name: x\r\n\r\n", &r, &err) == -1, "space in name");
 
-	len = 0;
-	for (i = 0; i < CGI_MAX_HEADERS + 1; i++)
-		len += (size_t)sprintf(many + len, "X-%03zu: v\r\n", i);
-	strcpy(many + len, "\r\n");
-	CHECK(cgi(many, &r, &err) == -1 &&
-	    strcmp(err, "too many headers") == 0, "too many headers");
+	/* No count limit: 200 Set-Cookie lines all pass, in order, with
+	 * Status left out wherever it stands. */
+	len = (size_t)sprintf(many, "Status: 200\r\n");
+	for (i = 0; i < 200; i++)
+		len += (size_t)sprintf(many + len, "Set-Cookie: c%03zu=1\r\n",
+		    i);
+	snprintf(many + len, sizeof(many) - len, "\r\nbody");
+	CHECK(cgi(many, &r, &err) == 1 && r.nheaders == 200 &&
+	    r.head_len == len + 2, "200 headers accepted");
+	pos = 0;
+	for (i = 0; cgi_header_next(many, r.head_len, &pos, &h) == 1; i++) {
+		snprintf(name_buf, sizeof(name_buf), "c%03zu=1", i);
+		if (h.value_len != 6 || memcmp(h.value, name_buf, 6) != 0)
+			break;
+	}
+	CHECK(i == 200, "the iterator gives the 200 in order (%zu)", i);
 }
 
 int
