@@ -181,3 +181,28 @@ PHP
 	run curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/app/index.php?go=1"
 	assert_output "302 $URL/elsewhere"
 }
+
+@test "fastcgi_request_buffering off: a body partly sent is not retried on the next server (502)" {
+	start_testd a
+	start_testd b
+	stream_conf "server 127.0.0.1:$TESTD_PORT_a {}
+    server 127.0.0.1:$TESTD_PORT_b {}" "fastcgi_request_buffering = false"
+	# round robin starts with a; it reads the request and closes
+	run curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary 'hello' \
+		"$URL/x.php?mode=die"
+	assert_output 502
+	run conns b
+	assert_output 0
+}
+
+@test "buffered (the default), the same failure goes on to the next server" {
+	start_testd a
+	start_testd b
+	stream_conf "server 127.0.0.1:$TESTD_PORT_a {}
+    server 127.0.0.1:$TESTD_PORT_b {}"
+	run curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary 'hello' \
+		"$URL/x.php?mode=die"
+	assert_output 502
+	run conns b
+	assert_output 1
+}

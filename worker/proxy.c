@@ -232,7 +232,8 @@ proxy_may_repeat(const struct proxy *p)
 /*
  * May the request go to the next server after a failure of this kind?
  * Only when fastcgi_next_upstream lists it, tries are left, the method
- * may be repeated, and fastcgi_next_upstream_timeout has not run out.
+ * may be repeated, no streamed body went out, and
+ * fastcgi_next_upstream_timeout has not run out.
  */
 static bool
 proxy_may_retry(const struct proxy *p, enum proxy_fail kind)
@@ -241,6 +242,11 @@ proxy_may_retry(const struct proxy *p, enum proxy_fail kind)
 
 	if (!(p->loc->next_upstream & proxy_fail_info[kind].mask) ||
 	    p->tries_left <= 0 || !proxy_may_repeat(p))
+		return false;
+	/* A body streamed to this server while it arrives (request
+	 * buffering off) is not sent to another once any of it went, as
+	 * nginx: the client is still sending it, to this attempt. */
+	if (p->c->body_streaming && p->body_off > 0)
 		return false;
 	return limit == 0 || p->w->loop.now_ms - p->start_ms < (int64_t)limit;
 }
