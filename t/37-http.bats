@@ -197,6 +197,16 @@ raw() {
 	raw 'GET /index.html HTTP/1.1\r\nHost: a.example\r\nExpect: 100-Continue\r\nConnection: close\r\n\r\n'
 	assert_line --index 0 "HTTP/1.1 100 Continue"
 	assert_line "root index"
+	# as nginx, no 100 where no handler would read the body: an error,
+	# a redirect
+	raw 'GET /nonexist HTTP/1.1\r\nHost: a.example\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 404 Not Found"
+	raw 'GET /dir HTTP/1.1\r\nHost: a.example\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 301 Moved Permanently"
+	# through an index (an internal redirect): once, where the file is served
+	raw 'GET /idx/ HTTP/1.1\r\nHost: a.example\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 "HTTP/1.1 100 Continue"
+	assert_line --index 1 --partial "HTTP/1.1 200"
 	# a body over client_max_body_size (1m) gets its 413 without the 100
 	raw 'POST /app/x HTTP/1.1\r\nHost: a.example\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n'
 	assert_line --index 0 --partial "HTTP/1.1 413"

@@ -636,15 +636,7 @@ conn_start_request(struct conn *c)
 		response_error(c, status);
 		return;
 	}
-	if (c->rq->req.expect_continue) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-		/* As nginx: for every accepted request that asks, with a
-		 * body or not (Content-Length: 0), only a 413 goes without.
-		 * Best effort: a client that cannot take 25 bytes now will
-		 * send its body after its own timeout anyway. */
-		(void)!write(c->io.fd, cont, sizeof(cont) - 1);
-	}
+	conn_continue(c, false);
 	if (c->body.done) {
 		conn_route(c);
 		return;
@@ -787,6 +779,30 @@ conn_read_body(struct conn *c)
 }
 
 /* The request is complete: find its location and serve it. */
+/*
+ * nginx answers Expect: 100-continue when it starts reading (or
+ * discarding) the body.  A body is read here before routing, so such a
+ * request gets its 100 at once (handler false); one without a body
+ * (Content-Length: 0) gets it when the handler that would read it starts
+ * (handler true): a FastCGI pass or a file about to be served, not an
+ * error, a redirect or a 413.  The two cases never meet, so it goes out
+ * once; the flag is cleared for a request routed again.  Best effort: a
+ * client that cannot take 25 bytes now sends its body after its own
+ * timeout anyway.
+ */
+void
+conn_continue(struct conn *c, bool handler)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct http_request *r = &c->rq->req;
+	bool body = r->chunked || r->content_length > 0;
+
+	if (!r->expect_continue || body == handler)
+		return;
+	r->expect_continue = false;
+	(void)!write(c->io.fd, cont, sizeof(cont) - 1);
+}
+
 static void
 conn_route(struct conn *c)
 {
@@ -809,6 +825,7 @@ conn_route(struct conn *c)
 		return;
 	}
 	if (c->loc->upstream != NULL) {
+		conn_continue(c, true);
 		c->state = CONN_PROXY;
 		proxy_start(c);
 		return;

@@ -163,6 +163,10 @@ size_t conn_out_room(const struct conn *c);
 /* Re-route the request to a new URI (index file, error_page). */
 void conn_internal_redirect(struct conn *c, const char *uri, size_t len);
 
+/* Send 100 Continue if the request expects it and this is the moment:
+ * handler is true where a content handler starts (see conn.c). */
+void conn_continue(struct conn *c, bool handler);
+
 /* The response for this request is complete: finish it once flushed. */
 void conn_response_done(struct conn *c);
 

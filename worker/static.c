@@ -522,6 +522,8 @@ static_send(struct conn *c, int fd, const struct stat *st, const char *path)
 
 	static_file_init(&f, c, st, path);
 	status = static_status(c, &f);
+	if (c->error_status == 0)
+		conn_continue(c, true);	/* nginx: once the file is open */
 	if (status == 412) {
 		close(fd);
 		response_error(c, 412);
