@@ -66,8 +66,8 @@ server {
 	run "$FCGATE" -t -c "$T/c.conf"
 	assert_failure 1
 	assert_line --partial "c.conf:$(line_of 'weight = 0'): weight must be between 1"
-	assert_line --partial "c.conf:$(line_of 3x): invalid time '3x' for fail_timeout"
-	assert_line --partial "c.conf:$(line_of 10q): invalid size '10q' for client_max_body_size"
+	assert_line --partial "c.conf:$(line_of 'fail_timeout = 3x'): invalid time '3x' for fail_timeout"
+	assert_line --partial "c.conf:$(line_of 'client_max_body_size = 10q'): invalid size '10q' for client_max_body_size"
 }
 
 @test "cross references: unknown upstream, bad regex, unknown variable, bad listen" {
