@@ -193,8 +193,10 @@ master_reap(struct master *m)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == m->upgrade_pid) {
-			log_error("upgrade: the new master %d exited (status "
-			    "%d); this one goes on", (int)pid, status);
+			log_error("upgrade: the new master %d exited %s %d; "
+			    "this one goes on", (int)pid, WIFSIGNALED(status) ?
+			    "on signal" : "with code", WIFSIGNALED(status) ?
+			    WTERMSIG(status) : WEXITSTATUS(status));
 			upgrade_failed(m->conf);
 			m->upgrade_pid = 0;
 			continue;
