@@ -936,10 +936,9 @@ build_peer(cfg_t *ps, struct conf_peer *p, bool ip_hash, cfg_t *us)
 	p->fail_timeout_ms = (uint32_t)cfg_getint(ps, "fail_timeout");
 	p->max_conns = (int)cfg_getint(ps, "max_conns");
 	p->down = cfg_getbool(ps, "down");
+	/* down with backup is legal, as nginx's `backup down`: a backup
+	 * taken out of service, never used. */
 	p->backup = cfg_getbool(ps, "backup");
-	if (p->down && p->backup)
-		sec_error(ps, "server '%s' cannot be both down and backup",
-		    cfg_title(ps));
 }
 
 static void

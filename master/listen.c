@@ -111,6 +111,18 @@ listen_bind_all(struct conf *conf)
 }
 
 void
+listen_forget_all(struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nlistens; i++)
+		if (conf->listens[i].fd != -1) {
+			close(conf->listens[i].fd);
+			conf->listens[i].fd = -1;
+		}
+}
+
+void
 listen_close_all(struct conf *conf)
 {
 	const struct sockaddr_un *sun;

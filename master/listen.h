@@ -16,6 +16,10 @@ int listen_bind_all(struct conf *conf);
  * (the ones bound here closed again, errors logged). */
 int listen_bind_missing(struct conf *conf);
 
+/* Close them without removing unix socket files: another master (a new
+ * binary) listens on them now. */
+void listen_forget_all(struct conf *conf);
+
 /* Close them (and remove unix socket files). */
 void listen_close_all(struct conf *conf);
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "shm.h"
 #include "supervise.h"
+#include "upgrade.h"
 
 #ifndef FCGATE_CONF_DEFAULT
 #define FCGATE_CONF_DEFAULT "/etc/fcgate/fcgate.conf"
@@ -72,11 +73,22 @@ log_is_stderr(const struct conf *conf)
 	return conf->error_log == NULL || strcmp(conf->error_log, "stderr") == 0;
 }
 
+/* A failed start: sockets an old master handed over stay its own (their
+ * unix socket files too). */
+static void
+main_drop_listens(struct conf *conf, bool inherited)
+{
+	if (inherited)
+		listen_forget_all(conf);
+	listen_close_all(conf);
+}
+
 static int
-main_start(struct conf **confp, bool foreground)
+main_start(struct conf **confp, bool foreground, char *const argv[])
 {
 	struct conf *conf = *confp;
 	struct shm shm;
+	bool inherited;
 	pid_t pid;
 	int rc;
 
@@ -89,14 +101,20 @@ main_start(struct conf **confp, bool foreground)
 		return EXIT_STARTUP;
 	log_startup(true);
 	signal(SIGPIPE, SIG_IGN);
-	if (listen_bind_all(conf) == -1)
+	/* Started by an old master's USR2: its sockets, and no detaching
+	 * (it waits for this process). */
+	inherited = upgrade_inherit(conf);
+	if (listen_bind_missing(conf) == -1) {
+		main_drop_listens(conf, inherited);
 		return EXIT_STARTUP;
+	}
+	foreground = foreground || inherited;
 	daemon_make_rundir(conf->shm_path);
 	daemon_make_rundir(conf->pid_file);
 	if (shm_create(&shm, conf->shm_path, conf) == -1) {
 		fprintf(stderr, "fcgate: cannot create the segment %s\n",
 		    conf->shm_path);
-		listen_close_all(conf);
+		main_drop_listens(conf, inherited);
 		return EXIT_STARTUP;
 	}
 	if (log_access_open(conf->access_log) == -1 ||
@@ -104,17 +122,16 @@ main_start(struct conf **confp, bool foreground)
 	    daemon_pidfile_write(conf->pid_file) == -1) {
 		fprintf(stderr, "fcgate: start-up failed, see the error log\n");
 		shm_detach(&shm);
-		listen_close_all(conf);
+		main_drop_listens(conf, inherited);
 		return EXIT_STARTUP;
 	}
 	log_startup(false);
 	atomic_store(&shm.hdr->master_pid, (int32_t)getpid());
 	log_notice("fcgate/%s started, %d workers", FCGATE_VERSION,
 	    conf->workers);
-	rc = supervise_run(&conf, &shm);
+	rc = supervise_run(&conf, &shm, argv);
 	*confp = conf;
 	atomic_store(&shm.hdr->master_pid, 0);
-	(void)unlink(conf->pid_file);
 	listen_close_all(conf);
 	shm_detach(&shm);
 	log_close();
@@ -163,7 +180,7 @@ main(int argc, char **argv)
 	} else if (sig != NULL)
 		rc = main_signal(conf, sig);
 	else
-		rc = main_start(&conf, foreground);
+		rc = main_start(&conf, foreground, argv);
 	conf_free(conf);
 	return rc;
 }

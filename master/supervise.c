@@ -33,6 +33,7 @@
 #include "listen.h"
 #include "log.h"
 #include "supervise.h"
+#include "upgrade.h"
 #include "worker/worker.h"
 
 #define RESPAWN_DELAY_MIN_MS 100
@@ -66,6 +67,8 @@ struct master {
 	pid_t *old;			/* previous generations, finishing */
 	size_t nold, oldcap;
 	uint32_t generation;		/* reloads so far */
+	char *const *argv;		/* our command line, for USR2 */
+	pid_t upgrade_pid;		/* the new binary's master, 0 = none */
 	int64_t start_time;		/* wall clock of the first start */
 };
 
@@ -190,6 +193,15 @@ master_reap(struct master *m)
 	size_t i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->upgrade_pid) {
+			log_error("upgrade: the new master %d exited %s %d; "
+			    "this one goes on", (int)pid, WIFSIGNALED(status) ?
+			    "on signal" : "with code", WIFSIGNALED(status) ?
+			    WTERMSIG(status) : WEXITSTATUS(status));
+			upgrade_failed(m->conf);
+			m->upgrade_pid = 0;
+			continue;
+		}
 		for (i = 0; i < SHM_MAX_WORKERS; i++)
 			if (m->cur[i].pid == pid) {
 				master_reaped(m, (int)i, status);
@@ -501,6 +513,14 @@ master_on_signal(struct master *m, int sig)
 		daemon_chown_logs(m->conf);
 		master_signal_workers(m, SIGUSR1);
 		break;
+	case SIGUSR2:
+		if (m->upgrade_pid != 0)
+			log_warn("upgrade: the new master %d is still running",
+			    (int)m->upgrade_pid);
+		else if (m->stopping == RUNNING &&
+		    (m->upgrade_pid = upgrade_start(m->conf, m->argv)) == -1)
+			m->upgrade_pid = 0;
+		break;
 	case SIGTTIN:
 		if (m->wanted < SHM_MAX_WORKERS)
 			m->wanted++;
@@ -513,8 +533,24 @@ master_on_signal(struct master *m, int sig)
 	}
 }
 
+/* At exit: our pid file goes, or after an upgrade the .oldbin one; and
+ * the new master's unix sockets stay where they are. */
+static void
+master_leave(struct master *m)
+{
+	char oldbin[4096];
+
+	if (m->upgrade_pid == 0) {
+		(void)unlink(m->conf->pid_file);
+		return;
+	}
+	if (upgrade_oldbin_path(m->conf, oldbin, sizeof(oldbin)) == 0)
+		(void)unlink(oldbin);
+	listen_forget_all(m->conf);
+}
+
 int
-supervise_run(struct conf **conf, struct shm *shm)
+supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 {
 	struct master m;
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -526,6 +562,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 	m.conf = *conf;
 	m.shm = shm;
 	m.wanted = m.conf->workers;
+	m.argv = argv;
 	m.start_time = shm->hdr->start_time;	/* no worker yet: ours */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -534,6 +571,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTTIN);
 	sigaddset(&set, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -554,6 +592,7 @@ supervise_run(struct conf **conf, struct shm *shm)
 			master_reap(&m);
 	}
 	log_notice("exit");
+	master_leave(&m);
 	free(m.old);
 	*conf = m.conf;
 	return 0;

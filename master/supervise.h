@@ -9,6 +9,6 @@
 #include "shm.h"
 
 /* Run until told to stop.  Returns the process exit status. */
-int supervise_run(struct conf **conf, struct shm *shm);
+int supervise_run(struct conf **conf, struct shm *shm, char *const argv[]);
 
 #endif

@@ -11,7 +11,8 @@
  * the config's shm_path, or given with -m), mapped read-only except for
  * `set`, which stores a weight or an admin state that every worker sees on
  * its next pick.  The other commands signal the master named in the
- * segment's header.  It never talks to fcgate over a socket and never
+ * segment's header, once it is known to be a process of the segment's
+ * owner that maps it.  It never talks to fcgate over a socket and never
  * changes anything but weight and admin state.
  */
 #include <errno.h>
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -546,11 +549,78 @@ ctl_set_check(int argc, char **argv)
 	ctl_usage();
 }
 
+/* The effective uid of a process, from /proc/PID/status; -1 if unknown. */
+static long
+ctl_proc_euid(pid_t pid)
+{
+	char path[64], line[256];
+	long ruid, euid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Uid: %ld %ld", &ruid, &euid) == 2)
+			break;
+	fclose(f);
+	return euid;
+}
+
+/* Does process pid map the file st (dev and inode in /proc/PID/maps)? */
+static bool
+ctl_proc_maps(pid_t pid, const struct stat *st)
+{
+	char path[64], line[1024];
+	unsigned maj, min;
+	unsigned long ino;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%*s %*s %*s %x:%x %lu", &maj, &min,
+		    &ino) == 3 && ino == (unsigned long)st->st_ino &&
+		    makedev(maj, min) == st->st_dev)
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The master pid in the header may have been written by a worker (they
+ * map the segment read-write), so before signalling it, check that it is
+ * a process of the segment's owner that maps this very segment: workers
+ * started as root run as another user, and no other process maps it.
+ */
+static int
+ctl_verify_master(const struct ctl *c, pid_t pid)
+{
+	struct stat st;
+
+	if (stat(c->path, &st) == -1) {
+		fprintf(stderr, "fcgatectl: cannot stat %s: %s\n", c->path,
+		    strerror(errno));
+		return -1;
+	}
+	if (ctl_proc_euid(pid) != (long)st.st_uid || !ctl_proc_maps(pid, &st)) {
+		fprintf(stderr, "fcgatectl: pid %d named in %s is not its "
+		    "fcgate master (not its owner's process mapping it); no "
+		    "signal sent\n", (int)pid, c->path);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 ctl_signal(struct ctl *c, int i)
 {
 	pid_t pid = LOAD(c->shm.hdr->master_pid);
 
+	if (ctl_verify_master(c, pid) == -1)
+		return -1;
 	if (kill(pid, ctl_signals[i].sig) == -1) {
 		fprintf(stderr, "fcgatectl: cannot send SIG%s to the fcgate "
 		    "master (pid %d): %s\n", ctl_signals[i].signame, (int)pid,

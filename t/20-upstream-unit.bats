@@ -178,25 +178,33 @@ print([(w["pid"], w["state"], w["requests"]) for w in d["workers"]])
 }
 
 @test "fcgatectl signals the master named in the segment" {
-	# a stand-in master that writes down each signal it gets
+	# a stand-in master that writes down each signal it gets; it maps
+	# the segment, as fcgatectl checks that its master does
 	python3 -c '
-import signal, sys
+import mmap, os, signal, sys, time
 def note(n, f):
     with open(sys.argv[1], "a") as out:
         out.write(signal.Signals(n).name + "\n")
 for s in ("SIGHUP", "SIGTERM", "SIGQUIT", "SIGUSR1", "SIGTTIN", "SIGTTOU"):
     signal.signal(getattr(signal, s), note)
+for i in range(100):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.05)
+time.sleep(0.1)
+f = open(sys.argv[2], "rb")
+m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
 open(sys.argv[1], "w").write("ready\n")
 while True:
     signal.pause()
-' "$T/signals" &
+' "$T/signals" "$SEG" &
 	pid=$!
 	fcg_track "$pid"
+	"$UT" mkseg "$SEG" --master "$pid"
 	for i in $(seq 1 50); do
 		grep -q ready "$T/signals" 2>/dev/null && break
 		sleep 0.1
 	done
-	"$UT" mkseg "$SEG" --master "$pid"
 	n=1
 	for cmd in reload stop quit reopen add-worker remove-worker; do
 		run "$FCGATECTL" -m "$SEG" "$cmd"

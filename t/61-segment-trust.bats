@@ -143,3 +143,50 @@ PY
 	run "$FCGATECTL" -m "$T/fcgate.shm" status
 	assert_output --regexp "127.0.0.1:$TESTD_PORT_a +up +1/1 +0 +3 "
 }
+
+@test "fcgatectl signals the master named in the segment only if it is its master" {
+	start_fcgate "$T/fcgate.conf"
+	wait_file "$T/fcgate.pid"
+	victim v
+	# the header's master_pid (int32 at byte 28), as a worker could set it
+	python3 - "$T/fcgate.shm" "$v" <<'PY'
+import mmap, struct, sys
+with open(sys.argv[1], "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    struct.pack_into("<i", m, 28, int(sys.argv[2]))
+    m.close()
+PY
+	run "$FCGATECTL" -m "$T/fcgate.shm" stop
+	assert_failure
+	assert_output --partial "pid $v named in $T/fcgate.shm is not its fcgate master"
+	sleep 0.2
+	kill -0 "$v"
+	# a worker's pid is refused too when the workers run as another user
+	if [ "$(id -u)" = 0 ]; then
+		worker="$(pgrep -P "$FCGATE_PID" | head -1)"
+		python3 - "$T/fcgate.shm" "$worker" <<'PY'
+import mmap, struct, sys
+with open(sys.argv[1], "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    struct.pack_into("<i", m, 28, int(sys.argv[2]))
+    m.close()
+PY
+		run "$FCGATECTL" -m "$T/fcgate.shm" reopen
+		assert_failure
+		kill -0 "$worker"
+	fi
+	python3 - "$T/fcgate.shm" "$FCGATE_PID" <<'PY'
+import mmap, struct, sys
+with open(sys.argv[1], "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    struct.pack_into("<i", m, 28, int(sys.argv[2]))
+    m.close()
+PY
+	run "$FCGATECTL" -m "$T/fcgate.shm" reload
+	assert_success
+	for _ in $(seq 1 50); do
+		grep -q 'reloaded: generation 1' "$T/error.log" && break
+		sleep 0.1
+	done
+	grep -q 'reloaded: generation 1' "$T/error.log"
+}
