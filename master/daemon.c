@@ -142,16 +142,43 @@ daemon_make_rundir(const char *path)
 		(void)close(fd);
 }
 
+/* The detached master's end of the pipe its first parent waits on. */
+static int daemon_ready_fd = -1;
+
+/*
+ * The command that started fcgate returns only once the detached master
+ * has written its pid file (or has given up), so that an init script
+ * reading the pid file right after "fcgate" finds it, and a start-up
+ * failure after the fork still gives a non-zero exit status.
+ */
+static void
+daemon_wait_ready(int fd)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = read(fd, &b, 1);
+	while (n == -1 && errno == EINTR);
+	_exit(n == 1 ? 0 : 3);
+}
+
 int
 daemon_detach(bool keep_stderr)
 {
 	pid_t pid;
-	int fd;
+	int fd, ready[2];
 
+	if (pipe2(ready, O_CLOEXEC) == -1)
+		return -1;
 	if ((pid = fork()) == -1)
 		return -1;
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(ready[1]);
+		daemon_wait_ready(ready[0]);
+	}
+	close(ready[0]);
+	daemon_ready_fd = ready[1];
 	if (setsid() == -1)
 		return -1;
 	if ((pid = fork()) == -1)
@@ -167,6 +194,16 @@ daemon_detach(bool keep_stderr)
 	if (fd > STDERR_FILENO)
 		close(fd);
 	return 0;
+}
+
+void
+daemon_ready(void)
+{
+	if (daemon_ready_fd == -1)
+		return;
+	(void)!write(daemon_ready_fd, "", 1);
+	close(daemon_ready_fd);
+	daemon_ready_fd = -1;
 }
 
 /* The workers' user and group ("nobody" and its group by default). */

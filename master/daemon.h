@@ -19,8 +19,13 @@ int daemon_pidfile_write(const char *path);
 void daemon_make_rundir(const char *path);
 
 /* Detach: double fork, setsid, stdin/stdout to /dev/null (stderr too
- * unless it is the error log).  Returns in the grandchild; 0 / -1. */
+ * unless it is the error log).  Returns in the grandchild; 0 / -1.  The
+ * calling process exits only when the grandchild calls daemon_ready()
+ * (status 0) or exits without calling it (status 3). */
 int daemon_detach(bool keep_stderr);
+/* Start-up is complete (pid file written): let the caller of
+ * daemon_detach() exit.  Does nothing in the foreground. */
+void daemon_ready(void);
 
 /* In a worker started as root: become conf->user / conf->group
  * (default nobody).  0 / -1 (logged). */

@@ -127,6 +127,7 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 	}
 	log_startup(false);
 	atomic_store(&shm.hdr->master_pid, (int32_t)getpid());
+	daemon_ready();
 	log_notice("fcgate/%s started, %d workers", FCGATE_VERSION,
 	    conf->workers);
 	rc = supervise_run(&conf, &shm, argv);

@@ -90,6 +90,25 @@ open(sys.argv[2], "w").close(); time.sleep(5)' "$HTTP_PORT" "$T/squatter" \
 	[ ! -e "$T/fcgate.pid" ]
 }
 
+@test "a daemonized start returns once the pid file is written, and fails with 3 if the master cannot start" {
+	local i
+	for i in 1 2 3 4 5; do
+		run "$FCGATE" -c "$T/fcgate.conf"
+		assert_success
+		# no wait: the pid file is there when the command returns
+		[ -s "$T/fcgate.pid" ] || fail "no pid file when fcgate returned"
+		pid="$(cat "$T/fcgate.pid")"
+		fcg_track "$pid"
+		run "$FCGATE" -s stop -c "$T/fcgate.conf"
+		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	done
+	# the pid file cannot be written, which is found after the fork
+	sed "s|^pid_file = .*|pid_file = \"$T/no/such/dir/fcgate.pid\"|" \
+		"$T/fcgate.conf" >"$T/bad.conf"
+	run timeout 10 "$FCGATE" -c "$T/bad.conf"
+	assert_failure 3
+}
+
 @test "start-up failures say why: missing log directory, unwritable pid file" {
 	sed "s|^error_log = .*|error_log = \"$T/no/such/dir/error.log\"|" \
 		"$T/fcgate.conf" >"$T/bad1.conf"
