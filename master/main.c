@@ -5,7 +5,7 @@
  *   log -> bind listens -> create the segment -> detach (unless -f) ->
  *   write the pid file -> supervise workers -> clean up.
  *
- * Exit statuses (CONTRACT.md §2): 0 success, 1 configuration error,
+ * Exit statuses: 0 success, 1 configuration error,
  * 2 usage error, 3 start-up failure.
  */
 #include <errno.h>

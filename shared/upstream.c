@@ -1,8 +1,8 @@
 /*
  * upstream.c - choosing a backend server, nginx's way, on shared state.
  *
- * Reproduces ngx_http_upstream_round_robin.c and the ip_hash module (see
- * ../shared/spec/nginx-semantics.md §2-§7) over the shm_server records of
+ * Reproduces ngx_http_upstream_round_robin.c and the ip_hash module
+ * (nginx's algorithms, step for step) over the shm_server records of
  * one upstream, so every worker sees the same weights and failures:
  *  - a server is usable unless tried for this request, administratively
  *    down or draining, failed within fail_timeout, or at max_conns;

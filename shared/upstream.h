@@ -3,8 +3,7 @@
  *
  * Pure algorithms over the segment's shm_server records of one upstream:
  * smooth weighted round robin, ip_hash, failure accounting (max_fails /
- * fail_timeout), down / drain / backup, max_conns.  See
- * ../shared/spec/nginx-semantics.md for the rules reproduced here.
+ * fail_timeout), down / drain / backup, max_conns, with nginx's rules.
  */
 #ifndef FCGATE_UPSTREAM_H
 #define FCGATE_UPSTREAM_H

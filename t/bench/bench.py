@@ -227,6 +227,8 @@ def write_fcgate_conf(d, ports, backends, php_port):
         servers.append(f"""server {{
     listen = {{127.0.0.1:{ports[key]}}}
     root = "{d}/www"
+    keepalive_requests = 1000000
+    client_body_buffer_size = 64k
 {loc % (upstream, REPO)}
 }}""")
     php = (f"upstream php {{\n    server 127.0.0.1:{php_port} {{}}\n}}\n"
@@ -243,6 +245,7 @@ mime_types = "{REPO}/etc/mime.types"
 
 upstream be_ka {{
     keepalive = 16
+    keepalive_requests = 1000000
 {up}
 }}
 upstream be {{
@@ -251,6 +254,7 @@ upstream be {{
 upstream be_hash {{
     balance = ip_hash
     keepalive = 16
+    keepalive_requests = 1000000
 {up}
 }}
 {php}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""nginx's ip_hash choice, written from ../shared/spec/nginx-semantics.md §6
+"""nginx's ip_hash choice, written from nginx's algorithm
 independently of fcgate's C code, so the tests compare two implementations.
 
 usage: ip_hash.py WEIGHTS DOWN ADDR...
