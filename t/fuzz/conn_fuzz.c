@@ -196,8 +196,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "rounds after the client closed\n", FUZZ_ROUNDS_AT_END);
 		abort();
 	}
-	if (fuzz_lowest_free_fd() != fuzz_free_fd) {
-		fprintf(stderr, "conn_fuzz: a descriptor was left open\n");
+	if ((i = fuzz_lowest_free_fd()) != fuzz_free_fd) {
+		char link[64], what[256] = "?";
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fuzz_free_fd);
+		if ((n = readlink(link, what, sizeof(what) - 1)) > 0)
+			what[n] = '\0';
+		fprintf(stderr, "conn_fuzz: the lowest free descriptor is %d, "
+		    "not %d: one was %s (%d is %s)\n", i, fuzz_free_fd,
+		    i > fuzz_free_fd ? "left open" : "closed twice",
+		    fuzz_free_fd, what);
 		abort();
 	}
 	return 0;
