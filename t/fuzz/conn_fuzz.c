@@ -37,7 +37,6 @@ static struct worker fuzz_w;
 static struct shm fuzz_shm;
 static struct conf *fuzz_conf;
 static char fuzz_dir[] = "/tmp/fcgate-connfuzz.XXXXXX";
-static int fuzz_free_fd;		/* lowest free descriptor after setup */
 
 /* What fuzz_setup made, children first. */
 static const char *const fuzz_files[] = {
@@ -136,7 +135,6 @@ fuzz_setup(void)
 	if (loop_init(&fuzz_w.loop) == -1 || pool_init(&fuzz_w) == -1)
 		abort();
 	signal(SIGPIPE, SIG_IGN);
-	fuzz_free_fd = fuzz_lowest_free_fd();
 }
 
 static void
@@ -164,12 +162,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sockaddr_storage peer;
 	const uint8_t *p, *end, *cut;
-	int sv[2], reading, i;
+	int sv[2], reading, i, free_fd;
 
 	if (fuzz_conf == NULL)
 		fuzz_setup();
 	if (size == 0)
 		return 0;
+	/* Taken per input: between two inputs libFuzzer itself may open a
+	 * descriptor (the symbolizer's pipe, when it names a new function). */
+	free_fd = fuzz_lowest_free_fd();
 	reading = data[0] & 1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1)
 		abort();
@@ -196,17 +197,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "rounds after the client closed\n", FUZZ_ROUNDS_AT_END);
 		abort();
 	}
-	if ((i = fuzz_lowest_free_fd()) != fuzz_free_fd) {
+	if ((i = fuzz_lowest_free_fd()) != free_fd) {
 		char link[64], what[256] = "?";
 		ssize_t n;
 
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fuzz_free_fd);
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", free_fd);
 		if ((n = readlink(link, what, sizeof(what) - 1)) > 0)
 			what[n] = '\0';
 		fprintf(stderr, "conn_fuzz: the lowest free descriptor is %d, "
-		    "not %d: one was %s (%d is %s)\n", i, fuzz_free_fd,
-		    i > fuzz_free_fd ? "left open" : "closed twice",
-		    fuzz_free_fd, what);
+		    "not %d: one was %s (%d is %s)\n", i, free_fd,
+		    i > free_fd ? "left open" : "closed twice", free_fd, what);
 		abort();
 	}
 	return 0;
