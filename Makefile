@@ -17,25 +17,33 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 
-WARN    = -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+WARN    = -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-missing-field-initializers
 OPT     ?= -O2 -g
 CFLAGS  ?=
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -Ishared -MMD -MP $(OPT) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -MMD -MP $(OPT) $(CFLAGS)
 LDLIBS  += -lconfuse -lpcre2-8
 
-CTL_SRC     = shared/ctl.c shared/ctl_probe.c
-COMMON_SRC  = $(filter-out $(CTL_SRC),$(wildcard shared/*.c)) master/conf.c
-MASTER_SRC  = $(filter-out master/conf.c,$(wildcard master/*.c))
+# One source list per layer (see README, "Layout"); each program links the
+# layers it uses and nothing else.
+PROTO_SRC   = $(wildcard shared/proto/*.c)
+SHARED_SRC  = $(wildcard shared/*.c)
+CONF_SRC    = $(wildcard shared/conf/*.c)
+CTL_SRC     = $(wildcard shared/ctl/*.c)
+MASTER_SRC  = $(wildcard master/*.c)
 WORKER_SRC  = $(wildcard worker/*.c)
 UNIT_SRC    = $(wildcard t/unit/*_test.c)
 TOOL_SRC    = $(wildcard t/backend/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-COMMON_OBJ  = $(call obj,$(COMMON_SRC))
+PROTO_OBJ   = $(call obj,$(PROTO_SRC))
+SHARED_OBJ  = $(call obj,$(SHARED_SRC))
+CONF_OBJ    = $(call obj,$(CONF_SRC))
+CTL_OBJ     = $(call obj,$(CTL_SRC))
 MASTER_OBJ  = $(call obj,$(MASTER_SRC))
 WORKER_OBJ  = $(call obj,$(WORKER_SRC))
-CTL_OBJ     = $(call obj,$(CTL_SRC))
+# what every program links: the config, the shared code, the wire formats
+COMMON_OBJ  = $(CONF_OBJ) $(SHARED_OBJ) $(PROTO_OBJ)
 UNIT_BIN    = $(patsubst t/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 TOOL_BIN    = $(patsubst t/backend/%.c,$(BUILD)/%,$(TOOL_SRC))
 
@@ -51,7 +59,7 @@ core: $(BUILD)/fcgate $(BUILD)/fcgatectl $(UNIT_BIN) $(TOOL_BIN)
 $(BUILD)/fcgate: $(MASTER_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/fcgatectl: $(CTL_OBJ) $(COMMON_OBJ) $(BUILD)/obj/worker/fcgi.o
+$(BUILD)/fcgatectl: $(CTL_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link only what they use, from an archive of the common and
@@ -135,7 +143,7 @@ clean:
 FUZZ_CC     = clang
 FUZZ_DIR    = build/fuzz
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I. -Ishared \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I. \
 	-Wall -Wextra -Wno-missing-field-initializers
 FUZZ_BIN    = $(FUZZ_DIR)/fcgi_fuzz $(FUZZ_DIR)/cgi_fuzz \
 	$(FUZZ_DIR)/http_fuzz $(FUZZ_DIR)/uri_fuzz $(FUZZ_DIR)/conn_fuzz
@@ -150,13 +158,14 @@ fuzz-long: $(FUZZ_BIN)
 	    xargs -P 2 -I{} bash t/fuzz/run.sh $(FUZZ_SECONDS) {}
 
 # what each target links, besides its t/fuzz/<target>.c
-$(FUZZ_DIR)/fcgi_fuzz: worker/fcgi.c worker/fcgi.h
-$(FUZZ_DIR)/cgi_fuzz: worker/fcgi.c worker/fcgi.h
-$(FUZZ_DIR)/http_fuzz: worker/http_parse.c worker/http_parse.h
-$(FUZZ_DIR)/uri_fuzz: worker/route.c worker/route.h shared/conf.h
+$(FUZZ_DIR)/fcgi_fuzz: shared/proto/fcgi_record.c shared/proto/fcgi_record.h
+$(FUZZ_DIR)/cgi_fuzz: shared/proto/fcgi_record.c shared/proto/fcgi_record.h
+$(FUZZ_DIR)/http_fuzz: shared/proto/http_parse.c shared/proto/http_parse.h
+$(FUZZ_DIR)/uri_fuzz: worker/route.c worker/route.h shared/conf/conf.h
 $(FUZZ_DIR)/uri_fuzz: FUZZ_LIBS = -lpcre2-8
 # the connection's state machine: a whole worker
-$(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(COMMON_SRC) $(wildcard worker/*.h shared/*.h)
+$(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(CONF_SRC) $(SHARED_SRC) $(PROTO_SRC) \
+	$(wildcard worker/*.h shared/*.h shared/*/*.h)
 $(FUZZ_DIR)/conn_fuzz: FUZZ_LIBS = -lconfuse -lpcre2-8
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: t/fuzz/%.c

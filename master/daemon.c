@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "log.h"
+#include "shared/log.h"
 
 pid_t
 daemon_pidfile_read(const char *path)

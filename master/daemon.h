@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 
 /* The live master's pid from the pid file, 0 when there is none (no
  * file, or a stale one naming a dead process), -1 when unreadable. */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "listen.h"
-#include "log.h"
+#include "shared/log.h"
 
 #define LISTEN_BACKLOG 511
 

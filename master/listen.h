@@ -5,7 +5,7 @@
 #ifndef FCGATE_LISTEN_H
 #define FCGATE_LISTEN_H
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 
 /* Bind and listen on every conf->listens[i], storing the fds.  0 / -1
  * with one line on stderr/log naming the address. */

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 #include "daemon.h"
 #include "listen.h"
-#include "log.h"
-#include "shm.h"
+#include "shared/log.h"
+#include "shared/shm.h"
 #include "supervise.h"
 #include "upgrade.h"
 

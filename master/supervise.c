@@ -31,7 +31,7 @@
 
 #include "daemon.h"
 #include "listen.h"
-#include "log.h"
+#include "shared/log.h"
 #include "supervise.h"
 #include "upgrade.h"
 #include "worker/worker.h"

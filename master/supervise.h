@@ -5,8 +5,8 @@
 #ifndef FCGATE_SUPERVISE_H
 #define FCGATE_SUPERVISE_H
 
-#include "conf.h"
-#include "shm.h"
+#include "shared/conf/conf.h"
+#include "shared/shm.h"
 
 /* Run until told to stop.  Returns the process exit status. */
 int supervise_run(struct conf **conf, struct shm *shm, char *const argv[]);

@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "shared/log.h"
 #include "upgrade.h"
 
 int

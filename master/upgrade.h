@@ -7,7 +7,7 @@
 
 #include <sys/types.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 
 /* The environment variable that hands the listening sockets over. */
 #define UPGRADE_ENV "FCGATE_INHERIT"

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 
 /* Open the error log target ("stderr", "syslog" or a path).  0 / -1 (the
  * reason printed on stderr). */

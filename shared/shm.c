@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 #include "log.h"
 #include "shm.h"
 #include "upstream.h"

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 #include "log.h"
 #include "upstream.h"
 

@@ -13,7 +13,7 @@
 
 #include "access.h"
 #include "conn.h"
-#include "log.h"
+#include "shared/log.h"
 #include "worker.h"
 
 #define ACCESS_FIELD_MAX 2048		/* bytes of one logged field */

@@ -16,7 +16,7 @@
 
 #include "body.h"
 #include "conn.h"
-#include "log.h"
+#include "shared/log.h"
 
 static int
 body_tmpfile(const char *dir)

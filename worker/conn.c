@@ -24,7 +24,7 @@
 #include "access.h"
 #include "body.h"
 #include "conn.h"
-#include "log.h"
+#include "shared/log.h"
 #include "proxy.h"
 #include "redirect.h"
 #include "response.h"

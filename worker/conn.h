@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "conf.h"
-#include "http_parse.h"
+#include "shared/conf/conf.h"
+#include "shared/proto/http_parse.h"
 #include "loop.h"
 
 #define CONN_HEAD_INIT 4096		/* first input buffer */

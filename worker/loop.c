@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "shared/log.h"
 #include "loop.h"
 
 #define LOOP_MAX_EVENTS 256

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
+#include "shared/conf/conf.h"
+#include "shared/log.h"
 #include "loop.h"
 #include "pool.h"
 #include "worker.h"

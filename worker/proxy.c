@@ -27,14 +27,14 @@
 
 #include "body.h"
 #include "conn.h"
-#include "fcgi.h"
-#include "log.h"
-#include "params.h"
+#include "shared/proto/fcgi_record.h"
+#include "shared/log.h"
+#include "fcgi_params.h"
 #include "pool.h"
 #include "proxy.h"
 #include "proxy_head.h"
 #include "response.h"
-#include "upstream.h"
+#include "shared/upstream.h"
 #include "worker.h"
 
 #define PROXY_RBUF (16 * 1024)		/* backend read buffer */

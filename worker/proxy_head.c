@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "conn.h"
-#include "fcgi.h"
+#include "shared/proto/fcgi_record.h"
 #include "proxy_head.h"
 #include "response.h"
 

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "conn.h"
-#include "log.h"
+#include "shared/log.h"
 #include "response.h"
 #include "spares.h"
 #include "route.h"

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 
 /*
  * Normalise a raw path as nginx does before matching: percent-decoding,

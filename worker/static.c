@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "log.h"
-#include "params.h"
+#include "shared/log.h"
+#include "fcgi_params.h"
 #include "redirect.h"
 #include "response.h"
 #include "static.h"

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "log.h"
+#include "shared/log.h"
 #include "pool.h"
 #include "worker.h"
 

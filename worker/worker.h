@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 #include "loop.h"
-#include "shm.h"
+#include "shared/shm.h"
 
 struct worker;
 

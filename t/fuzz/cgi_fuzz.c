@@ -24,7 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/fcgi.h"
+#include "shared/proto/fcgi_record.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "cgi_fuzz: invariant violated: %s (line %d)\n", \

@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "shm.h"
+#include "shared/conf/conf.h"
+#include "shared/log.h"
+#include "shared/shm.h"
 #include "worker/conn.h"
 #include "worker/pool.h"
 #include "worker/worker.h"

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/fcgi.h"
+#include "shared/proto/fcgi_record.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "fcgi_fuzz: invariant violated: %s (line %d)\n", \

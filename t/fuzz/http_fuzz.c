@@ -40,7 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http_parse.h"
+#include "shared/proto/http_parse.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "http_fuzz: invariant violated: %s (line %d)\n", \

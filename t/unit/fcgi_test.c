@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/fcgi.h"
+#include "shared/proto/fcgi_record.h"
 #include "t/unit/check.h"
 
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http_parse.h"
+#include "shared/proto/http_parse.h"
 #include "t/unit/check.h"
 
 

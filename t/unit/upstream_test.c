@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "shm.h"
-#include "upstream.h"
+#include "shared/conf/conf.h"
+#include "shared/shm.h"
+#include "shared/upstream.h"
 #include "t/unit/check.h"
 
 static char segpath[256];
@@ -844,7 +844,7 @@ mkseg_traffic(struct shm *shm)
 		if (i < 0)
 			continue;
 		shm_server_count_status(srv(shm, i), k == 5 ? 404 : 200);
-		atomic_fetch_add(&srv(shm, i)->resp_time_ms_sum, 10u + k);
+		atomic_fetch_add(&srv(shm, i)->resp_time_ms_sum, 10u + (unsigned)k);
 		atomic_fetch_add(&srv(shm, i)->resp_count, 1);
 		upstream_done(shm, 0, i, UPSTREAM_SUCCESS, now);
 	}

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "conn.h"
-#include "fcgi.h"
-#include "log.h"
-#include "params.h"
+#include "shared/proto/fcgi_record.h"
+#include "shared/log.h"
+#include "fcgi_params.h"
 #include "spares.h"
 
 /* Per-request values that are not plain fields of the connection. */

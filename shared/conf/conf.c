@@ -37,8 +37,8 @@
 
 #include "conf.h"
 #include "conf_lines.h"
-#include "shm.h"
-#include "upstream.h"
+#include "shared/shm.h"
+#include "shared/upstream.h"
 
 /* Not in confuse.h, but exported: push a file on the lexer's stack. */
 extern int cfg_lexer_include(cfg_t *cfg, const char *filename);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 
 struct conn;
 

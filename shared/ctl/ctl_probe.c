@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 #include "ctl_probe.h"
-#include "shm.h"
-#include "worker/fcgi.h"
+#include "shared/shm.h"
+#include "shared/proto/fcgi_record.h"
 
 #define PROBE_TIMEOUT_MS 2000
 

@@ -7,7 +7,7 @@
  * specification.  Nothing here touches a socket: proxy.c feeds bytes in and
  * acts on the events that come out.
  */
-#include "fcgi.h"
+#include "fcgi_record.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "shared/conf/conf.h"
 #include "ctl_probe.h"
-#include "shm.h"
+#include "shared/shm.h"
 
 #define CTL_DEFAULT_CONF "/etc/fcgate/fcgate.conf"
 #define CTL_CELL 128
