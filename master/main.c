@@ -126,13 +126,13 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 		return EXIT_STARTUP;
 	}
 	log_startup(false);
-	atomic_store(&shm.hdr->master_pid, (int32_t)getpid());
+	shm_set_master_pid(&shm, (int32_t)getpid());
 	daemon_ready();
 	log_notice("fcgate/%s started, %d workers", FCGATE_VERSION,
 	    conf->workers);
 	rc = supervise_run(&conf, &shm, argv);
 	*confp = conf;
-	atomic_store(&shm.hdr->master_pid, 0);
+	shm_set_master_pid(&shm, 0);
 	listen_close_all(conf);
 	shm_detach(&shm);
 	log_close();

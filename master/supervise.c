@@ -31,6 +31,7 @@
 
 #include "daemon.h"
 #include "listen.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "supervise.h"
 #include "upgrade.h"
@@ -112,24 +113,19 @@ master_spawn(struct master *m, int slot)
 	struct shm_worker *w = &m->shm->workers[slot];
 	pid_t pid;
 
-	atomic_store(&w->state, SHM_WORKER_STARTING);
-	atomic_store(&w->connections, 0);
-	atomic_store(&w->accepted, 0);
-	atomic_store(&w->requests, 0);
-	atomic_store(&w->started, (int64_t)time(NULL));
-	atomic_store(&w->generation, m->generation);
+	shm_worker_start(w, m->generation, clock_unix());
 	if ((pid = fork()) == -1) {
 		log_error("fork() failed while spawning a worker: %s",
 		    strerror(errno));
-		atomic_store(&w->state, SHM_WORKER_FREE);
+		shm_worker_set_state(w, SHM_WORKER_FREE);
 		return -1;
 	}
 	if (pid == 0)
 		master_child(m, slot);
 	m->cur[slot].pid = pid;
-	m->cur[slot].started_ms = shm_now_ms();
+	m->cur[slot].started_ms = clock_ms();
 	m->cur[slot].stopping = false;
-	atomic_store(&w->pid, pid);
+	shm_worker_set_pid(w, pid);
 	log_notice("start worker process %d", (int)pid);
 	return 0;
 }
@@ -142,13 +138,13 @@ master_fill(struct master *m)
 
 	if (m->stopping != RUNNING)
 		return;
-	if (m->respawn_at_ms != 0 && shm_now_ms() < m->respawn_at_ms)
+	if (m->respawn_at_ms != 0 && clock_ms() < m->respawn_at_ms)
 		return;
 	m->respawn_at_ms = 0;
 	for (i = 0; i < SHM_MAX_WORKERS && live < m->wanted; i++)
 		if (m->cur[i].pid == 0 && master_spawn(m, i) == 0)
 			live++;
-	atomic_store(&m->shm->hdr->nworkers, (uint32_t)m->wanted);
+	shm_set_nworkers(m->shm, (uint32_t)m->wanted);
 }
 
 static void
@@ -156,7 +152,7 @@ master_reaped(struct master *m, int slot, int status)
 {
 	struct shm_worker *w = &m->shm->workers[slot];
 	pid_t pid = m->cur[slot].pid;
-	bool quick = shm_now_ms() - m->cur[slot].started_ms < QUICK_DEATH_MS;
+	bool quick = clock_ms() - m->cur[slot].started_ms < QUICK_DEATH_MS;
 
 	if (WIFSIGNALED(status))
 		log_msg(m->stopping ? LOG_LEVEL_NOTICE : LOG_LEVEL_ERROR,
@@ -167,9 +163,7 @@ master_reaped(struct master *m, int slot, int status)
 		    LOG_LEVEL_NOTICE, "worker process %d exited with code %d",
 		    (int)pid, WEXITSTATUS(status));
 	memset(&m->cur[slot], 0, sizeof(m->cur[slot]));
-	atomic_store(&w->pid, 0);
-	atomic_store(&w->state, SHM_WORKER_FREE);
-	atomic_store(&w->connections, 0);
+	shm_worker_clear(w);
 	if (m->stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		return;
 	if (!quick) {
@@ -180,7 +174,7 @@ master_reaped(struct master *m, int slot, int status)
 	    m->respawn_delay_ms * 2;
 	if (m->respawn_delay_ms > RESPAWN_DELAY_MAX_MS)
 		m->respawn_delay_ms = RESPAWN_DELAY_MAX_MS;
-	m->respawn_at_ms = shm_now_ms() + m->respawn_delay_ms;
+	m->respawn_at_ms = clock_ms() + m->respawn_delay_ms;
 	log_warn("workers are exiting right after start; next respawn in "
 	    "%d ms", m->respawn_delay_ms);
 }
@@ -274,25 +268,6 @@ master_peer_index(const struct conf *conf)
 	return refs;
 }
 
-static void
-master_carry_server(const struct shm_server *o, struct shm_server *n)
-{
-	uint32_t k;
-
-#define CARRY(f) atomic_store(&n->f, atomic_load(&o->f))
-	CARRY(requests);
-	CARRY(failures);
-	CARRY(last_failure_ms);
-	CARRY(resp_time_ms_sum);
-	CARRY(resp_count);
-	CARRY(fails);
-	CARRY(accessed_ms);
-	CARRY(checked_ms);
-	for (k = 0; k < SHM_NCLASSES; k++)
-		CARRY(responses[k]);
-#undef CARRY
-}
-
 /*
  * The counters and failure state of each server present in both
  * configurations continue in the new segment.  Servers are matched by the
@@ -318,10 +293,9 @@ master_carry_counters(const struct conf *oc, const struct shm *from,
 			hit = bsearch(&key, refs, oc->npeers_total,
 			    sizeof(*refs), peer_ref_cmp);
 			if (hit != NULL)
-				master_carry_server(
-				    &from->servers[hit->shm_index],
-				    &to->servers[nc->upstreams[u].peers[j].
-				    shm_index]);
+				shm_server_carry(&to->servers[nc->upstreams[u].
+				    peers[j].shm_index],
+				    &from->servers[hit->shm_index]);
 		}
 	free(refs);
 }
@@ -440,8 +414,8 @@ master_reload(struct master *m)
 	    log_access_open(nc->access_log) == -1)
 		log_error("reload: a log could not be opened, see above");
 	master_carry_counters(oc, m->shm, nc, &ns);
-	atomic_store(&ns.hdr->generation, ++m->generation);
-	ns.hdr->start_time = m->start_time;
+	shm_set_generation(&ns, ++m->generation);
+	shm_set_start_time(&ns, m->start_time);
 	master_retire_workers(m);
 	if (strcmp(oc->shm_path, nc->shm_path) != 0)
 		(void)unlink(oc->shm_path);
@@ -475,11 +449,11 @@ master_remove_worker(struct master *m)
 	}
 	if (newest >= 0) {
 		m->cur[newest].stopping = true;
-		atomic_store(&m->shm->workers[newest].state,
+		shm_worker_set_state(&m->shm->workers[newest],
 		    SHM_WORKER_STOPPING);
 		(void)kill(m->cur[newest].pid, SIGQUIT);
 	}
-	atomic_store(&m->shm->hdr->nworkers, (uint32_t)m->wanted);
+	shm_set_nworkers(m->shm, (uint32_t)m->wanted);
 }
 
 static void
@@ -498,7 +472,7 @@ master_on_signal(struct master *m, int sig)
 	case SIGQUIT:
 		log_notice("signal %d received, gracefully shutting down", sig);
 		if (m->stopping == RUNNING)
-			m->stop_deadline_ms = shm_now_ms() +
+			m->stop_deadline_ms = clock_ms() +
 			    m->conf->shutdown_timeout_ms;
 		m->stopping = STOP_GRACEFUL;
 		master_signal_workers(m, SIGQUIT);
@@ -576,11 +550,12 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 	sigaddset(&set, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
+		clock_update();
 		master_fill(&m);
 		if (m.stopping && master_live_workers(&m) == 0 && m.nold == 0)
 			break;
 		if (m.stopping == STOP_GRACEFUL &&
-		    shm_now_ms() > m.stop_deadline_ms) {
+		    clock_ms() > m.stop_deadline_ms) {
 			log_warn("shutdown_timeout expired, killing workers");
 			master_signal_workers(&m, SIGKILL);
 			m.stopping = STOP_FAST;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 static struct {
@@ -165,8 +166,6 @@ log_msg(enum conf_log_level level, const char *fmt, ...)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
 		LOG_INFO, LOG_DEBUG };
 	char line[2048], msg[1800];
-	struct tm tm;
-	time_t now;
 	va_list ap;
 	int n;
 
@@ -183,10 +182,7 @@ log_msg(enum conf_log_level level, const char *fmt, ...)
 		syslog(prio[level], "%s", msg);
 		return;
 	}
-	now = time(NULL);
-	localtime_r(&now, &tm);
-	n = (int)strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S ", &tm);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] %d: %s\n",
+	n = snprintf(line, sizeof(line), "%s [%s] %d: %s\n", clock_log_time(),
 	    level_names[level], (int)getpid(), msg);
 	if (n > (int)sizeof(line) - 1) {
 		n = (int)sizeof(line) - 1;

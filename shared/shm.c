@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "shared/conf/conf.h"
+#include "clock.h"
 #include "log.h"
 #include "shm.h"
 #include "upstream.h"
@@ -213,7 +214,7 @@ shm_create(struct shm *shm, const char *path, const struct conf *conf)
 	hdr->nservers = nservers;
 	hdr->max_workers = SHM_MAX_WORKERS;
 	atomic_init(&hdr->master_pid, (int32_t)getpid());
-	hdr->start_time = (int64_t)time(NULL);
+	hdr->start_time = clock_unix();
 	atomic_init(&hdr->generation, 0);
 	/* The magic goes in last: a reader that sees it sees the rest. */
 	atomic_thread_fence(memory_order_release);
@@ -300,15 +301,6 @@ shm_detach(struct shm *shm)
 	memset(shm, 0, sizeof(*shm));
 }
 
-int64_t
-shm_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 shm_server_count_status(struct shm_server *srv, int status)
 {
@@ -318,4 +310,122 @@ shm_server_count_status(struct shm_server *srv, int status)
 		class = status / 100 - 1;
 	atomic_fetch_add_explicit(&srv->responses[class], 1,
 	    memory_order_relaxed);
+}
+
+void
+shm_set_master_pid(struct shm *shm, int32_t pid)
+{
+	atomic_store_explicit(&shm->hdr->master_pid, pid, memory_order_release);
+}
+
+void
+shm_set_nworkers(struct shm *shm, uint32_t n)
+{
+	atomic_store_explicit(&shm->hdr->nworkers, n, memory_order_relaxed);
+}
+
+void
+shm_set_generation(struct shm *shm, uint32_t generation)
+{
+	atomic_store_explicit(&shm->hdr->generation, generation,
+	    memory_order_relaxed);
+}
+
+void
+shm_worker_start(struct shm_worker *w, uint32_t generation, int64_t started)
+{
+	atomic_store_explicit(&w->state, SHM_WORKER_STARTING,
+	    memory_order_relaxed);
+	atomic_store_explicit(&w->connections, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->accepted, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->requests, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->started, started, memory_order_relaxed);
+	atomic_store_explicit(&w->generation, generation,
+	    memory_order_relaxed);
+}
+
+void
+shm_worker_set_pid(struct shm_worker *w, int32_t pid)
+{
+	atomic_store_explicit(&w->pid, pid, memory_order_release);
+}
+
+void
+shm_worker_clear(struct shm_worker *w)
+{
+	atomic_store_explicit(&w->pid, 0, memory_order_release);
+	atomic_store_explicit(&w->state, SHM_WORKER_FREE, memory_order_release);
+	atomic_store_explicit(&w->connections, 0, memory_order_relaxed);
+}
+
+void
+shm_worker_set_state(struct shm_worker *w, enum shm_worker_state s)
+{
+	atomic_store_explicit(&w->state, (int32_t)s, memory_order_release);
+}
+
+void
+shm_worker_count_accept(struct shm_worker *w)
+{
+	atomic_fetch_add_explicit(&w->connections, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->accepted, 1, memory_order_relaxed);
+}
+
+void
+shm_worker_count_close(struct shm_worker *w)
+{
+	atomic_fetch_sub_explicit(&w->connections, 1, memory_order_relaxed);
+}
+
+void
+shm_worker_count_request(struct shm_worker *w)
+{
+	atomic_fetch_add_explicit(&w->requests, 1, memory_order_relaxed);
+}
+
+void
+shm_server_count_time(struct shm_server *srv, int64_t ms)
+{
+	atomic_fetch_add_explicit(&srv->resp_time_ms_sum,
+	    ms > 0 ? (uint64_t)ms : 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->resp_count, 1, memory_order_relaxed);
+}
+
+void
+shm_server_carry(struct shm_server *dst, const struct shm_server *src)
+{
+	uint32_t k;
+
+#define SHM_CARRY(f) atomic_store_explicit(&dst->f, \
+	atomic_load_explicit(&src->f, memory_order_relaxed), \
+	memory_order_relaxed)
+	SHM_CARRY(requests);
+	SHM_CARRY(failures);
+	SHM_CARRY(last_failure_ms);
+	SHM_CARRY(resp_time_ms_sum);
+	SHM_CARRY(resp_count);
+	SHM_CARRY(fails);
+	SHM_CARRY(accessed_ms);
+	SHM_CARRY(checked_ms);
+	for (k = 0; k < SHM_NCLASSES; k++)
+		SHM_CARRY(responses[k]);
+#undef SHM_CARRY
+}
+
+int32_t
+shm_server_set_weight(struct shm_server *srv, int32_t weight)
+{
+	return atomic_exchange(&srv->weight, weight);
+}
+
+int32_t
+shm_server_set_admin(struct shm_server *srv, int32_t admin)
+{
+	return atomic_exchange(&srv->admin, admin);
+}
+
+void
+shm_set_start_time(struct shm *shm, int64_t start_time)
+{
+	shm->hdr->start_time = start_time;
 }

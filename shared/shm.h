@@ -151,10 +151,57 @@ void shm_detach(struct shm *shm);
 /* Bytes needed for a segment with these counts. */
 size_t shm_size(uint32_t nupstreams, uint32_t nservers);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-int64_t shm_now_ms(void);
+/*
+ * The writers.  Nothing outside shm.c stores into the segment; each
+ * function names its writer and its memory order.
+ */
 
-/* Count a response status in a server's class counters. */
+/* Master: publish (or, with 0, withdraw) its pid.  Release, so a reader
+ * that sees the pid sees the header it wrote before. */
+void shm_set_master_pid(struct shm *shm, int32_t pid);
+
+/* Master: the workers wanted and the config generation.  Relaxed: both
+ * are shown, nothing is read through them. */
+void shm_set_nworkers(struct shm *shm, uint32_t n);
+void shm_set_generation(struct shm *shm, uint32_t generation);
+
+/* Master on reload, before any worker maps the new segment: the first
+ * start's wall-clock time carries over. */
+void shm_set_start_time(struct shm *shm, int64_t start_time);
+
+/* Master, before fork(): a slot starts over for a new worker (counters
+ * zero, state STARTING).  Relaxed stores, then shm_worker_set_pid(). */
+void shm_worker_start(struct shm_worker *w, uint32_t generation,
+    int64_t started);
+
+/* Master, after fork(): the slot's pid.  Release: it publishes the
+ * slot's other fields to fcgatectl. */
+void shm_worker_set_pid(struct shm_worker *w, int32_t pid);
+
+/* Master: a worker was reaped, its slot is free again. */
+void shm_worker_clear(struct shm_worker *w);
+
+/* The slot's state: master (FREE, STARTING) and the worker itself
+ * (RUNNING, STOPPING).  Release. */
+void shm_worker_set_state(struct shm_worker *w, enum shm_worker_state s);
+
+/* Worker, own slot: statistics, relaxed. */
+void shm_worker_count_accept(struct shm_worker *w);
+void shm_worker_count_close(struct shm_worker *w);
+void shm_worker_count_request(struct shm_worker *w);
+
+/* Worker: count a response status in a server's class counters, and a
+ * response time.  Relaxed. */
 void shm_server_count_status(struct shm_server *srv, int status);
+void shm_server_count_time(struct shm_server *srv, int64_t ms);
+
+/* Master on reload: a server that stays keeps its statistics and health
+ * (dst is in the new segment, not yet visible to any worker: relaxed). */
+void shm_server_carry(struct shm_server *dst, const struct shm_server *src);
+
+/* fcgatectl `set`: weight and admin state; each returns the old value.
+ * Sequentially consistent exchanges, the same as a worker's reads. */
+int32_t shm_server_set_weight(struct shm_server *srv, int32_t weight);
+int32_t shm_server_set_admin(struct shm_server *srv, int32_t admin);
 
 #endif

@@ -11,7 +11,7 @@
  *    robin after 20 misses (and for backups, which fcgate allows);
  *  - failure accounting after each trip (fails, effective weight).
  * It does not connect, time out or log requests: worker/proxy.c does.
- * Times are CLOCK_MONOTONIC milliseconds (shm_now_ms()).
+ * Times are CLOCK_MONOTONIC milliseconds (clock_ms()).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "shared/conf/conf.h"
+#include "clock.h"
 #include "log.h"
 #include "upstream.h"
 

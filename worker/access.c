@@ -9,10 +9,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "access.h"
 #include "conn.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "worker.h"
 
@@ -92,30 +92,13 @@ access_request_line(const struct conn *c, const char **p, size_t *n)
 	*n = e - i;
 }
 
-/* The log's local time, formatted once a second rather than per line. */
-static const char *
-access_time(void)
-{
-	static char when[64];
-	static time_t last = -1;
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (now != last) {
-		localtime_r(&now, &tm);
-		strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
-		last = now;
-	}
-	return when;
-}
-
 /* Status, bytes, then the upstream fields and times after the quotes. */
 static int
 access_put_numbers(struct access_out *o, const struct conn *c,
     bool tail)
 {
 	char num[256], up_time[32], up_status[16];
-	int64_t req_ms = c->have_req ? c->w->loop.now_ms - c->start_ms : 0;
+	int64_t req_ms = c->have_req ? clock_ms() - c->start_ms : 0;
 	int n;
 
 	if (!tail)
@@ -154,7 +137,7 @@ access_log_request(const struct conn *c)
 	o.len = 0;
 	access_put(&o, c->peer_addr, strlen(c->peer_addr));
 	access_put(&o, " - - [", 6);
-	line = access_time();
+	line = clock_access_time();
 	access_put(&o, line, strlen(line));
 	access_put(&o, "] \"", 3);
 	access_request_line(c, &line, &line_len);

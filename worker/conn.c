@@ -24,6 +24,7 @@
 #include "access.h"
 #include "body.h"
 #include "conn.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "proxy.h"
 #include "redirect.h"
@@ -173,10 +174,7 @@ conn_accept(struct worker *w, int fd, size_t listen,
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	atomic_fetch_add_explicit(&w->slot->connections, 1,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->slot->accepted, 1,
-	    memory_order_relaxed);
+	shm_worker_count_accept(w->slot);
 	c->state = CONN_READ_HEAD;
 	(void)loop_timer_set(&w->loop, &c->timer,
 	    c->srv->client_header_timeout_ms);
@@ -225,8 +223,7 @@ conn_close(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	w->nconns--;
-	atomic_fetch_sub_explicit(&w->slot->connections, 1,
-	    memory_order_relaxed);
+	shm_worker_count_close(w->slot);
 	loop_free_later(&w->loop, c);
 	worker_conn_closed(w);
 }
@@ -409,7 +406,7 @@ conn_linger(struct conn *c)
 	c->have_req = false;
 	c->state = CONN_LINGER;
 	/* a stopping worker does not wait long for those who do not read */
-	c->linger_until_ms = w->loop.now_ms + (w->quitting ?
+	c->linger_until_ms = clock_ms() + (w->quitting ?
 	    CONN_QUIT_GRACE_MS : CONN_LINGER_TIME_MS);
 	(void)loop_timer_set(&w->loop, &c->timer, w->quitting ?
 	    CONN_QUIT_GRACE_MS : CONN_LINGER_TIMEOUT_MS);
@@ -425,7 +422,7 @@ conn_linger_read(struct conn *c)
 	char buf[4096];
 	size_t got = 0;
 	ssize_t n;
-	int64_t left = c->linger_until_ms - c->w->loop.now_ms;
+	int64_t left = c->linger_until_ms - clock_ms();
 
 	while (got < CONN_LINGER_BATCH) {
 		n = recv(c->io.fd, buf, sizeof(buf), 0);
@@ -461,8 +458,7 @@ conn_finish_request(struct conn *c)
 	}
 	if (c->have_req) {
 		c->served++;
-		atomic_fetch_add_explicit(&w->slot->requests, 1,
-		    memory_order_relaxed);
+		shm_worker_count_request(w->slot);
 	}
 	/* a head the parser refused (400, 414, 431, 501...) is logged too */
 	if (c->have_req || c->status != 0)
@@ -616,7 +612,7 @@ conn_start_request(struct conn *c)
 	int status;
 
 	c->have_req = true;
-	c->start_ms = c->w->loop.now_ms;
+	c->start_ms = clock_ms();
 	c->up_time_ms = -1;
 	c->keep_alive = c->rq->req.keep_alive;
 	c->is_head = c->rq->req.m == HTTP_METHOD_HEAD;
@@ -966,7 +962,7 @@ conn_close_idle(struct worker *w)
 		if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
 		    c->served > 0 &&
 		    (c->timer.index == -1 || c->timer.deadline_ms >
-		    w->loop.now_ms + CONN_QUIT_GRACE_MS))
+		    clock_ms() + CONN_QUIT_GRACE_MS))
 			(void)loop_timer_set(&w->loop, &c->timer,
 			    CONN_QUIT_GRACE_MS);
 	}

@@ -4,7 +4,7 @@
  * Descriptors are registered once, usually edge-triggered; the owner keeps
  * its own "can read / can write" state.  Timers live in a binary min-heap
  * keyed by deadline, each timer knowing its slot so cancelling is
- * O(log n).  The clock is read once per wakeup.
+ * O(log n).  The clock (shared/clock.h) is read once per wakeup.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,19 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "loop.h"
 
 #define LOOP_MAX_EVENTS 256
-
-int64_t
-loop_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 loop_init(struct loop *loop)
@@ -35,7 +27,7 @@ loop_init(struct loop *loop)
 		log_error("epoll_create1: %s", strerror(errno));
 		return -1;
 	}
-	loop->now_ms = loop_clock_ms();
+	clock_update();
 	return 0;
 }
 
@@ -175,7 +167,7 @@ loop_timer_set(struct loop *loop, struct loop_timer *t, uint32_t ms)
 		loop->heap = nh;
 		loop->heap_cap = ncap;
 	}
-	t->deadline_ms = loop->now_ms + ms;
+	t->deadline_ms = clock_ms() + ms;
 	t->index = (long)loop->nheap;
 	loop->heap[loop->nheap++] = t;
 	heap_up(loop, (size_t)t->index);
@@ -187,7 +179,7 @@ loop_fire_timers(struct loop *loop)
 {
 	struct loop_timer *t;
 
-	while (loop->nheap > 0 && loop->heap[0]->deadline_ms <= loop->now_ms) {
+	while (loop->nheap > 0 && loop->heap[0]->deadline_ms <= clock_ms()) {
 		t = loop->heap[0];
 		loop_timer_cancel(loop, t);
 		t->fn(loop, t);
@@ -287,7 +279,7 @@ loop_wait_ms(struct loop *loop)
 		return 0;
 	if (loop->nheap == 0)
 		return 1000;
-	d = loop->heap[0]->deadline_ms - loop->now_ms;
+	d = loop->heap[0]->deadline_ms - clock_ms();
 	if (d < 0)
 		return 0;
 	return d > 1000 ? 1000 : (int)d;
@@ -308,7 +300,7 @@ loop_run_once(struct loop *loop, int timeout_ms)
 		log_error("epoll_wait: %s", strerror(errno));
 		return -1;
 	}
-	loop->now_ms = loop_clock_ms();
+	clock_update();
 	for (i = 0; i < n; i++) {
 		io = evs[i].data.ptr;
 		if (io->fd != -1)

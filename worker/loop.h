@@ -50,7 +50,6 @@ struct loop_post {
 struct loop {
 	int epfd;
 	bool stop;
-	int64_t now_ms;			/* cached CLOCK_MONOTONIC, per wakeup */
 	struct loop_timer **heap;
 	size_t nheap;
 	size_t heap_cap;
@@ -98,7 +97,5 @@ int loop_run(struct loop *loop);
 /* One wakeup: wait at most timeout_ms (-1: until the next timer, at most
  * a second), handle events, timers and posted work.  0 / -1. */
 int loop_run_once(struct loop *loop, int timeout_ms);
-
-int64_t loop_clock_ms(void);
 
 #endif

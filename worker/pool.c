@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/conf/conf.h"
 #include "shared/log.h"
 #include "loop.h"
@@ -52,7 +53,7 @@ backend_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 	bc->io.fn = fn;
 	bc->io.data = data;
 	bc->peer = -1;
-	bc->opened_ms = w->loop.now_ms;
+	bc->opened_ms = clock_ms();
 	loop_timer_init(&bc->idle, NULL, bc);
 	if (loop_add(&w->loop, &bc->io,
 	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
@@ -177,7 +178,7 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 	bc->requests++;
 	if (up->keepalive <= 0 || w->pools == NULL || w->quitting ||
 	    bc->eof_seen || bc->requests >= (uint32_t)up->keepalive_requests ||
-	    w->loop.now_ms - bc->opened_ms >= (int64_t)up->keepalive_time_ms) {
+	    clock_ms() - bc->opened_ms >= (int64_t)up->keepalive_time_ms) {
 		backend_close(w, bc);
 		return;
 	}

@@ -27,6 +27,7 @@
 
 #include "body.h"
 #include "conn.h"
+#include "shared/clock.h"
 #include "shared/proto/fcgi_record.h"
 #include "shared/log.h"
 #include "fcgi_params.h"
@@ -191,7 +192,7 @@ proxy_peer_done(struct proxy *p, enum upstream_outcome outcome)
 	if (p->peer < 0)
 		return;
 	if (upstream_done(p->w->shm, p->up->shm_index, p->peer, outcome,
-	    p->w->loop.now_ms))
+	    clock_ms()))
 		proxy_log(p, LOG_LEVEL_WARN, "upstream server temporarily "
 		    "disabled");
 	p->peer = -1;
@@ -248,7 +249,7 @@ proxy_may_retry(const struct proxy *p, enum proxy_fail kind)
 	 * nginx: the client is still sending it, to this attempt. */
 	if (p->c->body_streaming && p->body_off > 0)
 		return false;
-	return limit == 0 || p->w->loop.now_ms - p->start_ms < (int64_t)limit;
+	return limit == 0 || clock_ms() - p->start_ms < (int64_t)limit;
 }
 
 /*
@@ -502,7 +503,7 @@ proxy_connect(struct proxy *p)
 	struct conn *c = p->c;
 
 	p->peer = upstream_pick(p->w->shm, p->up->shm_index, &p->try,
-	    p->w->loop.now_ms);
+	    clock_ms());
 	if (p->peer < 0) {
 		if (c->rq->up_addr[0] == '\0') {
 			log_error("no live upstreams while connecting to "
@@ -522,7 +523,7 @@ proxy_connect(struct proxy *p)
 	}
 	p->tries_left--;
 	proxy_note_upstream(p);
-	p->peer_start_ms = p->w->loop.now_ms;
+	p->peer_start_ms = clock_ms();
 	return proxy_start_trip(p, true);
 }
 
@@ -745,10 +746,8 @@ proxy_on_end(struct proxy *p, const struct fcgi_event *ev)
 		proxy_keep_backend(p);
 	srv = proxy_server(p);
 	shm_server_count_status(srv, c->up_status);
-	c->up_time_ms = p->w->loop.now_ms - p->peer_start_ms;
-	atomic_fetch_add_explicit(&srv->resp_time_ms_sum,
-	    (uint64_t)c->up_time_ms, memory_order_relaxed);
-	atomic_fetch_add_explicit(&srv->resp_count, 1, memory_order_relaxed);
+	c->up_time_ms = clock_ms() - p->peer_start_ms;
+	shm_server_count_time(srv, c->up_time_ms);
 	proxy_peer_done(p, UPSTREAM_SUCCESS);
 	c->proxy = NULL;
 	proxy_free(p);
@@ -960,7 +959,7 @@ proxy_start(struct conn *c)
 	p->loc = c->loc;
 	p->up = c->loc->upstream;
 	p->peer = -1;
-	p->start_ms = p->w->loop.now_ms;
+	p->start_ms = clock_ms();
 	loop_timer_init(&p->timer, proxy_timeout, p);
 	c->proxy = p;
 	upstream_try_init(&p->try, (const struct sockaddr *)&c->peer);

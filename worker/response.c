@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "conn.h"
+#include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/proto/http_date.h"
 #include "response.h"
 #include "spares.h"
 #include "route.h"
@@ -48,31 +49,11 @@ fmt_u64(char *buf, size_t size, uint64_t v)
 	return p;
 }
 
-/* The Date header's value, formatted once a second. */
-static const char *
-response_date(size_t *len)
-{
-	static char date[30];
-	static size_t date_len;
-	static time_t last = -1;
-	time_t now = time(NULL);
-
-	if (now != last) {
-		http_format_date((int64_t)now, date);
-		date_len = strlen(date);
-		last = now;
-	}
-	*len = date_len;
-	return date;
-}
-
 int
 response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len)
 {
 	char line[16] = "HTTP/1.1 000 ";
-	const char *date;
-	size_t date_len;
 
 	c->status = status;
 	c->head_sent_started = true;
@@ -85,11 +66,10 @@ response_head_start(struct conn *c, int status, const char *reason,
 	line[9] = (char)('0' + status / 100);
 	line[10] = (char)('0' + status / 10 % 10);
 	line[11] = (char)('0' + status % 10);
-	date = response_date(&date_len);
 	if (out_put(c, line, 13) == -1 ||
 	    out_put(c, reason, reason_len) == -1 ||
 	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
-	    out_put(c, date, date_len) == -1 || out_str(c, "\r\n") == -1)
+	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 || out_str(c, "\r\n") == -1)
 		return -1;
 	return 0;
 }

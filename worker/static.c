@@ -29,6 +29,7 @@
 
 #include "conn.h"
 #include "shared/log.h"
+#include "shared/proto/http_date.h"
 #include "fcgi_params.h"
 #include "redirect.h"
 #include "response.h"

@@ -212,8 +212,7 @@ worker_quit(struct worker *w)
 	if (w->quitting)
 		return;
 	w->quitting = true;
-	atomic_store_explicit(&w->slot->state, SHM_WORKER_STOPPING,
-	    memory_order_relaxed);
+	shm_worker_set_state(w->slot, SHM_WORKER_STOPPING);
 	worker_listeners_enable(w, false);
 	conn_close_idle(w);
 	/* Not at once: a connection accepted in this same batch of events
@@ -342,8 +341,7 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 		worker_cleanup(&w);
 		return 1;
 	}
-	atomic_store_explicit(&w.slot->state, SHM_WORKER_RUNNING,
-	    memory_order_relaxed);
+	shm_worker_set_state(w.slot, SHM_WORKER_RUNNING);
 	if (loop_run(&w.loop) == -1)
 		rc = 1;
 	worker_cleanup(&w);

@@ -28,6 +28,7 @@
 
 #include "shared/conf/conf.h"
 #include "ctl_probe.h"
+#include "shared/clock.h"
 #include "shared/shm.h"
 
 #define CTL_DEFAULT_CONF "/etc/fcgate/fcgate.conf"
@@ -508,7 +509,7 @@ ctl_set(struct ctl *c, char **argv)
 	if ((s = ctl_find_server(c, argv[0], argv[1])) == NULL)
 		return -1;
 	if (strcmp(argv[2], "weight") == 0) {
-		old = atomic_exchange(&s->weight, ctl_parse_weight(argv[3]));
+		old = shm_server_set_weight(s, ctl_parse_weight(argv[3]));
 		if (c->json)
 			printf("{\"upstream\":\"%s\",\"server\":\"%s\","
 			    "\"weight\":{\"old\":%d,\"new\":%d}}\n", s->upstream,
@@ -520,7 +521,7 @@ ctl_set(struct ctl *c, char **argv)
 	}
 	admin = strcmp(argv[2], "down") == 0 ? SHM_ADMIN_DOWN :
 	    strcmp(argv[2], "drain") == 0 ? SHM_ADMIN_DRAIN : SHM_ADMIN_UP;
-	old = atomic_exchange(&s->admin, admin);
+	old = shm_server_set_admin(s, admin);
 	if (c->json)
 		printf("{\"upstream\":\"%s\",\"server\":\"%s\",\"state\":"
 		    "{\"old\":\"%s\",\"new\":\"%s\"}}\n", s->upstream, s->addr,
@@ -706,11 +707,9 @@ ctl_top_check(int argc, char **argv, struct ctl *c)
 static void
 ctl_top_separator(void)
 {
-	time_t now = time(NULL);
-	char when[32];
-
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	printf("--- %s\n", when);
+	clock_update();
+	/* the time of day out of "2026/12/01 13:00:00" */
+	printf("--- %s\n", clock_log_time() + 11);
 }
 
 /*
@@ -795,8 +794,9 @@ ctl_run(struct ctl *c, char **argv, int sig)
 		fprintf(stderr, "fcgatectl: %s\n", err);
 		return -1;
 	}
-	c->now_ms = shm_now_ms();
-	c->now = (int64_t)time(NULL);
+	clock_update();
+	c->now_ms = clock_ms();
+	c->now = clock_unix();
 	if ((rc = ctl_check_master(c)) == 0) {
 		if (sig >= 0)
 			rc = ctl_signal(c, sig);

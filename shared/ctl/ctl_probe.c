@@ -18,6 +18,7 @@
 
 #include "shared/conf/conf.h"
 #include "ctl_probe.h"
+#include "shared/clock.h"
 #include "shared/shm.h"
 #include "shared/proto/fcgi_record.h"
 
@@ -105,6 +106,14 @@ probe_print(const char *addr, int64_t ms, const struct fcgi_event *ev,
 		printf("}}\n");
 }
 
+/* Milliseconds since start, on a fresh reading of the clock. */
+static int64_t
+probe_elapsed(int64_t start)
+{
+	clock_update();
+	return clock_ms() - start;
+}
+
 /* Read records until GET_VALUES_RESULT or UNKNOWN_TYPE.  0 / -1. */
 static int
 probe_read(int fd, const char *addr, int64_t start, bool json,
@@ -135,7 +144,7 @@ probe_read(int fd, const char *addr, int64_t start, bool json,
 				return -1;
 			}
 			if (ev.type == FCGI_EV_VALUES) {
-				probe_print(addr, shm_now_ms() - start, &ev,
+				probe_print(addr, probe_elapsed(start), &ev,
 				    json);
 				return 0;
 			}
@@ -144,8 +153,7 @@ probe_read(int fd, const char *addr, int64_t start, bool json,
 				if (json)
 					printf("{\"addr\":\"%s\",\"up\":true,"
 					    "\"ms\":%lld,\"values\":null}\n",
-					    addr, (long long)(shm_now_ms() -
-					    start));
+					    addr, (long long)probe_elapsed(start));
 				else
 					printf("%s: up, but it does not "
 					    "implement GET_VALUES\n", addr);
@@ -162,9 +170,11 @@ ctl_probe(const char *addr, bool json)
 	struct conf_addr a;
 	const char *why = NULL;
 	size_t len;
-	int64_t start = shm_now_ms();
+	int64_t start;
 	int fd, rc;
 
+	clock_update();
+	start = clock_ms();
 	if (conf_parse_addr(addr, false, &a, &why) == -1) {
 		fprintf(stderr, "fcgatectl: probe: bad address '%s': %s\n",
 		    addr, why);

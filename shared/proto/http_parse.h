@@ -121,7 +121,5 @@ ssize_t http_chunked_decode(struct http_chunked *c, char *in, size_t len,
 /* Reason phrase for a status code ("Not Found"), "Unknown" otherwise. */
 const char *http_status_reason(int status);
 
-/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into out[30]. */
-void http_format_date(int64_t t, char out[30]);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/proto/http_date.h"
 #include "shared/proto/http_parse.h"
 #include "t/unit/check.h"
 

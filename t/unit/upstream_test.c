@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "shared/conf/conf.h"
+#include "shared/clock.h"
 #include "shared/shm.h"
 #include "shared/upstream.h"
 #include "t/unit/check.h"
@@ -835,7 +836,7 @@ static void
 mkseg_traffic(struct shm *shm)
 {
 	struct upstream_try t;
-	int64_t now = shm_now_ms();
+	int64_t now = clock_ms();
 	int k, i;
 
 	for (k = 0; k < 8; k++) {
