@@ -20,6 +20,7 @@
 #include "listen.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "segment.h"
 #include "supervise.h"
 #include "upgrade.h"
 
@@ -111,7 +112,7 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 	foreground = foreground || inherited;
 	daemon_make_rundir(conf->shm_path);
 	daemon_make_rundir(conf->pid_file);
-	if (shm_create(&shm, conf->shm_path, conf) == -1) {
+	if (segment_create(&shm, conf->shm_path, conf) == -1) {
 		fprintf(stderr, "fcgate: cannot create the segment %s\n",
 		    conf->shm_path);
 		main_drop_listens(conf, inherited);

@@ -33,6 +33,7 @@
 #include "listen.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "segment.h"
 #include "supervise.h"
 #include "upgrade.h"
 #include "worker/worker.h"
@@ -406,7 +407,7 @@ master_reload(struct master *m)
 		return;
 	}
 	daemon_make_rundir(nc->shm_path);
-	if (shm_create(&ns, nc->shm_path, nc) == -1) {
+	if (segment_create(&ns, nc->shm_path, nc) == -1) {
 		master_reload_abort(m, nc, "cannot create the new segment");
 		return;
 	}

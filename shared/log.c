@@ -23,7 +23,7 @@ static struct {
 	char *error_path;		/* NULL: stderr or syslog */
 	int error_fd;
 	bool use_syslog;
-	enum conf_log_level level;
+	enum log_level level;
 	char *access_path;
 	int access_fd;
 	bool startup;			/* errors also to stderr */
@@ -39,7 +39,7 @@ log_open_file(const char *path)
 }
 
 int
-log_open(const char *target, enum conf_log_level level)
+log_open(const char *target, enum log_level level)
 {
 	int fd;
 
@@ -161,7 +161,7 @@ log_startup(bool on)
 }
 
 void
-log_msg(enum conf_log_level level, const char *fmt, ...)
+log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
 		LOG_INFO, LOG_DEBUG };

@@ -13,11 +13,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "shared/conf/conf.h"
+/* Severities, most severe first; a log drops those above its level. */
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_NOTICE,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
 
 /* Open the error log target ("stderr", "syslog" or a path).  0 / -1 (the
  * reason printed on stderr). */
-int log_open(const char *target, enum conf_log_level level);
+int log_open(const char *target, enum log_level level);
 /* Open the access log (NULL = off).  0 / -1, error logged. */
 int log_access_open(const char *path);
 /* Reopen both files in place.  0 / -1. */
@@ -33,7 +40,7 @@ void log_startup(bool on);
 int log_stderr_to_log(void);
 void log_stderr_restore(int saved);
 
-void log_msg(enum conf_log_level level, const char *fmt, ...)
+void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

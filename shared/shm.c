@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared/conf/conf.h"
 #include "clock.h"
 #include "log.h"
 #include "shm.h"
@@ -85,64 +84,35 @@ shm_copy_text(char *dst, size_t dstlen, const char *src)
 	dst[n] = '\0';
 }
 
-static void
-shm_fill_server(struct shm_server *s, const struct conf_upstream *cu,
-    const struct conf_peer *p, uint32_t u)
+void
+shm_init_upstream(struct shm *shm, uint32_t u, const char *name,
+    uint32_t first_server, uint32_t nservers, uint32_t balance)
 {
-	shm_copy_text(s->upstream, sizeof(s->upstream), cu->name);
-	shm_copy_text(s->addr, sizeof(s->addr), p->addr.text);
-	s->upstream_index = u;
-	s->conf_weight = p->weight;
-	s->max_fails = p->max_fails;
-	s->fail_timeout_ms = p->fail_timeout_ms;
-	s->max_conns = p->max_conns;
-	s->backup = p->backup;
-	atomic_init(&s->weight, p->weight);
-	atomic_init(&s->admin, p->down ? SHM_ADMIN_DOWN : SHM_ADMIN_UP);
-	s->effective_weight = p->weight;
-	s->current_weight = 0;
+	struct shm_upstream *up = &shm->upstreams[u];
+
+	shm_copy_text(up->name, sizeof(up->name), name);
+	up->first_server = first_server;
+	up->nservers = nservers;
+	up->balance = balance;
 }
 
-/*
- * Fill the upstream and server records.  Servers are grouped by upstream
- * in file order; the indexes conf.c recorded (shm_index) must agree, as the
- * workers use them to find their records.
- */
-static int
-shm_fill(struct shm *shm, const struct conf *conf)
+void
+shm_init_server(struct shm *shm, uint32_t i, const struct shm_server_init *in)
 {
-	const struct conf_upstream *cu;
-	struct shm_upstream *up;
-	uint32_t u, next = 0;
-	size_t j;
+	struct shm_server *s = &shm->servers[i];
 
-	for (u = 0; u < conf->nupstreams; u++) {
-		cu = &conf->upstreams[u];
-		up = &shm->upstreams[u];
-		if (cu->shm_index != u || cu->npeers == 0 ||
-		    cu->npeers > UPSTREAM_MAX_SERVERS) {
-			log_error("upstream \"%s\": bad index or %zu servers "
-			    "(1..%d allowed)", cu->name, cu->npeers,
-			    UPSTREAM_MAX_SERVERS);
-			return -1;
-		}
-		shm_copy_text(up->name, sizeof(up->name), cu->name);
-		up->first_server = next;
-		up->nservers = (uint32_t)cu->npeers;
-		up->balance = (uint32_t)cu->balance;
-		for (j = 0; j < cu->npeers; j++, next++) {
-			if (cu->peers[j].shm_index != next) {
-				log_error("upstream \"%s\": server %s has "
-				    "index %u, expected %u", cu->name,
-				    cu->peers[j].addr.text,
-				    cu->peers[j].shm_index, next);
-				return -1;
-			}
-			shm_fill_server(&shm->servers[next], cu,
-			    &cu->peers[j], u);
-		}
-	}
-	return 0;
+	shm_copy_text(s->upstream, sizeof(s->upstream), in->upstream);
+	shm_copy_text(s->addr, sizeof(s->addr), in->addr);
+	s->upstream_index = in->upstream_index;
+	s->conf_weight = in->weight;
+	s->max_fails = in->max_fails;
+	s->fail_timeout_ms = in->fail_timeout_ms;
+	s->max_conns = in->max_conns;
+	s->backup = in->backup;
+	atomic_init(&s->weight, in->weight);
+	atomic_init(&s->admin, in->down ? SHM_ADMIN_DOWN : SHM_ADMIN_UP);
+	s->effective_weight = in->weight;
+	s->current_weight = 0;
 }
 
 static int
@@ -169,22 +139,18 @@ shm_open_fresh(const char *path)
 }
 
 int
-shm_create(struct shm *shm, const char *path, const struct conf *conf)
+shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
+    uint32_t nservers)
 {
 	struct shm_header *hdr;
-	uint32_t nservers = 0;
-	size_t size, u;
+	size_t size;
 	void *base;
 	int fd;
 
 	memset(shm, 0, sizeof(*shm));
-	for (u = 0; u < conf->nupstreams; u++)
-		nservers += (uint32_t)conf->upstreams[u].npeers;
-	if (conf->nupstreams > UINT32_MAX / 2 ||
-	    (size = shm_size((uint32_t)conf->nupstreams, nservers)) >
-	    UINT32_MAX) {
-		log_error("segment for %zu upstreams is too large",
-		    conf->nupstreams);
+	if (nupstreams > UINT32_MAX / 2 ||
+	    (size = shm_size(nupstreams, nservers)) > UINT32_MAX) {
+		log_error("segment for %u upstreams is too large", nupstreams);
 		return -1;
 	}
 	if ((fd = shm_open_fresh(path)) == -1)
@@ -202,13 +168,8 @@ shm_create(struct shm *shm, const char *path, const struct conf *conf)
 		return -1;
 	}
 	hdr = base;
-	hdr->nupstreams = (uint32_t)conf->nupstreams;
+	hdr->nupstreams = nupstreams;
 	shm_map_sections(shm, base, size);
-	if (shm_fill(shm, conf) == -1) {
-		shm_detach(shm);
-		(void)unlink(path);
-		return -1;
-	}
 	hdr->version = SHM_VERSION;
 	hdr->size = (uint32_t)size;
 	hdr->nservers = nservers;
@@ -216,10 +177,15 @@ shm_create(struct shm *shm, const char *path, const struct conf *conf)
 	atomic_init(&hdr->master_pid, (int32_t)getpid());
 	hdr->start_time = clock_unix();
 	atomic_init(&hdr->generation, 0);
+	return 0;
+}
+
+void
+shm_publish(struct shm *shm)
+{
 	/* The magic goes in last: a reader that sees it sees the rest. */
 	atomic_thread_fence(memory_order_release);
-	hdr->magic = SHM_MAGIC;
-	return 0;
+	shm->hdr->magic = SHM_MAGIC;
 }
 
 /* Check a mapped segment of file size `size`; NULL when it is sound. */

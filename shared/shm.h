@@ -74,7 +74,7 @@ struct shm_upstream {
 	alignas(64) char name[SHM_NAME_LEN];
 	uint32_t first_server;		/* index into servers[] */
 	uint32_t nservers;
-	uint32_t balance;		/* enum conf_balance */
+	uint32_t balance;		/* enum upstream_balance */
 	_Atomic int32_t lock;		/* 0 free, else owner pid */
 	_Atomic uint64_t no_live;	/* "no live upstreams" events */
 };
@@ -135,11 +135,37 @@ struct shm {
 	struct shm_server *servers;
 };
 
-struct conf;
+/*
+ * Master: create (or replace) the segment file at path for these counts,
+ * with its header filled in but no magic yet, so no reader accepts it.
+ * 0 / -1, error logged.  Then shm_init_upstream() and shm_init_server()
+ * for every record (master/segment.c does it from the config), then
+ * shm_publish().
+ */
+int shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
+    uint32_t nservers);
 
-/* Master: create (or replace) the segment file at path for conf, fill
- * identities and configured values.  0 / -1, error logged. */
-int shm_create(struct shm *shm, const char *path, const struct conf *conf);
+/* A server's identity and configured values. */
+struct shm_server_init {
+	const char *upstream;
+	const char *addr;
+	uint32_t upstream_index;
+	int32_t weight;
+	int32_t max_fails;
+	uint32_t fail_timeout_ms;
+	int32_t max_conns;
+	bool backup;
+	bool down;
+};
+
+void shm_init_upstream(struct shm *shm, uint32_t u, const char *name,
+    uint32_t first_server, uint32_t nservers, uint32_t balance);
+void shm_init_server(struct shm *shm, uint32_t i,
+    const struct shm_server_init *in);
+
+/* Write the magic, after a release fence: a reader that sees it sees every
+ * record written before. */
+void shm_publish(struct shm *shm);
 
 /* fcgatectl: map an existing segment, checking magic, version and size.
  * On failure returns -1 and sets *err to a one-line reason. */

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shared/conf/conf.h"
 #include "clock.h"
 #include "log.h"
 #include "upstream.h"
@@ -349,7 +348,7 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 		return i;
 	}
 	if (!upstream_in_backup(srv, n, t)) {
-		if (up->balance == CONF_BALANCE_IP_HASH && t->keylen > 0 &&
+		if (up->balance == UPSTREAM_IP_HASH && t->keylen > 0 &&
 		    t->tries <= UPSTREAM_HASH_TRIES)
 			i = upstream_pick_hash(shm, u, t, now_ms);
 		if (i < 0)

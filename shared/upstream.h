@@ -14,6 +14,12 @@
 
 #include "shm.h"
 
+/* How an upstream picks its server (stored in shm_upstream.balance). */
+enum upstream_balance {
+	UPSTREAM_ROUND_ROBIN = 0,	/* smooth weighted round robin */
+	UPSTREAM_IP_HASH = 1		/* nginx's ip_hash */
+};
+
 /* Most servers in one upstream (size of the tried set). */
 #define UPSTREAM_MAX_SERVERS 1024
 

@@ -139,7 +139,7 @@ proxy_peer_text(const struct proxy *p)
 
 /* Log with the context nginx gives: client, request, upstream. */
 static void
-proxy_log(const struct proxy *p, enum conf_log_level level, const char *fmt,
+proxy_log(const struct proxy *p, enum log_level level, const char *fmt,
     ...)
 {
 	char msg[512];

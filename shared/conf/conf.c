@@ -913,7 +913,7 @@ build_globals(struct conf *c, cfg_t *cfg)
 		top_error(c->file, "log_level", "log_level must be error, warn, "
 		    "notice, info or debug, not '%s'", lv);
 	else
-		c->log_level = (enum conf_log_level)i;
+		c->log_level = (enum log_level)i;
 	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
 	c->default_type = xstrdup(cfg_getstr(cfg, "default_type"));
 	if (!default_type_ok(c->default_type))
@@ -953,9 +953,9 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 	else
 		snprintf(u->name, sizeof(u->name), "%s", name);
 	if (strcmp(bal, "round_robin") == 0)
-		u->balance = CONF_BALANCE_ROUND_ROBIN;
+		u->balance = UPSTREAM_ROUND_ROBIN;
 	else if (strcmp(bal, "ip_hash") == 0)
-		u->balance = CONF_BALANCE_IP_HASH;
+		u->balance = UPSTREAM_IP_HASH;
 	else
 		sec_error(us, "upstream %s: balance must be round_robin or "
 		    "ip_hash, not '%s'", u->name, bal);
@@ -974,7 +974,7 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 	for (i = 0; i < u->npeers; i++) {
 		cfg_t *ps = cfg_getnsec(us, "server", (unsigned)i);
 
-		build_peer(ps, &u->peers[i], u->balance == CONF_BALANCE_IP_HASH,
+		build_peer(ps, &u->peers[i], u->balance == UPSTREAM_IP_HASH,
 		    us);
 		if (!u->peers[i].backup)
 			nprimary++;

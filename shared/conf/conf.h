@@ -17,6 +17,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "shared/log.h"
+#include "shared/upstream.h"
+
 #define FCGATE_NAME "fcgate"
 #define FCGATE_VERSION "0.1.0"
 
@@ -28,7 +31,6 @@ struct conf_addr {
 					 * "unix:/run/php.sock" */
 };
 
-enum conf_balance { CONF_BALANCE_ROUND_ROBIN = 0, CONF_BALANCE_IP_HASH = 1 };
 
 /* One `server` line of an `upstream`, in file order. */
 struct conf_peer {
@@ -45,7 +47,7 @@ struct conf_peer {
 struct conf_upstream {
 	char name[64];			/* upstream name, or the address text of
 					 * a direct fastcgi_pass */
-	enum conf_balance balance;
+	enum upstream_balance balance;
 	int keepalive;			/* idle connections per worker, 0 = off */
 	int keepalive_requests;		/* per connection, default 1000 */
 	uint32_t keepalive_timeout_ms;	/* idle, default 60000 */
@@ -210,13 +212,6 @@ struct conf_mime {
 	char *type;
 };
 
-enum conf_log_level {
-	LOG_LEVEL_ERROR = 0,
-	LOG_LEVEL_WARN,
-	LOG_LEVEL_NOTICE,
-	LOG_LEVEL_INFO,
-	LOG_LEVEL_DEBUG
-};
 
 struct conf {
 	char *file;			/* absolute path of fcgate.conf */
@@ -229,7 +224,7 @@ struct conf {
 	char *shm_path;
 	char *error_log;		/* path, "stderr" or "syslog" */
 	char *access_log;		/* path or NULL for "off" */
-	enum conf_log_level log_level;	/* default notice */
+	enum log_level log_level;	/* default notice */
 	uint32_t shutdown_timeout_ms;	/* default 10000 */
 	struct conf_upstream *upstreams;	/* named ones, then direct ones */
 	size_t nupstreams;

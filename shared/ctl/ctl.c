@@ -352,7 +352,7 @@ ctl_status_json(struct ctl *c)
 		printf("%s{\"name\":", u ? "," : "");
 		ctl_json_string(name);
 		printf(",\"balance\":\"%s\",\"no_live\":%" PRIu64
-		    ",\"servers\":[", up->balance == CONF_BALANCE_IP_HASH ?
+		    ",\"servers\":[", up->balance == UPSTREAM_IP_HASH ?
 		    "ip_hash" : "round_robin", LOAD(up->no_live));
 		for (i = 0; i < up->nservers && up->first_server + i <
 		    h->nservers; i++) {

@@ -21,7 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shared/conf/conf.h"
 #include "shared/clock.h"
 #include "shared/shm.h"
 #include "shared/upstream.h"
@@ -42,54 +41,42 @@ struct pspec {
 /* Segment with one upstream "backend" of n servers 10.0.0.I:9000, plus a
  * one-server upstream "direct" after it (so indexes are not all zero). */
 static int
-mkseg(struct shm *shm, const char *path, enum conf_balance balance,
+mkseg(struct shm *shm, const char *path, enum upstream_balance balance,
     const struct pspec *ps, int n)
 {
-	struct conf_upstream ups[2];
-	struct conf_peer *peers, direct;
-	struct conf conf;
-	int i, rc;
+	struct shm_server_init in;
+	char addr[32];
+	int i;
 
-	memset(&conf, 0, sizeof(conf));
-	memset(ups, 0, sizeof(ups));
-	memset(&direct, 0, sizeof(direct));
-	if ((peers = calloc((size_t)n, sizeof(*peers))) == NULL)
+	if (shm_create(shm, path, 2, (uint32_t)n + 1) == -1)
 		return -1;
+	shm_init_upstream(shm, 0, "backend", 0, (uint32_t)n, balance);
 	for (i = 0; i < n; i++) {
-		snprintf(peers[i].addr.text, sizeof(peers[i].addr.text),
-		    "10.0.0.%d:9000", i + 1);
-		peers[i].weight = ps[i].weight;
-		peers[i].max_fails = ps[i].max_fails;
-		peers[i].fail_timeout_ms = ps[i].fail_timeout_ms;
-		peers[i].max_conns = ps[i].max_conns;
-		peers[i].down = ps[i].down;
-		peers[i].backup = ps[i].backup;
-		peers[i].shm_index = (uint32_t)i;
+		snprintf(addr, sizeof(addr), "10.0.0.%d:9000", i + 1);
+		in = (struct shm_server_init){
+			.upstream = "backend", .addr = addr,
+			.weight = ps[i].weight, .max_fails = ps[i].max_fails,
+			.fail_timeout_ms = ps[i].fail_timeout_ms,
+			.max_conns = ps[i].max_conns, .backup = ps[i].backup,
+			.down = ps[i].down,
+		};
+		shm_init_server(shm, (uint32_t)i, &in);
 	}
-	snprintf(ups[0].name, sizeof(ups[0].name), "backend");
-	ups[0].balance = balance;
-	ups[0].peers = peers;
-	ups[0].npeers = (size_t)n;
-	snprintf(direct.addr.text, sizeof(direct.addr.text), "127.0.0.1:9100");
-	direct.weight = 1;
-	direct.max_fails = 1;
-	direct.fail_timeout_ms = 10000;
-	direct.shm_index = (uint32_t)n;
-	snprintf(ups[1].name, sizeof(ups[1].name), "127.0.0.1:9100");
-	ups[1].peers = &direct;
-	ups[1].npeers = 1;
-	ups[1].shm_index = 1;
-	conf.upstreams = ups;
-	conf.nupstreams = 2;
-	conf.npeers_total = (size_t)n + 1;
-	rc = shm_create(shm, path, &conf);
-	free(peers);
-	return rc;
+	shm_init_upstream(shm, 1, "127.0.0.1:9100", (uint32_t)n, 1,
+	    UPSTREAM_ROUND_ROBIN);
+	in = (struct shm_server_init){
+		.upstream = "127.0.0.1:9100", .addr = "127.0.0.1:9100",
+		.upstream_index = 1, .weight = 1, .max_fails = 1,
+		.fail_timeout_ms = 10000,
+	};
+	shm_init_server(shm, (uint32_t)n, &in);
+	shm_publish(shm);
+	return 0;
 }
 
 /* n servers with the given weights, max_fails 1, fail_timeout 10s. */
 static int
-mkseg_w(struct shm *shm, enum conf_balance balance, const int *w, int n)
+mkseg_w(struct shm *shm, enum upstream_balance balance, const int *w, int n)
 {
 	struct pspec ps[128];
 	int i;
@@ -130,7 +117,7 @@ test_layout(void)
 	const char *err;
 	int w[3] = { 3, 1, 1 };
 
-	CHECK(mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 3) == 0, "create");
+	CHECK(mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 3) == 0, "create");
 	CHECK(shm.hdr->magic == SHM_MAGIC && shm.hdr->version == SHM_VERSION,
 	    "magic/version");
 	CHECK(shm.hdr->nupstreams == 2 && shm.hdr->nservers == 4,
@@ -180,7 +167,7 @@ test_swrr_311(void)
 	int w[3] = { 3, 1, 1 }, cnt[3] = { 0 }, want[5] = { 0, 1, 0, 2, 0 };
 	int k, i;
 
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 3) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 3) == -1)
 		return;
 	for (k = 0; k < 500; k++) {
 		i = pick1(&shm, 1000);
@@ -203,14 +190,14 @@ test_ties(void)
 	struct shm shm;
 	int w[3] = { 1, 1, 1 }, w2[2] = { 2, 2 }, k, i;
 
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 3) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 3) == -1)
 		return;
 	for (k = 0; k < 30; k++) {
 		i = pick1(&shm, 1000);
 		CHECK(i == k % 3, "1,1,1 pick %d gave %d", k, i);
 	}
 	shm_detach(&shm);
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w2, 2) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w2, 2) == -1)
 		return;
 	for (k = 0; k < 20; k++) {
 		i = pick1(&shm, 1000);
@@ -227,7 +214,7 @@ test_single(void)
 	struct pspec ps[1] = { { 5, 1, 10000, 2, false, false } };
 	int k, a, b;
 
-	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 1) == -1)
+	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 1) == -1)
 		return;
 	for (k = 0; k < 10; k++)
 		CHECK(pick1(&shm, 1000) == 0, "single pick");
@@ -268,7 +255,7 @@ test_single_with_backup(void)
 			       { 1, 1, 10000, 0, false, true } };
 	int a;
 
-	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 2) == -1)
+	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
 		return;
 	upstream_try_init(&t, NULL);
 	a = upstream_pick(&shm, 0, &t, 1000);
@@ -289,7 +276,7 @@ test_all_down(void)
 	struct shm shm;
 	int w[3] = { 3, 1, 1 }, i;
 
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 3) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 3) == -1)
 		return;
 	for (i = 0; i < 3; i++)
 		srv(&shm, i)->admin = i == 1 ? SHM_ADMIN_DRAIN : SHM_ADMIN_DOWN;
@@ -313,7 +300,7 @@ test_proportions(int n, int wmul)
 		w[i] = (i * wmul) % 1000 + 1;
 		total += w[i];
 	}
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, n) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, n) == -1)
 		return;
 	for (k = 0; k < 2 * total; k++) {
 		i = pick1(&shm, 1000);
@@ -336,7 +323,7 @@ test_many_tried(void)
 
 	for (i = 0; i < 100; i++)
 		w[i] = i % 7 + 1;
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 100) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 100) == -1)
 		return;
 	CHECK(upstream_max_tries(&shm, 0) == 100, "max tries 100");
 	upstream_try_init(&t, NULL);
@@ -432,7 +419,7 @@ test_ip_hash(void)
 	int w[3] = { 3, 1, 1 }, before[40], after[40], x, used[3] = { 0 };
 	bool ok[3] = { true, true, true };
 
-	if (mkseg_w(&shm, CONF_BALANCE_IP_HASH, w, 3) == -1)
+	if (mkseg_w(&shm, UPSTREAM_IP_HASH, w, 3) == -1)
 		return;
 	CHECK(hash1(&shm, "127.0.0.1", 1000) == 0, "worked example");
 	check_hash_map(&shm, w, ok, 3, before, "all up");
@@ -467,7 +454,7 @@ test_ip_hash_weights_and_keys(void)
 	bool ok[4] = { true, true, true, true };
 	uint8_t key[16];
 
-	if (mkseg_w(&shm, CONF_BALANCE_IP_HASH, w, 4) == -1)
+	if (mkseg_w(&shm, UPSTREAM_IP_HASH, w, 4) == -1)
 		return;
 	check_hash_map(&shm, w, ok, 4, map, "weights 1,7,2,30");
 	memset(&s6, 0, sizeof(s6));
@@ -499,7 +486,7 @@ test_fail_timeout(void)
 	struct upstream_try t;
 	int k, i, ta;
 
-	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 2) == -1)
+	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
 		return;
 	CHECK(!upstream_done(&shm, 0, (upstream_try_init(&t, NULL),
 	    upstream_pick(&shm, 0, &t, 1000)), UPSTREAM_FAILURE, 1000),
@@ -548,7 +535,7 @@ test_failed_trial_rearms(void)
 	struct upstream_try t;
 	int k, i, got_a = 0;
 
-	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 2) == -1)
+	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
 		return;
 	upstream_try_init(&t, NULL);
 	i = upstream_pick(&shm, 0, &t, 1000);
@@ -589,7 +576,7 @@ test_effective_weight(void)
 	struct upstream_try t;
 	int i;
 
-	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 2) == -1)
+	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
 		return;
 	upstream_try_init(&t, NULL);
 	i = upstream_pick(&shm, 0, &t, 1000);
@@ -629,7 +616,7 @@ test_effective_weight(void)
 }
 
 static void
-test_backup(enum conf_balance bal)
+test_backup(enum upstream_balance bal)
 {
 	struct shm shm;
 	struct pspec ps[4] = { { 2, 1, 10000, 1, false, false },
@@ -690,7 +677,7 @@ test_max_conns(void)
 	struct upstream_try t;
 	int k, i, na = 0, held[10];
 
-	if (mkseg(&shm, segpath, CONF_BALANCE_ROUND_ROBIN, ps, 2) == -1)
+	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
 		return;
 	for (k = 0; k < 10; k++) {
 		upstream_try_init(&t, NULL);
@@ -716,7 +703,7 @@ test_lock_takeover(void)
 	int w[2] = { 1, 1 };
 	pid_t pid;
 
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 2) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 2) == -1)
 		return;
 	if ((pid = fork()) == 0)
 		_exit(0);
@@ -746,7 +733,7 @@ test_processes(void)
 	uint64_t want = NPROC * PICKS / 5;
 	pid_t pids[NPROC];
 
-	if (mkseg_w(&shm, CONF_BALANCE_ROUND_ROBIN, w, 3) == -1)
+	if (mkseg_w(&shm, UPSTREAM_ROUND_ROBIN, w, 3) == -1)
 		return;
 	for (p = 0; p < NPROC; p++) {
 		if ((pids[p] = fork()) == 0) {
@@ -804,8 +791,8 @@ main(int argc, char **argv)
 	test_fail_timeout();
 	test_failed_trial_rearms();
 	test_effective_weight();
-	test_backup(CONF_BALANCE_ROUND_ROBIN);
-	test_backup(CONF_BALANCE_IP_HASH);
+	test_backup(UPSTREAM_ROUND_ROBIN);
+	test_backup(UPSTREAM_IP_HASH);
 	test_max_conns();
 	test_lock_takeover();
 	test_processes();
@@ -882,7 +869,7 @@ run_mkseg(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (mkseg(&shm, argv[2], CONF_BALANCE_IP_HASH, ps, 4) == -1)
+	if (mkseg(&shm, argv[2], UPSTREAM_IP_HASH, ps, 4) == -1)
 		return 1;
 	mkseg_traffic(&shm);
 	for (k = 0; k < 3; k++) {

@@ -1,0 +1,95 @@
+/*
+ * segment.c - the master fills a new segment from the loaded config.
+ *
+ * Servers are grouped by upstream in file order.  The config loader gave
+ * every upstream and server its index in the segment (shm_index); the
+ * workers find their records by those indexes, so they are checked here
+ * against the order the records are written in.  Counters start at zero;
+ * a reload carries them over afterwards (supervise.c).
+ */
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "shared/upstream.h"
+#include "segment.h"
+
+static uint32_t
+segment_count_servers(const struct conf *conf)
+{
+	uint32_t n = 0;
+	size_t u;
+
+	for (u = 0; u < conf->nupstreams; u++)
+		n += (uint32_t)conf->upstreams[u].npeers;
+	return n;
+}
+
+static void
+segment_fill_server(struct shm *shm, const struct conf_upstream *cu,
+    const struct conf_peer *p, uint32_t u)
+{
+	struct shm_server_init in = {
+		.upstream = cu->name,
+		.addr = p->addr.text,
+		.upstream_index = u,
+		.weight = p->weight,
+		.max_fails = p->max_fails,
+		.fail_timeout_ms = p->fail_timeout_ms,
+		.max_conns = p->max_conns,
+		.backup = p->backup,
+		.down = p->down,
+	};
+
+	shm_init_server(shm, p->shm_index, &in);
+}
+
+static int
+segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
+    uint32_t u, uint32_t *next)
+{
+	size_t j;
+
+	if (cu->shm_index != u || cu->npeers == 0 ||
+	    cu->npeers > UPSTREAM_MAX_SERVERS) {
+		log_error("upstream \"%s\": bad index or %zu servers "
+		    "(1..%d allowed)", cu->name, cu->npeers,
+		    UPSTREAM_MAX_SERVERS);
+		return -1;
+	}
+	shm_init_upstream(shm, u, cu->name, *next, (uint32_t)cu->npeers,
+	    (uint32_t)cu->balance);
+	for (j = 0; j < cu->npeers; j++, (*next)++) {
+		if (cu->peers[j].shm_index != *next) {
+			log_error("upstream \"%s\": server %s has index %u, "
+			    "expected %u", cu->name, cu->peers[j].addr.text,
+			    cu->peers[j].shm_index, *next);
+			return -1;
+		}
+		segment_fill_server(shm, cu, &cu->peers[j], u);
+	}
+	return 0;
+}
+
+int
+segment_create(struct shm *shm, const char *path, const struct conf *conf)
+{
+	uint32_t u, next = 0;
+
+	if (conf->nupstreams > UINT32_MAX / 2) {
+		log_error("segment for %zu upstreams is too large",
+		    conf->nupstreams);
+		return -1;
+	}
+	if (shm_create(shm, path, (uint32_t)conf->nupstreams,
+	    segment_count_servers(conf)) == -1)
+		return -1;
+	for (u = 0; u < conf->nupstreams; u++)
+		if (segment_fill_upstream(shm, &conf->upstreams[u], u,
+		    &next) == -1) {
+			shm_detach(shm);
+			(void)unlink(path);
+			return -1;
+		}
+	shm_publish(shm);
+	return 0;
+}

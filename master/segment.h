@@ -1,0 +1,16 @@
+/*
+ * segment.h - the shared-memory segment, filled from the configuration.
+ */
+#ifndef FCGATE_SEGMENT_H
+#define FCGATE_SEGMENT_H
+
+#include "shared/conf/conf.h"
+#include "shared/shm.h"
+
+/* Create the segment file at path for conf, write every upstream's and
+ * server's identity and configured values, then publish it.  0 / -1, the
+ * reason logged (the file is removed again). */
+int segment_create(struct shm *shm, const char *path,
+    const struct conf *conf);
+
+#endif
