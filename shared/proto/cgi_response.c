@@ -7,8 +7,8 @@
  * HTTP head is built, so nothing is copied.  No sockets, no records.
  */
 #include "cgi_response.h"
+#include "num.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,16 +24,12 @@ static int
 cgi_status(struct cgi_response *r, const char *v, size_t vlen)
 {
 	size_t i;
-	int status = 0;
+	uint64_t status;
 
-	for (i = 0; i < 3; i++) {
-		if (i >= vlen || !isdigit((unsigned char)v[i]))
-			return -1;
-		status = status * 10 + (v[i] - '0');
-	}
-	if (status < 100 || (vlen > 3 && v[3] != ' ' && v[3] != '\t'))
+	if (vlen < 3 || num_parse_dec(v, 3, 999, &status) == -1 ||
+	    status < 100 || (vlen > 3 && v[3] != ' ' && v[3] != '\t'))
 		return -1;
-	r->status = status;
+	r->status = (int)status;
 	for (i = 3; i < vlen && (v[i] == ' ' || v[i] == '\t'); i++)
 		;
 	r->reason = i < vlen ? v + i : NULL;
@@ -42,30 +38,26 @@ cgi_status(struct cgi_response *r, const char *v, size_t vlen)
 }
 
 /*
- * Content-Length: digits only.  A second one with another value makes the
- * body's end ambiguous (which one would the client believe?): an error,
- * as in nginx, which refuses duplicates; an identical repeat is merged.
+ * Content-Length: digits only, at most 18 of them (a cap on the text, so
+ * "0000000000000000001" is refused too).  A second one with another value
+ * makes the body's end ambiguous (which one would the client believe?):
+ * an error, as in nginx, which refuses duplicates; an identical repeat is
+ * merged.
  */
 static int
 cgi_content_length(struct cgi_response *r, const char *v, size_t vlen,
     const char **error)
 {
-	int64_t n = 0;
-	size_t i;
+	uint64_t n;
 
 	*error = "bad Content-Length header";
-	if (vlen == 0 || vlen > 18)
+	if (vlen > 18 || num_parse_dec(v, vlen, INT64_MAX, &n) == -1)
 		return -1;
-	for (i = 0; i < vlen; i++) {
-		if (!isdigit((unsigned char)v[i]))
-			return -1;
-		n = n * 10 + (v[i] - '0');
-	}
-	if (r->content_length >= 0 && r->content_length != n) {
+	if (r->content_length >= 0 && r->content_length != (int64_t)n) {
 		*error = "two different Content-Length headers";
 		return -1;
 	}
-	r->content_length = n;
+	r->content_length = (int64_t)n;
 	return 0;
 }
 

@@ -1,11 +1,22 @@
 /*
- * fcgi_record.c - FastCGI 1.0 records.
+ * fcgi_record.c - FastCGI 1.0 records, as encode/decode pairs.
  *
- * The record layout (8-byte header: version, type, request id, content
- * length, padding length) and the name-value pair encoding (1-byte lengths
- * below 128, else 4 bytes with the top bit set) are from the FastCGI 1.0
- * specification.  Nothing here touches a socket: worker/fcgi_client.c feeds
- * bytes in and acts on the events that come out.
+ * A record (FastCGI 1.0 specification, section 3.3), big-endian:
+ *
+ *    0         1      2       3       4        5        6         7
+ *   +---------+------+-------+-------+--------+--------+---------+-------+
+ *   | version | type | id hi | id lo | len hi | len lo | padding | rsvd  |
+ *   +---------+------+-------+-------+--------+--------+---------+-------+
+ *   | content (len bytes)              | padding (padding bytes)        |
+ *   +----------------------------------+--------------------------------+
+ *
+ * A name-value pair (section 3.4): each length is 1 byte below 128, else
+ * 4 bytes big-endian with the top bit set; then the name, then the value.
+ * BEGIN_REQUEST's content is role (2 bytes), flags (1), 5 reserved;
+ * END_REQUEST's is app status (4 bytes), protocol status (1), 3 reserved.
+ *
+ * Nothing here touches a socket: worker/fcgi_client.c feeds bytes in and
+ * acts on the events that come out.
  */
 #include "fcgi_record.h"
 
@@ -243,6 +254,57 @@ parser_end_content(struct fcgi_parser *p, struct fcgi_event *ev)
 	}
 }
 
+/* Keep what the record's content holds for later: the END_REQUEST body
+ * and (its first FCGI_VALUES_MAX bytes) a GET_VALUES_RESULT. */
+static void
+parser_keep_content(struct fcgi_parser *p, const uint8_t *in, size_t n)
+{
+	size_t k;
+
+	if (p->type == FCGI_END_REQUEST &&
+	    p->body_have < END_REQUEST_BODY_LEN) {
+		k = END_REQUEST_BODY_LEN - p->body_have;
+		if (k > n)
+			k = n;
+		memcpy(p->body + p->body_have, in, k);
+		p->body_have += k;
+	} else if (p->type == FCGI_GET_VALUES_RESULT &&
+	    p->values_have < sizeof(p->values)) {
+		k = sizeof(p->values) - p->values_have;
+		if (k > n)
+			k = n;
+		memcpy(p->values + p->values_have, in, k);
+		p->values_have += k;
+	}
+}
+
+/* Content bytes in[0..len) of the current record: returns the bytes
+ * used; a piece of STDOUT or STDERR is an event at once. */
+static size_t
+parser_content(struct fcgi_parser *p, const uint8_t *in, size_t len,
+    struct fcgi_event *ev)
+{
+	size_t n = p->content_left < len ? p->content_left : len;
+
+	if (p->type == FCGI_STDOUT || p->type == FCGI_STDERR) {
+		ev->type = p->type == FCGI_STDOUT ? FCGI_EV_STDOUT :
+		    FCGI_EV_STDERR;
+		ev->record_type = p->type;
+		ev->data = in;
+		ev->len = n;
+	} else
+		parser_keep_content(p, in, n);
+	p->content_left -= (uint32_t)n;
+	if (p->content_left == 0) {
+		if (ev->type == FCGI_EV_NEED_MORE)
+			parser_end_content(p, ev);
+		else
+			p->state = p->padding_left > 0 ? PARSE_PADDING :
+			    PARSE_HEADER;
+	}
+	return n;
+}
+
 size_t
 fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
     struct fcgi_event *ev)
@@ -264,41 +326,7 @@ fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
 				parser_start_record(p, ev);
 			break;
 		case PARSE_CONTENT:
-			n = p->content_left;
-			if (n > len - used)
-				n = len - used;
-			if (p->type == FCGI_STDOUT || p->type == FCGI_STDERR) {
-				ev->type = p->type == FCGI_STDOUT ?
-				    FCGI_EV_STDOUT : FCGI_EV_STDERR;
-				ev->record_type = p->type;
-				ev->data = in + used;
-				ev->len = n;
-			} else if (p->type == FCGI_END_REQUEST &&
-			    p->body_have < END_REQUEST_BODY_LEN) {
-				size_t k = END_REQUEST_BODY_LEN - p->body_have;
-
-				if (k > n)
-					k = n;
-				memcpy(p->body + p->body_have, in + used, k);
-				p->body_have += k;
-			} else if (p->type == FCGI_GET_VALUES_RESULT &&
-			    p->values_have < sizeof(p->values)) {
-				size_t k = sizeof(p->values) - p->values_have;
-
-				if (k > n)
-					k = n;
-				memcpy(p->values + p->values_have, in + used, k);
-				p->values_have += k;
-			}
-			p->content_left -= (uint32_t)n;
-			used += n;
-			if (p->content_left == 0) {
-				if (ev->type == FCGI_EV_NEED_MORE)
-					parser_end_content(p, ev);
-				else
-					p->state = p->padding_left > 0 ?
-					    PARSE_PADDING : PARSE_HEADER;
-			}
+			used += parser_content(p, in + used, len - used, ev);
 			break;
 		case PARSE_PADDING:
 			n = p->padding_left;

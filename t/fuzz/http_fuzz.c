@@ -40,7 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/proto/http_parse.h"
+#include "shared/proto/http_chunked.h"
+#include "shared/proto/http_request.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "http_fuzz: invariant violated: %s (line %d)\n", \

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "shared/proto/http_date.h"
-#include "shared/proto/http_parse.h"
+#include "shared/proto/http_chunked.h"
+#include "shared/proto/http_request.h"
+#include "shared/proto/http_status.h"
 #include "t/unit/check.h"
 
 
