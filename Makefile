@@ -168,6 +168,7 @@ $(FUZZ_DIR)/uri_fuzz: shared/proto/uri.c shared/proto/uri.h \
 	shared/proto/num.c shared/proto/num.h
 # the connection's state machine: a whole worker
 $(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(CONF_SRC) $(SHARED_SRC) $(PROTO_SRC) \
+	master/segment.c master/segment.h \
 	$(wildcard worker/*.h shared/*.h shared/*/*.h)
 $(FUZZ_DIR)/conn_fuzz: FUZZ_LIBS = -lconfuse -lpcre2-8
 
