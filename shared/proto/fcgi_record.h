@@ -108,9 +108,10 @@ struct fcgi_event {
 	uint8_t record_type;
 	uint32_t app_status;
 	uint8_t protocol_status;
-	const char *error;		/* static text, e.g. "unknown version" */
+	const char *error;		/* static text: "unknown version" */
 };
 
+/* Ready p for the first record of a connection (any request id). */
 void fcgi_parser_init(struct fcgi_parser *p);
 
 /* Accept only records of request id `id` from now on: one request per

@@ -553,7 +553,8 @@ http_parse_request(const char *buf, size_t len, size_t max_line,
 	if (r == 0) {
 		/* A CR at the very end may be the start of the line's
 		 * terminator: it does not count toward the line's length. */
-		if (len - pos - (len > pos && buf[len - 1] == '\r') > max_line) {
+		if (len - pos - (len > pos && buf[len - 1] == '\r') >
+		    max_line) {
 			*status = 414;
 			return HTTP_PARSE_ERROR;
 		}

@@ -47,12 +47,14 @@ struct http_request {
 					 * scheme and authority of the
 					 * absolute form */
 	size_t request_uri_len;
-	bool absolute;			/* absolute-form: the host is the URI's */
+	bool absolute;			/* absolute-form: the URI names the
+					 * host */
 	const char *path;		/* target up to '?' or '#' (origin
 					 * form), or the path part of an
 					 * absolute-form URI */
 	size_t path_len;
-	const char *query;		/* after '?' up to '#', NULL when none */
+	const char *query;		/* after '?' up to '#', NULL when
+					 * none */
 	size_t query_len;
 	int version;			/* 10 or 11 */
 	struct http_header headers[HTTP_MAX_HEADERS];
