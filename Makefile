@@ -159,12 +159,16 @@ fuzz-long: $(FUZZ_BIN)
 
 # what each target links, besides its t/fuzz/<target>.c
 $(FUZZ_DIR)/fcgi_fuzz: shared/proto/fcgi_record.c shared/proto/fcgi_record.h
-$(FUZZ_DIR)/cgi_fuzz: shared/proto/fcgi_record.c shared/proto/fcgi_record.h
-$(FUZZ_DIR)/http_fuzz: shared/proto/http_parse.c shared/proto/http_parse.h
-$(FUZZ_DIR)/uri_fuzz: worker/route.c worker/route.h shared/conf/conf.h
-$(FUZZ_DIR)/uri_fuzz: FUZZ_LIBS = -lpcre2-8
+$(FUZZ_DIR)/cgi_fuzz: shared/proto/cgi_response.c shared/proto/cgi_response.h \
+	shared/proto/num.c shared/proto/num.h
+$(FUZZ_DIR)/http_fuzz: shared/proto/http_request.c shared/proto/http_request.h \
+	shared/proto/http_chunked.c shared/proto/http_chunked.h \
+	shared/proto/num.c shared/proto/num.h
+$(FUZZ_DIR)/uri_fuzz: shared/proto/uri.c shared/proto/uri.h \
+	shared/proto/num.c shared/proto/num.h
 # the connection's state machine: a whole worker
 $(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(CONF_SRC) $(SHARED_SRC) $(PROTO_SRC) \
+	master/segment.c master/segment.h \
 	$(wildcard worker/*.h shared/*.h shared/*/*.h)
 $(FUZZ_DIR)/conn_fuzz: FUZZ_LIBS = -lconfuse -lpcre2-8
 

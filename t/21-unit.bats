@@ -25,10 +25,22 @@ unit() {
 	unit http_test http
 }
 
-@test "route: URI normalisation against traversal and encoding tricks, server by listen and Host, nginx location order" {
+@test "uri: path normalisation against traversal and encoding tricks, // merging on and off, output bounds" {
+	unit uri_test uri
+}
+
+@test "route: server by listen and Host, nginx location order" {
 	unit route_test route
 }
 
-@test "fcgi: records, name-value pairs, the record parser at every split, CGI header translation" {
+@test "fcgi: records, name-value pairs, the record parser at every split, GET_VALUES" {
 	unit fcgi_test fcgi
+}
+
+@test "cgi: the CGI header block (Status, Location, Content-Length, bad lines, the iterator)" {
+	unit cgi_test cgi
+}
+
+@test "num: bounded decimal and hex parsing at max, max + 1, 64-bit overflow, empty and bad text" {
+	unit num_test num
 }

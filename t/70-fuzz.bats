@@ -34,7 +34,7 @@ fuzz() {
 	fuzz http_fuzz
 }
 
-@test "fuzz route_normalize_uri: no dot segments or // left, rooted, within the output size" {
+@test "fuzz uri_normalize: no dot segments or // left, rooted, within the output size" {
 	fuzz uri_fuzz
 }
 

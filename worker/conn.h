@@ -15,7 +15,8 @@
 #include <sys/types.h>
 
 #include "shared/conf/conf.h"
-#include "shared/proto/http_parse.h"
+#include "shared/proto/http_chunked.h"
+#include "shared/proto/http_request.h"
 #include "loop.h"
 
 #define CONN_HEAD_INIT 4096		/* first input buffer */

@@ -13,6 +13,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/proto/http_date.h"
+#include "shared/proto/http_status.h"
 #include "response.h"
 #include "spares.h"
 #include "route.h"

@@ -1,118 +1,24 @@
 /*
  * route.c - from a parsed request to its configuration.
  *
- * Normalises the raw path as nginx does before matching (percent-decoding,
- * "//" merging unless merge_slashes is off, "." and ".." resolution), picks the server block by listen
- * address and Host, and the location in nginx's order.
+ * Normalises the raw path before matching (shared/proto/uri.c does the
+ * work), picks the server block by listen address and Host, and the
+ * location in nginx's order.
  *
  * It does not map the URI to a file (static.c) nor split PATH_INFO
- * (params.c); regexes are compiled once by the config loader.
+ * (fcgi_params.c); regexes are compiled once by the config loader.
  */
 #include <string.h>
 #include <strings.h>
 
+#include "shared/proto/uri.h"
 #include "route.h"
-
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Decode the byte at raw[*i], advancing *i.  -1 on a bad escape, an
- * encoded NUL or a raw NUL.  An encoded '/' (%2F) is a '/' like any
- * other, as nginx decodes it: the caller resolves dot segments after
- * decoding, so "..%2f" climbs exactly as "../" does and is held to the
- * root the same way.
- */
-static int
-next_byte(const char *raw, size_t len, size_t *i)
-{
-	int hi, lo, c;
-
-	if (raw[*i] != '%') {
-		c = (unsigned char)raw[(*i)++];
-		return c == '\0' ? -1 : c;
-	}
-	if (*i + 2 >= len)
-		return -1;
-	hi = hex_digit((unsigned char)raw[*i + 1]);
-	lo = hex_digit((unsigned char)raw[*i + 2]);
-	if (hi < 0 || lo < 0)
-		return -1;
-	c = hi * 16 + lo;
-	if (c == '\0')
-		return -1;
-	*i += 3;
-	return c;
-}
-
-/*
- * The segment out[seg..*o) has just ended: drop it if it is ".", drop it
- * and its parent if it is "..".  Invariant: out[0] == '/' and out[seg - 1]
- * == '/'.  -1 when ".." would climb above the root.
- */
-static int
-resolve_segment(char *out, size_t seg, size_t *o)
-{
-	size_t n = *o - seg;
-
-	if (n == 1 && out[seg] == '.') {
-		*o = seg;
-		return 0;
-	}
-	if (n != 2 || out[seg] != '.' || out[seg + 1] != '.')
-		return 0;
-	if (seg == 1)
-		return -1;
-	*o = seg - 1;
-	while (out[*o - 1] != '/')
-		(*o)--;
-	return 0;
-}
 
 long
 route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize,
     bool merge_slashes)
 {
-	size_t i = 1, o = 1, seg = 1, end;
-	int c;
-
-	if (len == 0 || raw[0] != '/' || outsize < 2)
-		return -1;
-	out[0] = '/';
-	while (i < len) {
-		if ((c = next_byte(raw, len, &i)) == -1)
-			return -1;
-		if (c == '/') {
-			end = o;
-			if (resolve_segment(out, seg, &o) == -1)
-				return -1;
-			/* A "." or ".." just dropped leaves o after a '/'; an
-			 * empty segment is a "//", merged unless told not. */
-			if (o == end && (end > seg || !merge_slashes)) {
-				if (o >= outsize - 1)
-					return -1;
-				out[o++] = '/';
-			}
-			seg = o;
-			continue;
-		}
-		if (o >= outsize - 1)
-			return -1;
-		out[o++] = (char)c;
-	}
-	if (resolve_segment(out, seg, &o) == -1)
-		return -1;
-	out[o] = '\0';
-	return (long)o;
+	return uri_normalize(raw, len, out, outsize, merge_slashes);
 }
 
 static int

@@ -1,17 +1,26 @@
 /*
- * fcgi.c - FastCGI 1.0 records and CGI response headers.
+ * fcgi_record.c - FastCGI 1.0 records, as encode/decode pairs.
  *
- * The record layout (8-byte header: version, type, request id, content
- * length, padding length) and the name-value pair encoding (1-byte lengths
- * below 128, else 4 bytes with the top bit set) are from the FastCGI 1.0
- * specification.  Nothing here touches a socket: proxy.c feeds bytes in and
+ * A record (FastCGI 1.0 specification, section 3.3), big-endian:
+ *
+ *    0         1      2       3       4        5        6         7
+ *   +---------+------+-------+-------+--------+--------+---------+-------+
+ *   | version | type | id hi | id lo | len hi | len lo | padding | rsvd  |
+ *   +---------+------+-------+-------+--------+--------+---------+-------+
+ *   | content (len bytes)              | padding (padding bytes)        |
+ *   +----------------------------------+--------------------------------+
+ *
+ * A name-value pair (section 3.4): each length is 1 byte below 128, else
+ * 4 bytes big-endian with the top bit set; then the name, then the value.
+ * BEGIN_REQUEST's content is role (2 bytes), flags (1), 5 reserved;
+ * END_REQUEST's is app status (4 bytes), protocol status (1), 3 reserved.
+ *
+ * Nothing here touches a socket: worker/fcgi_client.c feeds bytes in and
  * acts on the events that come out.
  */
 #include "fcgi_record.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 enum {
 	PARSE_HEADER = 0,	/* collecting the 8-byte record header */
@@ -245,6 +254,57 @@ parser_end_content(struct fcgi_parser *p, struct fcgi_event *ev)
 	}
 }
 
+/* Keep what the record's content holds for later: the END_REQUEST body
+ * and (its first FCGI_VALUES_MAX bytes) a GET_VALUES_RESULT. */
+static void
+parser_keep_content(struct fcgi_parser *p, const uint8_t *in, size_t n)
+{
+	size_t k;
+
+	if (p->type == FCGI_END_REQUEST &&
+	    p->body_have < END_REQUEST_BODY_LEN) {
+		k = END_REQUEST_BODY_LEN - p->body_have;
+		if (k > n)
+			k = n;
+		memcpy(p->body + p->body_have, in, k);
+		p->body_have += k;
+	} else if (p->type == FCGI_GET_VALUES_RESULT &&
+	    p->values_have < sizeof(p->values)) {
+		k = sizeof(p->values) - p->values_have;
+		if (k > n)
+			k = n;
+		memcpy(p->values + p->values_have, in, k);
+		p->values_have += k;
+	}
+}
+
+/* Content bytes in[0..len) of the current record: returns the bytes
+ * used; a piece of STDOUT or STDERR is an event at once. */
+static size_t
+parser_content(struct fcgi_parser *p, const uint8_t *in, size_t len,
+    struct fcgi_event *ev)
+{
+	size_t n = p->content_left < len ? p->content_left : len;
+
+	if (p->type == FCGI_STDOUT || p->type == FCGI_STDERR) {
+		ev->type = p->type == FCGI_STDOUT ? FCGI_EV_STDOUT :
+		    FCGI_EV_STDERR;
+		ev->record_type = p->type;
+		ev->data = in;
+		ev->len = n;
+	} else
+		parser_keep_content(p, in, n);
+	p->content_left -= (uint32_t)n;
+	if (p->content_left == 0) {
+		if (ev->type == FCGI_EV_NEED_MORE)
+			parser_end_content(p, ev);
+		else
+			p->state = p->padding_left > 0 ? PARSE_PADDING :
+			    PARSE_HEADER;
+	}
+	return n;
+}
+
 size_t
 fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
     struct fcgi_event *ev)
@@ -266,41 +326,7 @@ fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
 				parser_start_record(p, ev);
 			break;
 		case PARSE_CONTENT:
-			n = p->content_left;
-			if (n > len - used)
-				n = len - used;
-			if (p->type == FCGI_STDOUT || p->type == FCGI_STDERR) {
-				ev->type = p->type == FCGI_STDOUT ?
-				    FCGI_EV_STDOUT : FCGI_EV_STDERR;
-				ev->record_type = p->type;
-				ev->data = in + used;
-				ev->len = n;
-			} else if (p->type == FCGI_END_REQUEST &&
-			    p->body_have < END_REQUEST_BODY_LEN) {
-				size_t k = END_REQUEST_BODY_LEN - p->body_have;
-
-				if (k > n)
-					k = n;
-				memcpy(p->body + p->body_have, in + used, k);
-				p->body_have += k;
-			} else if (p->type == FCGI_GET_VALUES_RESULT &&
-			    p->values_have < sizeof(p->values)) {
-				size_t k = sizeof(p->values) - p->values_have;
-
-				if (k > n)
-					k = n;
-				memcpy(p->values + p->values_have, in + used, k);
-				p->values_have += k;
-			}
-			p->content_left -= (uint32_t)n;
-			used += n;
-			if (p->content_left == 0) {
-				if (ev->type == FCGI_EV_NEED_MORE)
-					parser_end_content(p, ev);
-				else
-					p->state = p->padding_left > 0 ?
-					    PARSE_PADDING : PARSE_HEADER;
-			}
+			used += parser_content(p, in + used, len - used, ev);
 			break;
 		case PARSE_PADDING:
 			n = p->padding_left;
@@ -314,191 +340,4 @@ fcgi_parse(struct fcgi_parser *p, const uint8_t *in, size_t len,
 		}
 	}
 	return used;
-}
-
-/* Does name[0..len) equal the lower-case word w, ignoring case? */
-static bool
-name_is(const char *name, size_t len, const char *w)
-{
-	return strlen(w) == len && strncasecmp(name, w, len) == 0;
-}
-
-/* Status: NNN [reason] */
-static int
-cgi_status(struct cgi_response *r, const char *v, size_t vlen)
-{
-	size_t i;
-	int status = 0;
-
-	for (i = 0; i < 3; i++) {
-		if (i >= vlen || !isdigit((unsigned char)v[i]))
-			return -1;
-		status = status * 10 + (v[i] - '0');
-	}
-	if (status < 100 || (vlen > 3 && v[3] != ' ' && v[3] != '\t'))
-		return -1;
-	r->status = status;
-	for (i = 3; i < vlen && (v[i] == ' ' || v[i] == '\t'); i++)
-		;
-	r->reason = i < vlen ? v + i : NULL;
-	r->reason_len = vlen - i;
-	return 0;
-}
-
-/*
- * Content-Length: digits only.  A second one with another value makes the
- * body's end ambiguous (which one would the client believe?): an error,
- * as in nginx, which refuses duplicates; an identical repeat is merged.
- */
-static int
-cgi_content_length(struct cgi_response *r, const char *v, size_t vlen,
-    const char **error)
-{
-	int64_t n = 0;
-	size_t i;
-
-	*error = "bad Content-Length header";
-	if (vlen == 0 || vlen > 18)
-		return -1;
-	for (i = 0; i < vlen; i++) {
-		if (!isdigit((unsigned char)v[i]))
-			return -1;
-		n = n * 10 + (v[i] - '0');
-	}
-	if (r->content_length >= 0 && r->content_length != n) {
-		*error = "two different Content-Length headers";
-		return -1;
-	}
-	r->content_length = n;
-	return 0;
-}
-
-/* Split one "Name: value" line (without its line end) into h, the value
- * trimmed of blanks.  0, or -1 with *error set. */
-static int
-cgi_split_line(const char *line, size_t len, struct cgi_header *h,
-    const char **error)
-{
-	const char *colon = memchr(line, ':', len), *v;
-	size_t nlen, vlen, i;
-
-	if (colon == NULL || colon == line) {
-		*error = "header line without a name and colon";
-		return -1;
-	}
-	nlen = (size_t)(colon - line);
-	for (i = 0; i < nlen; i++)
-		if (line[i] <= ' ' || line[i] == 0x7f) {
-			*error = "bad character in header name";
-			return -1;
-		}
-	v = colon + 1;
-	vlen = len - nlen - 1;
-	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-		v++;
-		vlen--;
-	}
-	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-		vlen--;
-	for (i = 0; i < vlen; i++)
-		if (v[i] == '\0' || v[i] == '\r' || v[i] == '\n') {
-			*error = "bad character in header value";
-			return -1;
-		}
-	h->name = line;
-	h->name_len = nlen;
-	h->value = v;
-	h->value_len = vlen;
-	return 0;
-}
-
-/* One header line: check it, note what the response head needs. */
-static int
-cgi_header_line(struct cgi_response *r, const char *line, size_t len,
-    const char **error)
-{
-	struct cgi_header h;
-
-	if (cgi_split_line(line, len, &h, error) == -1)
-		return -1;
-	if (name_is(h.name, h.name_len, "status")) {
-		if (cgi_status(r, h.value, h.value_len) == -1) {
-			*error = "bad Status header";
-			return -1;
-		}
-		return 0;
-	}
-	if (name_is(h.name, h.name_len, "content-length") &&
-	    cgi_content_length(r, h.value, h.value_len, error) == -1)
-		return -1;
-	if (name_is(h.name, h.name_len, "location"))
-		r->has_location = true;
-	if (name_is(h.name, h.name_len, "content-type"))
-		r->has_content_type = true;
-	r->nheaders++;
-	return 0;
-}
-
-/* The next line of buf[*pos..len): its length without the line end, and
- * *pos moved past it.  -1 when no whole line is left. */
-static long
-cgi_next_line(const char *buf, size_t len, size_t *pos)
-{
-	const char *nl;
-	size_t end, line_len;
-
-	if (*pos >= len || (nl = memchr(buf + *pos, '\n', len - *pos)) == NULL)
-		return -1;
-	end = (size_t)(nl - buf);
-	line_len = end - *pos;
-	if (line_len > 0 && buf[end - 1] == '\r')
-		line_len--;
-	*pos = end + 1;
-	return (long)line_len;
-}
-
-int
-cgi_parse_headers(const char *buf, size_t len, struct cgi_response *r,
-    const char **error)
-{
-	size_t pos = 0, start;
-	long line_len;
-
-	memset(r, 0, sizeof(*r));
-	r->content_length = -1;
-	*error = NULL;
-	for (;;) {
-		start = pos;
-		if ((line_len = cgi_next_line(buf, len, &pos)) == -1)
-			return 0;
-		if (line_len == 0) {
-			r->head_len = pos;
-			if (r->status == 0)
-				r->status = r->has_location ? 302 : 200;
-			return 1;
-		}
-		if (cgi_header_line(r, buf + start, (size_t)line_len,
-		    error) == -1)
-			return -1;
-	}
-}
-
-int
-cgi_header_next(const char *head, size_t head_len, size_t *pos,
-    struct cgi_header *h)
-{
-	const char *error;
-	size_t start;
-	long line_len;
-
-	for (;;) {
-		start = *pos;
-		if ((line_len = cgi_next_line(head, head_len, pos)) <= 0)
-			return 0;
-		if (cgi_split_line(head + start, (size_t)line_len, h,
-		    &error) == -1)
-			return 0;	/* not a head cgi_parse_headers took */
-		if (!name_is(h->name, h->name_len, "status"))
-			return 1;
-	}
 }

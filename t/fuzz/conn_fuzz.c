@@ -25,6 +25,7 @@
 
 #include "shared/conf/conf.h"
 #include "shared/log.h"
+#include "master/segment.h"
 #include "shared/shm.h"
 #include "worker/conn.h"
 #include "worker/pool.h"
@@ -126,7 +127,7 @@ fuzz_setup(void)
 		abort();
 	(void)log_open("/dev/null", LOG_LEVEL_ERROR);
 	snprintf(path, sizeof(path), "%s/shm", dir);
-	if (shm_create(&fuzz_shm, path, fuzz_conf) == -1)
+	if (segment_create(&fuzz_shm, path, fuzz_conf) == -1)
 		abort();
 	fuzz_w.conf = fuzz_conf;
 	fuzz_w.shm = &fuzz_shm;

@@ -1,6 +1,7 @@
 /*
- * fcgi_fuzz.c - libFuzzer target for fcgi_parse() (worker/fcgi.c), the
- * incremental parser of the FastCGI records a backend sends.
+ * fcgi_fuzz.c - libFuzzer target for fcgi_parse()
+ * (shared/proto/fcgi_record.c), the incremental parser of the FastCGI
+ * records a backend sends.
  *
  * Input: byte 0 chooses how the rest is cut into pieces (0: one piece,
  * else sizes from a small PRNG seeded by it); bytes 1.. are the record

@@ -1,7 +1,7 @@
 /*
- * http_fuzz.c - libFuzzer target for worker/http_parse.c: the request head
- * parser http_parse_request() and the chunked body decoder
- * http_chunked_init()/http_chunked_decode().
+ * http_fuzz.c - libFuzzer target for shared/proto/http_request.c and
+ * http_chunked.c: the request head parser http_parse_request() and the
+ * chunked body decoder http_chunked_init()/http_chunked_decode().
  *
  * Input: byte 0 is a configuration byte: bits 0-1 pick max_line (64, 256,
  * 1024, 8192), bits 2-3 max_head (128, 512, 2048, 16384), bits 4-7 how
@@ -40,7 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/proto/http_parse.h"
+#include "shared/proto/http_chunked.h"
+#include "shared/proto/http_request.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "http_fuzz: invariant violated: %s (line %d)\n", \

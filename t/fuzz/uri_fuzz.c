@@ -1,5 +1,5 @@
 /*
- * uri_fuzz.c - libFuzzer target for route_normalize_uri() (worker/route.c),
+ * uri_fuzz.c - libFuzzer target for uri_normalize() (shared/proto/uri.c),
  * the nginx-style normalisation of a raw request path (percent-decoding,
  * "//" merging, "." and ".." resolution) done before location matching.
  *
@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/route.h"
+#include "shared/proto/uri.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "uri_fuzz: invariant violated: %s (line %d)\n", \
@@ -38,7 +38,7 @@ is_hex(unsigned char c)
 	    (c >= 'A' && c <= 'F');
 }
 
-/* Must route_normalize_uri refuse raw[0..len), whatever the outsize? */
+/* Must uri_normalize refuse raw[0..len), whatever the outsize? */
 static int
 must_refuse(const char *raw, size_t len)
 {
@@ -102,10 +102,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(raw, data + 1, len);
 	refuse = must_refuse(raw, len);
 
-	ns = route_normalize_uri(raw, len, small, small_size, true);
+	ns = uri_normalize(raw, len, small, small_size, true);
 	CHECK(ns >= -1);
 	check_result(ns, small, small_size, len, refuse);
-	nb = route_normalize_uri(raw, len, big, big_size, true);
+	nb = uri_normalize(raw, len, big, big_size, true);
 	CHECK(nb >= -1);
 	check_result(nb, big, big_size, len, refuse);
 	if (ns != -1) {
@@ -114,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* merge_slashes off: the same rules but "//" kept; it keeps more
 	 * (empty) segments, so it accepts whatever merging accepts */
-	nk = route_normalize_uri(raw, len, big, big_size, false);
+	nk = uri_normalize(raw, len, big, big_size, false);
 	CHECK(nk >= -1);
 	if (nk != -1) {
 		CHECK(!refuse && (size_t)nk <= len && big[0] == '/');

@@ -1,5 +1,6 @@
 /*
- * http_test.c - unit tests for worker/http_parse.c: request heads
+ * http_test.c - unit tests for shared/proto/http_request.c,
+ * http_chunked.c and http_status.c: request heads
  * (including request smuggling vectors and limits), the chunked decoder
  * fed at every split point, reason phrases and dates.  Prints one line
  * per failed check and exits 1 if any failed.
@@ -9,7 +10,9 @@
 #include <string.h>
 
 #include "shared/proto/http_date.h"
-#include "shared/proto/http_parse.h"
+#include "shared/proto/http_chunked.h"
+#include "shared/proto/http_request.h"
+#include "shared/proto/http_status.h"
 #include "t/unit/check.h"
 
 
@@ -342,6 +345,10 @@ test_framing(void)
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
 	    "9223372036854775807\r\n\r\n", &st) == HTTP_PARSE_OK &&
 	    req.content_length == INT64_MAX, "max CL");
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+	    "9223372036854775808\r\n\r\n", 400);
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n",
+	    400);
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
 	    &st) == HTTP_PARSE_OK && req.content_length == 0, "CL 0");
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "

@@ -1,6 +1,5 @@
 /*
- * http_parse.c - strict HTTP/1.x request head parser (RFC 9112) and an
- * incremental, in-place chunked body decoder.
+ * http_request.c - strict HTTP/1.x request head parser (RFC 9112).
  *
  * The head parser is stateless: it is re-run over the whole buffered head
  * each time bytes arrive and either fills a struct http_request whose
@@ -9,18 +8,15 @@
  * parsers disagree on where a request ends (CL+TE, differing duplicate
  * Content-Length, obs-fold, bare CR, NUL, whitespace before ':').
  *
- * It does not read sockets, allocate, normalise the path (route.c does)
- * or decide what to do with the body beyond reporting its framing.
+ * It does not read sockets, allocate, normalise the path (uri.c does)
+ * or decide what to do with the body beyond reporting its framing
+ * (http_chunked.c decodes a chunked one).
  */
 #include <string.h>
 #include <strings.h>
-#include <stdio.h>
-#include <time.h>
 
-#include "http_parse.h"
-
-#define CHUNK_LINE_MAX	4096
-#define CHUNK_SIZE_MAX	((uint64_t)1 << 62)
+#include "http_request.h"
+#include "num.h"
 
 /* tchar from RFC 9110 5.6.2 */
 static int
@@ -297,16 +293,9 @@ host_end(const char *v, size_t n, size_t *end)
 static int
 port_valid(const char *p, size_t n)
 {
-	unsigned long v = 0;
-	size_t i;
+	uint64_t v;
 
-	for (i = 0; i < n; i++) {
-		if (!is_digit((unsigned char)p[i]))
-			return 0;
-		if ((v = v * 10 + (unsigned long)(p[i] - '0')) > 65535)
-			return 0;
-	}
-	return n == 0 || v > 0;
+	return n == 0 || (num_parse_dec(p, n, 65535, &v) == 0 && v > 0);
 }
 
 /*
@@ -349,21 +338,12 @@ set_host(struct http_request *req, const char *v, size_t n)
 static int
 set_content_length(struct http_request *req, const char *v, size_t n)
 {
-	int64_t cl = 0;
-	size_t i;
+	uint64_t cl;
 
-	if (n == 0)
+	if (num_parse_dec(v, n, INT64_MAX, &cl) == -1 ||
+	    req->content_length != -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (!is_digit((unsigned char)v[i]))
-			return -1;
-		if (cl > (INT64_MAX - (v[i] - '0')) / 10)
-			return -1;
-		cl = cl * 10 + (v[i] - '0');
-	}
-	if (req->content_length != -1)
-		return -1;
-	req->content_length = cl;
+	req->content_length = (int64_t)cl;
 	return 0;
 }
 
@@ -573,7 +553,8 @@ http_parse_request(const char *buf, size_t len, size_t max_line,
 	if (r == 0) {
 		/* A CR at the very end may be the start of the line's
 		 * terminator: it does not count toward the line's length. */
-		if (len - pos - (len > pos && buf[len - 1] == '\r') > max_line) {
+		if (len - pos - (len > pos && buf[len - 1] == '\r') >
+		    max_line) {
 			*status = 414;
 			return HTTP_PARSE_ERROR;
 		}
@@ -603,235 +584,4 @@ http_find_header(const struct http_request *req, const char *name)
 		    name))
 			return &req->headers[i];
 	return NULL;
-}
-
-/*
- * Chunked decoder states.  Size and trailer lines are counted in line_len
- * so a peer cannot make us scan an endless line.
- */
-enum {
-	CH_SIZE_START,		/* first hex digit of a size line */
-	CH_SIZE,		/* more hex digits */
-	CH_SIZE_WS,		/* blanks after the size */
-	CH_EXT,			/* chunk extension, ignored */
-	CH_SIZE_LF,		/* CR seen at the end of a size line */
-	CH_DATA,
-	CH_DATA_CR,		/* CRLF after the data */
-	CH_DATA_LF,
-	CH_TRAILER_START,	/* start of a trailer line or the blank one */
-	CH_TRAILER,		/* inside a trailer line, skipped */
-	CH_TRAILER_LF,
-	CH_END_LF,		/* CR of the final blank line seen */
-	CH_DONE
-};
-
-void
-http_chunked_init(struct http_chunked *c)
-{
-	c->state = CH_SIZE_START;
-	c->remaining = 0;
-	c->line_len = 0;
-}
-
-static int
-hex_value(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* The size line ended: data follows, or the last chunk's trailers. */
-static void
-chunk_size_done(struct http_chunked *c)
-{
-	c->line_len = 0;
-	c->state = c->remaining > 0 ? CH_DATA : CH_TRAILER_START;
-}
-
-/* One byte of a size line; 0 or -1. */
-static int
-chunk_size_byte(struct http_chunked *c, unsigned char ch)
-{
-	int d = hex_value(ch);
-
-	if (++c->line_len > CHUNK_LINE_MAX)
-		return -1;
-	switch (c->state) {
-	case CH_SIZE_START:
-	case CH_SIZE:
-		if (d >= 0) {
-			/* 16 hex digits max, and at most 2^62 */
-			if (c->line_len > 16)
-				return -1;
-			c->remaining = c->remaining * 16 + (uint64_t)d;
-			if (c->remaining > CHUNK_SIZE_MAX)
-				return -1;
-			c->state = CH_SIZE;
-			return 0;
-		}
-		if (c->state == CH_SIZE_START)
-			return -1;
-		/* FALLTHROUGH */
-	case CH_SIZE_WS:
-		if (ch == ' ' || ch == '\t')
-			c->state = CH_SIZE_WS;
-		else if (ch == ';')
-			c->state = CH_EXT;
-		else if (ch == '\r')
-			c->state = CH_SIZE_LF;
-		else if (ch == '\n')
-			chunk_size_done(c);
-		else
-			return -1;
-		return 0;
-	case CH_EXT:
-		if (ch == '\r')
-			c->state = CH_SIZE_LF;
-		else if (ch == '\n')
-			chunk_size_done(c);
-		else if (ch == '\0')
-			return -1;
-		return 0;
-	default:	/* CH_SIZE_LF */
-		if (ch != '\n')
-			return -1;
-		chunk_size_done(c);
-		return 0;
-	}
-}
-
-/* One byte after the data or in the trailer section; 0 or -1. */
-static int
-chunk_tail_byte(struct http_chunked *c, unsigned char ch)
-{
-	switch (c->state) {
-	case CH_DATA_CR:
-		if (ch == '\r')
-			c->state = CH_DATA_LF;
-		else if (ch == '\n')
-			c->state = CH_SIZE_START;
-		else
-			return -1;
-		return 0;
-	case CH_DATA_LF:
-	case CH_TRAILER_LF:
-	case CH_END_LF:
-		if (ch != '\n')
-			return -1;
-		c->state = c->state == CH_END_LF ? CH_DONE :
-		    c->state == CH_DATA_LF ? CH_SIZE_START : CH_TRAILER_START;
-		c->line_len = 0;
-		return 0;
-	case CH_TRAILER_START:
-		if (ch == '\r')
-			c->state = CH_END_LF;
-		else if (ch == '\n')
-			c->state = CH_DONE;
-		else if (ch == '\0')
-			return -1;
-		else {
-			c->state = CH_TRAILER;
-			c->line_len = 1;
-		}
-		return 0;
-	default:	/* CH_TRAILER */
-		if (++c->line_len > CHUNK_LINE_MAX || ch == '\0')
-			return -1;
-		if (ch == '\r')
-			c->state = CH_TRAILER_LF;
-		else if (ch == '\n') {
-			c->state = CH_TRAILER_START;
-			c->line_len = 0;
-		}
-		return 0;
-	}
-}
-
-ssize_t
-http_chunked_decode(struct http_chunked *c, char *in, size_t len,
-    size_t *consumed, bool *done)
-{
-	size_t r = 0, w = 0, n;
-	int rc;
-
-	while (r < len && c->state != CH_DONE) {
-		if (c->state == CH_DATA) {
-			n = len - r;
-			if (n > c->remaining)
-				n = (size_t)c->remaining;
-			memmove(in + w, in + r, n);
-			w += n;
-			r += n;
-			c->remaining -= n;
-			if (c->remaining == 0)
-				c->state = CH_DATA_CR;
-			continue;
-		}
-		if (c->state <= CH_SIZE_LF)
-			rc = chunk_size_byte(c, (unsigned char)in[r]);
-		else
-			rc = chunk_tail_byte(c, (unsigned char)in[r]);
-		if (rc == -1)
-			return -1;
-		r++;
-	}
-	*consumed = r;
-	*done = c->state == CH_DONE;
-	return (ssize_t)w;
-}
-
-const char *
-http_status_reason(int status)
-{
-	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 203: return "Non-Authoritative Information";
-	case 204: return "No Content";
-	case 205: return "Reset Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 402: return "Payment Required";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 407: return "Proxy Authentication Required";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 416: return "Range Not Satisfiable";
-	case 417: return "Expectation Failed";
-	case 418: return "I'm a teapot";
-	case 421: return "Misdirected Request";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
-	}
 }

@@ -1,18 +1,17 @@
 /*
- * http_parse.h - HTTP/1.x request head parsing and chunked body decoding.
+ * http_request.h - HTTP/1.x request head parsing.
  *
  * Pure functions over bytes: no sockets, no allocation.  The parser is
  * re-run on the whole buffered head each time more bytes arrive (heads are
  * small and bounded), so it keeps no state between calls.  Parsed strings
  * point into the caller's buffer.
  */
-#ifndef FCGATE_HTTP_PARSE_H
-#define FCGATE_HTTP_PARSE_H
+#ifndef FCGATE_HTTP_REQUEST_H
+#define FCGATE_HTTP_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #define HTTP_MAX_HEADERS 100
 #define HTTP_HOST_MAX 256		/* a host name is at most 255 bytes */
@@ -48,12 +47,14 @@ struct http_request {
 					 * scheme and authority of the
 					 * absolute form */
 	size_t request_uri_len;
-	bool absolute;			/* absolute-form: the host is the URI's */
+	bool absolute;			/* absolute-form: the URI names the
+					 * host */
 	const char *path;		/* target up to '?' or '#' (origin
 					 * form), or the path part of an
 					 * absolute-form URI */
 	size_t path_len;
-	const char *query;		/* after '?' up to '#', NULL when none */
+	const char *query;		/* after '?' up to '#', NULL when
+					 * none */
 	size_t query_len;
 	int version;			/* 10 or 11 */
 	struct http_header headers[HTTP_MAX_HEADERS];
@@ -98,28 +99,5 @@ enum http_parse_result http_parse_request(const char *buf, size_t len,
 /* Case-insensitive header lookup, NULL when absent. */
 const struct http_header *http_find_header(const struct http_request *req,
     const char *name);
-
-/*
- * Chunked transfer-coding decoder, incremental.  Each call consumes input
- * from in[0..len) and moves decoded data to the front of `in` (in place,
- * the data never overtakes the input).  Returns -1 on malformed input
- * (bad hex, size overflow, missing CRLF), else the number of data bytes
- * now at in[0..ret).  *consumed is how much input was used; *done becomes
- * true after the last chunk and its trailers, with *consumed pointing just
- * past them (bytes after belong to the next request).
- */
-struct http_chunked {
-	int state;
-	uint64_t remaining;		/* bytes left in the current chunk */
-	size_t line_len;		/* bounds size/trailer lines */
-};
-
-void http_chunked_init(struct http_chunked *c);
-ssize_t http_chunked_decode(struct http_chunked *c, char *in, size_t len,
-    size_t *consumed, bool *done);
-
-/* Reason phrase for a status code ("Not Found"), "Unknown" otherwise. */
-const char *http_status_reason(int status);
-
 
 #endif
