@@ -130,15 +130,35 @@ upstream_in_backup(const struct shm_server *srv, int n,
 	return false;
 }
 
-/* Failed: max_fails reached and the last check within fail_timeout. */
+/* max_fails failures counted, however long ago. */
 static bool
-upstream_failed(struct shm_server *s, int64_t now_ms)
+upstream_fails_reached(const struct shm_server *s)
 {
 	return s->max_fails != 0 &&
 	    atomic_load_explicit(&s->fails, memory_order_relaxed) >=
-	    s->max_fails &&
+	    s->max_fails;
+}
+
+bool
+upstream_server_failed(const struct shm_server *s, int64_t now_ms)
+{
+	return upstream_fails_reached(s) &&
 	    now_ms - atomic_load_explicit(&s->checked_ms,
 	    memory_order_relaxed) <= (int64_t)s->fail_timeout_ms;
+}
+
+enum upstream_state
+upstream_server_state(const struct shm_server *s, int64_t now_ms)
+{
+	int32_t admin = atomic_load_explicit(&s->admin, memory_order_relaxed);
+
+	if (admin == SHM_ADMIN_DOWN)
+		return UPSTREAM_STATE_DOWN;
+	if (admin == SHM_ADMIN_DRAIN)
+		return UPSTREAM_STATE_DRAIN;
+	if (upstream_server_failed(s, now_ms))
+		return UPSTREAM_STATE_FAILED;
+	return s->backup ? UPSTREAM_STATE_BACKUP : UPSTREAM_STATE_UP;
 }
 
 /* nginx's test (§2), plus drain and a runtime weight. */
@@ -152,7 +172,7 @@ upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
 	    SHM_ADMIN_UP ||
 	    atomic_load_explicit(&s->weight, memory_order_relaxed) <= 0)
 		return false;
-	if (upstream_failed(s, now_ms))
+	if (upstream_server_failed(s, now_ms))
 		return false;
 	return s->max_conns == 0 ||
 	    atomic_load_explicit(&s->active, memory_order_relaxed) <
@@ -185,8 +205,7 @@ static bool
 upstream_claim_check(struct shm_server *s, int64_t now_ms)
 {
 	int64_t c = atomic_load_explicit(&s->checked_ms, memory_order_relaxed);
-	bool failed = s->max_fails != 0 && atomic_load_explicit(&s->fails,
-	    memory_order_relaxed) >= s->max_fails;
+	bool failed = upstream_fails_reached(s);
 
 	if (now_ms - c <= (int64_t)s->fail_timeout_ms)
 		return true;

@@ -30,6 +30,7 @@
 #include "ctl_probe.h"
 #include "shared/clock.h"
 #include "shared/shm.h"
+#include "shared/upstream.h"
 
 #define CTL_DEFAULT_CONF "/etc/fcgate/fcgate.conf"
 #define CTL_CELL 128
@@ -200,19 +201,18 @@ ctl_table_print(struct ctl_table *t)
 static const char *
 ctl_server_state(const struct shm_server *s, int64_t now_ms)
 {
-	int32_t admin = atomic_load_explicit(&s->admin, memory_order_relaxed);
-
-	if (admin == SHM_ADMIN_DOWN)
+	switch (upstream_server_state(s, now_ms)) {
+	case UPSTREAM_STATE_DOWN:
 		return "down";
-	if (admin == SHM_ADMIN_DRAIN)
+	case UPSTREAM_STATE_DRAIN:
 		return "drain";
-	if (s->max_fails > 0 &&
-	    atomic_load_explicit(&s->fails, memory_order_relaxed) >=
-	    s->max_fails &&
-	    now_ms - atomic_load_explicit(&s->checked_ms,
-	    memory_order_relaxed) <= (int64_t)s->fail_timeout_ms)
+	case UPSTREAM_STATE_FAILED:
 		return "failed";
-	return s->backup ? "backup" : "up";
+	case UPSTREAM_STATE_BACKUP:
+		return "backup";
+	default:
+		return "up";
+	}
 }
 
 static uint32_t
