@@ -78,17 +78,13 @@ upstream_lock(struct shm_upstream *up)
 	unsigned spins = 0;
 
 	for (;;) {
-		owner = 0;
-		if (atomic_compare_exchange_weak_explicit(&up->lock, &owner,
-		    self, memory_order_acquire, memory_order_relaxed))
+		if (shm_upstream_lock_try(up, &owner, self))
 			return;
 		if (owner != 0 && ++spins >= UPSTREAM_LOCK_SPINS) {
 			spins = 0;
 			if ((owner == self || (kill(owner, 0) == -1 &&
 			    errno == ESRCH)) &&
-			    atomic_compare_exchange_strong_explicit(&up->lock,
-			    &owner, self, memory_order_acquire,
-			    memory_order_relaxed)) {
+			    shm_upstream_lock_steal(up, owner, self)) {
 				log_warn("upstream \"%.*s\": took over the "
 				    "lock left by dead process %d",
 				    SHM_NAME_LEN, up->name, (int)owner);
@@ -97,12 +93,6 @@ upstream_lock(struct shm_upstream *up)
 		}
 		sched_yield();
 	}
-}
-
-static void
-upstream_unlock(struct shm_upstream *up)
-{
-	atomic_store_explicit(&up->lock, 0, memory_order_release);
 }
 
 static bool
@@ -180,23 +170,6 @@ upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
 }
 
 /*
- * Take one of max_conns' places atomically, as the ip_hash path runs
- * without the lock.  false: the server filled up meanwhile.
- */
-static bool
-upstream_reserve(struct shm_server *s)
-{
-	int32_t a = atomic_load_explicit(&s->active, memory_order_relaxed);
-
-	do {
-		if (s->max_conns != 0 && a >= s->max_conns)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&s->active, &a, a + 1,
-	    memory_order_relaxed, memory_order_relaxed));
-	return true;
-}
-
-/*
  * The winner's `checked = now` when fail_timeout has passed: for a failed
  * server this is the one trial request, so exactly one picker may claim
  * it.  false: another process took that trial first.
@@ -209,8 +182,7 @@ upstream_claim_check(struct shm_server *s, int64_t now_ms)
 
 	if (now_ms - c <= (int64_t)s->fail_timeout_ms)
 		return true;
-	if (atomic_compare_exchange_strong_explicit(&s->checked_ms, &c,
-	    now_ms, memory_order_relaxed, memory_order_relaxed))
+	if (shm_server_claim_check(s, c, now_ms))
 		return true;
 	return !failed;
 }
@@ -219,7 +191,7 @@ upstream_claim_check(struct shm_server *s, int64_t now_ms)
 static int
 upstream_take(struct shm_server *srv, struct upstream_try *t, int i)
 {
-	atomic_fetch_add_explicit(&srv[i].requests, 1, memory_order_relaxed);
+	shm_server_count_pick(&srv[i]);
 	upstream_mark_tried(t, i);
 	return i;
 }
@@ -237,7 +209,7 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 	struct shm_upstream *up = &shm->upstreams[u];
 	struct shm_server *srv = upstream_servers(shm, u), *s;
 	int i, n = (int)up->nservers, best = -1;
-	int32_t total = 0, w;
+	int32_t total = 0, w, eff;
 
 	upstream_lock(up);
 	for (i = 0; i < n; i++) {
@@ -245,23 +217,21 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 		if (s->backup != backup || !upstream_usable(s, t, i, now_ms))
 			continue;
 		w = atomic_load_explicit(&s->weight, memory_order_relaxed);
-		if (s->effective_weight > w)
-			s->effective_weight = w;
-		s->current_weight += s->effective_weight;
-		total += s->effective_weight;
-		if (s->effective_weight < w)
-			s->effective_weight++;
+		eff = s->effective_weight < w ? s->effective_weight : w;
+		shm_server_set_current_weight(s, s->current_weight + eff);
+		total += eff;
+		shm_server_set_effective_weight(s, eff < w ? eff + 1 : eff);
 		if (best == -1 ||
 		    s->current_weight > srv[best].current_weight)
 			best = i;
 	}
 	if (best >= 0) {
-		srv[best].current_weight -= total;
+		shm_server_set_current_weight(&srv[best],
+		    srv[best].current_weight - total);
 		(void)upstream_claim_check(&srv[best], now_ms);
-		atomic_fetch_add_explicit(&srv[best].active, 1,
-		    memory_order_relaxed);
+		shm_server_active_inc(&srv[best]);
 	}
-	upstream_unlock(up);
+	shm_upstream_unlock(up);
 	return best < 0 ? -1 : upstream_take(srv, t, best);
 }
 
@@ -280,7 +250,7 @@ upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t,
 	if (upstream_tried(t, i))
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
-	    SHM_ADMIN_UP || !upstream_reserve(s))
+	    SHM_ADMIN_UP || !shm_server_reserve(s))
 		return -1;
 	return upstream_take(srv, t, i);
 }
@@ -339,11 +309,11 @@ upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
 		i = upstream_hash_walk(srv, n,
 		    (int32_t)(hash % (uint32_t)total));
 		s = &srv[i];
-		if (upstream_usable(s, t, i, now_ms) && upstream_reserve(s)) {
+		if (upstream_usable(s, t, i, now_ms) &&
+		    shm_server_reserve(s)) {
 			if (upstream_claim_check(s, now_ms))
 				break;
-			atomic_fetch_sub_explicit(&s->active, 1,
-			    memory_order_relaxed);
+			shm_server_active_dec(s);
 		}
 		if (++t->tries > UPSTREAM_HASH_TRIES)
 			return -1;
@@ -362,8 +332,7 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 
 	if (upstream_single(srv, n) == 0) {
 		if ((i = upstream_pick_single(shm, u, t, 0)) == -1)
-			atomic_fetch_add_explicit(&up->no_live, 1,
-			    memory_order_relaxed);
+			shm_upstream_count_no_live(up);
 		return i;
 	}
 	if (!upstream_in_backup(srv, n, t)) {
@@ -378,8 +347,7 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 	/* No usable primary: the backups, a tried set of their own. */
 	i = upstream_pick_rr_list(shm, u, t, now_ms, true);
 	if (i < 0)
-		atomic_fetch_add_explicit(&up->no_live, 1,
-		    memory_order_relaxed);
+		shm_upstream_count_no_live(up);
 	return i;
 }
 
@@ -388,20 +356,16 @@ static bool
 upstream_note_failure(struct shm_upstream *up, struct shm_server *s,
     int64_t now_ms)
 {
-	int32_t fails, w;
+	int32_t fails, w, eff;
 
-	fails = atomic_fetch_add_explicit(&s->fails, 1,
-	    memory_order_relaxed) + 1;
-	atomic_store_explicit(&s->accessed_ms, now_ms, memory_order_relaxed);
-	atomic_store_explicit(&s->checked_ms, now_ms, memory_order_relaxed);
+	fails = shm_server_mark_failed(s, now_ms);
 	if (s->max_fails == 0)
 		return false;
 	w = atomic_load_explicit(&s->weight, memory_order_relaxed);
 	upstream_lock(up);
-	s->effective_weight -= w / s->max_fails;
-	if (s->effective_weight < 0)
-		s->effective_weight = 0;
-	upstream_unlock(up);
+	eff = s->effective_weight - w / s->max_fails;
+	shm_server_set_effective_weight(s, eff < 0 ? 0 : eff);
+	shm_upstream_unlock(up);
 	return fails >= s->max_fails;
 }
 
@@ -416,10 +380,7 @@ upstream_done(struct shm *shm, uint32_t u, int i,
 	bool disabled = false;
 
 	if (outcome == UPSTREAM_FAILURE) {
-		atomic_fetch_add_explicit(&s->failures, 1,
-		    memory_order_relaxed);
-		atomic_store_explicit(&s->last_failure_ms, now_ms,
-		    memory_order_relaxed);
+		shm_server_count_failure(s, now_ms);
 		if (!single)
 			disabled = upstream_note_failure(up, s, now_ms);
 	} else if (outcome == UPSTREAM_SUCCESS && !single) {
@@ -427,10 +388,9 @@ upstream_done(struct shm *shm, uint32_t u, int i,
 		if (atomic_load_explicit(&s->accessed_ms,
 		    memory_order_relaxed) <
 		    atomic_load_explicit(&s->checked_ms, memory_order_relaxed))
-			atomic_store_explicit(&s->fails, 0,
-			    memory_order_relaxed);
+			shm_server_clear_fails(s);
 	}
-	atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
+	shm_server_active_dec(s);
 	return disabled;
 }
 
