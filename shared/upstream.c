@@ -11,6 +11,7 @@
  *    robin after 20 misses (and for backups, which fcgate allows);
  *  - failure accounting after each trip (fails, effective weight).
  * It does not connect, time out or log requests: worker/proxy.c does.
+ * It stores into the segment only through shm.h's writers.
  * Times are CLOCK_MONOTONIC milliseconds (clock_ms()).
  */
 #include <errno.h>
