@@ -32,10 +32,12 @@
  *   upstream lock:      balancer   shm_upstream_lock_try, _lock_steal,
  *                                  shm_upstream_unlock (acquire/release)
  *   upstream no_live:   balancer   shm_upstream_count_no_live
- *   server identity, configured values:
- *                       master     shm_init_server, shm_server_carry
+ *   server identity, configured values, initial weights and admin:
+ *                       master     shm_init_server
+ *   server statistics and failure record kept across a reload:
+ *                       master     shm_server_carry
  *   server weight, admin:
- *                       master (init), fcgatectl `set`
+ *                       fcgatectl `set`
  *                                  shm_server_set_weight, _set_admin
  *   server effective_weight, current_weight (holder of the upstream lock):
  *                       balancer   shm_server_set_effective_weight,
