@@ -21,7 +21,6 @@
 #include "clock.h"
 #include "log.h"
 #include "shm.h"
-#include "upstream.h"
 
 #define SHM_ALIGN 64
 

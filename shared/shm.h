@@ -14,6 +14,47 @@
  * Readers check magic and version before anything else.  Statistics use
  * relaxed atomics; fields that publish others say so.  This is the only
  * header that describes the layout: change it, bump SHM_VERSION.
+ *
+ * Nothing outside shm.c and this header stores into the segment.  Who
+ * writes what, and through which function (the orders are at each one):
+ *   header, identity:   master     shm_create, shm_publish
+ *   header master_pid:  master     shm_set_master_pid (release)
+ *   header nworkers, generation, start_time:
+ *                       master     shm_set_nworkers, shm_set_generation,
+ *                                  shm_set_start_time
+ *   worker pid, state, started, generation:
+ *                       master     shm_worker_start, shm_worker_set_pid,
+ *                                  shm_worker_clear, shm_worker_set_state
+ *   worker state RUNNING/STOPPING, counters:
+ *                       the worker shm_worker_set_state,
+ *                                  shm_worker_count_{accept,close,request}
+ *   upstream identity:  master     shm_init_upstream
+ *   upstream lock:      balancer   shm_upstream_lock_try, _lock_steal,
+ *                                  shm_upstream_unlock (acquire/release)
+ *   upstream no_live:   balancer   shm_upstream_count_no_live
+ *   server identity, configured values, initial weights and admin:
+ *                       master     shm_init_server
+ *   server statistics and failure record kept across a reload:
+ *                       master     shm_server_carry
+ *   server weight, admin:
+ *                       fcgatectl `set`
+ *                                  shm_server_set_weight, _set_admin
+ *   server effective_weight, current_weight (holder of the upstream lock):
+ *                       balancer   shm_server_set_effective_weight,
+ *                                  shm_server_set_current_weight
+ *   server fails, accessed_ms, checked_ms:
+ *                       balancer   shm_server_mark_failed,
+ *                                  shm_server_clear_fails,
+ *                                  shm_server_claim_check
+ *   server active:      balancer   shm_server_reserve, _active_inc,
+ *                                  _active_dec
+ *   server requests, failures, last_failure_ms:
+ *                       balancer   shm_server_count_pick,
+ *                                  shm_server_count_failure
+ *   server responses, resp_time_ms_sum, resp_count:
+ *                       worker     shm_server_count_status, _count_time
+ * "balancer" is shared/upstream.c, running in the workers; its writers are
+ * inline at the end of this file, as they run on every request.
  */
 #ifndef FCGATE_SHM_H
 #define FCGATE_SHM_H
@@ -92,9 +133,12 @@ enum shm_admin_state {
  * One record per upstream server, cache-line aligned.
  *  - identity and configured values: master, before forking;
  *  - weight, admin: master at start/reload, fcgatectl `set`;
- *  - effective_weight, current_weight: only under the upstream's lock;
- *  - fails, accessed, checked: atomics, per nginx's accounting;
+ *  - effective_weight, current_weight: the balancer, only under the
+ *    upstream's lock;
+ *  - fails, accessed, checked, active: the balancer, atomics, per nginx's
+ *    accounting;
  *  - the rest: statistics, relaxed atomics, by workers.
+ * (The writer functions for each group are listed at the top.)
  * Times are CLOCK_MONOTONIC milliseconds (shared by all processes).
  */
 struct shm_server {
@@ -229,5 +273,143 @@ void shm_server_carry(struct shm_server *dst, const struct shm_server *src);
  * Sequentially consistent exchanges, the same as a worker's reads. */
 int32_t shm_server_set_weight(struct shm_server *srv, int32_t weight);
 int32_t shm_server_set_admin(struct shm_server *srv, int32_t admin);
+
+/*
+ * The balancer's writers (shared/upstream.c, in the workers).  They run on
+ * every request, so they are inline here rather than calls into shm.c;
+ * they are still the only code that stores into these fields.
+ */
+
+/* The upstream's lock (see struct shm_upstream), taken when free: a weak
+ * compare-and-swap 0 -> self, acquire on success so that the holder sees
+ * what the previous holder wrote under it.  On failure *owner is the
+ * holder seen (or still 0 after a spurious failure). */
+static inline bool
+shm_upstream_lock_try(struct shm_upstream *up, int32_t *owner, int32_t self)
+{
+	*owner = 0;
+	return atomic_compare_exchange_weak_explicit(&up->lock, owner, self,
+	    memory_order_acquire, memory_order_relaxed);
+}
+
+/* The lock taken over from owner, a process found dead: a strong
+ * compare-and-swap owner -> self, acquire, which fails only when the lock
+ * changed hands meanwhile. */
+static inline bool
+shm_upstream_lock_steal(struct shm_upstream *up, int32_t owner,
+    int32_t self)
+{
+	return atomic_compare_exchange_strong_explicit(&up->lock, &owner,
+	    self, memory_order_acquire, memory_order_relaxed);
+}
+
+/* The lock released: release, publishing the weights written under it. */
+static inline void
+shm_upstream_unlock(struct shm_upstream *up)
+{
+	atomic_store_explicit(&up->lock, 0, memory_order_release);
+}
+
+/* A pick found no usable server ("no live upstreams").  Relaxed. */
+static inline void
+shm_upstream_count_no_live(struct shm_upstream *up)
+{
+	atomic_fetch_add_explicit(&up->no_live, 1, memory_order_relaxed);
+}
+
+/* Smooth weighted round robin state, written only by the holder of the
+ * upstream's lock: plain stores, ordered by the lock. */
+static inline void
+shm_server_set_effective_weight(struct shm_server *s, int32_t w)
+{
+	s->effective_weight = w;
+}
+
+static inline void
+shm_server_set_current_weight(struct shm_server *s, int32_t w)
+{
+	s->current_weight = w;
+}
+
+/* One more request in flight (the round robin pick, which has checked
+ * max_conns under the lock).  Relaxed: a count, publishing nothing. */
+static inline void
+shm_server_active_inc(struct shm_server *s)
+{
+	atomic_fetch_add_explicit(&s->active, 1, memory_order_relaxed);
+}
+
+/* One request fewer in flight.  Relaxed. */
+static inline void
+shm_server_active_dec(struct shm_server *s)
+{
+	atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
+}
+
+/* One more request in flight unless max_conns are already: a relaxed
+ * compare-and-swap loop, as the ip_hash pick runs without the lock.
+ * false: the server is full. */
+static inline bool
+shm_server_reserve(struct shm_server *s)
+{
+	int32_t a = atomic_load_explicit(&s->active, memory_order_relaxed);
+
+	do {
+		if (s->max_conns != 0 && a >= s->max_conns)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&s->active, &a, a + 1,
+	    memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+/* checked_ms moved from seen to now by exactly one process: a strong
+ * compare-and-swap, relaxed (it publishes nothing else).  false: another
+ * process moved it first. */
+static inline bool
+shm_server_claim_check(struct shm_server *s, int64_t seen, int64_t now_ms)
+{
+	return atomic_compare_exchange_strong_explicit(&s->checked_ms, &seen,
+	    now_ms, memory_order_relaxed, memory_order_relaxed);
+}
+
+/* The server was chosen for a request.  Relaxed statistics. */
+static inline void
+shm_server_count_pick(struct shm_server *s)
+{
+	atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
+}
+
+/* A trip to the server failed: the statistics (failures, last_failure_ms),
+ * relaxed. */
+static inline void
+shm_server_count_failure(struct shm_server *s, int64_t now_ms)
+{
+	atomic_fetch_add_explicit(&s->failures, 1, memory_order_relaxed);
+	atomic_store_explicit(&s->last_failure_ms, now_ms,
+	    memory_order_relaxed);
+}
+
+/* A failure that counts toward max_fails: fails + 1, accessed_ms and
+ * checked_ms = now.  Relaxed: readers test each field on its own.
+ * Returns the new fails. */
+static inline int32_t
+shm_server_mark_failed(struct shm_server *s, int64_t now_ms)
+{
+	int32_t fails;
+
+	fails = atomic_fetch_add_explicit(&s->fails, 1,
+	    memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->accessed_ms, now_ms, memory_order_relaxed);
+	atomic_store_explicit(&s->checked_ms, now_ms, memory_order_relaxed);
+	return fails;
+}
+
+/* A success after the window reopened: the failure record cleared.
+ * Relaxed. */
+static inline void
+shm_server_clear_fails(struct shm_server *s)
+{
+	atomic_store_explicit(&s->fails, 0, memory_order_relaxed);
+}
 
 #endif

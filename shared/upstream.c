@@ -11,6 +11,7 @@
  *    robin after 20 misses (and for backups, which fcgate allows);
  *  - failure accounting after each trip (fails, effective weight).
  * It does not connect, time out or log requests: worker/proxy.c does.
+ * It stores into the segment only through shm.h's writers.
  * Times are CLOCK_MONOTONIC milliseconds (clock_ms()).
  */
 #include <errno.h>
@@ -78,17 +79,13 @@ upstream_lock(struct shm_upstream *up)
 	unsigned spins = 0;
 
 	for (;;) {
-		owner = 0;
-		if (atomic_compare_exchange_weak_explicit(&up->lock, &owner,
-		    self, memory_order_acquire, memory_order_relaxed))
+		if (shm_upstream_lock_try(up, &owner, self))
 			return;
 		if (owner != 0 && ++spins >= UPSTREAM_LOCK_SPINS) {
 			spins = 0;
 			if ((owner == self || (kill(owner, 0) == -1 &&
 			    errno == ESRCH)) &&
-			    atomic_compare_exchange_strong_explicit(&up->lock,
-			    &owner, self, memory_order_acquire,
-			    memory_order_relaxed)) {
+			    shm_upstream_lock_steal(up, owner, self)) {
 				log_warn("upstream \"%.*s\": took over the "
 				    "lock left by dead process %d",
 				    SHM_NAME_LEN, up->name, (int)owner);
@@ -97,12 +94,6 @@ upstream_lock(struct shm_upstream *up)
 		}
 		sched_yield();
 	}
-}
-
-static void
-upstream_unlock(struct shm_upstream *up)
-{
-	atomic_store_explicit(&up->lock, 0, memory_order_release);
 }
 
 static bool
@@ -130,15 +121,35 @@ upstream_in_backup(const struct shm_server *srv, int n,
 	return false;
 }
 
-/* Failed: max_fails reached and the last check within fail_timeout. */
+/* max_fails failures counted, however long ago. */
 static bool
-upstream_failed(struct shm_server *s, int64_t now_ms)
+upstream_fails_reached(const struct shm_server *s)
 {
 	return s->max_fails != 0 &&
 	    atomic_load_explicit(&s->fails, memory_order_relaxed) >=
-	    s->max_fails &&
+	    s->max_fails;
+}
+
+bool
+upstream_server_failed(const struct shm_server *s, int64_t now_ms)
+{
+	return upstream_fails_reached(s) &&
 	    now_ms - atomic_load_explicit(&s->checked_ms,
 	    memory_order_relaxed) <= (int64_t)s->fail_timeout_ms;
+}
+
+enum upstream_state
+upstream_server_state(const struct shm_server *s, int64_t now_ms)
+{
+	int32_t admin = atomic_load_explicit(&s->admin, memory_order_relaxed);
+
+	if (admin == SHM_ADMIN_DOWN)
+		return UPSTREAM_STATE_DOWN;
+	if (admin == SHM_ADMIN_DRAIN)
+		return UPSTREAM_STATE_DRAIN;
+	if (upstream_server_failed(s, now_ms))
+		return UPSTREAM_STATE_FAILED;
+	return s->backup ? UPSTREAM_STATE_BACKUP : UPSTREAM_STATE_UP;
 }
 
 /* nginx's test (§2), plus drain and a runtime weight. */
@@ -152,28 +163,11 @@ upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
 	    SHM_ADMIN_UP ||
 	    atomic_load_explicit(&s->weight, memory_order_relaxed) <= 0)
 		return false;
-	if (upstream_failed(s, now_ms))
+	if (upstream_server_failed(s, now_ms))
 		return false;
 	return s->max_conns == 0 ||
 	    atomic_load_explicit(&s->active, memory_order_relaxed) <
 	    s->max_conns;
-}
-
-/*
- * Take one of max_conns' places atomically, as the ip_hash path runs
- * without the lock.  false: the server filled up meanwhile.
- */
-static bool
-upstream_reserve(struct shm_server *s)
-{
-	int32_t a = atomic_load_explicit(&s->active, memory_order_relaxed);
-
-	do {
-		if (s->max_conns != 0 && a >= s->max_conns)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&s->active, &a, a + 1,
-	    memory_order_relaxed, memory_order_relaxed));
-	return true;
 }
 
 /*
@@ -185,13 +179,11 @@ static bool
 upstream_claim_check(struct shm_server *s, int64_t now_ms)
 {
 	int64_t c = atomic_load_explicit(&s->checked_ms, memory_order_relaxed);
-	bool failed = s->max_fails != 0 && atomic_load_explicit(&s->fails,
-	    memory_order_relaxed) >= s->max_fails;
+	bool failed = upstream_fails_reached(s);
 
 	if (now_ms - c <= (int64_t)s->fail_timeout_ms)
 		return true;
-	if (atomic_compare_exchange_strong_explicit(&s->checked_ms, &c,
-	    now_ms, memory_order_relaxed, memory_order_relaxed))
+	if (shm_server_claim_check(s, c, now_ms))
 		return true;
 	return !failed;
 }
@@ -200,7 +192,7 @@ upstream_claim_check(struct shm_server *s, int64_t now_ms)
 static int
 upstream_take(struct shm_server *srv, struct upstream_try *t, int i)
 {
-	atomic_fetch_add_explicit(&srv[i].requests, 1, memory_order_relaxed);
+	shm_server_count_pick(&srv[i]);
 	upstream_mark_tried(t, i);
 	return i;
 }
@@ -218,7 +210,7 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 	struct shm_upstream *up = &shm->upstreams[u];
 	struct shm_server *srv = upstream_servers(shm, u), *s;
 	int i, n = (int)up->nservers, best = -1;
-	int32_t total = 0, w;
+	int32_t total = 0, w, eff;
 
 	upstream_lock(up);
 	for (i = 0; i < n; i++) {
@@ -226,23 +218,21 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 		if (s->backup != backup || !upstream_usable(s, t, i, now_ms))
 			continue;
 		w = atomic_load_explicit(&s->weight, memory_order_relaxed);
-		if (s->effective_weight > w)
-			s->effective_weight = w;
-		s->current_weight += s->effective_weight;
-		total += s->effective_weight;
-		if (s->effective_weight < w)
-			s->effective_weight++;
+		eff = s->effective_weight < w ? s->effective_weight : w;
+		shm_server_set_current_weight(s, s->current_weight + eff);
+		total += eff;
+		shm_server_set_effective_weight(s, eff < w ? eff + 1 : eff);
 		if (best == -1 ||
 		    s->current_weight > srv[best].current_weight)
 			best = i;
 	}
 	if (best >= 0) {
-		srv[best].current_weight -= total;
+		shm_server_set_current_weight(&srv[best],
+		    srv[best].current_weight - total);
 		(void)upstream_claim_check(&srv[best], now_ms);
-		atomic_fetch_add_explicit(&srv[best].active, 1,
-		    memory_order_relaxed);
+		shm_server_active_inc(&srv[best]);
 	}
-	upstream_unlock(up);
+	shm_upstream_unlock(up);
 	return best < 0 ? -1 : upstream_take(srv, t, best);
 }
 
@@ -261,7 +251,7 @@ upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t,
 	if (upstream_tried(t, i))
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
-	    SHM_ADMIN_UP || !upstream_reserve(s))
+	    SHM_ADMIN_UP || !shm_server_reserve(s))
 		return -1;
 	return upstream_take(srv, t, i);
 }
@@ -320,11 +310,11 @@ upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
 		i = upstream_hash_walk(srv, n,
 		    (int32_t)(hash % (uint32_t)total));
 		s = &srv[i];
-		if (upstream_usable(s, t, i, now_ms) && upstream_reserve(s)) {
+		if (upstream_usable(s, t, i, now_ms) &&
+		    shm_server_reserve(s)) {
 			if (upstream_claim_check(s, now_ms))
 				break;
-			atomic_fetch_sub_explicit(&s->active, 1,
-			    memory_order_relaxed);
+			shm_server_active_dec(s);
 		}
 		if (++t->tries > UPSTREAM_HASH_TRIES)
 			return -1;
@@ -343,8 +333,7 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 
 	if (upstream_single(srv, n) == 0) {
 		if ((i = upstream_pick_single(shm, u, t, 0)) == -1)
-			atomic_fetch_add_explicit(&up->no_live, 1,
-			    memory_order_relaxed);
+			shm_upstream_count_no_live(up);
 		return i;
 	}
 	if (!upstream_in_backup(srv, n, t)) {
@@ -359,8 +348,7 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 	/* No usable primary: the backups, a tried set of their own. */
 	i = upstream_pick_rr_list(shm, u, t, now_ms, true);
 	if (i < 0)
-		atomic_fetch_add_explicit(&up->no_live, 1,
-		    memory_order_relaxed);
+		shm_upstream_count_no_live(up);
 	return i;
 }
 
@@ -369,20 +357,16 @@ static bool
 upstream_note_failure(struct shm_upstream *up, struct shm_server *s,
     int64_t now_ms)
 {
-	int32_t fails, w;
+	int32_t fails, w, eff;
 
-	fails = atomic_fetch_add_explicit(&s->fails, 1,
-	    memory_order_relaxed) + 1;
-	atomic_store_explicit(&s->accessed_ms, now_ms, memory_order_relaxed);
-	atomic_store_explicit(&s->checked_ms, now_ms, memory_order_relaxed);
+	fails = shm_server_mark_failed(s, now_ms);
 	if (s->max_fails == 0)
 		return false;
 	w = atomic_load_explicit(&s->weight, memory_order_relaxed);
 	upstream_lock(up);
-	s->effective_weight -= w / s->max_fails;
-	if (s->effective_weight < 0)
-		s->effective_weight = 0;
-	upstream_unlock(up);
+	eff = s->effective_weight - w / s->max_fails;
+	shm_server_set_effective_weight(s, eff < 0 ? 0 : eff);
+	shm_upstream_unlock(up);
 	return fails >= s->max_fails;
 }
 
@@ -397,10 +381,7 @@ upstream_done(struct shm *shm, uint32_t u, int i,
 	bool disabled = false;
 
 	if (outcome == UPSTREAM_FAILURE) {
-		atomic_fetch_add_explicit(&s->failures, 1,
-		    memory_order_relaxed);
-		atomic_store_explicit(&s->last_failure_ms, now_ms,
-		    memory_order_relaxed);
+		shm_server_count_failure(s, now_ms);
 		if (!single)
 			disabled = upstream_note_failure(up, s, now_ms);
 	} else if (outcome == UPSTREAM_SUCCESS && !single) {
@@ -408,10 +389,9 @@ upstream_done(struct shm *shm, uint32_t u, int i,
 		if (atomic_load_explicit(&s->accessed_ms,
 		    memory_order_relaxed) <
 		    atomic_load_explicit(&s->checked_ms, memory_order_relaxed))
-			atomic_store_explicit(&s->fails, 0,
-			    memory_order_relaxed);
+			shm_server_clear_fails(s);
 	}
-	atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
+	shm_server_active_dec(s);
 	return disabled;
 }
 

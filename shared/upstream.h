@@ -38,6 +38,27 @@ enum upstream_outcome {
 	UPSTREAM_NEUTRAL		/* neither (e.g. client went away) */
 };
 
+/* A server as fcgatectl shows it; the first that applies, in this order. */
+enum upstream_state {
+	UPSTREAM_STATE_DOWN,		/* admin down: never chosen */
+	UPSTREAM_STATE_DRAIN,		/* admin drain: no new clients */
+	UPSTREAM_STATE_FAILED,		/* upstream_server_failed() */
+	UPSTREAM_STATE_BACKUP,		/* usable, a backup server */
+	UPSTREAM_STATE_UP
+};
+
+/*
+ * The one test of "this server is failed": max_fails failures reached and
+ * the last check within fail_timeout.  The balancer skips such a server
+ * (until its one trial request after fail_timeout); fcgatectl shows it as
+ * failed.
+ */
+bool upstream_server_failed(const struct shm_server *s, int64_t now_ms);
+
+/* The state fcgatectl shows for a server at now_ms. */
+enum upstream_state upstream_server_state(const struct shm_server *s,
+    int64_t now_ms);
+
 /* Prepare a try for a client address (used by ip_hash). */
 void upstream_try_init(struct upstream_try *t, const struct sockaddr *client);
 

@@ -501,6 +501,14 @@ test_fail_timeout(void)
 	    "second failure disables");
 	CHECK(srv(&shm, 0)->fails == 2 && srv(&shm, 0)->failures == 2,
 	    "fails");
+	/* The one failed test, as the balancer and fcgatectl see it. */
+	CHECK(upstream_server_failed(srv(&shm, 0), 11000) &&
+	    !upstream_server_failed(srv(&shm, 0), 11001) &&
+	    !upstream_server_failed(srv(&shm, 1), 1000),
+	    "failed within fail_timeout only");
+	CHECK(upstream_server_state(srv(&shm, 0), 1000) ==
+	    UPSTREAM_STATE_FAILED && upstream_server_state(srv(&shm, 0),
+	    11001) == UPSTREAM_STATE_UP, "state failed, then up");
 	for (k = 0; k < 10; k++)
 		CHECK(pick1(&shm, 2000 + k * 1000) == 1, "a skipped in window");
 	CHECK(pick1(&shm, 11000) == 1, "window edge still skipped");
