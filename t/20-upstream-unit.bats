@@ -105,6 +105,23 @@ print([(w["pid"], w["state"], w["requests"]) for w in d["workers"]])
 	echo "$output" | python3 -c 'import json,sys; s=json.load(sys.stdin)["upstreams"][0]["servers"][0]; assert (s["weight"], s["conf_weight"]) == (7, 3), s'
 }
 
+# A worker maps the segment read-write: a text field it left without its
+# terminating NUL must not make fcgatectl print the fields after it.
+@test "fcgatectl set --json prints a server's names no longer than their fields" {
+	"$UT" mkseg "$SEG" --master $$
+	python3 - "$SEG" <<'PY'
+import mmap, sys
+with open(sys.argv[1], "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    addr = m.find(b"10.0.0.1:9000\0")
+    m[addr - 64:addr] = b"B" * 64    # the record's upstream name, unended
+    m.close()
+PY
+	run "$FCGATECTL" -m "$SEG" set backend 10.0.0.1:9000 weight 2 --json
+	assert_success
+	assert_output "{\"upstream\":\"$(printf 'B%.0s' $(seq 64))\",\"server\":\"10.0.0.1:9000\",\"weight\":{\"old\":3,\"new\":2}}"
+}
+
 @test "fcgatectl set: unknown names and bad values" {
 	"$UT" mkseg "$SEG" --master $$
 	run "$FCGATECTL" -m "$SEG" set backend 10.9.9.9:9000 down

@@ -64,6 +64,10 @@ ctl_parse_weight(const char *s)
 	return (int)v;
 }
 
+/* A text field of the segment as printf's "%.*s" arguments: a worker may
+ * have left it without its NUL, so it is read no further than its size. */
+#define CTL_FIELD(f) (int)strnlen((f), sizeof(f)), (f)
+
 static void
 ctl_set_print_weight(const struct ctl *c, const struct shm_server *s,
     char **argv, int32_t old)
@@ -71,9 +75,10 @@ ctl_set_print_weight(const struct ctl *c, const struct shm_server *s,
 	int32_t now = atomic_load_explicit(&s->weight, memory_order_relaxed);
 
 	if (c->json)
-		printf("{\"upstream\":\"%s\",\"server\":\"%s\","
-		    "\"weight\":{\"old\":%d,\"new\":%d}}\n", s->upstream,
-		    s->addr, (int)old, (int)now);
+		printf("{\"upstream\":\"%.*s\",\"server\":\"%.*s\","
+		    "\"weight\":{\"old\":%d,\"new\":%d}}\n",
+		    CTL_FIELD(s->upstream), CTL_FIELD(s->addr), (int)old,
+		    (int)now);
 	else
 		printf("%s %s: weight %d -> %d\n", argv[0], argv[1],
 		    (int)old, (int)now);
@@ -97,8 +102,9 @@ ctl_set(struct ctl *c, char **argv)
 	    strcmp(argv[2], "drain") == 0 ? SHM_ADMIN_DRAIN : SHM_ADMIN_UP;
 	old = shm_server_set_admin(s, admin);
 	if (c->json)
-		printf("{\"upstream\":\"%s\",\"server\":\"%s\",\"state\":"
-		    "{\"old\":\"%s\",\"new\":\"%s\"}}\n", s->upstream, s->addr,
+		printf("{\"upstream\":\"%.*s\",\"server\":\"%.*s\","
+		    "\"state\":{\"old\":\"%s\",\"new\":\"%s\"}}\n",
+		    CTL_FIELD(s->upstream), CTL_FIELD(s->addr),
 		    ctl_admin_name(old), ctl_admin_name(admin));
 	else
 		printf("%s %s: %s -> %s\n", argv[0], argv[1],
