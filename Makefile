@@ -165,7 +165,7 @@ $(FUZZ_DIR)/uri_fuzz: worker/route.c worker/route.h shared/conf/conf.h
 $(FUZZ_DIR)/uri_fuzz: FUZZ_LIBS = -lpcre2-8
 # the connection's state machine: a whole worker
 $(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(CONF_SRC) $(SHARED_SRC) $(PROTO_SRC) \
-	$(wildcard worker/*.h shared/*.h shared/*/*.h)
+	master/segment.c $(wildcard worker/*.h shared/*.h shared/*/*.h master/segment.h)
 $(FUZZ_DIR)/conn_fuzz: FUZZ_LIBS = -lconfuse -lpcre2-8
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: t/fuzz/%.c

@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "redirect.h"
+#include "request.h"
 #include "response.h"
 
 /* Bytes nginx escapes in a URI it writes: controls, space, '"', '#',
@@ -114,19 +115,20 @@ redirect_location(const struct conn *c, const char *uri, size_t len,
 }
 
 void
-redirect_add_slash(struct conn *c)
+redirect_add_slash(struct request *r)
 {
 	char uri[CONN_URI_MAX + 1], loc[3 * CONN_URI_MAX + 512];
-	const struct http_request *r = &c->rq->req;
+	struct conn *c = r->c;
 	long n;
 
-	memcpy(uri, c->rq->uri, c->uri_len);
+	memcpy(uri, r->uri, c->uri_len);
 	uri[c->uri_len] = '/';
-	n = redirect_location(c, uri, c->uri_len + 1, r->query, r->query_len,
-	    loc, sizeof(loc));
+	n = redirect_location(c, uri, c->uri_len + 1, r->req.query,
+	    r->req.query_len, loc, sizeof(loc));
 	if (n < 0) {
-		response_error(c, 414);
+		request_fail(r, 414);
 		return;
 	}
 	response_redirect(c, 301, loc, (size_t)n);
+	request_finish(r);
 }

@@ -26,8 +26,9 @@
 #include "shared/conf/conf.h"
 #include "shared/log.h"
 #include "shared/shm.h"
-#include "worker/conn.h"
+#include "master/segment.h"
 #include "worker/pool.h"
+#include "worker/request_read.h"
 #include "worker/worker.h"
 
 #define FUZZ_ROUNDS_PER_WRITE 3
@@ -126,12 +127,9 @@ fuzz_setup(void)
 		abort();
 	(void)log_open("/dev/null", LOG_LEVEL_ERROR);
 	snprintf(path, sizeof(path), "%s/shm", dir);
-	if (shm_create(&fuzz_shm, path, fuzz_conf) == -1)
+	if (segment_create(&fuzz_shm, path, fuzz_conf) == -1)
 		abort();
-	fuzz_w.conf = fuzz_conf;
-	fuzz_w.shm = &fuzz_shm;
-	fuzz_w.slot = &fuzz_shm.workers[0];
-	fuzz_w.sigio.fd = -1;
+	worker_init(&fuzz_w, fuzz_conf, &fuzz_shm, 0);
 	if (loop_init(&fuzz_w.loop) == -1 || pool_init(&fuzz_w) == -1)
 		abort();
 	signal(SIGPIPE, SIG_IGN);
@@ -176,7 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(&peer, 0, sizeof(peer));
 	peer.ss_family = AF_UNIX;
-	conn_accept(&fuzz_w, sv[0], 0, &peer, sizeof(sa_family_t));
+	request_accept(&fuzz_w, sv[0], 0, &peer, sizeof(sa_family_t));
 	for (p = data + 1, end = data + size; p < end; p = cut + 1) {
 		if ((cut = memchr(p, 0xff, (size_t)(end - p))) == NULL)
 			cut = end;
