@@ -159,7 +159,7 @@ fuzz-long: $(FUZZ_BIN)
 
 # what each target links, besides its t/fuzz/<target>.c
 $(FUZZ_DIR)/fcgi_fuzz: shared/proto/fcgi_record.c shared/proto/fcgi_record.h
-$(FUZZ_DIR)/cgi_fuzz: shared/proto/fcgi_record.c shared/proto/fcgi_record.h
+$(FUZZ_DIR)/cgi_fuzz: shared/proto/cgi_response.c shared/proto/cgi_response.h
 $(FUZZ_DIR)/http_fuzz: shared/proto/http_parse.c shared/proto/http_parse.h
 $(FUZZ_DIR)/uri_fuzz: worker/route.c worker/route.h shared/conf/conf.h
 $(FUZZ_DIR)/uri_fuzz: FUZZ_LIBS = -lpcre2-8

@@ -1,5 +1,5 @@
 /*
- * params.c - variables and the PARAMS stream.
+ * fcgi_params.c - variables and the PARAMS stream.
  *
  * Values are computed per request from the connection and request; the
  * parameter templates were compiled at load time (conf.h), so building the
@@ -74,6 +74,40 @@ params_str(const char *s, size_t len, const char **v, size_t *vlen)
 	*vlen = s ? len : 0;
 }
 
+/* The variables whose value is a NUL-terminated string of the
+ * connection, the server or the gateway; NULL for the others. */
+static const char *
+params_var_cstr(const struct params_ctx *x, enum conf_var var)
+{
+	const struct conn *c = x->c;
+
+	switch (var) {
+	case VAR_DOCUMENT_ROOT:
+		return c->loc->root;
+	case VAR_CONTENT_LENGTH:
+		return x->content_length;
+	case VAR_SERVER_PROTOCOL:
+		return c->rq->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+	case VAR_SCHEME:
+	case VAR_REQUEST_SCHEME:
+		return "http";
+	case VAR_REMOTE_ADDR:
+		return c->peer_addr;
+	case VAR_REMOTE_PORT:
+		return c->peer_port;
+	case VAR_SERVER_ADDR:
+		return c->rq->local_addr;
+	case VAR_SERVER_PORT:
+		return c->rq->local_port;
+	case VAR_SERVER_NAME:
+		return c->srv->nnames > 0 ? c->srv->names[0] : "";
+	case VAR_FCGATE_VERSION:
+		return FCGATE_VERSION;
+	default:
+		return NULL;
+	}
+}
+
 /* The value of one variable for this request. */
 static void
 params_var(struct params_ctx *x, enum conf_var var, const char **v,
@@ -81,11 +115,13 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 {
 	struct conn *c = x->c;
 	const struct http_request *r = &c->rq->req;
+	const char *s;
 
+	if ((s = params_var_cstr(x, var)) != NULL) {
+		params_str(s, strlen(s), v, len);
+		return;
+	}
 	switch (var) {
-	case VAR_DOCUMENT_ROOT:
-		params_str(c->loc->root, strlen(c->loc->root), v, len);
-		break;
 	case VAR_FASTCGI_SCRIPT_NAME:
 		params_str(x->script, x->script_len, v, len);
 		break;
@@ -102,10 +138,6 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 	case VAR_CONTENT_TYPE:
 		params_str(r->content_type, r->content_type_len, v, len);
 		break;
-	case VAR_CONTENT_LENGTH:
-		params_str(x->content_length, strlen(x->content_length), v,
-		    len);
-		break;
 	case VAR_REQUEST_URI:
 		params_str(r->request_uri, r->request_uri_len, v, len);
 		break;
@@ -113,50 +145,14 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 	case VAR_URI:
 		params_str(c->rq->uri, c->uri_len, v, len);
 		break;
-	case VAR_SERVER_PROTOCOL:
-		params_str(r->version == 10 ? "HTTP/1.0" : "HTTP/1.1", 8, v,
-		    len);
-		break;
-	case VAR_SCHEME:
-	case VAR_REQUEST_SCHEME:
-		params_str("http", 4, v, len);
-		break;
-	case VAR_REMOTE_ADDR:
-		params_str(c->peer_addr, strlen(c->peer_addr), v, len);
-		break;
-	case VAR_REMOTE_PORT:
-		params_str(c->peer_port, strlen(c->peer_port), v, len);
-		break;
-	case VAR_SERVER_ADDR:
-		params_str(c->rq->local_addr, strlen(c->rq->local_addr), v,
-		    len);
-		break;
-	case VAR_SERVER_PORT:
-		params_str(c->rq->local_port, strlen(c->rq->local_port), v,
-		    len);
-		break;
-	case VAR_SERVER_NAME:
-		if (c->srv->nnames > 0)
-			params_str(c->srv->names[0], strlen(c->srv->names[0]),
-			    v, len);
-		else
-			params_str("", 0, v, len);
-		break;
 	case VAR_HOST:
 		if (r->host != NULL)
 			params_str(r->host, r->host_len, v, len);
-		else if (c->srv->nnames > 0)
-			params_str(c->srv->names[0], strlen(c->srv->names[0]),
-			    v, len);
 		else
-			params_str(c->rq->local_addr,
-			    strlen(c->rq->local_addr), v, len);
+			params_var(x, c->srv->nnames > 0 ? VAR_SERVER_NAME :
+			    VAR_SERVER_ADDR, v, len);
 		break;
-	case VAR_FCGATE_VERSION:
-		params_str(FCGATE_VERSION, strlen(FCGATE_VERSION), v, len);
-		break;
-	case VAR_HTTPS:
-	default:
+	default:		/* VAR_HTTPS: never on */
 		params_str("", 0, v, len);
 		break;
 	}

@@ -1,5 +1,5 @@
 /*
- * params.h - the FastCGI PARAMS of a request: the location's
+ * fcgi_params.h - the FastCGI PARAMS of a request: the location's
  * fastcgi_param lines with their variables expanded, then the request
  * headers as HTTP_* (as nginx's fastcgi module builds them).
  */

@@ -1,5 +1,6 @@
 /*
- * pool.c - idle FastCGI connections kept for reuse (see pool.h).
+ * pool.c - backend connections: opening, reading and writing them, and
+ * the idle ones kept for reuse (see pool.h).
  *
  * A pool is a doubly linked list, most recently used first, of at most
  * `keepalive` entries.  Lookups walk it: keepalive values are small (nginx
@@ -9,6 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,7 +25,7 @@
 
 struct proxy_pool {
 	struct worker *w;
-	struct backend_conn *head, *tail;
+	struct pool_conn *head, *tail;
 	int n;
 };
 
@@ -39,10 +42,10 @@ pool_init(struct worker *w)
 	return 0;
 }
 
-struct backend_conn *
-backend_open(struct worker *w, int fd, loop_io_fn fn, void *data)
+struct pool_conn *
+pool_conn_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 {
-	struct backend_conn *bc;
+	struct pool_conn *bc;
 
 	if ((bc = calloc(1, sizeof(*bc))) == NULL) {
 		log_error("backend connection: out of memory");
@@ -65,7 +68,7 @@ backend_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 }
 
 void
-backend_close(struct worker *w, struct backend_conn *bc)
+pool_conn_close(struct worker *w, struct pool_conn *bc)
 {
 	loop_timer_cancel(&w->loop, &bc->idle);
 	close(bc->io.fd);	/* leaves the epoll set too: not shared */
@@ -73,8 +76,66 @@ backend_close(struct worker *w, struct backend_conn *bc)
 	loop_free_later(&w->loop, bc);
 }
 
+enum pool_io
+pool_conn_send(struct pool_conn *bc, const void *buf, size_t len,
+    size_t *n)
+{
+	ssize_t rc;
+
+	while ((rc = send(bc->io.fd, buf, len, 0)) == -1 && errno == EINTR)
+		;
+	if (rc == -1)
+		return errno == EAGAIN ? POOL_IO_AGAIN : POOL_IO_ERROR;
+	*n = (size_t)rc;
+	return POOL_IO_DONE;
+}
+
+enum pool_io
+pool_conn_recv(struct pool_conn *bc, void *buf, size_t cap, size_t *n)
+{
+	ssize_t rc;
+
+	while ((rc = recv(bc->io.fd, buf, cap, 0)) == -1 && errno == EINTR)
+		;
+	if (rc == -1)
+		return errno == EAGAIN ? POOL_IO_AGAIN : POOL_IO_ERROR;
+	*n = (size_t)rc;
+	return POOL_IO_DONE;
+}
+
+int
+pool_conn_error(const struct pool_conn *bc)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(bc->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	return err;
+}
+
+/*
+ * A request that takes more than one write (a body that streams in) must
+ * not wait for the backend's delayed ACK between them (Nagle).  The first
+ * write of a request never waits: on a new connection nothing is in
+ * flight, on a kept one the last answer acknowledged everything.  So the
+ * option is set only when a second write comes, saving a system call per
+ * connection otherwise.
+ */
+void
+pool_conn_nodelay(struct pool_conn *bc)
+{
+	int one = 1;
+
+	if (bc->nodelay)
+		return;
+	(void)setsockopt(bc->io.fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	bc->nodelay = true;
+}
+
 static void
-pool_unlink(struct proxy_pool *pool, struct backend_conn *bc)
+pool_unlink(struct proxy_pool *pool, struct pool_conn *bc)
 {
 	if (bc->prev != NULL)
 		bc->prev->next = bc->next;
@@ -91,7 +152,7 @@ pool_unlink(struct proxy_pool *pool, struct backend_conn *bc)
 
 /* Take bc out of its pool (it stays registered with the loop). */
 static void
-pool_take(struct backend_conn *bc)
+pool_take(struct pool_conn *bc)
 {
 	struct proxy_pool *pool = bc->pool;
 
@@ -100,12 +161,12 @@ pool_take(struct backend_conn *bc)
 }
 
 static void
-pool_drop(struct backend_conn *bc)
+pool_drop(struct pool_conn *bc)
 {
 	struct worker *w = bc->pool->w;
 
 	pool_take(bc);
-	backend_close(w, bc);
+	pool_conn_close(w, bc);
 }
 
 /* An idle connection became readable: closed by the backend (or data it
@@ -149,12 +210,12 @@ pool_free(struct worker *w)
 	w->pools = NULL;
 }
 
-struct backend_conn *
+struct pool_conn *
 pool_get(struct worker *w, const struct conf_upstream *up, int peer,
     loop_io_fn fn, void *data)
 {
 	struct proxy_pool *pool;
-	struct backend_conn *bc;
+	struct pool_conn *bc;
 
 	if (up->keepalive <= 0 || w->pools == NULL)
 		return NULL;
@@ -171,7 +232,7 @@ pool_get(struct worker *w, const struct conf_upstream *up, int peer,
 
 void
 pool_put(struct worker *w, const struct conf_upstream *up, int peer,
-    struct backend_conn *bc)
+    struct pool_conn *bc)
 {
 	struct proxy_pool *pool;
 
@@ -179,7 +240,7 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 	if (up->keepalive <= 0 || w->pools == NULL || w->quitting ||
 	    bc->eof_seen || bc->requests >= (uint32_t)up->keepalive_requests ||
 	    clock_ms() - bc->opened_ms >= (int64_t)up->keepalive_time_ms) {
-		backend_close(w, bc);
+		pool_conn_close(w, bc);
 		return;
 	}
 	pool = &w->pools[up->shm_index];
@@ -193,7 +254,7 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 		log_error("keepalive: cannot time an idle connection: %s",
 		    strerror(errno));
 		bc->pool = NULL;
-		backend_close(w, bc);
+		pool_conn_close(w, bc);
 		return;
 	}
 	bc->prev = NULL;

@@ -29,7 +29,7 @@ struct worker;
 struct conf_upstream;
 struct proxy_pool;
 
-struct backend_conn {
+struct pool_conn {
 	struct loop_io io;		/* fn/data: the current owner */
 	bool eof_seen;		/* the backend's FIN or an error was
 				 * reported: never reuse */
@@ -40,7 +40,7 @@ struct backend_conn {
 	struct loop_timer idle;
 	struct proxy_pool *pool;
 	int peer;
-	struct backend_conn *prev, *next;
+	struct pool_conn *prev, *next;
 };
 
 /* Allocate the worker's pools (one per upstream).  0 / -1. */
@@ -50,19 +50,39 @@ void pool_free(struct worker *w);
 
 /* Wrap the connected (or connecting) descriptor fd and register it with
  * the loop, its events going to fn(data).  NULL (fd closed) on failure. */
-struct backend_conn *backend_open(struct worker *w, int fd, loop_io_fn fn,
+struct pool_conn *pool_conn_open(struct worker *w, int fd, loop_io_fn fn,
     void *data);
 /* Unregister, close and free (after the current batch of events). */
-void backend_close(struct worker *w, struct backend_conn *bc);
+void pool_conn_close(struct worker *w, struct pool_conn *bc);
+
+/* What one read or write on a backend connection came to. */
+enum pool_io {
+	POOL_IO_DONE,		/* *n bytes moved (0 on a read: the backend
+				 * closed the connection) */
+	POOL_IO_AGAIN,		/* nothing now: wait for the next edge */
+	POOL_IO_ERROR		/* errno says why */
+};
+
+/* One send() of buf[0..len), retried on EINTR. */
+enum pool_io pool_conn_send(struct pool_conn *bc, const void *buf,
+    size_t len, size_t *n);
+/* One recv() into buf[0..cap), retried on EINTR. */
+enum pool_io pool_conn_recv(struct pool_conn *bc, void *buf, size_t cap,
+    size_t *n);
+/* The outcome of a non-blocking connect(): 0, or the errno it failed
+ * with. */
+int pool_conn_error(const struct pool_conn *bc);
+/* Turn Nagle off (once per connection; see pool.c for when it matters). */
+void pool_conn_nodelay(struct pool_conn *bc);
 
 /* An idle connection to peer `peer` of `up`, taken out of the pool, its
  * events now going to fn(data); NULL when there is none. */
-struct backend_conn *pool_get(struct worker *w, const struct conf_upstream *up,
+struct pool_conn *pool_get(struct worker *w, const struct conf_upstream *up,
     int peer, loop_io_fn fn, void *data);
 
 /* Keep bc (connected to peer `peer` of `up`, with no request on it) for
  * reuse; closes it instead when keep-alive is off for `up`. */
 void pool_put(struct worker *w, const struct conf_upstream *up, int peer,
-    struct backend_conn *bc);
+    struct pool_conn *bc);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * cgi_fuzz.c - libFuzzer target for cgi_parse_headers() (worker/fcgi.c),
- * the parser of the CGI header block at the start of a backend's STDOUT.
+ * cgi_fuzz.c - libFuzzer target for cgi_parse_headers()
+ * (shared/proto/cgi_response.c), the parser of the CGI header block at the
+ * start of a backend's STDOUT.
  *
  * Input: the bytes of the STDOUT stream, copied into a heap block of
  * exactly that size (so ASan sees any read past it).
@@ -24,7 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "shared/proto/fcgi_record.h"
+#include "shared/proto/cgi_response.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "cgi_fuzz: invariant violated: %s (line %d)\n", \

@@ -1,5 +1,6 @@
 /*
- * fcgi_test.c - unit tests for worker/fcgi.c: record and name-value
+ * fcgi_test.c - unit tests for shared/proto/fcgi_record.c and
+ * cgi_response.c: record and name-value
  * encoding, the incremental record parser fed at every split point (with
  * padding, interleaved STDERR, several records per read, bad versions,
  * short END_REQUEST bodies) and the CGI header parser.  Prints one line per
@@ -11,6 +12,7 @@
 #include <strings.h>
 
 #include "shared/proto/fcgi_record.h"
+#include "shared/proto/cgi_response.h"
 #include "t/unit/check.h"
 
 
