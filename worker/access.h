@@ -12,7 +12,7 @@
 /* What the line says about one request; request.c fills it. */
 struct access_record {
 	const char *peer_addr;
-	const char *in;			/* the input, from the request line */
+	const char *in;			/* input, from the request line */
 	size_t in_len;
 	const struct http_request *req;	/* Referer, User-Agent */
 	int status;

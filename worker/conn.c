@@ -306,7 +306,7 @@ conn_write_file(struct conn *c)
 	return IO_DONE;
 }
 
-int
+enum io_result
 conn_flush(struct conn *c)
 {
 	enum io_result rc;
@@ -314,10 +314,10 @@ conn_flush(struct conn *c)
 	if ((rc = conn_write_out(c)) == IO_DONE)
 		rc = conn_write_file(c);
 	if (rc == IO_AGAIN)
-		return 1;
+		return IO_AGAIN;
 	if (rc != IO_DONE)
-		return -1;
-	return c->handler->drained(c);
+		return IO_EOF;
+	return c->handler->drained(c) == 0 ? IO_DONE : IO_EOF;
 }
 
 /*

@@ -3,10 +3,11 @@
  *
  * conn.c reads into `in`, writes `out` and a file (sendfile), shuts down
  * and lingers, closes.  It knows nothing of HTTP: what the bytes mean is
- * the business of the handler installed in `handler` (request.c), which
- * conn.c calls when the socket has news.  The request's fields below live
- * here for the code that fills the answer (static.c, proxy.c,
- * response.c); conn.c does not read them.
+ * the business of the handler installed in `handler` (request_read.c),
+ * which conn.c calls when the socket has news.  The fields marked as the
+ * request's live here for the code that fills the answer (static.c,
+ * proxy.c, fcgi_client.c, response.c); conn.c reads none of them but
+ * keep_alive (is this write the last one?).
  */
 #ifndef FCGATE_CONN_H
 #define FCGATE_CONN_H
@@ -48,6 +49,7 @@ enum conn_state {
 
 struct conn;
 struct proxy;
+struct request;
 struct worker;
 
 /* How conn.c hands the socket's news up (request.c installs it). */
@@ -63,27 +65,6 @@ struct conn_handler {
 	void (*in_moved)(struct conn *c);
 	/* the connection is closing: let go of the request */
 	void (*closing)(struct conn *c);
-};
-
-/*
- * What a request needs from its first byte until it is answered: the
- * parsed head, the normalised URI, the upstreams tried.  A keep-alive
- * connection waiting for its next request has none, so that thousands of
- * idle clients cost little memory (nginx frees its request the same way).
- * request.c owns it.
- */
-struct request {
-	struct conn *c;
-	struct http_request req;
-	bool parsed;			/* req holds a whole head */
-	bool done;			/* the answer is all queued */
-	int64_t start_ms;
-	int redirects;
-	int error_status;		/* status kept across error_page */
-	char uri[CONN_URI_MAX];		/* normalised $uri */
-	char up_addr[128];		/* for the access log */
-	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
-	char local_port[8];
 };
 
 /* A client or listening address: a sockaddr_storage is four times the
@@ -178,10 +159,10 @@ int conn_grow_in(struct conn *c);
 bool conn_has_input(const struct conn *c);
 
 /* Flush queued output, then the file; called by producers after they
- * queue.  0 when all is out (handler->drained has run), 1 when some
- * remains (EPOLLOUT resumes it), -1 when the connection was closed or
- * its request ended. */
-int conn_flush(struct conn *c);
+ * queue.  IO_DONE when all is out (handler->drained has run), IO_AGAIN
+ * when some remains (EPOLLOUT resumes it), IO_EOF when the connection is
+ * done with: closed, or its request ended (then lingering or closed). */
+enum io_result conn_flush(struct conn *c);
 
 /* The output buffer: room left, append (0 / -1 when it does not fit),
  * forget what is queued and not yet written. */

@@ -31,6 +31,7 @@
 #include "conn.h"
 #include "fcgi_client.h"
 #include "fcgi_params.h"
+#include "request.h"
 #include "response.h"
 
 #define FCGI_CLIENT_STDIN_PIECE 32768	/* STDIN record content */
@@ -246,7 +247,7 @@ fcgi_client_head_write(struct conn *c, const char *head,
 	size_t pos = 0;
 	int rc, failed;
 
-	c->out_len = c->out_off = 0;
+	conn_out_reset(c);
 	failed = response_head_start(c, r->status, r->reason, r->reason_len);
 	while (cgi_header_next(head, r->head_len, &pos, &h) == 1) {
 		if (fcgi_client_hop_header(&h))
@@ -316,7 +317,7 @@ fcgi_client_unqueue_head(struct fcgi_client *fc)
 {
 	struct conn *c = fc->c;
 
-	c->out_len = c->out_off = 0;
+	conn_out_reset(c);
 	c->head_sent_started = false;
 	c->chunked_out = false;
 	c->status = 0;
@@ -457,14 +458,14 @@ fcgi_client_input(struct fcgi_client *fc, const uint8_t *in, size_t len,
 	enum fcgi_client_result rc;
 	struct fcgi_event ev;
 	size_t limit;
-	int flushed;
+	enum io_result flushed;
 
 	for (*used = 0; *used < len; ) {
 		if ((limit = fcgi_client_limit(fc, len - *used)) < 512 &&
 		    limit < len - *used) {
-			if ((flushed = conn_flush(fc->c)) == -1)
+			if ((flushed = conn_flush(fc->c)) == IO_EOF)
 				return FCGI_CLIENT_GONE;
-			if (flushed == 1 ||
+			if (flushed == IO_AGAIN ||
 			    (limit = fcgi_client_limit(fc, len - *used)) == 0)
 				return FCGI_CLIENT_WAIT;
 		}

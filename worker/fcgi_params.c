@@ -13,6 +13,7 @@
 #include "shared/proto/fcgi_record.h"
 #include "shared/log.h"
 #include "fcgi_params.h"
+#include "request.h"
 #include "spares.h"
 
 /* Per-request values that are not plain fields of the connection. */

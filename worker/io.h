@@ -8,7 +8,7 @@
 enum io_result {
 	IO_DONE,			/* bytes moved (all, for a write) */
 	IO_AGAIN,			/* the descriptor would block */
-	IO_EOF,				/* the peer closed, the file ended */
+	IO_EOF,				/* the peer closed; done with */
 	IO_ERROR			/* failed (errno), or out of memory */
 };
 

@@ -21,7 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "conn.h"
+#include "request.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "fcgi_client.h"
@@ -30,7 +30,7 @@
 #include "proxy_next.h"
 #include "response.h"
 #include "shared/upstream.h"
-#include "worker.h"
+#include "worker_state.h"
 
 #define PROXY_RBUF (16 * 1024)		/* backend read buffer */
 
@@ -134,8 +134,7 @@ proxy_give_up(struct proxy *p, int status)
 
 	c->proxy = NULL;
 	proxy_free(p);
-	c->state = CONN_SEND;
-	response_error(c, status);
+	request_fail(c->rq, status);
 }
 
 /* May the request go to the next server after a failure of this kind? */
@@ -170,7 +169,7 @@ proxy_cut_response(struct proxy *p)
 	c->keep_alive = false;
 	c->proxy = NULL;
 	proxy_free(p);
-	conn_response_done(c);
+	request_finish(c->rq);
 	return PROXY_STOP;
 }
 
@@ -392,7 +391,7 @@ proxy_finish(struct proxy *p)
 	c->proxy = NULL;
 	proxy_free(p);
 	response_body_end(c);
-	conn_response_done(c);
+	request_finish(c->rq);
 	return PROXY_STOP;
 }
 
@@ -464,7 +463,8 @@ proxy_read(struct proxy *p)
 			/* Waiting for a slow client: its send_timeout runs,
 			 * the backend is not to blame meanwhile. */
 			loop_timer_cancel(&p->w->loop, &p->timer);
-			return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
+			return conn_flush(p->c) == IO_EOF ? PROXY_STOP :
+			    PROXY_GO;
 		}
 		p->rpos = p->rlen = 0;
 		if (!p->readable)
@@ -490,7 +490,7 @@ proxy_read(struct proxy *p)
 	if (p->state == PROXY_READING)
 		(void)loop_timer_set(&p->w->loop, &p->timer,
 		    p->loc->read_timeout_ms);
-	return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
+	return conn_flush(p->c) == IO_EOF ? PROXY_STOP : PROXY_GO;
 }
 
 static int
@@ -570,13 +570,14 @@ proxy_resume(struct proxy *p)
 }
 
 void
-proxy_start(struct conn *c)
+proxy_start(struct request *r)
 {
+	struct conn *c = r->c;
 	struct proxy *p;
 
 	if ((p = malloc(sizeof(*p))) == NULL) {
 		log_error("proxy: out of memory");
-		response_error(c, 500);
+		request_fail(r, 500);
 		return;
 	}
 	memset(p, 0, offsetof(struct proxy, rbuf));

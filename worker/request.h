@@ -15,11 +15,33 @@
 #include <stddef.h>
 
 #include "conn.h"
+#include "shared/proto/http_parse.h"
 
 #define REQUEST_MAX_REDIRECTS 10	/* internal redirects (index, error) */
 
 struct proxy;
 struct worker;
+
+/*
+ * What a request needs from its first byte until it is answered: the
+ * parsed head, the normalised URI, the upstreams tried.  A keep-alive
+ * connection waiting for its next request has none, so that thousands of
+ * idle clients cost little memory (nginx frees its request the same way).
+ * request.c owns it; c->rq points to it.
+ */
+struct request {
+	struct conn *c;
+	struct http_request req;
+	bool parsed;			/* req holds a whole head */
+	bool done;			/* the answer is all queued */
+	int64_t start_ms;
+	int redirects;
+	int error_status;		/* status kept across error_page */
+	char uri[CONN_URI_MAX];		/* normalised $uri */
+	char up_addr[128];		/* for the access log */
+	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
+	char local_port[8];
+};
 
 /* What the content phase runs; worker.c fills one and points
  * w->handlers at it. */

@@ -298,7 +298,7 @@ request_io(struct conn *c, uint32_t events)
 			conn_close(c);
 			return;
 		}
-		if ((events & EPOLLOUT) && conn_flush(c) == 0 &&
+		if ((events & EPOLLOUT) && conn_flush(c) == IO_DONE &&
 		    c->proxy != NULL)
 			c->w->handlers->fastcgi_resume(c->proxy);
 		break;

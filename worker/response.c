@@ -177,16 +177,3 @@ response_redirect(struct conn *c, int status, const char *location,
 	(void)response_head_add(c, "Location", 8, location, len);
 	(void)response_head_end(c, 0);
 }
-
-/* Until proxy.c ends its requests through request.h. */
-void
-response_error(struct conn *c, int status)
-{
-	request_fail(c->rq, status);
-}
-
-void
-conn_response_done(struct conn *c)
-{
-	request_finish(c->rq);
-}

@@ -38,9 +38,4 @@ void response_error_page(struct request *r, int status);
 void response_redirect(struct conn *c, int status, const char *location,
     size_t len);
 
-/* Until proxy.c ends its requests through request.h: request_fail() and
- * request_finish() under their old names. */
-void response_error(struct conn *c, int status);
-void conn_response_done(struct conn *c);
-
 #endif

@@ -528,8 +528,8 @@ static_send(struct request *r, int fd, const struct stat *st,
 
 	static_file_init(&f, c, st, path);
 	status = static_status(r, &f);
-	if (r->error_status == 0)
-		request_continue(r, true);	/* nginx: once the file is open */
+	if (r->error_status == 0)	/* nginx: once the file is open */
+		request_continue(r, true);
 	if (status == 412) {
 		close(fd);
 		request_fail(r, 412);

@@ -327,16 +327,10 @@ worker_cleanup(struct worker *w)
 	loop_free(&w->loop);
 }
 
-static void
-worker_fastcgi(struct request *r)
-{
-	proxy_start(r->c);
-}
-
 /* What each location's content phase runs (nginx's clcf->handler). */
 static const struct request_handlers worker_handlers = {
 	.files = static_serve,
-	.fastcgi = worker_fastcgi,
+	.fastcgi = proxy_start,
 	.add_slash = redirect_add_slash,
 	.status = response_error_page,
 	.fastcgi_body_more = proxy_body_more,

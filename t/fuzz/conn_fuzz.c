@@ -1,8 +1,8 @@
 /*
- * conn_fuzz.c - libFuzzer target for the client connection's state
- * machine (worker/conn.c with everything it calls: head and body parsing,
- * routing, static files, error pages, the FastCGI client failing to
- * connect, lingering close, pipelining).
+ * conn_fuzz.c - libFuzzer target for a client connection and its
+ * requests (worker/conn.c and request*.c with everything they reach: head
+ * and body parsing, routing, static files, error pages, the FastCGI
+ * client failing to connect, lingering close, pipelining).
  *
  * A real worker (loop, segment, configuration) serves one end of a unix
  * socket pair; the input is the other end's byte stream, cut into
