@@ -119,7 +119,6 @@ conn_accept(struct worker *w, int fd, size_t listen,
 	c->io.data = c;
 	c->listen = listen;
 	c->file_fd = -1;
-	c->body.fd = -1;
 	loop_timer_init(&c->timer, conn_timeout, c);
 	loop_post_init(&c->next_req, conn_posted, c);
 	memcpy(&c->peer, peer, peer_len < sizeof(c->peer) ? peer_len :

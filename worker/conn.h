@@ -4,10 +4,9 @@
  * conn.c reads into `in`, writes `out` and a file (sendfile), shuts down
  * and lingers, closes.  It knows nothing of HTTP: what the bytes mean is
  * the business of the handler installed in `handler` (request_read.c),
- * which conn.c calls when the socket has news.  The fields marked as the
- * request's live here for the code that fills the answer (static.c,
- * proxy.c, fcgi_client.c, response.c); conn.c reads none of them but
- * keep_alive (is this write the last one?).
+ * which conn.c calls when the socket has news.  Of the request layer's
+ * fields at the end, conn.c reads only keep_alive (is this write the
+ * connection's last?).
  */
 #ifndef FCGATE_CONN_H
 #define FCGATE_CONN_H
@@ -20,7 +19,6 @@
 
 #include "shared/conf/conf.h"
 #include "shared/proto/http_parse.h"
-#include "body.h"
 #include "io.h"
 #include "loop.h"
 
@@ -112,23 +110,12 @@ struct conn {
 	uint64_t bytes_sent;
 	uint32_t served;		/* requests answered on it so far */
 
-	/* the current request (request.c) */
-	struct request *rq;		/* NULL while idle */
-	const struct conf_server *srv;
-	const struct conf_location *loc;
-	size_t uri_len;
-	bool is_head;
-	struct conn_body body;
-	struct proxy *proxy;
-	/* its response */
-	int status;
-	bool head_sent_started;		/* some bytes of the head queued */
-	bool chunked_out;
-	bool keep_alive;
-	bool body_streaming;		/* proxying while the body arrives */
-	/* for the access log */
-	int up_status;
-	int64_t up_time_ms;
+	/* the request layer's (request.c) */
+	struct request *rq;		/* the current request, NULL while
+					 * idle */
+	const struct conf_server *srv;	/* the request's, or the listening
+					 * address's default between two */
+	bool keep_alive;		/* after this answer */
 };
 
 /* Set up a connection on fd (already non-blocking) from peer, as

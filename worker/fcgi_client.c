@@ -85,13 +85,13 @@ fcgi_client_init(struct fcgi_client *fc, struct conn *c)
 {
 	memset(fc, 0, offsetof(struct fcgi_client, hbuf));
 	fc->c = c;
-	fc->loc = c->loc;
+	fc->loc = c->rq->loc;
 	fc->peer = "";
 	if (params_build(c, &fc->params, &fc->params_len) == -1)
 		return -1;
 	/* BEGIN_REQUEST, the PARAMS records, then room for STDIN */
 	fc->scap = fc->params_len + fc->params_len / FCGI_MAX_CONTENT * 8 +
-	    64 + fcgi_client_stdin_room(&c->body);
+	    64 + fcgi_client_stdin_room(&c->rq->body);
 	if ((fc->sbuf = malloc(fc->scap)) == NULL) {
 		log_error("proxy: out of memory");
 		return -1;
@@ -138,7 +138,7 @@ fcgi_client_queue_head(struct fcgi_client *fc, bool keep_conn)
 int
 fcgi_client_queue_stdin(struct fcgi_client *fc)
 {
-	const struct conn_body *b = &fc->c->body;
+	const struct conn_body *b = &fc->c->rq->body;
 	uint8_t *s = fc->sbuf + fc->slen;
 	size_t room = fc->scap - fc->slen - 2 * FCGI_HEADER_LEN;
 	ssize_t n = 0;
@@ -296,7 +296,7 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	struct conn *c = fc->c;
 	const struct cgi_response *r = &fc->head;
 
-	c->up_status = r->status;
+	c->rq->up_status = r->status;
 	if (fcgi_client_head_write(c, fc->hbuf, r, r->status == 204 ? -1 :
 	    r->content_length) == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
@@ -306,7 +306,7 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	if (fcgi_client_bodiless(r->status))
 		fc->body_left = 0;
 	else
-		fc->body_left = c->is_head ? -1 : r->content_length;
+		fc->body_left = c->rq->is_head ? -1 : r->content_length;
 	fcgi_client_body_out(fc, (const uint8_t *)fc->hbuf + r->head_len,
 	    fc->hlen - r->head_len);
 	return FCGI_CLIENT_GO;
@@ -318,10 +318,10 @@ fcgi_client_unqueue_head(struct fcgi_client *fc)
 	struct conn *c = fc->c;
 
 	conn_out_reset(c);
-	c->head_sent_started = false;
-	c->chunked_out = false;
-	c->status = 0;
-	c->up_status = 0;
+	c->rq->head_sent_started = false;
+	c->rq->chunked_out = false;
+	c->rq->status = 0;
+	c->rq->up_status = 0;
 }
 
 /*
@@ -441,7 +441,7 @@ fcgi_client_limit(const struct fcgi_client *fc, size_t avail)
 
 	if (!fc->header_done)
 		room = sizeof(fc->hbuf) - fc->hlen;
-	else if (fc->c->is_head)
+	else if (fc->c->rq->is_head)
 		room = avail;
 	else {
 		room = conn_out_room(fc->c);

@@ -68,7 +68,7 @@ redirect_put_escaped(struct redirect_out *o, const char *s, size_t n)
 static void
 redirect_put_origin(struct redirect_out *o, const struct conn *c)
 {
-	const struct conf_location *loc = c->loc != NULL ? c->loc :
+	const struct conf_location *loc = c->rq->loc != NULL ? c->rq->loc :
 	    &c->srv->fallback;
 	const char *host = c->rq->local_addr, *port = c->rq->local_port;
 	bool v6;
@@ -97,7 +97,7 @@ long
 redirect_location(const struct conn *c, const char *uri, size_t len,
     const char *args, size_t args_len, char *out, size_t size)
 {
-	const struct conf_location *loc = c->loc != NULL ? c->loc :
+	const struct conf_location *loc = c->rq->loc != NULL ? c->rq->loc :
 	    &c->srv->fallback;
 	struct redirect_out o = { out, 0, size, size == 0 };
 
@@ -121,9 +121,9 @@ redirect_add_slash(struct request *r)
 	struct conn *c = r->c;
 	long n;
 
-	memcpy(uri, r->uri, c->uri_len);
-	uri[c->uri_len] = '/';
-	n = redirect_location(c, uri, c->uri_len + 1, r->req.query,
+	memcpy(uri, r->uri, c->rq->uri_len);
+	uri[c->rq->uri_len] = '/';
+	n = redirect_location(c, uri, c->rq->uri_len + 1, r->req.query,
 	    r->req.query_len, loc, sizeof(loc));
 	if (n < 0) {
 		request_fail(r, 414);

@@ -50,6 +50,15 @@ request_clear(struct request *r)
 	r->redirects = 0;
 	r->error_status = 0;
 	r->up_addr[0] = '\0';
+	r->loc = NULL;
+	r->uri_len = 0;
+	r->is_head = false;
+	r->proxy = NULL;
+	r->status = 0;
+	r->head_sent_started = r->chunked_out = false;
+	r->body_streaming = false;
+	r->up_status = 0;
+	r->up_time_ms = -1;
 }
 
 int
@@ -66,6 +75,8 @@ request_new(struct conn *c)
 	}
 	c->rq = r;
 	r->c = c;
+	memset(&r->body, 0, sizeof(r->body));
+	r->body.fd = -1;
 	request_clear(r);
 	r->uri[0] = '\0';
 	conn_local_text(c, r->local_addr, sizeof(r->local_addr),
@@ -76,7 +87,9 @@ request_new(struct conn *c)
 void
 request_free(struct conn *c)
 {
-	body_free(&c->body);
+	if (c->rq == NULL)
+		return;
+	body_free(&c->rq->body);
 	spares_put(&request_spares, c->rq);
 	c->rq = NULL;
 }
@@ -87,7 +100,7 @@ request_reset(struct conn *c)
 {
 	size_t head = request_parsed(c) ? c->rq->req.head_len : 0;
 
-	body_free(&c->body);
+	body_free(&c->rq->body);
 	if (c->in != NULL && c->in_len > head)
 		memmove(c->in, c->in + head, c->in_len - head);
 	c->in_len -= head;
@@ -95,17 +108,10 @@ request_reset(struct conn *c)
 	conn_release_buffers(c);
 	if (c->in_len == 0)
 		request_free(c);
-	else if (c->rq != NULL)
+	else
 		request_clear(c->rq);
-	c->loc = NULL;
-	c->uri_len = 0;
-	c->is_head = false;
-	c->status = 0;
-	c->head_sent_started = c->chunked_out = c->body_done = false;
-	c->body_streaming = false;
+	c->body_done = false;
 	c->bytes_sent = 0;
-	c->up_status = 0;
-	c->up_time_ms = -1;
 	request_set_server(c, route_default_server(c->w->conf, c->listen));
 }
 
@@ -118,7 +124,7 @@ request_should_linger(const struct conn *c)
 	if (c->hup)
 		return false;
 	return c->in_len > head || c->readable ||
-	    (request_parsed(c) && !c->body.done);
+	    (request_parsed(c) && !c->rq->body.done);
 }
 
 void
@@ -140,12 +146,12 @@ request_log(const struct conn *c)
 	a.in = c->in;
 	a.in_len = c->in_len;
 	a.req = &r->req;
-	a.status = c->status;
+	a.status = c->rq->status;
 	a.bytes_sent = c->bytes_sent;
 	a.up_addr = r->up_addr;
-	a.up_status = c->up_status;
+	a.up_status = c->rq->up_status;
 	a.req_ms = r->parsed ? clock_ms() - r->start_ms : 0;
-	a.up_time_ms = c->up_time_ms;
+	a.up_time_ms = c->rq->up_time_ms;
 	access_log_request(&a);
 }
 
@@ -155,7 +161,7 @@ request_end(struct conn *c)
 {
 	struct worker *w = c->w;
 
-	if (request_parsed(c) && !c->body.done) {
+	if (request_parsed(c) && !c->rq->body.done) {
 		/* Answered before the whole body came (an early error from
 		 * the backend): the rest of it is still on the wire. */
 		c->keep_alive = false;
@@ -165,7 +171,7 @@ request_end(struct conn *c)
 		shm_worker_count_request(w->slot);
 	}
 	/* a head the parser refused (400, 414, 431, 501...) is logged too */
-	if (request_parsed(c) || c->status != 0)
+	if (request_parsed(c) || c->rq->status != 0)
 		request_log(c);
 	/* A worker told to stop after this answer's head promised
 	 * keep-alive still keeps the promise: the client may send another
@@ -193,7 +199,7 @@ int
 request_drained(struct conn *c)
 {
 	if ((c->state == CONN_PROXY || c->state == CONN_SEND) &&
-	    !(c->body_streaming && !c->body.done))
+	    !(c->rq != NULL && c->rq->body_streaming && !c->rq->body.done))
 		loop_timer_cancel(&c->w->loop, &c->timer);
 	if (c->body_done) {
 		request_end(c);
@@ -273,11 +279,11 @@ request_phase_rewrite(struct request *r)
 {
 	struct conn *c = r->c;
 
-	if (c->loc == NULL) {
+	if (c->rq->loc == NULL) {
 		request_fail(r, 404);
 		return 1;
 	}
-	if (route_auto_redirect(c->srv, r->uri, c->uri_len)) {
+	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
 		c->w->handlers->add_slash(r);
 		return 1;
 	}
@@ -290,7 +296,7 @@ request_phase_access(struct request *r)
 {
 	struct conn *c = r->c;
 
-	if (!c->loc->deny_all)
+	if (!c->rq->loc->deny_all)
 		return 0;
 	log_error("access forbidden by rule, client: %s, request: "
 	    "\"%.*s\"", c->peer_addr, (int)r->req.target_len,
@@ -314,7 +320,7 @@ request_phase_content(struct request *r)
 {
 	struct conn *c = r->c;
 
-	if (c->loc->upstream != NULL) {
+	if (c->rq->loc->upstream != NULL) {
 		request_continue(r, true);
 		c->state = CONN_PROXY;
 		c->w->handlers->fastcgi(r);
@@ -332,7 +338,7 @@ request_route(struct request *r)
 
 	loop_timer_cancel(&c->w->loop, &c->timer);
 	c->state = CONN_SEND;
-	c->loc = route_location(c->srv, r->uri, c->uri_len);
+	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len);
 	if (request_phase_rewrite(r) || request_phase_access(r) ||
 	    request_phase_try_files(r))
 		return;
@@ -353,7 +359,7 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 	}
 	memmove(r->uri, uri, len);
 	r->uri[len] = '\0';
-	c->uri_len = len;
+	c->rq->uri_len = len;
 	conn_out_reset(c);
 	conn_file_close(c);
 	request_route(r);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "body.h"
 #include "conn.h"
 #include "shared/proto/http_parse.h"
 
@@ -41,6 +42,19 @@ struct request {
 	char up_addr[128];		/* for the access log */
 	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
 	char local_port[8];
+	const struct conf_location *loc;
+	size_t uri_len;
+	bool is_head;
+	struct conn_body body;
+	struct proxy *proxy;		/* its FastCGI trip, if any */
+	/* the response */
+	int status;
+	bool head_sent_started;	/* some bytes of the head queued */
+	bool chunked_out;
+	bool body_streaming;	/* proxying while the body arrives */
+	/* for the access log */
+	int up_status;
+	int64_t up_time_ms;
 };
 
 /* What the content phase runs; worker.c fills one and points

@@ -109,9 +109,9 @@ request_start(struct conn *c)
 
 	r->parsed = true;
 	r->start_ms = clock_ms();
-	c->up_time_ms = -1;
+	c->rq->up_time_ms = -1;
 	c->keep_alive = r->req.keep_alive;
-	c->is_head = r->req.m == HTTP_METHOD_HEAD;
+	c->rq->is_head = r->req.m == HTTP_METHOD_HEAD;
 	request_set_server(c, route_server(c->w->conf, c->listen,
 	    r->req.host, r->req.host_len));
 	n = route_normalize_uri(r->req.path, r->req.path_len, r->uri,
@@ -121,23 +121,23 @@ request_start(struct conn *c)
 		request_fail(r, 400);
 		return;
 	}
-	c->uri_len = (size_t)n;
-	if ((status = body_begin(&c->body, &r->req, c->srv,
+	c->rq->uri_len = (size_t)n;
+	if ((status = body_begin(&c->rq->body, &r->req, c->srv,
 	    c->peer_addr)) != 0) {
 		request_fail(r, status);
 		return;
 	}
 	request_continue(r, false);
-	if (c->body.done) {
+	if (c->rq->body.done) {
 		request_route(r);
 		return;
 	}
 	c->state = CONN_READ_BODY;
 	(void)loop_timer_set(&c->w->loop, &c->timer,
 	    c->srv->client_body_timeout_ms);
-	if (c->body.expected < 0 || c->body.expected > 4096)
+	if (c->rq->body.expected < 0 || c->rq->body.expected > 4096)
 		(void)conn_grow_in(c);
-	if (c->body.expected >= 0 && request_stream_body(c))
+	if (c->rq->body.expected >= 0 && request_stream_body(c))
 		return;
 	request_read_body(c);
 }
@@ -151,7 +151,7 @@ request_feed_body(struct conn *c)
 
 	if (c->in_len <= head)
 		return 0;
-	status = body_feed(&c->body, c->in + head, c->in_len - head, &used);
+	status = body_feed(&c->rq->body, c->in + head, c->in_len - head, &used);
 	if (status != 0)
 		return status;
 	memmove(c->in + head, c->in + head + used, c->in_len - head - used);
@@ -182,7 +182,7 @@ request_prefetch_body(struct conn *c)
 			request_fail(c->rq, status);
 			return -1;
 		}
-		if (pass == 1 || c->body.done || !c->readable)
+		if (pass == 1 || c->rq->body.done || !c->readable)
 			return 0;
 		if ((io = conn_read_in(c)) == IO_AGAIN)
 			return 0;
@@ -209,16 +209,16 @@ request_stream_body(struct conn *c)
 {
 	const struct conf_location *loc;
 
-	loc = route_location(c->srv, c->rq->uri, c->uri_len);
+	loc = route_location(c->srv, c->rq->uri, c->rq->uri_len);
 	if (loc == NULL || loc->deny_all || loc->upstream == NULL ||
 	    !loc->body_streaming ||
-	    route_auto_redirect(c->srv, c->rq->uri, c->uri_len))
+	    route_auto_redirect(c->srv, c->rq->uri, c->rq->uri_len))
 		return false;
-	c->loc = loc;
+	c->rq->loc = loc;
 	if (request_prefetch_body(c) == -1)
 		return true;
 	c->state = CONN_PROXY;
-	c->body_streaming = true;
+	c->rq->body_streaming = true;
 	c->w->handlers->fastcgi(c->rq);
 	if (c->state == CONN_PROXY)
 		request_read_body(c);
@@ -229,10 +229,11 @@ request_stream_body(struct conn *c)
 static int
 request_take_body(struct conn *c)
 {
+	bool streaming = c->rq->body_streaming;
 	int status;
 
 	if ((status = request_feed_body(c)) != 0) {
-		if (c->body_streaming) {
+		if (streaming) {
 			conn_close(c);	/* the proxy owns the answer */
 			return 0;
 		}
@@ -240,12 +241,13 @@ request_take_body(struct conn *c)
 		request_fail(c->rq, status);
 		return 0;
 	}
-	if (c->body_streaming && c->proxy != NULL)
-		c->w->handlers->fastcgi_body_more(c->proxy);
-	if (c->body_streaming && c->state != CONN_PROXY)
-		return 0;		/* answered or closed meanwhile */
-	if (c->body.done) {
-		if (c->body_streaming)
+	if (streaming && c->rq->proxy != NULL)
+		c->w->handlers->fastcgi_body_more(c->rq->proxy);
+	/* answered (the request may be gone) or closed meanwhile */
+	if (streaming && c->state != CONN_PROXY)
+		return 0;
+	if (c->rq->body.done) {
+		if (streaming)
 			loop_timer_cancel(&c->w->loop, &c->timer);
 		else
 			request_route(c->rq);
@@ -287,7 +289,7 @@ request_io(struct conn *c, uint32_t events)
 		request_read_body(c);
 		break;
 	case CONN_PROXY:
-		if (c->body_streaming && !c->body.done && c->readable) {
+		if (c->rq->body_streaming && !c->rq->body.done && c->readable) {
 			request_read_body(c);
 			if (c->state != CONN_PROXY)
 				return;
@@ -299,8 +301,8 @@ request_io(struct conn *c, uint32_t events)
 			return;
 		}
 		if ((events & EPOLLOUT) && conn_flush(c) == IO_DONE &&
-		    c->proxy != NULL)
-			c->w->handlers->fastcgi_resume(c->proxy);
+		    c->rq != NULL && c->rq->proxy != NULL)
+			c->w->handlers->fastcgi_resume(c->rq->proxy);
 		break;
 	case CONN_SEND:
 		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
@@ -343,7 +345,8 @@ request_timeout(struct conn *c)
 		c->keep_alive = false;
 		request_fail(c->rq, 408);
 		return;
-	} else if (c->body_streaming && !c->body.done)
+	} else if (c->rq != NULL && c->rq->body_streaming &&
+	    !c->rq->body.done)
 		log_info("client %s timed out while sending the request "
 		    "body", c->peer_addr);
 	else if (c->state == CONN_SEND || c->state == CONN_PROXY)
@@ -356,9 +359,11 @@ request_timeout(struct conn *c)
 static void
 request_closing(struct conn *c)
 {
-	if (c->proxy != NULL)
-		c->w->handlers->fastcgi_abort(c->proxy);
-	c->proxy = NULL;
+	if (c->rq == NULL)
+		return;
+	if (c->rq->proxy != NULL)
+		c->w->handlers->fastcgi_abort(c->rq->proxy);
+	c->rq->proxy = NULL;
 	request_free(c);
 }
 

@@ -57,8 +57,8 @@ response_head_start(struct conn *c, int status, const char *reason,
 {
 	char line[16] = "HTTP/1.1 000 ";
 
-	c->status = status;
-	c->head_sent_started = true;
+	c->rq->status = status;
+	c->rq->head_sent_started = true;
 	if (reason == NULL) {
 		reason = http_status_reason(status);
 		reason_len = strlen(reason);
@@ -98,15 +98,15 @@ response_head_end(struct conn *c, int64_t content_length)
 {
 	char num[24], *p;
 
-	c->chunked_out = false;
+	c->rq->chunked_out = false;
 	if (content_length >= 0) {
 		p = fmt_u64(num, sizeof(num), (uint64_t)content_length);
 		if (response_head_add(c, "Content-Length", 14, p,
 		    (size_t)(num + sizeof(num) - p)) == -1)
 			return -1;
-	} else if (status_has_body(c->status) && !c->is_head) {
+	} else if (status_has_body(c->rq->status) && !c->rq->is_head) {
 		if (response_http_version(c) >= 11) {
-			c->chunked_out = true;
+			c->rq->chunked_out = true;
 			if (out_str(c, "Transfer-Encoding: chunked\r\n") == -1)
 				return -1;
 		} else
@@ -131,23 +131,23 @@ response_body(struct conn *c, const void *data, size_t len)
 	char frame[24];
 	int n;
 
-	if (c->is_head || len == 0 || !status_has_body(c->status))
+	if (c->rq->is_head || len == 0 || !status_has_body(c->rq->status))
 		return;
-	if (c->chunked_out) {
+	if (c->rq->chunked_out) {
 		n = snprintf(frame, sizeof(frame), "%zx\r\n", len);
 		(void)out_put(c, frame, (size_t)n);
 	}
 	(void)out_put(c, data, len);
-	if (c->chunked_out)
+	if (c->rq->chunked_out)
 		(void)out_str(c, "\r\n");
 }
 
 void
 response_body_end(struct conn *c)
 {
-	if (c->chunked_out && !c->is_head)
+	if (c->rq->chunked_out && !c->rq->is_head)
 		(void)out_str(c, "0\r\n\r\n");
-	c->chunked_out = false;
+	c->rq->chunked_out = false;
 }
 
 void

@@ -60,7 +60,7 @@ static_path(const struct conn *c, const char *extra, char *path, size_t size)
 {
 	int n;
 
-	n = snprintf(path, size, "%s%s%s", c->loc->root, c->rq->uri,
+	n = snprintf(path, size, "%s%s%s", c->rq->loc->root, c->rq->uri,
 	    extra ? extra : "");
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -113,8 +113,8 @@ static_index(struct request *r)
 	size_t i;
 	int n;
 
-	for (i = 0; i < c->loc->nindex; i++) {
-		if (static_index_name(c, c->loc->index[i], name,
+	for (i = 0; i < c->rq->loc->nindex; i++) {
+		if (static_index_name(c, c->rq->loc->index[i], name,
 		    sizeof(name)) == -1)
 			continue;
 		if (name[0] == '/') {
@@ -187,8 +187,8 @@ static_resolve(struct conn *c, const char *path, char real[PATH_MAX])
 	char root[PATH_MAX];
 	size_t n;
 
-	if (realpath(c->loc->root, root) == NULL)
-		return static_errno_status(c, "realpath", c->loc->root);
+	if (realpath(c->rq->loc->root, root) == NULL)
+		return static_errno_status(c, "realpath", c->rq->loc->root);
 	if (realpath(path, real) == NULL)
 		return static_errno_status(c, "realpath", path);
 	n = strlen(root);
@@ -449,7 +449,7 @@ static_file_init(struct static_file *f, const struct conn *c,
 	int n;
 
 	f->st = st;
-	f->type = conf_loc_mime_type(c->w->conf, c->loc, path);
+	f->type = conf_loc_mime_type(c->w->conf, c->rq->loc, path);
 	/* nginx's format: mtime and size in lower-case hex. */
 	n = snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"",
 	    (unsigned long long)st->st_mtime,
@@ -537,7 +537,7 @@ static_send(struct request *r, int fd, const struct stat *st,
 	}
 	if (status == 304 || status == 416)
 		f.last = f.first - 1;
-	conn_file_send(c, fd, f.first, c->is_head ? f.first : f.last + 1);
+	conn_file_send(c, fd, f.first, c->rq->is_head ? f.first : f.last + 1);
 	conn_out_reset(c);
 	static_send_head(c, &f, status);
 	request_finish(r);
@@ -556,7 +556,7 @@ static_serve(struct request *r)
 		request_fail(r, 405);
 		return;
 	}
-	if (r->uri[c->uri_len - 1] == '/') {
+	if (r->uri[c->rq->uri_len - 1] == '/') {
 		static_index(r);
 		return;
 	}
