@@ -34,7 +34,7 @@
 #define CONN_LINGER_BATCH (256 * 1024)	/* dropped per round of the loop */
 
 /* conn.c sets and tests only CONN_LINGER and CONN_CLOSING; the others are
- * the request's (request.c, and proxy.c when it gives up). */
+ * the request layer's (request.c, request_read.c). */
 enum conn_state {
 	CONN_READ_HEAD,			/* waiting for / parsing a head */
 	CONN_READ_BODY,			/* reading the request body */
@@ -46,11 +46,10 @@ enum conn_state {
 };
 
 struct conn;
-struct proxy;
 struct request;
 struct worker;
 
-/* How conn.c hands the socket's news up (request.c installs it). */
+/* How conn.c hands the socket's news up (request_read.c installs it). */
 struct conn_handler {
 	/* an epoll event: readable / writable / hup are set already */
 	void (*io)(struct conn *c, uint32_t events);
