@@ -11,10 +11,8 @@
 #include <string.h>
 
 #include "access.h"
-#include "conn.h"
 #include "shared/clock.h"
 #include "shared/log.h"
-#include "worker.h"
 
 #define ACCESS_FIELD_MAX 2048		/* bytes of one logged field */
 
@@ -57,10 +55,10 @@ access_put_escaped(struct access_out *o, const char *s, size_t n)
 }
 
 static void
-access_put_header(struct access_out *o, const struct conn *c,
+access_put_header(struct access_out *o, const struct access_record *a,
     const char *name)
 {
-	const struct http_header *h = http_find_header(&c->rq->req, name);
+	const struct http_header *h = http_find_header(a->req, name);
 
 	access_put(o, "\"", 1);
 	if (h != NULL)
@@ -76,45 +74,47 @@ access_put_header(struct access_out *o, const struct conn *c,
  * end yet: a line too long, a head cut short).
  */
 static void
-access_request_line(const struct conn *c, const char **p, size_t *n)
+access_request_line(const struct access_record *a, const char **p,
+    size_t *n)
 {
 	size_t i = 0, e;
 
 	*p = "";
 	*n = 0;
-	if (c->in == NULL)
+	if (a->in == NULL)
 		return;
-	while (i < c->in_len && (c->in[i] == '\r' || c->in[i] == '\n'))
+	while (i < a->in_len && (a->in[i] == '\r' || a->in[i] == '\n'))
 		i++;
-	for (e = i; e < c->in_len && c->in[e] != '\r' && c->in[e] != '\n'; e++)
+	for (e = i; e < a->in_len && a->in[e] != '\r' && a->in[e] != '\n';
+	    e++)
 		;
-	*p = c->in + i;
+	*p = a->in + i;
 	*n = e - i;
 }
 
 /* Status, bytes, then the upstream fields and times after the quotes. */
 static int
-access_put_numbers(struct access_out *o, const struct conn *c,
+access_put_numbers(struct access_out *o, const struct access_record *a,
     bool tail)
 {
 	char num[256], up_time[32], up_status[16];
-	int64_t req_ms = c->have_req ? clock_ms() - c->start_ms : 0;
+	int64_t req_ms = a->req_ms;
 	int n;
 
 	if (!tail)
-		n = snprintf(num, sizeof(num), " %d %llu ", c->status,
-		    (unsigned long long)c->bytes_sent);
+		n = snprintf(num, sizeof(num), " %d %llu ", a->status,
+		    (unsigned long long)a->bytes_sent);
 	else {
-		if (c->up_time_ms >= 0)
+		if (a->up_time_ms >= 0)
 			snprintf(up_time, sizeof(up_time), "%lld.%03lld",
-			    (long long)(c->up_time_ms / 1000),
-			    (long long)(c->up_time_ms % 1000));
+			    (long long)(a->up_time_ms / 1000),
+			    (long long)(a->up_time_ms % 1000));
 		else
 			snprintf(up_time, sizeof(up_time), "-");
-		snprintf(up_status, sizeof(up_status), c->up_status ? "%d" :
-		    "-", c->up_status);
+		snprintf(up_status, sizeof(up_status), a->up_status ? "%d" :
+		    "-", a->up_status);
 		n = snprintf(num, sizeof(num), " %s %s %lld.%03lld %s",
-		    c->rq->up_addr[0] ? c->rq->up_addr : "-", up_status,
+		    a->up_addr[0] ? a->up_addr : "-", up_status,
 		    (long long)(req_ms / 1000), (long long)(req_ms % 1000),
 		    up_time);
 	}
@@ -126,29 +126,29 @@ access_put_numbers(struct access_out *o, const struct conn *c,
 }
 
 void
-access_log_request(const struct conn *c)
+access_log_request(const struct access_record *a)
 {
 	static struct access_out o;
 	const char *line;
 	size_t line_len;
 
-	if (!log_access_on() || c->rq == NULL)	/* access_log = off */
+	if (!log_access_on())		/* access_log = off */
 		return;
 	o.len = 0;
-	access_put(&o, c->peer_addr, strlen(c->peer_addr));
+	access_put(&o, a->peer_addr, strlen(a->peer_addr));
 	access_put(&o, " - - [", 6);
 	line = clock_access_time();
 	access_put(&o, line, strlen(line));
 	access_put(&o, "] \"", 3);
-	access_request_line(c, &line, &line_len);
+	access_request_line(a, &line, &line_len);
 	access_put_escaped(&o, line, line_len);
 	access_put(&o, "\"", 1);
-	if (access_put_numbers(&o, c, false) == -1)
+	if (access_put_numbers(&o, a, false) == -1)
 		return;
-	access_put_header(&o, c, "Referer");
+	access_put_header(&o, a, "Referer");
 	access_put(&o, " ", 1);
-	access_put_header(&o, c, "User-Agent");
-	if (access_put_numbers(&o, c, true) == -1)
+	access_put_header(&o, a, "User-Agent");
+	if (access_put_numbers(&o, a, true) == -1)
 		return;
 	log_access(o.buf, o.len);
 }

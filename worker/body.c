@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "body.h"
-#include "conn.h"
 #include "shared/log.h"
 
 static int
@@ -40,8 +39,8 @@ body_tmpfile(const char *dir)
 	return fd;
 }
 
-/* Append p[0..len) to the temp file.  0 / -1 (logged). */
-static int
+/* Append p[0..len) to the temp file: IO_DONE, or IO_ERROR (logged). */
+static enum io_result
 body_write(struct conn_body *b, const char *p, size_t len)
 {
 	ssize_t n;
@@ -53,27 +52,27 @@ body_write(struct conn_body *b, const char *p, size_t len)
 		if (n <= 0) {
 			log_error("cannot write a request body to a temporary "
 			    "file: %s", n == 0 ? "no space" : strerror(errno));
-			return -1;
+			return IO_ERROR;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	return IO_DONE;
 }
 
 /* Move what is in memory to a temp file; later bytes are appended. */
 static int
-body_spill(struct conn *c, struct conn_body *b)
+body_spill(struct conn_body *b)
 {
-	const char *dir = c->srv->client_body_temp_path;
+	const char *dir = b->srv->client_body_temp_path;
 
 	if ((b->fd = body_tmpfile(dir)) == -1) {
 		log_error("cannot create a temporary file for a request "
 		    "body in \"%s\": %s, client: %s", dir != NULL ? dir :
-		    "$TMPDIR", strerror(errno), c->peer_addr);
+		    "$TMPDIR", strerror(errno), b->peer_addr);
 		return -1;
 	}
-	if (body_write(b, b->mem, b->len) == -1)
+	if (body_write(b, b->mem, b->len) != IO_DONE)
 		return -1;
 	free(b->mem);
 	b->mem = NULL;
@@ -81,64 +80,64 @@ body_spill(struct conn *c, struct conn_body *b)
 }
 
 static int
-body_store(struct conn *c, const char *p, size_t len)
+body_store(struct conn_body *b, const char *p, size_t len)
 {
-	struct conn_body *b = &c->body;
-
-	if (b->fd == -1 && b->len + len > b->cap && body_spill(c, b) == -1)
+	if (b->fd == -1 && b->len + len > b->cap && body_spill(b) == -1)
 		return -1;
 	if (b->fd == -1) {
 		memcpy(b->mem + b->len, p, len);
 		b->len += len;
 		return 0;
 	}
-	if (body_write(b, p, len) == -1)
+	if (body_write(b, p, len) != IO_DONE)
 		return -1;
 	b->len += len;
 	return 0;
 }
 
 int
-body_begin(struct conn *c)
+body_begin(struct conn_body *b, const struct http_request *req,
+    const struct conf_server *srv, const char *peer_addr)
 {
-	struct conn_body *b = &c->body;
-	uint64_t limit = c->srv->client_max_body_size;
+	uint64_t limit = srv->client_max_body_size;
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
-	b->expected = c->rq->req.chunked ? -1 : c->rq->req.content_length;
-	if (!c->rq->req.chunked && c->rq->req.content_length <= 0) {
+	b->srv = srv;
+	b->peer_addr = peer_addr;
+	b->expected = req->chunked ? -1 : req->content_length;
+	if (!req->chunked && req->content_length <= 0) {
 		b->done = true;
 		return 0;
 	}
 	if (limit != 0 && b->expected > 0 && (uint64_t)b->expected > limit) {
 		log_error("client intended to send too large body: %lld bytes, "
-		    "client: %s", (long long)b->expected, c->peer_addr);
+		    "client: %s", (long long)b->expected, peer_addr);
 		return 413;
 	}
-	b->cap = c->srv->client_body_buffer_size;
+	b->cap = srv->client_body_buffer_size;
 	if (b->expected > 0 && (uint64_t)b->expected < b->cap)
 		b->cap = (size_t)b->expected;
 	if ((b->mem = malloc(b->cap)) == NULL) {
 		log_error("request body: out of memory");
 		return 500;
 	}
-	if (c->rq->req.chunked)
+	if (req->chunked)
 		http_chunked_init(&b->chunked);
 	return 0;
 }
 
 static int
-body_feed_chunked(struct conn *c, char *in, size_t len, size_t *consumed)
+body_feed_chunked(struct conn_body *b, char *in, size_t len,
+    size_t *consumed)
 {
-	struct conn_body *b = &c->body;
-	uint64_t limit = c->srv->client_max_body_size;
+	uint64_t limit = b->srv->client_max_body_size;
 	ssize_t n;
 
 	n = http_chunked_decode(&b->chunked, in, len, consumed, &b->done);
 	if (n < 0) {
 		log_error("client sent invalid chunked body, client: %s",
-		    c->peer_addr);
+		    b->peer_addr);
 		return 400;
 	}
 	/* The announced size of the current chunk counts at once, so a
@@ -146,28 +145,27 @@ body_feed_chunked(struct conn *c, char *in, size_t len, size_t *consumed)
 	if (limit != 0 && b->size + (uint64_t)n + b->chunked.remaining >
 	    limit) {
 		log_error("client intended to send too large chunked body, "
-		    "client: %s", c->peer_addr);
+		    "client: %s", b->peer_addr);
 		return 413;
 	}
 	b->size += (uint64_t)n;
-	return body_store(c, in, (size_t)n) == -1 ? 500 : 0;
+	return body_store(b, in, (size_t)n) == -1 ? 500 : 0;
 }
 
 int
-body_feed(struct conn *c, char *in, size_t len, size_t *consumed)
+body_feed(struct conn_body *b, char *in, size_t len, size_t *consumed)
 {
-	struct conn_body *b = &c->body;
 	uint64_t left;
 
 	*consumed = 0;
 	if (b->done)
 		return 0;
-	if (c->rq->req.chunked)
-		return body_feed_chunked(c, in, len, consumed);
+	if (b->expected < 0)
+		return body_feed_chunked(b, in, len, consumed);
 	left = (uint64_t)b->expected - b->size;
 	if (len > left)
 		len = (size_t)left;
-	if (body_store(c, in, len) == -1)
+	if (body_store(b, in, len) == -1)
 		return 500;
 	b->size += len;
 	*consumed = len;

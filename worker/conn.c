@@ -1,13 +1,13 @@
 /*
- * conn.c - a client connection's life: accept, read and parse a request
- * head, read its body, hand the request to static.c or proxy.c, write the
- * response, then keep-alive (or close).
+ * conn.c - a client connection's socket: set up at accept, read into the
+ * input buffer, write the output buffer and a file (sendfile), time out,
+ * shut down and linger, close.
  *
+ * It does not parse, route or answer: the handler installed in
+ * c->handler (request.c) is told when bytes may have arrived, when the
+ * output is all out, when the timer fires and when the connection goes.
  * Sockets are edge-triggered; `readable` / `writable` remember whether the
- * last attempt stopped on EAGAIN.  The input buffer holds the head of the
- * current request at in[0..req.head_len) and, after it, bytes not yet
- * consumed (body, then pipelined requests).  Idle keep-alive connections
- * hold no buffers.
+ * last attempt stopped on EAGAIN.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,27 +21,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "access.h"
-#include "body.h"
 #include "conn.h"
 #include "shared/clock.h"
 #include "shared/log.h"
-#include "proxy.h"
-#include "redirect.h"
-#include "response.h"
-#include "route.h"
 #include "spares.h"
-#include "static.h"
-#include "worker.h"
+#include "worker_state.h"
 
 static void conn_io(struct loop *loop, struct loop_io *io, uint32_t events);
-/* request blocks and output buffers kept between requests */
-struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
-static struct spares conn_req_spares = { .size = sizeof(struct conn_req) };
-
 static void conn_timeout(struct loop *loop, struct loop_timer *t);
-static void conn_next_request(struct loop *loop, struct loop_post *p);
-static void conn_read_head(struct conn *c);
+static void conn_posted(struct loop *loop, struct loop_post *p);
+static void conn_linger_read(struct conn *c);
+
+/* output buffers kept between requests */
+static struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
 
 static void
 conn_addr_text(const union conn_sockaddr *ss, char *addr, size_t alen,
@@ -62,38 +54,11 @@ conn_addr_text(const union conn_sockaddr *ss, char *addr, size_t alen,
 	}
 }
 
-static const struct conf_server *
-conn_default_server(const struct worker *w, size_t listen)
+void
+conn_local_text(const struct conn *c, char *addr, size_t alen, char *port,
+    size_t plen)
 {
-	return route_default_server(w->conf, listen);
-}
-
-/* The request state, allocated when a request's first bytes arrive.
- * 0, or -1 when out of memory. */
-static int
-conn_req_alloc(struct conn *c)
-{
-	if (c->rq != NULL)
-		return 0;
-	if ((c->rq = spares_get(&conn_req_spares)) == NULL) {
-		log_error("client %s: out of memory for a request",
-		    c->peer_addr);
-		return -1;
-	}
-	memset(&c->rq->req, 0, sizeof(c->rq->req));
-	c->rq->uri[0] = '\0';
-	c->rq->up_addr[0] = '\0';
-	conn_addr_text(&c->local, c->rq->local_addr,
-	    sizeof(c->rq->local_addr), c->rq->local_port,
-	    sizeof(c->rq->local_port));
-	return 0;
-}
-
-static void
-conn_req_release(struct conn *c)
-{
-	spares_put(&conn_req_spares, c->rq);
-	c->rq = NULL;
+	conn_addr_text(&c->local, addr, alen, port, plen);
 }
 
 /*
@@ -135,26 +100,27 @@ conn_set_nodelay(struct conn *c)
 		    sizeof(one));
 }
 
-void
+struct conn *
 conn_accept(struct worker *w, int fd, size_t listen,
-    const struct sockaddr_storage *peer, socklen_t peer_len)
+    const struct sockaddr_storage *peer, socklen_t peer_len,
+    const struct conn_handler *handler)
 {
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_error("accept: out of memory");
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->w = w;
+	c->handler = handler;
 	c->io.fd = fd;
 	c->io.fn = conn_io;
 	c->io.data = c;
 	c->listen = listen;
 	c->file_fd = -1;
-	c->body.fd = -1;
 	loop_timer_init(&c->timer, conn_timeout, c);
-	loop_post_init(&c->next_req, conn_next_request, c);
+	loop_post_init(&c->next_req, conn_posted, c);
 	memcpy(&c->peer, peer, peer_len < sizeof(c->peer) ? peer_len :
 	    sizeof(c->peer));
 	if (peer_len < sizeof(sa_family_t))
@@ -162,12 +128,11 @@ conn_accept(struct worker *w, int fd, size_t listen,
 	conn_local_addr(c);
 	conn_addr_text(&c->peer, c->peer_addr, sizeof(c->peer_addr),
 	    c->peer_port, sizeof(c->peer_port));
-	c->srv = conn_default_server(w, listen);
 	if (loop_add(&w->loop, &c->io,
 	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);
 		free(c);
-		return;
+		return NULL;
 	}
 	c->next = w->conns;
 	if (w->conns != NULL)
@@ -175,24 +140,29 @@ conn_accept(struct worker *w, int fd, size_t listen,
 	w->conns = c;
 	w->nconns++;
 	shm_worker_count_accept(w->slot);
-	c->state = CONN_READ_HEAD;
-	(void)loop_timer_set(&w->loop, &c->timer,
-	    c->srv->client_header_timeout_ms);
-	/* Data usually arrives with the connection (deferred accept). */
-	c->readable = true;
-	conn_read_head(c);
+	return c;
 }
 
-static void
-conn_free_request(struct conn *c)
+void
+conn_release_buffers(struct conn *c)
 {
-	body_free(&c->body);
-	if (c->file_fd != -1)
-		close(c->file_fd);
-	c->file_fd = -1;
+	conn_file_close(c);
 	spares_put(&conn_out_spares, c->out);
 	c->out = NULL;
-	c->out_len = c->out_off = 0;
+	conn_out_reset(c);
+	if (c->in_len == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+}
+
+/* Drop the buffers: the output (and file) and the input. */
+static void
+conn_free_buffers(struct conn *c)
+{
+	c->in_len = 0;
+	conn_release_buffers(c);
 }
 
 void
@@ -203,19 +173,14 @@ conn_close(struct conn *c)
 	if (c->state == CONN_CLOSING)
 		return;
 	c->state = CONN_CLOSING;
-	if (c->proxy != NULL)
-		proxy_abort(c->proxy);
-	c->proxy = NULL;
+	c->handler->closing(c);
 	loop_timer_cancel(&w->loop, &c->timer);
 	loop_unpost(&w->loop, &c->next_req);
 	/* close() takes the descriptor out of the epoll set: it is not
 	 * shared with any other process */
 	close(c->io.fd);
 	c->io.fd = -1;
-	conn_free_request(c);
-	free(c->in);
-	c->in = NULL;
-	conn_req_release(c);
+	conn_free_buffers(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -225,7 +190,13 @@ conn_close(struct conn *c)
 	w->nconns--;
 	shm_worker_count_close(w->slot);
 	loop_free_later(&w->loop, c);
-	worker_conn_closed(w);
+	w->conn_closed(w);
+}
+
+void
+conn_post(struct conn *c)
+{
+	loop_post(&c->w->loop, &c->next_req);
 }
 
 size_t
@@ -234,33 +205,66 @@ conn_out_room(const struct conn *c)
 	return CONN_OUT_SIZE - c->out_len;
 }
 
-static void
-conn_arm_send_timeout(struct conn *c)
+int
+conn_out_put(struct conn *c, const void *p, size_t len)
 {
-	(void)loop_timer_set(&c->w->loop, &c->timer,
-	    c->srv->send_timeout_ms);
+	if (c->out == NULL && (c->out = spares_get(&conn_out_spares)) == NULL)
+		return -1;
+	if (len > CONN_OUT_SIZE - c->out_len)
+		return -1;
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+	return 0;
 }
 
-/* Write queued bytes: 1 when some remain (EAGAIN), 0 when all are out,
- * -1 when the client is gone (the connection is then closed). */
-/* A write or sendfile returned n <= 0: 1 when the socket is full (wait
- * for EPOLLOUT under send_timeout), -1 when the client is gone. */
-static int
+void
+conn_out_reset(struct conn *c)
+{
+	c->out_len = c->out_off = 0;
+}
+
+void
+conn_file_send(struct conn *c, int fd, off_t off, off_t end)
+{
+	c->file_fd = fd;
+	c->file_off = off;
+	c->file_end = end;
+}
+
+void
+conn_file_close(struct conn *c)
+{
+	if (c->file_fd != -1)
+		close(c->file_fd);
+	c->file_fd = -1;
+}
+
+void
+conn_send_now(struct conn *c, const void *p, size_t len)
+{
+	(void)!write(c->io.fd, p, len);
+}
+
+/* A write or sendfile returned n <= 0: IO_AGAIN when the socket is full
+ * (wait for EPOLLOUT under send_timeout), IO_ERROR when the client is
+ * gone (the connection is then closed). */
+static enum io_result
 conn_write_stalled(struct conn *c, ssize_t n, const char *call,
     const char *zero)
 {
 	if (n == -1 && errno == EAGAIN) {
 		c->writable = false;
-		conn_arm_send_timeout(c);
-		return 1;
+		(void)loop_timer_set(&c->w->loop, &c->timer,
+		    c->send_timeout_ms);
+		return IO_AGAIN;
 	}
 	log_info("%s() to client %s failed while sending the response: %s",
 	    call, c->peer_addr, n == 0 ? zero : strerror(errno));
 	conn_close(c);
-	return -1;
+	return IO_ERROR;
 }
 
-static int
+static enum io_result
 conn_write_out(struct conn *c)
 {
 	ssize_t n;
@@ -278,11 +282,11 @@ conn_write_out(struct conn *c)
 		c->out_off += (size_t)n;
 		c->bytes_sent += (uint64_t)n;
 	}
-	c->out_off = c->out_len = 0;
-	return 0;
+	conn_out_reset(c);
+	return IO_DONE;
 }
 
-static int
+static enum io_result
 conn_write_file(struct conn *c)
 {
 	ssize_t n;
@@ -297,76 +301,22 @@ conn_write_file(struct conn *c)
 			    "file shrank");
 		c->bytes_sent += (uint64_t)n;
 	}
-	if (c->file_fd != -1) {
-		close(c->file_fd);
-		c->file_fd = -1;
-	}
-	return 0;
+	conn_file_close(c);
+	return IO_DONE;
 }
 
-static void conn_finish_request(struct conn *c);
-
-int
+enum io_result
 conn_flush(struct conn *c)
 {
-	int rc;
+	enum io_result rc;
 
-	if ((rc = conn_write_out(c)) != 0)
-		return rc;
-	if ((rc = conn_write_file(c)) != 0)
-		return rc;
-	if ((c->state == CONN_PROXY || c->state == CONN_SEND) &&
-	    !(c->body_streaming && !c->body.done))
-		loop_timer_cancel(&c->w->loop, &c->timer);
-	if (c->body_done) {
-		conn_finish_request(c);
-		return c->state == CONN_CLOSING || c->state == CONN_LINGER ?
-		    -1 : 0;
-	}
-	return 0;
-}
-
-void
-conn_response_done(struct conn *c)
-{
-	c->body_done = true;
-	c->state = CONN_SEND;
-	(void)conn_flush(c);
-}
-
-/* Forget the request; keep pipelined bytes at the front of `in`. */
-static void
-conn_reset_request(struct conn *c)
-{
-	size_t head = c->have_req ? c->rq->req.head_len : 0;
-
-	conn_free_request(c);
-	if (c->in != NULL && c->in_len > head)
-		memmove(c->in, c->in + head, c->in_len - head);
-	c->in_len -= head;
-	if (c->in_len == 0) {
-		/* idle until the next request: keep nothing of this one */
-		free(c->in);
-		c->in = NULL;
-		c->in_cap = 0;
-		conn_req_release(c);
-	} else if (c->rq != NULL) {
-		memset(&c->rq->req, 0, sizeof(c->rq->req));
-		c->rq->up_addr[0] = '\0';
-	}
-	c->have_req = false;
-	c->loc = NULL;
-	c->uri_len = 0;
-	c->redirects = 0;
-	c->error_status = 0;
-	c->is_head = false;
-	c->status = 0;
-	c->head_sent_started = c->chunked_out = c->body_done = false;
-	c->body_streaming = false;
-	c->bytes_sent = 0;
-	c->up_status = 0;
-	c->up_time_ms = -1;
-	c->srv = conn_default_server(c->w, c->listen);
+	if ((rc = conn_write_out(c)) == IO_DONE)
+		rc = conn_write_file(c);
+	if (rc == IO_AGAIN)
+		return IO_AGAIN;
+	if (rc != IO_DONE)
+		return IO_EOF;
+	return c->handler->drained(c) == 0 ? IO_DONE : IO_EOF;
 }
 
 /*
@@ -374,22 +324,10 @@ conn_reset_request(struct conn *c)
  * has unread input makes the kernel send RST, and a client still sending
  * (a head too large, a body we refused) then loses the answer we queued
  * for it.  So when the client may be sending more, shut down our side,
- * read and drop what comes for a bounded time, then close.
+ * read and drop what comes for a bounded time, then close.  The handler
+ * has let go of its request before.
  */
-static bool
-conn_should_linger(const struct conn *c)
-{
-	size_t head = c->have_req ? c->rq->req.head_len : 0;
-
-	if (c->hup)
-		return false;
-	return c->in_len > head || c->readable ||
-	    (c->have_req && !c->body.done);
-}
-
-static void conn_linger_read(struct conn *c);
-
-static void
+void
 conn_linger(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -398,12 +336,7 @@ conn_linger(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	conn_free_request(c);
-	free(c->in);
-	c->in = NULL;
-	c->in_len = c->in_cap = 0;
-	conn_req_release(c);
-	c->have_req = false;
+	conn_free_buffers(c);
 	c->state = CONN_LINGER;
 	/* a stopping worker does not wait long for those who do not read */
 	c->linger_until_ms = clock_ms() + (w->quitting ?
@@ -439,7 +372,7 @@ conn_linger_read(struct conn *c)
 		got += (size_t)n;
 	}
 	if (got >= CONN_LINGER_BATCH)
-		loop_post(&c->w->loop, &c->next_req);
+		conn_post(c);
 	if (left > 0)
 		(void)loop_timer_set(&c->w->loop, &c->timer,
 		    left < CONN_LINGER_TIMEOUT_MS ? (uint32_t)left :
@@ -447,62 +380,21 @@ conn_linger_read(struct conn *c)
 }
 
 static void
-conn_finish_request(struct conn *c)
-{
-	struct worker *w = c->w;
-
-	if (c->have_req && !c->body.done) {
-		/* Answered before the whole body came (an early error from
-		 * the backend): the rest of it is still on the wire. */
-		c->keep_alive = false;
-	}
-	if (c->have_req) {
-		c->served++;
-		shm_worker_count_request(w->slot);
-	}
-	/* a head the parser refused (400, 414, 431, 501...) is logged too */
-	if (c->have_req || c->status != 0)
-		access_log_request(c);
-	/* A worker told to stop after this answer's head promised
-	 * keep-alive still keeps the promise: the client may send another
-	 * request, answered with "Connection: close", within the grace. */
-	if (!c->keep_alive) {
-		if (conn_should_linger(c))
-			conn_linger(c);
-		else
-			conn_close(c);
-		return;
-	}
-	conn_reset_request(c);
-	c->state = CONN_READ_HEAD;
-	(void)loop_timer_set(&w->loop, &c->timer, c->in_len > 0 ?
-	    c->srv->client_header_timeout_ms : w->quitting ?
-	    CONN_QUIT_GRACE_MS : c->srv->keepalive_timeout_ms);
-	/* Never from here: this runs at the end of the previous request,
-	 * maybe deep in its handler, and a pipeline of thousands would
-	 * recurse once per request.  The loop runs it after this round. */
-	if (c->in_len > 0 || c->readable)
-		loop_post(&w->loop, &c->next_req);
-}
-
-static void
-conn_next_request(struct loop *loop, struct loop_post *p)
+conn_posted(struct loop *loop, struct loop_post *p)
 {
 	struct conn *c = p->data;
 
 	(void)loop;
-	if (c->state == CONN_READ_HEAD)
-		conn_read_head(c);
-	else if (c->state == CONN_LINGER)
+	if (c->state == CONN_LINGER)
 		conn_linger_read(c);
+	else if (c->state != CONN_CLOSING)
+		c->handler->resume(c);
 }
 
-/* Grow `in` to its largest size; the parsed head moves with it. */
-static int
+int
 conn_grow_in(struct conn *c)
 {
 	char *n;
-	int status;
 
 	if (c->in_cap >= CONN_HEAD_MAX)
 		return 0;
@@ -512,345 +404,49 @@ conn_grow_in(struct conn *c)
 	}
 	c->in = n;
 	c->in_cap = CONN_HEAD_MAX;
-	if (c->have_req)
-		(void)http_parse_request(c->in, c->rq->req.head_len,
-		    CONN_LINE_MAX, CONN_HEAD_MAX, &c->rq->req, &status);
+	c->handler->in_moved(c);
 	return 0;
 }
 
-/* Read what the socket has into `in`: bytes read, 0 at EOF, -1 on EAGAIN
- * (readable cleared), -2 on error. */
-static ssize_t
+bool
+conn_in_full(const struct conn *c)
+{
+	return c->in_cap >= CONN_HEAD_MAX && c->in_len == c->in_cap;
+}
+
+enum io_result
 conn_read_in(struct conn *c)
 {
 	ssize_t n;
 
 	if (c->in == NULL) {
 		if ((c->in = malloc(CONN_HEAD_INIT)) == NULL)
-			return -2;
+			return IO_ERROR;
 		c->in_cap = CONN_HEAD_INIT;
 	}
 	if (c->in_len == c->in_cap && conn_grow_in(c) == -1)
-		return -2;
+		return IO_ERROR;
 	if (c->in_len == c->in_cap)
-		return -3;
+		return IO_ERROR;		/* conn_in_full() */
 	do
 		n = recv(c->io.fd, c->in + c->in_len,
 		    c->in_cap - c->in_len, 0);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && errno == EAGAIN) {
 		c->readable = false;
-		return -1;
+		return IO_AGAIN;
 	}
-	if (n == -1)
-		return -2;
+	if (n <= 0)
+		return n == 0 ? IO_EOF : IO_ERROR;
 	/* A short read took all the socket had: the next bytes bring a
 	 * new edge, no need to try (and get EAGAIN) before that. */
 	if ((size_t)n < c->in_cap - c->in_len && !c->hup)
 		c->readable = false;
 	c->in_len += (size_t)n;
-	return n;
+	return IO_DONE;
 }
 
-static void conn_start_request(struct conn *c);
-
-static void
-conn_read_head(struct conn *c)
-{
-	enum http_parse_result r;
-	ssize_t n;
-	int status;
-
-	for (;;) {
-		if (c->in_len > 0) {
-			if (conn_req_alloc(c) == -1) {
-				conn_close(c);
-				return;
-			}
-			r = http_parse_request(c->in, c->in_len, CONN_LINE_MAX,
-			    CONN_HEAD_MAX, &c->rq->req, &status);
-			if (r == HTTP_PARSE_OK) {
-				conn_start_request(c);
-				return;
-			}
-			if (r == HTTP_PARSE_ERROR) {
-				log_info("client %s sent an invalid request "
-				    "(%d)", c->peer_addr, status);
-				c->state = CONN_SEND;
-				response_error(c, status);
-				return;
-			}
-		}
-		if (!c->readable)
-			return;
-		n = conn_read_in(c);
-		if (n == -1)
-			return;
-		if (n == 0 || n == -2) {
-			if (c->in_len > 0)
-				log_info("client %s closed the connection "
-				    "while sending a request", c->peer_addr);
-			conn_close(c);
-			return;
-		}
-		if (n == -3) {
-			c->state = CONN_SEND;
-			response_error(c, 431);
-			return;
-		}
-	}
-}
-
-static void conn_route(struct conn *c);
-static void conn_read_body(struct conn *c);
-static bool conn_stream_body(struct conn *c);
-
-static void
-conn_start_request(struct conn *c)
-{
-	long n;
-	int status;
-
-	c->have_req = true;
-	c->start_ms = clock_ms();
-	c->up_time_ms = -1;
-	c->keep_alive = c->rq->req.keep_alive;
-	c->is_head = c->rq->req.m == HTTP_METHOD_HEAD;
-	c->srv = route_server(c->w->conf, c->listen, c->rq->req.host,
-	    c->rq->req.host_len);
-	n = route_normalize_uri(c->rq->req.path, c->rq->req.path_len,
-	    c->rq->uri, sizeof(c->rq->uri), c->srv->merge_slashes);
-	if (n < 0) {
-		log_info("client %s sent an invalid URI", c->peer_addr);
-		c->state = CONN_SEND;
-		response_error(c, 400);
-		return;
-	}
-	c->uri_len = (size_t)n;
-	if ((status = body_begin(c)) != 0) {
-		c->state = CONN_SEND;
-		response_error(c, status);
-		return;
-	}
-	conn_continue(c, false);
-	if (c->body.done) {
-		conn_route(c);
-		return;
-	}
-	c->state = CONN_READ_BODY;
-	(void)loop_timer_set(&c->w->loop, &c->timer,
-	    c->srv->client_body_timeout_ms);
-	if (c->body.expected < 0 || c->body.expected > 4096)
-		(void)conn_grow_in(c);
-	if (c->body.expected >= 0 && conn_stream_body(c))
-		return;
-	conn_read_body(c);
-}
-
-static int conn_feed_body(struct conn *c);
-
-/* Take into the body what came with the head and what the socket holds
- * now, so that it goes to the backend with the request's head, in one
- * write.  0, or -1 when the connection was answered or closed. */
-static int
-conn_prefetch_body(struct conn *c)
-{
-	int status, pass;
-	ssize_t n;
-
-	for (pass = 0; pass < 2; pass++) {
-		if ((status = conn_feed_body(c)) != 0) {
-			c->state = CONN_SEND;
-			c->keep_alive = false;
-			response_error(c, status);
-			return -1;
-		}
-		if (pass == 1 || c->body.done || !c->readable)
-			return 0;
-		if ((n = conn_read_in(c)) == -1)
-			return 0;
-		if (n <= 0) {
-			log_info("client %s closed the connection while "
-			    "sending the request body", c->peer_addr);
-			conn_close(c);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * A body is read whole before a backend is asked (fastcgi_request_buffering,
- * on by default as in nginx): a PHP-FPM child serves one connection at a
- * time, and a client trickling its upload would hold one for as long as
- * it likes.  A location with buffering off gets a Content-Length body
- * while it arrives: the proxy starts now and sends what has come (kept in
- * memory or the temp file too, so a retry can send it again while it is
- * all there).  A chunked body is always read whole first, as nginx does,
- * so that CONTENT_LENGTH is known.
- */
-static bool
-conn_stream_body(struct conn *c)
-{
-	const struct conf_location *loc;
-
-	loc = route_location(c->srv, c->rq->uri, c->uri_len);
-	if (loc == NULL || loc->deny_all || loc->upstream == NULL ||
-	    !loc->body_streaming ||
-	    route_auto_redirect(c->srv, c->rq->uri, c->uri_len))
-		return false;
-	c->loc = loc;
-	if (conn_prefetch_body(c) == -1)
-		return true;
-	c->state = CONN_PROXY;
-	c->body_streaming = true;
-	proxy_start(c);
-	if (c->state == CONN_PROXY)
-		conn_read_body(c);
-	return true;
-}
-
-/* Feed the unconsumed input after the head to the body reader. */
-static int
-conn_feed_body(struct conn *c)
-{
-	size_t head = c->rq->req.head_len, used;
-	int status;
-
-	if (c->in_len <= head)
-		return 0;
-	status = body_feed(c, c->in + head, c->in_len - head, &used);
-	if (status != 0)
-		return status;
-	memmove(c->in + head, c->in + head + used, c->in_len - head - used);
-	c->in_len -= used;
-	return 0;
-}
-
-static void
-conn_read_body(struct conn *c)
-{
-	ssize_t n;
-	int status;
-
-	for (;;) {
-		if ((status = conn_feed_body(c)) != 0) {
-			if (c->body_streaming) {
-				conn_close(c);	/* the proxy owns the answer */
-				return;
-			}
-			c->state = CONN_SEND;
-			c->keep_alive = false;
-			response_error(c, status);
-			return;
-		}
-		if (c->body_streaming && c->proxy != NULL)
-			proxy_body_more(c->proxy);
-		if (c->body_streaming && c->state != CONN_PROXY)
-			return;		/* answered or closed meanwhile */
-		if (c->body.done) {
-			if (c->body_streaming) {
-				loop_timer_cancel(&c->w->loop, &c->timer);
-				return;
-			}
-			conn_route(c);
-			return;
-		}
-		if (!c->readable)
-			return;
-		n = conn_read_in(c);
-		if (n == -1)
-			return;
-		if (n <= 0) {
-			log_info("client %s closed the connection while "
-			    "sending the request body", c->peer_addr);
-			conn_close(c);
-			return;
-		}
-		/* client_body_timeout is the longest wait between two
-		 * reads, not a deadline for the whole body (as nginx) */
-		(void)loop_timer_set(&c->w->loop, &c->timer,
-		    c->srv->client_body_timeout_ms);
-	}
-}
-
-/* The request is complete: find its location and serve it. */
-/*
- * nginx answers Expect: 100-continue when it starts reading (or
- * discarding) the body.  A body is read here before routing, so such a
- * request gets its 100 at once (handler false); one without a body
- * (Content-Length: 0) gets it when the handler that would read it starts
- * (handler true): a FastCGI pass or a file about to be served, not an
- * error, a redirect or a 413.  The two cases never meet, so it goes out
- * once; the flag is cleared for a request routed again.  Best effort: a
- * client that cannot take 25 bytes now sends its body after its own
- * timeout anyway.
- */
-void
-conn_continue(struct conn *c, bool handler)
-{
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	struct http_request *r = &c->rq->req;
-	bool body = r->chunked || r->content_length > 0;
-
-	if (!r->expect_continue || body == handler)
-		return;
-	r->expect_continue = false;
-	(void)!write(c->io.fd, cont, sizeof(cont) - 1);
-}
-
-static void
-conn_route(struct conn *c)
-{
-	loop_timer_cancel(&c->w->loop, &c->timer);
-	c->state = CONN_SEND;
-	c->loc = route_location(c->srv, c->rq->uri, c->uri_len);
-	if (c->loc == NULL) {
-		response_error(c, 404);
-		return;
-	}
-	if (route_auto_redirect(c->srv, c->rq->uri, c->uri_len)) {
-		redirect_add_slash(c);
-		return;
-	}
-	if (c->loc->deny_all) {
-		log_error("access forbidden by rule, client: %s, request: "
-		    "\"%.*s\"", c->peer_addr, (int)c->rq->req.target_len,
-		    c->rq->req.target);
-		response_error(c, 403);
-		return;
-	}
-	if (c->loc->upstream != NULL) {
-		conn_continue(c, true);
-		c->state = CONN_PROXY;
-		proxy_start(c);
-		return;
-	}
-	static_serve(c);
-}
-
-void
-conn_internal_redirect(struct conn *c, const char *uri, size_t len)
-{
-	if (++c->redirects > CONN_MAX_REDIRECTS || len >= sizeof(c->rq->uri)) {
-		log_error("rewrite or internal redirection cycle while "
-		    "internally redirecting to \"%.*s\"", (int)len, uri);
-		c->error_status = 0;
-		response_error(c, 500);
-		return;
-	}
-	memmove(c->rq->uri, uri, len);
-	c->rq->uri[len] = '\0';
-	c->uri_len = len;
-	c->out_len = c->out_off = 0;
-	if (c->file_fd != -1) {
-		close(c->file_fd);
-		c->file_fd = -1;
-	}
-	conn_route(c);
-}
-
-static bool
+bool
 conn_has_input(const struct conn *c)
 {
 	char b;
@@ -864,35 +460,10 @@ conn_timeout(struct loop *loop, struct loop_timer *t)
 	struct conn *c = t->data;
 
 	(void)loop;
-	if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
-	    c->w->quitting) {
-		/* The end of the grace.  A request that came in this same
-		 * wakeup, its event not handled yet, is still answered. */
-		if (conn_has_input(c)) {
-			c->readable = true;
-			conn_read_head(c);
-		} else
-			conn_linger(c);
-		return;
-	}
-	if (c->state == CONN_READ_HEAD && c->in_len > 0)
-		log_info("client %s timed out while sending the request "
-		    "head", c->peer_addr);
-	else if (c->state == CONN_READ_BODY) {
-		/* nginx answers 408 here: the client may still read */
-		log_info("client %s timed out while sending the request "
-		    "body", c->peer_addr);
-		c->state = CONN_SEND;
-		c->keep_alive = false;
-		response_error(c, 408);
-		return;
-	} else if (c->body_streaming && !c->body.done)
-		log_info("client %s timed out while sending the request "
-		    "body", c->peer_addr);
-	else if (c->state == CONN_SEND || c->state == CONN_PROXY)
-		log_info("client %s timed out while receiving the "
-		    "response", c->peer_addr);
-	conn_close(c);
+	if (c->state == CONN_LINGER)
+		conn_close(c);
+	else if (c->state != CONN_CLOSING)
+		c->handler->timeout(c);
 }
 
 static void
@@ -907,63 +478,9 @@ conn_io(struct loop *loop, struct loop_io *io, uint32_t events)
 		c->hup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = true;
-	switch (c->state) {
-	case CONN_READ_HEAD:
-		conn_read_head(c);
-		break;
-	case CONN_READ_BODY:
-		conn_read_body(c);
-		break;
-	case CONN_PROXY:
-		if (c->body_streaming && !c->body.done && c->readable) {
-			conn_read_body(c);
-			if (c->state != CONN_PROXY)
-				return;
-		}
-		if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
-			log_info("client %s closed the connection while "
-			    "waiting for the upstream", c->peer_addr);
-			conn_close(c);
-			return;
-		}
-		if ((events & EPOLLOUT) && conn_flush(c) == 0 &&
-		    c->proxy != NULL)
-			proxy_resume(c->proxy);
-		break;
-	case CONN_SEND:
-		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-			(void)conn_flush(c);
-		break;
-	case CONN_LINGER:
+	if (c->state == CONN_LINGER) {
 		if (c->readable)
 			conn_linger_read(c);
-		break;
-	case CONN_CLOSING:
-		break;
-	}
-}
-
-/*
- * A graceful stop (a reload, TTOU, QUIT) ends the idle keep-alive
- * connections, but not at once: a client may have sent its next request
- * just now, and closing under it loses that request.  Each gets a short
- * grace; a request that arrives meanwhile is answered with "Connection:
- * close", and a connection still idle then is shut down and lingered on.
- */
-void
-conn_close_idle(struct worker *w)
-{
-	struct conn *c;
-
-	for (c = w->conns; c != NULL; c = c->next) {
-		/* Only keep-alive connections between two requests: a
-		 * connection just accepted has a request on its way, and a
-		 * graceful stop (or a reload) answers it. */
-		if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
-		    c->served > 0 &&
-		    (c->timer.index == -1 || c->timer.deadline_ms >
-		    clock_ms() + CONN_QUIT_GRACE_MS))
-			(void)loop_timer_set(&w->loop, &c->timer,
-			    CONN_QUIT_GRACE_MS);
-	}
+	} else if (c->state != CONN_CLOSING)
+		c->handler->io(c, events);
 }

@@ -1,9 +1,12 @@
 /*
- * conn.h - a client connection and the request it is serving.
+ * conn.h - a client connection: its socket, its buffers, its timer.
  *
- * The connection owns its buffers; static.c, proxy.c and response.c fill
- * the output side through the functions declared here.  One request at a
- * time per connection (pipelined requests wait in the input buffer).
+ * conn.c reads into `in`, writes `out` and a file (sendfile), shuts down
+ * and lingers, closes.  It knows nothing of HTTP: what the bytes mean is
+ * the business of the handler installed in `handler` (request_read.c),
+ * which conn.c calls when the socket has news.  Of the request layer's
+ * fields at the end, conn.c reads only keep_alive (is this write the
+ * connection's last?).
  */
 #ifndef FCGATE_CONN_H
 #define FCGATE_CONN_H
@@ -17,6 +20,7 @@
 #include "shared/conf/conf.h"
 #include "shared/proto/http_chunked.h"
 #include "shared/proto/http_request.h"
+#include "io.h"
 #include "loop.h"
 
 #define CONN_HEAD_INIT 4096		/* first input buffer */
@@ -24,13 +28,14 @@
 #define CONN_LINE_MAX (8 * 1024)	/* largest request line */
 #define CONN_URI_MAX (8 * 1024)
 #define CONN_OUT_SIZE (32 * 1024)	/* output buffer */
-#define CONN_MAX_REDIRECTS 10		/* internal redirects (index, error) */
 /* lingering close: nginx's lingering_time and lingering_timeout */
 #define CONN_LINGER_TIME_MS 30000	/* longest, in all */
 #define CONN_LINGER_TIMEOUT_MS 5000	/* longest wait for more input */
 #define CONN_QUIT_GRACE_MS 1000	/* idle keep-alive, stopping worker */
 #define CONN_LINGER_BATCH (256 * 1024)	/* dropped per round of the loop */
 
+/* conn.c sets and tests only CONN_LINGER and CONN_CLOSING; the others are
+ * the request layer's (request.c, request_read.c). */
 enum conn_state {
 	CONN_READ_HEAD,			/* waiting for / parsing a head */
 	CONN_READ_BODY,			/* reading the request body */
@@ -41,33 +46,23 @@ enum conn_state {
 	CONN_CLOSING
 };
 
-/* The request body as read: in memory, or in an unlinked temp file. */
-struct conn_body {
-	char *mem;
-	size_t cap;			/* size of mem */
-	size_t len;			/* bytes in mem, or in the file */
-	int fd;				/* -1 when in memory */
-	uint64_t size;			/* total bytes received */
-	int64_t expected;		/* Content-Length, -1 chunked */
-	struct http_chunked chunked;
-	bool done;
-};
-
-struct proxy;
+struct conn;
+struct request;
 struct worker;
 
-/*
- * What a request needs from its first byte until it is answered: the
- * parsed head, the normalised URI, the upstreams tried.  A keep-alive
- * connection waiting for its next request has none, so that thousands of
- * idle clients cost little memory (nginx frees its request the same way).
- */
-struct conn_req {
-	struct http_request req;
-	char uri[CONN_URI_MAX];		/* normalised $uri */
-	char up_addr[128];		/* for the access log */
-	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
-	char local_port[8];
+/* How conn.c hands the socket's news up (request_read.c installs it). */
+struct conn_handler {
+	/* an epoll event: readable / writable / hup are set already */
+	void (*io)(struct conn *c, uint32_t events);
+	/* the round posted with conn_post() */
+	void (*resume)(struct conn *c);
+	void (*timeout)(struct conn *c);
+	/* everything queued is out: 0, or -1 when the connection ended */
+	int (*drained)(struct conn *c);
+	/* `in` was reallocated: pointers into it are stale */
+	void (*in_moved)(struct conn *c);
+	/* the connection is closing: let go of the request */
+	void (*closing)(struct conn *c);
 };
 
 /* A client or listening address: a sockaddr_storage is four times the
@@ -81,7 +76,8 @@ union conn_sockaddr {
 struct conn {
 	struct loop_io io;
 	struct loop_timer timer;
-	struct loop_post next_req;	/* reads the next pipelined request */
+	struct loop_post next_req;	/* the next round (conn_post) */
+	const struct conn_handler *handler;
 	struct worker *w;
 	struct conn *next, *prev;	/* worker's list */
 	size_t listen;			/* index in conf->listens */
@@ -97,82 +93,84 @@ struct conn {
 				 * EAGAIN or a short read */
 	bool hup;			/* the client's FIN or an error seen */
 	bool nodelay;			/* TCP_NODELAY is set */
+	uint32_t send_timeout_ms;	/* longest wait for a write */
+	int64_t linger_until_ms;	/* CONN_LINGER: close by then */
 
 	char *in;			/* request head + pipelined bytes */
 	size_t in_len;
 	size_t in_cap;
 
-	/* the current request */
-	struct conn_req *rq;		/* NULL while idle */
-	int64_t linger_until_ms;	/* CONN_LINGER: close by then */
-	bool have_req;
-	int64_t start_ms;
-	const struct conf_server *srv;
-	const struct conf_location *loc;
-	size_t uri_len;
-	int redirects;
-	int error_status;		/* status kept across error_page */
-	bool is_head;
-	struct conn_body body;
-	struct proxy *proxy;
-
-	/* the response */
-	int status;
-	bool head_sent_started;		/* some bytes of the head queued */
-	bool chunked_out;
-	bool keep_alive;
-	bool body_streaming;		/* proxying while the body arrives */
-	uint32_t served;		/* requests answered on it so far */
-	bool body_done;			/* nothing more will be queued */
 	char *out;
 	size_t out_len;
 	size_t out_off;
-	int file_fd;			/* static file being sent, or -1 */
+	bool body_done;			/* nothing more will be queued */
+	int file_fd;			/* file being sent, or -1 */
 	off_t file_off;
 	off_t file_end;
 	uint64_t bytes_sent;
-	/* for the access log */
-	int up_status;
-	int64_t up_time_ms;
+	uint32_t served;		/* requests answered on it so far */
+
+	/* the request layer's (request.c) */
+	struct request *rq;		/* the current request, NULL while
+					 * idle */
+	const struct conf_server *srv;	/* the request's, or the listening
+					 * address's default between two */
+	bool keep_alive;		/* after this answer */
 };
 
-/* Spare output buffers (conn.c keeps them, response.c takes them). */
-extern struct spares conn_out_spares;
-
-/* The request's HTTP version (10, 11), 0 when none was parsed. */
-static inline int
-conn_http_version(const struct conn *c)
-{
-	return c->rq != NULL ? c->rq->req.version : 0;
-}
-
-/* Accept a new connection on fd (already non-blocking) from peer, as
- * accept4() gave it. */
-void conn_accept(struct worker *w, int fd, size_t listen,
-    const struct sockaddr_storage *peer, socklen_t peer_len);
+/* Set up a connection on fd (already non-blocking) from peer, as
+ * accept4() gave it, in w's loop and list; NULL when that failed (fd is
+ * then closed).  Nothing is read yet. */
+struct conn *conn_accept(struct worker *w, int fd, size_t listen,
+    const struct sockaddr_storage *peer, socklen_t peer_len,
+    const struct conn_handler *handler);
 
 /* Close now, whatever the state (client gone, fatal error). */
 void conn_close(struct conn *c);
 
-/* Flush queued output; called by producers after they queue.  Returns -1
- * when the connection was closed (c is then gone). */
-int conn_flush(struct conn *c);
+/* Shut down our side, drop what the client still sends for a bounded
+ * time, then close (lingering close). */
+void conn_linger(struct conn *c);
 
-/* Room left in the output buffer. */
+/* Call handler->resume after this round of the loop (once). */
+void conn_post(struct conn *c);
+
+/* Read what the socket has into `in`, growing it up to CONN_HEAD_MAX
+ * when full.  IO_ERROR also when `in` is at its largest and full
+ * (conn_in_full() tells). */
+enum io_result conn_read_in(struct conn *c);
+bool conn_in_full(const struct conn *c);
+/* Grow `in` to CONN_HEAD_MAX now.  0 / -1 (out of memory, logged). */
+int conn_grow_in(struct conn *c);
+/* Does the socket have input waiting (peeked, not read)? */
+bool conn_has_input(const struct conn *c);
+
+/* Flush queued output, then the file; called by producers after they
+ * queue.  IO_DONE when all is out (handler->drained has run), IO_AGAIN
+ * when some remains (EPOLLOUT resumes it), IO_EOF when the connection is
+ * done with: closed, or its request ended (then lingering or closed). */
+enum io_result conn_flush(struct conn *c);
+
+/* The output buffer: room left, append (0 / -1 when it does not fit),
+ * forget what is queued and not yet written. */
 size_t conn_out_room(const struct conn *c);
+int conn_out_put(struct conn *c, const void *p, size_t len);
+void conn_out_reset(struct conn *c);
 
-/* Re-route the request to a new URI (index file, error_page). */
-void conn_internal_redirect(struct conn *c, const char *uri, size_t len);
+/* Between two requests: give the output buffer (and file) back, and the
+ * input buffer when it holds nothing. */
+void conn_release_buffers(struct conn *c);
 
-/* Send 100 Continue if the request expects it and this is the moment:
- * handler is true where a content handler starts (see conn.c). */
-void conn_continue(struct conn *c, bool handler);
+/* Send bytes off..end of the file open on fd after the output buffer;
+ * fd is the connection's from here on.  conn_file_close() drops it. */
+void conn_file_send(struct conn *c, int fd, off_t off, off_t end);
+void conn_file_close(struct conn *c);
 
-/* The response for this request is complete: finish it once flushed. */
-void conn_response_done(struct conn *c);
+/* Write p[0..len) at once, best effort, ahead of anything queued. */
+void conn_send_now(struct conn *c, const void *p, size_t len);
 
-/* Worker quitting: close keep-alive connections idle between requests
- * (not fresh ones: their first request is answered). */
-void conn_close_idle(struct worker *w);
+/* The local address as text ("unix:" and "" for unix sockets). */
+void conn_local_text(const struct conn *c, char *addr, size_t alen,
+    char *port, size_t plen);
 
 #endif

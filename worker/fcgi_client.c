@@ -31,6 +31,7 @@
 #include "conn.h"
 #include "fcgi_client.h"
 #include "fcgi_params.h"
+#include "request.h"
 #include "response.h"
 
 #define FCGI_CLIENT_STDIN_PIECE 32768	/* STDIN record content */
@@ -84,13 +85,13 @@ fcgi_client_init(struct fcgi_client *fc, struct conn *c)
 {
 	memset(fc, 0, offsetof(struct fcgi_client, hbuf));
 	fc->c = c;
-	fc->loc = c->loc;
+	fc->loc = c->rq->loc;
 	fc->peer = "";
 	if (params_build(c, &fc->params, &fc->params_len) == -1)
 		return -1;
 	/* BEGIN_REQUEST, the PARAMS records, then room for STDIN */
 	fc->scap = fc->params_len + fc->params_len / FCGI_MAX_CONTENT * 8 +
-	    64 + fcgi_client_stdin_room(&c->body);
+	    64 + fcgi_client_stdin_room(&c->rq->body);
 	if ((fc->sbuf = malloc(fc->scap)) == NULL) {
 		log_error("proxy: out of memory");
 		return -1;
@@ -137,7 +138,7 @@ fcgi_client_queue_head(struct fcgi_client *fc, bool keep_conn)
 int
 fcgi_client_queue_stdin(struct fcgi_client *fc)
 {
-	const struct conn_body *b = &fc->c->body;
+	const struct conn_body *b = &fc->c->rq->body;
 	uint8_t *s = fc->sbuf + fc->slen;
 	size_t room = fc->scap - fc->slen - 2 * FCGI_HEADER_LEN;
 	ssize_t n = 0;
@@ -246,7 +247,7 @@ fcgi_client_head_write(struct conn *c, const char *head,
 	size_t pos = 0;
 	int rc, failed;
 
-	c->out_len = c->out_off = 0;
+	conn_out_reset(c);
 	failed = response_head_start(c, r->status, r->reason, r->reason_len);
 	while (cgi_header_next(head, r->head_len, &pos, &h) == 1) {
 		if (fcgi_client_hop_header(&h))
@@ -295,7 +296,7 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	struct conn *c = fc->c;
 	const struct cgi_response *r = &fc->head;
 
-	c->up_status = r->status;
+	c->rq->up_status = r->status;
 	if (fcgi_client_head_write(c, fc->hbuf, r, r->status == 204 ? -1 :
 	    r->content_length) == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
@@ -305,7 +306,7 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	if (fcgi_client_bodiless(r->status))
 		fc->body_left = 0;
 	else
-		fc->body_left = c->is_head ? -1 : r->content_length;
+		fc->body_left = c->rq->is_head ? -1 : r->content_length;
 	fcgi_client_body_out(fc, (const uint8_t *)fc->hbuf + r->head_len,
 	    fc->hlen - r->head_len);
 	return FCGI_CLIENT_GO;
@@ -316,11 +317,11 @@ fcgi_client_unqueue_head(struct fcgi_client *fc)
 {
 	struct conn *c = fc->c;
 
-	c->out_len = c->out_off = 0;
-	c->head_sent_started = false;
-	c->chunked_out = false;
-	c->status = 0;
-	c->up_status = 0;
+	conn_out_reset(c);
+	c->rq->head_sent_started = false;
+	c->rq->chunked_out = false;
+	c->rq->status = 0;
+	c->rq->up_status = 0;
 }
 
 /*
@@ -440,7 +441,7 @@ fcgi_client_limit(const struct fcgi_client *fc, size_t avail)
 
 	if (!fc->header_done)
 		room = sizeof(fc->hbuf) - fc->hlen;
-	else if (fc->c->is_head)
+	else if (fc->c->rq->is_head)
 		room = avail;
 	else {
 		room = conn_out_room(fc->c);
@@ -457,14 +458,14 @@ fcgi_client_input(struct fcgi_client *fc, const uint8_t *in, size_t len,
 	enum fcgi_client_result rc;
 	struct fcgi_event ev;
 	size_t limit;
-	int flushed;
+	enum io_result flushed;
 
 	for (*used = 0; *used < len; ) {
 		if ((limit = fcgi_client_limit(fc, len - *used)) < 512 &&
 		    limit < len - *used) {
-			if ((flushed = conn_flush(fc->c)) == -1)
+			if ((flushed = conn_flush(fc->c)) == IO_EOF)
 				return FCGI_CLIENT_GONE;
-			if (flushed == 1 ||
+			if (flushed == IO_AGAIN ||
 			    (limit = fcgi_client_limit(fc, len - *used)) == 0)
 				return FCGI_CLIENT_WAIT;
 		}

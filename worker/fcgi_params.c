@@ -13,6 +13,7 @@
 #include "shared/proto/fcgi_record.h"
 #include "shared/log.h"
 #include "fcgi_params.h"
+#include "request.h"
 #include "spares.h"
 
 /* Per-request values that are not plain fields of the connection. */
@@ -30,13 +31,13 @@ struct params_ctx {
 static void
 params_split_path(struct params_ctx *x)
 {
-	const struct conf_location *loc = x->c->loc;
+	const struct conf_location *loc = x->c->rq->loc;
 	pcre2_match_data *md;
 	PCRE2_SIZE *ov;
 	int n;
 
 	x->script = x->c->rq->uri;
-	x->script_len = x->c->uri_len;
+	x->script_len = x->c->rq->uri_len;
 	x->path_info = "";
 	x->path_info_len = 0;
 	if (loc->split_path_info != NULL) {
@@ -44,8 +45,8 @@ params_split_path(struct params_ctx *x)
 		    NULL);
 		if (md != NULL) {
 			n = pcre2_match(loc->split_path_info,
-			    (PCRE2_SPTR)x->c->rq->uri, x->c->uri_len, 0, 0, md,
-			    NULL);
+			    (PCRE2_SPTR)x->c->rq->uri, x->c->rq->uri_len, 0, 0,
+			    md, NULL);
 			ov = pcre2_get_ovector_pointer(md);
 			if (n >= 3) {
 				x->script = x->c->rq->uri + ov[2];
@@ -83,7 +84,7 @@ params_var_cstr(const struct params_ctx *x, enum conf_var var)
 
 	switch (var) {
 	case VAR_DOCUMENT_ROOT:
-		return c->loc->root;
+		return c->rq->loc->root;
 	case VAR_CONTENT_LENGTH:
 		return x->content_length;
 	case VAR_SERVER_PROTOCOL:
@@ -143,7 +144,7 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		break;
 	case VAR_DOCUMENT_URI:
 	case VAR_URI:
-		params_str(c->rq->uri, c->uri_len, v, len);
+		params_str(c->rq->uri, c->rq->uri_len, v, len);
 		break;
 	case VAR_HOST:
 		if (r->host != NULL)
@@ -168,8 +169,8 @@ params_variable(struct conn *c, enum conf_var var, const char **v,
 	x.content_length[0] = '\0';
 	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
-		    (unsigned long long)(c->body.expected >= 0 ?
-		    (uint64_t)c->body.expected : c->body.size));
+		    (unsigned long long)(c->rq->body.expected >= 0 ?
+		    (uint64_t)c->rq->body.expected : c->rq->body.size));
 	params_split_path(&x);
 	params_var(&x, var, v, len);
 }
@@ -301,7 +302,7 @@ params_header_skipped(const struct conn *c, size_t i, const char *pname)
 	    strcmp(pname, "HTTP_PROXY") == 0 ||
 	    strcmp(pname, "HTTP_TRANSFER_ENCODING") == 0 ||
 	    (c->rq->req.absolute && strcmp(pname, "HTTP_HOST") == 0) ||
-	    params_configured(c->loc, pname))
+	    params_configured(c->rq->loc, pname))
 		return true;
 	for (j = 0; j < i; j++)
 		if (params_same_name(h, &c->rq->req.headers[j]))
@@ -321,7 +322,7 @@ params_absolute_host(struct params_ctx *x, struct params_out *o)
 	const struct http_request *r = &x->c->rq->req;
 	int n;
 
-	if (!r->absolute || params_configured(x->c->loc, "HTTP_HOST"))
+	if (!r->absolute || params_configured(x->c->rq->loc, "HTTP_HOST"))
 		return;
 	n = snprintf(x->http_host, sizeof(x->http_host), "%.*s%s%.*s",
 	    (int)r->host_len, r->host, r->port != NULL ? ":" : "",
@@ -334,7 +335,7 @@ static int
 params_write(struct params_ctx *x, struct params_out *o, char *scratch,
     size_t scratch_size)
 {
-	const struct conf_location *loc = x->c->loc;
+	const struct conf_location *loc = x->c->rq->loc;
 	const struct http_request *r = &x->c->rq->req;
 	char pname[256];
 	size_t i, len;
@@ -381,8 +382,8 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 	params_split_path(&x);
 	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
-		    (unsigned long long)(c->body.expected >= 0 ?
-		    (uint64_t)c->body.expected : c->body.size));
+		    (unsigned long long)(c->rq->body.expected >= 0 ?
+		    (uint64_t)c->rq->body.expected : c->rq->body.size));
 	if ((scratch = spares_get(&scratch_spares)) == NULL)
 		goto nomem;
 	if (params_write(&x, &o, scratch, scratch_size) == -1)

@@ -21,7 +21,7 @@
 #include "shared/log.h"
 #include "loop.h"
 #include "pool.h"
-#include "worker.h"
+#include "worker_state.h"
 
 struct proxy_pool {
 	struct worker *w;

@@ -21,7 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "conn.h"
+#include "request.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "fcgi_client.h"
@@ -30,7 +30,7 @@
 #include "proxy_next.h"
 #include "response.h"
 #include "shared/upstream.h"
-#include "worker.h"
+#include "worker_state.h"
 
 #define PROXY_RBUF (16 * 1024)		/* backend read buffer */
 
@@ -122,7 +122,7 @@ void
 proxy_abort(struct proxy *p)
 {
 	proxy_peer_done(p, UPSTREAM_NEUTRAL);
-	p->c->proxy = NULL;
+	p->c->rq->proxy = NULL;
 	proxy_free(p);
 }
 
@@ -132,10 +132,9 @@ proxy_give_up(struct proxy *p, int status)
 {
 	struct conn *c = p->c;
 
-	c->proxy = NULL;
+	c->rq->proxy = NULL;
 	proxy_free(p);
-	c->state = CONN_SEND;
-	response_error(c, status);
+	request_fail(c->rq, status);
 }
 
 /* May the request go to the next server after a failure of this kind? */
@@ -149,7 +148,7 @@ proxy_may_retry(const struct proxy *p, enum proxy_fail kind)
 		.request_sent = p->request_sent,
 		.idempotent = m != HTTP_METHOD_POST && m != HTTP_METHOD_LOCK &&
 		    m != HTTP_METHOD_PATCH,
-		.body_streamed = p->c->body_streaming && p->fc.body_off > 0,
+		.body_streamed = p->c->rq->body_streaming && p->fc.body_off > 0,
 		.elapsed_ms = clock_ms() - p->start_ms
 	};
 
@@ -168,9 +167,9 @@ proxy_cut_response(struct proxy *p)
 	struct conn *c = p->c;
 
 	c->keep_alive = false;
-	c->proxy = NULL;
+	c->rq->proxy = NULL;
 	proxy_free(p);
-	conn_response_done(c);
+	request_finish(c->rq);
 	return PROXY_STOP;
 }
 
@@ -201,9 +200,9 @@ proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 	proxy_peer_done(p, proxy_next_counts(kind) ? UPSTREAM_FAILURE :
 	    UPSTREAM_NEUTRAL);
 	p->last_fail = kind;
-	if (c->head_sent_started && c->bytes_sent > 0)
+	if (c->rq->head_sent_started && c->bytes_sent > 0)
 		return proxy_cut_response(p);
-	if (c->head_sent_started)
+	if (c->rq->head_sent_started)
 		fcgi_client_unqueue_head(&p->fc);
 	if (proxy_may_retry(p, kind)) {
 		/* The retry has its own socket and events: whoever called
@@ -385,14 +384,14 @@ proxy_finish(struct proxy *p)
 		pool_put(p->w, p->up, p->peer, bc);
 	}
 	srv = &p->w->shm->servers[p->up->peers[p->peer].shm_index];
-	shm_server_count_status(srv, c->up_status);
-	c->up_time_ms = clock_ms() - p->peer_start_ms;
-	shm_server_count_time(srv, c->up_time_ms);
+	shm_server_count_status(srv, c->rq->up_status);
+	c->rq->up_time_ms = clock_ms() - p->peer_start_ms;
+	shm_server_count_time(srv, c->rq->up_time_ms);
 	proxy_peer_done(p, UPSTREAM_SUCCESS);
-	c->proxy = NULL;
+	c->rq->proxy = NULL;
 	proxy_free(p);
 	response_body_end(c);
-	conn_response_done(c);
+	request_finish(c->rq);
 	return PROXY_STOP;
 }
 
@@ -464,7 +463,8 @@ proxy_read(struct proxy *p)
 			/* Waiting for a slow client: its send_timeout runs,
 			 * the backend is not to blame meanwhile. */
 			loop_timer_cancel(&p->w->loop, &p->timer);
-			return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
+			return conn_flush(p->c) == IO_EOF ? PROXY_STOP :
+			    PROXY_GO;
 		}
 		p->rpos = p->rlen = 0;
 		if (!p->readable)
@@ -490,7 +490,7 @@ proxy_read(struct proxy *p)
 	if (p->state == PROXY_READING)
 		(void)loop_timer_set(&p->w->loop, &p->timer,
 		    p->loc->read_timeout_ms);
-	return conn_flush(p->c) == -1 ? PROXY_STOP : PROXY_GO;
+	return conn_flush(p->c) == IO_EOF ? PROXY_STOP : PROXY_GO;
 }
 
 static int
@@ -570,24 +570,25 @@ proxy_resume(struct proxy *p)
 }
 
 void
-proxy_start(struct conn *c)
+proxy_start(struct request *r)
 {
+	struct conn *c = r->c;
 	struct proxy *p;
 
 	if ((p = malloc(sizeof(*p))) == NULL) {
 		log_error("proxy: out of memory");
-		response_error(c, 500);
+		request_fail(r, 500);
 		return;
 	}
 	memset(p, 0, offsetof(struct proxy, rbuf));
 	p->c = c;
 	p->w = c->w;
-	p->loc = c->loc;
-	p->up = c->loc->upstream;
+	p->loc = c->rq->loc;
+	p->up = c->rq->loc->upstream;
 	p->peer = -1;
 	p->start_ms = clock_ms();
 	loop_timer_init(&p->timer, proxy_timeout, p);
-	c->proxy = p;
+	c->rq->proxy = p;
 	upstream_try_init(&p->try, (const struct sockaddr *)&c->peer);
 	p->tries_left = proxy_next_tries(p->loc,
 	    upstream_max_tries(p->w->shm, p->up->shm_index));

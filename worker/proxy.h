@@ -7,12 +7,13 @@
 #ifndef FCGATE_PROXY_H
 #define FCGATE_PROXY_H
 
-struct conn;
 struct proxy;
+struct request;
 
-/* Start passing c's request to c->loc->upstream.  The proxy answers the
- * client itself (response or error). */
-void proxy_start(struct conn *c);
+/* The content handler for fastcgi_pass: pass r to its location's
+ * upstream.  The proxy answers the client itself and ends r with
+ * request_finish() or request_fail(). */
+void proxy_start(struct request *r);
 
 /* The client's output buffer has room again: continue streaming. */
 void proxy_resume(struct proxy *p);

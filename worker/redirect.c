@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "redirect.h"
+#include "request.h"
 #include "response.h"
 
 /* Bytes nginx escapes in a URI it writes: controls, space, '"', '#',
@@ -67,7 +68,7 @@ redirect_put_escaped(struct redirect_out *o, const char *s, size_t n)
 static void
 redirect_put_origin(struct redirect_out *o, const struct conn *c)
 {
-	const struct conf_location *loc = c->loc != NULL ? c->loc :
+	const struct conf_location *loc = c->rq->loc != NULL ? c->rq->loc :
 	    &c->srv->fallback;
 	const char *host = c->rq->local_addr, *port = c->rq->local_port;
 	bool v6;
@@ -96,7 +97,7 @@ long
 redirect_location(const struct conn *c, const char *uri, size_t len,
     const char *args, size_t args_len, char *out, size_t size)
 {
-	const struct conf_location *loc = c->loc != NULL ? c->loc :
+	const struct conf_location *loc = c->rq->loc != NULL ? c->rq->loc :
 	    &c->srv->fallback;
 	struct redirect_out o = { out, 0, size, size == 0 };
 
@@ -114,19 +115,20 @@ redirect_location(const struct conn *c, const char *uri, size_t len,
 }
 
 void
-redirect_add_slash(struct conn *c)
+redirect_add_slash(struct request *r)
 {
 	char uri[CONN_URI_MAX + 1], loc[3 * CONN_URI_MAX + 512];
-	const struct http_request *r = &c->rq->req;
+	struct conn *c = r->c;
 	long n;
 
-	memcpy(uri, c->rq->uri, c->uri_len);
-	uri[c->uri_len] = '/';
-	n = redirect_location(c, uri, c->uri_len + 1, r->query, r->query_len,
-	    loc, sizeof(loc));
+	memcpy(uri, r->uri, c->rq->uri_len);
+	uri[c->rq->uri_len] = '/';
+	n = redirect_location(c, uri, c->rq->uri_len + 1, r->req.query,
+	    r->req.query_len, loc, sizeof(loc));
 	if (n < 0) {
-		response_error(c, 414);
+		request_fail(r, 414);
 		return;
 	}
 	response_redirect(c, 301, loc, (size_t)n);
+	request_finish(r);
 }

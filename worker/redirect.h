@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct conn;
+struct request;
 
 /*
  * The Location for a redirect to the local URI uri[0..len) (decoded, it
@@ -19,7 +20,8 @@ struct conn;
 long redirect_location(const struct conn *c, const char *uri, size_t len,
     const char *args, size_t args_len, char *out, size_t size);
 
-/* Answer 301 to the request's $uri with a '/' added, its query kept. */
-void redirect_add_slash(struct conn *c);
+/* The content handler for a directory named without its slash: 301 to
+ * the request's $uri with a '/' added, its query kept. */
+void redirect_add_slash(struct request *r);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct conn;
+struct request;
 
 /* Start the head for status (reason NULL = the standard phrase). */
 int response_head_start(struct conn *c, int status, const char *reason,
@@ -30,14 +31,10 @@ void response_body(struct conn *c, const void *data, size_t len);
 /* Queue the end of the body (the last chunk when chunked). */
 void response_body_end(struct conn *c);
 
-/*
- * Answer with an error status: through the server's error_page when one
- * is configured for it (internal redirect, status kept), else a small
- * built-in page.  4xx answers to broken requests close the connection.
- */
-void response_error(struct conn *c, int status);
+/* Queue fcgate's own small page for status (w->handlers->status). */
+void response_error_page(struct request *r, int status);
 
-/* A 301 to location (directory without its trailing slash). */
+/* Queue a redirect to location (directory without its trailing slash). */
 void response_redirect(struct conn *c, int status, const char *location,
     size_t len);
 

@@ -28,13 +28,14 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "shared/log.h"
-#include "shared/proto/http_date.h"
 #include "fcgi_params.h"
 #include "redirect.h"
+#include "request.h"
 #include "response.h"
+#include "shared/log.h"
+#include "shared/proto/http_date.h"
 #include "static.h"
-#include "worker.h"
+#include "worker_state.h"
 
 /* What the response head says about the file being served. */
 struct static_file {
@@ -59,7 +60,7 @@ static_path(const struct conn *c, const char *extra, char *path, size_t size)
 {
 	int n;
 
-	n = snprintf(path, size, "%s%s%s", c->loc->root, c->rq->uri,
+	n = snprintf(path, size, "%s%s%s", c->rq->loc->root, c->rq->uri,
 	    extra ? extra : "");
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -104,22 +105,23 @@ static_index_name(struct conn *c, const char *e, char *out, size_t size)
 }
 
 static void
-static_index(struct conn *c)
+static_index(struct request *r)
 {
+	struct conn *c = r->c;
 	char path[4096], uri[CONN_URI_MAX], name[CONN_URI_MAX];
 	struct stat st;
 	size_t i;
 	int n;
 
-	for (i = 0; i < c->loc->nindex; i++) {
-		if (static_index_name(c, c->loc->index[i], name,
+	for (i = 0; i < c->rq->loc->nindex; i++) {
+		if (static_index_name(c, c->rq->loc->index[i], name,
 		    sizeof(name)) == -1)
 			continue;
 		if (name[0] == '/') {
 			/* an absolute index is taken as it is, not looked
 			 * for: an internal redirect, as nginx (a loop ends
 			 * in 500 once the redirect limit is reached) */
-			conn_internal_redirect(c, name, strlen(name));
+			request_internal_redirect(r, name, strlen(name));
 			return;
 		}
 		if (static_path(c, name, path, sizeof(path)) == -1)
@@ -133,17 +135,17 @@ static_index(struct conn *c)
 		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri, name);
 		if (n < 0 || (size_t)n >= sizeof(uri))
 			break;
-		conn_internal_redirect(c, uri, (size_t)n);
+		request_internal_redirect(r, uri, (size_t)n);
 		return;
 	}
 	if (static_path(c, NULL, path, sizeof(path)) == 0 &&
 	    stat(path, &st) == -1) {
-		response_error(c, 404);
+		request_fail(r, 404);
 		return;
 	}
 	log_error("directory index of \"%s\" is forbidden, client: %s", path,
 	    c->peer_addr);
-	response_error(c, 403);
+	request_fail(r, 403);
 }
 
 /* The status for a failed file system call on path, logged once. */
@@ -185,8 +187,8 @@ static_resolve(struct conn *c, const char *path, char real[PATH_MAX])
 	char root[PATH_MAX];
 	size_t n;
 
-	if (realpath(c->loc->root, root) == NULL)
-		return static_errno_status(c, "realpath", c->loc->root);
+	if (realpath(c->rq->loc->root, root) == NULL)
+		return static_errno_status(c, "realpath", c->rq->loc->root);
 	if (realpath(path, real) == NULL)
 		return static_errno_status(c, "realpath", path);
 	n = strlen(root);
@@ -447,7 +449,7 @@ static_file_init(struct static_file *f, const struct conn *c,
 	int n;
 
 	f->st = st;
-	f->type = conf_loc_mime_type(c->w->conf, c->loc, path);
+	f->type = conf_loc_mime_type(c->w->conf, c->rq->loc, path);
 	/* nginx's format: mtime and size in lower-case hex. */
 	n = snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"",
 	    (unsigned long long)st->st_mtime,
@@ -492,12 +494,13 @@ static_send_head(struct conn *c, const struct static_file *f, int status)
 
 /* Which answer the request gets; f->first..last is the body it sends. */
 static int
-static_status(const struct conn *c, struct static_file *f)
+static_status(const struct request *r, struct static_file *f)
 {
+	const struct conn *c = r->c;
 	int status;
 
-	if (c->error_status != 0)
-		return c->error_status;
+	if (r->error_status != 0)
+		return r->error_status;
 	if ((status = static_preconditions(c, f)) != 0)
 		return status;
 	switch (static_range(c, f)) {
@@ -511,80 +514,80 @@ static_status(const struct conn *c, struct static_file *f)
 }
 
 /*
- * Answer with the file open on fd, which is c's from here on: it stays
- * in c->file_fd and conn.c closes it after the last byte (at once when
+ * Answer with the file open on fd, which is the connection's from here
+ * on (conn_file_send): conn.c closes it after the last byte (at once when
  * there is no body to send).
  */
 static void
-static_send(struct conn *c, int fd, const struct stat *st, const char *path)
+static_send(struct request *r, int fd, const struct stat *st,
+    const char *path)
 {
+	struct conn *c = r->c;
 	struct static_file f;
 	int status;
 
 	static_file_init(&f, c, st, path);
-	status = static_status(c, &f);
-	if (c->error_status == 0)
-		conn_continue(c, true);	/* nginx: once the file is open */
+	status = static_status(r, &f);
+	if (r->error_status == 0)	/* nginx: once the file is open */
+		request_continue(r, true);
 	if (status == 412) {
 		close(fd);
-		response_error(c, 412);
+		request_fail(r, 412);
 		return;
 	}
 	if (status == 304 || status == 416)
 		f.last = f.first - 1;
-	c->file_fd = fd;
-	c->file_off = f.first;
-	c->file_end = c->is_head ? f.first : f.last + 1;
-	c->out_len = c->out_off = 0;
+	conn_file_send(c, fd, f.first, c->rq->is_head ? f.first : f.last + 1);
+	conn_out_reset(c);
 	static_send_head(c, &f, status);
-	conn_response_done(c);
+	request_finish(r);
 }
 
 void
-static_serve(struct conn *c)
+static_serve(struct request *r)
 {
+	struct conn *c = r->c;
 	char path[4096], real[PATH_MAX];
 	struct stat st;
 	int fd, status;
 
-	if (c->rq->req.m != HTTP_METHOD_GET &&
-	    c->rq->req.m != HTTP_METHOD_HEAD &&
-	    c->error_status == 0) {
-		response_error(c, 405);
+	if (r->req.m != HTTP_METHOD_GET && r->req.m != HTTP_METHOD_HEAD &&
+	    r->error_status == 0) {
+		request_fail(r, 405);
 		return;
 	}
-	if (c->rq->uri[c->uri_len - 1] == '/') {
-		static_index(c);
+	if (r->uri[c->rq->uri_len - 1] == '/') {
+		static_index(r);
 		return;
 	}
 	if (static_path(c, NULL, path, sizeof(path)) == -1) {
-		response_error(c, 414);
+		request_fail(r, 414);
 		return;
 	}
 	if ((status = static_resolve(c, path, real)) != 0) {
-		response_error(c, status);
+		request_fail(r, status);
 		return;
 	}
 	fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd == -1) {
-		response_error(c, static_errno_status(c, "open", real));
+		request_fail(r, static_errno_status(c, "open", real));
 		return;
 	}
 	if (fstat(fd, &st) == -1) {
 		log_error("fstat(\"%s\") failed: %s", real, strerror(errno));
 		close(fd);
-		response_error(c, 500);
+		request_fail(r, 500);
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		redirect_add_slash(c);
+		redirect_add_slash(r);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		response_error(c, 404);
+		request_fail(r, 404);
 		return;
 	}
-	static_send(c, fd, &st, path);
+	static_send(r, fd, &st, path);
 }

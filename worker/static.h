@@ -5,9 +5,11 @@
 #ifndef FCGATE_STATIC_H
 #define FCGATE_STATIC_H
 
-struct conn;
+struct request;
 
-/* Answer c's request (c->uri, c->loc) from the file system. */
-void static_serve(struct conn *c);
+/* The content handler for a location with a root: answer r (its URI,
+ * its location) from the file system.  Ends with request_finish() or
+ * request_fail(). */
+void static_serve(struct request *r);
 
 #endif

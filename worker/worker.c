@@ -8,6 +8,9 @@
  * connection closes.  Signals arrive through a signalfd in the same loop:
  * TERM/INT stop at once, QUIT stops accepting and exits once the open
  * requests are done, USR1 reopens the logs.
+ *
+ * It also installs the content handlers request.c runs (w->handlers), so
+ * that the request layer calls static.c and proxy.c without knowing them.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -21,8 +24,14 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "shared/log.h"
 #include "pool.h"
+#include "proxy.h"
+#include "redirect.h"
+#include "request.h"
+#include "request_read.h"
+#include "response.h"
+#include "shared/log.h"
+#include "static.h"
 #include "worker.h"
 
 #define WORKER_TRIM_THRESHOLD (32 << 20)	/* bytes free at the heap top */
@@ -185,11 +194,12 @@ worker_accept(struct loop *loop, struct loop_io *io, uint32_t events)
 			log_notice("accepting again, %zu connections open",
 			    w->nconns);
 		}
-		conn_accept(w, fd, l->index, &peer, len);
+		request_accept(w, fd, l->index, &peer, len);
 	}
 }
 
-void
+/* conn.c: a connection closed (may resume accepting). */
+static void
 worker_conn_closed(struct worker *w)
 {
 	if (w->quitting) {
@@ -214,7 +224,7 @@ worker_quit(struct worker *w)
 	w->quitting = true;
 	shm_worker_set_state(w->slot, SHM_WORKER_STOPPING);
 	worker_listeners_enable(w, false);
-	conn_close_idle(w);
+	request_close_idle(w);
 	/* Not at once: a connection accepted in this same batch of events
 	 * (woken for us alone, EPOLLEXCLUSIVE) must still be answered.  The
 	 * timer runs after the batch. */
@@ -317,6 +327,32 @@ worker_cleanup(struct worker *w)
 	loop_free(&w->loop);
 }
 
+/* What each location's content phase runs (nginx's clcf->handler). */
+static const struct request_handlers worker_handlers = {
+	.files = static_serve,
+	.fastcgi = proxy_start,
+	.add_slash = redirect_add_slash,
+	.status = response_error_page,
+	.fastcgi_body_more = proxy_body_more,
+	.fastcgi_resume = proxy_resume,
+	.fastcgi_abort = proxy_abort,
+};
+
+void
+worker_init(struct worker *w, const struct conf *conf, struct shm *shm,
+    int slot)
+{
+	memset(w, 0, sizeof(*w));
+	w->conf = conf;
+	w->shm = shm;
+	w->slot = &shm->workers[slot];
+	w->sigio.fd = -1;
+	w->handlers = &worker_handlers;
+	w->conn_closed = worker_conn_closed;
+	loop_timer_init(&w->quit_timer, worker_quit_check, w);
+	loop_timer_init(&w->accept_timer, worker_accept_resume, w);
+}
+
 int
 worker_run(const struct conf *conf, struct shm *shm, int slot)
 {
@@ -328,13 +364,7 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 	 * kernel (and taking it again) each time. */
 	(void)mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD);
 	(void)mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
-	memset(&w, 0, sizeof(w));
-	w.conf = conf;
-	w.shm = shm;
-	w.slot = &shm->workers[slot];
-	w.sigio.fd = -1;
-	loop_timer_init(&w.quit_timer, worker_quit_check, &w);
-	loop_timer_init(&w.accept_timer, worker_accept_resume, &w);
+	worker_init(&w, conf, shm, slot);
 	if (loop_init(&w.loop) == -1 || pool_init(&w) == -1 ||
 	    worker_setup_signals(&w) == -1 ||
 	    worker_setup_listeners(&w) == -1) {

@@ -1,5 +1,6 @@
 /*
- * worker.h - one worker process: its loop, listeners and counters.
+ * worker.h - one worker process: what the master starts.  Its state is
+ * in worker_state.h.
  */
 #ifndef FCGATE_WORKER_H
 #define FCGATE_WORKER_H
@@ -8,34 +9,10 @@
 #include <stddef.h>
 
 #include "shared/conf/conf.h"
-#include "loop.h"
 #include "shared/shm.h"
+#include "worker_state.h"
 
 struct worker;
-
-struct worker_listener {
-	struct loop_io io;
-	struct worker *w;
-	size_t index;			/* in conf->listens */
-	bool active;			/* registered in the loop */
-};
-
-struct worker {
-	const struct conf *conf;
-	struct shm *shm;
-	struct shm_worker *slot;
-	struct loop loop;
-	struct loop_io sigio;		/* signalfd */
-	struct worker_listener *listeners;
-	size_t nlisteners;
-	size_t nconns;			/* open client connections */
-	bool quitting;			/* graceful stop: finish and exit */
-	struct loop_timer quit_timer;
-	struct loop_timer accept_timer;	/* ends a pause in accepting */
-	bool accept_starved;		/* out of descriptors: pausing */
-	struct conn *conns;		/* list of open connections */
-	struct proxy_pool *pools;	/* idle backend connections, per upstream */
-};
 
 /*
  * Raise the open-files limit to what worker_connections needs (a client
@@ -48,7 +25,10 @@ void worker_set_nofile(const struct conf *conf);
 /* Run a worker until it is told to stop; returns the exit status. */
 int worker_run(const struct conf *conf, struct shm *shm, int slot);
 
-/* Account for a connection that closed (may resume accepting). */
-void worker_conn_closed(struct worker *w);
+/* Set up w for conf, the segment and its slot in it: the content
+ * handlers installed, no loop, listeners or signals yet (worker_run does
+ * those; the connection fuzzer does its own). */
+void worker_init(struct worker *w, const struct conf *conf,
+    struct shm *shm, int slot);
 
 #endif

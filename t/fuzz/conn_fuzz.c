@@ -1,8 +1,8 @@
 /*
- * conn_fuzz.c - libFuzzer target for the client connection's state
- * machine (worker/conn.c with everything it calls: head and body parsing,
- * routing, static files, error pages, the FastCGI client failing to
- * connect, lingering close, pipelining).
+ * conn_fuzz.c - libFuzzer target for a client connection and its
+ * requests (worker/conn.c and request*.c with everything they reach: head
+ * and body parsing, routing, static files, error pages, the FastCGI
+ * client failing to connect, lingering close, pipelining).
  *
  * A real worker (loop, segment, configuration) serves one end of a unix
  * socket pair; the input is the other end's byte stream, cut into
@@ -27,8 +27,9 @@
 #include "shared/log.h"
 #include "master/segment.h"
 #include "shared/shm.h"
-#include "worker/conn.h"
+#include "master/segment.h"
 #include "worker/pool.h"
+#include "worker/request_read.h"
 #include "worker/worker.h"
 
 #define FUZZ_ROUNDS_PER_WRITE 3
@@ -129,10 +130,7 @@ fuzz_setup(void)
 	snprintf(path, sizeof(path), "%s/shm", dir);
 	if (segment_create(&fuzz_shm, path, fuzz_conf) == -1)
 		abort();
-	fuzz_w.conf = fuzz_conf;
-	fuzz_w.shm = &fuzz_shm;
-	fuzz_w.slot = &fuzz_shm.workers[0];
-	fuzz_w.sigio.fd = -1;
+	worker_init(&fuzz_w, fuzz_conf, &fuzz_shm, 0);
 	if (loop_init(&fuzz_w.loop) == -1 || pool_init(&fuzz_w) == -1)
 		abort();
 	signal(SIGPIPE, SIG_IGN);
@@ -177,7 +175,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(&peer, 0, sizeof(peer));
 	peer.ss_family = AF_UNIX;
-	conn_accept(&fuzz_w, sv[0], 0, &peer, sizeof(sa_family_t));
+	request_accept(&fuzz_w, sv[0], 0, &peer, sizeof(sa_family_t));
 	for (p = data + 1, end = data + size; p < end; p = cut + 1) {
 		if ((cut = memchr(p, 0xff, (size_t)(end - p))) == NULL)
 			cut = end;

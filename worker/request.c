@@ -1,0 +1,414 @@
+/*
+ * request.c - one request's life on a client connection.
+ *
+ * Read and parse the head, read the body (body.c keeps it), find the
+ * server and location, then the phases, always in this order:
+ *
+ *   1. rewrite / return	(the directory redirect)
+ *   2. access			(deny)
+ *   3. try_files
+ *   4. the content handler	(w->handlers: files, FastCGI, status)
+ *   5. header filters
+ *   6. body filters
+ *
+ * then error_page (request_fail), the access log, keep-alive and the next
+ * pipelined request.  The input buffer holds the head of the current
+ * request at in[0..req.head_len) and, after it, bytes not yet consumed
+ * (body, then pipelined requests).  Idle keep-alive connections hold no
+ * request and no buffers.  The socket itself is conn.c's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "access.h"
+#include "body.h"
+#include "conn.h"
+#include "request.h"
+#include "route.h"
+#include "shared/clock.h"
+#include "shared/log.h"
+#include "spares.h"
+#include "worker_state.h"
+
+/* request blocks kept between requests */
+static struct spares request_spares = { .size = sizeof(struct request) };
+
+void
+request_set_server(struct conn *c, const struct conf_server *srv)
+{
+	c->srv = srv;
+	c->send_timeout_ms = srv->send_timeout_ms;
+}
+
+/* Forget what the previous request on this block knew. */
+static void
+request_clear(struct request *r)
+{
+	memset(&r->req, 0, sizeof(r->req));
+	r->parsed = r->done = false;
+	r->start_ms = 0;
+	r->redirects = 0;
+	r->error_status = 0;
+	r->up_addr[0] = '\0';
+	r->loc = NULL;
+	r->uri_len = 0;
+	r->is_head = false;
+	r->proxy = NULL;
+	r->status = 0;
+	r->head_sent_started = r->chunked_out = false;
+	r->body_streaming = false;
+	r->up_status = 0;
+	r->up_time_ms = -1;
+}
+
+int
+request_new(struct conn *c)
+{
+	struct request *r;
+
+	if (c->rq != NULL)
+		return 0;
+	if ((r = spares_get(&request_spares)) == NULL) {
+		log_error("client %s: out of memory for a request",
+		    c->peer_addr);
+		return -1;
+	}
+	c->rq = r;
+	r->c = c;
+	memset(&r->body, 0, sizeof(r->body));
+	r->body.fd = -1;
+	request_clear(r);
+	r->uri[0] = '\0';
+	conn_local_text(c, r->local_addr, sizeof(r->local_addr),
+	    r->local_port, sizeof(r->local_port));
+	return 0;
+}
+
+void
+request_free(struct conn *c)
+{
+	if (c->rq == NULL)
+		return;
+	body_free(&c->rq->body);
+	spares_put(&request_spares, c->rq);
+	c->rq = NULL;
+}
+
+/* Forget the request; keep pipelined bytes at the front of `in`. */
+static void
+request_reset(struct conn *c)
+{
+	size_t head = request_parsed(c) ? c->rq->req.head_len : 0;
+
+	body_free(&c->rq->body);
+	if (c->in != NULL && c->in_len > head)
+		memmove(c->in, c->in + head, c->in_len - head);
+	c->in_len -= head;
+	/* idle until the next request: keep nothing of this one */
+	conn_release_buffers(c);
+	if (c->in_len == 0)
+		request_free(c);
+	else
+		request_clear(c->rq);
+	c->body_done = false;
+	c->bytes_sent = 0;
+	request_set_server(c, route_default_server(c->w->conf, c->listen));
+}
+
+/* May the client still be sending (then close by lingering)? */
+static bool
+request_should_linger(const struct conn *c)
+{
+	size_t head = request_parsed(c) ? c->rq->req.head_len : 0;
+
+	if (c->hup)
+		return false;
+	return c->in_len > head || c->readable ||
+	    (request_parsed(c) && !c->rq->body.done);
+}
+
+void
+request_linger(struct conn *c)
+{
+	request_free(c);
+	conn_linger(c);
+}
+
+static void
+request_log(const struct conn *c)
+{
+	const struct request *r = c->rq;
+	struct access_record a;
+
+	if (r == NULL)
+		return;
+	a.peer_addr = c->peer_addr;
+	a.in = c->in;
+	a.in_len = c->in_len;
+	a.req = &r->req;
+	a.status = c->rq->status;
+	a.bytes_sent = c->bytes_sent;
+	a.up_addr = r->up_addr;
+	a.up_status = c->rq->up_status;
+	a.req_ms = r->parsed ? clock_ms() - r->start_ms : 0;
+	a.up_time_ms = c->rq->up_time_ms;
+	access_log_request(&a);
+}
+
+/* The answer is out: log it, then keep-alive, linger or close. */
+static void
+request_end(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (request_parsed(c) && !c->rq->body.done) {
+		/* Answered before the whole body came (an early error from
+		 * the backend): the rest of it is still on the wire. */
+		c->keep_alive = false;
+	}
+	if (request_parsed(c)) {
+		c->served++;
+		shm_worker_count_request(w->slot);
+	}
+	/* a head the parser refused (400, 414, 431, 501...) is logged too */
+	if (request_parsed(c) || c->rq->status != 0)
+		request_log(c);
+	/* A worker told to stop after this answer's head promised
+	 * keep-alive still keeps the promise: the client may send another
+	 * request, answered with "Connection: close", within the grace. */
+	if (!c->keep_alive) {
+		if (request_should_linger(c))
+			request_linger(c);
+		else
+			conn_close(c);
+		return;
+	}
+	request_reset(c);
+	c->state = CONN_READ_HEAD;
+	(void)loop_timer_set(&w->loop, &c->timer, c->in_len > 0 ?
+	    c->srv->client_header_timeout_ms : w->quitting ?
+	    CONN_QUIT_GRACE_MS : c->srv->keepalive_timeout_ms);
+	/* Never from here: this runs at the end of the previous request,
+	 * maybe deep in its handler, and a pipeline of thousands would
+	 * recurse once per request.  The loop runs it after this round. */
+	if (c->in_len > 0 || c->readable)
+		conn_post(c);
+}
+
+int
+request_drained(struct conn *c)
+{
+	if ((c->state == CONN_PROXY || c->state == CONN_SEND) &&
+	    !(c->rq != NULL && c->rq->body_streaming && !c->rq->body.done))
+		loop_timer_cancel(&c->w->loop, &c->timer);
+	if (c->body_done) {
+		request_end(c);
+		return c->state == CONN_CLOSING || c->state == CONN_LINGER ?
+		    -1 : 0;
+	}
+	return 0;
+}
+
+/* Phases 5 and 6, the header and body filters, land here: they will see
+ * the answer a content handler queued before it goes out.  None yet. */
+static void
+request_filter(struct request *r)
+{
+	(void)r;
+}
+
+void
+request_finish(struct request *r)
+{
+	struct conn *c = r->c;
+
+	request_filter(r);
+	r->done = true;
+	c->body_done = true;
+	c->state = CONN_SEND;
+	(void)conn_flush(c);
+}
+
+static const struct conf_error_page *
+request_error_page(const struct conn *c, int status)
+{
+	size_t i, j;
+
+	if (c->srv == NULL)
+		return NULL;
+	for (i = 0; i < c->srv->nerror_pages; i++)
+		for (j = 0; j < c->srv->error_pages[i].ncodes; j++)
+			if (c->srv->error_pages[i].codes[j] == status)
+				return &c->srv->error_pages[i];
+	return NULL;
+}
+
+void
+request_fail(struct request *r, int status)
+{
+	struct conn *c = r->c;
+	const struct conf_error_page *ep;
+
+	c->state = CONN_SEND;
+	/* An error page that failed itself: answer the original status. */
+	if (r->error_status != 0)
+		status = r->error_status;
+	/* A broken request stream cannot be trusted for the next one. */
+	if (status == 400 || status == 408 || status == 413 ||
+	    status == 414 || status == 431 || status == 501 || status == 505 ||
+	    !r->parsed)
+		c->keep_alive = false;
+	ep = request_error_page(c, status);
+	if (ep != NULL && r->error_status == 0 && r->parsed) {
+		r->error_status = status;
+		request_internal_redirect(r, ep->uri, strlen(ep->uri));
+		return;
+	}
+	conn_out_reset(c);
+	c->w->handlers->status(r, status);
+	request_finish(r);
+}
+
+/*
+ * Phase 1, rewrite / return: what the configuration answers without a
+ * handler.  No location (404) and a directory named without its slash
+ * (301, through w->handlers->add_slash).  1 when it answered.
+ */
+static int
+request_phase_rewrite(struct request *r)
+{
+	struct conn *c = r->c;
+
+	if (c->rq->loc == NULL) {
+		request_fail(r, 404);
+		return 1;
+	}
+	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
+		c->w->handlers->add_slash(r);
+		return 1;
+	}
+	return 0;
+}
+
+/* Phase 2, access: "deny all" (403).  1 when it answered. */
+static int
+request_phase_access(struct request *r)
+{
+	struct conn *c = r->c;
+
+	if (!c->rq->loc->deny_all)
+		return 0;
+	log_error("access forbidden by rule, client: %s, request: "
+	    "\"%.*s\"", c->peer_addr, (int)r->req.target_len,
+	    r->req.target);
+	request_fail(r, 403);
+	return 1;
+}
+
+/* Phase 3, try_files, lands here: a location's try_files would pick the
+ * URI (an internal redirect) or answer.  None yet.  1 when it answered. */
+static int
+request_phase_try_files(struct request *r)
+{
+	(void)r;
+	return 0;
+}
+
+/* Phase 4: the location's content handler, installed by worker.c. */
+static void
+request_phase_content(struct request *r)
+{
+	struct conn *c = r->c;
+
+	if (c->rq->loc->upstream != NULL) {
+		request_continue(r, true);
+		c->state = CONN_PROXY;
+		c->w->handlers->fastcgi(r);
+		return;
+	}
+	c->w->handlers->files(r);
+}
+
+/* The request is complete (or its URI changed): find its location and
+ * run the phases.  Phases 5 and 6 run in request_finish(). */
+void
+request_route(struct request *r)
+{
+	struct conn *c = r->c;
+
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	c->state = CONN_SEND;
+	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len);
+	if (request_phase_rewrite(r) || request_phase_access(r) ||
+	    request_phase_try_files(r))
+		return;
+	request_phase_content(r);
+}
+
+void
+request_internal_redirect(struct request *r, const char *uri, size_t len)
+{
+	struct conn *c = r->c;
+
+	if (++r->redirects > REQUEST_MAX_REDIRECTS || len >= sizeof(r->uri)) {
+		log_error("rewrite or internal redirection cycle while "
+		    "internally redirecting to \"%.*s\"", (int)len, uri);
+		r->error_status = 0;
+		request_fail(r, 500);
+		return;
+	}
+	memmove(r->uri, uri, len);
+	r->uri[len] = '\0';
+	c->rq->uri_len = len;
+	conn_out_reset(c);
+	conn_file_close(c);
+	request_route(r);
+}
+
+/*
+ * nginx answers Expect: 100-continue when it starts reading (or
+ * discarding) the body.  A body is read here before routing, so such a
+ * request gets its 100 at once (handler false); one without a body
+ * (Content-Length: 0) gets it when the handler that would read it starts
+ * (handler true): a FastCGI pass or a file about to be served, not an
+ * error, a redirect or a 413.  The two cases never meet, so it goes out
+ * once; the flag is cleared for a request routed again.  Best effort: a
+ * client that cannot take 25 bytes now sends its body after its own
+ * timeout anyway.
+ */
+void
+request_continue(struct request *r, bool handler)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	bool body = r->req.chunked || r->req.content_length > 0;
+
+	if (!r->req.expect_continue || body == handler)
+		return;
+	r->req.expect_continue = false;
+	conn_send_now(r->c, cont, sizeof(cont) - 1);
+}
+
+/*
+ * A graceful stop (a reload, TTOU, QUIT) ends the idle keep-alive
+ * connections, but not at once: a client may have sent its next request
+ * just now, and closing under it loses that request.  Each gets a short
+ * grace; a request that arrives meanwhile is answered with "Connection:
+ * close", and a connection still idle then is shut down and lingered on.
+ */
+void
+request_close_idle(struct worker *w)
+{
+	struct conn *c;
+
+	for (c = w->conns; c != NULL; c = c->next) {
+		/* Only keep-alive connections between two requests: a
+		 * connection just accepted has a request on its way, and a
+		 * graceful stop (or a reload) answers it. */
+		if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
+		    c->served > 0 &&
+		    (c->timer.index == -1 || c->timer.deadline_ms >
+		    clock_ms() + CONN_QUIT_GRACE_MS))
+			(void)loop_timer_set(&w->loop, &c->timer,
+			    CONN_QUIT_GRACE_MS);
+	}
+}

@@ -1,0 +1,117 @@
+/*
+ * request.h - one request's life on a client connection: its head, its
+ * body, its location, the phases that answer it, then the access log and
+ * keep-alive.
+ *
+ * The content handlers (files, FastCGI, fcgate's own answers) are not
+ * called by name: worker.c installs them in w->handlers, and each ends
+ * its request with request_finish() or request_fail().  Only request.c
+ * picks an error_page.
+ */
+#ifndef FCGATE_REQUEST_H
+#define FCGATE_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "body.h"
+#include "conn.h"
+#include "shared/proto/http_request.h"
+
+#define REQUEST_MAX_REDIRECTS 10	/* internal redirects (index, error) */
+
+struct proxy;
+struct worker;
+
+/*
+ * What a request needs from its first byte until it is answered: the
+ * parsed head, the normalised URI, the upstreams tried.  A keep-alive
+ * connection waiting for its next request has none, so that thousands of
+ * idle clients cost little memory (nginx frees its request the same way).
+ * request.c owns it; c->rq points to it.
+ */
+struct request {
+	struct conn *c;
+	struct http_request req;
+	bool parsed;			/* req holds a whole head */
+	bool done;			/* the answer is all queued */
+	int64_t start_ms;
+	int redirects;
+	int error_status;		/* status kept across error_page */
+	char uri[CONN_URI_MAX];		/* normalised $uri */
+	char up_addr[128];		/* for the access log */
+	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
+	char local_port[8];
+	const struct conf_location *loc;
+	size_t uri_len;
+	bool is_head;
+	struct conn_body body;
+	struct proxy *proxy;		/* its FastCGI trip, if any */
+	/* the response */
+	int status;
+	bool head_sent_started;	/* some bytes of the head queued */
+	bool chunked_out;
+	bool body_streaming;	/* proxying while the body arrives */
+	/* for the access log */
+	int up_status;
+	int64_t up_time_ms;
+};
+
+/* What the content phase runs; worker.c fills one and points
+ * w->handlers at it. */
+struct request_handlers {
+	void (*files)(struct request *r);	/* a location with a root */
+	void (*fastcgi)(struct request *r);	/* fastcgi_pass */
+	void (*add_slash)(struct request *r);	/* a directory named
+						 * without its '/': 301 */
+	/* fcgate's own page for status (queued, not finished) */
+	void (*status)(struct request *r, int status);
+	/* the FastCGI trip of a request: more of a streamed body came, the
+	 * client can take more output, the client went away */
+	void (*fastcgi_body_more)(struct proxy *p);
+	void (*fastcgi_resume)(struct proxy *p);
+	void (*fastcgi_abort)(struct proxy *p);
+};
+
+/* The answer is all queued: send it, then log and keep-alive (or close).
+ * r may be gone when this returns. */
+void request_finish(struct request *r);
+
+/* Answer with an error status: through the server's error_page when one
+ * is configured for it (internal redirect, status kept), else fcgate's
+ * own page.  4xx answers to broken requests close the connection. */
+void request_fail(struct request *r, int status);
+
+/* Run the phases again for a new URI (index file, error_page). */
+void request_internal_redirect(struct request *r, const char *uri,
+    size_t len);
+
+/* Send 100 Continue if the request expects it and this is the moment:
+ * handler is true where a content handler starts (see request.c). */
+void request_continue(struct request *r, bool handler);
+
+/* Worker quitting: close keep-alive connections idle between requests
+ * (not fresh ones: their first request is answered). */
+void request_close_idle(struct worker *w);
+
+/*
+ * For request_read.c, which reads the head and body off the connection:
+ * the request block (allocated at the first byte; 0 / -1), its server,
+ * the phases once it is all read, the end of the output (conn.c's
+ * drained event: 0, or -1 when the connection ended) and lingering.
+ */
+int request_new(struct conn *c);
+void request_free(struct conn *c);
+void request_set_server(struct conn *c, const struct conf_server *srv);
+void request_route(struct request *r);
+int request_drained(struct conn *c);
+void request_linger(struct conn *c);
+
+/* A whole head is parsed (and not yet answered and forgotten). */
+static inline bool
+request_parsed(const struct conn *c)
+{
+	return c->rq != NULL && c->rq->parsed;
+}
+
+#endif

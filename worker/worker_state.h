@@ -1,0 +1,51 @@
+/*
+ * worker_state.h - what every layer of a worker reads about its process:
+ * the config, the loop, the segment slot, whether it is stopping, the
+ * open client connections and the content handlers worker.c installs.
+ *
+ * Only worker.c writes it (and conn.c the connection list); the functions
+ * live in worker.c, conn.c and request.c, so this header declares none.
+ */
+#ifndef FCGATE_WORKER_STATE_H
+#define FCGATE_WORKER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shared/conf/conf.h"
+#include "shared/shm.h"
+#include "loop.h"
+
+struct worker;
+struct conn;
+struct request_handlers;
+
+struct worker_listener {
+	struct loop_io io;
+	struct worker *w;
+	size_t index;			/* in conf->listens */
+	bool active;			/* registered in the loop */
+};
+
+struct worker {
+	const struct conf *conf;
+	struct shm *shm;
+	struct shm_worker *slot;
+	struct loop loop;
+	struct loop_io sigio;		/* signalfd */
+	struct worker_listener *listeners;
+	size_t nlisteners;
+	size_t nconns;			/* open client connections */
+	bool quitting;			/* graceful stop: finish and exit */
+	struct loop_timer quit_timer;
+	struct loop_timer accept_timer;	/* ends a pause in accepting */
+	bool accept_starved;		/* out of descriptors: pausing */
+	struct conn *conns;		/* list of open connections */
+	struct proxy_pool *pools;	/* idle backend connections, per upstream */
+	/* installed by worker.c: the content handlers request.c runs, and
+	 * what conn.c calls once a connection is gone (may accept again) */
+	const struct request_handlers *handlers;
+	void (*conn_closed)(struct worker *w);
+};
+
+#endif
