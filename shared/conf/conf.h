@@ -1,7 +1,7 @@
 /*
  * conf.h - the loaded configuration as plain structs.
  *
- * The master parses fcgate.conf once (master/conf.c, libconfuse) into these
+ * The master parses fcgate.conf once (shared/conf/, libconfuse) into these
  * structs; workers inherit them across fork() and read them on the hot path
  * without any lookup by name.  Nothing here is changed after loading.
  * Times are milliseconds, sizes bytes.
@@ -254,10 +254,6 @@ const char *conf_mime_type(const struct conf *conf, const char *path);
 const char *conf_loc_mime_type(const struct conf *conf,
     const struct conf_location *loc, const char *path);
 
-/* Parse "500ms", "30s", "5m", "1h" (bare number = seconds). 0 / -1. */
-int conf_parse_time(const char *s, uint32_t *ms);
-/* Parse "512", "8k", "1m", "1g". 0 / -1. */
-int conf_parse_size(const char *s, uint64_t *bytes);
 /* Parse "host:port", "[v6]:port", "port", "unix:/path".  For a listen,
  * a bare port means 0.0.0.0:port. 0 / -1 with *err set. */
 int conf_parse_addr(const char *s, bool listen, struct conf_addr *out,
