@@ -206,11 +206,11 @@ daemon_ready(void)
 	daemon_ready_fd = -1;
 }
 
-/* The workers' user and group ("nobody" and its group by default). */
+/* The workers' user and group (the user's group unless one is set). */
 static int
 daemon_worker_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
 {
-	const char *user = conf->user ? conf->user : "nobody";
+	const char *user = conf->user;
 	struct passwd *pw;
 	struct group *gr;
 
@@ -282,7 +282,7 @@ daemon_chown_logs(const struct conf *conf)
 int
 daemon_drop_privileges(const struct conf *conf)
 {
-	const char *user = conf->user ? conf->user : "nobody";
+	const char *user = conf->user;
 	uid_t uid;
 	gid_t gid;
 

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,8 @@
 #include "conf_params.h"
 #include "conf_schema.h"
 
-/* Parse and build; conf_error_count() says what went wrong. */
+/* Parse and build; conf_error_count() says what went wrong in the file.
+ * 0 / -1 (reported). */
 static int
 conf_parse_build(struct conf *c, cfg_t *cfg)
 {
@@ -38,36 +38,53 @@ conf_parse_build(struct conf *c, cfg_t *cfg)
 	if (rc == CFG_FILE_ERROR)
 		fprintf(stderr, "%s: cannot open: %s\n", c->file,
 		    strerror(errno));
-	if (rc == CFG_SUCCESS)
-		conf_build(c, cfg);
-	if (rc != CFG_SUCCESS && conf_error_count() == 0 && rc != CFG_FILE_ERROR)
+	if (rc == CFG_SUCCESS && conf_build(c, cfg) == -1) {
+		fprintf(stderr, "%s: out of memory loading the "
+		    "configuration\n", c->file);
+		return -1;
+	}
+	if (rc != CFG_SUCCESS && conf_error_count() == 0 &&
+	    rc != CFG_FILE_ERROR)
 		fprintf(stderr, "%s: syntax error\n", c->file);
 	return rc == CFG_SUCCESS && conf_error_count() == 0 ? 0 : -1;
+}
+
+/* A new struct conf for the file at abs, ready to build. */
+static struct conf *
+conf_new(const char *abs)
+{
+	struct conf *c;
+
+	if ((c = conf_build_calloc(1, sizeof(*c))) == NULL ||
+	    (c->file = conf_build_strdup(abs)) == NULL) {
+		free(c);
+		fprintf(stderr, "%s: out of memory loading the "
+		    "configuration\n", abs);
+		return NULL;
+	}
+	return c;
 }
 
 struct conf *
 conf_load(const char *file)
 {
 	char abs[PATH_MAX];
-	struct conf *volatile c = NULL;
-	cfg_t *volatile cfg = NULL;
-	volatile int rc = -1;
+	struct conf *c;
+	cfg_t *cfg;
+	int rc = -1;
 
 	conf_error_calibrate();
 	conf_error_reset();
-	if (conf_file_open_top(file, abs) == -1)
+	if (conf_file_open_top(file, abs) == -1 || (c = conf_new(abs)) == NULL)
 		return NULL;
-	if (setjmp(conf_build_oom) == 0) {
-		c = conf_build_calloc(1, sizeof(*c));
-		c->file = conf_build_strdup(abs);
-		conf_file_begin(c->file);
-		if ((cfg = cfg_init(conf_schema_top, CFGF_NONE)) != NULL)
-			rc = conf_parse_build(c, cfg);
-	} else
+	conf_file_begin(c->file);
+	if ((cfg = cfg_init(conf_schema_top, CFGF_NONE)) == NULL)
 		fprintf(stderr, "%s: out of memory loading the "
 		    "configuration\n", abs);
-	if (cfg != NULL)
+	else {
+		rc = conf_parse_build(c, cfg);
 		cfg_free(cfg);
+	}
 	conf_file_end();
 	conf_lines_reset();
 	if (rc == -1) {
@@ -121,7 +138,7 @@ free_server(struct conf_server *s)
 	}
 	free(s->error_pages);
 	free(s->listen);
-	for (i = 0; i < s->nnames; i++)
+	for (i = 0; s->name_re != NULL && i < s->nnames; i++)
 		pcre2_code_free(s->name_re[i]);
 	free(s->name_re);
 	free_list(s->names, s->nnames);

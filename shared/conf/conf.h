@@ -218,7 +218,7 @@ struct conf {
 	int workers;			/* resolved: "auto" = CPUs */
 	int worker_connections;		/* default 1024 */
 	int worker_rlimit_nofile;	/* 0: worker_connections * 2 + 256 */
-	char *user;			/* NULL = "nobody" when root */
+	char *user;			/* the workers', when run as root */
 	char *group;
 	char *pid_file;
 	char *shm_path;
@@ -248,7 +248,7 @@ struct conf *conf_load(const char *file);
 void conf_free(struct conf *conf);
 
 /* Content type for a file name's extension; the top level's default_type
- * when unknown. */
+ * when unknown (conf as conf_load() made it). */
 const char *conf_mime_type(const struct conf *conf, const char *path);
 /* The same, with the location's default_type when unknown. */
 const char *conf_loc_mime_type(const struct conf *conf,

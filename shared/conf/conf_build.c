@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,24 +29,18 @@
 
 #define CONF_MAX_WORKERS 256
 
-jmp_buf conf_build_oom;
-
 /*
  * Out of memory while building, conf_load() fails: it must not exit, as a
  * reload runs in the master, which keeps serving the old configuration.
- * conf_build_calloc() jumps back to conf_load(), which frees what was built.  So
- * that conf_free() can walk a half-built conf, a count is set only once
- * its array is allocated.  (Never called from a libconfuse callback:
- * the jump would leave the lexer's state behind.)
+ * Every builder returns -1 then, and only then (a mistake in the file is
+ * reported and counted, and building goes on); conf_load() says why and
+ * frees what was built.  So that conf_free() can walk a half-built conf,
+ * a count is set only once its array is allocated.
  */
 void *
 conf_build_calloc(size_t n, size_t size)
 {
-	void *p = calloc(n == 0 ? 1 : n, size);
-
-	if (p == NULL)
-		longjmp(conf_build_oom, 1);
-	return p;
+	return calloc(n == 0 ? 1 : n, size);
 }
 
 char *
@@ -56,7 +49,8 @@ conf_build_strdup(const char *s)
 	size_t len = strlen(s);
 	char *d = conf_build_calloc(1, len + 1);
 
-	memcpy(d, s, len);
+	if (d != NULL)
+		memcpy(d, s, len);
 	return d;
 }
 
@@ -71,22 +65,24 @@ conf_build_path(const struct conf *c, const char *path)
 
 	if (path[0] == '/' || slash == NULL)
 		return conf_build_strdup(path);
-	out = conf_build_calloc(1, dlen + plen + 2);
+	if ((out = conf_build_calloc(1, dlen + plen + 2)) == NULL)
+		return NULL;
 	memcpy(out, c->file, dlen);
 	out[dlen] = '/';
 	memcpy(out + dlen + 1, path, plen + 1);
 	return out;
 }
 
-/* A path option: relative ones are taken from the config's directory. */
-static char *
-path_opt(const struct conf *c, const char *v)
+/* A path option into *out: relative ones are taken from the config's
+ * directory; "stderr" and "syslog" are names, not paths. */
+static int
+path_opt(const struct conf *c, const char *v, char **out)
 {
-	if (v == NULL)
-		return NULL;
 	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
-		return conf_build_strdup(v);
-	return conf_build_path(c, v);
+		*out = conf_build_strdup(v);
+	else
+		*out = conf_build_path(c, v);
+	return *out != NULL ? 0 : -1;
 }
 
 /* root without trailing slashes ("/" stays). */
@@ -94,26 +90,34 @@ char *
 conf_build_root(const struct conf *c, const char *v)
 {
 	char *r = conf_build_path(c, v);
-	size_t len = strlen(r);
+	size_t len;
 
+	if (r == NULL)
+		return NULL;
+	len = strlen(r);
 	while (len > 1 && r[len - 1] == '/')
 		r[--len] = '\0';
 	return r;
 }
 
-void
+int
 conf_build_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 {
 	size_t i, count = cfg_size(sec, opt);
 
-	*out = conf_build_calloc(count, sizeof(**out));
+	if ((*out = conf_build_calloc(count, sizeof(**out))) == NULL)
+		return -1;
 	*n = count;
 	for (i = 0; i < count; i++)
-		(*out)[i] = conf_build_strdup(cfg_getnstr(sec, opt, (unsigned)i));
+		if (((*out)[i] = conf_build_strdup(cfg_getnstr(sec, opt,
+		    (unsigned)i))) == NULL)
+			return -1;
+	return 0;
 }
 
 pcre2_code *
-conf_build_regex(cfg_t *sec, const char *what, const char *re, bool caseless)
+conf_build_regex(cfg_t *sec, const char *what, const char *re,
+    bool caseless)
 {
 	PCRE2_UCHAR msg[160];
 	PCRE2_SIZE off;
@@ -124,15 +128,14 @@ conf_build_regex(cfg_t *sec, const char *what, const char *re, bool caseless)
 	    caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
 	if (code == NULL) {
 		pcre2_get_error_message(err, msg, sizeof(msg));
-		conf_error_sec(sec, "%s: invalid regex '%s' at offset %zu: %s", what,
-		    re, (size_t)off, (const char *)msg);
+		conf_error_sec(sec, "%s: invalid regex '%s' at offset %zu: %s",
+		    what, re, (size_t)off, (const char *)msg);
 		return NULL;
 	}
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	return code;
 }
 
-/* default_type of a server or location: its own, else its parent's. */
 char *
 conf_build_default_type(cfg_t *sec, const char *parent)
 {
@@ -141,8 +144,8 @@ conf_build_default_type(cfg_t *sec, const char *parent)
 	if (v == NULL)
 		return conf_build_strdup(parent);
 	if (!conf_parse_content_type_ok(v))
-		conf_error_sec(sec, "default_type: '%s' is not a valid content type",
-		    v);
+		conf_error_sec(sec, "default_type: '%s' is not a valid content "
+		    "type", v);
 	return conf_build_strdup(v);
 }
 
@@ -164,8 +167,8 @@ conf_build_index_vars(cfg_t *sec, char **list, size_t n)
 				;
 			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
 			    (brace && *p != '}'))
-				conf_error_sec(sec, "index '%s': unknown variable "
-				    "or missing '}'", list[i]);
+				conf_error_sec(sec, "index '%s': unknown "
+				    "variable or missing '}'", list[i]);
 			if (brace && *p == '}')
 				p++;
 		}
@@ -179,29 +182,28 @@ conf_build_index_vars(cfg_t *sec, char **list, size_t n)
 static void
 check_worker_user(struct conf *c)
 {
-	const char *user = c->user != NULL ? c->user : "nobody";
-
 	if (geteuid() != 0)
 		return;
 	errno = 0;
-	if (getpwnam(user) == NULL)
+	if (getpwnam(c->user) == NULL)
 		conf_error_top(c->file, "user",
-		    "user: no such user '%s'%s%s", user,
+		    "user: no such user '%s'%s%s", c->user,
 		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
 	errno = 0;
 	if (c->group != NULL && getgrnam(c->group) == NULL)
-		conf_error_top(c->file, "group", "group: no such group '%s'%s%s",
-		    c->group, errno != 0 ? ": " : "",
+		conf_error_top(c->file, "group", "group: no such group "
+		    "'%s'%s%s", c->group, errno != 0 ? ": " : "",
 		    errno != 0 ? strerror(errno) : "");
 }
 
-static int
-build_globals(struct conf *c, cfg_t *cfg)
+/* workers and log_level, the two top-level words. */
+static void
+build_words(struct conf *c, cfg_t *cfg)
 {
-	const char *w = cfg_getstr(cfg, "workers");
-	const char *lv = cfg_getstr(cfg, "log_level");
 	static const char *levels[] = { "error", "warn", "notice", "info",
 	    "debug" };
+	const char *w = cfg_getstr(cfg, "workers");
+	const char *lv = cfg_getstr(cfg, "log_level");
 	uint64_t n;
 	size_t i;
 
@@ -210,42 +212,59 @@ build_globals(struct conf *c, cfg_t *cfg)
 
 		c->workers = cpus < 1 ? 1 : cpus > CONF_MAX_WORKERS ?
 		    CONF_MAX_WORKERS : (int)cpus;
-	} else if (conf_parse_count(w, CONF_MAX_WORKERS, &n) == 0 && n >= 1) {
+	} else if (conf_parse_count(w, CONF_MAX_WORKERS, &n) == 0 && n >= 1)
 		c->workers = (int)n;
-	} else {
-		conf_error_top(c->file, "workers", "workers must be \"auto\" or "
-		    "1..%d, not '%s'", CONF_MAX_WORKERS, w);
-	}
+	else
+		conf_error_top(c->file, "workers", "workers must be \"auto\" "
+		    "or 1..%d, not '%s'", CONF_MAX_WORKERS, w);
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(lv, levels[i]) == 0)
+			break;
+	if (i == sizeof(levels) / sizeof(levels[0]))
+		conf_error_top(c->file, "log_level", "log_level must be error, "
+		    "warn, notice, info or debug, not '%s'", lv);
+	else
+		c->log_level = (enum log_level)i;
+}
+
+/* The top-level strings and paths. */
+static int
+build_strings(struct conf *c, cfg_t *cfg)
+{
+	const char *access = cfg_getstr(cfg, "access_log");
+	const char *user = cfg_getstr(cfg, "user");
+
+	/* (a default is missing only when libconfuse ran out of memory) */
+	if (user == NULL || access == NULL ||
+	    (c->user = conf_build_strdup(user)) == NULL ||
+	    (cfg_getstr(cfg, "group") != NULL && (c->group =
+	    conf_build_strdup(cfg_getstr(cfg, "group"))) == NULL) ||
+	    path_opt(c, cfg_getstr(cfg, "pid_file"), &c->pid_file) == -1 ||
+	    path_opt(c, cfg_getstr(cfg, "shm_path"), &c->shm_path) == -1 ||
+	    path_opt(c, cfg_getstr(cfg, "error_log"), &c->error_log) == -1 ||
+	    (strcmp(access, "off") != 0 &&
+	    path_opt(c, access, &c->access_log) == -1) ||
+	    (c->default_type = conf_build_strdup(cfg_getstr(cfg,
+	    "default_type"))) == NULL)
+		return -1;
+	if (!conf_parse_content_type_ok(c->default_type))
+		conf_error_top(c->file, "default_type", "default_type: '%s' is "
+		    "not a valid content type", c->default_type);
+	check_worker_user(c);
+	return 0;
+}
+
+static int
+build_globals(struct conf *c, cfg_t *cfg)
+{
+	build_words(c, cfg);
 	c->worker_connections = (int)cfg_getint(cfg, "worker_connections");
 	if (c->worker_connections < 1)
 		conf_error_top(c->file, "worker_connections",
 		    "worker_connections must be at least 1");
 	c->worker_rlimit_nofile = (int)cfg_getint(cfg, "worker_rlimit_nofile");
-	if (cfg_getstr(cfg, "user") != NULL)
-		c->user = conf_build_strdup(cfg_getstr(cfg, "user"));
-	if (cfg_getstr(cfg, "group") != NULL)
-		c->group = conf_build_strdup(cfg_getstr(cfg, "group"));
-	check_worker_user(c);
-	c->pid_file = path_opt(c, cfg_getstr(cfg, "pid_file"));
-	c->shm_path = path_opt(c, cfg_getstr(cfg, "shm_path"));
-	c->error_log = path_opt(c, cfg_getstr(cfg, "error_log"));
-	if (strcmp(cfg_getstr(cfg, "access_log"), "off") != 0)
-		c->access_log = path_opt(c, cfg_getstr(cfg, "access_log"));
-	c->log_level = LOG_LEVEL_NOTICE;
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(lv, levels[i]) == 0)
-			break;
-	if (i == sizeof(levels) / sizeof(levels[0]))
-		conf_error_top(c->file, "log_level", "log_level must be error, warn, "
-		    "notice, info or debug, not '%s'", lv);
-	else
-		c->log_level = (enum log_level)i;
 	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
-	c->default_type = conf_build_strdup(cfg_getstr(cfg, "default_type"));
-	if (!conf_parse_content_type_ok(c->default_type))
-		conf_error_top(c->file, "default_type", "default_type: '%s' is not a "
-		    "valid content type", c->default_type);
-	return 0;
+	return build_strings(c, cfg);
 }
 
 /* One (listen address, server_name) pair of one server. */
@@ -254,7 +273,6 @@ struct name_ref {
 	const char *name;
 	size_t server;
 };
-
 
 static int
 name_ref_cmp(const void *a, const void *b)
@@ -275,7 +293,7 @@ name_ref_cmp(const void *a, const void *b)
  * servers on one address is checked in n log n, not n^2.  The later
  * server of a clash is the one reported.
  */
-static void
+static int
 check_server_names(struct conf *c, cfg_t *cfg)
 {
 	struct name_ref *refs, *r;
@@ -283,7 +301,8 @@ check_server_names(struct conf *c, cfg_t *cfg)
 
 	for (i = 0; i < c->nservers; i++)
 		n += c->servers[i].nlisten * c->servers[i].nnames;
-	refs = conf_build_calloc(n, sizeof(*refs));
+	if ((refs = conf_build_calloc(n, sizeof(*refs))) == NULL)
+		return -1;
 	for (n = 0, i = 0; i < c->nservers; i++)
 		for (j = 0; j < c->servers[i].nlisten; j++)
 			for (k = 0; k < c->servers[i].nnames; k++) {
@@ -304,6 +323,7 @@ check_server_names(struct conf *c, cfg_t *cfg)
 		    c->listens[r->listen].addr.text);
 	}
 	free(refs);
+	return 0;
 }
 
 /* Count the direct fastcgi_pass addresses there could be. */
@@ -333,32 +353,47 @@ assign_shm_indexes(struct conf *c)
 	c->npeers_total = next;
 }
 
-void
-conf_build(struct conf *c, cfg_t *cfg)
+/* The servers of cfg, with the listens they share, and the top-level
+ * fastcgi_param list they inherit. */
+static int
+build_servers(struct conf *c, cfg_t *cfg)
 {
 	size_t i, nlisten = 0, nservers = cfg_size(cfg, "server");
 
-	build_globals(c, cfg);
-	conf_build_upstreams(c, cfg, count_locations(cfg));
 	if (nservers == 0)
-		conf_error_top(c->file, "server", "no server block: nothing to listen on");
+		conf_error_top(c->file, "server", "no server block: nothing to "
+		    "listen on");
 	for (i = 0; i < nservers; i++)
 		nlisten += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
 		    "listen");
-	c->listens = conf_build_calloc(nlisten, sizeof(*c->listens));
-	c->servers = conf_build_calloc(nservers, sizeof(*c->servers));
+	if ((c->listens = conf_build_calloc(nlisten,
+	    sizeof(*c->listens))) == NULL ||
+	    (c->servers = conf_build_calloc(nservers,
+	    sizeof(*c->servers))) == NULL)
+		return -1;
 	c->nservers = nservers;
-	conf_params_build(cfg, NULL, 0, &c->params, &c->nparams);
+	if (conf_params_build(cfg, NULL, 0, &c->params, &c->nparams) == -1)
+		return -1;
 	for (i = 0; i < c->nservers; i++)
-		conf_build_server(c, cfg_getnsec(cfg, "server", (unsigned)i),
-		    &c->servers[i]);
-	check_server_names(c, cfg);
+		if (conf_build_server(c, cfg_getnsec(cfg, "server",
+		    (unsigned)i), &c->servers[i]) == -1)
+			return -1;
+	return check_server_names(c, cfg);
+}
+
+int
+conf_build(struct conf *c, cfg_t *cfg)
+{
+	if (build_globals(c, cfg) == -1 ||
+	    conf_build_upstreams(c, cfg, count_locations(cfg)) == -1 ||
+	    build_servers(c, cfg) == -1)
+		return -1;
 	assign_shm_indexes(c);
 	if (c->nupstreams > UINT32_MAX / 2 || c->npeers_total > UINT32_MAX ||
 	    shm_size((uint32_t)c->nupstreams, (uint32_t)c->npeers_total) >
 	    UINT32_MAX)
-		conf_error_top(c->file, "upstream", "%zu upstreams with %zu servers "
-		    "do not fit in the shared-memory segment (4 GiB)",
+		conf_error_top(c->file, "upstream", "%zu upstreams with %zu "
+		    "servers do not fit in the shared-memory segment (4 GiB)",
 		    c->nupstreams, c->npeers_total);
-	conf_mime_build(c, cfg_getstr(cfg, "mime_types"));
+	return conf_mime_build(c, cfg_getstr(cfg, "mime_types"));
 }

@@ -5,7 +5,6 @@
 #ifndef FCGATE_CONF_BUILD_H
 #define FCGATE_CONF_BUILD_H
 
-#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -13,23 +12,25 @@
 
 #include "conf.h"
 
-/* Where conf_build_calloc() jumps when memory runs out (conf_load()). */
-extern jmp_buf conf_build_oom;
+/*
+ * Build c (its file set) from the parsed top level cfg; problems in the
+ * file are reported and counted (conf_error_count()), and building goes
+ * on.  0, or -1 when out of memory, as for every conf_build_*() that
+ * returns an int; then conf_free() frees what was built.
+ */
+int conf_build(struct conf *c, cfg_t *cfg);
 
-/* Build c (its file set) from the parsed top level cfg; problems are
- * reported and counted (conf_error_count()). */
-void conf_build(struct conf *c, cfg_t *cfg);
-
-/* calloc() and strdup() that never return NULL (see conf_build_oom). */
+/* calloc() (at least one byte) and strdup(); NULL when out of memory. */
 void *conf_build_calloc(size_t n, size_t size);
 char *conf_build_strdup(const char *s);
 
-/* path, relative to the configuration file's directory unless absolute. */
+/* path, relative to the configuration file's directory unless absolute
+ * (NULL when out of memory, as for the other strings here). */
 char *conf_build_path(const struct conf *c, const char *path);
 /* A root: conf_build_path() without trailing slashes ("/" stays). */
 char *conf_build_root(const struct conf *c, const char *v);
-/* A copy of the string list opt of sec into *out, *n. */
-void conf_build_list(cfg_t *sec, const char *opt, char ***out, size_t *n);
+/* A copy of the string list opt of sec into *out, *n.  0 / -1. */
+int conf_build_list(cfg_t *sec, const char *opt, char ***out, size_t *n);
 /* Compile re (JIT when it can); NULL, reported about sec, when invalid. */
 pcre2_code *conf_build_regex(cfg_t *sec, const char *what, const char *re,
     bool caseless);

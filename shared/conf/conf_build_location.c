@@ -12,8 +12,9 @@
 #include "conf_build_upstream.h"
 #include "conf_error.h"
 #include "conf_params.h"
+#include "conf_schema.h"
 
-static void
+static int
 parse_loc_title(cfg_t *ls, struct conf_location *l)
 {
 	const char *t = cfg_title(ls), *p;
@@ -38,7 +39,8 @@ parse_loc_title(cfg_t *ls, struct conf_location *l)
 	}
 	while (*p == ' ' || *p == '\t')
 		p++;
-	l->pattern = conf_build_strdup(p);
+	if ((l->pattern = conf_build_strdup(p)) == NULL)
+		return -1;
 	l->pattern_len = strlen(p);
 	if (l->match == LOC_REGEX || l->match == LOC_REGEX_CASELESS) {
 		if (*p == '\0')
@@ -50,6 +52,7 @@ parse_loc_title(cfg_t *ls, struct conf_location *l)
 		conf_error_sec(ls, "location '%s': a path must start with '/' "
 		    "(modifiers: =, ^~, ~, ~*)", t);
 	}
+	return 0;
 }
 
 static uint32_t
@@ -84,8 +87,8 @@ next_upstream_mask(cfg_t *ls)
 			mask |= names[k].bit;
 	}
 	if ((mask & NEXT_UPSTREAM_OFF) && mask != NEXT_UPSTREAM_OFF)
-		conf_error_sec(ls, "fastcgi_next_upstream: 'off' cannot be combined "
-		    "with other conditions");
+		conf_error_sec(ls, "fastcgi_next_upstream: 'off' cannot be "
+		    "combined with other conditions");
 	return mask;
 }
 
@@ -96,50 +99,85 @@ loc_bool(cfg_t *ls, const char *opt, bool server_value)
 	return cfg_size(ls, opt) > 0 ? cfg_getbool(ls, opt) : server_value;
 }
 
-void
-conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
+/* Where ls is, its default_type, root and index: its own or the
+ * server's. */
+static int
+build_loc_files(struct conf *c, struct conf_server *s, cfg_t *ls,
+    struct conf_location *l)
+{
+	const char *v = cfg_getstr(ls, "root");
+
+	if ((l->file = conf_build_strdup(ls->filename != NULL ?
+	    ls->filename : c->file)) == NULL ||
+	    (l->default_type = conf_build_default_type(ls,
+	    s->default_type)) == NULL)
+		return -1;
+	l->line = conf_error_line(ls);
+	if (parse_loc_title(ls, l) == -1)
+		return -1;
+	l->root = v != NULL ? conf_build_root(c, v) : s->root;
+	if (l->root == NULL)
+		return -1;
+	if (cfg_size(ls, "index") == 0) {
+		l->index = s->index;
+		l->nindex = s->nindex;
+		return 0;
+	}
+	if (conf_build_list(ls, "index", &l->index, &l->nindex) == -1)
+		return -1;
+	conf_build_index_vars(ls, l->index, l->nindex);
+	return 0;
+}
+
+/* fastcgi_split_path_info: a regex with two captures. */
+static void
+build_loc_split(cfg_t *ls, struct conf_location *l)
+{
+	const char *v = cfg_getstr(ls, "fastcgi_split_path_info");
+	uint32_t caps = 0;
+
+	if (v == NULL || (l->split_path_info = conf_build_regex(ls,
+	    "fastcgi_split_path_info", v, false)) == NULL)
+		return;
+	pcre2_pattern_info(l->split_path_info, PCRE2_INFO_CAPTURECOUNT,
+	    &caps);
+	if (caps != 2)
+		conf_error_sec(ls, "fastcgi_split_path_info needs two "
+		    "captures, '%s' has %u", v, caps);
+}
+
+/* deny, and what the location passes to FastCGI. */
+static int
+build_loc_fastcgi(struct conf *c, struct conf_server *s, cfg_t *ls,
     struct conf_location *l)
 {
 	const char *v;
 
-	l->file = conf_build_strdup(ls->filename != NULL ? ls->filename : c->file);
-	l->default_type = conf_build_default_type(ls, s->default_type);
-	l->line = conf_error_line(ls);
-	parse_loc_title(ls, l);
-	l->root = (v = cfg_getstr(ls, "root")) != NULL ? conf_build_root(c, v) :
-	    s->root;
-	if (cfg_size(ls, "index") > 0) {
-		conf_build_list(ls, "index", &l->index, &l->nindex);
-		conf_build_index_vars(ls, l->index, l->nindex);
-	}
-	else {
-		l->index = s->index;
-		l->nindex = s->nindex;
-	}
 	if ((v = cfg_getstr(ls, "deny")) != NULL) {
 		if (strcmp(v, "all") != 0)
 			conf_error_sec(ls, "deny: only 'all' is supported, not "
 			    "'%s'", v);
 		l->deny_all = true;
 	}
-	if ((v = cfg_getstr(ls, "fastcgi_pass")) != NULL)
-		l->upstream = conf_build_pass(c, ls, v);
-	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL)
-		l->fastcgi_index = conf_build_strdup(v);
-	l->body_streaming = !cfg_getbool(ls, "fastcgi_request_buffering");
-	conf_params_build(ls, s->params, s->nparams, &l->params, &l->nparams);
-	if ((v = cfg_getstr(ls, "fastcgi_split_path_info")) != NULL)
-		l->split_path_info = conf_build_regex(ls,
-		    "fastcgi_split_path_info", v, false);
-	if (l->split_path_info != NULL) {
-		uint32_t caps = 0;
+	if ((v = cfg_getstr(ls, "fastcgi_pass")) != NULL &&
+	    conf_build_pass(c, ls, v, &l->upstream) == -1)
+		return -1;
+	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL &&
+	    (l->fastcgi_index = conf_build_strdup(v)) == NULL)
+		return -1;
+	if (conf_params_build(ls, s->params, s->nparams, &l->params,
+	    &l->nparams) == -1)
+		return -1;
+	build_loc_split(ls, l);
+	return 0;
+}
 
-		pcre2_pattern_info(l->split_path_info,
-		    PCRE2_INFO_CAPTURECOUNT, &caps);
-		if (caps != 2)
-			conf_error_sec(ls, "fastcgi_split_path_info needs two "
-			    "captures, '%s' has %u", v, caps);
-	}
+/* The timeouts, retries and flags of location ls (or of an empty one). */
+static void
+build_loc_values(const struct conf_server *s, cfg_t *ls,
+    struct conf_location *l)
+{
+	l->body_streaming = !cfg_getbool(ls, "fastcgi_request_buffering");
 	l->connect_timeout_ms = (uint32_t)cfg_getint(ls,
 	    "fastcgi_connect_timeout");
 	l->send_timeout_ms = (uint32_t)cfg_getint(ls, "fastcgi_send_timeout");
@@ -155,30 +193,43 @@ conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	    s->server_name_in_redirect);
 	l->next_upstream_timeout_ms = (uint32_t)cfg_getint(ls,
 	    "fastcgi_next_upstream_timeout");
-	conf_build_list(ls, "fastcgi_catch_stderr", &l->catch_stderr,
+}
+
+int
+conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
+    struct conf_location *l)
+{
+	if (build_loc_files(c, s, ls, l) == -1 ||
+	    build_loc_fastcgi(c, s, ls, l) == -1)
+		return -1;
+	build_loc_values(s, ls, l);
+	return conf_build_list(ls, "fastcgi_catch_stderr", &l->catch_stderr,
 	    &l->ncatch_stderr);
 }
 
-/* The implicit location used when none matches: static files from the
- * server's root, with the defaults an empty location would have. */
-void
+/*
+ * The implicit location used when none matches: static files from the
+ * server's root, and the values of an empty location section (the
+ * schema's defaults, so they are written once).
+ */
+int
 conf_build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
 	struct conf_location *l = &s->fallback;
+	cfg_t *empty;
 
 	l->match = LOC_PREFIX;
-	l->pattern = conf_build_strdup("");
 	l->root = s->root;
 	l->index = s->index;
 	l->nindex = s->nindex;
-	l->connect_timeout_ms = 60000;
-	l->send_timeout_ms = 60000;
-	l->read_timeout_ms = 60000;
-	l->next_upstream = NEXT_UPSTREAM_ERROR | NEXT_UPSTREAM_TIMEOUT;
-	l->absolute_redirect = s->absolute_redirect;
-	l->port_in_redirect = s->port_in_redirect;
-	l->server_name_in_redirect = s->server_name_in_redirect;
-	l->file = conf_build_strdup(ss->filename != NULL ? ss->filename : c->file);
-	l->default_type = conf_build_strdup(s->default_type);
 	l->line = conf_error_line(ss);
+	if ((l->pattern = conf_build_strdup("")) == NULL ||
+	    (l->file = conf_build_strdup(ss->filename != NULL ?
+	    ss->filename : c->file)) == NULL ||
+	    (l->default_type = conf_build_strdup(s->default_type)) == NULL ||
+	    (empty = cfg_init(conf_schema_location, CFGF_NONE)) == NULL)
+		return -1;
+	build_loc_values(s, empty, l);
+	cfg_free(empty);
+	return 0;
 }

@@ -8,11 +8,13 @@
 
 #include "conf.h"
 
-/* Location section ls of server s into l. */
-void conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
+/* Location section ls of server s into l.  0, or -1 when out of
+ * memory. */
+int conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
     struct conf_location *l);
 
-/* s->fallback: the location used when none matches (server section ss). */
-void conf_build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s);
+/* s->fallback: the location used when none matches (server section
+ * ss).  0 / -1 as above. */
+int conf_build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s);
 
 #endif

@@ -8,7 +8,8 @@
 
 #include "conf.h"
 
-/* Server section ss into s; its listen addresses join c->listens. */
-void conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s);
+/* Server section ss into s; its listen addresses join c->listens.
+ * 0, or -1 when out of memory. */
+int conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s);
 
 #endif

@@ -12,16 +12,12 @@
 #include "conf_build_upstream.h"
 #include "conf_error.h"
 #include "conf_parse.h"
+#include "conf_schema.h"
 
+/* The values of a server line (its section ps) into p. */
 static void
-build_peer(cfg_t *ps, struct conf_peer *p, bool ip_hash, cfg_t *us)
+build_peer_values(cfg_t *ps, struct conf_peer *p)
 {
-	const char *err;
-
-	(void)ip_hash;
-	(void)us;
-	if (conf_parse_addr(cfg_title(ps), false, &p->addr, &err) == -1)
-		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
 	p->weight = (int)cfg_getint(ps, "weight");
 	p->max_fails = (int)cfg_getint(ps, "max_fails");
 	p->fail_timeout_ms = (uint32_t)cfg_getint(ps, "fail_timeout");
@@ -32,11 +28,29 @@ build_peer(cfg_t *ps, struct conf_peer *p, bool ip_hash, cfg_t *us)
 	p->backup = cfg_getbool(ps, "backup");
 }
 
+/* A server line of upstream u: its address, once in u. */
 static void
-build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
+build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
+{
+	struct conf_peer *p = &u->peers[i];
+	const char *err;
+	size_t j;
+
+	if (conf_parse_addr(cfg_title(ps), false, &p->addr, &err) == -1)
+		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
+	build_peer_values(ps, p);
+	for (j = 0; j < i; j++)
+		if (u->peers[j].addr.len != 0 &&
+		    strcmp(u->peers[j].addr.text, p->addr.text) == 0)
+			conf_error_sec(ps, "duplicate server %s in upstream "
+			    "%s", p->addr.text, u->name);
+}
+
+/* name and balance of upstream us. */
+static void
+build_upstream_head(cfg_t *us, struct conf_upstream *u)
 {
 	const char *name = cfg_title(us), *bal = cfg_getstr(us, "balance");
-	size_t i, j, nprimary = 0;
 
 	if (name == NULL || *name == '\0' || strlen(name) >= sizeof(u->name))
 		conf_error_sec(us, "upstream needs a name of 1..%zu characters",
@@ -48,89 +62,116 @@ build_upstream(struct conf *c, cfg_t *us, struct conf_upstream *u)
 	else if (strcmp(bal, "ip_hash") == 0)
 		u->balance = UPSTREAM_IP_HASH;
 	else
-		conf_error_sec(us, "upstream %s: balance must be round_robin or "
-		    "ip_hash, not '%s'", u->name, bal);
+		conf_error_sec(us, "upstream %s: balance must be round_robin "
+		    "or ip_hash, not '%s'", u->name, bal);
 	u->keepalive = (int)cfg_getint(us, "keepalive");
 	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
 	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us,
 	    "keepalive_timeout");
 	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
-	u->npeers = cfg_size(us, "server");
-	if (u->npeers == 0)
-		conf_error_sec(us, "upstream %s has no server", u->name);
-	if (u->npeers > UPSTREAM_MAX_SERVERS)
-		conf_error_sec(us, "upstream %s has %zu servers, at most %d are "
-		    "supported", u->name, u->npeers, UPSTREAM_MAX_SERVERS);
-	u->peers = conf_build_calloc(u->npeers, sizeof(*u->peers));
-	for (i = 0; i < u->npeers; i++) {
-		cfg_t *ps = cfg_getnsec(us, "server", (unsigned)i);
-
-		build_peer(ps, &u->peers[i], u->balance == UPSTREAM_IP_HASH,
-		    us);
-		if (!u->peers[i].backup)
-			nprimary++;
-		for (j = 0; j < i; j++)
-			if (u->peers[j].addr.len != 0 &&
-			    strcmp(u->peers[j].addr.text,
-			    u->peers[i].addr.text) == 0)
-				conf_error_sec(ps, "duplicate server %s in upstream "
-				    "%s", u->peers[i].addr.text, u->name);
-	}
-	if (u->npeers > 0 && nprimary == 0)
-		conf_error_sec(us, "upstream %s has only backup servers", u->name);
-	(void)c;
 }
 
-void
+static int
+build_upstream(cfg_t *us, struct conf_upstream *u)
+{
+	size_t i, n = cfg_size(us, "server"), nprimary = 0;
+
+	build_upstream_head(us, u);
+	if (n == 0)
+		conf_error_sec(us, "upstream %s has no server", u->name);
+	if (n > UPSTREAM_MAX_SERVERS)
+		conf_error_sec(us, "upstream %s has %zu servers, at most %d "
+		    "are supported", u->name, n, UPSTREAM_MAX_SERVERS);
+	if ((u->peers = conf_build_calloc(n, sizeof(*u->peers))) == NULL)
+		return -1;
+	u->npeers = n;
+	for (i = 0; i < n; i++) {
+		build_peer(cfg_getnsec(us, "server", (unsigned)i), u, i);
+		if (!u->peers[i].backup)
+			nprimary++;
+	}
+	if (n > 0 && nprimary == 0)
+		conf_error_sec(us, "upstream %s has only backup servers",
+		    u->name);
+	return 0;
+}
+
+int
 conf_build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 {
 	size_t n = cfg_size(cfg, "upstream"), i, j;
 
-	c->upstreams = conf_build_calloc(n + ndirect_max, sizeof(*c->upstreams));
+	if ((c->upstreams = conf_build_calloc(n + ndirect_max,
+	    sizeof(*c->upstreams))) == NULL)
+		return -1;
 	for (i = 0; i < n; i++) {
 		cfg_t *us = cfg_getnsec(cfg, "upstream", (unsigned)i);
 
 		c->nupstreams = i + 1;	/* freed from here on */
-		build_upstream(c, us, &c->upstreams[i]);
+		if (build_upstream(us, &c->upstreams[i]) == -1)
+			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(c->upstreams[j].name,
 			    c->upstreams[i].name) == 0)
 				conf_error_sec(us, "duplicate upstream %s",
 				    c->upstreams[i].name);
 	}
+	return 0;
 }
 
-/* fastcgi_pass: a named upstream, or an address (a one-server upstream). */
-struct conf_upstream *
-conf_build_pass(struct conf *c, cfg_t *ls, const char *pass)
+/*
+ * A direct fastcgi_pass address: an upstream of one server, with the
+ * values of a server line that sets none, except that a lone server is
+ * never skipped (max_fails 0).
+ */
+static int
+build_direct(struct conf *c, const struct conf_addr *addr,
+    struct conf_upstream **out)
 {
-	struct conf_upstream *u;
+	struct conf_upstream *u = &c->upstreams[c->nupstreams];
+	cfg_t *dflt;
+
+	if ((u->peers = conf_build_calloc(1, sizeof(*u->peers))) == NULL)
+		return -1;
+	c->nupstreams++;
+	u->npeers = 1;
+	if ((dflt = cfg_init(conf_schema_peer, CFGF_NONE)) == NULL)
+		return -1;
+	build_peer_values(dflt, &u->peers[0]);
+	cfg_free(dflt);
+	snprintf(u->name, sizeof(u->name), "%.*s", (int)sizeof(u->name) - 1,
+	    addr->text);
+	u->peers[0].addr = *addr;
+	u->peers[0].max_fails = 0;
+	*out = u;
+	return 0;
+}
+
+int
+conf_build_pass(struct conf *c, cfg_t *ls, const char *pass,
+    struct conf_upstream **out)
+{
 	struct conf_addr addr;
 	const char *err;
 	size_t i;
 
 	for (i = 0; i < c->nupstreams; i++)
-		if (strcmp(c->upstreams[i].name, pass) == 0)
-			return &c->upstreams[i];
+		if (strcmp(c->upstreams[i].name, pass) == 0) {
+			*out = &c->upstreams[i];
+			return 0;
+		}
 	if (strchr(pass, ':') == NULL) {
 		conf_error_sec(ls, "fastcgi_pass: unknown upstream '%s'", pass);
-		return NULL;
+		return 0;
 	}
 	if (conf_parse_addr(pass, false, &addr, &err) == -1) {
 		conf_error_sec(ls, "fastcgi_pass '%s': %s", pass, err);
-		return NULL;
+		return 0;
 	}
 	for (i = 0; i < c->nupstreams; i++)
-		if (strcmp(c->upstreams[i].name, addr.text) == 0)
-			return &c->upstreams[i];
-	u = &c->upstreams[c->nupstreams++];
-	snprintf(u->name, sizeof(u->name), "%.*s", (int)sizeof(u->name) - 1,
-	    addr.text);
-	u->npeers = 1;
-	u->peers = conf_build_calloc(1, sizeof(*u->peers));
-	u->peers[0].addr = addr;
-	u->peers[0].weight = 1;
-	u->peers[0].max_fails = 0;	/* a lone server is never skipped */
-	u->peers[0].fail_timeout_ms = 10000;
-	return u;
+		if (strcmp(c->upstreams[i].name, addr.text) == 0) {
+			*out = &c->upstreams[i];
+			return 0;
+		}
+	return build_direct(c, &addr, out);
 }

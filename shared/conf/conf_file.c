@@ -119,7 +119,8 @@ incl_check_chain(const char *cur, const struct stat *st)
 
 	for (in = incl_find(cur); in != NULL; in = incl_find(in->parent)) {
 		if (in->dev == st->st_dev && in->ino == st->st_ino)
-			return "an include loop (that file is already being read)";
+			return "an include loop (that file is already being "
+			    "read)";
 		if (++depth >= CONF_MAX_INCLUDE_DEPTH)
 			return "includes are nested too deeply";
 	}

@@ -22,52 +22,77 @@ mime_cmp(const void *a, const void *b)
 	    ((const struct conf_mime *)b)->ext);
 }
 
-/* Read a mime.types file: "type ext ext ..." per line, '#' comments. */
-static void
+/* One more extension -> type pair in c->mime (cap allocated). */
+static int
+mime_add(struct conf *c, size_t *cap, const char *ext, const char *type)
+{
+	struct conf_mime *n, *m;
+
+	if (c->nmime == *cap) {
+		if ((n = conf_build_calloc(*cap * 2 + 64, sizeof(*n))) == NULL)
+			return -1;
+		if (c->nmime > 0)
+			memcpy(n, c->mime, c->nmime * sizeof(*n));
+		free(c->mime);
+		c->mime = n;
+		*cap = *cap * 2 + 64;
+	}
+	m = &c->mime[c->nmime];
+	if ((m->ext = conf_build_strdup(ext)) == NULL ||
+	    (m->type = conf_build_strdup(type)) == NULL) {
+		free(m->ext);
+		m->ext = NULL;
+		return -1;
+	}
+	c->nmime++;
+	return 0;
+}
+
+/* One line of mime.types: "type ext ext ...", '#' starts a comment. */
+static int
+mime_line(struct conf *c, size_t *cap, char *line)
+{
+	char *save, *type, *ext, *p;
+
+	if ((p = strchr(line, '#')) != NULL)
+		*p = '\0';
+	if ((type = strtok_r(line, " \t\r\n;", &save)) == NULL ||
+	    strchr(type, '/') == NULL)
+		return 0;
+	while ((ext = strtok_r(NULL, " \t\r\n;", &save)) != NULL) {
+		for (p = ext; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (mime_add(c, cap, ext, type) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read a mime.types file (a bad one is reported).  0 / -1. */
+static int
 load_mime(struct conf *c, const char *path)
 {
-	char line[1024], why[PATH_MAX + 64], *save, *type, *ext, *p;
+	char line[1024], why[PATH_MAX + 64];
 	struct stat st;
 	size_t cap = 0;
+	int rc = 0;
 	FILE *f;
 
 	if (conf_file_check(path, &st, why, sizeof(why)) == -1) {
 		conf_error_top(c->file, "mime_types", "mime_types: %s", why);
-		return;
+		return 0;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
-		conf_error_top(c->file, "mime_types", "mime_types: cannot open %s: %s",
-		    path, strerror(errno));
-		return;
+		conf_error_top(c->file, "mime_types", "mime_types: cannot "
+		    "open %s: %s", path, strerror(errno));
+		return 0;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		if ((type = strtok_r(line, " \t\r\n;", &save)) == NULL ||
-		    strchr(type, '/') == NULL)
-			continue;
-		while ((ext = strtok_r(NULL, " \t\r\n;", &save)) != NULL) {
-			if (c->nmime == cap) {
-				struct conf_mime *n = conf_build_calloc(cap * 2 + 64,
-				    sizeof(*n));
-
-				if (c->nmime > 0)
-					memcpy(n, c->mime,
-					    c->nmime * sizeof(*n));
-				free(c->mime);
-				c->mime = n;
-				cap = cap * 2 + 64;
-			}
-			for (p = ext; *p != '\0'; p++)
-				*p = (char)tolower((unsigned char)*p);
-			c->mime[c->nmime].ext = conf_build_strdup(ext);
-			c->mime[c->nmime].type = conf_build_strdup(type);
-			c->nmime++;
-		}
-	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
+		rc = mime_line(c, &cap, line);
 	fclose(f);
 	if (c->nmime > 0)
 		qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
+	return rc;
 }
 
 /*
@@ -87,36 +112,39 @@ static const struct { const char *ext, *type; } builtin_mime[] = {
 	{ "pdf", "application/pdf" }, { "wasm", "application/wasm" },
 };
 
-static void
+static int
 load_builtin_mime(struct conf *c)
 {
-	size_t i, n = sizeof(builtin_mime) / sizeof(builtin_mime[0]);
+	size_t i, cap = 0, n = sizeof(builtin_mime) / sizeof(builtin_mime[0]);
 
-	c->mime = conf_build_calloc(n, sizeof(*c->mime));
-	for (i = 0; i < n; i++) {
-		c->mime[i].ext = conf_build_strdup(builtin_mime[i].ext);
-		c->mime[i].type = conf_build_strdup(builtin_mime[i].type);
-		c->nmime = i + 1;
-	}
+	for (i = 0; i < n; i++)
+		if (mime_add(c, &cap, builtin_mime[i].ext,
+		    builtin_mime[i].type) == -1)
+			return -1;
 	qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
+	return 0;
 }
 
 /*
  * mime_types: a file that is named must load.  Unnamed, mime.types beside
  * the configuration is used when it exists, else the built-in table.
  */
-void
+int
 conf_mime_build(struct conf *c, const char *named)
 {
 	struct stat st;
 	char *path;
+	int rc;
 
-	path = conf_build_path(c, named != NULL ? named : "mime.types");
+	if ((path = conf_build_path(c, named != NULL ? named :
+	    "mime.types")) == NULL)
+		return -1;
 	if (named == NULL && stat(path, &st) == -1 && errno == ENOENT)
-		load_builtin_mime(c);
+		rc = load_builtin_mime(c);
 	else
-		load_mime(c, path);
+		rc = load_mime(c, path);
 	free(path);
+	return rc;
 }
 
 static const char *
@@ -142,8 +170,7 @@ mime_lookup(const struct conf *conf, const char *path, const char *dflt)
 const char *
 conf_mime_type(const struct conf *conf, const char *path)
 {
-	return mime_lookup(conf, path, conf->default_type != NULL ?
-	    conf->default_type : "application/octet-stream");
+	return mime_lookup(conf, path, conf->default_type);
 }
 
 const char *

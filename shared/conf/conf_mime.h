@@ -8,7 +8,8 @@
 #include "conf.h"
 
 /* c->mime from the mime_types file named (NULL: mime.types beside the
- * configuration if there is one, else the built-in table). */
-void conf_mime_build(struct conf *c, const char *named);
+ * configuration if there is one, else the built-in table).  0, or -1
+ * when out of memory. */
+int conf_mime_build(struct conf *c, const char *named);
 
 #endif

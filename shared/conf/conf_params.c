@@ -59,34 +59,47 @@ conf_var_find(const char *s, size_t len)
 	return VAR_NONE;
 }
 
-/* Compile "text $var ${var}" into parts. */
-static int
+/* What compiling a value gave. */
+enum tmpl_result { TMPL_OK, TMPL_BAD, TMPL_NOMEM };
+
+/* Room for one more part in p (cap parts allocated). */
+static struct conf_tmpl_part *
+tmpl_part_add(struct conf_param *p, size_t *cap)
+{
+	struct conf_tmpl_part *np;
+
+	if (p->nparts == *cap) {
+		if ((np = conf_build_calloc(*cap * 2, sizeof(*np))) == NULL)
+			return NULL;
+		memcpy(np, p->parts, *cap * sizeof(*np));
+		free(p->parts);
+		p->parts = np;
+		*cap *= 2;
+	}
+	return &p->parts[p->nparts++];
+}
+
+/* Compile "text $var ${var}" into parts (a bad one is reported). */
+static enum tmpl_result
 compile_tmpl(cfg_t *ls, const char *name, const char *v,
     struct conf_param *p)
 {
-	size_t cap = 4, i;
+	struct conf_tmpl_part *part;
+	size_t cap = 4, len;
+	const char *s;
+	bool brace;
 
-	p->parts = conf_build_calloc(cap, sizeof(*p->parts));
+	if ((p->parts = conf_build_calloc(cap, sizeof(*p->parts))) == NULL)
+		return TMPL_NOMEM;
 	while (*v != '\0') {
-		struct conf_tmpl_part *part;
-		const char *s = v;
-		size_t len;
-		bool brace;
-
-		if (p->nparts == cap) {
-			struct conf_tmpl_part *np = conf_build_calloc(cap * 2,
-			    sizeof(*np));
-
-			memcpy(np, p->parts, cap * sizeof(*np));
-			free(p->parts);
-			p->parts = np;
-			cap *= 2;
-		}
-		part = &p->parts[p->nparts++];
+		if ((part = tmpl_part_add(p, &cap)) == NULL)
+			return TMPL_NOMEM;
 		if (*v != '$') {
-			while (*v != '\0' && *v != '$')
-				v++;
-			part->text = conf_build_calloc(1, (size_t)(v - s) + 1);
+			for (s = v; *v != '\0' && *v != '$'; v++)
+				;
+			if ((part->text = conf_build_calloc(1,
+			    (size_t)(v - s) + 1)) == NULL)
+				return TMPL_NOMEM;
 			memcpy(part->text, s, (size_t)(v - s));
 			part->len = (size_t)(v - s);
 			continue;
@@ -97,21 +110,17 @@ compile_tmpl(cfg_t *ls, const char *name, const char *v,
 			;
 		len = (size_t)(v - s);
 		if (brace && *v++ != '}') {
-			conf_error_sec(ls, "fastcgi_param %s: missing '}'", name);
-			return -1;
+			conf_error_sec(ls, "fastcgi_param %s: missing '}'",
+			    name);
+			return TMPL_BAD;
 		}
-		for (i = 1; i < VAR__COUNT; i++)
-			if (strlen(var_names[i]) == len &&
-			    memcmp(var_names[i], s, len) == 0)
-				break;
-		if (i == VAR__COUNT) {
+		if ((part->var = conf_var_find(s, len)) == VAR_NONE) {
 			conf_error_sec(ls, "fastcgi_param %s: unknown variable "
 			    "'$%.*s'", name, (int)len, s);
-			return -1;
+			return TMPL_BAD;
 		}
-		part->var = (enum conf_var)i;
 	}
-	return 0;
+	return TMPL_OK;
 }
 
 static void
@@ -131,13 +140,40 @@ struct param_list {
 	size_t n, cap;
 };
 
+/* np into l, in place of one of the same name.  0 / -1. */
+static int
+list_put(struct param_list *l, struct conf_param *np)
+{
+	struct conf_param *n;
+	size_t i;
 
-/* Add one param; a later one with the same name replaces the earlier. */
-static void
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->params[i].name, np->name) == 0) {
+			free_param(&l->params[i]);
+			l->params[i] = *np;
+			return 0;
+		}
+	if (l->n == l->cap) {
+		if ((n = conf_build_calloc(l->cap * 2 + 8, sizeof(*n))) == NULL)
+			return -1;
+		if (l->n > 0)
+			memcpy(n, l->params, l->n * sizeof(*n));
+		free(l->params);
+		l->params = n;
+		l->cap = l->cap * 2 + 8;
+	}
+	l->params[l->n++] = *np;
+	return 0;
+}
+
+/* Add one param; a later one with the same name replaces the earlier.
+ * A bad one is reported and left out.  0 / -1. */
+static int
 add_param(struct param_list *l, cfg_t *ls, const char *name,
     const char *value, bool if_not_empty)
 {
-	struct conf_param np = { 0 }, *slot = NULL;
+	struct conf_param np = { 0 };
+	enum tmpl_result r;
 	size_t i;
 
 	for (i = 0; name[i] != '\0'; i++)
@@ -145,63 +181,75 @@ add_param(struct param_list *l, cfg_t *ls, const char *name,
 			break;
 	if (name[0] == '\0' || name[i] != '\0') {
 		conf_error_sec(ls, "fastcgi_param: invalid name '%s'", name);
-		return;
+		return 0;
 	}
-	if (compile_tmpl(ls, name, value, &np) == -1) {
-		np.name = NULL;
-		free_param(&np);
-		return;
-	}
-	np.name = conf_build_strdup(name);
 	np.if_not_empty = if_not_empty;
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->params[i].name, name) == 0)
-			slot = &l->params[i];
-	if (slot != NULL) {
-		free_param(slot);
-		*slot = np;
-		return;
-	}
-	if (l->n == l->cap) {
-		struct conf_param *n = conf_build_calloc(l->cap * 2 + 8, sizeof(*n));
+	if ((r = compile_tmpl(ls, name, value, &np)) == TMPL_OK &&
+	    (np.name = conf_build_strdup(name)) != NULL &&
+	    list_put(l, &np) == 0)
+		return 0;
+	free_param(&np);
+	return r == TMPL_BAD ? 0 : -1;
+}
 
-		if (l->n > 0)
-			memcpy(n, l->params, l->n * sizeof(*n));
-		free(l->params);
-		l->params = n;
-		l->cap = l->cap * 2 + 8;
+/* A deep copy of one param. */
+static int
+copy_param(const struct conf_param *src, struct conf_param *dst)
+{
+	size_t k;
+
+	dst->if_not_empty = src->if_not_empty;
+	if ((dst->name = conf_build_strdup(src->name)) == NULL ||
+	    (dst->parts = conf_build_calloc(src->nparts,
+	    sizeof(*dst->parts))) == NULL)
+		return -1;
+	for (k = 0; k < src->nparts; k++) {
+		dst->parts[k] = src->parts[k];
+		dst->parts[k].text = NULL;
+		dst->nparts = k + 1;
+		if (src->parts[k].text == NULL)
+			continue;
+		if ((dst->parts[k].text = conf_build_calloc(1,
+		    src->parts[k].len + 1)) == NULL)
+			return -1;
+		memcpy(dst->parts[k].text, src->parts[k].text,
+		    src->parts[k].len);
 	}
-	l->params[l->n++] = np;
+	return 0;
 }
 
 /* A deep copy of params[0..n) into *out (for a level that inherits). */
-static void
+static int
 copy_params(const struct conf_param *params, size_t n,
     struct conf_param **out, size_t *nout)
 {
-	const struct conf_param *src;
-	struct conf_param *dst;
-	size_t i, k;
+	size_t i;
 
-	*out = conf_build_calloc(n, sizeof(**out));
+	if ((*out = conf_build_calloc(n, sizeof(**out))) == NULL)
+		return -1;
 	*nout = n;
-	for (i = 0; i < n; i++) {
-		src = &params[i];
-		dst = &(*out)[i];
-		dst->name = conf_build_strdup(src->name);
-		dst->if_not_empty = src->if_not_empty;
-		dst->nparts = src->nparts;
-		dst->parts = conf_build_calloc(src->nparts, sizeof(*dst->parts));
-		for (k = 0; k < src->nparts; k++) {
-			dst->parts[k] = src->parts[k];
-			if (src->parts[k].text != NULL) {
-				dst->parts[k].text = conf_build_calloc(1,
-				    src->parts[k].len + 1);
-				memcpy(dst->parts[k].text, src->parts[k].text,
-				    src->parts[k].len);
-			}
-		}
+	for (i = 0; i < n; i++)
+		if (copy_param(&params[i], &(*out)[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The params of one section of free-form "NAME = value" pairs. */
+static int
+add_section(struct param_list *l, cfg_t *ps, bool if_not_empty)
+{
+	unsigned j;
+
+	for (j = 0; j < cfg_num(ps); j++) {
+		cfg_opt_t *o = cfg_getnopt(ps, j);
+		const char *v = cfg_opt_getnstr(o, 0);
+
+		if (o->nvalues == 0 || v == NULL)
+			continue;
+		if (add_param(l, ps, cfg_opt_name(o), v, if_not_empty) == -1)
+			return -1;
 	}
+	return 0;
 }
 
 /*
@@ -211,37 +259,29 @@ copy_params(const struct conf_param *params, size_t n,
  * (outer): nginx's array inheritance, where one param of a level's own
  * replaces the whole outer list.
  */
-void
+int
 conf_params_build(cfg_t *ls, const struct conf_param *outer, size_t nouter,
     struct conf_param **out, size_t *nout)
 {
 	static const char *secs[] = { "fastcgi_param",
 	    "fastcgi_param_if_not_empty" };
 	struct param_list l = { 0 };
-	size_t s, i, j;
+	size_t s, i, n;
 
-	for (s = 0; s < 2; s++) {
-		size_t n = cfg_size(ls, secs[s]);
-
-		for (i = 0; i < n; i++) {
-			cfg_t *ps = cfg_getnsec(ls, secs[s], (unsigned)i);
-
-			for (j = 0; j < cfg_num(ps); j++) {
-				cfg_opt_t *o = cfg_getnopt(ps, (unsigned)j);
-				const char *v = cfg_opt_getnstr(o, 0);
-
-				if (o->nvalues == 0 || v == NULL)
-					continue;
-				add_param(&l, ps, cfg_opt_name(o), v, s == 1);
+	for (s = 0; s < 2; s++)
+		for (i = 0, n = cfg_size(ls, secs[s]); i < n; i++)
+			if (add_section(&l, cfg_getnsec(ls, secs[s],
+			    (unsigned)i), s == 1) == -1) {
+				conf_params_free(l.params, l.n);
+				return -1;
 			}
-		}
-	}
 	if (l.n == 0 && nouter > 0) {
-		copy_params(outer, nouter, out, nout);
-		return;
+		free(l.params);
+		return copy_params(outer, nouter, out, nout);
 	}
 	*out = l.params;
 	*nout = l.n;
+	return 0;
 }
 
 void

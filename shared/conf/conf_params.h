@@ -13,9 +13,9 @@
 /*
  * The fastcgi_param and fastcgi_param_if_not_empty sections of one level
  * (top, server or location) into *out; with none of its own, a copy of
- * the enclosing level's list (outer).
+ * the enclosing level's list (outer).  0, or -1 when out of memory.
  */
-void conf_params_build(cfg_t *ls, const struct conf_param *outer,
+int conf_params_build(cfg_t *ls, const struct conf_param *outer,
     size_t nouter, struct conf_param **out, size_t *nout);
 
 /* Free params[0..n) and the array. */

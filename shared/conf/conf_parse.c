@@ -5,7 +5,6 @@
  * Pure functions of a string (no libconfuse, no error output): the
  * schema's callbacks and the builders call them and report.
  */
-#include <ctype.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,21 +13,17 @@
 #include <arpa/inet.h>
 
 #include "conf_parse.h"
+#include "shared/proto/num.h"
 
+/* The number s starts with into *out, *end after its digits.  0 / -1. */
 static int
 parse_u64(const char *s, const char **end, uint64_t *out)
 {
-	uint64_t v = 0;
+	size_t n = strspn(s, "0123456789");
 
-	if (!isdigit((unsigned char)*s))
+	if (num_parse_dec(s, n, UINT64_MAX, out) == -1)
 		return -1;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*end = s;
-	*out = v;
+	*end = s + n;
 	return 0;
 }
 
@@ -93,14 +88,9 @@ conf_parse_size(const char *s, uint64_t *bytes)
 int
 conf_parse_count(const char *s, uint64_t max, uint64_t *out)
 {
-	const char *end;
-	uint64_t v;
-
-	if (s == NULL || parse_u64(s, &end, &v) == -1 || *end != '\0' ||
-	    v > max)
+	if (s == NULL)
 		return -1;
-	*out = v;
-	return 0;
+	return num_parse_str(s, max, out);
 }
 
 /* A Content-Type value: not empty, no control characters (it goes into
@@ -119,11 +109,9 @@ conf_parse_content_type_ok(const char *v)
 static int
 parse_port(const char *s, uint16_t *port)
 {
-	const char *end;
 	uint64_t v;
 
-	if (parse_u64(s, &end, &v) == -1 || *end != '\0' || v == 0 ||
-	    v > 65535)
+	if (num_parse_str(s, 65535, &v) == -1 || v == 0)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;

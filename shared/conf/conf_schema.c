@@ -23,8 +23,8 @@ cb_time(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	uint32_t ms;
 
 	if (conf_parse_time(value, &ms) == -1) {
-		conf_error_parse(cfg, "invalid time '%s' for %s (use 500ms, 30s, 5m, "
-		    "1h)", value, cfg_opt_name(opt));
+		conf_error_parse(cfg, "invalid time '%s' for %s (use 500ms, "
+		    "30s, 5m, 1h)", value, cfg_opt_name(opt));
 		ms = 1000;
 	}
 	*(long *)result = (long)ms;
@@ -37,8 +37,8 @@ cb_size(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	uint64_t b;
 
 	if (conf_parse_size(value, &b) == -1 || b > LONG_MAX) {
-		conf_error_parse(cfg, "invalid size '%s' for %s (use 512, 8k, 1m, 1g)",
-		    value, cfg_opt_name(opt));
+		conf_error_parse(cfg, "invalid size '%s' for %s (use 512, 8k, "
+		    "1m, 1g)", value, cfg_opt_name(opt));
 		b = 0;
 	}
 	*(long *)result = (long)b;
@@ -67,8 +67,8 @@ cb_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 	(void)cb_count(cfg, opt, value, &v);
 	if (v < 1 || v > 1000000) {
-		conf_error_parse(cfg, "weight must be between 1 and 1000000, not %ld",
-		    v);
+		conf_error_parse(cfg, "weight must be between 1 and 1000000, "
+		    "not %ld", v);
 		v = 1;
 	}
 	*(long *)result = v;
@@ -79,7 +79,7 @@ cb_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 #define OPT_SIZE(name, def) CFG_INT_CB(name, def, CFGF_NONE, cb_size)
 #define OPT_COUNT(name, def) CFG_INT_CB(name, def, CFGF_NONE, cb_count)
 
-static cfg_opt_t peer_opts[] = {
+cfg_opt_t conf_schema_peer[] = {
 	CFG_INT_CB("weight", 1, CFGF_NONE, cb_weight),
 	OPT_COUNT("max_fails", 1),
 	OPT_TIME("fail_timeout", 10000),
@@ -95,7 +95,7 @@ static cfg_opt_t upstream_opts[] = {
 	OPT_COUNT("keepalive_requests", 1000),
 	OPT_TIME("keepalive_timeout", 60000),
 	OPT_TIME("keepalive_time", 3600000),
-	CFG_SEC("server", peer_opts,
+	CFG_SEC("server", conf_schema_peer,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_FUNC("include", conf_file_include),
 	CFG_END()
@@ -103,7 +103,7 @@ static cfg_opt_t upstream_opts[] = {
 
 static cfg_opt_t param_opts[] = { CFG_END() };
 
-static cfg_opt_t location_opts[] = {
+cfg_opt_t conf_schema_location[] = {
 	CFG_STR("root", NULL, CFGF_NONE),
 	CFG_STR_LIST("index", NULL, CFGF_NONE),
 	CFG_STR("deny", NULL, CFGF_NONE),
@@ -157,7 +157,7 @@ static cfg_opt_t server_opts[] = {
 	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
 	    CFGF_MULTI | CFGF_KEYSTRVAL),
-	CFG_SEC("location", location_opts, CFGF_MULTI | CFGF_TITLE),
+	CFG_SEC("location", conf_schema_location, CFGF_MULTI | CFGF_TITLE),
 	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", conf_file_include),
 	CFG_END()
@@ -167,7 +167,7 @@ cfg_opt_t conf_schema_top[] = {
 	CFG_STR("workers", "auto", CFGF_NONE),
 	OPT_COUNT("worker_connections", 1024),
 	OPT_COUNT("worker_rlimit_nofile", 0),
-	CFG_STR("user", NULL, CFGF_NONE),
+	CFG_STR("user", "nobody", CFGF_NONE),
 	CFG_STR("group", NULL, CFGF_NONE),
 	CFG_STR("pid_file", "/run/fcgate.pid", CFGF_NONE),
 	CFG_STR("shm_path", "/run/fcgate.shm", CFGF_NONE),
