@@ -17,24 +17,16 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "shared/addr.h"
 #include "shared/log.h"
 #include "shared/upstream.h"
 
 #define FCGATE_NAME "fcgate"
 #define FCGATE_VERSION "0.1.0"
 
-/* A socket address as written in the config and resolved. */
-struct conf_addr {
-	struct sockaddr_storage ss;	/* AF_INET, AF_INET6 or AF_UNIX */
-	socklen_t len;
-	char text[120];			/* "127.0.0.1:9000", "[::1]:80",
-					 * "unix:/run/php.sock" */
-};
-
-
 /* One `server` line of an `upstream`, in file order. */
 struct conf_peer {
-	struct conf_addr addr;
+	struct addr addr;
 	int weight;			/* >= 1, default 1 */
 	int max_fails;			/* default 1, 0 = no accounting */
 	uint32_t fail_timeout_ms;	/* default 10000 */
@@ -163,7 +155,7 @@ struct conf_error_page {
 
 /* A listening address shared by one or more servers. */
 struct conf_listen {
-	struct conf_addr addr;
+	struct addr addr;
 	int fd;				/* bound by the master, -1 before */
 };
 
@@ -253,11 +245,6 @@ const char *conf_mime_type(const struct conf *conf, const char *path);
 /* The same, with the location's default_type when unknown. */
 const char *conf_loc_mime_type(const struct conf *conf,
     const struct conf_location *loc, const char *path);
-
-/* Parse "host:port", "[v6]:port", "port", "unix:/path".  For a listen,
- * a bare port means 0.0.0.0:port. 0 / -1 with *err set. */
-int conf_parse_addr(const char *s, bool listen, struct conf_addr *out,
-    const char **err);
 
 /* Name of a variable ("document_root") for error messages and tests. */
 const char *conf_var_name(enum conf_var var);

@@ -13,7 +13,7 @@
 #include "conf_build_server.h"
 #include "conf_error.h"
 #include "conf_params.h"
-#include "conf_parse.h"
+#include "shared/addr.h"
 
 /* One error_page section es into e. */
 static int
@@ -60,7 +60,7 @@ build_error_pages(cfg_t *ss, struct conf_server *s)
 }
 
 static size_t
-add_listen(struct conf *c, const struct conf_addr *a)
+add_listen(struct conf *c, const struct addr *a)
 {
 	size_t i;
 
@@ -84,9 +84,9 @@ build_listens(struct conf *c, cfg_t *ss, struct conf_server *s)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const char *v = cfg_getnstr(ss, "listen", (unsigned)i);
-		struct conf_addr a;
+		struct addr a;
 
-		if (conf_parse_addr(v, true, &a, &err) == -1) {
+		if (addr_parse(v, true, &a, &err) == -1) {
 			conf_error_sec(ss, "listen '%s': %s", v, err);
 			continue;
 		}

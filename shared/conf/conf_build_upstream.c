@@ -11,7 +11,7 @@
 #include "conf_build.h"
 #include "conf_build_upstream.h"
 #include "conf_error.h"
-#include "conf_parse.h"
+#include "shared/addr.h"
 #include "conf_schema.h"
 
 /* The values of a server line (its section ps) into p. */
@@ -36,7 +36,7 @@ build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
 	const char *err;
 	size_t j;
 
-	if (conf_parse_addr(cfg_title(ps), false, &p->addr, &err) == -1)
+	if (addr_parse(cfg_title(ps), false, &p->addr, &err) == -1)
 		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
 	build_peer_values(ps, p);
 	for (j = 0; j < i; j++)
@@ -125,7 +125,7 @@ conf_build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
  * never skipped (max_fails 0).
  */
 static int
-build_direct(struct conf *c, const struct conf_addr *addr,
+build_direct(struct conf *c, const struct addr *addr,
     struct conf_upstream **out)
 {
 	struct conf_upstream *u = &c->upstreams[c->nupstreams];
@@ -151,7 +151,7 @@ int
 conf_build_pass(struct conf *c, cfg_t *ls, const char *pass,
     struct conf_upstream **out)
 {
-	struct conf_addr addr;
+	struct addr addr;
 	const char *err;
 	size_t i;
 
@@ -164,7 +164,7 @@ conf_build_pass(struct conf *c, cfg_t *ls, const char *pass,
 		conf_error_sec(ls, "fastcgi_pass: unknown upstream '%s'", pass);
 		return 0;
 	}
-	if (conf_parse_addr(pass, false, &addr, &err) == -1) {
+	if (addr_parse(pass, false, &addr, &err) == -1) {
 		conf_error_sec(ls, "fastcgi_pass '%s': %s", pass, err);
 		return 0;
 	}

@@ -1,13 +1,11 @@
 /*
- * conf_parse.h - directive values: times, sizes, counts, addresses.
+ * conf_parse.h - directive values: times, sizes, counts, content types.
  */
 #ifndef FCGATE_CONF_PARSE_H
 #define FCGATE_CONF_PARSE_H
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "conf.h"
 
 /* "500ms", "30s", "5m", "1h", "1d" (bare number = seconds). 0 / -1. */
 int conf_parse_time(const char *s, uint32_t *ms);
@@ -17,6 +15,4 @@ int conf_parse_size(const char *s, uint64_t *bytes);
 int conf_parse_count(const char *s, uint64_t max, uint64_t *out);
 /* A Content-Type value: not empty, no control characters. */
 bool conf_parse_content_type_ok(const char *v);
-/* (conf_parse_addr() is declared in conf.h.) */
-
 #endif
