@@ -16,13 +16,14 @@
 
 #include "daemon.h"
 #include "shared/log.h"
+#include "shared/proto/num.h"
 
 pid_t
 daemon_pidfile_read(const char *path)
 {
-	char buf[32], *end;
+	char buf[32];
+	uint64_t pid;
 	ssize_t n;
-	long pid;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -32,9 +33,9 @@ daemon_pidfile_read(const char *path)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || pid <= 0 || pid > 4194304)
+	/* the digits, then a newline (or anything else: ignored) */
+	if (num_parse_dec(buf, strspn(buf, "0123456789"), 4194304,
+	    &pid) == -1 || pid == 0)
 		return 0;
 	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
 		return 0;

@@ -25,6 +25,7 @@
 
 #include "shared/addr.h"
 #include "shared/log.h"
+#include "shared/proto/num.h"
 #include "upgrade.h"
 
 int
@@ -66,7 +67,7 @@ upgrade_inherit(struct conf *conf)
 {
 	const char *env = getenv(UPGRADE_ENV);
 	char *copy, *p, *end;
-	long fd;
+	uint64_t fd;
 
 	if (env == NULL)
 		return false;
@@ -77,10 +78,9 @@ upgrade_inherit(struct conf *conf)
 	(void)unsetenv(UPGRADE_ENV);	/* not for the workers, nor a
 					 * later upgrade */
 	for (p = copy; *p != '\0'; p = end + 1) {
-		errno = 0;
-		fd = strtol(p, &end, 10);
-		if (errno != 0 || end == p || *end != ';' || fd < 3 ||
-		    fd > 65535) {
+		if ((end = strchr(p, ';')) == NULL ||
+		    num_parse_dec(p, (size_t)(end - p), 65535, &fd) == -1 ||
+		    fd < 3) {
 			log_error("invalid %s=\"%s\": sockets not inherited",
 			    UPGRADE_ENV, env);
 			break;
