@@ -40,7 +40,8 @@ struct conf_upstream {
 	char name[64];			/* upstream name, or the address text of
 					 * a direct fastcgi_pass */
 	enum upstream_balance balance;
-	int keepalive;			/* idle connections per worker, 0 = off */
+	int keepalive;			/* idle connections a worker keeps,
+					 * 0 = off */
 	int keepalive_requests;		/* per connection, default 1000 */
 	uint32_t keepalive_timeout_ms;	/* idle, default 60000 */
 	uint32_t keepalive_time_ms;	/* since opened, default 3600000 */
@@ -218,7 +219,7 @@ struct conf {
 	char *access_log;		/* path or NULL for "off" */
 	enum log_level log_level;	/* default notice */
 	uint32_t shutdown_timeout_ms;	/* default 10000 */
-	struct conf_upstream *upstreams;	/* named ones, then direct ones */
+	struct conf_upstream *upstreams;	/* named ones, then direct */
 	size_t nupstreams;
 	size_t npeers_total;		/* sum of npeers, = shm servers */
 	struct conf_listen *listens;
