@@ -160,7 +160,7 @@ build_loc_fastcgi(struct conf *c, struct conf_server *s, cfg_t *ls,
 		l->deny_all = true;
 	}
 	if ((v = cfg_getstr(ls, "fastcgi_pass")) != NULL &&
-	    conf_build_pass(c, ls, v, &l->upstream) == -1)
+	    conf_build_upstream_pass(c, ls, v, &l->upstream) == -1)
 		return -1;
 	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL &&
 	    (l->fastcgi_index = conf_build_strdup(v)) == NULL)
@@ -213,7 +213,8 @@ conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
  * schema's defaults, so they are written once).
  */
 int
-conf_build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
+conf_build_location_fallback(struct conf *c, cfg_t *ss,
+    struct conf_server *s)
 {
 	struct conf_location *l = &s->fallback;
 	cfg_t *empty;

@@ -15,6 +15,7 @@ int conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 
 /* s->fallback: the location used when none matches (server section
  * ss).  0 / -1 as above. */
-int conf_build_fallback(struct conf *c, cfg_t *ss, struct conf_server *s);
+int conf_build_location_fallback(struct conf *c, cfg_t *ss,
+    struct conf_server *s);
 
 #endif

@@ -196,5 +196,5 @@ conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 		if (conf_build_location(c, s, cfg_getnsec(ss, "location",
 		    (unsigned)i), &s->locations[i]) == -1)
 			return -1;
-	return conf_build_fallback(c, ss, s);
+	return conf_build_location_fallback(c, ss, s);
 }

@@ -148,7 +148,7 @@ build_direct(struct conf *c, const struct addr *addr,
 }
 
 int
-conf_build_pass(struct conf *c, cfg_t *ls, const char *pass,
+conf_build_upstream_pass(struct conf *c, cfg_t *ls, const char *pass,
     struct conf_upstream **out)
 {
 	struct addr addr;

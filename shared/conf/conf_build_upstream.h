@@ -18,7 +18,7 @@ int conf_build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max);
 /* fastcgi_pass of location ls into *out: a named upstream, or an address
  * (a one-server upstream added to c); *out untouched when it is neither
  * (reported).  0, or -1 when out of memory. */
-int conf_build_pass(struct conf *c, cfg_t *ls, const char *pass,
+int conf_build_upstream_pass(struct conf *c, cfg_t *ls, const char *pass,
     struct conf_upstream **out);
 
 #endif
