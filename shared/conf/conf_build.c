@@ -25,9 +25,21 @@
 #include "conf_mime.h"
 #include "conf_params.h"
 #include "conf_parse.h"
+#include "conf_schema.h"
 #include "shared/shm.h"
 
 #define CONF_MAX_WORKERS 256
+
+/*
+ * A location section and a server line with nothing in them, made once
+ * per load: what the file does not spell out (the implicit location, the
+ * server of a direct fastcgi_pass) takes their values, the schema's
+ * defaults, so that each default is written once.
+ */
+static struct {
+	cfg_t *location;
+	cfg_t *peer;
+} empty;
 
 /*
  * Out of memory while building, conf_load() fails: it must not exit, as a
@@ -43,13 +55,17 @@ conf_build_calloc(size_t n, size_t size)
 	return calloc(n == 0 ? 1 : n, size);
 }
 
+/* (s is NULL where libconfuse lost a default for want of memory.) */
 char *
 conf_build_strdup(const char *s)
 {
-	size_t len = strlen(s);
-	char *d = conf_build_calloc(1, len + 1);
+	size_t len;
+	char *d;
 
-	if (d != NULL)
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	if ((d = conf_build_calloc(1, len + 1)) != NULL)
 		memcpy(d, s, len);
 	return d;
 }
@@ -60,9 +76,12 @@ conf_build_path(const struct conf *c, const char *path)
 {
 	const char *slash = strrchr(c->file, '/');
 	size_t dlen = slash != NULL ? (size_t)(slash - c->file) : 0;
-	size_t plen = strlen(path);
+	size_t plen;
 	char *out;
 
+	if (path == NULL)
+		return NULL;
+	plen = strlen(path);
 	if (path[0] == '/' || slash == NULL)
 		return conf_build_strdup(path);
 	if ((out = conf_build_calloc(1, dlen + plen + 2)) == NULL)
@@ -78,6 +97,8 @@ conf_build_path(const struct conf *c, const char *path)
 static int
 path_opt(const struct conf *c, const char *v, char **out)
 {
+	if (v == NULL)
+		return -1;
 	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
 		*out = conf_build_strdup(v);
 	else
@@ -196,16 +217,12 @@ check_worker_user(struct conf *c)
 		    errno != 0 ? strerror(errno) : "");
 }
 
-/* workers and log_level, the two top-level words. */
+/* workers: "auto" (the CPUs online) or a number. */
 static void
-build_words(struct conf *c, cfg_t *cfg)
+build_workers(struct conf *c, cfg_t *cfg)
 {
-	static const char *levels[] = { "error", "warn", "notice", "info",
-	    "debug" };
 	const char *w = cfg_getstr(cfg, "workers");
-	const char *lv = cfg_getstr(cfg, "log_level");
 	uint64_t n;
-	size_t i;
 
 	if (strcmp(w, "auto") == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -217,6 +234,16 @@ build_words(struct conf *c, cfg_t *cfg)
 	else
 		conf_error_top(c->file, "workers", "workers must be \"auto\" "
 		    "or 1..%d, not '%s'", CONF_MAX_WORKERS, w);
+}
+
+static void
+build_log_level(struct conf *c, cfg_t *cfg)
+{
+	static const char *levels[] = { "error", "warn", "notice", "info",
+	    "debug" };
+	const char *lv = cfg_getstr(cfg, "log_level");
+	size_t i;
+
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (strcmp(lv, levels[i]) == 0)
 			break;
@@ -227,44 +254,47 @@ build_words(struct conf *c, cfg_t *cfg)
 		c->log_level = (enum log_level)i;
 }
 
-/* The top-level strings and paths. */
+/* The workers' user and group, and the run-time and log paths. */
 static int
-build_strings(struct conf *c, cfg_t *cfg)
+build_paths(struct conf *c, cfg_t *cfg)
 {
 	const char *access = cfg_getstr(cfg, "access_log");
-	const char *user = cfg_getstr(cfg, "user");
 
-	/* (a default is missing only when libconfuse ran out of memory) */
-	if (user == NULL || access == NULL ||
-	    (c->user = conf_build_strdup(user)) == NULL ||
+	if (access == NULL ||
+	    (c->user = conf_build_strdup(cfg_getstr(cfg, "user"))) == NULL ||
 	    (cfg_getstr(cfg, "group") != NULL && (c->group =
-	    conf_build_strdup(cfg_getstr(cfg, "group"))) == NULL) ||
-	    path_opt(c, cfg_getstr(cfg, "pid_file"), &c->pid_file) == -1 ||
+	    conf_build_strdup(cfg_getstr(cfg, "group"))) == NULL))
+		return -1;
+	check_worker_user(c);
+	if (path_opt(c, cfg_getstr(cfg, "pid_file"), &c->pid_file) == -1 ||
 	    path_opt(c, cfg_getstr(cfg, "shm_path"), &c->shm_path) == -1 ||
 	    path_opt(c, cfg_getstr(cfg, "error_log"), &c->error_log) == -1 ||
 	    (strcmp(access, "off") != 0 &&
-	    path_opt(c, access, &c->access_log) == -1) ||
-	    (c->default_type = conf_build_strdup(cfg_getstr(cfg,
-	    "default_type"))) == NULL)
+	    path_opt(c, access, &c->access_log) == -1))
 		return -1;
-	if (!conf_parse_content_type_ok(c->default_type))
-		conf_error_top(c->file, "default_type", "default_type: '%s' is "
-		    "not a valid content type", c->default_type);
-	check_worker_user(c);
 	return 0;
 }
 
 static int
 build_globals(struct conf *c, cfg_t *cfg)
 {
-	build_words(c, cfg);
+	build_workers(c, cfg);
 	c->worker_connections = (int)cfg_getint(cfg, "worker_connections");
 	if (c->worker_connections < 1)
 		conf_error_top(c->file, "worker_connections",
 		    "worker_connections must be at least 1");
 	c->worker_rlimit_nofile = (int)cfg_getint(cfg, "worker_rlimit_nofile");
+	if (build_paths(c, cfg) == -1)
+		return -1;
+	build_log_level(c, cfg);
 	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
-	return build_strings(c, cfg);
+	if ((c->default_type = conf_build_strdup(cfg_getstr(cfg,
+	    "default_type"))) == NULL)
+		return -1;
+	if (!conf_parse_content_type_ok(c->default_type))
+		conf_error_top(c->file, "default_type", "default_type: '%s' is "
+		    "not a valid content type", c->default_type);
+	return 0;
 }
 
 /* One (listen address, server_name) pair of one server. */
@@ -381,8 +411,9 @@ build_servers(struct conf *c, cfg_t *cfg)
 	return check_server_names(c, cfg);
 }
 
-int
-conf_build(struct conf *c, cfg_t *cfg)
+/* Everything but the empty sections' lifetime. */
+static int
+build_all(struct conf *c, cfg_t *cfg)
 {
 	if (build_globals(c, cfg) == -1 ||
 	    conf_build_upstreams(c, cfg, count_locations(cfg)) == -1 ||
@@ -396,4 +427,33 @@ conf_build(struct conf *c, cfg_t *cfg)
 		    "servers do not fit in the shared-memory segment (4 GiB)",
 		    c->nupstreams, c->npeers_total);
 	return conf_mime_build(c, cfg_getstr(cfg, "mime_types"));
+}
+
+int
+conf_build(struct conf *c, cfg_t *cfg)
+{
+	int rc = -1;
+
+	if ((empty.location = cfg_init(conf_schema_location,
+	    CFGF_NONE)) != NULL &&
+	    (empty.peer = cfg_init(conf_schema_peer, CFGF_NONE)) != NULL)
+		rc = build_all(c, cfg);
+	if (empty.peer != NULL)
+		cfg_free(empty.peer);
+	if (empty.location != NULL)
+		cfg_free(empty.location);
+	empty.location = empty.peer = NULL;
+	return rc;
+}
+
+cfg_t *
+conf_build_empty_location(void)
+{
+	return empty.location;
+}
+
+cfg_t *
+conf_build_empty_peer(void)
+{
+	return empty.peer;
 }

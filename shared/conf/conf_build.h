@@ -20,7 +20,13 @@
  */
 int conf_build(struct conf *c, cfg_t *cfg);
 
-/* calloc() (at least one byte) and strdup(); NULL when out of memory. */
+/* While conf_build() runs: an empty location section and an empty
+ * server line of an upstream, for the schema's defaults. */
+cfg_t *conf_build_empty_location(void);
+cfg_t *conf_build_empty_peer(void);
+
+/* calloc() (at least one byte) and strdup(); NULL when out of memory,
+ * and for a NULL string (a default libconfuse had no memory for). */
 void *conf_build_calloc(size_t n, size_t size);
 char *conf_build_strdup(const char *s);
 

@@ -12,7 +12,6 @@
 #include "conf_build_upstream.h"
 #include "conf_error.h"
 #include "conf_params.h"
-#include "conf_schema.h"
 
 static int
 parse_loc_title(cfg_t *ls, struct conf_location *l)
@@ -209,15 +208,13 @@ conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 
 /*
  * The implicit location used when none matches: static files from the
- * server's root, and the values of an empty location section (the
- * schema's defaults, so they are written once).
+ * server's root, and the values of an empty location section.
  */
 int
 conf_build_location_fallback(struct conf *c, cfg_t *ss,
     struct conf_server *s)
 {
 	struct conf_location *l = &s->fallback;
-	cfg_t *empty;
 
 	l->match = LOC_PREFIX;
 	l->root = s->root;
@@ -227,10 +224,8 @@ conf_build_location_fallback(struct conf *c, cfg_t *ss,
 	if ((l->pattern = conf_build_strdup("")) == NULL ||
 	    (l->file = conf_build_strdup(ss->filename != NULL ?
 	    ss->filename : c->file)) == NULL ||
-	    (l->default_type = conf_build_strdup(s->default_type)) == NULL ||
-	    (empty = cfg_init(conf_schema_location, CFGF_NONE)) == NULL)
+	    (l->default_type = conf_build_strdup(s->default_type)) == NULL)
 		return -1;
-	build_loc_values(s, empty, l);
-	cfg_free(empty);
+	build_loc_values(s, conf_build_empty_location(), l);
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include "conf_build_upstream.h"
 #include "conf_error.h"
 #include "shared/addr.h"
-#include "conf_schema.h"
 
 /* The values of a server line (its section ps) into p. */
 static void
@@ -129,16 +128,12 @@ build_direct(struct conf *c, const struct addr *addr,
     struct conf_upstream **out)
 {
 	struct conf_upstream *u = &c->upstreams[c->nupstreams];
-	cfg_t *dflt;
 
 	if ((u->peers = conf_build_calloc(1, sizeof(*u->peers))) == NULL)
 		return -1;
 	c->nupstreams++;
 	u->npeers = 1;
-	if ((dflt = cfg_init(conf_schema_peer, CFGF_NONE)) == NULL)
-		return -1;
-	build_peer_values(dflt, &u->peers[0]);
-	cfg_free(dflt);
+	build_peer_values(conf_build_empty_peer(), &u->peers[0]);
 	snprintf(u->name, sizeof(u->name), "%.*s", (int)sizeof(u->name) - 1,
 	    addr->text);
 	u->peers[0].addr = *addr;
