@@ -16,13 +16,14 @@
 
 #include "daemon.h"
 #include "shared/log.h"
+#include "shared/proto/num.h"
 
 pid_t
 daemon_pidfile_read(const char *path)
 {
-	char buf[32], *end;
+	char buf[32];
+	uint64_t pid;
 	ssize_t n;
-	long pid;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -32,9 +33,9 @@ daemon_pidfile_read(const char *path)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || pid <= 0 || pid > 4194304)
+	/* the digits, then a newline (or anything else: ignored) */
+	if (num_parse_dec(buf, strspn(buf, "0123456789"), 4194304,
+	    &pid) == -1 || pid == 0)
 		return 0;
 	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
 		return 0;
@@ -206,11 +207,11 @@ daemon_ready(void)
 	daemon_ready_fd = -1;
 }
 
-/* The workers' user and group ("nobody" and its group by default). */
+/* The workers' user and group (the user's group unless one is set). */
 static int
 daemon_worker_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
 {
-	const char *user = conf->user ? conf->user : "nobody";
+	const char *user = conf->user;
 	struct passwd *pw;
 	struct group *gr;
 
@@ -282,7 +283,7 @@ daemon_chown_logs(const struct conf *conf)
 int
 daemon_drop_privileges(const struct conf *conf)
 {
-	const char *user = conf->user ? conf->user : "nobody";
+	const char *user = conf->user;
 	uid_t uid;
 	gid_t gid;
 

@@ -11,34 +11,34 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "listen.h"
+#include "shared/addr.h"
 #include "shared/log.h"
 
 #define LISTEN_BACKLOG 511
 
 static int
-listen_unlink_stale(const struct conf_addr *a)
+listen_unlink_stale(const struct addr *a)
 {
-	const struct sockaddr_un *sun = (const void *)&a->ss;
+	const char *path = addr_unix_path(a);
 	struct stat st;
 
-	if (lstat(sun->sun_path, &st) == -1)
+	if (lstat(path, &st) == -1)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
 		log_error("cannot listen on %s: the path exists and is not a "
 		    "socket", a->text);
 		return -1;
 	}
-	return unlink(sun->sun_path);
+	return unlink(path);
 }
 
 static int
 listen_bind_one(struct conf_listen *l)
 {
-	const struct conf_addr *a = &l->addr;
+	const struct addr *a = &l->addr;
 	int fd, one = 1;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -125,7 +125,7 @@ listen_forget_all(struct conf *conf)
 void
 listen_close_all(struct conf *conf)
 {
-	const struct sockaddr_un *sun;
+	const char *path;
 	size_t i;
 
 	for (i = 0; i < conf->nlistens; i++) {
@@ -133,9 +133,7 @@ listen_close_all(struct conf *conf)
 			continue;
 		close(conf->listens[i].fd);
 		conf->listens[i].fd = -1;
-		if (conf->listens[i].addr.ss.ss_family == AF_UNIX) {
-			sun = (const void *)&conf->listens[i].addr.ss;
-			(void)unlink(sun->sun_path);
-		}
+		if ((path = addr_unix_path(&conf->listens[i].addr)) != NULL)
+			(void)unlink(path);
 	}
 }

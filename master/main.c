@@ -71,7 +71,8 @@ main_signal(const struct conf *conf, const char *name)
 static bool
 log_is_stderr(const struct conf *conf)
 {
-	return conf->error_log == NULL || strcmp(conf->error_log, "stderr") == 0;
+	return conf->error_log == NULL ||
+	    strcmp(conf->error_log, "stderr") == 0;
 }
 
 /* A failed start: sockets an old master handed over stay its own (their

@@ -5,7 +5,7 @@
  * every upstream and server its index in the segment (shm_index); the
  * workers find their records by those indexes, so they are checked here
  * against the order the records are written in.  Counters start at zero;
- * a reload carries them over afterwards (supervise.c).
+ * a reload carries them over afterwards (reload.c).
  */
 #include <unistd.h>
 

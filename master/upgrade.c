@@ -16,16 +16,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "shared/addr.h"
 #include "shared/log.h"
+#include "shared/proto/num.h"
 #include "upgrade.h"
 
 int
@@ -34,33 +34,6 @@ upgrade_oldbin_path(const struct conf *conf, char *buf, size_t size)
 	if ((size_t)snprintf(buf, size, "%s.oldbin", conf->pid_file) >= size)
 		return -1;
 	return 0;
-}
-
-/* Is the socket address a (from getsockname) the listen address b? */
-static bool
-upgrade_same_addr(const struct sockaddr_storage *a, const struct conf_addr *b)
-{
-	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)&b->ss;
-	const struct sockaddr_in6 *a6 = (const void *)a,
-	    *b6 = (const void *)&b->ss;
-	const struct sockaddr_un *au = (const void *)a,
-	    *bu = (const void *)&b->ss;
-
-	if (a->ss_family != b->ss.ss_family)
-		return false;
-	switch (a->ss_family) {
-	case AF_INET:
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	case AF_INET6:
-		return a6->sin6_port == b6->sin6_port &&
-		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0;
-	case AF_UNIX:
-		return strncmp(au->sun_path, bu->sun_path,
-		    sizeof(au->sun_path)) == 0;
-	}
-	return false;
 }
 
 /* Give an inherited socket to the listen it is bound to, or close it. */
@@ -79,7 +52,7 @@ upgrade_take_fd(struct conf *conf, int fd)
 	}
 	for (i = 0; i < conf->nlistens; i++)
 		if (conf->listens[i].fd == -1 &&
-		    upgrade_same_addr(&ss, &conf->listens[i].addr)) {
+		    addr_equal(&ss, &conf->listens[i].addr)) {
 			conf->listens[i].fd = fd;
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 			log_notice("using the inherited socket %d for %s", fd,
@@ -94,7 +67,7 @@ upgrade_inherit(struct conf *conf)
 {
 	const char *env = getenv(UPGRADE_ENV);
 	char *copy, *p, *end;
-	long fd;
+	uint64_t fd;
 
 	if (env == NULL)
 		return false;
@@ -105,10 +78,9 @@ upgrade_inherit(struct conf *conf)
 	(void)unsetenv(UPGRADE_ENV);	/* not for the workers, nor a
 					 * later upgrade */
 	for (p = copy; *p != '\0'; p = end + 1) {
-		errno = 0;
-		fd = strtol(p, &end, 10);
-		if (errno != 0 || end == p || *end != ';' || fd < 3 ||
-		    fd > 65535) {
+		if ((end = strchr(p, ';')) == NULL ||
+		    num_parse_dec(p, (size_t)(end - p), 65535, &fd) == -1 ||
+		    fd < 3) {
 			log_error("invalid %s=\"%s\": sockets not inherited",
 			    UPGRADE_ENV, env);
 			break;

@@ -269,7 +269,7 @@ proxy_send(struct proxy *p)
 static int
 proxy_connect_peer(struct proxy *p)
 {
-	const struct conf_addr *a = &p->up->peers[p->peer].addr;
+	const struct addr *a = &p->up->peers[p->peer].addr;
 	int fd;
 	size_t n;
 

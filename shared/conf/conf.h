@@ -1,7 +1,7 @@
 /*
  * conf.h - the loaded configuration as plain structs.
  *
- * The master parses fcgate.conf once (master/conf.c, libconfuse) into these
+ * The master parses fcgate.conf once (shared/conf/, libconfuse) into these
  * structs; workers inherit them across fork() and read them on the hot path
  * without any lookup by name.  Nothing here is changed after loading.
  * Times are milliseconds, sizes bytes.
@@ -17,24 +17,16 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "shared/addr.h"
 #include "shared/log.h"
 #include "shared/upstream.h"
 
 #define FCGATE_NAME "fcgate"
 #define FCGATE_VERSION "0.1.0"
 
-/* A socket address as written in the config and resolved. */
-struct conf_addr {
-	struct sockaddr_storage ss;	/* AF_INET, AF_INET6 or AF_UNIX */
-	socklen_t len;
-	char text[120];			/* "127.0.0.1:9000", "[::1]:80",
-					 * "unix:/run/php.sock" */
-};
-
-
 /* One `server` line of an `upstream`, in file order. */
 struct conf_peer {
-	struct conf_addr addr;
+	struct addr addr;
 	int weight;			/* >= 1, default 1 */
 	int max_fails;			/* default 1, 0 = no accounting */
 	uint32_t fail_timeout_ms;	/* default 10000 */
@@ -48,7 +40,8 @@ struct conf_upstream {
 	char name[64];			/* upstream name, or the address text of
 					 * a direct fastcgi_pass */
 	enum upstream_balance balance;
-	int keepalive;			/* idle connections per worker, 0 = off */
+	int keepalive;			/* idle connections a worker keeps,
+					 * 0 = off */
 	int keepalive_requests;		/* per connection, default 1000 */
 	uint32_t keepalive_timeout_ms;	/* idle, default 60000 */
 	uint32_t keepalive_time_ms;	/* since opened, default 3600000 */
@@ -163,7 +156,7 @@ struct conf_error_page {
 
 /* A listening address shared by one or more servers. */
 struct conf_listen {
-	struct conf_addr addr;
+	struct addr addr;
 	int fd;				/* bound by the master, -1 before */
 };
 
@@ -218,7 +211,7 @@ struct conf {
 	int workers;			/* resolved: "auto" = CPUs */
 	int worker_connections;		/* default 1024 */
 	int worker_rlimit_nofile;	/* 0: worker_connections * 2 + 256 */
-	char *user;			/* NULL = "nobody" when root */
+	char *user;			/* the workers', when run as root */
 	char *group;
 	char *pid_file;
 	char *shm_path;
@@ -226,7 +219,7 @@ struct conf {
 	char *access_log;		/* path or NULL for "off" */
 	enum log_level log_level;	/* default notice */
 	uint32_t shutdown_timeout_ms;	/* default 10000 */
-	struct conf_upstream *upstreams;	/* named ones, then direct ones */
+	struct conf_upstream *upstreams;	/* named ones, then direct */
 	size_t nupstreams;
 	size_t npeers_total;		/* sum of npeers, = shm servers */
 	struct conf_listen *listens;
@@ -248,20 +241,11 @@ struct conf *conf_load(const char *file);
 void conf_free(struct conf *conf);
 
 /* Content type for a file name's extension; the top level's default_type
- * when unknown. */
+ * when unknown (conf as conf_load() made it). */
 const char *conf_mime_type(const struct conf *conf, const char *path);
 /* The same, with the location's default_type when unknown. */
 const char *conf_loc_mime_type(const struct conf *conf,
     const struct conf_location *loc, const char *path);
-
-/* Parse "500ms", "30s", "5m", "1h" (bare number = seconds). 0 / -1. */
-int conf_parse_time(const char *s, uint32_t *ms);
-/* Parse "512", "8k", "1m", "1g". 0 / -1. */
-int conf_parse_size(const char *s, uint64_t *bytes);
-/* Parse "host:port", "[v6]:port", "port", "unix:/path".  For a listen,
- * a bare port means 0.0.0.0:port. 0 / -1 with *err set. */
-int conf_parse_addr(const char *s, bool listen, struct conf_addr *out,
-    const char **err);
 
 /* Name of a variable ("document_root") for error messages and tests. */
 const char *conf_var_name(enum conf_var var);

@@ -4,8 +4,8 @@
  * their real FILE:LINE without reading the file again each time.
  *
  * It does not parse anything: it knows lines and '#' or '//' comments,
- * which libconfuse's lexer counts more than once (conf.c calibrates by how
- * much).
+ * which libconfuse's lexer counts more than once (conf_error.c calibrates
+ * by how much).
  */
 #include <errno.h>
 #include <fcntl.h>

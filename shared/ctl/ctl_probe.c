@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared/conf/conf.h"
 #include "ctl_probe.h"
+#include "shared/addr.h"
 #include "shared/clock.h"
 #include "shared/shm.h"
 #include "shared/proto/fcgi_record.h"
@@ -49,7 +49,7 @@ probe_wait(int fd, short events, const char **why)
 }
 
 static int
-probe_connect(const struct conf_addr *a, const char **why)
+probe_connect(const struct addr *a, const char **why)
 {
 	int fd, err = 0;
 	socklen_t len = sizeof(err);
@@ -167,7 +167,7 @@ int
 ctl_probe(const char *addr, bool json)
 {
 	uint8_t req[256];
-	struct conf_addr a;
+	struct addr a;
 	const char *why = NULL;
 	size_t len;
 	int64_t start;
@@ -175,7 +175,7 @@ ctl_probe(const char *addr, bool json)
 
 	clock_update();
 	start = clock_ms();
-	if (conf_parse_addr(addr, false, &a, &why) == -1) {
+	if (addr_parse(addr, false, &a, &why) == -1) {
 		fprintf(stderr, "fcgatectl: probe: bad address '%s': %s\n",
 		    addr, why);
 		return -1;

@@ -1,0 +1,459 @@
+/*
+ * conf_build.c - the parsed tree (cfg_t) into struct conf: the top-level
+ * directives, then upstreams, servers and the checks that need the whole
+ * file (a server_name used twice on one address, the segment's size), and
+ * the helpers every builder uses (memory, paths, lists, regexes).
+ *
+ * Checks report through conf_error_*() with the line of the section they
+ * concern and go on, so that every problem is listed.  Servers, locations
+ * and upstreams are built in their own files.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "conf_build.h"
+#include "conf_build_server.h"
+#include "conf_build_upstream.h"
+#include "conf_error.h"
+#include "conf_mime.h"
+#include "conf_params.h"
+#include "conf_parse.h"
+#include "conf_schema.h"
+#include "shared/shm.h"
+
+#define CONF_MAX_WORKERS 256
+
+/*
+ * A location section and a server line with nothing in them, made once
+ * per load: what the file does not spell out (the implicit location, the
+ * server of a direct fastcgi_pass) takes their values, the schema's
+ * defaults, so that each default is written once.
+ */
+static struct {
+	cfg_t *location;
+	cfg_t *peer;
+} empty;
+
+/*
+ * Out of memory while building, conf_load() fails: it must not exit, as a
+ * reload runs in the master, which keeps serving the old configuration.
+ * Every builder returns -1 then, and only then (a mistake in the file is
+ * reported and counted, and building goes on); conf_load() says why and
+ * frees what was built.  So that conf_free() can walk a half-built conf,
+ * a count is set only once its array is allocated.
+ */
+void *
+conf_build_calloc(size_t n, size_t size)
+{
+	return calloc(n == 0 ? 1 : n, size);
+}
+
+/* (s is NULL where libconfuse lost a default for want of memory.) */
+char *
+conf_build_strdup(const char *s)
+{
+	size_t len;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	if ((d = conf_build_calloc(1, len + 1)) != NULL)
+		memcpy(d, s, len);
+	return d;
+}
+
+/* The directory of the config file, for relative paths. */
+char *
+conf_build_path(const struct conf *c, const char *path)
+{
+	const char *slash = strrchr(c->file, '/');
+	size_t dlen = slash != NULL ? (size_t)(slash - c->file) : 0;
+	size_t plen;
+	char *out;
+
+	if (path == NULL)
+		return NULL;
+	plen = strlen(path);
+	if (path[0] == '/' || slash == NULL)
+		return conf_build_strdup(path);
+	if ((out = conf_build_calloc(1, dlen + plen + 2)) == NULL)
+		return NULL;
+	memcpy(out, c->file, dlen);
+	out[dlen] = '/';
+	memcpy(out + dlen + 1, path, plen + 1);
+	return out;
+}
+
+/* A path option into *out: relative ones are taken from the config's
+ * directory; "stderr" and "syslog" are names, not paths. */
+static int
+path_opt(const struct conf *c, const char *v, char **out)
+{
+	if (v == NULL)
+		return -1;
+	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
+		*out = conf_build_strdup(v);
+	else
+		*out = conf_build_path(c, v);
+	return *out != NULL ? 0 : -1;
+}
+
+/* root without trailing slashes ("/" stays). */
+char *
+conf_build_root(const struct conf *c, const char *v)
+{
+	char *r = conf_build_path(c, v);
+	size_t len;
+
+	if (r == NULL)
+		return NULL;
+	len = strlen(r);
+	while (len > 1 && r[len - 1] == '/')
+		r[--len] = '\0';
+	return r;
+}
+
+int
+conf_build_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
+{
+	size_t i, count = cfg_size(sec, opt);
+
+	if ((*out = conf_build_calloc(count, sizeof(**out))) == NULL)
+		return -1;
+	*n = count;
+	for (i = 0; i < count; i++)
+		if (((*out)[i] = conf_build_strdup(cfg_getnstr(sec, opt,
+		    (unsigned)i))) == NULL)
+			return -1;
+	return 0;
+}
+
+pcre2_code *
+conf_build_regex(cfg_t *sec, const char *what, const char *re,
+    bool caseless)
+{
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	pcre2_code *code;
+	int err;
+
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+	    caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
+	if (code == NULL) {
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		conf_error_sec(sec, "%s: invalid regex '%s' at offset %zu: %s",
+		    what, re, (size_t)off, (const char *)msg);
+		return NULL;
+	}
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+char *
+conf_build_default_type(cfg_t *sec, const char *parent)
+{
+	const char *v = cfg_getstr(sec, "default_type");
+
+	if (v == NULL)
+		return conf_build_strdup(parent);
+	if (!conf_parse_content_type_ok(v))
+		conf_error_sec(sec, "default_type: '%s' is not a valid content "
+		    "type", v);
+	return conf_build_strdup(v);
+}
+
+/* Every "$name" / "${name}" in an index entry names a variable. */
+void
+conf_build_index_vars(cfg_t *sec, char **list, size_t n)
+{
+	const char *p, *s;
+	bool brace;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		for (p = strchr(list[i], '$'); p != NULL;
+		    p = strchr(p, '$')) {
+			brace = *++p == '{';
+			s = p + brace;
+			for (p = s; isalnum((unsigned char)*p) || *p == '_';
+			    p++)
+				;
+			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
+			    (brace && *p != '}'))
+				conf_error_sec(sec, "index '%s': unknown "
+				    "variable or missing '}'", list[i]);
+			if (brace && *p == '}')
+				p++;
+		}
+}
+
+/*
+ * The workers' user and group must exist when the master runs as root:
+ * it would only find out when forking the first worker.  (Not as any
+ * other user, where user and group are ignored, as nginx does.)
+ */
+static void
+check_worker_user(struct conf *c)
+{
+	if (geteuid() != 0)
+		return;
+	errno = 0;
+	if (getpwnam(c->user) == NULL)
+		conf_error_top(c->file, "user",
+		    "user: no such user '%s'%s%s", c->user,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+	errno = 0;
+	if (c->group != NULL && getgrnam(c->group) == NULL)
+		conf_error_top(c->file, "group", "group: no such group "
+		    "'%s'%s%s", c->group, errno != 0 ? ": " : "",
+		    errno != 0 ? strerror(errno) : "");
+}
+
+/* workers: "auto" (the CPUs online) or a number. */
+static void
+build_workers(struct conf *c, cfg_t *cfg)
+{
+	const char *w = cfg_getstr(cfg, "workers");
+	uint64_t n;
+
+	if (strcmp(w, "auto") == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->workers = cpus < 1 ? 1 : cpus > CONF_MAX_WORKERS ?
+		    CONF_MAX_WORKERS : (int)cpus;
+	} else if (conf_parse_count(w, CONF_MAX_WORKERS, &n) == 0 && n >= 1)
+		c->workers = (int)n;
+	else
+		conf_error_top(c->file, "workers", "workers must be \"auto\" "
+		    "or 1..%d, not '%s'", CONF_MAX_WORKERS, w);
+}
+
+static void
+build_log_level(struct conf *c, cfg_t *cfg)
+{
+	static const char *levels[] = { "error", "warn", "notice", "info",
+	    "debug" };
+	const char *lv = cfg_getstr(cfg, "log_level");
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(lv, levels[i]) == 0)
+			break;
+	if (i == sizeof(levels) / sizeof(levels[0]))
+		conf_error_top(c->file, "log_level", "log_level must be error, "
+		    "warn, notice, info or debug, not '%s'", lv);
+	else
+		c->log_level = (enum log_level)i;
+}
+
+/* The workers' user and group, and the run-time and log paths. */
+static int
+build_paths(struct conf *c, cfg_t *cfg)
+{
+	const char *access = cfg_getstr(cfg, "access_log");
+
+	if (access == NULL ||
+	    (c->user = conf_build_strdup(cfg_getstr(cfg, "user"))) == NULL ||
+	    (cfg_getstr(cfg, "group") != NULL && (c->group =
+	    conf_build_strdup(cfg_getstr(cfg, "group"))) == NULL))
+		return -1;
+	check_worker_user(c);
+	if (path_opt(c, cfg_getstr(cfg, "pid_file"), &c->pid_file) == -1 ||
+	    path_opt(c, cfg_getstr(cfg, "shm_path"), &c->shm_path) == -1 ||
+	    path_opt(c, cfg_getstr(cfg, "error_log"), &c->error_log) == -1 ||
+	    (strcmp(access, "off") != 0 &&
+	    path_opt(c, access, &c->access_log) == -1))
+		return -1;
+	return 0;
+}
+
+static int
+build_globals(struct conf *c, cfg_t *cfg)
+{
+	build_workers(c, cfg);
+	c->worker_connections = (int)cfg_getint(cfg, "worker_connections");
+	if (c->worker_connections < 1)
+		conf_error_top(c->file, "worker_connections",
+		    "worker_connections must be at least 1");
+	c->worker_rlimit_nofile = (int)cfg_getint(cfg, "worker_rlimit_nofile");
+	if (build_paths(c, cfg) == -1)
+		return -1;
+	build_log_level(c, cfg);
+	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
+	if ((c->default_type = conf_build_strdup(cfg_getstr(cfg,
+	    "default_type"))) == NULL)
+		return -1;
+	if (!conf_parse_content_type_ok(c->default_type))
+		conf_error_top(c->file, "default_type", "default_type: '%s' is "
+		    "not a valid content type", c->default_type);
+	return 0;
+}
+
+/* One (listen address, server_name) pair of one server. */
+struct name_ref {
+	size_t listen;
+	const char *name;
+	size_t server;
+};
+
+static int
+name_ref_cmp(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c;
+
+	if (x->listen != y->listen)
+		return x->listen < y->listen ? -1 : 1;
+	if ((c = strcasecmp(x->name, y->name)) != 0)
+		return c;
+	return x->server < y->server ? -1 : x->server > y->server;
+}
+
+/*
+ * Two servers may not share a listen address and a server_name.  All the
+ * pairs are sorted once, so a clash is two neighbours: a config of 10,000
+ * servers on one address is checked in n log n, not n^2.  The later
+ * server of a clash is the one reported.
+ */
+static int
+check_server_names(struct conf *c, cfg_t *cfg)
+{
+	struct name_ref *refs, *r;
+	size_t n = 0, i, j, k;
+
+	for (i = 0; i < c->nservers; i++)
+		n += c->servers[i].nlisten * c->servers[i].nnames;
+	if ((refs = conf_build_calloc(n, sizeof(*refs))) == NULL)
+		return -1;
+	for (n = 0, i = 0; i < c->nservers; i++)
+		for (j = 0; j < c->servers[i].nlisten; j++)
+			for (k = 0; k < c->servers[i].nnames; k++) {
+				r = &refs[n++];
+				r->listen = c->servers[i].listen[j];
+				r->name = c->servers[i].names[k];
+				r->server = i;
+			}
+	qsort(refs, n, sizeof(*refs), name_ref_cmp);
+	for (i = 1; i < n; i++) {
+		r = &refs[i];
+		if (r->listen != refs[i - 1].listen || r->server ==
+		    refs[i - 1].server || strcasecmp(r->name,
+		    refs[i - 1].name) != 0)
+			continue;
+		conf_error_sec(cfg_getnsec(cfg, "server", (unsigned)r->server),
+		    "duplicate server_name '%s' on %s", r->name,
+		    c->listens[r->listen].addr.text);
+	}
+	free(refs);
+	return 0;
+}
+
+/* Count the direct fastcgi_pass addresses there could be. */
+static size_t
+count_locations(cfg_t *cfg)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < cfg_size(cfg, "server"); i++)
+		n += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
+		    "location");
+	return n;
+}
+
+/* Number the upstreams and their servers in the segment's order. */
+static void
+assign_shm_indexes(struct conf *c)
+{
+	uint32_t next = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->nupstreams; i++) {
+		c->upstreams[i].shm_index = (uint32_t)i;
+		for (j = 0; j < c->upstreams[i].npeers; j++)
+			c->upstreams[i].peers[j].shm_index = next++;
+	}
+	c->npeers_total = next;
+}
+
+/* The servers of cfg, with the listens they share, and the top-level
+ * fastcgi_param list they inherit. */
+static int
+build_servers(struct conf *c, cfg_t *cfg)
+{
+	size_t i, nlisten = 0, nservers = cfg_size(cfg, "server");
+
+	if (nservers == 0)
+		conf_error_top(c->file, "server", "no server block: nothing to "
+		    "listen on");
+	for (i = 0; i < nservers; i++)
+		nlisten += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
+		    "listen");
+	if ((c->listens = conf_build_calloc(nlisten,
+	    sizeof(*c->listens))) == NULL ||
+	    (c->servers = conf_build_calloc(nservers,
+	    sizeof(*c->servers))) == NULL)
+		return -1;
+	c->nservers = nservers;
+	if (conf_params_build(cfg, NULL, 0, &c->params, &c->nparams) == -1)
+		return -1;
+	for (i = 0; i < c->nservers; i++)
+		if (conf_build_server(c, cfg_getnsec(cfg, "server",
+		    (unsigned)i), &c->servers[i]) == -1)
+			return -1;
+	return check_server_names(c, cfg);
+}
+
+/* Everything but the empty sections' lifetime. */
+static int
+build_all(struct conf *c, cfg_t *cfg)
+{
+	if (build_globals(c, cfg) == -1 ||
+	    conf_build_upstreams(c, cfg, count_locations(cfg)) == -1 ||
+	    build_servers(c, cfg) == -1)
+		return -1;
+	assign_shm_indexes(c);
+	if (c->nupstreams > UINT32_MAX / 2 || c->npeers_total > UINT32_MAX ||
+	    shm_size((uint32_t)c->nupstreams, (uint32_t)c->npeers_total) >
+	    UINT32_MAX)
+		conf_error_top(c->file, "upstream", "%zu upstreams with %zu "
+		    "servers do not fit in the shared-memory segment (4 GiB)",
+		    c->nupstreams, c->npeers_total);
+	return conf_mime_build(c, cfg_getstr(cfg, "mime_types"));
+}
+
+int
+conf_build(struct conf *c, cfg_t *cfg)
+{
+	int rc = -1;
+
+	if ((empty.location = cfg_init(conf_schema_location,
+	    CFGF_NONE)) != NULL &&
+	    (empty.peer = cfg_init(conf_schema_peer, CFGF_NONE)) != NULL)
+		rc = build_all(c, cfg);
+	if (empty.peer != NULL)
+		cfg_free(empty.peer);
+	if (empty.location != NULL)
+		cfg_free(empty.location);
+	empty.location = empty.peer = NULL;
+	return rc;
+}
+
+cfg_t *
+conf_build_empty_location(void)
+{
+	return empty.location;
+}
+
+cfg_t *
+conf_build_empty_peer(void)
+{
+	return empty.peer;
+}

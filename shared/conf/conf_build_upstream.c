@@ -1,0 +1,172 @@
+/*
+ * conf_build_upstream.c - upstream sections and their servers into struct
+ * conf_upstream, and the one-server upstream a fastcgi_pass to an address
+ * makes.
+ *
+ * It does not balance: shared/upstream.c does, from the segment.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf_build.h"
+#include "conf_build_upstream.h"
+#include "conf_error.h"
+#include "shared/addr.h"
+
+/* The values of a server line (its section ps) into p. */
+static void
+build_peer_values(cfg_t *ps, struct conf_peer *p)
+{
+	p->weight = (int)cfg_getint(ps, "weight");
+	p->max_fails = (int)cfg_getint(ps, "max_fails");
+	p->fail_timeout_ms = (uint32_t)cfg_getint(ps, "fail_timeout");
+	p->max_conns = (int)cfg_getint(ps, "max_conns");
+	p->down = cfg_getbool(ps, "down");
+	/* down with backup is legal, as nginx's `backup down`: a backup
+	 * taken out of service, never used. */
+	p->backup = cfg_getbool(ps, "backup");
+}
+
+/* A server line of upstream u: its address, once in u. */
+static void
+build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
+{
+	struct conf_peer *p = &u->peers[i];
+	const char *err;
+	size_t j;
+
+	if (addr_parse(cfg_title(ps), false, &p->addr, &err) == -1)
+		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
+	build_peer_values(ps, p);
+	for (j = 0; j < i; j++)
+		if (u->peers[j].addr.len != 0 &&
+		    strcmp(u->peers[j].addr.text, p->addr.text) == 0)
+			conf_error_sec(ps, "duplicate server %s in upstream "
+			    "%s", p->addr.text, u->name);
+}
+
+/* name and balance of upstream us. */
+static void
+build_upstream_head(cfg_t *us, struct conf_upstream *u)
+{
+	const char *name = cfg_title(us), *bal = cfg_getstr(us, "balance");
+
+	if (name == NULL || *name == '\0' || strlen(name) >= sizeof(u->name))
+		conf_error_sec(us, "upstream needs a name of 1..%zu characters",
+		    sizeof(u->name) - 1);
+	else
+		snprintf(u->name, sizeof(u->name), "%s", name);
+	if (strcmp(bal, "round_robin") == 0)
+		u->balance = UPSTREAM_ROUND_ROBIN;
+	else if (strcmp(bal, "ip_hash") == 0)
+		u->balance = UPSTREAM_IP_HASH;
+	else
+		conf_error_sec(us, "upstream %s: balance must be round_robin "
+		    "or ip_hash, not '%s'", u->name, bal);
+	u->keepalive = (int)cfg_getint(us, "keepalive");
+	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
+	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us,
+	    "keepalive_timeout");
+	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
+}
+
+static int
+build_upstream(cfg_t *us, struct conf_upstream *u)
+{
+	size_t i, n = cfg_size(us, "server"), nprimary = 0;
+
+	build_upstream_head(us, u);
+	if (n == 0)
+		conf_error_sec(us, "upstream %s has no server", u->name);
+	if (n > UPSTREAM_MAX_SERVERS)
+		conf_error_sec(us, "upstream %s has %zu servers, at most %d "
+		    "are supported", u->name, n, UPSTREAM_MAX_SERVERS);
+	if ((u->peers = conf_build_calloc(n, sizeof(*u->peers))) == NULL)
+		return -1;
+	u->npeers = n;
+	for (i = 0; i < n; i++) {
+		build_peer(cfg_getnsec(us, "server", (unsigned)i), u, i);
+		if (!u->peers[i].backup)
+			nprimary++;
+	}
+	if (n > 0 && nprimary == 0)
+		conf_error_sec(us, "upstream %s has only backup servers",
+		    u->name);
+	return 0;
+}
+
+int
+conf_build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
+{
+	size_t n = cfg_size(cfg, "upstream"), i, j;
+
+	if ((c->upstreams = conf_build_calloc(n + ndirect_max,
+	    sizeof(*c->upstreams))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		cfg_t *us = cfg_getnsec(cfg, "upstream", (unsigned)i);
+
+		c->nupstreams = i + 1;	/* freed from here on */
+		if (build_upstream(us, &c->upstreams[i]) == -1)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->upstreams[j].name,
+			    c->upstreams[i].name) == 0)
+				conf_error_sec(us, "duplicate upstream %s",
+				    c->upstreams[i].name);
+	}
+	return 0;
+}
+
+/*
+ * A direct fastcgi_pass address: an upstream of one server, with the
+ * values of a server line that sets none, except that a lone server is
+ * never skipped (max_fails 0).
+ */
+static int
+build_direct(struct conf *c, const struct addr *addr,
+    struct conf_upstream **out)
+{
+	struct conf_upstream *u = &c->upstreams[c->nupstreams];
+
+	if ((u->peers = conf_build_calloc(1, sizeof(*u->peers))) == NULL)
+		return -1;
+	c->nupstreams++;
+	u->npeers = 1;
+	build_peer_values(conf_build_empty_peer(), &u->peers[0]);
+	snprintf(u->name, sizeof(u->name), "%.*s", (int)sizeof(u->name) - 1,
+	    addr->text);
+	u->peers[0].addr = *addr;
+	u->peers[0].max_fails = 0;
+	*out = u;
+	return 0;
+}
+
+int
+conf_build_upstream_pass(struct conf *c, cfg_t *ls, const char *pass,
+    struct conf_upstream **out)
+{
+	struct addr addr;
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < c->nupstreams; i++)
+		if (strcmp(c->upstreams[i].name, pass) == 0) {
+			*out = &c->upstreams[i];
+			return 0;
+		}
+	if (strchr(pass, ':') == NULL) {
+		conf_error_sec(ls, "fastcgi_pass: unknown upstream '%s'", pass);
+		return 0;
+	}
+	if (addr_parse(pass, false, &addr, &err) == -1) {
+		conf_error_sec(ls, "fastcgi_pass '%s': %s", pass, err);
+		return 0;
+	}
+	for (i = 0; i < c->nupstreams; i++)
+		if (strcmp(c->upstreams[i].name, addr.text) == 0) {
+			*out = &c->upstreams[i];
+			return 0;
+		}
+	return build_direct(c, &addr, out);
+}

@@ -1,0 +1,18 @@
+/*
+ * conf_parse.h - directive values: times, sizes, counts, content types.
+ */
+#ifndef FCGATE_CONF_PARSE_H
+#define FCGATE_CONF_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "500ms", "30s", "5m", "1h", "1d" (bare number = seconds). 0 / -1. */
+int conf_parse_time(const char *s, uint32_t *ms);
+/* "512", "8k", "1m", "1g". 0 / -1. */
+int conf_parse_size(const char *s, uint64_t *bytes);
+/* Decimal digits only, at most max. 0 / -1. */
+int conf_parse_count(const char *s, uint64_t max, uint64_t *out);
+/* A Content-Type value: not empty, no control characters. */
+bool conf_parse_content_type_ok(const char *v);
+#endif
