@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "shared/addr.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "spares.h"
@@ -35,30 +36,11 @@ static void conn_linger_read(struct conn *c);
 /* output buffers kept between requests */
 static struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
 
-static void
-conn_addr_text(const union conn_sockaddr *ss, char *addr, size_t alen,
-    char *port, size_t plen)
-{
-	const struct sockaddr_in *sin = &ss->sin;
-	const struct sockaddr_in6 *sin6 = &ss->sin6;
-
-	if (ss->sa.sa_family == AF_INET) {
-		inet_ntop(AF_INET, &sin->sin_addr, addr, (socklen_t)alen);
-		snprintf(port, plen, "%u", ntohs(sin->sin_port));
-	} else if (ss->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, (socklen_t)alen);
-		snprintf(port, plen, "%u", ntohs(sin6->sin6_port));
-	} else {
-		snprintf(addr, alen, "unix:");
-		port[0] = '\0';
-	}
-}
-
 void
 conn_local_text(const struct conn *c, char *addr, size_t alen, char *port,
     size_t plen)
 {
-	conn_addr_text(&c->local, addr, alen, port, plen);
+	addr_print(&c->local.sa, addr, alen, port, plen);
 }
 
 /*
@@ -126,7 +108,7 @@ conn_accept(struct worker *w, int fd, size_t listen,
 	if (peer_len < sizeof(sa_family_t))
 		c->peer.sa.sa_family = AF_UNIX;	/* unnamed unix client */
 	conn_local_addr(c);
-	conn_addr_text(&c->peer, c->peer_addr, sizeof(c->peer_addr),
+	addr_print(&c->peer.sa, c->peer_addr, sizeof(c->peer_addr),
 	    c->peer_port, sizeof(c->peer_port));
 	if (loop_add(&w->loop, &c->io,
 	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {

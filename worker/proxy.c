@@ -270,21 +270,18 @@ static int
 proxy_connect_peer(struct proxy *p)
 {
 	const struct addr *a = &p->up->peers[p->peer].addr;
+	const char *why;
 	int fd;
 	size_t n;
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return proxy_fail_errno(p, "socket()", errno);
+	if ((fd = addr_connect(a, &why)) == -1)
+		return proxy_fail_errno(p, strcmp(why, "connect()") == 0 ?
+		    "connect() to upstream" : why, errno);
 	if ((p->bc = pool_conn_open(p->w, fd, proxy_io, p)) == NULL) {
 		proxy_give_up(p, 500);
 		return PROXY_STOP;
 	}
 	p->bc->nodelay = a->ss.ss_family == AF_UNIX;
-	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
-	    errno != EINPROGRESS)
-		return proxy_fail_errno(p, "connect() to upstream", errno);
 	p->state = PROXY_CONNECTING;
 	(void)loop_timer_set(&p->w->loop, &p->timer,
 	    p->loc->connect_timeout_ms);
