@@ -2,8 +2,10 @@
 #
 #   make            build/fcgate and build/fcgatectl (-O2, warnings are errors)
 #   make asan       the same with AddressSanitizer + UBSan, in build/asan/
-#   make test       install missing test dependencies, build both, run the
-#                   suite (t/*.bats) against the normal and the asan build
+#   make check-layout  the layering rules (t/layout/check.py)
+#   make test       install missing test dependencies, check the layout,
+#                   build both, run the suite (t/*.bats) against the normal
+#                   and the asan build
 #   make demo       install missing dependencies, build, run fcgate in front
 #                   of PHP-FPM pools on loopback (Ctrl-C stops everything)
 #   make fuzz-long  every fuzz target for FUZZ_SECONDS (600) each
@@ -47,7 +49,7 @@ COMMON_OBJ  = $(CONF_OBJ) $(SHARED_OBJ) $(PROTO_OBJ)
 UNIT_BIN    = $(patsubst t/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 TOOL_BIN    = $(patsubst t/backend/%.c,$(BUILD)/%,$(TOOL_SRC))
 
-.PHONY: all core asan test demo bench install clean deps
+.PHONY: all core asan test demo bench install clean deps check-layout
 # keep intermediate objects so nothing relinks needlessly
 .SECONDARY:
 
@@ -97,7 +99,12 @@ asan:
 deps:
 	@sh t/deps.sh
 
-test: deps all asan fuzz
+# Include rules between the layers, file and function lengths, no circle
+# among worker files (t/layout/check.py says which file breaks which rule).
+check-layout:
+	@/usr/bin/python3 t/layout/check.py
+
+test: deps check-layout all asan fuzz
 	@bash t/run.sh
 
 demo: deps all
