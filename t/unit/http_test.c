@@ -15,9 +15,8 @@
 #include "shared/proto/http_status.h"
 #include "t/unit/check.h"
 
-
-#define MAX_LINE	1024
-#define MAX_HEAD	4096
+#define MAX_LINE 1024
+#define MAX_HEAD 4096
 
 static struct http_request req;
 
@@ -50,7 +49,8 @@ expect_error(int line, const char *s, size_t n, int want)
 	if (r != HTTP_PARSE_ERROR || st != want) {
 		failures++;
 		printf("FAIL line %d: want error %d, got result %d status %d "
-		    "for \"%.*s\"\n", line, want, r, st, (int)n, s);
+		       "for \"%.*s\"\n",
+		    line, want, r, st, (int)n, s);
 	}
 	checks++;
 }
@@ -61,10 +61,8 @@ static void
 test_basic(void)
 {
 	const char *s = "GET /a/b.php?x=1&y=2 HTTP/1.1\r\n"
-	    "Host: Example.COM:8080\r\n"
-	    "User-Agent:  curl/8  \r\n"
-	    "Content-Type: text/plain\r\n"
-	    "\r\n";
+			"Host: Example.COM:8080\r\nUser-Agent:  curl/8  \r\n"
+			"Content-Type: text/plain\r\n\r\n";
 	const struct http_header *h;
 	int st;
 
@@ -83,8 +81,7 @@ test_basic(void)
 	    "content type");
 	CHECK(req.content_length == -1, "cl %lld",
 	    (long long)req.content_length);
-	CHECK(!req.chunked && req.keep_alive && !req.expect_continue,
-	    "flags");
+	CHECK(!req.chunked && req.keep_alive && !req.expect_continue, "flags");
 	CHECK(req.nheaders == 3, "nheaders %zu", req.nheaders);
 	CHECK(req.head_len == strlen(s), "head_len %zu", req.head_len);
 	h = http_find_header(&req, "user-agent");
@@ -100,23 +97,31 @@ test_query_and_targets(void)
 	int st;
 
 	CHECK(parse("GET /x HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && req.query == NULL, "no query must be NULL");
+		    HTTP_PARSE_OK &&
+		req.query == NULL,
+	    "no query must be NULL");
 	CHECK(parse("GET /x? HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && req.query != NULL && req.query_len == 0,
+		    HTTP_PARSE_OK &&
+		req.query != NULL && req.query_len == 0,
 	    "empty query");
 	CHECK(parse("GET http://example.org:81/p/q?z HTTP/1.1\r\n"
-	    "Host: other\r\n\r\n", &st) == HTTP_PARSE_OK, "absolute %d", st);
+		    "Host: other\r\n\r\n",
+		  &st) == HTTP_PARSE_OK,
+	    "absolute %d", st);
 	CHECK(str_eq(req.path, req.path_len, "/p/q"), "absolute path %.*s",
 	    (int)req.path_len, req.path);
 	CHECK(str_eq(req.query, req.query_len, "z"), "absolute query");
 	CHECK(str_eq(req.host, req.host_len, "example.org"),
 	    "absolute-form host wins %.*s", (int)req.host_len, req.host);
 	CHECK(parse("GET http://example.org HTTP/1.1\r\nHost: x\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/"),
+		  &st) == HTTP_PARSE_OK &&
+		str_eq(req.path, req.path_len, "/"),
 	    "absolute without path");
 	CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && req.m == HTTP_METHOD_OPTIONS &&
-	    str_eq(req.path, req.path_len, "*"), "OPTIONS *");
+		    HTTP_PARSE_OK &&
+		req.m == HTTP_METHOD_OPTIONS &&
+		str_eq(req.path, req.path_len, "*"),
+	    "OPTIONS *");
 	REFUSE("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	REFUSE("GET foo HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	REFUSE("GET ftp://h/x HTTP/1.1\r\nHost: h\r\n\r\n", 400);
@@ -132,11 +137,14 @@ test_request_line(void)
 		const char *name;
 		enum http_method m;
 	} methods[] = {
-		{ "GET", HTTP_METHOD_GET }, { "HEAD", HTTP_METHOD_HEAD },
-		{ "POST", HTTP_METHOD_POST }, { "PUT", HTTP_METHOD_PUT },
+		{ "GET", HTTP_METHOD_GET },
+		{ "HEAD", HTTP_METHOD_HEAD },
+		{ "POST", HTTP_METHOD_POST },
+		{ "PUT", HTTP_METHOD_PUT },
 		{ "DELETE", HTTP_METHOD_DELETE },
 		{ "OPTIONS", HTTP_METHOD_OPTIONS },
-		{ "PATCH", HTTP_METHOD_PATCH }, { "LOCK", HTTP_METHOD_LOCK },
+		{ "PATCH", HTTP_METHOD_PATCH },
+		{ "LOCK", HTTP_METHOD_LOCK },
 		{ "PROPFIND", HTTP_METHOD_OTHER },
 		{ "VERSION-CONTROL", HTTP_METHOD_OTHER },
 	};
@@ -147,9 +155,8 @@ test_request_line(void)
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		snprintf(buf, sizeof(buf), "%s / HTTP/1.1\r\nHost: h\r\n\r\n",
 		    methods[i].name);
-		CHECK(parse(buf, &st) == HTTP_PARSE_OK &&
-		    req.m == methods[i].m, "method %s -> %d", methods[i].name,
-		    req.m);
+		CHECK(parse(buf, &st) == HTTP_PARSE_OK && req.m == methods[i].m,
+		    "method %s -> %d", methods[i].name, req.m);
 	}
 	REFUSE("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	/* methods are upper case, as nginx takes them */
@@ -177,20 +184,30 @@ test_versions_and_connection(void)
 	int st;
 
 	CHECK(parse("GET / HTTP/1.0\r\n\r\n", &st) == HTTP_PARSE_OK &&
-	    req.version == 10 && !req.keep_alive && req.host == NULL,
+		req.version == 10 && !req.keep_alive && req.host == NULL,
 	    "1.0 without Host, no keep-alive");
-	CHECK(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &st)
-	    == HTTP_PARSE_OK && req.keep_alive, "1.0 keep-alive");
+	CHECK(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &st) ==
+		    HTTP_PARSE_OK &&
+		req.keep_alive,
+	    "1.0 keep-alive");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, "
-	    "CLOSE\r\n\r\n", &st) == HTTP_PARSE_OK && !req.keep_alive,
+		    "CLOSE\r\n\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		!req.keep_alive,
 	    "1.1 close in a list");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: closed\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && req.keep_alive, "closed is not close");
+		  &st) == HTTP_PARSE_OK &&
+		req.keep_alive,
+	    "closed is not close");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n"
-	    "Content-Length: 3\r\n\r\n", &st) == HTTP_PARSE_OK &&
-	    req.expect_continue && req.content_length == 3, "expect");
+		    "Content-Length: 3\r\n\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		req.expect_continue && req.content_length == 3,
+	    "expect");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continuex\r\n"
-	    "\r\n", &st) == HTTP_PARSE_OK && !req.expect_continue,
+		    "\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		!req.expect_continue,
 	    "bad expect ignored");
 	REFUSE("GET / HTTP/1.1\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400);
@@ -198,10 +215,12 @@ test_versions_and_connection(void)
 	REFUSE("GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: ..\r\n\r\n", 400);
 	CHECK(parse("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "[::1]"),
+		    HTTP_PARSE_OK &&
+		str_eq(req.host, req.host_len, "[::1]"),
 	    "ipv6 host");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: www.x.org.\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "www.x.org"),
+		    HTTP_PARSE_OK &&
+		str_eq(req.host, req.host_len, "www.x.org"),
 	    "trailing dot stripped");
 }
 
@@ -212,7 +231,9 @@ test_absolute_form(void)
 	int st;
 
 	CHECK(parse("GET http://A.Example:8080/x?q=1 HTTP/1.1\r\n"
-	    "Host: b.example\r\n\r\n", &st) == HTTP_PARSE_OK && req.absolute,
+		    "Host: b.example\r\n\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		req.absolute,
 	    "absolute %d", st);
 	CHECK(str_eq(req.host, req.host_len, "a.example"), "host %.*s",
 	    (int)req.host_len, req.host);
@@ -220,17 +241,22 @@ test_absolute_form(void)
 	CHECK(str_eq(req.request_uri, req.request_uri_len, "/x?q=1"),
 	    "request_uri %.*s", (int)req.request_uri_len, req.request_uri);
 	CHECK(parse("GET /x?q=1 HTTP/1.1\r\nHost: b\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && !req.absolute && req.port == NULL &&
-	    str_eq(req.request_uri, req.request_uri_len, "/x?q=1"),
+		    HTTP_PARSE_OK &&
+		!req.absolute && req.port == NULL &&
+		str_eq(req.request_uri, req.request_uri_len, "/x?q=1"),
 	    "origin form request_uri");
 	CHECK(parse("GET http://a HTTP/1.1\r\nHost: b\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.request_uri, req.request_uri_len, "/"),
+		    HTTP_PARSE_OK &&
+		str_eq(req.request_uri, req.request_uri_len, "/"),
 	    "absolute without path: request_uri /");
 	CHECK(parse("GET http://a#f HTTP/1.1\r\nHost: b\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "a") &&
-	    str_eq(req.path, req.path_len, "/"), "absolute, fragment only");
+		    HTTP_PARSE_OK &&
+		str_eq(req.host, req.host_len, "a") &&
+		str_eq(req.path, req.path_len, "/"),
+	    "absolute, fragment only");
 	CHECK(parse("GET http://a.example/x HTTP/1.0\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "a.example"),
+		    HTTP_PARSE_OK &&
+		str_eq(req.host, req.host_len, "a.example"),
 	    "absolute in 1.0 without Host");
 	REFUSE("GET http://a:0/x HTTP/1.1\r\nHost: b\r\n\r\n", 400);
 	REFUSE("GET http://./x HTTP/1.1\r\nHost: b\r\n\r\n", 400);
@@ -242,26 +268,30 @@ test_host(void)
 {
 	int st;
 
-	CHECK(parse("GET / HTTP/1.1\r\nHost: WWW.X.Org:65535\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && str_eq(req.host, req.host_len,
-	    "www.x.org") && str_eq(req.port, req.port_len, "65535"),
+	CHECK(parse("GET / HTTP/1.1\r\nHost: WWW.X.Org:65535\r\n\r\n", &st) ==
+		    HTTP_PARSE_OK &&
+		str_eq(req.host, req.host_len, "www.x.org") &&
+		str_eq(req.port, req.port_len, "65535"),
 	    "lower-cased, port 65535");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: x:\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.host, req.host_len, "x"),
+		    HTTP_PARSE_OK &&
+		str_eq(req.host, req.host_len, "x"),
 	    "empty port");
 	CHECK(parse("GET / HTTP/1.1\r\nHost: x:1\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK, "port 1");
+		HTTP_PARSE_OK,
+	    "port 1");
 	REFUSE("GET / HTTP/1.1\r\nHost: \r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: .\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: .:80\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: x:0\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: x:65536\r\n\r\n", 400);
-	REFUSE("GET / HTTP/1.1\r\nHost: x:99999999999999999999\r\n\r\n",
-	    400);
+	REFUSE("GET / HTTP/1.1\r\nHost: x:99999999999999999999\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: [::1]:0\r\n\r\n", 400);
 	CHECK(parse("GET / HTTP/1.0\r\nHost:\r\n\r\n", &st) ==
-	    HTTP_PARSE_ERROR && st == 400, "empty Host in 1.0 too");
+		    HTTP_PARSE_ERROR &&
+		st == 400,
+	    "empty Host in 1.0 too");
 }
 
 /* A fragment never reaches the path or the query; $request_uri keeps it. */
@@ -270,20 +300,24 @@ test_fragment(void)
 {
 	int st;
 
-	CHECK(parse("GET /a/b?x=1#frag HTTP/1.1\r\nHost: h\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/a/b") &&
-	    str_eq(req.query, req.query_len, "x=1") &&
-	    str_eq(req.request_uri, req.request_uri_len, "/a/b?x=1#frag"),
+	CHECK(parse("GET /a/b?x=1#frag HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
+		    HTTP_PARSE_OK &&
+		str_eq(req.path, req.path_len, "/a/b") &&
+		str_eq(req.query, req.query_len, "x=1") &&
+		str_eq(req.request_uri, req.request_uri_len, "/a/b?x=1#frag"),
 	    "fragment after the query");
 	CHECK(parse("GET /a#f?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
-	    HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/a") &&
-	    req.query == NULL, "'?' inside the fragment is no query");
-	CHECK(parse("GET /a#/../../etc HTTP/1.1\r\nHost: h\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/a"),
+		    HTTP_PARSE_OK &&
+		str_eq(req.path, req.path_len, "/a") && req.query == NULL,
+	    "'?' inside the fragment is no query");
+	CHECK(parse("GET /a#/../../etc HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
+		    HTTP_PARSE_OK &&
+		str_eq(req.path, req.path_len, "/a"),
 	    "dot segments in the fragment");
-	CHECK(parse("GET http://h/p#x?y HTTP/1.1\r\nHost: h\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && str_eq(req.path, req.path_len, "/p") &&
-	    req.query == NULL, "absolute form fragment");
+	CHECK(parse("GET http://h/p#x?y HTTP/1.1\r\nHost: h\r\n\r\n", &st) ==
+		    HTTP_PARSE_OK &&
+		str_eq(req.path, req.path_len, "/p") && req.query == NULL,
+	    "absolute form fragment");
 }
 
 /* TRACE and CONNECT are answered 405, as nginx; CONNECT host:port 400. */
@@ -314,8 +348,9 @@ test_line_endings(void)
 	expect_error(__LINE__, nul, sizeof(nul) - 1, 400);
 	expect_error(__LINE__, nul2, sizeof(nul2) - 1, 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n", 400);
-	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\xff\r\n\r\n", &st)
-	    == HTTP_PARSE_OK, "tab and obs-text in a value");
+	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\xff\r\n\r\n", &st) ==
+		HTTP_PARSE_OK,
+	    "tab and obs-text in a value");
 }
 
 static void
@@ -326,8 +361,7 @@ test_fields(void)
 	REFUSE("GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", 400);
-	REFUSE("GET / HTTP/1.1\r\nHost: h\r\nContent-Length : 5\r\n\r\n",
-	    400);
+	REFUSE("GET / HTTP/1.1\r\nHost: h\r\nContent-Length : 5\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", 400);
 	REFUSE("GET / HTTP/1.1\r\nHost: h\r\nA(b: x\r\n\r\n", 400);
@@ -341,25 +375,35 @@ test_framing(void)
 	/* a repeated Content-Length is refused even with the same value,
 	 * as nginx does */
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n"
-	    "content-length: 12\r\n\r\n", 400);
-	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
-	    "9223372036854775807\r\n\r\n", &st) == HTTP_PARSE_OK &&
-	    req.content_length == INT64_MAX, "max CL");
-	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
-	    "9223372036854775808\r\n\r\n", 400);
-	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n",
+	       "content-length: 12\r\n\r\n",
 	    400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+		    "9223372036854775807\r\n\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		req.content_length == INT64_MAX,
+	    "max CL");
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+	       "9223372036854775808\r\n\r\n",
+	    400);
+	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n", 400);
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
-	    &st) == HTTP_PARSE_OK && req.content_length == 0, "CL 0");
+		  &st) == HTTP_PARSE_OK &&
+		req.content_length == 0,
+	    "CL 0");
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
-	    "Chunked\r\n\r\n", &st) == HTTP_PARSE_OK && req.chunked &&
-	    req.content_length == -1, "chunked");
+		    "Chunked\r\n\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		req.chunked && req.content_length == -1,
+	    "chunked");
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n", 400);
+	       "Transfer-Encoding: chunked\r\n\r\n",
+	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-	    "Content-Length: 5\r\n\r\n", 400);
+	       "Content-Length: 5\r\n\r\n",
+	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
-	    "Content-Length: 6\r\n\r\n", 400);
+	       "Content-Length: 6\r\n\r\n",
+	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n",
 	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n", 400);
@@ -368,29 +412,40 @@ test_framing(void)
 	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n", 400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
-	    "9223372036854775808\r\n\r\n", 400);
+	       "9223372036854775808\r\n\r\n",
+	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
-	    "99999999999999999999999\r\n\r\n", 400);
+	       "99999999999999999999999\r\n\r\n",
+	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
 	    501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, "
-	    "chunked\r\n\r\n", 501);
+	       "chunked\r\n\r\n",
+	    501);
 	/* nginx answers 501 to every list, even one ending in chunked */
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
-	    "gzip\r\n\r\n", 501);
+	       "gzip\r\n\r\n",
+	    501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
-	    "chunked\r\n\r\n", 501);
+	       "chunked\r\n\r\n",
+	    501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
-	    "identity\r\n\r\n", 501);
+	       "identity\r\n\r\n",
+	    501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity"
-	    "\r\n\r\n", 501);
+	       "\r\n\r\n",
+	    501);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked,"
-	    "\r\n\r\n", 501);
+	       "\r\n\r\n",
+	    501);
 	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
-	    "CHUNKED\r\n\r\n", &st) == HTTP_PARSE_OK && req.chunked,
+		    "CHUNKED\r\n\r\n",
+		  &st) == HTTP_PARSE_OK &&
+		req.chunked,
 	    "chunked in any case");
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n", 400);
+	       "Transfer-Encoding: chunked\r\n\r\n",
+	    400);
 	REFUSE("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n", 501);
 	REFUSE("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
 }
@@ -412,7 +467,8 @@ test_limits(void)
 	n += (size_t)snprintf(buf + n, MAX_HEAD, "%s",
 	    " HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK(parse_n(buf, n, &st) == HTTP_PARSE_OK &&
-	    req.target_len == MAX_LINE - 13, "line at the limit: %d", st);
+		req.target_len == MAX_LINE - 13,
+	    "line at the limit: %d", st);
 	/* ... and so is every prefix of it, even one that ends between
 	 * the line's CR and LF (found by fuzzing: that gave 414) */
 	for (k = 1; k < n; k++)
@@ -430,7 +486,7 @@ test_limits(void)
 	n += MAX_LINE;
 	memcpy(buf + n, "\r\n\r\n", 4);
 	expect_error(__LINE__, buf, n + 4, 431);
-	expect_error(__LINE__, buf, n, 431);	/* and before it ends */
+	expect_error(__LINE__, buf, n, 431); /* and before it ends */
 	/* an incomplete line is refused as soon as it is too long */
 	memset(buf, 'a', MAX_LINE + 1);
 	memcpy(buf, "GET /", 5);
@@ -442,8 +498,8 @@ test_limits(void)
 	/* 64-byte fields, so fewer than HTTP_MAX_HEADERS of them */
 	memset(filler, 'y', sizeof(filler));
 	while (n < MAX_HEAD + 10)
-		n += (size_t)snprintf(buf + n, MAX_HEAD * 2 - n,
-		    "X: %.*s\r\n", 59, filler);
+		n += (size_t)snprintf(buf + n, MAX_HEAD * 2 - n, "X: %.*s\r\n",
+		    59, filler);
 	r = parse_n(buf, n, &st);
 	CHECK(r == HTTP_PARSE_ERROR && st == 431, "incomplete long head %d %d",
 	    r, st);
@@ -452,15 +508,16 @@ test_limits(void)
 	    st);
 	memcpy(buf + MAX_HEAD, "\r\n", 2);
 	r = parse_n(buf, MAX_HEAD + 2, &st);
-	CHECK(r == HTTP_PARSE_ERROR && st == 431, "complete long head %d %d",
-	    r, st);
+	CHECK(r == HTTP_PARSE_ERROR && st == 431, "complete long head %d %d", r,
+	    st);
 	/* header count */
 	n = (size_t)snprintf(buf, MAX_HEAD, "GET / HTTP/1.1\r\n");
 	for (i = 0; i < HTTP_MAX_HEADERS - 1; i++)
 		n += (size_t)snprintf(buf + n, MAX_HEAD * 2 - n, "X: y\r\n");
 	n += (size_t)snprintf(buf + n, MAX_HEAD * 2 - n, "Host: h\r\n\r\n");
 	CHECK(parse_n(buf, n, &st) == HTTP_PARSE_OK &&
-	    req.nheaders == HTTP_MAX_HEADERS, "max headers %d", st);
+		req.nheaders == HTTP_MAX_HEADERS,
+	    "max headers %d", st);
 	memmove(buf + 16 + 6, buf + 16, n - 16);
 	memcpy(buf + 16, "X: y\r\n", 6);
 	expect_error(__LINE__, buf, n + 6, 431);
@@ -471,7 +528,7 @@ static void
 test_incremental(void)
 {
 	const char *s = "\r\nPOST /x HTTP/1.1\r\nHost: h\r\n"
-	    "Content-Length: 4\r\n\r\nbodyGET /next HTTP/1.1\r\n";
+			"Content-Length: 4\r\n\r\nbodyGET /next HTTP/1.1\r\n";
 	size_t n, head = strlen(s) - strlen("bodyGET /next HTTP/1.1\r\n");
 	int st, r;
 
@@ -483,8 +540,8 @@ test_incremental(void)
 	for (n = head; n <= strlen(s); n++) {
 		r = parse_n(s, n, &st);
 		CHECK(r == HTTP_PARSE_OK && req.head_len == head &&
-		    req.content_length == 4, "pipelined %zu: %d head_len %zu",
-		    n, r, req.head_len);
+			req.content_length == 4,
+		    "pipelined %zu: %d head_len %zu", n, r, req.head_len);
 	}
 	r = parse_n(s + head + 4, strlen(s) - head - 4, &st);
 	CHECK(r == HTTP_PARSE_AGAIN, "second head incomplete %d", r);
@@ -492,8 +549,8 @@ test_incremental(void)
 
 /* Run the decoder over in[0..len) split at `cut`, collecting output. */
 static int
-decode_split(const char *in, size_t len, size_t cut, char *out,
-    size_t *outlen, size_t *used)
+decode_split(const char *in, size_t len, size_t cut, char *out, size_t *outlen,
+    size_t *used)
 {
 	struct http_chunked c;
 	char buf[8192];
@@ -507,7 +564,7 @@ decode_split(const char *in, size_t len, size_t cut, char *out,
 	while (!done) {
 		step = fed < cut ? cut - fed : len - fed;
 		if (step == 0 && have == 0)
-			return 1;		/* incomplete */
+			return 1; /* incomplete */
 		memcpy(buf + have, in + fed, step);
 		have += step;
 		fed += step;
@@ -528,7 +585,8 @@ decode_split(const char *in, size_t len, size_t cut, char *out,
 static void
 test_chunked(void)
 {
-	const char *in = "4\r\nWiki\r\n5;ext=\"x;y\"\r\npedia\r\n"
+	const char *in =
+	    "4\r\nWiki\r\n5;ext=\"x;y\"\r\npedia\r\n"
 	    "E\n in\r\n\r\nchunks.\n00000000000000a  ; e\r\n0123456789\r\n"
 	    "0\r\nTrailer: x\r\nT2: y\n\r\nGET /";
 	const char *want = "Wikipedia in\r\n\r\nchunks.0123456789";
@@ -539,7 +597,7 @@ test_chunked(void)
 	for (cut = 0; cut <= len; cut++) {
 		r = decode_split(in, len, cut, out, &outlen, &used);
 		CHECK(r == 0 && outlen == strlen(want) &&
-		    memcmp(out, want, outlen) == 0 && used == len - 5,
+			memcmp(out, want, outlen) == 0 && used == len - 5,
 		    "split at %zu: r %d out \"%.*s\" used %zu", cut, r,
 		    (int)outlen, out, used);
 	}
@@ -562,10 +620,17 @@ static void
 test_chunked_errors(void)
 {
 	static const char *bad[] = {
-		"g\r\n", "\r\n", " 1\r\nx\r\n", "-1\r\n", "0x1\r\n",
-		"1 2\r\n", "4\r\nWikiX\r\n", "4\r\nWiki\rX", "4\rX",
-		"10000000000000000\r\n",	/* 17 digits */
-		"4000000000000001\r\n",		/* > 2^62 */
+		"g\r\n",
+		"\r\n",
+		" 1\r\nx\r\n",
+		"-1\r\n",
+		"0x1\r\n",
+		"1 2\r\n",
+		"4\r\nWikiX\r\n",
+		"4\r\nWiki\rX",
+		"4\rX",
+		"10000000000000000\r\n", /* 17 digits */
+		"4000000000000001\r\n",	 /* > 2^62 */
 		"FFFFFFFFFFFFFFFF\r\n",
 		"0\r\nX: y\rZ\r\n\r\n",
 	};
@@ -592,12 +657,12 @@ test_chunked_errors(void)
 static void
 test_reasons_and_dates(void)
 {
-	static const int codes[] = {
-		100, 101, 200, 201, 202, 203, 204, 205, 206, 301, 302, 303,
-		304, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408,
-		409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 429,
-		431, 500, 501, 502, 503, 504, 505
-	};
+	static const int codes[] = { 100, 101, 200, 201, 202, 203, 204, 205,
+		206, 301, 302, 303, 304, 307, 308, 400, 401, 402, 403, 404, 405,
+		406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418,
+		421, 429, 431, 500, 501, 502, 503, 504, 505 };
+	static const int unknown[] = { -1, 0, 99, 102, 207, 300, 305, 309, 419,
+		430, 432, 506, 599, 600, 1000 };
 	char date[30];
 	size_t i;
 
@@ -606,8 +671,17 @@ test_reasons_and_dates(void)
 		    "no reason for %d", codes[i]);
 	CHECK(strcmp(http_status_reason(404), "Not Found") == 0, "404");
 	CHECK(strcmp(http_status_reason(431),
-	    "Request Header Fields Too Large") == 0, "431");
-	CHECK(strcmp(http_status_reason(599), "Unknown") == 0, "599");
+		  "Request Header Fields Too Large") == 0,
+	    "431");
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		CHECK(strcmp(http_status_reason(unknown[i]), "Unknown") == 0,
+		    "a reason for %d", unknown[i]);
+	CHECK(strcmp(http_status_reason(100), "Continue") == 0, "100");
+	CHECK(strcmp(http_status_reason(308), "Permanent Redirect") == 0,
+	    "308");
+	CHECK(strcmp(http_status_reason(505), "HTTP Version Not Supported") ==
+		0,
+	    "505");
 	http_format_date(784111777, date);
 	CHECK(strcmp(date, "Sun, 06 Nov 1994 08:49:37 GMT") == 0, "date %s",
 	    date);
