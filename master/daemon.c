@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "shared/log.h"
 #include "shared/proto/num.h"
+#include "daemon.h"
 
 pid_t
 daemon_pidfile_read(const char *path)
@@ -34,8 +34,9 @@ daemon_pidfile_read(const char *path)
 		return 0;
 	buf[n] = '\0';
 	/* the digits, then a newline (or anything else: ignored) */
-	if (num_parse_dec(buf, strspn(buf, "0123456789"), 4194304,
-	    &pid) == -1 || pid == 0)
+	if (num_parse_dec(buf, strspn(buf, "0123456789"), 4194304, &pid) ==
+		-1 ||
+	    pid == 0)
 		return 0;
 	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
 		return 0;
@@ -57,15 +58,13 @@ daemon_pidfile_create(const char *tmp)
 	if ((fd = open(tmp, flags, 0644)) == -1 && errno == EEXIST) {
 		log_warn("removing the stale %s", tmp);
 		if (unlink(tmp) == -1 && errno != ENOENT) {
-			log_error("cannot remove %s: %s", tmp,
-			    strerror(errno));
+			log_error("cannot remove %s: %s", tmp, strerror(errno));
 			return -1;
 		}
 		fd = open(tmp, flags, 0644);
 	}
 	if (fd == -1) {
-		log_error("cannot write pid file %s: %s", tmp,
-		    strerror(errno));
+		log_error("cannot write pid file %s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	if (fchmod(fd, 0644) == -1) {
@@ -84,8 +83,7 @@ daemon_pidfile_write(const char *path)
 	char tmp[4096], buf[32];
 	int fd, n;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
-	    sizeof(tmp)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
 		log_error("cannot write pid file %s: path too long", path);
 		return -1;
 	}
@@ -133,8 +131,9 @@ daemon_make_rundir(const char *path)
 	if (mkdir(dir, 0755) == -1)
 		return;
 	/* The umask may have taken bits away; the directory is ours. */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || fchmod(fd, 0755) == -1)
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
+		-1 ||
+	    fchmod(fd, 0755) == -1)
 		log_error("cannot set up the directory %s: %s", dir,
 		    strerror(errno));
 	else
@@ -243,12 +242,13 @@ daemon_chown_log(const char *path, uid_t uid, gid_t gid)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
+	fd = open(path,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ELOOP)
 			log_warn("log %s is a symbolic link: not handed to "
-			    "the workers' user", path);
+				 "the workers' user",
+			    path);
 		else if (errno != ENOENT)
 			log_error("open(\"%s\") failed: %s", path,
 			    strerror(errno));
@@ -258,7 +258,8 @@ daemon_chown_log(const char *path, uid_t uid, gid_t gid)
 		log_error("fstat(\"%s\") failed: %s", path, strerror(errno));
 	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
 		log_warn("log %s is not a regular file with one name: not "
-		    "handed to the workers' user", path);
+			 "handed to the workers' user",
+		    path);
 	else if ((st.st_uid != uid || st.st_gid != gid) &&
 	    fchown(fd, uid, gid) == -1)
 		log_error("fchown(\"%s\") failed: %s", path, strerror(errno));

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "listen.h"
 #include "shared/addr.h"
 #include "shared/log.h"
+#include "listen.h"
 
 #define LISTEN_BACKLOG 511
 
@@ -29,7 +29,8 @@ listen_unlink_stale(const struct addr *a)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
 		log_error("cannot listen on %s: the path exists and is not a "
-		    "socket", a->text);
+			  "socket",
+		    a->text);
 		return -1;
 	}
 	return unlink(path);
@@ -41,8 +42,8 @@ listen_bind_one(struct conf_listen *l)
 	const struct addr *a = &l->addr;
 	int fd, one = 1;
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (fd == -1) {
 		log_error("socket() for %s failed (%d: %s)", a->text, errno,
 		    strerror(errno));

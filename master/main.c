@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "shared/conf/conf.h"
-#include "daemon.h"
-#include "listen.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "daemon.h"
+#include "listen.h"
 #include "segment.h"
 #include "supervise.h"
 #include "upgrade.h"
@@ -35,15 +35,18 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: fcgate [-c FILE] [-f] [-t] "
+	fprintf(f,
+	    "usage: fcgate [-c FILE] [-f] [-t] "
 	    "[-s reload|stop|quit|reopen] [-v] [-h]\n");
 }
 
 static int
 main_signal(const struct conf *conf, const char *name)
 {
-	static const struct { const char *name; int sig; } sigs[] = {
-		{ "reload", SIGHUP }, { "stop", SIGTERM },
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = { { "reload", SIGHUP }, { "stop", SIGTERM },
 		{ "quit", SIGQUIT }, { "reopen", SIGUSR1 } };
 	size_t i;
 	pid_t pid;
@@ -56,8 +59,10 @@ main_signal(const struct conf *conf, const char *name)
 		return EXIT_USAGE;
 	}
 	if ((pid = daemon_pidfile_read(conf->pid_file)) <= 0) {
-		fprintf(stderr, "fcgate: no running master: pid file %s is "
-		    "missing, stale or unreadable\n", conf->pid_file);
+		fprintf(stderr,
+		    "fcgate: no running master: pid file %s is "
+		    "missing, stale or unreadable\n",
+		    conf->pid_file);
 		return EXIT_STARTUP;
 	}
 	if (kill(pid, sigs[i].sig) == -1) {
@@ -95,8 +100,9 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 	int rc;
 
 	if ((pid = daemon_pidfile_read(conf->pid_file)) > 0) {
-		fprintf(stderr, "fcgate: already running as pid %d (pid file "
-		    "%s)\n", (int)pid, conf->pid_file);
+		fprintf(stderr,
+		    "fcgate: already running as pid %d (pid file %s)\n",
+		    (int)pid, conf->pid_file);
 		return EXIT_STARTUP;
 	}
 	if (log_open(conf->error_log, conf->log_level) == -1)
@@ -151,10 +157,18 @@ main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "c:fts:vh")) != -1) {
 		switch (ch) {
-		case 'c': file = optarg; break;
-		case 'f': foreground = true; break;
-		case 't': test = true; break;
-		case 's': sig = optarg; break;
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 's':
+			sig = optarg;
+			break;
 		case 'v':
 			printf("fcgate version %s\n", FCGATE_VERSION);
 			return 0;
@@ -172,13 +186,15 @@ main(int argc, char **argv)
 	}
 	if ((conf = conf_load(file)) == NULL) {
 		if (test)
-			fprintf(stderr, "fcgate: configuration file %s test "
-			    "failed\n", file);
+			fprintf(stderr,
+			    "fcgate: configuration file %s test failed\n",
+			    file);
 		return EXIT_CONFIG;
 	}
 	if (test) {
-		fprintf(stderr, "fcgate: configuration file %s test is "
-		    "successful\n", conf->file);
+		fprintf(stderr,
+		    "fcgate: configuration file %s test is successful\n",
+		    conf->file);
 		rc = 0;
 	} else if (sig != NULL)
 		rc = main_signal(conf, sig);

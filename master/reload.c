@@ -19,11 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shared/log.h"
 #include "daemon.h"
 #include "listen.h"
 #include "reload.h"
 #include "segment.h"
-#include "shared/log.h"
 
 /* Listening sockets for addresses in both configurations move to the
  * new one (and, called the other way round, back after a failed
@@ -38,7 +38,7 @@ reload_carry_listens(struct conf *from, struct conf *to)
 			if (to->listens[i].fd == -1 &&
 			    from->listens[j].fd != -1 &&
 			    strcmp(to->listens[i].addr.text,
-			    from->listens[j].addr.text) == 0) {
+				from->listens[j].addr.text) == 0) {
 				to->listens[i].fd = from->listens[j].fd;
 				from->listens[j].fd = -1;
 				break;
@@ -107,8 +107,9 @@ reload_carry_counters(const struct conf *oc, const struct shm *from,
 			hit = bsearch(&key, refs, oc->npeers_total,
 			    sizeof(*refs), peer_ref_cmp);
 			if (hit != NULL)
-				shm_server_carry(&to->servers[nc->upstreams[u].
-				    peers[j].shm_index],
+				shm_server_carry(
+				    &to->servers
+					 [nc->upstreams[u].peers[j].shm_index],
 				    &from->servers[hit->shm_index]);
 		}
 	free(refs);
@@ -122,7 +123,8 @@ reload_abort(struct conf *oc, struct conf *nc, const char *why)
 	listen_close_all(nc);
 	conf_free(nc);
 	log_error("reload failed: %s; the previous configuration stays in "
-	    "force", why);
+		  "force",
+	    why);
 }
 
 #define RELOAD_CHECK_TIMEOUT_S 60
@@ -151,20 +153,24 @@ reload_check_conf(const char *file)
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR) {
 			log_error("reload failed: waitpid() for the check of "
-			    "%s: %s", file, strerror(errno));
+				  "%s: %s",
+			    file, strerror(errno));
 			return -1;
 		}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
 		log_error("reload failed: %s has errors (above); the previous "
-		    "configuration stays in force", file);
+			  "configuration stays in force",
+		    file);
 	else
 		log_error("reload failed: checking %s %s %d (see above); the "
-		    "previous configuration stays in force", file,
+			  "previous configuration stays in force",
+		    file,
 		    WIFSIGNALED(status) ? "was killed by signal" :
-		    "exited with", WIFSIGNALED(status) ? WTERMSIG(status) :
-		    WEXITSTATUS(status));
+					  "exited with",
+		    WIFSIGNALED(status) ? WTERMSIG(status) :
+					  WEXITSTATUS(status));
 	return -1;
 }
 
@@ -185,7 +191,8 @@ reload_load(const char *file)
 	log_stderr_restore(saved);
 	if (nc == NULL)
 		log_error("reload failed: %s has errors (above); the previous "
-		    "configuration stays in force", file);
+			  "configuration stays in force",
+		    file);
 	return nc;
 }
 
@@ -223,6 +230,6 @@ reload_finish(struct conf *oc, struct shm *os, const struct conf *nc)
 	if (strcmp(oc->shm_path, nc->shm_path) != 0)
 		(void)unlink(oc->shm_path);
 	shm_detach(os);
-	listen_close_all(oc);		/* those the new one has not taken */
+	listen_close_all(oc); /* those the new one has not taken */
 	conf_free(oc);
 }

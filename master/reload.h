@@ -15,9 +15,8 @@
  * (published, counters carried over from os, generation and start_time
  * set); 0.  -1: logged, and oc keeps everything it had.
  */
-int reload_prepare(struct conf *oc, const struct shm *os,
-    uint32_t generation, int64_t start_time, struct conf **ncp,
-    struct shm *ns);
+int reload_prepare(struct conf *oc, const struct shm *os, uint32_t generation,
+    int64_t start_time, struct conf **ncp, struct shm *ns);
 
 /* nc is in force and the old workers are told to finish: oc's segment
  * (os), the sockets nc did not take, and oc itself go. */

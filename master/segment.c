@@ -52,8 +52,8 @@ segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
 	if (cu->shm_index != u || cu->npeers == 0 ||
 	    cu->npeers > UPSTREAM_MAX_SERVERS) {
 		log_error("upstream \"%s\": bad index or %zu servers "
-		    "(1..%d allowed)", cu->name, cu->npeers,
-		    UPSTREAM_MAX_SERVERS);
+			  "(1..%d allowed)",
+		    cu->name, cu->npeers, UPSTREAM_MAX_SERVERS);
 		return -1;
 	}
 	shm_init_upstream(shm, u, cu->name, *next, (uint32_t)cu->npeers,
@@ -61,7 +61,8 @@ segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
 	for (j = 0; j < cu->npeers; j++, (*next)++) {
 		if (cu->peers[j].shm_index != *next) {
 			log_error("upstream \"%s\": server %s has index %u, "
-			    "expected %u", cu->name, cu->peers[j].addr.text,
+				  "expected %u",
+			    cu->name, cu->peers[j].addr.text,
 			    cu->peers[j].shm_index, *next);
 			return -1;
 		}
@@ -81,11 +82,11 @@ segment_create(struct shm *shm, const char *path, const struct conf *conf)
 		return -1;
 	}
 	if (shm_create(shm, path, (uint32_t)conf->nupstreams,
-	    segment_count_servers(conf)) == -1)
+		segment_count_servers(conf)) == -1)
 		return -1;
 	for (u = 0; u < conf->nupstreams; u++)
-		if (segment_fill_upstream(shm, &conf->upstreams[u], u,
-		    &next) == -1) {
+		if (segment_fill_upstream(shm, &conf->upstreams[u], u, &next) ==
+		    -1) {
 			shm_detach(shm);
 			(void)unlink(path);
 			return -1;

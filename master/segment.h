@@ -10,7 +10,6 @@
 /* Create the segment file at path for conf, write every upstream's and
  * server's identity and configured values, then publish it.  0 / -1, the
  * reason logged (the file is removed again). */
-int segment_create(struct shm *shm, const char *path,
-    const struct conf *conf);
+int segment_create(struct shm *shm, const char *path, const struct conf *conf);
 
 #endif

@@ -26,20 +26,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "listen.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "worker/worker.h"
+#include "daemon.h"
+#include "listen.h"
 #include "reload.h"
 #include "supervise.h"
 #include "upgrade.h"
-#include "worker/worker.h"
 
 #define RESPAWN_DELAY_MIN_MS 100
 #define RESPAWN_DELAY_MAX_MS 5000
 #define QUICK_DEATH_MS 1000
 
-enum stopping { RUNNING = 0, STOP_FAST, STOP_GRACEFUL };
+enum stopping {
+	RUNNING = 0,
+	STOP_FAST,
+	STOP_GRACEFUL
+};
 
 /*
  * A worker the master forked, as the master itself remembers it.  Workers
@@ -49,9 +53,9 @@ enum stopping { RUNNING = 0, STOP_FAST, STOP_GRACEFUL };
  * worker table is a copy for fcgatectl.
  */
 struct child {
-	pid_t pid;			/* 0 = slot free */
+	pid_t pid; /* 0 = slot free */
 	int64_t started_ms;
-	bool stopping;			/* told to finish (TTOU) */
+	bool stopping; /* told to finish (TTOU) */
 };
 
 struct master {
@@ -60,15 +64,15 @@ struct master {
 	int wanted;
 	enum stopping stopping;
 	int64_t stop_deadline_ms;
-	struct child cur[SHM_MAX_WORKERS];	/* this generation, by slot */
-	int64_t respawn_at_ms;		/* 0 = no pending respawn delay */
+	struct child cur[SHM_MAX_WORKERS]; /* this generation, by slot */
+	int64_t respawn_at_ms;		   /* 0 = no pending respawn delay */
 	int respawn_delay_ms;
-	pid_t *old;			/* previous generations, finishing */
+	pid_t *old; /* previous generations, finishing */
 	size_t nold, oldcap;
-	uint32_t generation;		/* reloads so far */
-	char *const *argv;		/* our command line, for USR2 */
-	pid_t upgrade_pid;		/* the new binary's master, 0 = none */
-	int64_t start_time;		/* wall clock of the first start */
+	uint32_t generation; /* reloads so far */
+	char *const *argv;   /* our command line, for USR2 */
+	pid_t upgrade_pid;   /* the new binary's master, 0 = none */
+	int64_t start_time;  /* wall clock of the first start */
 };
 
 /* Workers of the current generation alive. */
@@ -158,8 +162,9 @@ master_reaped(struct master *m, int slot, int status)
 		    WTERMSIG(status));
 	else
 		log_msg(WEXITSTATUS(status) && !m->stopping ? LOG_LEVEL_ERROR :
-		    LOG_LEVEL_NOTICE, "worker process %d exited with code %d",
-		    (int)pid, WEXITSTATUS(status));
+							      LOG_LEVEL_NOTICE,
+		    "worker process %d exited with code %d", (int)pid,
+		    WEXITSTATUS(status));
 	memset(&m->cur[slot], 0, sizeof(m->cur[slot]));
 	shm_worker_clear(w);
 	if (m->stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
@@ -168,13 +173,14 @@ master_reaped(struct master *m, int slot, int status)
 		m->respawn_delay_ms = 0;
 		return;
 	}
-	m->respawn_delay_ms = m->respawn_delay_ms == 0 ? RESPAWN_DELAY_MIN_MS :
+	m->respawn_delay_ms = m->respawn_delay_ms == 0 ?
+	    RESPAWN_DELAY_MIN_MS :
 	    m->respawn_delay_ms * 2;
 	if (m->respawn_delay_ms > RESPAWN_DELAY_MAX_MS)
 		m->respawn_delay_ms = RESPAWN_DELAY_MAX_MS;
 	m->respawn_at_ms = clock_ms() + m->respawn_delay_ms;
-	log_warn("workers are exiting right after start; next respawn in "
-	    "%d ms", m->respawn_delay_ms);
+	log_warn("workers are exiting right after start; next respawn in %d ms",
+	    m->respawn_delay_ms);
 }
 
 static void
@@ -187,9 +193,11 @@ master_reap(struct master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == m->upgrade_pid) {
 			log_error("upgrade: the new master %d exited %s %d; "
-			    "this one goes on", (int)pid, WIFSIGNALED(status) ?
-			    "on signal" : "with code", WIFSIGNALED(status) ?
-			    WTERMSIG(status) : WEXITSTATUS(status));
+				  "this one goes on",
+			    (int)pid,
+			    WIFSIGNALED(status) ? "on signal" : "with code",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+						  WEXITSTATUS(status));
 			upgrade_failed(m->conf);
 			m->upgrade_pid = 0;
 			continue;
@@ -242,7 +250,7 @@ master_reload(struct master *m)
 	struct shm ns;
 
 	if (reload_prepare(m->conf, m->shm, m->generation + 1, m->start_time,
-	    &nc, &ns) == -1)
+		&nc, &ns) == -1)
 		return;
 	m->generation++;
 	master_retire_workers(m);
@@ -268,8 +276,8 @@ master_remove_worker(struct master *m)
 	m->wanted--;
 	for (i = 0; i < SHM_MAX_WORKERS; i++) {
 		c = &m->cur[i];
-		if (c->pid != 0 && !c->stopping && (newest == -1 ||
-		    c->started_ms > m->cur[newest].started_ms))
+		if (c->pid != 0 && !c->stopping &&
+		    (newest == -1 || c->started_ms > m->cur[newest].started_ms))
 			newest = i;
 	}
 	if (newest >= 0) {
@@ -297,8 +305,8 @@ master_on_signal(struct master *m, int sig)
 	case SIGQUIT:
 		log_notice("signal %d received, gracefully shutting down", sig);
 		if (m->stopping == RUNNING)
-			m->stop_deadline_ms = clock_ms() +
-			    m->conf->shutdown_timeout_ms;
+			m->stop_deadline_ms =
+			    clock_ms() + m->conf->shutdown_timeout_ms;
 		m->stopping = STOP_GRACEFUL;
 		master_signal_workers(m, SIGQUIT);
 		break;
@@ -362,7 +370,7 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 	m.shm = shm;
 	m.wanted = m.conf->workers;
 	m.argv = argv;
-	m.start_time = shm->hdr->start_time;	/* no worker yet: ours */
+	m.start_time = shm->hdr->start_time; /* no worker yet: ours */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

@@ -59,7 +59,7 @@ upgrade_take_fd(struct conf *conf, int fd)
 			    conf->listens[i].addr.text);
 			return;
 		}
-	(void)close(fd);	/* an address the new configuration dropped */
+	(void)close(fd); /* an address the new configuration dropped */
 }
 
 bool
@@ -75,7 +75,7 @@ upgrade_inherit(struct conf *conf)
 		log_error("out of memory reading %s", UPGRADE_ENV);
 		return false;
 	}
-	(void)unsetenv(UPGRADE_ENV);	/* not for the workers, nor a
+	(void)unsetenv(UPGRADE_ENV); /* not for the workers, nor a
 					 * later upgrade */
 	for (p = copy; *p != '\0'; p = end + 1) {
 		if ((end = strchr(p, ';')) == NULL ||
@@ -140,7 +140,7 @@ upgrade_start(const struct conf *conf, char *const argv[])
 	if (upgrade_env(conf, env, sizeof(env)) == -1 ||
 	    upgrade_oldbin_path(conf, oldbin, sizeof(oldbin)) == -1) {
 		log_error("upgrade: too many listening sockets or too long a "
-		    "pid file path");
+			  "pid file path");
 		return -1;
 	}
 	if (rename(conf->pid_file, oldbin) == -1) {

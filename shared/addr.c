@@ -16,8 +16,8 @@
 
 #include <arpa/inet.h>
 
-#include "addr.h"
 #include "shared/proto/num.h"
+#include "addr.h"
 
 static int
 addr_parse_port(const char *s, uint16_t *port)
@@ -46,8 +46,8 @@ addr_parse_unix(const char *path, struct addr *out, const char **why)
 	}
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path, path, len + 1);
-	out->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-	    1);
+	out->len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
 	addr_format((const struct sockaddr *)&out->ss, out->text,
 	    sizeof(out->text));
 	return 0;
@@ -96,7 +96,7 @@ addr_split(const char *s, char *host, size_t hsize, const char **port,
 		if ((colon = strrchr(s, ':')) == NULL ||
 		    memchr(s, ':', (size_t)(colon - s)) != NULL) {
 			*why = "address needs a port (host:port, [v6]:port "
-			    "or unix:/path)";
+			       "or unix:/path)";
 			return -1;
 		}
 		hs = s;
@@ -175,11 +175,11 @@ bool
 addr_equal(const struct sockaddr_storage *ss, const struct addr *a)
 {
 	const struct sockaddr_in *a4 = (const void *)ss,
-	    *b4 = (const void *)&a->ss;
+				 *b4 = (const void *)&a->ss;
 	const struct sockaddr_in6 *a6 = (const void *)ss,
-	    *b6 = (const void *)&a->ss;
+				  *b6 = (const void *)&a->ss;
 	const struct sockaddr_un *au = (const void *)ss,
-	    *bu = (const void *)&a->ss;
+				 *bu = (const void *)&a->ss;
 
 	if (ss->ss_family != a->ss.ss_family)
 		return false;
@@ -190,10 +190,10 @@ addr_equal(const struct sockaddr_storage *ss, const struct addr *a)
 	case AF_INET6:
 		return a6->sin6_port == b6->sin6_port &&
 		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0;
+			sizeof(a6->sin6_addr)) == 0;
 	case AF_UNIX:
 		return strncmp(au->sun_path, bu->sun_path,
-		    sizeof(au->sun_path)) == 0;
+			   sizeof(au->sun_path)) == 0;
 	}
 	return false;
 }
@@ -211,8 +211,8 @@ addr_connect(const struct addr *a, const char **why)
 {
 	int fd, saved;
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (fd == -1) {
 		*why = "socket()";
 		return -1;

@@ -19,9 +19,9 @@
 
 /* An address as written and resolved. */
 struct addr {
-	struct sockaddr_storage ss;	/* AF_INET, AF_INET6 or AF_UNIX */
+	struct sockaddr_storage ss; /* AF_INET, AF_INET6 or AF_UNIX */
 	socklen_t len;
-	char text[ADDR_TEXT_LEN];	/* "127.0.0.1:9000", "[::1]:80",
+	char text[ADDR_TEXT_LEN]; /* "127.0.0.1:9000", "[::1]:80",
 					 * "unix:/run/php.sock" */
 };
 
@@ -30,13 +30,12 @@ struct addr {
  * for a listen address, a bare "port" (0.0.0.0:port).  A host name is
  * resolved now (getaddrinfo, first answer).  0, or -1 with *why set.
  */
-int addr_parse(const char *s, bool listen, struct addr *out,
-    const char **why);
+int addr_parse(const char *s, bool listen, struct addr *out, const char **why);
 
 /* sa's host ("127.0.0.1", "::1", "unix:") and port ("8080", "" for a
  * unix socket) into the two buffers. */
-void addr_print(const struct sockaddr *sa, char *host, size_t hlen,
-    char *port, size_t plen);
+void addr_print(const struct sockaddr *sa, char *host, size_t hlen, char *port,
+    size_t plen);
 
 /* sa as one string, as addr_parse() writes text: "127.0.0.1:8080",
  * "[::1]:8080", "unix:/path". */

@@ -13,9 +13,9 @@
 #include "clock.h"
 
 static struct {
-	int64_t ms;			/* CLOCK_MONOTONIC, milliseconds */
-	int64_t unix_s;			/* CLOCK_REALTIME, seconds */
-	int64_t formatted_s;		/* the second the strings show */
+	int64_t ms;	     /* CLOCK_MONOTONIC, milliseconds */
+	int64_t unix_s;	     /* CLOCK_REALTIME, seconds */
+	int64_t formatted_s; /* the second the strings show */
 	char http_date[30];
 	char log_time[24];
 	char access_time[40];
@@ -30,10 +30,10 @@ clock_format(void)
 	http_format_date(now.unix_s, now.http_date);
 	localtime_r(&t, &tm);
 	if (strftime(now.log_time, sizeof(now.log_time), "%Y/%m/%d %H:%M:%S",
-	    &tm) == 0)
+		&tm) == 0)
 		now.log_time[0] = '\0';
 	if (strftime(now.access_time, sizeof(now.access_time),
-	    "%d/%b/%Y:%H:%M:%S %z", &tm) == 0)
+		"%d/%b/%Y:%H:%M:%S %z", &tm) == 0)
 		now.access_time[0] = '\0';
 	now.formatted_s = now.unix_s;
 }

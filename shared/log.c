@@ -20,13 +20,13 @@
 #include "log.h"
 
 static struct {
-	char *error_path;		/* NULL: stderr or syslog */
+	char *error_path; /* NULL: stderr or syslog */
 	int error_fd;
 	bool use_syslog;
 	enum log_level level;
 	char *access_path;
 	int access_fd;
-	bool startup;			/* errors also to stderr */
+	bool startup; /* errors also to stderr */
 } logs = { NULL, STDERR_FILENO, false, LOG_LEVEL_NOTICE, NULL, -1, false };
 
 static const char *level_names[] = { "error", "warn", "notice", "info",
@@ -58,7 +58,7 @@ log_open(const char *target, enum log_level level)
 	}
 	free(logs.error_path);
 	logs.error_path = strdup(target);
-	if (logs.error_fd != STDERR_FILENO)	/* a reload's new target */
+	if (logs.error_fd != STDERR_FILENO) /* a reload's new target */
 		close(logs.error_fd);
 	logs.error_fd = fd;
 	return 0;
@@ -76,7 +76,7 @@ log_access_open(const char *path)
 	}
 	free(logs.access_path);
 	logs.access_path = path != NULL ? strdup(path) : NULL;
-	if (logs.access_fd != -1)		/* a reload's new target */
+	if (logs.access_fd != -1) /* a reload's new target */
 		close(logs.access_fd);
 	logs.access_fd = fd;
 	return 0;
@@ -163,8 +163,8 @@ log_startup(bool on)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
-		LOG_INFO, LOG_DEBUG };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+		LOG_DEBUG };
 	char line[2048], msg[1800];
 	va_list ap;
 	int n;

@@ -69,8 +69,8 @@ shm_map_sections(struct shm *shm, void *base, size_t size)
 	shm->hdr = hdr;
 	shm->workers = (struct shm_worker *)(p + shm_off_workers());
 	shm->upstreams = (struct shm_upstream *)(p + shm_off_upstreams());
-	shm->servers = (struct shm_server *)(p +
-	    shm_off_servers(hdr->nupstreams));
+	shm->servers =
+	    (struct shm_server *)(p + shm_off_servers(hdr->nupstreams));
 }
 
 /* Copy a string into a fixed field, always NUL-terminated. */
@@ -194,29 +194,29 @@ shm_check(const char *path, const struct shm_header *hdr, size_t size)
 	static char why[512];
 
 	if (size < sizeof(*hdr) || hdr->magic != SHM_MAGIC) {
-		snprintf(why, sizeof(why), "%s is not an fcgate segment",
-		    path);
+		snprintf(why, sizeof(why), "%s is not an fcgate segment", path);
 		return why;
 	}
 	if (hdr->version != SHM_VERSION) {
-		snprintf(why, sizeof(why), "%s has layout version %u, this "
-		    "fcgatectl understands %d", path, hdr->version,
-		    SHM_VERSION);
+		snprintf(why, sizeof(why),
+		    "%s has layout version %u, this fcgatectl understands %d",
+		    path, hdr->version, SHM_VERSION);
 		return why;
 	}
 	if (hdr->size != size || hdr->max_workers != SHM_MAX_WORKERS ||
 	    hdr->nupstreams > hdr->nservers || hdr->nservers > size ||
 	    shm_size(hdr->nupstreams, hdr->nservers) != size) {
-		snprintf(why, sizeof(why), "%s is damaged: its size (%zu "
-		    "bytes) does not match its header", path, size);
+		snprintf(why, sizeof(why),
+		    "%s is damaged: its size (%zu "
+		    "bytes) does not match its header",
+		    path, size);
 		return why;
 	}
 	return NULL;
 }
 
 int
-shm_attach(struct shm *shm, const char *path, bool writable,
-    const char **err)
+shm_attach(struct shm *shm, const char *path, bool writable, const char **err)
 {
 	static char why[512];
 	struct stat st;
@@ -228,22 +228,21 @@ shm_attach(struct shm *shm, const char *path, bool writable,
 	if ((fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)) ==
 	    -1) {
 		if (errno == ENOENT)
-			snprintf(why, sizeof(why), "no segment at %s (is "
-			    "fcgate running?)", path);
+			snprintf(why, sizeof(why),
+			    "no segment at %s (is fcgate running?)", path);
 		else
-			snprintf(why, sizeof(why), "cannot open %s: %s",
-			    path, strerror(errno));
+			snprintf(why, sizeof(why), "cannot open %s: %s", path,
+			    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size < sizeof(struct shm_header)) {
-		snprintf(why, sizeof(why), "%s is not an fcgate segment",
-		    path);
+		snprintf(why, sizeof(why), "%s is not an fcgate segment", path);
 		(void)close(fd);
 		return -1;
 	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ |
-	    (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+	base = mmap(NULL, (size_t)st.st_size,
+	    PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
 	(void)close(fd);
 	if (base == MAP_FAILED) {
 		snprintf(why, sizeof(why), "cannot map %s: %s", path,
@@ -305,8 +304,7 @@ shm_worker_start(struct shm_worker *w, uint32_t generation, int64_t started)
 	atomic_store_explicit(&w->accepted, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->requests, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->started, started, memory_order_relaxed);
-	atomic_store_explicit(&w->generation, generation,
-	    memory_order_relaxed);
+	atomic_store_explicit(&w->generation, generation, memory_order_relaxed);
 }
 
 void
@@ -361,9 +359,10 @@ shm_server_carry(struct shm_server *dst, const struct shm_server *src)
 {
 	uint32_t k;
 
-#define SHM_CARRY(f) atomic_store_explicit(&dst->f, \
-	atomic_load_explicit(&src->f, memory_order_relaxed), \
-	memory_order_relaxed)
+#define SHM_CARRY(f)                                                           \
+	atomic_store_explicit(&dst->f,                                         \
+	    atomic_load_explicit(&src->f, memory_order_relaxed),               \
+	    memory_order_relaxed)
 	SHM_CARRY(requests);
 	SHM_CARRY(failures);
 	SHM_CARRY(last_failure_ms);

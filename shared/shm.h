@@ -66,7 +66,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SHM_MAGIC UINT64_C(0x3145544147434631)	/* "1FCGATE1" */
+#define SHM_MAGIC UINT64_C(0x3145544147434631) /* "1FCGATE1" */
 #define SHM_VERSION 1
 #define SHM_MAX_WORKERS 256
 #define SHM_NAME_LEN 64
@@ -76,33 +76,33 @@
 struct shm_header {
 	alignas(64) uint64_t magic;
 	uint32_t version;
-	uint32_t size;			/* bytes of the whole segment */
+	uint32_t size; /* bytes of the whole segment */
 	uint32_t nupstreams;
 	uint32_t nservers;
-	uint32_t max_workers;		/* = SHM_MAX_WORKERS */
-	_Atomic int32_t master_pid;	/* 0 once the master has exited */
-	int64_t start_time;		/* wall clock, seconds since the epoch */
-	_Atomic uint32_t generation;	/* incremented on each reload */
-	_Atomic uint32_t nworkers;	/* workers currently wanted */
+	uint32_t max_workers;	     /* = SHM_MAX_WORKERS */
+	_Atomic int32_t master_pid;  /* 0 once the master has exited */
+	int64_t start_time;	     /* wall clock, seconds since the epoch */
+	_Atomic uint32_t generation; /* incremented on each reload */
+	_Atomic uint32_t nworkers;   /* workers currently wanted */
 };
 
 enum shm_worker_state {
-	SHM_WORKER_FREE = 0,		/* slot unused */
+	SHM_WORKER_FREE = 0, /* slot unused */
 	SHM_WORKER_STARTING,
 	SHM_WORKER_RUNNING,
-	SHM_WORKER_STOPPING		/* graceful: finishing its requests */
+	SHM_WORKER_STOPPING /* graceful: finishing its requests */
 };
 
 /* One slot per worker.  pid/state/started by the master, the counters by
  * the worker that owns the slot. */
 struct shm_worker {
 	alignas(64) _Atomic int32_t pid;
-	_Atomic int32_t state;		/* enum shm_worker_state */
-	_Atomic int64_t started;	/* wall clock seconds */
+	_Atomic int32_t state;	 /* enum shm_worker_state */
+	_Atomic int64_t started; /* wall clock seconds */
 	_Atomic uint32_t generation;
-	_Atomic uint32_t connections;	/* open client connections now */
-	_Atomic uint64_t accepted;	/* client connections accepted */
-	_Atomic uint64_t requests;	/* requests answered */
+	_Atomic uint32_t connections; /* open client connections now */
+	_Atomic uint64_t accepted;    /* client connections accepted */
+	_Atomic uint64_t requests;    /* requests answered */
 };
 
 /*
@@ -113,17 +113,17 @@ struct shm_worker {
  */
 struct shm_upstream {
 	alignas(64) char name[SHM_NAME_LEN];
-	uint32_t first_server;		/* index into servers[] */
+	uint32_t first_server; /* index into servers[] */
 	uint32_t nservers;
-	uint32_t balance;		/* enum upstream_balance */
-	_Atomic int32_t lock;		/* 0 free, else owner pid */
-	_Atomic uint64_t no_live;	/* "no live upstreams" events */
+	uint32_t balance;	  /* enum upstream_balance */
+	_Atomic int32_t lock;	  /* 0 free, else owner pid */
+	_Atomic uint64_t no_live; /* "no live upstreams" events */
 };
 
 enum shm_admin_state {
 	SHM_ADMIN_UP = 0,
-	SHM_ADMIN_DOWN,			/* never chosen (config `down` or set) */
-	SHM_ADMIN_DRAIN			/* no new clients */
+	SHM_ADMIN_DOWN, /* never chosen (config `down` or set) */
+	SHM_ADMIN_DRAIN /* no new clients */
 };
 
 /* Response classes counted per server: 1xx..5xx and "other". */
@@ -151,21 +151,21 @@ struct shm_server {
 	int32_t max_conns;
 	bool backup;
 
-	_Atomic int32_t weight;		/* in use; conf_weight unless set */
-	_Atomic int32_t admin;		/* enum shm_admin_state */
-	int32_t effective_weight;	/* under upstream lock */
-	int32_t current_weight;		/* under upstream lock */
+	_Atomic int32_t weight;	  /* in use; conf_weight unless set */
+	_Atomic int32_t admin;	  /* enum shm_admin_state */
+	int32_t effective_weight; /* under upstream lock */
+	int32_t current_weight;	  /* under upstream lock */
 
 	_Atomic int32_t fails;
-	_Atomic int64_t accessed_ms;	/* time of the last failure */
-	_Atomic int64_t checked_ms;	/* time of the last check/trial */
+	_Atomic int64_t accessed_ms; /* time of the last failure */
+	_Atomic int64_t checked_ms;  /* time of the last check/trial */
 
-	_Atomic int32_t active;		/* requests in flight (nginx conns) */
+	_Atomic int32_t active; /* requests in flight (nginx conns) */
 	_Atomic uint64_t requests;
-	_Atomic uint64_t failures;	/* total, never reset */
-	_Atomic int64_t last_failure_ms;	/* 0 = never */
+	_Atomic uint64_t failures;	 /* total, never reset */
+	_Atomic int64_t last_failure_ms; /* 0 = never */
 	_Atomic uint64_t responses[SHM_NCLASSES];
-	_Atomic uint64_t resp_time_ms_sum;	/* upstream response time */
+	_Atomic uint64_t resp_time_ms_sum; /* upstream response time */
 	_Atomic uint64_t resp_count;
 };
 
@@ -296,11 +296,10 @@ shm_upstream_lock_try(struct shm_upstream *up, int32_t *owner, int32_t self)
  * compare-and-swap owner -> self, acquire, which fails only when the lock
  * changed hands meanwhile. */
 static inline bool
-shm_upstream_lock_steal(struct shm_upstream *up, int32_t owner,
-    int32_t self)
+shm_upstream_lock_steal(struct shm_upstream *up, int32_t owner, int32_t self)
 {
-	return atomic_compare_exchange_strong_explicit(&up->lock, &owner,
-	    self, memory_order_acquire, memory_order_relaxed);
+	return atomic_compare_exchange_strong_explicit(&up->lock, &owner, self,
+	    memory_order_acquire, memory_order_relaxed);
 }
 
 /* The lock released: release, publishing the weights written under it. */
@@ -397,8 +396,8 @@ shm_server_mark_failed(struct shm_server *s, int64_t now_ms)
 {
 	int32_t fails;
 
-	fails = atomic_fetch_add_explicit(&s->fails, 1,
-	    memory_order_relaxed) + 1;
+	fails =
+	    atomic_fetch_add_explicit(&s->fails, 1, memory_order_relaxed) + 1;
 	atomic_store_explicit(&s->accessed_ms, now_ms, memory_order_relaxed);
 	atomic_store_explicit(&s->checked_ms, now_ms, memory_order_relaxed);
 	return fails;

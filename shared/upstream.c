@@ -64,8 +64,8 @@ upstream_self(void)
 	static bool registered;
 
 	if (!registered) {
-		registered = pthread_atfork(NULL, NULL,
-		    upstream_forget_pid) == 0;
+		registered =
+		    pthread_atfork(NULL, NULL, upstream_forget_pid) == 0;
 	}
 	if (upstream_pid == 0 || !registered)
 		upstream_pid = (int32_t)getpid();
@@ -83,11 +83,11 @@ upstream_lock(struct shm_upstream *up)
 			return;
 		if (owner != 0 && ++spins >= UPSTREAM_LOCK_SPINS) {
 			spins = 0;
-			if ((owner == self || (kill(owner, 0) == -1 &&
-			    errno == ESRCH)) &&
+			if ((owner == self ||
+				(kill(owner, 0) == -1 && errno == ESRCH)) &&
 			    shm_upstream_lock_steal(up, owner, self)) {
 				log_warn("upstream \"%.*s\": took over the "
-				    "lock left by dead process %d",
+					 "lock left by dead process %d",
 				    SHM_NAME_LEN, up->name, (int)owner);
 				return;
 			}
@@ -134,8 +134,9 @@ bool
 upstream_server_failed(const struct shm_server *s, int64_t now_ms)
 {
 	return upstream_fails_reached(s) &&
-	    now_ms - atomic_load_explicit(&s->checked_ms,
-	    memory_order_relaxed) <= (int64_t)s->fail_timeout_ms;
+	    now_ms -
+		atomic_load_explicit(&s->checked_ms, memory_order_relaxed) <=
+	    (int64_t)s->fail_timeout_ms;
 }
 
 enum upstream_state
@@ -160,7 +161,7 @@ upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
 	if (upstream_tried(t, i))
 		return false;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
-	    SHM_ADMIN_UP ||
+		SHM_ADMIN_UP ||
 	    atomic_load_explicit(&s->weight, memory_order_relaxed) <= 0)
 		return false;
 	if (upstream_server_failed(s, now_ms))
@@ -222,8 +223,7 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 		shm_server_set_current_weight(s, s->current_weight + eff);
 		total += eff;
 		shm_server_set_effective_weight(s, eff < w ? eff + 1 : eff);
-		if (best == -1 ||
-		    s->current_weight > srv[best].current_weight)
+		if (best == -1 || s->current_weight > srv[best].current_weight)
 			best = i;
 	}
 	if (best >= 0) {
@@ -243,15 +243,15 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
  * tried.
  */
 static int
-upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t,
-    int i)
+upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t, int i)
 {
 	struct shm_server *srv = upstream_servers(shm, u), *s = &srv[i];
 
 	if (upstream_tried(t, i))
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
-	    SHM_ADMIN_UP || !shm_server_reserve(s))
+		SHM_ADMIN_UP ||
+	    !shm_server_reserve(s))
 		return -1;
 	return upstream_take(srv, t, i);
 }
@@ -274,13 +274,12 @@ upstream_hash_walk(struct shm_server *srv, int n, int32_t w)
 		if (srv[i].backup)
 			continue;
 		last = i;
-		if (w < atomic_load_explicit(&srv[i].weight,
-		    memory_order_relaxed))
+		if (w <
+		    atomic_load_explicit(&srv[i].weight, memory_order_relaxed))
 			break;
-		w -= atomic_load_explicit(&srv[i].weight,
-		    memory_order_relaxed);
+		w -= atomic_load_explicit(&srv[i].weight, memory_order_relaxed);
 	}
-	return last;	/* a weight lowered meanwhile: stop at the end */
+	return last; /* a weight lowered meanwhile: stop at the end */
 }
 
 /*
@@ -310,8 +309,7 @@ upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
 		i = upstream_hash_walk(srv, n,
 		    (int32_t)(hash % (uint32_t)total));
 		s = &srv[i];
-		if (upstream_usable(s, t, i, now_ms) &&
-		    shm_server_reserve(s)) {
+		if (upstream_usable(s, t, i, now_ms) && shm_server_reserve(s)) {
 			if (upstream_claim_check(s, now_ms))
 				break;
 			shm_server_active_dec(s);
@@ -371,13 +369,13 @@ upstream_note_failure(struct shm_upstream *up, struct shm_server *s,
 }
 
 bool
-upstream_done(struct shm *shm, uint32_t u, int i,
-    enum upstream_outcome outcome, int64_t now_ms)
+upstream_done(struct shm *shm, uint32_t u, int i, enum upstream_outcome outcome,
+    int64_t now_ms)
 {
 	struct shm_upstream *up = &shm->upstreams[u];
 	struct shm_server *srv = upstream_servers(shm, u), *s = &srv[i];
-	bool single = !s->backup && upstream_single(srv,
-	    (int)up->nservers) == i;
+	bool single =
+	    !s->backup && upstream_single(srv, (int)up->nservers) == i;
 	bool disabled = false;
 
 	if (outcome == UPSTREAM_FAILURE) {
@@ -387,7 +385,7 @@ upstream_done(struct shm *shm, uint32_t u, int i,
 	} else if (outcome == UPSTREAM_SUCCESS && !single) {
 		/* A success after the window reopened it clears the record. */
 		if (atomic_load_explicit(&s->accessed_ms,
-		    memory_order_relaxed) <
+			memory_order_relaxed) <
 		    atomic_load_explicit(&s->checked_ms, memory_order_relaxed))
 			shm_server_clear_fails(s);
 	}
@@ -404,8 +402,8 @@ upstream_max_tries(const struct shm *shm, uint32_t u)
 	int n = 0;
 
 	for (i = 0; i < up->nservers; i++)
-		if (atomic_load_explicit(&srv[i].admin,
-		    memory_order_relaxed) == SHM_ADMIN_UP)
+		if (atomic_load_explicit(&srv[i].admin, memory_order_relaxed) ==
+		    SHM_ADMIN_UP)
 			n++;
 	return n;
 }

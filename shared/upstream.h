@@ -16,8 +16,8 @@
 
 /* How an upstream picks its server (stored in shm_upstream.balance). */
 enum upstream_balance {
-	UPSTREAM_ROUND_ROBIN = 0,	/* smooth weighted round robin */
-	UPSTREAM_IP_HASH = 1		/* nginx's ip_hash */
+	UPSTREAM_ROUND_ROBIN = 0, /* smooth weighted round robin */
+	UPSTREAM_IP_HASH = 1	  /* nginx's ip_hash */
 };
 
 /* Most servers in one upstream (size of the tried set). */
@@ -25,25 +25,25 @@ enum upstream_balance {
 
 /* State of one request's trips to an upstream, kept by the caller. */
 struct upstream_try {
-	uint64_t tried[UPSTREAM_MAX_SERVERS / 64];	/* by index in upstream */
-	uint8_t key[16];		/* ip_hash key bytes */
-	int keylen;			/* 3 (IPv4), 16 (IPv6), 0 = use RR */
-	uint32_t hash;			/* ip_hash state, starts at 89 */
-	int tries;			/* ip_hash misses so far (nginx) */
+	uint64_t tried[UPSTREAM_MAX_SERVERS / 64]; /* by index in upstream */
+	uint8_t key[16];			   /* ip_hash key bytes */
+	int keylen;    /* 3 (IPv4), 16 (IPv6), 0 = use RR */
+	uint32_t hash; /* ip_hash state, starts at 89 */
+	int tries;     /* ip_hash misses so far (nginx) */
 };
 
 enum upstream_outcome {
-	UPSTREAM_SUCCESS,		/* response received */
-	UPSTREAM_FAILURE,		/* counts toward max_fails */
-	UPSTREAM_NEUTRAL		/* neither (e.g. client went away) */
+	UPSTREAM_SUCCESS, /* response received */
+	UPSTREAM_FAILURE, /* counts toward max_fails */
+	UPSTREAM_NEUTRAL  /* neither (e.g. client went away) */
 };
 
 /* A server as fcgatectl shows it; the first that applies, in this order. */
 enum upstream_state {
-	UPSTREAM_STATE_DOWN,		/* admin down: never chosen */
-	UPSTREAM_STATE_DRAIN,		/* admin drain: no new clients */
-	UPSTREAM_STATE_FAILED,		/* upstream_server_failed() */
-	UPSTREAM_STATE_BACKUP,		/* usable, a backup server */
+	UPSTREAM_STATE_DOWN,   /* admin down: never chosen */
+	UPSTREAM_STATE_DRAIN,  /* admin drain: no new clients */
+	UPSTREAM_STATE_FAILED, /* upstream_server_failed() */
+	UPSTREAM_STATE_BACKUP, /* usable, a backup server */
 	UPSTREAM_STATE_UP
 };
 

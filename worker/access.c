@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "access.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "access.h"
 
-#define ACCESS_FIELD_MAX 2048		/* bytes of one logged field */
+#define ACCESS_FIELD_MAX 2048 /* bytes of one logged field */
 
 /* Where the line is built, bounded. */
 struct access_out {
@@ -74,8 +74,7 @@ access_put_header(struct access_out *o, const struct access_record *a,
  * end yet: a line too long, a head cut short).
  */
 static void
-access_request_line(const struct access_record *a, const char **p,
-    size_t *n)
+access_request_line(const struct access_record *a, const char **p, size_t *n)
 {
 	size_t i = 0, e;
 
@@ -85,8 +84,7 @@ access_request_line(const struct access_record *a, const char **p,
 		return;
 	while (i < a->in_len && (a->in[i] == '\r' || a->in[i] == '\n'))
 		i++;
-	for (e = i; e < a->in_len && a->in[e] != '\r' && a->in[e] != '\n';
-	    e++)
+	for (e = i; e < a->in_len && a->in[e] != '\r' && a->in[e] != '\n'; e++)
 		;
 	*p = a->in + i;
 	*n = e - i;
@@ -111,8 +109,8 @@ access_put_numbers(struct access_out *o, const struct access_record *a,
 			    (long long)(a->up_time_ms % 1000));
 		else
 			snprintf(up_time, sizeof(up_time), "-");
-		snprintf(up_status, sizeof(up_status), a->up_status ? "%d" :
-		    "-", a->up_status);
+		snprintf(up_status, sizeof(up_status),
+		    a->up_status ? "%d" : "-", a->up_status);
 		n = snprintf(num, sizeof(num), " %s %s %lld.%03lld %s",
 		    a->up_addr[0] ? a->up_addr : "-", up_status,
 		    (long long)(req_ms / 1000), (long long)(req_ms % 1000),
@@ -120,8 +118,8 @@ access_put_numbers(struct access_out *o, const struct access_record *a,
 	}
 	if (n < 0)
 		return -1;
-	access_put(o, num, (size_t)n < sizeof(num) ? (size_t)n :
-	    sizeof(num) - 1);
+	access_put(o, num,
+	    (size_t)n < sizeof(num) ? (size_t)n : sizeof(num) - 1);
 	return 0;
 }
 
@@ -132,7 +130,7 @@ access_log_request(const struct access_record *a)
 	const char *line;
 	size_t line_len;
 
-	if (!log_access_on())		/* access_log = off */
+	if (!log_access_on()) /* access_log = off */
 		return;
 	o.len = 0;
 	access_put(&o, a->peer_addr, strlen(a->peer_addr));

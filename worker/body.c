@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "body.h"
 #include "shared/log.h"
+#include "body.h"
 
 static int
 body_tmpfile(const char *dir)
@@ -31,7 +31,7 @@ body_tmpfile(const char *dir)
 	if (fd != -1)
 		return fd;
 	if ((size_t)snprintf(path, sizeof(path), "%s/fcgate-body-XXXXXX",
-	    dir) >= sizeof(path))
+		dir) >= sizeof(path))
 		return -1;
 	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
 		return -1;
@@ -51,7 +51,8 @@ body_write(struct conn_body *b, const char *p, size_t len)
 			continue;
 		if (n <= 0) {
 			log_error("cannot write a request body to a temporary "
-			    "file: %s", n == 0 ? "no space" : strerror(errno));
+				  "file: %s",
+			    n == 0 ? "no space" : strerror(errno));
 			return IO_ERROR;
 		}
 		p += n;
@@ -68,8 +69,9 @@ body_spill(struct conn_body *b)
 
 	if ((b->fd = body_tmpfile(dir)) == -1) {
 		log_error("cannot create a temporary file for a request "
-		    "body in \"%s\": %s, client: %s", dir != NULL ? dir :
-		    "$TMPDIR", strerror(errno), b->peer_addr);
+			  "body in \"%s\": %s, client: %s",
+		    dir != NULL ? dir : "$TMPDIR", strerror(errno),
+		    b->peer_addr);
 		return -1;
 	}
 	if (body_write(b, b->mem, b->len) != IO_DONE)
@@ -112,7 +114,8 @@ body_begin(struct conn_body *b, const struct http_request *req,
 	}
 	if (limit != 0 && b->expected > 0 && (uint64_t)b->expected > limit) {
 		log_error("client intended to send too large body: %lld bytes, "
-		    "client: %s", (long long)b->expected, peer_addr);
+			  "client: %s",
+		    (long long)b->expected, peer_addr);
 		return 413;
 	}
 	b->cap = srv->client_body_buffer_size;
@@ -128,8 +131,7 @@ body_begin(struct conn_body *b, const struct http_request *req,
 }
 
 static int
-body_feed_chunked(struct conn_body *b, char *in, size_t len,
-    size_t *consumed)
+body_feed_chunked(struct conn_body *b, char *in, size_t len, size_t *consumed)
 {
 	uint64_t limit = b->srv->client_max_body_size;
 	ssize_t n;
@@ -142,10 +144,11 @@ body_feed_chunked(struct conn_body *b, char *in, size_t len,
 	}
 	/* The announced size of the current chunk counts at once, so a
 	 * client learns about 413 before it sends the chunk (as nginx). */
-	if (limit != 0 && b->size + (uint64_t)n + b->chunked.remaining >
-	    limit) {
+	if (limit != 0 &&
+	    b->size + (uint64_t)n + b->chunked.remaining > limit) {
 		log_error("client intended to send too large chunked body, "
-		    "client: %s", b->peer_addr);
+			  "client: %s",
+		    b->peer_addr);
 		return 413;
 	}
 	b->size += (uint64_t)n;

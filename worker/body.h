@@ -20,11 +20,11 @@
 /* The request body as read: in memory, or in an unlinked temp file. */
 struct conn_body {
 	char *mem;
-	size_t cap;			/* size of mem */
-	size_t len;			/* bytes in mem, or in the file */
-	int fd;				/* -1 when in memory */
-	uint64_t size;			/* total bytes received */
-	int64_t expected;		/* Content-Length, -1 chunked */
+	size_t cap;	  /* size of mem */
+	size_t len;	  /* bytes in mem, or in the file */
+	int fd;		  /* -1 when in memory */
+	uint64_t size;	  /* total bytes received */
+	int64_t expected; /* Content-Length, -1 chunked */
 	struct http_chunked chunked;
 	bool done;
 	/* what body_begin was given: limits, temp path, for the log */

@@ -21,10 +21,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "shared/addr.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "conn.h"
 #include "spares.h"
 #include "worker_state.h"
 
@@ -57,11 +57,12 @@ conn_local_addr(struct conn *c)
 	socklen_t len = sizeof(c->local);
 
 	if ((ss->ss_family == AF_INET &&
-	    sin->sin_addr.s_addr != htonl(INADDR_ANY)) ||
+		sin->sin_addr.s_addr != htonl(INADDR_ANY)) ||
 	    (ss->ss_family == AF_INET6 &&
-	    !IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)))
-		memcpy(&c->local, ss, ss->ss_family == AF_INET ?
-		    sizeof(c->local.sin) : sizeof(c->local.sin6));
+		!IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)))
+		memcpy(&c->local, ss,
+		    ss->ss_family == AF_INET ? sizeof(c->local.sin) :
+					       sizeof(c->local.sin6));
 	else if (ss->ss_family == AF_UNIX)
 		c->local.sa.sa_family = AF_UNIX;
 	else
@@ -103,15 +104,15 @@ conn_accept(struct worker *w, int fd, size_t listen,
 	c->file_fd = -1;
 	loop_timer_init(&c->timer, conn_timeout, c);
 	loop_post_init(&c->next_req, conn_posted, c);
-	memcpy(&c->peer, peer, peer_len < sizeof(c->peer) ? peer_len :
-	    sizeof(c->peer));
+	memcpy(&c->peer, peer,
+	    peer_len < sizeof(c->peer) ? peer_len : sizeof(c->peer));
 	if (peer_len < sizeof(sa_family_t))
-		c->peer.sa.sa_family = AF_UNIX;	/* unnamed unix client */
+		c->peer.sa.sa_family = AF_UNIX; /* unnamed unix client */
 	conn_local_addr(c);
 	addr_print(&c->peer.sa, c->peer_addr, sizeof(c->peer_addr),
 	    c->peer_port, sizeof(c->peer_port));
 	if (loop_add(&w->loop, &c->io,
-	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+		EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);
 		free(c);
 		return NULL;
@@ -255,8 +256,8 @@ conn_write_out(struct conn *c)
 	    !(c->body_done && !c->keep_alive))
 		conn_set_nodelay(c);
 	while (c->out_off < c->out_len) {
-		n = send(c->io.fd, c->out + c->out_off,
-		    c->out_len - c->out_off, 0);
+		n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off,
+		    0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -321,10 +322,10 @@ conn_linger(struct conn *c)
 	conn_free_buffers(c);
 	c->state = CONN_LINGER;
 	/* a stopping worker does not wait long for those who do not read */
-	c->linger_until_ms = clock_ms() + (w->quitting ?
-	    CONN_QUIT_GRACE_MS : CONN_LINGER_TIME_MS);
-	(void)loop_timer_set(&w->loop, &c->timer, w->quitting ?
-	    CONN_QUIT_GRACE_MS : CONN_LINGER_TIMEOUT_MS);
+	c->linger_until_ms = clock_ms() +
+	    (w->quitting ? CONN_QUIT_GRACE_MS : CONN_LINGER_TIME_MS);
+	(void)loop_timer_set(&w->loop, &c->timer,
+	    w->quitting ? CONN_QUIT_GRACE_MS : CONN_LINGER_TIMEOUT_MS);
 	c->readable = true;
 	conn_linger_read(c);
 }
@@ -358,7 +359,7 @@ conn_linger_read(struct conn *c)
 	if (left > 0)
 		(void)loop_timer_set(&c->w->loop, &c->timer,
 		    left < CONN_LINGER_TIMEOUT_MS ? (uint32_t)left :
-		    CONN_LINGER_TIMEOUT_MS);
+						    CONN_LINGER_TIMEOUT_MS);
 }
 
 static void
@@ -409,10 +410,9 @@ conn_read_in(struct conn *c)
 	if (c->in_len == c->in_cap && conn_grow_in(c) == -1)
 		return IO_ERROR;
 	if (c->in_len == c->in_cap)
-		return IO_ERROR;		/* conn_in_full() */
+		return IO_ERROR; /* conn_in_full() */
 	do
-		n = recv(c->io.fd, c->in + c->in_len,
-		    c->in_cap - c->in_len, 0);
+		n = recv(c->io.fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && errno == EAGAIN) {
 		c->readable = false;

@@ -23,25 +23,25 @@
 #include "io.h"
 #include "loop.h"
 
-#define CONN_HEAD_INIT 4096		/* first input buffer */
-#define CONN_HEAD_MAX (32 * 1024)	/* largest request head */
-#define CONN_LINE_MAX (8 * 1024)	/* largest request line */
+#define CONN_HEAD_INIT 4096	  /* first input buffer */
+#define CONN_HEAD_MAX (32 * 1024) /* largest request head */
+#define CONN_LINE_MAX (8 * 1024)  /* largest request line */
 #define CONN_URI_MAX (8 * 1024)
-#define CONN_OUT_SIZE (32 * 1024)	/* output buffer */
+#define CONN_OUT_SIZE (32 * 1024) /* output buffer */
 /* lingering close: nginx's lingering_time and lingering_timeout */
-#define CONN_LINGER_TIME_MS 30000	/* longest, in all */
-#define CONN_LINGER_TIMEOUT_MS 5000	/* longest wait for more input */
-#define CONN_QUIT_GRACE_MS 1000	/* idle keep-alive, stopping worker */
-#define CONN_LINGER_BATCH (256 * 1024)	/* dropped per round of the loop */
+#define CONN_LINGER_TIME_MS 30000      /* longest, in all */
+#define CONN_LINGER_TIMEOUT_MS 5000    /* longest wait for more input */
+#define CONN_QUIT_GRACE_MS 1000	       /* idle keep-alive, stopping worker */
+#define CONN_LINGER_BATCH (256 * 1024) /* dropped per round of the loop */
 
 /* conn.c sets and tests only CONN_LINGER and CONN_CLOSING; the others are
  * the request layer's (request.c, request_read.c). */
 enum conn_state {
-	CONN_READ_HEAD,			/* waiting for / parsing a head */
-	CONN_READ_BODY,			/* reading the request body */
-	CONN_PROXY,			/* a backend is answering */
-	CONN_SEND,			/* writing a response we made */
-	CONN_LINGER,			/* answered; reading what the client
+	CONN_READ_HEAD, /* waiting for / parsing a head */
+	CONN_READ_BODY, /* reading the request body */
+	CONN_PROXY,	/* a backend is answering */
+	CONN_SEND,	/* writing a response we made */
+	CONN_LINGER,	/* answered; reading what the client
 					 * still sends, then closing */
 	CONN_CLOSING
 };
@@ -76,46 +76,46 @@ union conn_sockaddr {
 struct conn {
 	struct loop_io io;
 	struct loop_timer timer;
-	struct loop_post next_req;	/* the next round (conn_post) */
+	struct loop_post next_req; /* the next round (conn_post) */
 	const struct conn_handler *handler;
 	struct worker *w;
-	struct conn *next, *prev;	/* worker's list */
-	size_t listen;			/* index in conf->listens */
+	struct conn *next, *prev; /* worker's list */
+	size_t listen;		  /* index in conf->listens */
 	union conn_sockaddr peer;
 	union conn_sockaddr local;
 	char peer_addr[INET6_ADDRSTRLEN]; /* numeric, "unix:" for unix
 					 * clients */
 	char peer_port[6];
 	enum conn_state state;
-	bool writable;			/* edge-triggered: last write did not
+	bool writable;		  /* edge-triggered: last write did not
 					 * hit EAGAIN */
-	bool readable;		/* may have unread bytes; cleared by
+	bool readable;		  /* may have unread bytes; cleared by
 				 * EAGAIN or a short read */
-	bool hup;			/* the client's FIN or an error seen */
-	bool nodelay;			/* TCP_NODELAY is set */
-	uint32_t send_timeout_ms;	/* longest wait for a write */
-	int64_t linger_until_ms;	/* CONN_LINGER: close by then */
+	bool hup;		  /* the client's FIN or an error seen */
+	bool nodelay;		  /* TCP_NODELAY is set */
+	uint32_t send_timeout_ms; /* longest wait for a write */
+	int64_t linger_until_ms;  /* CONN_LINGER: close by then */
 
-	char *in;			/* request head + pipelined bytes */
+	char *in; /* request head + pipelined bytes */
 	size_t in_len;
 	size_t in_cap;
 
 	char *out;
 	size_t out_len;
 	size_t out_off;
-	bool body_done;			/* nothing more will be queued */
-	int file_fd;			/* file being sent, or -1 */
+	bool body_done; /* nothing more will be queued */
+	int file_fd;	/* file being sent, or -1 */
 	off_t file_off;
 	off_t file_end;
 	uint64_t bytes_sent;
-	uint32_t served;		/* requests answered on it so far */
+	uint32_t served; /* requests answered on it so far */
 
 	/* the request layer's (request.c) */
-	struct request *rq;		/* the current request, NULL while
+	struct request *rq;	       /* the current request, NULL while
 					 * idle */
-	const struct conf_server *srv;	/* the request's, or the listening
+	const struct conf_server *srv; /* the request's, or the listening
 					 * address's default between two */
-	bool keep_alive;		/* after this answer */
+	bool keep_alive;	       /* after this answer */
 };
 
 /* Set up a connection on fd (already non-blocking) from peer, as
@@ -170,7 +170,7 @@ void conn_file_close(struct conn *c);
 void conn_send_now(struct conn *c, const void *p, size_t len);
 
 /* The local address as text ("unix:" and "" for unix sockets). */
-void conn_local_text(const struct conn *c, char *addr, size_t alen,
-    char *port, size_t plen);
+void conn_local_text(const struct conn *c, char *addr, size_t alen, char *port,
+    size_t plen);
 
 #endif

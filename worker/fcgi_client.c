@@ -34,7 +34,7 @@
 #include "request.h"
 #include "response.h"
 
-#define FCGI_CLIENT_STDIN_PIECE 32768	/* STDIN record content */
+#define FCGI_CLIENT_STDIN_PIECE 32768 /* STDIN record content */
 #define FCGI_CLIENT_REQUEST_ID 1
 
 void
@@ -48,10 +48,12 @@ fcgi_client_log(const struct fcgi_client *fc, enum log_level level,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_msg(level, "%s, client: %s, request: \"%.*s %.*s\", upstream: "
-	    "\"fastcgi://%s\"", msg, c->peer_addr, (int)c->rq->req.method_len,
-	    c->rq->req.method, (int)(c->rq->req.target_len > 512 ? 512 :
-	    c->rq->req.target_len), c->rq->req.target, fc->peer);
+	log_msg(level,
+	    "%s, client: %s, request: \"%.*s %.*s\", upstream: "
+	    "\"fastcgi://%s\"",
+	    msg, c->peer_addr, (int)c->rq->req.method_len, c->rq->req.method,
+	    (int)(c->rq->req.target_len > 512 ? 512 : c->rq->req.target_len),
+	    c->rq->req.target, fc->peer);
 }
 
 static enum fcgi_client_result fcgi_client_fail(struct fcgi_client *fc,
@@ -90,8 +92,8 @@ fcgi_client_init(struct fcgi_client *fc, struct conn *c)
 	if (params_build(c, &fc->params, &fc->params_len) == -1)
 		return -1;
 	/* BEGIN_REQUEST, the PARAMS records, then room for STDIN */
-	fc->scap = fc->params_len + fc->params_len / FCGI_MAX_CONTENT * 8 +
-	    64 + fcgi_client_stdin_room(&c->rq->body);
+	fc->scap = fc->params_len + fc->params_len / FCGI_MAX_CONTENT * 8 + 64 +
+	    fcgi_client_stdin_room(&c->rq->body);
 	if ((fc->sbuf = malloc(fc->scap)) == NULL) {
 		log_error("proxy: out of memory");
 		return -1;
@@ -146,7 +148,7 @@ fcgi_client_queue_stdin(struct fcgi_client *fc)
 	if (fc->body_off < b->size && room > 0) {
 		n = body_read_at(b, fc->body_off, s + FCGI_HEADER_LEN,
 		    room < FCGI_CLIENT_STDIN_PIECE ? room :
-		    FCGI_CLIENT_STDIN_PIECE);
+						     FCGI_CLIENT_STDIN_PIECE);
 		if (n <= 0)
 			return -1;
 		fcgi_put_header(s, FCGI_STDIN, FCGI_CLIENT_REQUEST_ID,
@@ -229,7 +231,7 @@ fcgi_client_location(struct conn *c, const struct cgi_header *h)
 	    host, port ? ":" : "", port ? c->rq->local_port : "",
 	    (int)h->value_len, h->value);
 	if (n < 0 || (size_t)n >= sizeof(loc))
-		return 1;	/* too long to make absolute: as it came */
+		return 1; /* too long to make absolute: as it came */
 	return response_head_add(c, "Location", 8, loc, (size_t)n);
 }
 
@@ -267,12 +269,12 @@ fcgi_client_head_write(struct conn *c, const char *head,
  * connection it would be read as the next response.
  */
 static void
-fcgi_client_body_out(struct fcgi_client *fc, const uint8_t *data,
-    size_t len)
+fcgi_client_body_out(struct fcgi_client *fc, const uint8_t *data, size_t len)
 {
 	if (fc->body_left >= 0 && (uint64_t)len > (uint64_t)fc->body_left) {
 		if (!fc->body_excess)
-			fcgi_client_log(fc, LOG_LEVEL_WARN, "upstream sent "
+			fcgi_client_log(fc, LOG_LEVEL_WARN,
+			    "upstream sent "
 			    "more data than specified in \"Content-Length\" "
 			    "header");
 		fc->body_excess = true;
@@ -297,8 +299,8 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	const struct cgi_response *r = &fc->head;
 
 	c->rq->up_status = r->status;
-	if (fcgi_client_head_write(c, fc->hbuf, r, r->status == 204 ? -1 :
-	    r->content_length) == -1)
+	if (fcgi_client_head_write(c, fc->hbuf, r,
+		r->status == 204 ? -1 : r->content_length) == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
 		    "upstream sent too big header");
 	fc->header_done = true;
@@ -330,8 +332,7 @@ fcgi_client_unqueue_head(struct fcgi_client *fc)
  * and wait for the real answer): an invalid header.
  */
 static enum fcgi_client_result
-fcgi_client_on_stdout(struct fcgi_client *fc, const uint8_t *data,
-    size_t len)
+fcgi_client_on_stdout(struct fcgi_client *fc, const uint8_t *data, size_t len)
 {
 	const char *err;
 	int rc;
@@ -340,17 +341,17 @@ fcgi_client_on_stdout(struct fcgi_client *fc, const uint8_t *data,
 		fcgi_client_body_out(fc, data, len);
 		return FCGI_CLIENT_GO;
 	}
-	memcpy(fc->hbuf + fc->hlen, data, len);	/* fits: input was bounded */
+	memcpy(fc->hbuf + fc->hlen, data, len); /* fits: input was bounded */
 	fc->hlen += len;
 	rc = cgi_parse_headers(fc->hbuf, fc->hlen, &fc->head, &err);
 	if (rc == 1 && fc->head.status < 200)
-		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID, "upstream "
-		    "sent invalid status \"%d\"", fc->head.status);
+		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
+		    "upstream sent invalid status \"%d\"", fc->head.status);
 	if (rc == 1)
 		return FCGI_CLIENT_HEAD;
 	if (rc == -1)
-		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID, "upstream "
-		    "sent invalid header: %s", err);
+		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
+		    "upstream sent invalid header: %s", err);
 	if (fc->hlen == sizeof(fc->hbuf))
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
 		    "upstream sent too big header");
@@ -364,8 +365,7 @@ fcgi_client_on_stdout(struct fcgi_client *fc, const uint8_t *data,
  * its failure only on stderr.
  */
 static enum fcgi_client_result
-fcgi_client_on_stderr(struct fcgi_client *fc, const uint8_t *data,
-    size_t len)
+fcgi_client_on_stderr(struct fcgi_client *fc, const uint8_t *data, size_t len)
 {
 	size_t i;
 	const char *s;
@@ -395,16 +395,19 @@ fcgi_client_on_end(struct fcgi_client *fc, const struct fcgi_event *ev)
 	uint8_t st = ev->protocol_status;
 
 	if (st != FCGI_REQUEST_COMPLETE)
-		return fcgi_client_fail(fc, FCGI_CLIENT_ERROR, "upstream ended "
-		    "the request with protocol status %u (%s)", st,
-		    st == FCGI_CANT_MPX_CONN ? "cant mpx conn" :
-		    st == FCGI_OVERLOADED ? "overloaded" :
-		    st == FCGI_UNKNOWN_ROLE ? "unknown role" : "unknown");
+		return fcgi_client_fail(fc, FCGI_CLIENT_ERROR,
+		    "upstream ended the request with protocol status %u (%s)",
+		    st,
+		    st == FCGI_CANT_MPX_CONN	? "cant mpx conn" :
+			st == FCGI_OVERLOADED	? "overloaded" :
+			st == FCGI_UNKNOWN_ROLE ? "unknown role" :
+						  "unknown");
 	if (!fc->header_done)
-		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID, "upstream "
-		    "prematurely ended the response: no header");
+		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
+		    "upstream prematurely ended the response: no header");
 	if (fc->body_left > 0) {
-		fcgi_client_log(fc, LOG_LEVEL_ERROR, "upstream prematurely "
+		fcgi_client_log(fc, LOG_LEVEL_ERROR,
+		    "upstream prematurely "
 		    "closed FastCGI stdout while reading upstream (%lld bytes "
 		    "of the Content-Length missing)",
 		    (long long)fc->body_left);
@@ -424,8 +427,8 @@ fcgi_client_event(struct fcgi_client *fc, const struct fcgi_event *ev)
 	case FCGI_EV_END_REQUEST:
 		return fcgi_client_on_end(fc, ev);
 	case FCGI_EV_ERROR:
-		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID, "upstream "
-		    "sent invalid FastCGI record: %s", ev->error);
+		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
+		    "upstream sent invalid FastCGI record: %s", ev->error);
 	default:
 		return FCGI_CLIENT_GO;
 	}
@@ -445,8 +448,8 @@ fcgi_client_limit(const struct fcgi_client *fc, size_t avail)
 		room = avail;
 	else {
 		room = conn_out_room(fc->c);
-		room = room > RESPONSE_FRAME_MAX ?
-		    room - RESPONSE_FRAME_MAX : 0;
+		room =
+		    room > RESPONSE_FRAME_MAX ? room - RESPONSE_FRAME_MAX : 0;
 	}
 	return avail < room ? avail : room;
 }
@@ -460,7 +463,7 @@ fcgi_client_input(struct fcgi_client *fc, const uint8_t *in, size_t len,
 	size_t limit;
 	enum io_result flushed;
 
-	for (*used = 0; *used < len; ) {
+	for (*used = 0; *used < len;) {
 		if ((limit = fcgi_client_limit(fc, len - *used)) < 512 &&
 		    limit < len - *used) {
 			if ((flushed = conn_flush(fc->c)) == IO_EOF)

@@ -16,7 +16,7 @@
 #include "shared/proto/cgi_response.h"
 #include "shared/proto/fcgi_record.h"
 
-#define FCGI_CLIENT_HBUF (16 * 1024)	/* CGI header block, at most */
+#define FCGI_CLIENT_HBUF (16 * 1024) /* CGI header block, at most */
 #define FCGI_CLIENT_ERROR_MAX 160
 
 struct conn;
@@ -24,17 +24,17 @@ struct conf_location;
 
 /* What handling the backend's input came to. */
 enum fcgi_client_result {
-	FCGI_CLIENT_GO,		/* the input is used up: read more */
-	FCGI_CLIENT_WAIT,	/* input is left: the client must drain first */
-	FCGI_CLIENT_GONE,	/* the client connection was closed, and the
+	FCGI_CLIENT_GO,	    /* the input is used up: read more */
+	FCGI_CLIENT_WAIT,   /* input is left: the client must drain first */
+	FCGI_CLIENT_GONE,   /* the client connection was closed, and the
 				 * proxy with it: touch nothing */
-	FCGI_CLIENT_HEAD,	/* the CGI header block is complete: head holds
+	FCGI_CLIENT_HEAD,   /* the CGI header block is complete: head holds
 				 * it, fcgi_client_send_head() sends it */
-	FCGI_CLIENT_END,	/* END_REQUEST: the response is complete (or
+	FCGI_CLIENT_END,    /* END_REQUEST: the response is complete (or
 				 * cut: then the client connection closes) */
-	FCGI_CLIENT_ERROR,	/* the backend failed the request: error says
+	FCGI_CLIENT_ERROR,  /* the backend failed the request: error says
 				 * how */
-	FCGI_CLIENT_INVALID	/* the answer is invalid: error says why */
+	FCGI_CLIENT_INVALID /* the answer is invalid: error says why */
 };
 
 /*
@@ -45,23 +45,23 @@ enum fcgi_client_result {
 struct fcgi_client {
 	struct conn *c;
 	const struct conf_location *loc;
-	const char *peer;		/* the server being tried, for logs;
+	const char *peer; /* the server being tried, for logs;
 					 * "" when none */
-	uint8_t *params;		/* encoded pairs, kept for retries */
+	uint8_t *params;  /* encoded pairs, kept for retries */
 	size_t params_len;
-	uint8_t *sbuf;			/* records being written */
+	uint8_t *sbuf; /* records being written */
 	size_t scap, slen, soff;
-	uint64_t body_off;		/* body bytes put in records */
-	bool stdin_done;		/* the empty STDIN is in sbuf */
+	uint64_t body_off; /* body bytes put in records */
+	bool stdin_done;   /* the empty STDIN is in sbuf */
 
 	struct fcgi_parser parser;
-	struct cgi_response head;	/* valid once header_done */
+	struct cgi_response head; /* valid once header_done */
 	size_t hlen;
-	bool header_done;		/* the response head was queued */
-	int64_t body_left;		/* body bytes the backend's
+	bool header_done;  /* the response head was queued */
+	int64_t body_left; /* body bytes the backend's
 					 * Content-Length still promises; -1
 					 * when it gave none (or HEAD) */
-	bool body_excess;		/* it sent more: logged once */
+	bool body_excess;  /* it sent more: logged once */
 	char error[FCGI_CLIENT_ERROR_MAX];
 	char hbuf[FCGI_CLIENT_HBUF];
 };

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "shared/proto/fcgi_record.h"
 #include "shared/log.h"
+#include "shared/proto/fcgi_record.h"
+#include "conn.h"
 #include "fcgi_params.h"
 #include "request.h"
 #include "spares.h"
@@ -19,13 +19,13 @@
 /* Per-request values that are not plain fields of the connection. */
 struct params_ctx {
 	struct conn *c;
-	const char *script;		/* $fastcgi_script_name */
+	const char *script; /* $fastcgi_script_name */
 	size_t script_len;
 	const char *path_info;
 	size_t path_info_len;
 	char script_buf[CONN_URI_MAX + 256];
 	char content_length[24];
-	char http_host[HTTP_HOST_MAX + 8];	/* host:port, absolute form */
+	char http_host[HTTP_HOST_MAX + 8]; /* host:port, absolute form */
 };
 
 static void
@@ -111,8 +111,7 @@ params_var_cstr(const struct params_ctx *x, enum conf_var var)
 
 /* The value of one variable for this request. */
 static void
-params_var(struct params_ctx *x, enum conf_var var, const char **v,
-    size_t *len)
+params_var(struct params_ctx *x, enum conf_var var, const char **v, size_t *len)
 {
 	struct conn *c = x->c;
 	const struct http_request *r = &c->rq->req;
@@ -150,27 +149,29 @@ params_var(struct params_ctx *x, enum conf_var var, const char **v,
 		if (r->host != NULL)
 			params_str(r->host, r->host_len, v, len);
 		else
-			params_var(x, c->srv->nnames > 0 ? VAR_SERVER_NAME :
-			    VAR_SERVER_ADDR, v, len);
+			params_var(x,
+			    c->srv->nnames > 0 ? VAR_SERVER_NAME :
+						 VAR_SERVER_ADDR,
+			    v, len);
 		break;
-	default:		/* VAR_HTTPS: never on */
+	default: /* VAR_HTTPS: never on */
 		params_str("", 0, v, len);
 		break;
 	}
 }
 
 void
-params_variable(struct conn *c, enum conf_var var, const char **v,
-    size_t *len)
+params_variable(struct conn *c, enum conf_var var, const char **v, size_t *len)
 {
-	static struct params_ctx x;	/* one worker, one caller at a time */
+	static struct params_ctx x; /* one worker, one caller at a time */
 
 	x.c = c;
 	x.content_length[0] = '\0';
 	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
 		    (unsigned long long)(c->rq->body.expected >= 0 ?
-		    (uint64_t)c->rq->body.expected : c->rq->body.size));
+			    (uint64_t)c->rq->body.expected :
+			    c->rq->body.size));
 	params_split_path(&x);
 	params_var(&x, var, v, len);
 }
@@ -224,8 +225,8 @@ params_header_name_ok(const struct http_header *h, bool underscores)
 	for (i = 0; i < h->name_len; i++) {
 		ch = h->name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' ||
-		    (ch == '_' && underscores)))
+			(ch >= '0' && ch <= '9') || ch == '-' ||
+			(ch == '_' && underscores)))
 			return false;
 	}
 	return h->name_len > 0 && h->name_len < 200;
@@ -273,7 +274,8 @@ static size_t
 params_header_value(const struct http_request *r, size_t i, char *buf)
 {
 	const struct http_header *h = &r->headers[i];
-	bool cookie = h->name_len == 6 && strncasecmp(h->name, "cookie", 6) == 0;
+	bool cookie =
+	    h->name_len == 6 && strncasecmp(h->name, "cookie", 6) == 0;
 	size_t j, len = 0;
 
 	for (j = i; j < r->nheaders; j++) {
@@ -347,12 +349,12 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
 		if (len > scratch_size)
 			return -1;
 		params_expand(x, &loc->params[i], scratch);
-		params_emit(o, loc->params[i].name,
-		    strlen(loc->params[i].name), scratch, len);
+		params_emit(o, loc->params[i].name, strlen(loc->params[i].name),
+		    scratch, len);
 	}
 	for (i = 0; i < r->nheaders; i++) {
 		if (!params_header_name_ok(&r->headers[i],
-		    x->c->srv->underscores_in_headers))
+			x->c->srv->underscores_in_headers))
 			continue;
 		params_header_param_name(&r->headers[i], pname);
 		if (params_header_skipped(x->c, i, pname))
@@ -372,8 +374,8 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 {
 	struct params_ctx x;
 	struct params_out o = { NULL, 0 };
-	static struct spares scratch_spares = {
-		.size = CONN_HEAD_MAX + CONN_URI_MAX + 4096 };
+	static struct spares scratch_spares = { .size = CONN_HEAD_MAX +
+		    CONN_URI_MAX + 4096 };
 	char *scratch;
 	size_t scratch_size = scratch_spares.size;
 
@@ -383,7 +385,8 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
 		snprintf(x.content_length, sizeof(x.content_length), "%llu",
 		    (unsigned long long)(c->rq->body.expected >= 0 ?
-		    (uint64_t)c->rq->body.expected : c->rq->body.size));
+			    (uint64_t)c->rq->body.expected :
+			    c->rq->body.size));
 	if ((scratch = spares_get(&scratch_spares)) == NULL)
 		goto nomem;
 	if (params_write(&x, &o, scratch, scratch_size) == -1)

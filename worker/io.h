@@ -6,10 +6,10 @@
 #define FCGATE_IO_H
 
 enum io_result {
-	IO_DONE,			/* bytes moved (all, for a write) */
-	IO_AGAIN,			/* the descriptor would block */
-	IO_EOF,				/* the peer closed; done with */
-	IO_ERROR			/* failed (errno), or out of memory */
+	IO_DONE,  /* bytes moved (all, for a write) */
+	IO_AGAIN, /* the descriptor would block */
+	IO_EOF,	  /* the peer closed; done with */
+	IO_ERROR  /* failed (errno), or out of memory */
 };
 
 #endif

@@ -14,8 +14,8 @@ struct loop_io;
 struct loop_timer;
 struct loop_post;
 
-typedef void (*loop_io_fn)(struct loop *loop, struct loop_io *io,
-    uint32_t events);
+typedef void (
+    *loop_io_fn)(struct loop *loop, struct loop_io *io, uint32_t events);
 typedef void (*loop_timer_fn)(struct loop *loop, struct loop_timer *t);
 typedef void (*loop_post_fn)(struct loop *loop, struct loop_post *p);
 
@@ -53,10 +53,10 @@ struct loop {
 	struct loop_timer **heap;
 	size_t nheap;
 	size_t heap_cap;
-	struct loop_post *posted;	/* FIFO: head and tail */
+	struct loop_post *posted; /* FIFO: head and tail */
 	struct loop_post *posted_tail;
 	size_t nposted;
-	void **garbage;			/* freed after the current batch */
+	void **garbage; /* freed after the current batch */
 	size_t ngarbage;
 	size_t garbage_cap;
 };

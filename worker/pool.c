@@ -59,7 +59,7 @@ pool_conn_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 	bc->opened_ms = clock_ms();
 	loop_timer_init(&bc->idle, NULL, bc);
 	if (loop_add(&w->loop, &bc->io,
-	    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
+		EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);
 		free(bc);
 		return NULL;
@@ -71,14 +71,13 @@ void
 pool_conn_close(struct worker *w, struct pool_conn *bc)
 {
 	loop_timer_cancel(&w->loop, &bc->idle);
-	close(bc->io.fd);	/* leaves the epoll set too: not shared */
-	bc->io.fd = -1;	/* events still queued for it are skipped */
+	close(bc->io.fd); /* leaves the epoll set too: not shared */
+	bc->io.fd = -1;	  /* events still queued for it are skipped */
 	loop_free_later(&w->loop, bc);
 }
 
 enum pool_io
-pool_conn_send(struct pool_conn *bc, const void *buf, size_t len,
-    size_t *n)
+pool_conn_send(struct pool_conn *bc, const void *buf, size_t len, size_t *n)
 {
 	ssize_t rc;
 

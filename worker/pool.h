@@ -30,11 +30,11 @@ struct conf_upstream;
 struct proxy_pool;
 
 struct pool_conn {
-	struct loop_io io;		/* fn/data: the current owner */
-	bool eof_seen;		/* the backend's FIN or an error was
+	struct loop_io io; /* fn/data: the current owner */
+	bool eof_seen;	   /* the backend's FIN or an error was
 				 * reported: never reuse */
-	bool nodelay;		/* TCP_NODELAY set (or not TCP) */
-	uint32_t requests;	/* answered on it so far */
+	bool nodelay;	   /* TCP_NODELAY set (or not TCP) */
+	uint32_t requests; /* answered on it so far */
 	int64_t opened_ms;
 	/* while idle in a pool */
 	struct loop_timer idle;
@@ -57,15 +57,15 @@ void pool_conn_close(struct worker *w, struct pool_conn *bc);
 
 /* What one read or write on a backend connection came to. */
 enum pool_io {
-	POOL_IO_DONE,		/* *n bytes moved (0 on a read: the backend
+	POOL_IO_DONE,  /* *n bytes moved (0 on a read: the backend
 				 * closed the connection) */
-	POOL_IO_AGAIN,		/* nothing now: wait for the next edge */
-	POOL_IO_ERROR		/* errno says why */
+	POOL_IO_AGAIN, /* nothing now: wait for the next edge */
+	POOL_IO_ERROR  /* errno says why */
 };
 
 /* One send() of buf[0..len), retried on EINTR. */
-enum pool_io pool_conn_send(struct pool_conn *bc, const void *buf,
-    size_t len, size_t *n);
+enum pool_io pool_conn_send(struct pool_conn *bc, const void *buf, size_t len,
+    size_t *n);
 /* One recv() into buf[0..cap), retried on EINTR. */
 enum pool_io pool_conn_recv(struct pool_conn *bc, void *buf, size_t cap,
     size_t *n);

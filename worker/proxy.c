@@ -9,9 +9,7 @@
  * slow client slows the backend instead of growing memory.
  *
  * Failures before the response reached the client are retried on the next
- * server per fastcgi_next_upstream; each is reported to upstream.c, which
- * keeps nginx's failure accounting in the shared segment.  It does not
- * know the FastCGI records nor the CGI header block.
+ * server per fastcgi_next_upstream (proxy_next.c decides which).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -32,7 +30,7 @@
 #include "shared/upstream.h"
 #include "worker_state.h"
 
-#define PROXY_RBUF (16 * 1024)		/* backend read buffer */
+#define PROXY_RBUF (16 * 1024) /* backend read buffer */
 
 enum proxy_state {
 	PROXY_CONNECTING,
@@ -41,30 +39,30 @@ enum proxy_state {
 };
 
 struct proxy {
-	struct pool_conn *bc;	/* NULL when not connected */
+	struct pool_conn *bc; /* NULL when not connected */
 	struct loop_timer timer;
 	struct conn *c;
 	struct worker *w;
 	const struct conf_location *loc;
 	const struct conf_upstream *up;
 	struct upstream_try try;
-	int peer;			/* index in the upstream, -1 none */
+	int peer; /* index in the upstream, -1 none */
 	int tries_left;
 	enum proxy_state state;
 	int64_t peer_start_ms;
-	int64_t start_ms;		/* the first try began */
-	bool request_sent;		/* a backend got bytes of it */
-	bool reused;			/* connection from the keepalive pool */
-	bool got_bytes;			/* the backend answered something */
+	int64_t start_ms;  /* the first try began */
+	bool request_sent; /* a backend got bytes of it */
+	bool reused;	   /* connection from the keepalive pool */
+	bool got_bytes;	   /* the backend answered something */
 	enum proxy_fail last_fail;
 
 	size_t rlen, rpos;
-	bool last_read_full;		/* more may wait in the socket */
-	bool readable;			/* a read may find bytes */
+	bool last_read_full; /* more may wait in the socket */
+	bool readable;	     /* a read may find bytes */
 
 	/* The buffers last: proxy_start zeroes only what is above. */
 	uint8_t rbuf[PROXY_RBUF];
-	struct fcgi_client fc;		/* sets itself up */
+	struct fcgi_client fc; /* sets itself up */
 };
 
 /* What a handler tells its caller: go on, or stop touching p. */
@@ -111,9 +109,9 @@ proxy_peer_done(struct proxy *p, enum upstream_outcome outcome)
 	if (p->peer < 0)
 		return;
 	if (upstream_done(p->w->shm, p->up->shm_index, p->peer, outcome,
-	    clock_ms()))
-		fcgi_client_log(&p->fc, LOG_LEVEL_WARN, "upstream server "
-		    "temporarily disabled");
+		clock_ms()))
+		fcgi_client_log(&p->fc, LOG_LEVEL_WARN,
+		    "upstream server temporarily disabled");
 	p->peer = -1;
 	p->fc.peer = "";
 }
@@ -142,15 +140,13 @@ static bool
 proxy_may_retry(const struct proxy *p, enum proxy_fail kind)
 {
 	enum http_method m = p->c->rq->req.m;
-	struct proxy_next_facts f = {
-		.loc = p->loc,
+	struct proxy_next_facts f = { .loc = p->loc,
 		.tries_left = p->tries_left,
 		.request_sent = p->request_sent,
 		.idempotent = m != HTTP_METHOD_POST && m != HTTP_METHOD_LOCK &&
 		    m != HTTP_METHOD_PATCH,
 		.body_streamed = p->c->rq->body_streaming && p->fc.body_off > 0,
-		.elapsed_ms = clock_ms() - p->start_ms
-	};
+		.elapsed_ms = clock_ms() - p->start_ms };
 
 	return proxy_next_allowed(&f, kind);
 }
@@ -189,16 +185,17 @@ proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 		 * reused, before reading a byte of this request: not the
 		 * server's fault, and safe to send again, on a new
 		 * connection to the same server. */
-		fcgi_client_log(&p->fc, LOG_LEVEL_INFO, "%s on a kept-alive "
-		    "connection, retrying on a new one", what);
+		fcgi_client_log(&p->fc, LOG_LEVEL_INFO,
+		    "%s on a kept-alive connection, retrying on a new one",
+		    what);
 		proxy_close_backend(p);
 		(void)proxy_start_trip(p, false);
 		return PROXY_STOP;
 	}
 	fcgi_client_log(&p->fc, LOG_LEVEL_ERROR, "%s", what);
 	proxy_close_backend(p);
-	proxy_peer_done(p, proxy_next_counts(kind) ? UPSTREAM_FAILURE :
-	    UPSTREAM_NEUTRAL);
+	proxy_peer_done(p,
+	    proxy_next_counts(kind) ? UPSTREAM_FAILURE : UPSTREAM_NEUTRAL);
 	p->last_fail = kind;
 	if (c->rq->head_sent_started && c->bytes_sent > 0)
 		return proxy_cut_response(p);
@@ -236,7 +233,8 @@ proxy_send(struct proxy *p)
 			if (fc->stdin_done) {
 				p->state = PROXY_READING;
 				return loop_timer_set(&p->w->loop, &p->timer,
-				    p->loc->read_timeout_ms), PROXY_GO;
+					   p->loc->read_timeout_ms),
+				       PROXY_GO;
 			}
 			if (fcgi_client_queue_stdin(fc) == -1) {
 				proxy_give_up(p, 500);
@@ -255,10 +253,10 @@ proxy_send(struct proxy *p)
 		    fc->slen - fc->soff, &n)) {
 		case POOL_IO_AGAIN:
 			return (void)loop_timer_set(&p->w->loop, &p->timer,
-			    p->loc->send_timeout_ms), PROXY_GO;
+				   p->loc->send_timeout_ms),
+			       PROXY_GO;
 		case POOL_IO_ERROR:
-			return proxy_fail_errno(p, "send() to upstream",
-			    errno);
+			return proxy_fail_errno(p, "send() to upstream", errno);
 		default:
 			p->request_sent = true;
 			fc->soff += n;
@@ -275,8 +273,10 @@ proxy_connect_peer(struct proxy *p)
 	size_t n;
 
 	if ((fd = addr_connect(a, &why)) == -1)
-		return proxy_fail_errno(p, strcmp(why, "connect()") == 0 ?
-		    "connect() to upstream" : why, errno);
+		return proxy_fail_errno(p,
+		    strcmp(why, "connect()") == 0 ? "connect() to upstream" :
+						    why,
+		    errno);
 	if ((p->bc = pool_conn_open(p->w, fd, proxy_io, p)) == NULL) {
 		proxy_give_up(p, 500);
 		return PROXY_STOP;
@@ -309,23 +309,23 @@ proxy_connect(struct proxy *p)
 {
 	struct conn *c = p->c;
 
-	p->peer = upstream_pick(p->w->shm, p->up->shm_index, &p->try,
-	    clock_ms());
+	p->peer =
+	    upstream_pick(p->w->shm, p->up->shm_index, &p->try, clock_ms());
 	if (p->peer < 0) {
 		if (c->rq->up_addr[0] == '\0') {
 			log_error("no live upstreams while connecting to "
-			    "upstream, client: %s, request: \"%.*s\", "
-			    "upstream: \"%s\"", c->peer_addr,
-			    (int)c->rq->req.target_len, c->rq->req.target,
-			    p->up->name);
+				  "upstream, client: %s, request: \"%.*s\", "
+				  "upstream: \"%s\"",
+			    c->peer_addr, (int)c->rq->req.target_len,
+			    c->rq->req.target, p->up->name);
 			/* the access log names the upstream, as nginx's
 			 * $upstream_addr does when no server was usable */
 			snprintf(c->rq->up_addr, sizeof(c->rq->up_addr), "%s",
 			    p->up->name);
 			proxy_give_up(p, 502);
 		} else
-			proxy_give_up(p, p->last_fail == PROXY_FAIL_TIMEOUT ?
-			    504 : 502);
+			proxy_give_up(p,
+			    p->last_fail == PROXY_FAIL_TIMEOUT ? 504 : 502);
 		return PROXY_STOP;
 	}
 	p->tries_left--;
@@ -352,8 +352,8 @@ proxy_start_trip(struct proxy *p, bool from_pool)
 		proxy_give_up(p, 500);
 		return PROXY_STOP;
 	}
-	if (!from_pool || (p->bc = pool_get(p->w, p->up, p->peer, proxy_io,
-	    p)) == NULL)
+	if (!from_pool ||
+	    (p->bc = pool_get(p->w, p->up, p->peer, proxy_io, p)) == NULL)
 		return proxy_connect_peer(p);
 	p->reused = true;
 	p->state = PROXY_SENDING;
@@ -461,7 +461,7 @@ proxy_read(struct proxy *p)
 			 * the backend is not to blame meanwhile. */
 			loop_timer_cancel(&p->w->loop, &p->timer);
 			return conn_flush(p->c) == IO_EOF ? PROXY_STOP :
-			    PROXY_GO;
+							    PROXY_GO;
 		}
 		p->rpos = p->rlen = 0;
 		if (!p->readable)
@@ -535,13 +535,15 @@ proxy_timeout(struct loop *loop, struct loop_timer *t)
 		"upstream timed out (110: Connection timed out) while "
 		"sending request to upstream",
 		"upstream timed out (110: Connection timed out) while "
-		"reading response header from upstream" };
+		"reading response header from upstream"
+	};
 
 	(void)loop;
 	if (p->state == PROXY_READING && p->fc.header_done &&
 	    p->c->bytes_sent > 0) {
 		/* The client is still there but the body stalled. */
-		fcgi_client_log(&p->fc, LOG_LEVEL_ERROR, "upstream timed out "
+		fcgi_client_log(&p->fc, LOG_LEVEL_ERROR,
+		    "upstream timed out "
 		    "(110: Connection timed out) while reading upstream");
 		proxy_peer_done(p, UPSTREAM_FAILURE);
 		(void)proxy_cut_response(p);

@@ -13,16 +13,14 @@
 static const struct {
 	uint32_t mask;
 	int status;
-} proxy_next_info[] = {
-	[PROXY_FAIL_ERROR] = { NEXT_UPSTREAM_ERROR, 502 },
+} proxy_next_info[] = { [PROXY_FAIL_ERROR] = { NEXT_UPSTREAM_ERROR, 502 },
 	[PROXY_FAIL_TIMEOUT] = { NEXT_UPSTREAM_TIMEOUT, 504 },
 	[PROXY_FAIL_INVALID] = { NEXT_UPSTREAM_INVALID_HEADER, 502 },
 	[PROXY_FAIL_HTTP_500] = { NEXT_UPSTREAM_HTTP_500, 500 },
 	[PROXY_FAIL_HTTP_503] = { NEXT_UPSTREAM_HTTP_503, 503 },
 	[PROXY_FAIL_HTTP_403] = { NEXT_UPSTREAM_HTTP_403, 403 },
 	[PROXY_FAIL_HTTP_404] = { NEXT_UPSTREAM_HTTP_404, 404 },
-	[PROXY_FAIL_HTTP_429] = { NEXT_UPSTREAM_HTTP_429, 429 }
-};
+	[PROXY_FAIL_HTTP_429] = { NEXT_UPSTREAM_HTTP_429, 429 } };
 
 /*
  * Only when fastcgi_next_upstream lists the kind, tries are left, the

@@ -26,17 +26,16 @@ enum proxy_fail {
 
 /* What a retry depends on, besides the kind of failure. */
 struct proxy_next_facts {
-	const struct conf_location *loc;	/* fastcgi_next_upstream* */
+	const struct conf_location *loc; /* fastcgi_next_upstream* */
 	int tries_left;
-	bool request_sent;	/* a server got bytes of the request */
-	bool idempotent;	/* the method may be repeated */
-	bool body_streamed;	/* bytes of a body still arriving went out */
-	int64_t elapsed_ms;	/* since the first try began */
+	bool request_sent;  /* a server got bytes of the request */
+	bool idempotent;    /* the method may be repeated */
+	bool body_streamed; /* bytes of a body still arriving went out */
+	int64_t elapsed_ms; /* since the first try began */
 };
 
 /* May the request go to the next server after a failure of this kind? */
-bool proxy_next_allowed(const struct proxy_next_facts *f,
-    enum proxy_fail kind);
+bool proxy_next_allowed(const struct proxy_next_facts *f, enum proxy_fail kind);
 
 /* The status the client gets for a failure of this kind when no retry is
  * left (nginx's choice). */

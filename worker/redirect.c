@@ -23,8 +23,7 @@
 static bool
 redirect_must_escape(unsigned char ch)
 {
-	return ch <= 0x20 || ch >= 0x7f || strchr("\"#%<>?\\^`{|}", ch) !=
-	    NULL;
+	return ch <= 0x20 || ch >= 0x7f || strchr("\"#%<>?\\^`{|}", ch) != NULL;
 }
 
 /* Where bytes go, bounded; a write that does not fit sets overflow. */
@@ -68,8 +67,8 @@ redirect_put_escaped(struct redirect_out *o, const char *s, size_t n)
 static void
 redirect_put_origin(struct redirect_out *o, const struct conn *c)
 {
-	const struct conf_location *loc = c->rq->loc != NULL ? c->rq->loc :
-	    &c->srv->fallback;
+	const struct conf_location *loc =
+	    c->rq->loc != NULL ? c->rq->loc : &c->srv->fallback;
 	const char *host = c->rq->local_addr, *port = c->rq->local_port;
 	bool v6;
 
@@ -82,8 +81,8 @@ redirect_put_origin(struct redirect_out *o, const struct conn *c)
 	v6 = host == c->rq->local_addr && strchr(host, ':') != NULL;
 	if (v6)
 		redirect_put(o, "[", 1);
-	redirect_put(o, host, host == c->rq->req.host ? c->rq->req.host_len :
-	    strlen(host));
+	redirect_put(o, host,
+	    host == c->rq->req.host ? c->rq->req.host_len : strlen(host));
 	if (v6)
 		redirect_put(o, "]", 1);
 	if (loc->port_in_redirect && port[0] != '\0' &&
@@ -97,8 +96,8 @@ long
 redirect_location(const struct conn *c, const char *uri, size_t len,
     const char *args, size_t args_len, char *out, size_t size)
 {
-	const struct conf_location *loc = c->rq->loc != NULL ? c->rq->loc :
-	    &c->srv->fallback;
+	const struct conf_location *loc =
+	    c->rq->loc != NULL ? c->rq->loc : &c->srv->fallback;
 	struct redirect_out o = { out, 0, size, size == 0 };
 
 	if (loc->absolute_redirect)

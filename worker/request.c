@@ -20,13 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/clock.h"
+#include "shared/log.h"
 #include "access.h"
 #include "body.h"
 #include "conn.h"
 #include "request.h"
 #include "route.h"
-#include "shared/clock.h"
-#include "shared/log.h"
 #include "spares.h"
 #include "worker_state.h"
 
@@ -79,8 +79,8 @@ request_new(struct conn *c)
 	r->body.fd = -1;
 	request_clear(r);
 	r->uri[0] = '\0';
-	conn_local_text(c, r->local_addr, sizeof(r->local_addr),
-	    r->local_port, sizeof(r->local_port));
+	conn_local_text(c, r->local_addr, sizeof(r->local_addr), r->local_port,
+	    sizeof(r->local_port));
 	return 0;
 }
 
@@ -185,9 +185,10 @@ request_end(struct conn *c)
 	}
 	request_reset(c);
 	c->state = CONN_READ_HEAD;
-	(void)loop_timer_set(&w->loop, &c->timer, c->in_len > 0 ?
-	    c->srv->client_header_timeout_ms : w->quitting ?
-	    CONN_QUIT_GRACE_MS : c->srv->keepalive_timeout_ms);
+	(void)loop_timer_set(&w->loop, &c->timer,
+	    c->in_len > 0   ? c->srv->client_header_timeout_ms :
+		w->quitting ? CONN_QUIT_GRACE_MS :
+			      c->srv->keepalive_timeout_ms);
 	/* Never from here: this runs at the end of the previous request,
 	 * maybe deep in its handler, and a pipeline of thousands would
 	 * recurse once per request.  The loop runs it after this round. */
@@ -204,7 +205,8 @@ request_drained(struct conn *c)
 	if (c->body_done) {
 		request_end(c);
 		return c->state == CONN_CLOSING || c->state == CONN_LINGER ?
-		    -1 : 0;
+		    -1 :
+		    0;
 	}
 	return 0;
 }
@@ -254,9 +256,8 @@ request_fail(struct request *r, int status)
 	if (r->error_status != 0)
 		status = r->error_status;
 	/* A broken request stream cannot be trusted for the next one. */
-	if (status == 400 || status == 408 || status == 413 ||
-	    status == 414 || status == 431 || status == 501 || status == 505 ||
-	    !r->parsed)
+	if (status == 400 || status == 408 || status == 413 || status == 414 ||
+	    status == 431 || status == 501 || status == 505 || !r->parsed)
 		c->keep_alive = false;
 	ep = request_error_page(c, status);
 	if (ep != NULL && r->error_status == 0 && r->parsed) {
@@ -298,9 +299,8 @@ request_phase_access(struct request *r)
 
 	if (!c->rq->loc->deny_all)
 		return 0;
-	log_error("access forbidden by rule, client: %s, request: "
-	    "\"%.*s\"", c->peer_addr, (int)r->req.target_len,
-	    r->req.target);
+	log_error("access forbidden by rule, client: %s, request: \"%.*s\"",
+	    c->peer_addr, (int)r->req.target_len, r->req.target);
 	request_fail(r, 403);
 	return 1;
 }
@@ -352,7 +352,8 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 
 	if (++r->redirects > REQUEST_MAX_REDIRECTS || len >= sizeof(r->uri)) {
 		log_error("rewrite or internal redirection cycle while "
-		    "internally redirecting to \"%.*s\"", (int)len, uri);
+			  "internally redirecting to \"%.*s\"",
+		    (int)len, uri);
 		r->error_status = 0;
 		request_fail(r, 500);
 		return;
@@ -406,8 +407,8 @@ request_close_idle(struct worker *w)
 		 * graceful stop (or a reload) answers it. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
 		    c->served > 0 &&
-		    (c->timer.index == -1 || c->timer.deadline_ms >
-		    clock_ms() + CONN_QUIT_GRACE_MS))
+		    (c->timer.index == -1 ||
+			c->timer.deadline_ms > clock_ms() + CONN_QUIT_GRACE_MS))
 			(void)loop_timer_set(&w->loop, &c->timer,
 			    CONN_QUIT_GRACE_MS);
 	}

@@ -14,11 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "shared/proto/http_request.h"
 #include "body.h"
 #include "conn.h"
-#include "shared/proto/http_request.h"
 
-#define REQUEST_MAX_REDIRECTS 10	/* internal redirects (index, error) */
+#define REQUEST_MAX_REDIRECTS 10 /* internal redirects (index, error) */
 
 struct proxy;
 struct worker;
@@ -33,25 +33,25 @@ struct worker;
 struct request {
 	struct conn *c;
 	struct http_request req;
-	bool parsed;			/* req holds a whole head */
-	bool done;			/* the answer is all queued */
+	bool parsed; /* req holds a whole head */
+	bool done;   /* the answer is all queued */
 	int64_t start_ms;
 	int redirects;
-	int error_status;		/* status kept across error_page */
-	char uri[CONN_URI_MAX];		/* normalised $uri */
-	char up_addr[128];		/* for the access log */
+	int error_status;		   /* status kept across error_page */
+	char uri[CONN_URI_MAX];		   /* normalised $uri */
+	char up_addr[128];		   /* for the access log */
 	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
 	char local_port[8];
 	const struct conf_location *loc;
 	size_t uri_len;
 	bool is_head;
 	struct conn_body body;
-	struct proxy *proxy;		/* its FastCGI trip, if any */
+	struct proxy *proxy; /* its FastCGI trip, if any */
 	/* the response */
 	int status;
-	bool head_sent_started;	/* some bytes of the head queued */
+	bool head_sent_started; /* some bytes of the head queued */
 	bool chunked_out;
-	bool body_streaming;	/* proxying while the body arrives */
+	bool body_streaming; /* proxying while the body arrives */
 	/* for the access log */
 	int up_status;
 	int64_t up_time_ms;
@@ -60,9 +60,9 @@ struct request {
 /* What the content phase runs; worker.c fills one and points
  * w->handlers at it. */
 struct request_handlers {
-	void (*files)(struct request *r);	/* a location with a root */
-	void (*fastcgi)(struct request *r);	/* fastcgi_pass */
-	void (*add_slash)(struct request *r);	/* a directory named
+	void (*files)(struct request *r);     /* a location with a root */
+	void (*fastcgi)(struct request *r);   /* fastcgi_pass */
+	void (*add_slash)(struct request *r); /* a directory named
 						 * without its '/': 301 */
 	/* fcgate's own page for status (queued, not finished) */
 	void (*status)(struct request *r, int status);
@@ -83,8 +83,7 @@ void request_finish(struct request *r);
 void request_fail(struct request *r, int status);
 
 /* Run the phases again for a new URI (index file, error_page). */
-void request_internal_redirect(struct request *r, const char *uri,
-    size_t len);
+void request_internal_redirect(struct request *r, const char *uri, size_t len);
 
 /* Send 100 Continue if the request expects it and this is the moment:
  * handler is true where a content handler starts (see request.c). */

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "shared/clock.h"
+#include "shared/log.h"
 #include "body.h"
 #include "conn.h"
 #include "request.h"
 #include "request_read.h"
 #include "route.h"
-#include "shared/clock.h"
-#include "shared/log.h"
 #include "worker_state.h"
 
 static const struct conn_handler request_conn_handler;
@@ -69,15 +69,16 @@ request_read_head(struct conn *c)
 				conn_close(c);
 				return;
 			}
-			pr = http_parse_request(c->in, c->in_len,
-			    CONN_LINE_MAX, CONN_HEAD_MAX, &c->rq->req, &status);
+			pr = http_parse_request(c->in, c->in_len, CONN_LINE_MAX,
+			    CONN_HEAD_MAX, &c->rq->req, &status);
 			if (pr == HTTP_PARSE_OK) {
 				request_start(c);
 				return;
 			}
 			if (pr == HTTP_PARSE_ERROR) {
 				log_info("client %s sent an invalid request "
-				    "(%d)", c->peer_addr, status);
+					 "(%d)",
+				    c->peer_addr, status);
 				request_fail(c->rq, status);
 				return;
 			}
@@ -93,7 +94,8 @@ request_read_head(struct conn *c)
 		if (io != IO_DONE) {
 			if (c->in_len > 0)
 				log_info("client %s closed the connection "
-				    "while sending a request", c->peer_addr);
+					 "while sending a request",
+				    c->peer_addr);
 			conn_close(c);
 			return;
 		}
@@ -112,8 +114,8 @@ request_start(struct conn *c)
 	c->rq->up_time_ms = -1;
 	c->keep_alive = r->req.keep_alive;
 	c->rq->is_head = r->req.m == HTTP_METHOD_HEAD;
-	request_set_server(c, route_server(c->w->conf, c->listen,
-	    r->req.host, r->req.host_len));
+	request_set_server(c,
+	    route_server(c->w->conf, c->listen, r->req.host, r->req.host_len));
 	n = route_normalize_uri(r->req.path, r->req.path_len, r->uri,
 	    sizeof(r->uri), c->srv->merge_slashes);
 	if (n < 0) {
@@ -123,7 +125,7 @@ request_start(struct conn *c)
 	}
 	c->rq->uri_len = (size_t)n;
 	if ((status = body_begin(&c->rq->body, &r->req, c->srv,
-	    c->peer_addr)) != 0) {
+		 c->peer_addr)) != 0) {
 		request_fail(r, status);
 		return;
 	}
@@ -163,7 +165,8 @@ static void
 request_body_cut(struct conn *c)
 {
 	log_info("client %s closed the connection while sending the "
-	    "request body", c->peer_addr);
+		 "request body",
+	    c->peer_addr);
 	conn_close(c);
 }
 
@@ -234,7 +237,7 @@ request_take_body(struct conn *c)
 
 	if ((status = request_feed_body(c)) != 0) {
 		if (streaming) {
-			conn_close(c);	/* the proxy owns the answer */
+			conn_close(c); /* the proxy owns the answer */
 			return 0;
 		}
 		c->keep_alive = false;
@@ -296,7 +299,8 @@ request_io(struct conn *c, uint32_t events)
 		}
 		if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
 			log_info("client %s closed the connection while "
-			    "waiting for the upstream", c->peer_addr);
+				 "waiting for the upstream",
+			    c->peer_addr);
 			conn_close(c);
 			return;
 		}
@@ -324,8 +328,7 @@ request_resume(struct conn *c)
 static void
 request_timeout(struct conn *c)
 {
-	if (c->state == CONN_READ_HEAD && c->in_len == 0 &&
-	    c->w->quitting) {
+	if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->w->quitting) {
 		/* The end of the grace.  A request that came in this same
 		 * wakeup, its event not handled yet, is still answered. */
 		if (conn_has_input(c)) {
@@ -336,22 +339,21 @@ request_timeout(struct conn *c)
 		return;
 	}
 	if (c->state == CONN_READ_HEAD && c->in_len > 0)
-		log_info("client %s timed out while sending the request "
-		    "head", c->peer_addr);
+		log_info("client %s timed out while sending the request head",
+		    c->peer_addr);
 	else if (c->state == CONN_READ_BODY) {
 		/* nginx answers 408 here: the client may still read */
-		log_info("client %s timed out while sending the request "
-		    "body", c->peer_addr);
+		log_info("client %s timed out while sending the request body",
+		    c->peer_addr);
 		c->keep_alive = false;
 		request_fail(c->rq, 408);
 		return;
-	} else if (c->rq != NULL && c->rq->body_streaming &&
-	    !c->rq->body.done)
-		log_info("client %s timed out while sending the request "
-		    "body", c->peer_addr);
+	} else if (c->rq != NULL && c->rq->body_streaming && !c->rq->body.done)
+		log_info("client %s timed out while sending the request body",
+		    c->peer_addr);
 	else if (c->state == CONN_SEND || c->state == CONN_PROXY)
-		log_info("client %s timed out while receiving the "
-		    "response", c->peer_addr);
+		log_info("client %s timed out while receiving the response",
+		    c->peer_addr);
 	conn_close(c);
 }
 

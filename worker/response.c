@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "request.h"
-#include "shared/proto/http_status.h"
-#include "response.h"
 #include "shared/clock.h"
 #include "shared/proto/http_date.h"
+#include "shared/proto/http_status.h"
+#include "conn.h"
+#include "request.h"
+#include "response.h"
 #include "worker_state.h"
 
 static int
@@ -72,7 +72,8 @@ response_head_start(struct conn *c, int status, const char *reason,
 	if (out_put(c, line, 13) == -1 ||
 	    out_put(c, reason, reason_len) == -1 ||
 	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
-	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 || out_str(c, "\r\n") == -1)
+	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
+	    out_str(c, "\r\n") == -1)
 		return -1;
 	return 0;
 }
@@ -103,7 +104,7 @@ response_head_end(struct conn *c, int64_t content_length)
 	if (content_length >= 0) {
 		p = fmt_u64(num, sizeof(num), (uint64_t)content_length);
 		if (response_head_add(c, "Content-Length", 14, p,
-		    (size_t)(num + sizeof(num) - p)) == -1)
+			(size_t)(num + sizeof(num) - p)) == -1)
 			return -1;
 	} else if (status_has_body(c->rq->status) && !c->rq->is_head) {
 		if (response_http_version(c) >= 11) {
@@ -161,8 +162,9 @@ response_error_page(struct request *r, int status)
 	n = snprintf(body, sizeof(body),
 	    "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
 	    "<center><h1>%d %s</h1></center>\r\n<hr><center>" FCGATE_NAME
-	    "</center>\r\n</body>\r\n</html>\r\n", status,
-	    http_status_reason(status), status, http_status_reason(status));
+	    "</center>\r\n</body>\r\n</html>\r\n",
+	    status, http_status_reason(status), status,
+	    http_status_reason(status));
 	(void)response_head_start(c, status, NULL, 0);
 	(void)response_head_add(c, "Content-Type", 12, "text/html", 9);
 	(void)response_head_end(c, n);
@@ -170,8 +172,7 @@ response_error_page(struct request *r, int status)
 }
 
 void
-response_redirect(struct conn *c, int status, const char *location,
-    size_t len)
+response_redirect(struct conn *c, int status, const char *location, size_t len)
 {
 	conn_out_reset(c);
 	(void)response_head_start(c, status, NULL, 0);

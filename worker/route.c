@@ -36,8 +36,8 @@ server_listens_on(const struct conf_server *srv, size_t listen)
 enum name_fit {
 	FIT_NONE,
 	FIT_EXACT,
-	FIT_LEADING,		/* "*.example.com", ".example.com" */
-	FIT_TRAILING,		/* "www.example.*" */
+	FIT_LEADING,  /* "*.example.com", ".example.com" */
+	FIT_TRAILING, /* "www.example.*" */
 	FIT_REGEX
 };
 
@@ -47,16 +47,17 @@ enum name_fit {
  * before ".x"; ".x" also takes "x" itself.
  */
 static enum name_fit
-name_fit_wildcard(const char *n, size_t nlen, const char *host,
-    size_t host_len, size_t *weight)
+name_fit_wildcard(const char *n, size_t nlen, const char *host, size_t host_len,
+    size_t *weight)
 {
 	const char *suf = n + (n[0] == '*');
 	size_t slen = nlen - (n[0] == '*');
 
 	if (n[0] == '*' || n[0] == '.') {
-		if ((host_len > slen && strncasecmp(host + host_len - slen,
-		    suf, slen) == 0) || (n[0] == '.' && host_len == slen - 1 &&
-		    strncasecmp(host, n + 1, host_len) == 0)) {
+		if ((host_len > slen &&
+			strncasecmp(host + host_len - slen, suf, slen) == 0) ||
+		    (n[0] == '.' && host_len == slen - 1 &&
+			strncasecmp(host, n + 1, host_len) == 0)) {
 			*weight = slen;
 			return FIT_LEADING;
 		}
@@ -81,13 +82,16 @@ name_fit(const struct conf_server *srv, size_t i, const char *host,
 		    (*md = pcre2_match_data_create(1, NULL)) == NULL)
 			return FIT_NONE;
 		return pcre2_match(srv->name_re[i], (PCRE2_SPTR)host, host_len,
-		    0, 0, *md, NULL) >= 0 ? FIT_REGEX : FIT_NONE;
+			   0, 0, *md, NULL) >= 0 ?
+		    FIT_REGEX :
+		    FIT_NONE;
 	}
-	if ((nlen > 1 && n[0] == '.') || (nlen > 2 && (n[0] == '*' ||
-	    n[nlen - 1] == '*')))
+	if ((nlen > 1 && n[0] == '.') ||
+	    (nlen > 2 && (n[0] == '*' || n[nlen - 1] == '*')))
 		return name_fit_wildcard(n, nlen, host, host_len, weight);
 	return nlen == host_len && strncasecmp(n, host, host_len) == 0 ?
-	    FIT_EXACT : FIT_NONE;
+	    FIT_EXACT :
+	    FIT_NONE;
 }
 
 /* The best server so far for each kind of fit. */
@@ -102,12 +106,12 @@ name_best_note(struct name_best *b, const struct conf_server *srv,
 {
 	if (fit == FIT_EXACT && b->exact == NULL)
 		b->exact = srv;
-	else if (fit == FIT_LEADING && (b->leading == NULL ||
-	    weight > b->leading_weight)) {
+	else if (fit == FIT_LEADING &&
+	    (b->leading == NULL || weight > b->leading_weight)) {
 		b->leading = srv;
 		b->leading_weight = weight;
-	} else if (fit == FIT_TRAILING && (b->trailing == NULL ||
-	    weight > b->trailing_weight)) {
+	} else if (fit == FIT_TRAILING &&
+	    (b->trailing == NULL || weight > b->trailing_weight)) {
 		b->trailing = srv;
 		b->trailing_weight = weight;
 	} else if (fit == FIT_REGEX && b->regex == NULL)
@@ -173,14 +177,15 @@ match_regex(const struct conf_server *srv, const char *uri, size_t len)
 	for (i = 0; i < srv->nlocations && found == NULL; i++) {
 		loc = &srv->locations[i];
 		if ((loc->match != LOC_REGEX &&
-		    loc->match != LOC_REGEX_CASELESS) || loc->re == NULL)
+			loc->match != LOC_REGEX_CASELESS) ||
+		    loc->re == NULL)
 			continue;
 		if (md == NULL &&
 		    (md = pcre2_match_data_create_from_pattern(loc->re,
-		    NULL)) == NULL)
+			 NULL)) == NULL)
 			return NULL;
 		if (pcre2_match(loc->re, (PCRE2_SPTR)uri, len, 0, 0, md,
-		    NULL) >= 0)
+			NULL) >= 0)
 			found = loc;
 	}
 	pcre2_match_data_free(md);
@@ -206,7 +211,7 @@ route_location(const struct conf_server *srv, const char *uri, size_t len)
 			if (loc->pattern_len <= len &&
 			    memcmp(loc->pattern, uri, loc->pattern_len) == 0 &&
 			    (best == NULL ||
-			    loc->pattern_len > best->pattern_len))
+				loc->pattern_len > best->pattern_len))
 				best = loc;
 			break;
 		default:
@@ -228,8 +233,7 @@ route_location(const struct conf_server *srv, const char *uri, size_t len)
  * nginx, where the prefix tree decides before regexes are tried.
  */
 bool
-route_auto_redirect(const struct conf_server *srv, const char *uri,
-    size_t len)
+route_auto_redirect(const struct conf_server *srv, const char *uri, size_t len)
 {
 	const struct conf_location *loc;
 	bool found = false;
@@ -243,8 +247,7 @@ route_auto_redirect(const struct conf_server *srv, const char *uri,
 		    memcmp(loc->pattern, uri, len) == 0)
 			return false;
 		if (loc->match != LOC_EXACT && loc->upstream != NULL &&
-		    loc->pattern_len == len + 1 &&
-		    loc->pattern[len] == '/' &&
+		    loc->pattern_len == len + 1 && loc->pattern[len] == '/' &&
 		    memcmp(loc->pattern, uri, len) == 0)
 			found = true;
 	}

@@ -12,8 +12,8 @@
 
 /* The request path as locations see it: uri_normalize() (see
  * shared/proto/uri.h for the rules). */
-long route_normalize_uri(const char *raw, size_t len, char *out,
-    size_t outsize, bool merge_slashes);
+long route_normalize_uri(const char *raw, size_t len, char *out, size_t outsize,
+    bool merge_slashes);
 
 /*
  * The server block for a connection accepted on conf->listens[listen] with
@@ -22,8 +22,8 @@ long route_normalize_uri(const char *raw, size_t len, char *out,
  * matches exactly (case-insensitive), else the first server on that
  * address (the default).  Never NULL for a bound listen.
  */
-const struct conf_server *route_server(const struct conf *conf,
-    size_t listen, const char *host, size_t host_len);
+const struct conf_server *route_server(const struct conf *conf, size_t listen,
+    const char *host, size_t host_len);
 
 /* The first server on that listen address: before a request is parsed. */
 const struct conf_server *route_default_server(const struct conf *conf,

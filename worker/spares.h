@@ -14,7 +14,7 @@
 #define SPARES_MAX 32
 
 struct spares {
-	size_t size;			/* of every block */
+	size_t size; /* of every block */
 	int n;
 	void *block[SPARES_MAX];
 };

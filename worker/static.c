@@ -27,31 +27,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/log.h"
+#include "shared/proto/http_date.h"
 #include "conn.h"
 #include "fcgi_params.h"
 #include "redirect.h"
 #include "request.h"
 #include "response.h"
-#include "shared/log.h"
-#include "shared/proto/http_date.h"
 #include "static.h"
 #include "worker_state.h"
 
 /* What the response head says about the file being served. */
 struct static_file {
 	const struct stat *st;
-	const char *type;		/* Content-Type */
-	char etag[48];			/* "<mtime hex>-<size hex>", quoted */
+	const char *type; /* Content-Type */
+	char etag[48];	  /* "<mtime hex>-<size hex>", quoted */
 	size_t etag_len;
 	char last_modified[30];
-	off_t first;			/* bytes to send, inclusive; */
-	off_t last;			/* last < first when none */
+	off_t first; /* bytes to send, inclusive; */
+	off_t last;  /* last < first when none */
 };
 
 enum static_range {
-	STATIC_RANGE_IGNORE,		/* no usable Range: send it all */
-	STATIC_RANGE_OK,		/* first..last set: 206 */
-	STATIC_RANGE_UNSATISFIABLE	/* 416 */
+	STATIC_RANGE_IGNORE,	   /* no usable Range: send it all */
+	STATIC_RANGE_OK,	   /* first..last set: 206 */
+	STATIC_RANGE_UNSATISFIABLE /* 416 */
 };
 
 /* root + uri (+ extra) into path; -1 when it does not fit. */
@@ -87,8 +87,9 @@ static_index_name(struct conn *c, const char *e, char *out, size_t size)
 			brace = *++e == '{';
 			s = e + brace;
 			for (e = s; (*e >= 'a' && *e <= 'z') || *e == '_' ||
-			    (*e >= '0' && *e <= '9') ||
-			    (*e >= 'A' && *e <= 'Z'); e++)
+			     (*e >= '0' && *e <= '9') ||
+			     (*e >= 'A' && *e <= 'Z');
+			     e++)
 				;
 			params_variable(c, conf_var_find(s, (size_t)(e - s)),
 			    &v, &n);
@@ -115,7 +116,7 @@ static_index(struct request *r)
 
 	for (i = 0; i < c->rq->loc->nindex; i++) {
 		if (static_index_name(c, c->rq->loc->index[i], name,
-		    sizeof(name)) == -1)
+			sizeof(name)) == -1)
 			continue;
 		if (name[0] == '/') {
 			/* an absolute index is taken as it is, not looked
@@ -192,11 +193,13 @@ static_resolve(struct conn *c, const char *path, char real[PATH_MAX])
 	if (realpath(path, real) == NULL)
 		return static_errno_status(c, "realpath", path);
 	n = strlen(root);
-	if (n == 1 || (strncmp(real, root, n) == 0 &&
-	    (real[n] == '/' || real[n] == '\0')))
+	if (n == 1 ||
+	    (strncmp(real, root, n) == 0 &&
+		(real[n] == '/' || real[n] == '\0')))
 		return 0;
 	log_error("\"%s\" resolves to \"%s\", outside of root \"%s\", "
-	    "client: %s", path, real, root, c->peer_addr);
+		  "client: %s",
+	    path, real, root, c->peer_addr);
 	return 403;
 }
 
@@ -245,14 +248,14 @@ static_parse_date(const char *p, size_t len, time_t *t)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_mday = static_digits(p + 5, 2);
-	tm.tm_mon = static_name(p + 8, "JanFebMarAprMayJunJulAugSepOctNovDec",
-	    12);
+	tm.tm_mon =
+	    static_name(p + 8, "JanFebMarAprMayJunJulAugSepOctNovDec", 12);
 	year = static_digits(p + 12, 4);
 	tm.tm_hour = static_digits(p + 17, 2);
 	tm.tm_min = static_digits(p + 20, 2);
 	tm.tm_sec = static_digits(p + 23, 2);
-	if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_mon == -1 ||
-	    year < 0 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+	if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_mon == -1 || year < 0 ||
+	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
 	    tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
 		return -1;
 	tm.tm_year = year - 1900;
@@ -377,8 +380,7 @@ static_range_number(const char **p, const char *end)
  * are either unsatisfiable or clamped to the end of the file.
  */
 static enum static_range
-static_range_parse(const char *p, size_t len, off_t size,
-    struct static_file *f)
+static_range_parse(const char *p, size_t len, off_t size, struct static_file *f)
 {
 	const char *end = p + len;
 	int64_t a, b;
@@ -397,7 +399,7 @@ static_range_parse(const char *p, size_t len, off_t size,
 	b = p == end && a != -1 ? INT64_MAX : static_range_number(&p, end);
 	if (b == -1 || static_skip_ows(p, end) != end || (a != -1 && b < a))
 		return STATIC_RANGE_IGNORE;
-	if (a == -1) {			/* the last b bytes */
+	if (a == -1) { /* the last b bytes */
 		if (b == 0)
 			return STATIC_RANGE_UNSATISFIABLE;
 		f->first = b >= size ? 0 : size - (off_t)b;
@@ -411,8 +413,7 @@ static_range_parse(const char *p, size_t len, off_t size,
 
 /* If-Range: an ETag must equal ours exactly, a date our Last-Modified. */
 static bool
-static_if_range_holds(const struct http_header *h,
-    const struct static_file *f)
+static_if_range_holds(const struct http_header *h, const struct static_file *f)
 {
 	time_t t;
 
@@ -452,8 +453,7 @@ static_file_init(struct static_file *f, const struct conn *c,
 	f->type = conf_loc_mime_type(c->w->conf, c->rq->loc, path);
 	/* nginx's format: mtime and size in lower-case hex. */
 	n = snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"",
-	    (unsigned long long)st->st_mtime,
-	    (unsigned long long)st->st_size);
+	    (unsigned long long)st->st_mtime, (unsigned long long)st->st_size);
 	f->etag_len = n > 0 && (size_t)n < sizeof(f->etag) ? (size_t)n : 0;
 	http_format_date((int64_t)st->st_mtime, f->last_modified);
 	f->first = 0;
@@ -488,8 +488,8 @@ static_send_head(struct conn *c, const struct static_file *f, int status)
 	if (n > 0 && (size_t)n < sizeof(range))
 		(void)response_head_add(c, "Content-Range", 13, range,
 		    (size_t)n);
-	(void)response_head_end(c, status == 304 ? -1 :
-	    (int64_t)(f->last - f->first + 1));
+	(void)response_head_end(c,
+	    status == 304 ? -1 : (int64_t)(f->last - f->first + 1));
 }
 
 /* Which answer the request gets; f->first..last is the body it sends. */
@@ -519,8 +519,7 @@ static_status(const struct request *r, struct static_file *f)
  * there is no body to send).
  */
 static void
-static_send(struct request *r, int fd, const struct stat *st,
-    const char *path)
+static_send(struct request *r, int fd, const struct stat *st, const char *path)
 {
 	struct conn *c = r->c;
 	struct static_file f;
@@ -528,7 +527,7 @@ static_send(struct request *r, int fd, const struct stat *st,
 
 	static_file_init(&f, c, st, path);
 	status = static_status(r, &f);
-	if (r->error_status == 0)	/* nginx: once the file is open */
+	if (r->error_status == 0) /* nginx: once the file is open */
 		request_continue(r, true);
 	if (status == 412) {
 		close(fd);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shared/log.h"
 #include "conn.h"
 #include "pool.h"
 #include "proxy.h"
@@ -30,16 +31,15 @@
 #include "request.h"
 #include "request_read.h"
 #include "response.h"
-#include "shared/log.h"
 #include "static.h"
 #include "worker.h"
 
-#define WORKER_TRIM_THRESHOLD (32 << 20)	/* bytes free at the heap top */
-#define WORKER_MMAP_THRESHOLD (1 << 20)	/* larger blocks are mmap()ed */
-#define WORKER_ACCEPT_BATCH 16		/* connections taken per wakeup */
-#define WORKER_PAUSE_MS 5		/* a worker over its share waits */
-#define WORKER_STARVED_MS 100		/* no descriptor left: retry after */
-#define WORKER_NOFILE_SPARE 256		/* files, logs, the segment, ... */
+#define WORKER_TRIM_THRESHOLD (32 << 20) /* bytes free at the heap top */
+#define WORKER_MMAP_THRESHOLD (1 << 20)	 /* larger blocks are mmap()ed */
+#define WORKER_ACCEPT_BATCH 16		 /* connections taken per wakeup */
+#define WORKER_PAUSE_MS 5		 /* a worker over its share waits */
+#define WORKER_STARVED_MS 100		 /* no descriptor left: retry after */
+#define WORKER_NOFILE_SPARE 256		 /* files, logs, the segment, ... */
 
 static void
 worker_listeners_enable(struct worker *w, bool on)
@@ -51,7 +51,7 @@ worker_listeners_enable(struct worker *w, bool on)
 		l = &w->listeners[i];
 		if (on && !l->active && !w->quitting)
 			l->active = loop_add(&w->loop, &l->io,
-			    EPOLLIN | EPOLLEXCLUSIVE) == 0;
+					EPOLLIN | EPOLLEXCLUSIVE) == 0;
 		else if (!on && l->active) {
 			loop_del(&w->loop, &l->io);
 			l->active = false;
@@ -82,8 +82,8 @@ worker_over_share(const struct worker *w)
 		if (atomic_load_explicit(&s->state, memory_order_relaxed) !=
 		    SHM_WORKER_RUNNING)
 			continue;
-		total += atomic_load_explicit(&s->connections,
-		    memory_order_relaxed);
+		total +=
+		    atomic_load_explicit(&s->connections, memory_order_relaxed);
 		n++;
 	}
 	if (n < 2)
@@ -104,15 +104,15 @@ worker_set_nofile(const struct conf *conf)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
 	if (conf->worker_rlimit_nofile == 0 && rl.rlim_cur >= want)
-		return;			/* never lower what the admin gave */
+		return; /* never lower what the admin gave */
 	rl.rlim_cur = want;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
-		rl.rlim_max = want;	/* only root may; tried below */
+		rl.rlim_max = want; /* only root may; tried below */
 	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
 		return;
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
 	log_warn("worker: cannot raise the open files limit to %llu (%s), "
-	    "it stays %llu; worker_connections %d may not all be usable",
+		 "it stays %llu; worker_connections %d may not all be usable",
 	    (unsigned long long)want, strerror(errno),
 	    (unsigned long long)rl.rlim_cur, conf->worker_connections);
 	if (rl.rlim_cur < want && rl.rlim_max > rl.rlim_cur) {
@@ -133,9 +133,9 @@ worker_accept_starved(struct worker *w, int err)
 {
 	if (!w->accept_starved)
 		log_error("accept4() failed: %s; %zu connections open, not "
-		    "accepting for %d ms (raise worker_rlimit_nofile or "
-		    "lower worker_connections)", strerror(err), w->nconns,
-		    WORKER_STARVED_MS);
+			  "accepting for %d ms (raise worker_rlimit_nofile or "
+			  "lower worker_connections)",
+		    strerror(err), w->nconns, WORKER_STARVED_MS);
 	w->accept_starved = true;
 	worker_listeners_enable(w, false);
 	(void)loop_timer_set(&w->loop, &w->accept_timer, WORKER_STARVED_MS);

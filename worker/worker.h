@@ -28,7 +28,7 @@ int worker_run(const struct conf *conf, struct shm *shm, int slot);
 /* Set up w for conf, the segment and its slot in it: the content
  * handlers installed, no loop, listeners or signals yet (worker_run does
  * those; the connection fuzzer does its own). */
-void worker_init(struct worker *w, const struct conf *conf,
-    struct shm *shm, int slot);
+void worker_init(struct worker *w, const struct conf *conf, struct shm *shm,
+    int slot);
 
 #endif

@@ -23,8 +23,8 @@ struct request_handlers;
 struct worker_listener {
 	struct loop_io io;
 	struct worker *w;
-	size_t index;			/* in conf->listens */
-	bool active;			/* registered in the loop */
+	size_t index; /* in conf->listens */
+	bool active;  /* registered in the loop */
 };
 
 struct worker {
@@ -32,16 +32,16 @@ struct worker {
 	struct shm *shm;
 	struct shm_worker *slot;
 	struct loop loop;
-	struct loop_io sigio;		/* signalfd */
+	struct loop_io sigio; /* signalfd */
 	struct worker_listener *listeners;
 	size_t nlisteners;
-	size_t nconns;			/* open client connections */
-	bool quitting;			/* graceful stop: finish and exit */
+	size_t nconns; /* open client connections */
+	bool quitting; /* graceful stop: finish and exit */
 	struct loop_timer quit_timer;
-	struct loop_timer accept_timer;	/* ends a pause in accepting */
+	struct loop_timer accept_timer; /* ends a pause in accepting */
 	bool accept_starved;		/* out of descriptors: pausing */
 	struct conn *conns;		/* list of open connections */
-	struct proxy_pool *pools;	/* idle backend connections, per upstream */
+	struct proxy_pool *pools; /* idle backend connections, per upstream */
 	/* installed by worker.c: the content handlers request.c runs, and
 	 * what conn.c calls once a connection is gone (may accept again) */
 	const struct request_handlers *handlers;

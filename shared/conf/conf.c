@@ -39,8 +39,8 @@ conf_parse_build(struct conf *c, cfg_t *cfg)
 		fprintf(stderr, "%s: cannot open: %s\n", c->file,
 		    strerror(errno));
 	if (rc == CFG_SUCCESS && conf_build(c, cfg) == -1) {
-		fprintf(stderr, "%s: out of memory loading the "
-		    "configuration\n", c->file);
+		fprintf(stderr, "%s: out of memory loading the configuration\n",
+		    c->file);
 		return -1;
 	}
 	if (rc != CFG_SUCCESS && conf_error_count() == 0 &&
@@ -58,8 +58,8 @@ conf_new(const char *abs)
 	if ((c = conf_build_calloc(1, sizeof(*c))) == NULL ||
 	    (c->file = conf_build_strdup(abs)) == NULL) {
 		free(c);
-		fprintf(stderr, "%s: out of memory loading the "
-		    "configuration\n", abs);
+		fprintf(stderr, "%s: out of memory loading the configuration\n",
+		    abs);
 		return NULL;
 	}
 	return c;
@@ -79,8 +79,8 @@ conf_load(const char *file)
 		return NULL;
 	conf_file_begin(c->file);
 	if ((cfg = cfg_init(conf_schema_top, CFGF_NONE)) == NULL)
-		fprintf(stderr, "%s: out of memory loading the "
-		    "configuration\n", abs);
+		fprintf(stderr, "%s: out of memory loading the configuration\n",
+		    abs);
 	else {
 		rc = conf_parse_build(c, cfg);
 		cfg_free(cfg);

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "shared/shm.h"
 #include "conf_build.h"
 #include "conf_build_server.h"
 #include "conf_build_upstream.h"
@@ -26,7 +27,6 @@
 #include "conf_params.h"
 #include "conf_parse.h"
 #include "conf_schema.h"
-#include "shared/shm.h"
 
 #define CONF_MAX_WORKERS 256
 
@@ -130,15 +130,14 @@ conf_build_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
 		return -1;
 	*n = count;
 	for (i = 0; i < count; i++)
-		if (((*out)[i] = conf_build_strdup(cfg_getnstr(sec, opt,
-		    (unsigned)i))) == NULL)
+		if (((*out)[i] = conf_build_strdup(
+			 cfg_getnstr(sec, opt, (unsigned)i))) == NULL)
 			return -1;
 	return 0;
 }
 
 pcre2_code *
-conf_build_regex(cfg_t *sec, const char *what, const char *re,
-    bool caseless)
+conf_build_regex(cfg_t *sec, const char *what, const char *re, bool caseless)
 {
 	PCRE2_UCHAR msg[160];
 	PCRE2_SIZE off;
@@ -165,8 +164,8 @@ conf_build_default_type(cfg_t *sec, const char *parent)
 	if (v == NULL)
 		return conf_build_strdup(parent);
 	if (!conf_parse_content_type_ok(v))
-		conf_error_sec(sec, "default_type: '%s' is not a valid content "
-		    "type", v);
+		conf_error_sec(sec,
+		    "default_type: '%s' is not a valid content type", v);
 	return conf_build_strdup(v);
 }
 
@@ -179,17 +178,18 @@ conf_build_index_vars(cfg_t *sec, char **list, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		for (p = strchr(list[i], '$'); p != NULL;
-		    p = strchr(p, '$')) {
+		for (p = strchr(list[i], '$'); p != NULL; p = strchr(p, '$')) {
 			brace = *++p == '{';
 			s = p + brace;
 			for (p = s; isalnum((unsigned char)*p) || *p == '_';
-			    p++)
+			     p++)
 				;
 			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
 			    (brace && *p != '}'))
-				conf_error_sec(sec, "index '%s': unknown "
-				    "variable or missing '}'", list[i]);
+				conf_error_sec(sec,
+				    "index '%s': unknown "
+				    "variable or missing '}'",
+				    list[i]);
 			if (brace && *p == '}')
 				p++;
 		}
@@ -207,14 +207,14 @@ check_worker_user(struct conf *c)
 		return;
 	errno = 0;
 	if (getpwnam(c->user) == NULL)
-		conf_error_top(c->file, "user",
-		    "user: no such user '%s'%s%s", c->user,
-		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		conf_error_top(c->file, "user", "user: no such user '%s'%s%s",
+		    c->user, errno != 0 ? ": " : "",
+		    errno != 0 ? strerror(errno) : "");
 	errno = 0;
 	if (c->group != NULL && getgrnam(c->group) == NULL)
-		conf_error_top(c->file, "group", "group: no such group "
-		    "'%s'%s%s", c->group, errno != 0 ? ": " : "",
-		    errno != 0 ? strerror(errno) : "");
+		conf_error_top(c->file, "group",
+		    "group: no such group '%s'%s%s", c->group,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
 }
 
 /* workers: "auto" (the CPUs online) or a number. */
@@ -227,20 +227,22 @@ build_workers(struct conf *c, cfg_t *cfg)
 	if (strcmp(w, "auto") == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		c->workers = cpus < 1 ? 1 : cpus > CONF_MAX_WORKERS ?
-		    CONF_MAX_WORKERS : (int)cpus;
+		c->workers = cpus < 1	    ? 1 :
+		    cpus > CONF_MAX_WORKERS ? CONF_MAX_WORKERS :
+					      (int)cpus;
 	} else if (conf_parse_count(w, CONF_MAX_WORKERS, &n) == 0 && n >= 1)
 		c->workers = (int)n;
 	else
-		conf_error_top(c->file, "workers", "workers must be \"auto\" "
-		    "or 1..%d, not '%s'", CONF_MAX_WORKERS, w);
+		conf_error_top(c->file, "workers",
+		    "workers must be \"auto\" or 1..%d, not '%s'",
+		    CONF_MAX_WORKERS, w);
 }
 
 static void
 build_log_level(struct conf *c, cfg_t *cfg)
 {
 	static const char *levels[] = { "error", "warn", "notice", "info",
-	    "debug" };
+		"debug" };
 	const char *lv = cfg_getstr(cfg, "log_level");
 	size_t i;
 
@@ -248,8 +250,10 @@ build_log_level(struct conf *c, cfg_t *cfg)
 		if (strcmp(lv, levels[i]) == 0)
 			break;
 	if (i == sizeof(levels) / sizeof(levels[0]))
-		conf_error_top(c->file, "log_level", "log_level must be error, "
-		    "warn, notice, info or debug, not '%s'", lv);
+		conf_error_top(c->file, "log_level",
+		    "log_level must be error, "
+		    "warn, notice, info or debug, not '%s'",
+		    lv);
 	else
 		c->log_level = (enum log_level)i;
 }
@@ -262,15 +266,16 @@ build_paths(struct conf *c, cfg_t *cfg)
 
 	if (access == NULL ||
 	    (c->user = conf_build_strdup(cfg_getstr(cfg, "user"))) == NULL ||
-	    (cfg_getstr(cfg, "group") != NULL && (c->group =
-	    conf_build_strdup(cfg_getstr(cfg, "group"))) == NULL))
+	    (cfg_getstr(cfg, "group") != NULL &&
+		(c->group = conf_build_strdup(cfg_getstr(cfg, "group"))) ==
+		    NULL))
 		return -1;
 	check_worker_user(c);
 	if (path_opt(c, cfg_getstr(cfg, "pid_file"), &c->pid_file) == -1 ||
 	    path_opt(c, cfg_getstr(cfg, "shm_path"), &c->shm_path) == -1 ||
 	    path_opt(c, cfg_getstr(cfg, "error_log"), &c->error_log) == -1 ||
 	    (strcmp(access, "off") != 0 &&
-	    path_opt(c, access, &c->access_log) == -1))
+		path_opt(c, access, &c->access_log) == -1))
 		return -1;
 	return 0;
 }
@@ -288,12 +293,13 @@ build_globals(struct conf *c, cfg_t *cfg)
 		return -1;
 	build_log_level(c, cfg);
 	c->shutdown_timeout_ms = (uint32_t)cfg_getint(cfg, "shutdown_timeout");
-	if ((c->default_type = conf_build_strdup(cfg_getstr(cfg,
-	    "default_type"))) == NULL)
+	if ((c->default_type =
+		    conf_build_strdup(cfg_getstr(cfg, "default_type"))) == NULL)
 		return -1;
 	if (!conf_parse_content_type_ok(c->default_type))
-		conf_error_top(c->file, "default_type", "default_type: '%s' is "
-		    "not a valid content type", c->default_type);
+		conf_error_top(c->file, "default_type",
+		    "default_type: '%s' is not a valid content type",
+		    c->default_type);
 	return 0;
 }
 
@@ -344,9 +350,9 @@ check_server_names(struct conf *c, cfg_t *cfg)
 	qsort(refs, n, sizeof(*refs), name_ref_cmp);
 	for (i = 1; i < n; i++) {
 		r = &refs[i];
-		if (r->listen != refs[i - 1].listen || r->server ==
-		    refs[i - 1].server || strcasecmp(r->name,
-		    refs[i - 1].name) != 0)
+		if (r->listen != refs[i - 1].listen ||
+		    r->server == refs[i - 1].server ||
+		    strcasecmp(r->name, refs[i - 1].name) != 0)
 			continue;
 		conf_error_sec(cfg_getnsec(cfg, "server", (unsigned)r->server),
 		    "duplicate server_name '%s' on %s", r->name,
@@ -391,22 +397,23 @@ build_servers(struct conf *c, cfg_t *cfg)
 	size_t i, nlisten = 0, nservers = cfg_size(cfg, "server");
 
 	if (nservers == 0)
-		conf_error_top(c->file, "server", "no server block: nothing to "
-		    "listen on");
+		conf_error_top(c->file, "server",
+		    "no server block: nothing to listen on");
 	for (i = 0; i < nservers; i++)
-		nlisten += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
-		    "listen");
-	if ((c->listens = conf_build_calloc(nlisten,
-	    sizeof(*c->listens))) == NULL ||
-	    (c->servers = conf_build_calloc(nservers,
-	    sizeof(*c->servers))) == NULL)
+		nlisten +=
+		    cfg_size(cfg_getnsec(cfg, "server", (unsigned)i), "listen");
+	if ((c->listens = conf_build_calloc(nlisten, sizeof(*c->listens))) ==
+		NULL ||
+	    (c->servers = conf_build_calloc(nservers, sizeof(*c->servers))) ==
+		NULL)
 		return -1;
 	c->nservers = nservers;
 	if (conf_params_build(cfg, NULL, 0, &c->params, &c->nparams) == -1)
 		return -1;
 	for (i = 0; i < c->nservers; i++)
-		if (conf_build_server(c, cfg_getnsec(cfg, "server",
-		    (unsigned)i), &c->servers[i]) == -1)
+		if (conf_build_server(c,
+			cfg_getnsec(cfg, "server", (unsigned)i),
+			&c->servers[i]) == -1)
 			return -1;
 	return check_server_names(c, cfg);
 }
@@ -422,8 +429,9 @@ build_all(struct conf *c, cfg_t *cfg)
 	assign_shm_indexes(c);
 	if (c->nupstreams > UINT32_MAX / 2 || c->npeers_total > UINT32_MAX ||
 	    shm_size((uint32_t)c->nupstreams, (uint32_t)c->npeers_total) >
-	    UINT32_MAX)
-		conf_error_top(c->file, "upstream", "%zu upstreams with %zu "
+		UINT32_MAX)
+		conf_error_top(c->file, "upstream",
+		    "%zu upstreams with %zu "
 		    "servers do not fit in the shared-memory segment (4 GiB)",
 		    c->nupstreams, c->npeers_total);
 	return conf_mime_build(c, cfg_getstr(cfg, "mime_types"));
@@ -434,8 +442,8 @@ conf_build(struct conf *c, cfg_t *cfg)
 {
 	int rc = -1;
 
-	if ((empty.location = cfg_init(conf_schema_location,
-	    CFGF_NONE)) != NULL &&
+	if ((empty.location = cfg_init(conf_schema_location, CFGF_NONE)) !=
+		NULL &&
 	    (empty.peer = cfg_init(conf_schema_peer, CFGF_NONE)) != NULL)
 		rc = build_all(c, cfg);
 	if (empty.peer != NULL)

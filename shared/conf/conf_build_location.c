@@ -48,8 +48,10 @@ parse_loc_title(cfg_t *ls, struct conf_location *l)
 			l->re = conf_build_regex(ls, "location", p,
 			    l->match == LOC_REGEX_CASELESS);
 	} else if (*p != '/') {
-		conf_error_sec(ls, "location '%s': a path must start with '/' "
-		    "(modifiers: =, ^~, ~, ~*)", t);
+		conf_error_sec(ls,
+		    "location '%s': a path must start with '/' "
+		    "(modifiers: =, ^~, ~, ~*)",
+		    t);
 	}
 	return 0;
 }
@@ -57,7 +59,10 @@ parse_loc_title(cfg_t *ls, struct conf_location *l)
 static uint32_t
 next_upstream_mask(cfg_t *ls)
 {
-	static const struct { const char *name; uint32_t bit; } names[] = {
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} names[] = {
 		{ "error", NEXT_UPSTREAM_ERROR },
 		{ "timeout", NEXT_UPSTREAM_TIMEOUT },
 		{ "invalid_header", NEXT_UPSTREAM_INVALID_HEADER },
@@ -73,20 +78,21 @@ next_upstream_mask(cfg_t *ls)
 	size_t i, k, n = cfg_size(ls, "fastcgi_next_upstream");
 
 	for (i = 0; i < n; i++) {
-		const char *v = cfg_getnstr(ls, "fastcgi_next_upstream",
-		    (unsigned)i);
+		const char *v =
+		    cfg_getnstr(ls, "fastcgi_next_upstream", (unsigned)i);
 
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (strcmp(v, names[k].name) == 0)
 				break;
 		if (k == sizeof(names) / sizeof(names[0]))
-			conf_error_sec(ls, "fastcgi_next_upstream: unknown "
-			    "condition '%s'", v);
+			conf_error_sec(ls,
+			    "fastcgi_next_upstream: unknown condition '%s'", v);
 		else
 			mask |= names[k].bit;
 	}
 	if ((mask & NEXT_UPSTREAM_OFF) && mask != NEXT_UPSTREAM_OFF)
-		conf_error_sec(ls, "fastcgi_next_upstream: 'off' cannot be "
+		conf_error_sec(ls,
+		    "fastcgi_next_upstream: 'off' cannot be "
 		    "combined with other conditions");
 	return mask;
 }
@@ -106,10 +112,10 @@ build_loc_files(struct conf *c, struct conf_server *s, cfg_t *ls,
 {
 	const char *v = cfg_getstr(ls, "root");
 
-	if ((l->file = conf_build_strdup(ls->filename != NULL ?
-	    ls->filename : c->file)) == NULL ||
-	    (l->default_type = conf_build_default_type(ls,
-	    s->default_type)) == NULL)
+	if ((l->file = conf_build_strdup(
+		 ls->filename != NULL ? ls->filename : c->file)) == NULL ||
+	    (l->default_type = conf_build_default_type(ls, s->default_type)) ==
+		NULL)
 		return -1;
 	l->line = conf_error_line(ls);
 	if (parse_loc_title(ls, l) == -1)
@@ -135,14 +141,15 @@ build_loc_split(cfg_t *ls, struct conf_location *l)
 	const char *v = cfg_getstr(ls, "fastcgi_split_path_info");
 	uint32_t caps = 0;
 
-	if (v == NULL || (l->split_path_info = conf_build_regex(ls,
-	    "fastcgi_split_path_info", v, false)) == NULL)
+	if (v == NULL ||
+	    (l->split_path_info = conf_build_regex(ls,
+		 "fastcgi_split_path_info", v, false)) == NULL)
 		return;
-	pcre2_pattern_info(l->split_path_info, PCRE2_INFO_CAPTURECOUNT,
-	    &caps);
+	pcre2_pattern_info(l->split_path_info, PCRE2_INFO_CAPTURECOUNT, &caps);
 	if (caps != 2)
-		conf_error_sec(ls, "fastcgi_split_path_info needs two "
-		    "captures, '%s' has %u", v, caps);
+		conf_error_sec(ls,
+		    "fastcgi_split_path_info needs two captures, '%s' has %u",
+		    v, caps);
 }
 
 /* deny, and what the location passes to FastCGI. */
@@ -154,8 +161,8 @@ build_loc_fastcgi(struct conf *c, struct conf_server *s, cfg_t *ls,
 
 	if ((v = cfg_getstr(ls, "deny")) != NULL) {
 		if (strcmp(v, "all") != 0)
-			conf_error_sec(ls, "deny: only 'all' is supported, not "
-			    "'%s'", v);
+			conf_error_sec(ls,
+			    "deny: only 'all' is supported, not '%s'", v);
 		l->deny_all = true;
 	}
 	if ((v = cfg_getstr(ls, "fastcgi_pass")) != NULL &&
@@ -165,7 +172,7 @@ build_loc_fastcgi(struct conf *c, struct conf_server *s, cfg_t *ls,
 	    (l->fastcgi_index = conf_build_strdup(v)) == NULL)
 		return -1;
 	if (conf_params_build(ls, s->params, s->nparams, &l->params,
-	    &l->nparams) == -1)
+		&l->nparams) == -1)
 		return -1;
 	build_loc_split(ls, l);
 	return 0;
@@ -177,21 +184,21 @@ build_loc_values(const struct conf_server *s, cfg_t *ls,
     struct conf_location *l)
 {
 	l->body_streaming = !cfg_getbool(ls, "fastcgi_request_buffering");
-	l->connect_timeout_ms = (uint32_t)cfg_getint(ls,
-	    "fastcgi_connect_timeout");
+	l->connect_timeout_ms =
+	    (uint32_t)cfg_getint(ls, "fastcgi_connect_timeout");
 	l->send_timeout_ms = (uint32_t)cfg_getint(ls, "fastcgi_send_timeout");
 	l->read_timeout_ms = (uint32_t)cfg_getint(ls, "fastcgi_read_timeout");
 	l->next_upstream = next_upstream_mask(ls);
-	l->next_upstream_tries = (int)cfg_getint(ls,
-	    "fastcgi_next_upstream_tries");
-	l->absolute_redirect = loc_bool(ls, "absolute_redirect",
-	    s->absolute_redirect);
-	l->port_in_redirect = loc_bool(ls, "port_in_redirect",
-	    s->port_in_redirect);
-	l->server_name_in_redirect = loc_bool(ls, "server_name_in_redirect",
-	    s->server_name_in_redirect);
-	l->next_upstream_timeout_ms = (uint32_t)cfg_getint(ls,
-	    "fastcgi_next_upstream_timeout");
+	l->next_upstream_tries =
+	    (int)cfg_getint(ls, "fastcgi_next_upstream_tries");
+	l->absolute_redirect =
+	    loc_bool(ls, "absolute_redirect", s->absolute_redirect);
+	l->port_in_redirect =
+	    loc_bool(ls, "port_in_redirect", s->port_in_redirect);
+	l->server_name_in_redirect =
+	    loc_bool(ls, "server_name_in_redirect", s->server_name_in_redirect);
+	l->next_upstream_timeout_ms =
+	    (uint32_t)cfg_getint(ls, "fastcgi_next_upstream_timeout");
 }
 
 int
@@ -211,8 +218,7 @@ conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
  * server's root, and the values of an empty location section.
  */
 int
-conf_build_location_fallback(struct conf *c, cfg_t *ss,
-    struct conf_server *s)
+conf_build_location_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
 	struct conf_location *l = &s->fallback;
 
@@ -222,8 +228,8 @@ conf_build_location_fallback(struct conf *c, cfg_t *ss,
 	l->nindex = s->nindex;
 	l->line = conf_error_line(ss);
 	if ((l->pattern = conf_build_strdup("")) == NULL ||
-	    (l->file = conf_build_strdup(ss->filename != NULL ?
-	    ss->filename : c->file)) == NULL ||
+	    (l->file = conf_build_strdup(
+		 ss->filename != NULL ? ss->filename : c->file)) == NULL ||
 	    (l->default_type = conf_build_strdup(s->default_type)) == NULL)
 		return -1;
 	build_loc_values(s, conf_build_empty_location(), l);

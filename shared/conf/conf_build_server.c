@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/addr.h"
 #include "conf_build.h"
 #include "conf_build_location.h"
 #include "conf_build_server.h"
 #include "conf_error.h"
 #include "conf_params.h"
-#include "shared/addr.h"
 
 /* One error_page section es into e. */
 static int
@@ -23,7 +23,8 @@ build_error_page(cfg_t *es, struct conf_error_page *e)
 	size_t j, n = cfg_size(es, "status");
 
 	if (uri == NULL || uri[0] != '/')
-		conf_error_sec(es, "error_page: the page must be a local URI "
+		conf_error_sec(es,
+		    "error_page: the page must be a local URI "
 		    "starting with '/'");
 	if ((e->uri = conf_build_strdup(uri != NULL ? uri : "")) == NULL)
 		return -1;
@@ -36,8 +37,9 @@ build_error_page(cfg_t *es, struct conf_error_page *e)
 		long code = cfg_getnint(es, "status", (unsigned)j);
 
 		if (code < 300 || code > 599)
-			conf_error_sec(es, "error_page: status %ld is not "
-			    "between 300 and 599", code);
+			conf_error_sec(es,
+			    "error_page: status %ld is not between 300 and 599",
+			    code);
 		e->codes[j] = (int)code;
 	}
 	return 0;
@@ -48,13 +50,13 @@ build_error_pages(cfg_t *ss, struct conf_server *s)
 {
 	size_t i, n = cfg_size(ss, "error_page");
 
-	if ((s->error_pages = conf_build_calloc(n,
-	    sizeof(*s->error_pages))) == NULL)
+	if ((s->error_pages = conf_build_calloc(n, sizeof(*s->error_pages))) ==
+	    NULL)
 		return -1;
 	s->nerror_pages = n;
 	for (i = 0; i < n; i++)
 		if (build_error_page(cfg_getnsec(ss, "error_page", (unsigned)i),
-		    &s->error_pages[i]) == -1)
+			&s->error_pages[i]) == -1)
 			return -1;
 	return 0;
 }
@@ -107,25 +109,26 @@ build_server_names(cfg_t *ss, struct conf_server *s)
 	const char *n, *star;
 	size_t i, len, count = cfg_size(ss, "server_name");
 
-	if ((s->name_re = conf_build_calloc(count,
-	    sizeof(*s->name_re))) == NULL ||
+	if ((s->name_re = conf_build_calloc(count, sizeof(*s->name_re))) ==
+		NULL ||
 	    conf_build_list(ss, "server_name", &s->names, &s->nnames) == -1)
 		return -1;
 	for (i = 0; i < s->nnames; i++) {
 		n = s->names[i];
 		len = strlen(n);
 		if (n[0] == '~') {
-			s->name_re[i] = conf_build_regex(ss, "server_name",
-			    n + 1, false);
+			s->name_re[i] =
+			    conf_build_regex(ss, "server_name", n + 1, false);
 			continue;
 		}
 		if ((star = strchr(n, '*')) == NULL)
 			continue;
 		if (strchr(star + 1, '*') != NULL || len < 3 ||
 		    !((star == n && n[1] == '.') ||
-		    (star == n + len - 1 && n[len - 2] == '.')))
-			conf_error_sec(ss, "server_name: invalid server name "
-			    "or wildcard '%s'", n);
+			(star == n + len - 1 && n[len - 2] == '.')))
+			conf_error_sec(ss,
+			    "server_name: invalid server name or wildcard '%s'",
+			    n);
 	}
 	return 0;
 }
@@ -134,26 +137,23 @@ build_server_names(cfg_t *ss, struct conf_server *s)
 static void
 build_server_values(cfg_t *ss, struct conf_server *s)
 {
-	s->client_max_body_size = (uint64_t)cfg_getint(ss,
-	    "client_max_body_size");
-	s->client_body_buffer_size = (size_t)cfg_getint(ss,
-	    "client_body_buffer_size");
+	s->client_max_body_size =
+	    (uint64_t)cfg_getint(ss, "client_max_body_size");
+	s->client_body_buffer_size =
+	    (size_t)cfg_getint(ss, "client_body_buffer_size");
 	if (s->client_body_buffer_size == 0)
-		conf_error_sec(ss, "client_body_buffer_size must be at least "
-		    "1");
-	s->client_header_timeout_ms = (uint32_t)cfg_getint(ss,
-	    "client_header_timeout");
-	s->client_body_timeout_ms = (uint32_t)cfg_getint(ss,
-	    "client_body_timeout");
-	s->keepalive_timeout_ms = (uint32_t)cfg_getint(ss,
-	    "keepalive_timeout");
-	s->keepalive_requests = (uint32_t)cfg_getint(ss,
-	    "keepalive_requests");
+		conf_error_sec(ss,
+		    "client_body_buffer_size must be at least 1");
+	s->client_header_timeout_ms =
+	    (uint32_t)cfg_getint(ss, "client_header_timeout");
+	s->client_body_timeout_ms =
+	    (uint32_t)cfg_getint(ss, "client_body_timeout");
+	s->keepalive_timeout_ms = (uint32_t)cfg_getint(ss, "keepalive_timeout");
+	s->keepalive_requests = (uint32_t)cfg_getint(ss, "keepalive_requests");
 	s->send_timeout_ms = (uint32_t)cfg_getint(ss, "send_timeout");
 	s->absolute_redirect = cfg_getbool(ss, "absolute_redirect");
 	s->port_in_redirect = cfg_getbool(ss, "port_in_redirect");
-	s->server_name_in_redirect = cfg_getbool(ss,
-	    "server_name_in_redirect");
+	s->server_name_in_redirect = cfg_getbool(ss, "server_name_in_redirect");
 	s->merge_slashes = cfg_getbool(ss, "merge_slashes");
 	s->underscores_in_headers = cfg_getbool(ss, "underscores_in_headers");
 }
@@ -164,8 +164,8 @@ build_server_files(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
 	const char *temp = cfg_getstr(ss, "client_body_temp_path");
 
-	if ((s->default_type = conf_build_default_type(ss,
-	    c->default_type)) == NULL ||
+	if ((s->default_type = conf_build_default_type(ss, c->default_type)) ==
+		NULL ||
 	    (s->root = conf_build_root(c, cfg_getstr(ss, "root"))) == NULL ||
 	    conf_build_list(ss, "index", &s->index, &s->nindex) == -1)
 		return -1;
@@ -187,14 +187,15 @@ conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 		return -1;
 	build_server_values(ss, s);
 	if (conf_params_build(ss, c->params, c->nparams, &s->params,
-	    &s->nparams) == -1 ||
-	    (s->locations = conf_build_calloc(n,
-	    sizeof(*s->locations))) == NULL)
+		&s->nparams) == -1 ||
+	    (s->locations = conf_build_calloc(n, sizeof(*s->locations))) ==
+		NULL)
 		return -1;
 	s->nlocations = n;
 	for (i = 0; i < n; i++)
-		if (conf_build_location(c, s, cfg_getnsec(ss, "location",
-		    (unsigned)i), &s->locations[i]) == -1)
+		if (conf_build_location(c, s,
+			cfg_getnsec(ss, "location", (unsigned)i),
+			&s->locations[i]) == -1)
 			return -1;
 	return conf_build_location_fallback(c, ss, s);
 }

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/addr.h"
 #include "conf_build.h"
 #include "conf_build_upstream.h"
 #include "conf_error.h"
-#include "shared/addr.h"
 
 /* The values of a server line (its section ps) into p. */
 static void
@@ -41,8 +41,8 @@ build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
 	for (j = 0; j < i; j++)
 		if (u->peers[j].addr.len != 0 &&
 		    strcmp(u->peers[j].addr.text, p->addr.text) == 0)
-			conf_error_sec(ps, "duplicate server %s in upstream "
-			    "%s", p->addr.text, u->name);
+			conf_error_sec(ps, "duplicate server %s in upstream %s",
+			    p->addr.text, u->name);
 }
 
 /* name and balance of upstream us. */
@@ -61,12 +61,13 @@ build_upstream_head(cfg_t *us, struct conf_upstream *u)
 	else if (strcmp(bal, "ip_hash") == 0)
 		u->balance = UPSTREAM_IP_HASH;
 	else
-		conf_error_sec(us, "upstream %s: balance must be round_robin "
-		    "or ip_hash, not '%s'", u->name, bal);
+		conf_error_sec(us,
+		    "upstream %s: balance must be round_robin "
+		    "or ip_hash, not '%s'",
+		    u->name, bal);
 	u->keepalive = (int)cfg_getint(us, "keepalive");
 	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
-	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us,
-	    "keepalive_timeout");
+	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us, "keepalive_timeout");
 	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
 }
 
@@ -79,8 +80,9 @@ build_upstream(cfg_t *us, struct conf_upstream *u)
 	if (n == 0)
 		conf_error_sec(us, "upstream %s has no server", u->name);
 	if (n > UPSTREAM_MAX_SERVERS)
-		conf_error_sec(us, "upstream %s has %zu servers, at most %d "
-		    "are supported", u->name, n, UPSTREAM_MAX_SERVERS);
+		conf_error_sec(us,
+		    "upstream %s has %zu servers, at most %d are supported",
+		    u->name, n, UPSTREAM_MAX_SERVERS);
 	if ((u->peers = conf_build_calloc(n, sizeof(*u->peers))) == NULL)
 		return -1;
 	u->npeers = n;
@@ -101,17 +103,17 @@ conf_build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 	size_t n = cfg_size(cfg, "upstream"), i, j;
 
 	if ((c->upstreams = conf_build_calloc(n + ndirect_max,
-	    sizeof(*c->upstreams))) == NULL)
+		 sizeof(*c->upstreams))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
 		cfg_t *us = cfg_getnsec(cfg, "upstream", (unsigned)i);
 
-		c->nupstreams = i + 1;	/* freed from here on */
+		c->nupstreams = i + 1; /* freed from here on */
 		if (build_upstream(us, &c->upstreams[i]) == -1)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(c->upstreams[j].name,
-			    c->upstreams[i].name) == 0)
+				c->upstreams[i].name) == 0)
 				conf_error_sec(us, "duplicate upstream %s",
 				    c->upstreams[i].name);
 	}

@@ -22,7 +22,7 @@
 /* Load-wide state, only used while conf_load() runs. */
 static struct {
 	int errors;
-	int comment_extra;	/* lines the lexer adds per comment line */
+	int comment_extra; /* lines the lexer adds per comment line */
 } ld;
 
 /* Map a line number reported by the lexer back to the file's real line
@@ -53,8 +53,8 @@ conf_verror(const char *file, int line, const char *fmt, va_list ap)
 int
 conf_error_line(cfg_t *sec)
 {
-	return conf_lines_find_back(sec->filename, real_line(sec->filename,
-	    sec->line), sec->name, sec->title);
+	return conf_lines_find_back(sec->filename,
+	    real_line(sec->filename, sec->line), sec->name, sec->title);
 }
 
 /* An error about a section, at the line it starts on. */
@@ -103,7 +103,7 @@ conf_error_top(const char *file, const char *opt, const char *fmt, ...)
 				;
 			if (strncmp(p, opt, olen) == 0 &&
 			    (p[olen] == ' ' || p[olen] == '\t' ||
-			    p[olen] == '='))
+				p[olen] == '='))
 				line = n;
 		}
 		fclose(f);

@@ -22,23 +22,23 @@
 /* Not in confuse.h, but exported: push a file on the lexer's stack. */
 extern int cfg_lexer_include(cfg_t *cfg, const char *filename);
 
-#define CONF_MAX_FILE_SIZE (16 * 1024 * 1024)	/* per config file */
+#define CONF_MAX_FILE_SIZE (16 * 1024 * 1024) /* per config file */
 #define CONF_MAX_INCLUDE_DEPTH 8
 
 /* One include() seen while parsing: which file, from which file. */
 struct conf_incl {
-	char *path;		/* as given to the lexer (its filename) */
-	char *parent;		/* the including file's name */
+	char *path;   /* as given to the lexer (its filename) */
+	char *parent; /* the including file's name */
 	dev_t dev;
 	ino_t ino;
 };
 
 /* Load-wide state, only used while conf_load() runs. */
 static struct {
-	const char *top;	/* top-level file, for include() */
+	const char *top; /* top-level file, for include() */
 	dev_t top_dev;
 	ino_t top_ino;
-	struct conf_incl *incl;	/* every include() so far, in order */
+	struct conf_incl *incl; /* every include() so far, in order */
 	size_t nincl, capincl;
 } ld;
 
@@ -48,8 +48,7 @@ static struct {
  * (hence O_NONBLOCK).  0, or -1 with the reason in why.
  */
 int
-conf_file_check(const char *path, struct stat *st, char *why,
-    size_t whylen)
+conf_file_check(const char *path, struct stat *st, char *why, size_t whylen)
 {
 	int fd;
 
@@ -82,8 +81,7 @@ conf_file_open_top(const char *file, char *abs)
 	struct stat st;
 
 	if (realpath(file, abs) == NULL) {
-		fprintf(stderr, "%s: cannot open: %s\n", file,
-		    strerror(errno));
+		fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
 		return -1;
 	}
 	if (conf_file_check(abs, &st, why, sizeof(why)) == -1) {
@@ -120,7 +118,7 @@ incl_check_chain(const char *cur, const struct stat *st)
 	for (in = incl_find(cur); in != NULL; in = incl_find(in->parent)) {
 		if (in->dev == st->st_dev && in->ino == st->st_ino)
 			return "an include loop (that file is already being "
-			    "read)";
+			       "read)";
 		if (++depth >= CONF_MAX_INCLUDE_DEPTH)
 			return "includes are nested too deeply";
 	}
@@ -186,7 +184,7 @@ conf_file_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 	if (argv[0][0] == '/' || slash == NULL)
 		snprintf(path, sizeof(path), "%s", argv[0]);
 	else if (snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cur),
-	    cur, argv[0]) >= (int)sizeof(path)) {
+		     cur, argv[0]) >= (int)sizeof(path)) {
 		cfg_error(cfg, "include path too long");
 		return 1;
 	}

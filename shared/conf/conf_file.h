@@ -24,7 +24,6 @@ void conf_file_begin(const char *top);
 void conf_file_end(void);
 
 /* include("file"), the schema's CFG_FUNC. */
-int conf_file_include(cfg_t *cfg, cfg_opt_t *opt, int argc,
-    const char **argv);
+int conf_file_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv);
 
 #endif

@@ -22,17 +22,17 @@
  * offset of its start and the lexer's count at its end. */
 struct src {
 	char *name;
-	char *text;			/* NULL: could not be read */
+	char *text; /* NULL: could not be read */
 	size_t *start;
 	int *counted;
 	size_t nlines;
-	int extra;			/* comment_extra `counted` is for */
+	int extra; /* comment_extra `counted` is for */
 };
 
 static struct {
 	struct src *v;
 	size_t n, cap;
-	size_t last;			/* the one asked for last */
+	size_t last; /* the one asked for last */
 } files;
 
 /* Does a line hold a '#' or '//' comment outside quotes? */
@@ -74,8 +74,9 @@ src_read_text(const char *name, size_t *len)
 		(void)close(fd);
 		return NULL;
 	}
-	while (have < (size_t)st.st_size && ((n = read(fd, text + have,
-	    (size_t)st.st_size - have)) > 0 || (n == -1 && errno == EINTR)))
+	while (have < (size_t)st.st_size &&
+	    ((n = read(fd, text + have, (size_t)st.st_size - have)) > 0 ||
+		(n == -1 && errno == EINTR)))
 		if (n > 0)
 			have += (size_t)n;
 	(void)close(fd);
@@ -121,8 +122,8 @@ src_get(const char *name)
 			return &files.v[i];
 		}
 	if (files.n == files.cap) {
-		if ((v = realloc(files.v, (files.cap * 2 + 8) *
-		    sizeof(*v))) == NULL)
+		if ((v = realloc(files.v, (files.cap * 2 + 8) * sizeof(*v))) ==
+		    NULL)
 			return NULL;
 		files.v = v;
 		files.cap = files.cap * 2 + 8;
@@ -162,8 +163,8 @@ conf_lines_real(const char *file, int reported, int comment_extra)
 	struct src *s;
 	size_t lo = 0, hi, mid;
 
-	if (comment_extra == 0 || file == NULL ||
-	    (s = src_get(file)) == NULL || s->text == NULL)
+	if (comment_extra == 0 || file == NULL || (s = src_get(file)) == NULL ||
+	    s->text == NULL)
 		return reported;
 	if (s->extra != comment_extra)
 		src_count(s, comment_extra);

@@ -83,8 +83,8 @@ load_mime(struct conf *c, const char *path)
 		return 0;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
-		conf_error_top(c->file, "mime_types", "mime_types: cannot "
-		    "open %s: %s", path, strerror(errno));
+		conf_error_top(c->file, "mime_types",
+		    "mime_types: cannot open %s: %s", path, strerror(errno));
 		return 0;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
@@ -99,17 +99,29 @@ load_mime(struct conf *c, const char *path)
  * The common types, for a configuration without a mime.types file (as
  * nginx has its types block built in).  The same types as etc/mime.types.
  */
-static const struct { const char *ext, *type; } builtin_mime[] = {
-	{ "html", "text/html" }, { "htm", "text/html" },
-	{ "css", "text/css" }, { "js", "text/javascript" },
-	{ "mjs", "text/javascript" }, { "json", "application/json" },
-	{ "svg", "image/svg+xml" }, { "png", "image/png" },
-	{ "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" },
-	{ "gif", "image/gif" }, { "webp", "image/webp" },
-	{ "avif", "image/avif" }, { "ico", "image/vnd.microsoft.icon" },
-	{ "woff", "font/woff" }, { "woff2", "font/woff2" },
-	{ "txt", "text/plain" }, { "xml", "text/xml" },
-	{ "pdf", "application/pdf" }, { "wasm", "application/wasm" },
+static const struct {
+	const char *ext, *type;
+} builtin_mime[] = {
+	{ "html", "text/html" },
+	{ "htm", "text/html" },
+	{ "css", "text/css" },
+	{ "js", "text/javascript" },
+	{ "mjs", "text/javascript" },
+	{ "json", "application/json" },
+	{ "svg", "image/svg+xml" },
+	{ "png", "image/png" },
+	{ "jpg", "image/jpeg" },
+	{ "jpeg", "image/jpeg" },
+	{ "gif", "image/gif" },
+	{ "webp", "image/webp" },
+	{ "avif", "image/avif" },
+	{ "ico", "image/vnd.microsoft.icon" },
+	{ "woff", "font/woff" },
+	{ "woff2", "font/woff2" },
+	{ "txt", "text/plain" },
+	{ "xml", "text/xml" },
+	{ "pdf", "application/pdf" },
+	{ "wasm", "application/wasm" },
 };
 
 static int
@@ -119,7 +131,7 @@ load_builtin_mime(struct conf *c)
 
 	for (i = 0; i < n; i++)
 		if (mime_add(c, &cap, builtin_mime[i].ext,
-		    builtin_mime[i].type) == -1)
+			builtin_mime[i].type) == -1)
 			return -1;
 	qsort(c->mime, c->nmime, sizeof(*c->mime), mime_cmp);
 	return 0;
@@ -136,8 +148,8 @@ conf_mime_build(struct conf *c, const char *named)
 	char *path;
 	int rc;
 
-	if ((path = conf_build_path(c, named != NULL ? named :
-	    "mime.types")) == NULL)
+	if ((path = conf_build_path(c, named != NULL ? named : "mime.types")) ==
+	    NULL)
 		return -1;
 	if (named == NULL && stat(path, &st) == -1 && errno == ENOENT)
 		rc = load_builtin_mime(c);

@@ -60,7 +60,11 @@ conf_var_find(const char *s, size_t len)
 }
 
 /* What compiling a value gave. */
-enum tmpl_result { TMPL_OK, TMPL_BAD, TMPL_NOMEM };
+enum tmpl_result {
+	TMPL_OK,
+	TMPL_BAD,
+	TMPL_NOMEM
+};
 
 /* Room for one more part in p (cap parts allocated). */
 static struct conf_tmpl_part *
@@ -81,8 +85,7 @@ tmpl_part_add(struct conf_param *p, size_t *cap)
 
 /* Compile "text $var ${var}" into parts (a bad one is reported). */
 static enum tmpl_result
-compile_tmpl(cfg_t *ls, const char *name, const char *v,
-    struct conf_param *p)
+compile_tmpl(cfg_t *ls, const char *name, const char *v, struct conf_param *p)
 {
 	struct conf_tmpl_part *part;
 	size_t cap = 4, len;
@@ -98,7 +101,7 @@ compile_tmpl(cfg_t *ls, const char *name, const char *v,
 			for (s = v; *v != '\0' && *v != '$'; v++)
 				;
 			if ((part->text = conf_build_calloc(1,
-			    (size_t)(v - s) + 1)) == NULL)
+				 (size_t)(v - s) + 1)) == NULL)
 				return TMPL_NOMEM;
 			memcpy(part->text, s, (size_t)(v - s));
 			part->len = (size_t)(v - s);
@@ -115,8 +118,9 @@ compile_tmpl(cfg_t *ls, const char *name, const char *v,
 			return TMPL_BAD;
 		}
 		if ((part->var = conf_var_find(s, len)) == VAR_NONE) {
-			conf_error_sec(ls, "fastcgi_param %s: unknown variable "
-			    "'$%.*s'", name, (int)len, s);
+			conf_error_sec(ls,
+			    "fastcgi_param %s: unknown variable '$%.*s'", name,
+			    (int)len, s);
 			return TMPL_BAD;
 		}
 	}
@@ -169,8 +173,8 @@ list_put(struct param_list *l, struct conf_param *np)
 /* Add one param; a later one with the same name replaces the earlier.
  * A bad one is reported and left out.  0 / -1. */
 static int
-add_param(struct param_list *l, cfg_t *ls, const char *name,
-    const char *value, bool if_not_empty)
+add_param(struct param_list *l, cfg_t *ls, const char *name, const char *value,
+    bool if_not_empty)
 {
 	struct conf_param np = { 0 };
 	enum tmpl_result r;
@@ -201,7 +205,7 @@ copy_param(const struct conf_param *src, struct conf_param *dst)
 	dst->if_not_empty = src->if_not_empty;
 	if ((dst->name = conf_build_strdup(src->name)) == NULL ||
 	    (dst->parts = conf_build_calloc(src->nparts,
-	    sizeof(*dst->parts))) == NULL)
+		 sizeof(*dst->parts))) == NULL)
 		return -1;
 	for (k = 0; k < src->nparts; k++) {
 		dst->parts[k] = src->parts[k];
@@ -210,7 +214,7 @@ copy_param(const struct conf_param *src, struct conf_param *dst)
 		if (src->parts[k].text == NULL)
 			continue;
 		if ((dst->parts[k].text = conf_build_calloc(1,
-		    src->parts[k].len + 1)) == NULL)
+			 src->parts[k].len + 1)) == NULL)
 			return -1;
 		memcpy(dst->parts[k].text, src->parts[k].text,
 		    src->parts[k].len);
@@ -220,8 +224,8 @@ copy_param(const struct conf_param *src, struct conf_param *dst)
 
 /* A deep copy of params[0..n) into *out (for a level that inherits). */
 static int
-copy_params(const struct conf_param *params, size_t n,
-    struct conf_param **out, size_t *nout)
+copy_params(const struct conf_param *params, size_t n, struct conf_param **out,
+    size_t *nout)
 {
 	size_t i;
 
@@ -264,14 +268,15 @@ conf_params_build(cfg_t *ls, const struct conf_param *outer, size_t nouter,
     struct conf_param **out, size_t *nout)
 {
 	static const char *secs[] = { "fastcgi_param",
-	    "fastcgi_param_if_not_empty" };
+		"fastcgi_param_if_not_empty" };
 	struct param_list l = { 0 };
 	size_t s, i, n;
 
 	for (s = 0; s < 2; s++)
 		for (i = 0, n = cfg_size(ls, secs[s]); i < n; i++)
-			if (add_section(&l, cfg_getnsec(ls, secs[s],
-			    (unsigned)i), s == 1) == -1) {
+			if (add_section(&l,
+				cfg_getnsec(ls, secs[s], (unsigned)i),
+				s == 1) == -1) {
 				conf_params_free(l.params, l.n);
 				return -1;
 			}

@@ -15,8 +15,8 @@
  * (top, server or location) into *out; with none of its own, a copy of
  * the enclosing level's list (outer).  0, or -1 when out of memory.
  */
-int conf_params_build(cfg_t *ls, const struct conf_param *outer,
-    size_t nouter, struct conf_param **out, size_t *nout);
+int conf_params_build(cfg_t *ls, const struct conf_param *outer, size_t nouter,
+    struct conf_param **out, size_t *nout);
 
 /* Free params[0..n) and the array. */
 void conf_params_free(struct conf_param *params, size_t n);

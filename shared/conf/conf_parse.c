@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf_parse.h"
 #include "shared/proto/num.h"
+#include "conf_parse.h"
 
 /* The number s starts with into *out, *end after its digits.  0 / -1. */
 static int
@@ -62,13 +62,16 @@ conf_parse_size(const char *s, uint64_t *bytes)
 	case '\0':
 		mul = 1;
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		mul = 1024;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		mul = 1024 * 1024;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		mul = 1024 * 1024 * 1024;
 		break;
 	default:

@@ -27,14 +27,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/conf/conf.h"
+#include "shared/shm.h"
 #include "ctl.h"
 #include "ctl_probe.h"
 #include "ctl_set.h"
 #include "ctl_top.h"
 #include "ctl_view.h"
-#include "shared/clock.h"
-#include "shared/shm.h"
 
 #define CTL_DEFAULT_CONF "/etc/fcgate/fcgate.conf"
 
@@ -53,8 +53,7 @@ static const struct {
 	{ "remove-worker", SIGTTOU, "TTOU" },
 };
 
-static void __attribute__((noreturn))
-ctl_usage(void)
+static void __attribute__((noreturn)) ctl_usage(void)
 {
 	fprintf(stderr,
 	    "usage: fcgatectl [-c FILE | -m SEGMENT] status|workers [--json]\n"
@@ -63,8 +62,7 @@ ctl_usage(void)
 	    "       fcgatectl [-c FILE | -m SEGMENT] reload|stop|quit|reopen|"
 	    "add-worker|remove-worker\n"
 	    "       fcgatectl [-c FILE | -m SEGMENT] top [-n COUNT] "
-	    "[-d SECONDS]\n"
-	    "       fcgatectl probe ADDRESS [--json]\n");
+	    "[-d SECONDS]\n       fcgatectl probe ADDRESS [--json]\n");
 	exit(2);
 }
 
@@ -100,8 +98,9 @@ ctl_proc_maps(pid_t pid, const struct stat *st)
 	if ((f = fopen(path, "r")) == NULL)
 		return false;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%*s %*s %*s %x:%x %lu", &maj, &min,
-		    &ino) == 3 && ino == (unsigned long)st->st_ino &&
+		if (sscanf(line, "%*s %*s %*s %x:%x %lu", &maj, &min, &ino) ==
+			3 &&
+		    ino == (unsigned long)st->st_ino &&
 		    makedev(maj, min) == st->st_dev)
 			found = true;
 	fclose(f);
@@ -125,9 +124,11 @@ ctl_verify_master(const struct ctl *c, pid_t pid)
 		return -1;
 	}
 	if (ctl_proc_euid(pid) != (long)st.st_uid || !ctl_proc_maps(pid, &st)) {
-		fprintf(stderr, "fcgatectl: pid %d named in %s is not its "
+		fprintf(stderr,
+		    "fcgatectl: pid %d named in %s is not its "
 		    "fcgate master (not its owner's process mapping it); no "
-		    "signal sent\n", (int)pid, c->path);
+		    "signal sent\n",
+		    (int)pid, c->path);
 		return -1;
 	}
 	return 0;
@@ -141,9 +142,10 @@ ctl_signal(struct ctl *c, int i)
 	if (ctl_verify_master(c, pid) == -1)
 		return -1;
 	if (kill(pid, ctl_signals[i].sig) == -1) {
-		fprintf(stderr, "fcgatectl: cannot send SIG%s to the fcgate "
-		    "master (pid %d): %s\n", ctl_signals[i].signame, (int)pid,
-		    strerror(errno));
+		fprintf(stderr,
+		    "fcgatectl: cannot send SIG%s to the fcgate "
+		    "master (pid %d): %s\n",
+		    ctl_signals[i].signame, (int)pid, strerror(errno));
 		return -1;
 	}
 	if (c->json)
@@ -160,13 +162,16 @@ ctl_check_master(const struct ctl *c)
 	pid_t pid = LOAD(c->shm.hdr->master_pid);
 
 	if (pid <= 0) {
-		fprintf(stderr, "fcgatectl: fcgate master is not running "
-		    "(%s is left from an earlier run)\n", c->path);
+		fprintf(stderr,
+		    "fcgatectl: fcgate master is not running "
+		    "(%s is left from an earlier run)\n",
+		    c->path);
 		return -1;
 	}
 	if (kill(pid, 0) == -1 && errno == ESRCH) {
-		fprintf(stderr, "fcgatectl: fcgate master (pid %d) is not "
-		    "running\n", (int)pid);
+		fprintf(stderr,
+		    "fcgatectl: fcgate master (pid %d) is not running\n",
+		    (int)pid);
 		return -1;
 	}
 	return 0;
@@ -180,8 +185,8 @@ ctl_conf_shm_path(const char *file)
 	char *path = NULL;
 
 	if ((conf = conf_load(file)) == NULL) {
-		fprintf(stderr, "fcgatectl: cannot use the configuration "
-		    "%s\n", file);
+		fprintf(stderr, "fcgatectl: cannot use the configuration %s\n",
+		    file);
 		return NULL;
 	}
 	if (conf->shm_path == NULL || (path = strdup(conf->shm_path)) == NULL)
@@ -203,8 +208,7 @@ ctl_check_exit(enum ctl_check check)
 /* Check the command and its arguments (usage error: exit 2); a signal
  * command's index in ctl_signals goes to *sig, else -1. */
 static void
-ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top,
-    int *sig)
+ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top, int *sig)
 {
 	size_t i;
 
@@ -219,8 +223,7 @@ ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top,
 			*sig = (int)i;
 			return;
 		}
-	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "workers") ==
-	    0) {
+	if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "workers") == 0) {
 		if (argc != 1)
 			ctl_usage();
 		return;
@@ -243,8 +246,8 @@ ctl_run(struct ctl *c, char **argv, int sig)
 	const char *err;
 	int rc;
 
-	if (shm_attach(&c->shm, c->path, strcmp(argv[0], "set") == 0,
-	    &err) == -1) {
+	if (shm_attach(&c->shm, c->path, strcmp(argv[0], "set") == 0, &err) ==
+	    -1) {
 		fprintf(stderr, "fcgatectl: %s\n", err);
 		return -1;
 	}
@@ -270,8 +273,8 @@ ctl_run(struct ctl *c, char **argv, int sig)
 static int
 ctl_top(struct ctl *c, const struct ctl_top *top)
 {
-	static char *status[] = { "status", NULL }, *workers[] = { "workers",
-		NULL };
+	static char *status[] = { "status", NULL },
+		    *workers[] = { "workers", NULL };
 	long n;
 
 	for (n = 0; top->count == 0 || n < top->count; n++) {
@@ -330,8 +333,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "probe") == 0)
 		return ctl_probe_command(argc, argv);
 	ctl_command(argc, argv, &c, &top, &sig);
-	if (seg == NULL && (path = ctl_conf_shm_path(file != NULL ? file :
-	    CTL_DEFAULT_CONF)) == NULL)
+	if (seg == NULL &&
+	    (path = ctl_conf_shm_path(
+		 file != NULL ? file : CTL_DEFAULT_CONF)) == NULL)
 		return 1;
 	c.path = seg != NULL ? seg : path;
 	rc = top.wanted ? ctl_top(&c, &top) : ctl_run(&c, argv, sig);

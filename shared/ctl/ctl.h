@@ -13,18 +13,18 @@
 #include "shared/shm.h"
 
 struct ctl {
-	const char *path;		/* the segment file */
+	const char *path; /* the segment file */
 	struct shm shm;
-	int64_t now_ms;			/* CLOCK_MONOTONIC */
-	int64_t now;			/* wall clock seconds */
+	int64_t now_ms; /* CLOCK_MONOTONIC */
+	int64_t now;	/* wall clock seconds */
 	bool json;
 };
 
 /* A command line checked before anything is opened. */
 enum ctl_check {
 	CTL_CHECK_OK,
-	CTL_CHECK_USAGE,		/* print the usage, exit 2 */
-	CTL_CHECK_REFUSED		/* reason printed, exit 2 */
+	CTL_CHECK_USAGE,  /* print the usage, exit 2 */
+	CTL_CHECK_REFUSED /* reason printed, exit 2 */
 };
 
 #endif

@@ -16,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_probe.h"
 #include "shared/addr.h"
 #include "shared/clock.h"
-#include "shared/shm.h"
 #include "shared/proto/fcgi_record.h"
+#include "shared/shm.h"
+#include "ctl_probe.h"
 
 #define PROBE_TIMEOUT_MS 2000
 
@@ -92,9 +92,8 @@ probe_print(const char *addr, int64_t ms, const struct fcgi_event *ev,
 		    (long long)ms);
 	while (left > 0 && fcgi_get_nv(p, left, &n, &nl, &v, &vl, &used) == 0) {
 		if (json)
-			printf("%s\"%.*s\":\"%.*s\"", first ? "" : ",",
-			    (int)nl, (const char *)n, (int)vl,
-			    (const char *)v);
+			printf("%s\"%.*s\":\"%.*s\"", first ? "" : ",", (int)nl,
+			    (const char *)n, (int)vl, (const char *)v);
 		else
 			printf("  %.*s=%.*s\n", (int)nl, (const char *)n,
 			    (int)vl, (const char *)v);
@@ -116,8 +115,7 @@ probe_elapsed(int64_t start)
 
 /* Read records until GET_VALUES_RESULT or UNKNOWN_TYPE.  0 / -1. */
 static int
-probe_read(int fd, const char *addr, int64_t start, bool json,
-    const char **why)
+probe_read(int fd, const char *addr, int64_t start, bool json, const char **why)
 {
 	uint8_t buf[4096];
 	struct fcgi_parser parser;
@@ -134,7 +132,8 @@ probe_read(int fd, const char *addr, int64_t start, bool json,
 			continue;
 		if (n <= 0) {
 			*why = n == 0 ? "closed the connection without an "
-			    "answer" : strerror(errno);
+					"answer" :
+					strerror(errno);
 			return -1;
 		}
 		for (pos = 0, len = (size_t)n; pos < len;) {
@@ -152,11 +151,13 @@ probe_read(int fd, const char *addr, int64_t start, bool json,
 			    ev.record_type == FCGI_UNKNOWN_TYPE) {
 				if (json)
 					printf("{\"addr\":\"%s\",\"up\":true,"
-					    "\"ms\":%lld,\"values\":null}\n",
-					    addr, (long long)probe_elapsed(start));
+					       "\"ms\":%lld,\"values\":null}\n",
+					    addr,
+					    (long long)probe_elapsed(start));
 				else
 					printf("%s: up, but it does not "
-					    "implement GET_VALUES\n", addr);
+					       "implement GET_VALUES\n",
+					    addr);
 				return 0;
 			}
 		}

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl_set.h"
 #include "shared/proto/num.h"
+#include "ctl_set.h"
 
 #define CTL_MIN_WEIGHT 1
 #define CTL_MAX_WEIGHT 1000
@@ -49,7 +49,8 @@ static const char *
 ctl_admin_name(int32_t admin)
 {
 	return admin == SHM_ADMIN_DOWN ? "down" :
-	    admin == SHM_ADMIN_DRAIN ? "drain" : "up";
+	    admin == SHM_ADMIN_DRAIN   ? "drain" :
+					 "up";
 }
 
 /* CTL_MIN_WEIGHT..CTL_MAX_WEIGHT, or -1. */
@@ -58,8 +59,7 @@ ctl_parse_weight(const char *s)
 {
 	uint64_t v;
 
-	if (num_parse_str(s, CTL_MAX_WEIGHT, &v) == -1 ||
-	    v < CTL_MIN_WEIGHT)
+	if (num_parse_str(s, CTL_MAX_WEIGHT, &v) == -1 || v < CTL_MIN_WEIGHT)
 		return -1;
 	return (int)v;
 }
@@ -76,12 +76,12 @@ ctl_set_print_weight(const struct ctl *c, const struct shm_server *s,
 
 	if (c->json)
 		printf("{\"upstream\":\"%.*s\",\"server\":\"%.*s\","
-		    "\"weight\":{\"old\":%d,\"new\":%d}}\n",
+		       "\"weight\":{\"old\":%d,\"new\":%d}}\n",
 		    CTL_FIELD(s->upstream), CTL_FIELD(s->addr), (int)old,
 		    (int)now);
 	else
-		printf("%s %s: weight %d -> %d\n", argv[0], argv[1],
-		    (int)old, (int)now);
+		printf("%s %s: weight %d -> %d\n", argv[0], argv[1], (int)old,
+		    (int)now);
 }
 
 /* argv: UPSTREAM SERVER (weight N | down | up | drain), checked. */
@@ -99,11 +99,12 @@ ctl_set(struct ctl *c, char **argv)
 		return 0;
 	}
 	admin = strcmp(argv[2], "down") == 0 ? SHM_ADMIN_DOWN :
-	    strcmp(argv[2], "drain") == 0 ? SHM_ADMIN_DRAIN : SHM_ADMIN_UP;
+	    strcmp(argv[2], "drain") == 0    ? SHM_ADMIN_DRAIN :
+					       SHM_ADMIN_UP;
 	old = shm_server_set_admin(s, admin);
 	if (c->json)
 		printf("{\"upstream\":\"%.*s\",\"server\":\"%.*s\","
-		    "\"state\":{\"old\":\"%s\",\"new\":\"%s\"}}\n",
+		       "\"state\":{\"old\":\"%s\",\"new\":\"%s\"}}\n",
 		    CTL_FIELD(s->upstream), CTL_FIELD(s->addr),
 		    ctl_admin_name(old), ctl_admin_name(admin));
 	else
@@ -117,14 +118,17 @@ ctl_set_check(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[2], "weight") == 0) {
 		if (ctl_parse_weight(argv[3]) == -1) {
-			fprintf(stderr, "fcgatectl: weight must be a number "
-			    "from %d to %d\n", CTL_MIN_WEIGHT, CTL_MAX_WEIGHT);
+			fprintf(stderr,
+			    "fcgatectl: weight must be a number "
+			    "from %d to %d\n",
+			    CTL_MIN_WEIGHT, CTL_MAX_WEIGHT);
 			return CTL_CHECK_REFUSED;
 		}
 		return CTL_CHECK_OK;
 	}
-	if (argc == 3 && (strcmp(argv[2], "down") == 0 ||
-	    strcmp(argv[2], "up") == 0 || strcmp(argv[2], "drain") == 0))
+	if (argc == 3 &&
+	    (strcmp(argv[2], "down") == 0 || strcmp(argv[2], "up") == 0 ||
+		strcmp(argv[2], "drain") == 0))
 		return CTL_CHECK_OK;
 	return CTL_CHECK_USAGE;
 }

@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_top.h"
 #include "shared/clock.h"
 #include "shared/proto/num.h"
+#include "ctl_top.h"
 
 /* -d SECONDS: 0.1 to 3600, fractions allowed. */
 static int

@@ -10,9 +10,9 @@
 #include "ctl.h"
 
 struct ctl_top {
-	bool wanted;			/* the command is `top` */
-	long count;			/* screens, 0 = until interrupted */
-	long delay_ms;			/* between two screens */
+	bool wanted;   /* the command is `top` */
+	long count;    /* screens, 0 = until interrupted */
+	long delay_ms; /* between two screens */
 };
 
 /* argv: top [-n COUNT] [-d SECONDS]. */

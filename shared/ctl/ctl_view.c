@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_view.h"
 #include "shared/upstream.h"
+#include "ctl_view.h"
 
 #define CTL_CELL 128
 
@@ -25,20 +25,37 @@ typedef char ctl_cell[CTL_CELL];
 
 /* The columns of `status` and of `workers`. */
 enum {
-	ST_UPSTREAM, ST_SERVER, ST_STATE, ST_WEIGHT, ST_ACTIVE, ST_REQUESTS,
-	ST_FAILS, ST_LAST_FAIL, ST_2XX, ST_3XX, ST_4XX, ST_5XX, ST_AVG_MS,
+	ST_UPSTREAM,
+	ST_SERVER,
+	ST_STATE,
+	ST_WEIGHT,
+	ST_ACTIVE,
+	ST_REQUESTS,
+	ST_FAILS,
+	ST_LAST_FAIL,
+	ST_2XX,
+	ST_3XX,
+	ST_4XX,
+	ST_5XX,
+	ST_AVG_MS,
 	ST_NCOL
 };
 enum {
-	WK_PID, WK_STATE, WK_UPTIME, WK_CONNS, WK_ACCEPTED, WK_REQUESTS,
-	WK_GEN, WK_NCOL
+	WK_PID,
+	WK_STATE,
+	WK_UPTIME,
+	WK_CONNS,
+	WK_ACCEPTED,
+	WK_REQUESTS,
+	WK_GEN,
+	WK_NCOL
 };
 
 static const char *const ctl_status_head[ST_NCOL] = { "UPSTREAM", "SERVER",
 	"STATE", "WEIGHT", "ACTIVE", "REQUESTS", "FAILS", "LAST_FAIL", "2XX",
 	"3XX", "4XX", "5XX", "AVG_MS" };
-static const char *const ctl_workers_head[WK_NCOL] = { "PID", "STATE",
-	"UPTIME", "CONNS", "ACCEPTED", "REQUESTS", "GEN" };
+static const char *const ctl_workers_head[WK_NCOL] = { "PID", "STATE", "UPTIME",
+	"CONNS", "ACCEPTED", "REQUESTS", "GEN" };
 
 /* "45s", "12m05s", "2h03m", "3d04h". */
 static void
@@ -117,8 +134,9 @@ ctl_widths(ctl_cell *rows, size_t nrows, int ncol, int *width)
 		width[k] = 0;
 	for (r = 0; r < nrows; r++)
 		for (k = 0; k < ncol; k++)
-			if ((n = (int)strlen(rows[r * (size_t)ncol +
-			    (size_t)k])) > width[k])
+			if ((n = (int)strlen(
+				 rows[r * (size_t)ncol + (size_t)k])) >
+			    width[k])
 				width[k] = n;
 }
 
@@ -166,8 +184,7 @@ ctl_last_fail_s(const struct ctl *c, const struct shm_server *s)
 }
 
 static void
-ctl_status_cells(const struct ctl *c, ctl_cell *row,
-    const struct shm_server *s)
+ctl_status_cells(const struct ctl *c, ctl_cell *row, const struct shm_server *s)
 {
 	uint64_t n = LOAD(s->resp_count);
 	int64_t ago = ctl_last_fail_s(c, s);
@@ -176,8 +193,7 @@ ctl_status_cells(const struct ctl *c, ctl_cell *row,
 
 	ctl_text(row[ST_UPSTREAM], CTL_CELL, s->upstream, SHM_NAME_LEN);
 	ctl_text(row[ST_SERVER], CTL_CELL, s->addr, SHM_ADDR_LEN);
-	snprintf(row[ST_STATE], CTL_CELL, "%s",
-	    ctl_server_state(s, c->now_ms));
+	snprintf(row[ST_STATE], CTL_CELL, "%s", ctl_server_state(s, c->now_ms));
 	snprintf(row[ST_WEIGHT], CTL_CELL, "%d/%d", (int)LOAD(s->weight),
 	    (int)s->effective_weight);
 	snprintf(row[ST_ACTIVE], CTL_CELL, "%d", (int)LOAD(s->active));
@@ -201,9 +217,10 @@ static void
 ctl_status_line(ctl_cell *r, const int *w)
 {
 	printf("%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s  %-*s  %*s  %*s  %*s  "
-	    "%*s  %*s\n", w[0], r[0], w[1], r[1], w[2], r[2], w[3], r[3],
-	    w[4], r[4], w[5], r[5], w[6], r[6], w[7], r[7], w[8], r[8],
-	    w[9], r[9], w[10], r[10], w[11], r[11], w[12], r[12]);
+	       "%*s  %*s\n",
+	    w[0], r[0], w[1], r[1], w[2], r[2], w[3], r[3], w[4], r[4], w[5],
+	    r[5], w[6], r[6], w[7], r[7], w[8], r[8], w[9], r[9], w[10], r[10],
+	    w[11], r[11], w[12], r[12]);
 }
 
 static int
@@ -245,11 +262,11 @@ ctl_status_json_server(const struct ctl *c, const struct shm_server *s)
 	printf("{\"addr\":");
 	ctl_json_string(addr);
 	printf(",\"state\":\"%s\",\"backup\":%s,\"weight\":%d,"
-	    "\"conf_weight\":%d,\"effective_weight\":%d,\"active\":%d,"
-	    "\"requests\":%" PRIu64 ",\"fails\":%d,\"failures\":%" PRIu64
-	    ",\"last_failure_s_ago\":", ctl_server_state(s, c->now_ms),
-	    s->backup ? "true" : "false", (int)LOAD(s->weight),
-	    (int)s->conf_weight, (int)s->effective_weight,
+	       "\"conf_weight\":%d,\"effective_weight\":%d,\"active\":%d,"
+	       "\"requests\":%" PRIu64 ",\"fails\":%d,\"failures\":%" PRIu64
+	       ",\"last_failure_s_ago\":",
+	    ctl_server_state(s, c->now_ms), s->backup ? "true" : "false",
+	    (int)LOAD(s->weight), (int)s->conf_weight, (int)s->effective_weight,
 	    (int)LOAD(s->active), LOAD(s->requests), (int)LOAD(s->fails),
 	    LOAD(s->failures));
 	if (ago < 0)
@@ -276,19 +293,21 @@ ctl_status_json(struct ctl *c)
 	uint32_t u, i;
 
 	printf("{\"master_pid\":%d,\"uptime_s\":%" PRId64 ",\"generation\":%u,"
-	    "\"workers\":%u,\"upstreams\":[", (int)LOAD(h->master_pid),
-	    c->now - h->start_time, (unsigned)LOAD(h->generation),
-	    ctl_live_workers(&c->shm));
+	       "\"workers\":%u,\"upstreams\":[",
+	    (int)LOAD(h->master_pid), c->now - h->start_time,
+	    (unsigned)LOAD(h->generation), ctl_live_workers(&c->shm));
 	for (u = 0; u < h->nupstreams; u++) {
 		up = &c->shm.upstreams[u];
 		ctl_text(name, sizeof(name), up->name, SHM_NAME_LEN);
 		printf("%s{\"name\":", u ? "," : "");
 		ctl_json_string(name);
 		printf(",\"balance\":\"%s\",\"no_live\":%" PRIu64
-		    ",\"servers\":[", up->balance == UPSTREAM_IP_HASH ?
-		    "ip_hash" : "round_robin", LOAD(up->no_live));
-		for (i = 0; i < up->nservers && up->first_server + i <
-		    h->nservers; i++) {
+		       ",\"servers\":[",
+		    up->balance == UPSTREAM_IP_HASH ? "ip_hash" : "round_robin",
+		    LOAD(up->no_live));
+		for (i = 0;
+		     i < up->nservers && up->first_server + i < h->nservers;
+		     i++) {
 			printf("%s", i ? "," : "");
 			ctl_status_json_server(c,
 			    &c->shm.servers[up->first_server + i]);
@@ -334,13 +353,12 @@ ctl_workers_json(const struct ctl *c)
 		if (LOAD(w->state) == SHM_WORKER_FREE)
 			continue;
 		printf("%s{\"pid\":%d,\"state\":\"%s\",\"uptime_s\":%" PRId64
-		    ",\"connections\":%u,\"accepted\":%" PRIu64
-		    ",\"requests\":%" PRIu64 ",\"generation\":%u}",
-		    first ? "" : ",",
-		    (int)LOAD(w->pid), ctl_worker_state(LOAD(w->state)),
-		    c->now - LOAD(w->started), (unsigned)LOAD(w->connections),
-		    LOAD(w->accepted), LOAD(w->requests),
-		    (unsigned)LOAD(w->generation));
+		       ",\"connections\":%u,\"accepted\":%" PRIu64
+		       ",\"requests\":%" PRIu64 ",\"generation\":%u}",
+		    first ? "" : ",", (int)LOAD(w->pid),
+		    ctl_worker_state(LOAD(w->state)), c->now - LOAD(w->started),
+		    (unsigned)LOAD(w->connections), LOAD(w->accepted),
+		    LOAD(w->requests), (unsigned)LOAD(w->generation));
 		first = false;
 	}
 	printf("]}\n");
@@ -354,8 +372,7 @@ ctl_workers_cells(const struct ctl *c, ctl_cell *row,
 	snprintf(row[WK_STATE], CTL_CELL, "%s",
 	    ctl_worker_state(LOAD(w->state)));
 	ctl_duration(row[WK_UPTIME], CTL_CELL, c->now - LOAD(w->started));
-	snprintf(row[WK_CONNS], CTL_CELL, "%u",
-	    (unsigned)LOAD(w->connections));
+	snprintf(row[WK_CONNS], CTL_CELL, "%u", (unsigned)LOAD(w->connections));
 	snprintf(row[WK_ACCEPTED], CTL_CELL, "%" PRIu64, LOAD(w->accepted));
 	snprintf(row[WK_REQUESTS], CTL_CELL, "%" PRIu64, LOAD(w->requests));
 	snprintf(row[WK_GEN], CTL_CELL, "%u", (unsigned)LOAD(w->generation));
@@ -364,8 +381,8 @@ ctl_workers_cells(const struct ctl *c, ctl_cell *row,
 static void
 ctl_workers_line(ctl_cell *r, const int *w)
 {
-	printf("%*s  %-*s  %-*s  %*s  %*s  %*s  %*s\n", w[0], r[0], w[1],
-	    r[1], w[2], r[2], w[3], r[3], w[4], r[4], w[5], r[5], w[6], r[6]);
+	printf("%*s  %-*s  %-*s  %*s  %*s  %*s  %*s\n", w[0], r[0], w[1], r[1],
+	    w[2], r[2], w[3], r[3], w[4], r[4], w[5], r[5], w[6], r[6]);
 }
 
 static int

@@ -165,8 +165,8 @@ cgi_parse_headers(const char *buf, size_t len, struct cgi_response *r,
 				r->status = r->has_location ? 302 : 200;
 			return 1;
 		}
-		if (cgi_header_line(r, buf + start, (size_t)line_len,
-		    error) == -1)
+		if (cgi_header_line(r, buf + start, (size_t)line_len, error) ==
+		    -1)
 			return -1;
 	}
 }
@@ -183,9 +183,9 @@ cgi_header_next(const char *head, size_t head_len, size_t *pos,
 		start = *pos;
 		if ((line_len = cgi_next_line(head, head_len, pos)) <= 0)
 			return 0;
-		if (cgi_split_line(head + start, (size_t)line_len, h,
-		    &error) == -1)
-			return 0;	/* not a head cgi_parse_headers took */
+		if (cgi_split_line(head + start, (size_t)line_len, h, &error) ==
+		    -1)
+			return 0; /* not a head cgi_parse_headers took */
 		if (!name_is(h->name, h->name_len, "status"))
 			return 1;
 	}

@@ -26,15 +26,15 @@ struct cgi_header {
  * are common).
  */
 struct cgi_response {
-	int status;			/* from Status:, else 302 with Location,
+	int status;	    /* from Status:, else 302 with Location,
 					 * else 200 */
-	const char *reason;		/* from Status:, NULL when none given */
+	const char *reason; /* from Status:, NULL when none given */
 	size_t reason_len;
-	size_t nheaders;		/* header lines, without Status */
-	int64_t content_length;		/* -1 when absent */
+	size_t nheaders;	/* header lines, without Status */
+	int64_t content_length; /* -1 when absent */
 	bool has_location;
 	bool has_content_type;
-	size_t head_len;		/* bytes incl. the blank line */
+	size_t head_len; /* bytes incl. the blank line */
 };
 
 /*

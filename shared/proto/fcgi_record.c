@@ -23,9 +23,9 @@
 #include <string.h>
 
 enum {
-	PARSE_HEADER = 0,	/* collecting the 8-byte record header */
-	PARSE_CONTENT,		/* inside the content */
-	PARSE_PADDING		/* skipping the padding */
+	PARSE_HEADER = 0, /* collecting the 8-byte record header */
+	PARSE_CONTENT,	  /* inside the content */
+	PARSE_PADDING	  /* skipping the padding */
 };
 
 #define END_REQUEST_BODY_LEN 8
@@ -219,7 +219,7 @@ parser_start_record(struct fcgi_parser *p, struct fcgi_event *ev)
 		ev->record_type = p->type;
 	}
 	if (p->content_left == 0 && p->type == FCGI_GET_VALUES_RESULT) {
-		ev->type = FCGI_EV_VALUES;	/* no values known */
+		ev->type = FCGI_EV_VALUES; /* no values known */
 		ev->record_type = p->type;
 		ev->data = p->values;
 	} else if (p->content_left == 0 && p->type != FCGI_STDOUT &&
@@ -287,8 +287,8 @@ parser_content(struct fcgi_parser *p, const uint8_t *in, size_t len,
 	size_t n = p->content_left < len ? p->content_left : len;
 
 	if (p->type == FCGI_STDOUT || p->type == FCGI_STDERR) {
-		ev->type = p->type == FCGI_STDOUT ? FCGI_EV_STDOUT :
-		    FCGI_EV_STDERR;
+		ev->type =
+		    p->type == FCGI_STDOUT ? FCGI_EV_STDOUT : FCGI_EV_STDERR;
 		ev->record_type = p->type;
 		ev->data = in;
 		ev->len = n;
@@ -299,8 +299,8 @@ parser_content(struct fcgi_parser *p, const uint8_t *in, size_t len,
 		if (ev->type == FCGI_EV_NEED_MORE)
 			parser_end_content(p, ev);
 		else
-			p->state = p->padding_left > 0 ? PARSE_PADDING :
-			    PARSE_HEADER;
+			p->state =
+			    p->padding_left > 0 ? PARSE_PADDING : PARSE_HEADER;
 	}
 	return n;
 }

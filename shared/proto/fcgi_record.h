@@ -16,7 +16,7 @@
 #define FCGI_VERSION_1 1
 #define FCGI_HEADER_LEN 8
 #define FCGI_MAX_CONTENT 65535
-#define FCGI_VALUES_MAX 512		/* GET_VALUES_RESULT bytes kept */
+#define FCGI_VALUES_MAX 512 /* GET_VALUES_RESULT bytes kept */
 
 enum fcgi_type {
 	FCGI_BEGIN_REQUEST = 1,
@@ -79,36 +79,36 @@ struct fcgi_parser {
 	uint16_t request_id;
 	uint32_t content_left;
 	uint32_t padding_left;
-	uint8_t body[8];		/* END_REQUEST body being collected */
+	uint8_t body[8]; /* END_REQUEST body being collected */
 	size_t body_have;
-	uint8_t values[FCGI_VALUES_MAX];	/* GET_VALUES_RESULT content */
+	uint8_t values[FCGI_VALUES_MAX]; /* GET_VALUES_RESULT content */
 	size_t values_have;
-	bool check_id;			/* records of another id are errors */
+	bool check_id; /* records of another id are errors */
 	uint16_t want_id;
 };
 
 enum fcgi_event_type {
-	FCGI_EV_NEED_MORE = 0,		/* all input consumed, no event */
-	FCGI_EV_STDOUT,			/* data/len: a piece of STDOUT */
-	FCGI_EV_STDOUT_END,		/* empty STDOUT record */
-	FCGI_EV_STDERR,			/* data/len: a piece of STDERR */
-	FCGI_EV_END_REQUEST,		/* app_status, protocol_status */
-	FCGI_EV_VALUES,			/* data/len: a whole GET_VALUES_RESULT
+	FCGI_EV_NEED_MORE = 0, /* all input consumed, no event */
+	FCGI_EV_STDOUT,	       /* data/len: a piece of STDOUT */
+	FCGI_EV_STDOUT_END,    /* empty STDOUT record */
+	FCGI_EV_STDERR,	       /* data/len: a piece of STDERR */
+	FCGI_EV_END_REQUEST,   /* app_status, protocol_status */
+	FCGI_EV_VALUES,	       /* data/len: a whole GET_VALUES_RESULT
 					 * (name-value pairs; its first
 					 * FCGI_VALUES_MAX bytes) */
-	FCGI_EV_OTHER,			/* a record we skip, e.g. UNKNOWN_TYPE
+	FCGI_EV_OTHER,	       /* a record we skip, e.g. UNKNOWN_TYPE
 					 * (type in .record_type) */
-	FCGI_EV_ERROR			/* .error says why; stop reading */
+	FCGI_EV_ERROR	       /* .error says why; stop reading */
 };
 
 struct fcgi_event {
 	enum fcgi_event_type type;
-	const uint8_t *data;		/* points into the input */
+	const uint8_t *data; /* points into the input */
 	size_t len;
 	uint8_t record_type;
 	uint32_t app_status;
 	uint8_t protocol_status;
-	const char *error;		/* static text: "unknown version" */
+	const char *error; /* static text: "unknown version" */
 };
 
 /* Ready p for the first record of a connection (any request id). */

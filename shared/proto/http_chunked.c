@@ -9,26 +9,26 @@
 #include "http_chunked.h"
 #include "num.h"
 
-#define CHUNK_LINE_MAX	4096
-#define CHUNK_SIZE_MAX	((uint64_t)1 << 62)
+#define CHUNK_LINE_MAX 4096
+#define CHUNK_SIZE_MAX ((uint64_t)1 << 62)
 
 /*
  * Chunked decoder states.  Size and trailer lines are counted in line_len
  * so a peer cannot make us scan an endless line.
  */
 enum {
-	CH_SIZE_START,		/* first hex digit of a size line */
-	CH_SIZE,		/* more hex digits */
-	CH_SIZE_WS,		/* blanks after the size */
-	CH_EXT,			/* chunk extension, ignored */
-	CH_SIZE_LF,		/* CR seen at the end of a size line */
+	CH_SIZE_START, /* first hex digit of a size line */
+	CH_SIZE,       /* more hex digits */
+	CH_SIZE_WS,    /* blanks after the size */
+	CH_EXT,	       /* chunk extension, ignored */
+	CH_SIZE_LF,    /* CR seen at the end of a size line */
 	CH_DATA,
-	CH_DATA_CR,		/* CRLF after the data */
+	CH_DATA_CR, /* CRLF after the data */
 	CH_DATA_LF,
-	CH_TRAILER_START,	/* start of a trailer line or the blank one */
-	CH_TRAILER,		/* inside a trailer line, skipped */
+	CH_TRAILER_START, /* start of a trailer line or the blank one */
+	CH_TRAILER,	  /* inside a trailer line, skipped */
 	CH_TRAILER_LF,
-	CH_END_LF,		/* CR of the final blank line seen */
+	CH_END_LF, /* CR of the final blank line seen */
 	CH_DONE
 };
 
@@ -73,7 +73,7 @@ chunk_size_byte(struct http_chunked *c, unsigned char ch)
 				return -1;
 			c->size_digits[c->line_len - 1] = (char)ch;
 			if (num_parse_hex(c->size_digits, c->line_len,
-			    CHUNK_SIZE_MAX, &c->remaining) == -1)
+				CHUNK_SIZE_MAX, &c->remaining) == -1)
 				return -1;
 			c->state = CH_SIZE;
 			return 0;
@@ -101,7 +101,7 @@ chunk_size_byte(struct http_chunked *c, unsigned char ch)
 		else if (ch == '\0')
 			return -1;
 		return 0;
-	default:	/* CH_SIZE_LF */
+	default: /* CH_SIZE_LF */
 		if (ch != '\n')
 			return -1;
 		chunk_size_done(c);
@@ -128,7 +128,8 @@ chunk_tail_byte(struct http_chunked *c, unsigned char ch)
 		if (ch != '\n')
 			return -1;
 		c->state = c->state == CH_END_LF ? CH_DONE :
-		    c->state == CH_DATA_LF ? CH_SIZE_START : CH_TRAILER_START;
+		    c->state == CH_DATA_LF	 ? CH_SIZE_START :
+						   CH_TRAILER_START;
 		c->line_len = 0;
 		return 0;
 	case CH_TRAILER_START:
@@ -143,7 +144,7 @@ chunk_tail_byte(struct http_chunked *c, unsigned char ch)
 			c->line_len = 1;
 		}
 		return 0;
-	default:	/* CH_TRAILER */
+	default: /* CH_TRAILER */
 		if (++c->line_len > CHUNK_LINE_MAX || ch == '\0')
 			return -1;
 		if (ch == '\r')

@@ -21,9 +21,9 @@
  */
 struct http_chunked {
 	int state;
-	uint64_t remaining;		/* bytes left in the current chunk */
-	size_t line_len;		/* bounds size/trailer lines */
-	char size_digits[16];		/* the size line's hex digits */
+	uint64_t remaining;   /* bytes left in the current chunk */
+	size_t line_len;      /* bounds size/trailer lines */
+	char size_digits[16]; /* the size line's hex digits */
 };
 
 void http_chunked_init(struct http_chunked *c);

@@ -84,11 +84,14 @@ method_from_name(const char *s, size_t n)
 		const char *name;
 		enum http_method m;
 	} tab[] = {
-		{ "GET", HTTP_METHOD_GET }, { "HEAD", HTTP_METHOD_HEAD },
-		{ "POST", HTTP_METHOD_POST }, { "PUT", HTTP_METHOD_PUT },
+		{ "GET", HTTP_METHOD_GET },
+		{ "HEAD", HTTP_METHOD_HEAD },
+		{ "POST", HTTP_METHOD_POST },
+		{ "PUT", HTTP_METHOD_PUT },
 		{ "DELETE", HTTP_METHOD_DELETE },
 		{ "OPTIONS", HTTP_METHOD_OPTIONS },
-		{ "PATCH", HTTP_METHOD_PATCH }, { "LOCK", HTTP_METHOD_LOCK },
+		{ "PATCH", HTTP_METHOD_PATCH },
+		{ "LOCK", HTTP_METHOD_LOCK },
 		{ "TRACE", HTTP_METHOD_TRACE },
 		{ "CONNECT", HTTP_METHOD_CONNECT },
 	};
@@ -137,8 +140,7 @@ parse_absolute(struct http_request *req, const char *t, size_t n,
 		skip = 8;
 	else
 		return -1;
-	for (a = skip; a < n && t[a] != '/' && t[a] != '?' && t[a] != '#';
-	    a++)
+	for (a = skip; a < n && t[a] != '/' && t[a] != '?' && t[a] != '#'; a++)
 		if (t[a] == '@')
 			return -1;
 	if (a == skip)
@@ -212,8 +214,8 @@ parse_request_line(struct http_request *req, const char *p, size_t n,
 	*status = 400;
 	/* Methods are upper-case letters, '_' and '-', as nginx takes them
 	 * ("get" is not GET). */
-	while (i < n && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_' ||
-	    p[i] == '-'))
+	while (i < n &&
+	    ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_' || p[i] == '-'))
 		i++;
 	if (i == 0 || i == n || p[i] != ' ')
 		return -1;
@@ -257,7 +259,7 @@ parse_header_line(struct http_request *req, const char *p, size_t n,
 	for (i++; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
 		;
 	for (end = n; end > i && (p[end - 1] == ' ' || p[end - 1] == '\t');
-	    end--)
+	     end--)
 		;
 	h->value = p + i;
 	h->value_len = end - i;
@@ -326,7 +328,8 @@ set_host(struct http_request *req, const char *v, size_t n)
 		return -1;
 	for (i = 0; i < end; i++)
 		req->host_buf[i] = (v[i] >= 'A' && v[i] <= 'Z') ?
-		    (char)(v[i] - 'A' + 'a') : v[i];
+		    (char)(v[i] - 'A' + 'a') :
+		    v[i];
 	req->host_buf[end] = '\0';
 	req->host = req->host_buf;
 	req->host_len = end;
@@ -373,8 +376,7 @@ list_has_token(const char *v, size_t n, const char *tok)
 			i++;
 		for (s = i; i < n && v[i] != ','; i++)
 			;
-		for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t');
-		    e--)
+		for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'); e--)
 			;
 		if (e > s && eq_nocase(v + s, e - s, tok))
 			return 1;
@@ -504,9 +506,10 @@ parse_fields(const char *buf, size_t len, size_t pos, size_t max_line,
 		/* One field line may not exceed max_line either, as nginx's
 		 * large_client_header_buffers (a CR at the very end of the
 		 * input may be the start of the line's end). */
-		if ((r == 1 && eol - pos > max_line) || (r == 0 &&
-		    len - pos - (len > pos && buf[len - 1] == '\r') >
-		    max_line)) {
+		if ((r == 1 && eol - pos > max_line) ||
+		    (r == 0 &&
+			len - pos - (len > pos && buf[len - 1] == '\r') >
+			    max_line)) {
 			*status = 431;
 			return HTTP_PARSE_ERROR;
 		}
@@ -519,7 +522,7 @@ parse_fields(const char *buf, size_t len, size_t pos, size_t max_line,
 		if (eol == pos)
 			break;
 		if (buf[pos] == ' ' || buf[pos] == '\t') {
-			*status = 400;		/* obs-fold */
+			*status = 400; /* obs-fold */
 			return HTTP_PARSE_ERROR;
 		}
 		if (parse_header_line(req, buf + pos, eol - pos, status) == -1)
@@ -581,7 +584,7 @@ http_find_header(const struct http_request *req, const char *name)
 
 	for (i = 0; i < req->nheaders; i++)
 		if (eq_nocase(req->headers[i].name, req->headers[i].name_len,
-		    name))
+			name))
 			return &req->headers[i];
 	return NULL;
 }

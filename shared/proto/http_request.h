@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define HTTP_MAX_HEADERS 100
-#define HTTP_HOST_MAX 256		/* a host name is at most 255 bytes */
+#define HTTP_HOST_MAX 256 /* a host name is at most 255 bytes */
 
 enum http_method {
 	HTTP_METHOD_OTHER = 0,
@@ -33,7 +33,7 @@ enum http_method {
 struct http_header {
 	const char *name;
 	size_t name_len;
-	const char *value;		/* leading/trailing blanks trimmed */
+	const char *value; /* leading/trailing blanks trimmed */
 	size_t value_len;
 };
 
@@ -41,46 +41,46 @@ struct http_request {
 	const char *method;
 	size_t method_len;
 	enum http_method m;
-	const char *target;		/* raw request-target */
+	const char *target; /* raw request-target */
 	size_t target_len;
-	const char *request_uri;	/* $request_uri: the target without the
+	const char *request_uri; /* $request_uri: the target without the
 					 * scheme and authority of the
 					 * absolute form */
 	size_t request_uri_len;
-	bool absolute;			/* absolute-form: the URI names the
+	bool absolute;	  /* absolute-form: the URI names the
 					 * host */
-	const char *path;		/* target up to '?' or '#' (origin
+	const char *path; /* target up to '?' or '#' (origin
 					 * form), or the path part of an
 					 * absolute-form URI */
 	size_t path_len;
-	const char *query;		/* after '?' up to '#', NULL when
+	const char *query; /* after '?' up to '#', NULL when
 					 * none */
 	size_t query_len;
-	int version;			/* 10 or 11 */
+	int version; /* 10 or 11 */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
 	/* derived from the headers */
-	const char *host;		/* points to host_buf: lower-cased, port
+	const char *host; /* points to host_buf: lower-cased, port
 					 * and a trailing dot stripped; NULL
 					 * when absent */
 	size_t host_len;
-	const char *port;		/* digits after the host's ':', NULL
+	const char *port; /* digits after the host's ':', NULL
 					 * when none */
 	size_t port_len;
 	char host_buf[HTTP_HOST_MAX];
-	const char *content_type;	/* NULL when absent */
+	const char *content_type; /* NULL when absent */
 	size_t content_type_len;
-	int64_t content_length;		/* -1 when absent */
-	bool chunked;			/* Transfer-Encoding: chunked */
-	bool keep_alive;		/* by version and Connection header */
-	bool expect_continue;		/* Expect: 100-continue */
-	size_t head_len;		/* bytes of the head incl. blank line */
+	int64_t content_length; /* -1 when absent */
+	bool chunked;		/* Transfer-Encoding: chunked */
+	bool keep_alive;	/* by version and Connection header */
+	bool expect_continue;	/* Expect: 100-continue */
+	size_t head_len;	/* bytes of the head incl. blank line */
 };
 
 enum http_parse_result {
-	HTTP_PARSE_OK = 0,		/* req filled */
-	HTTP_PARSE_AGAIN = 1,		/* need more bytes */
-	HTTP_PARSE_ERROR = -1		/* *status says which answer */
+	HTTP_PARSE_OK = 0,    /* req filled */
+	HTTP_PARSE_AGAIN = 1, /* need more bytes */
+	HTTP_PARSE_ERROR = -1 /* *status says which answer */
 };
 
 /*

@@ -21,8 +21,7 @@ num_digit(char ch, unsigned base)
 }
 
 static int
-num_parse(const char *s, size_t len, unsigned base, uint64_t max,
-    uint64_t *out)
+num_parse(const char *s, size_t len, unsigned base, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0, d;
 	size_t i;

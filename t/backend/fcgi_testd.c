@@ -76,7 +76,7 @@
 #define MAX_BODY_BYTES (64 << 20)
 
 static const char *name = "testd";
-static long max_requests;		/* -m: per connection, 0 = no limit */
+static long max_requests; /* -m: per connection, 0 = no limit */
 
 struct request {
 	uint16_t id;
@@ -90,8 +90,7 @@ struct request {
 static void
 die(const char *what)
 {
-	fprintf(stderr, "fcgi_testd %s: %s: %s\n", name, what,
-	    strerror(errno));
+	fprintf(stderr, "fcgi_testd %s: %s: %s\n", name, what, strerror(errno));
 	exit(1);
 }
 
@@ -252,7 +251,7 @@ query_arg(const struct request *rq, const char *key, char *out, size_t size)
 	out[0] = '\0';
 	each_param(rq, find_fn, &f);
 	for (s = strtok_r(qs, "&", &save); s != NULL;
-	    s = strtok_r(NULL, "&", &save))
+	     s = strtok_r(NULL, "&", &save))
 		if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
 			snprintf(out, size, "%s", s + kl + 1);
 			return;
@@ -315,8 +314,8 @@ answer_size(int fd, const struct request *rq, size_t n)
 
 	for (k = 0; k < sizeof(chunk); k++)
 		chunk[k] = (char)('a' + k % 26);
-	if (send_text(fd, rq->id, "Content-Type: application/octet-stream\r\n"
-	    "\r\n") == -1)
+	if (send_text(fd, rq->id,
+		"Content-Type: application/octet-stream\r\n\r\n") == -1)
 		return -1;
 	while (n > 0) {
 		k = n > sizeof(chunk) ? sizeof(chunk) : n;
@@ -346,8 +345,7 @@ query_long(const struct request *rq, const char *key, long def)
 
 /* Append data as records (as send_stream writes them) to b. */
 static void
-raw_records(struct buf *b, int type, uint16_t id, const char *data,
-    size_t len)
+raw_records(struct buf *b, int type, uint16_t id, const char *data, size_t len)
 {
 	static const char zeros[8];
 	uint8_t h[8];
@@ -469,14 +467,14 @@ answer(int fd, const struct request *rq)
 	query_arg(rq, "mode", mode, sizeof(mode));
 	query_arg(rq, "on", arg, sizeof(arg));
 	if (arg[0] != '\0' && strcmp(arg, name) != 0)
-		snprintf(mode, sizeof(mode), "echo");	/* not this backend */
+		snprintf(mode, sizeof(mode), "echo"); /* not this backend */
 	if (strcmp(mode, "die") == 0)
 		return -1;
 	if (strcmp(mode, "raw") == 0)
 		return answer_raw(fd, rq);
 	if (strcmp(mode, "garbage") == 0) {
 		static const char junk[] = "HTTP/1.0 200 OK\r\nthis is not "
-		    "FastCGI\r\n\r\n";
+					   "FastCGI\r\n\r\n";
 
 		(void)write_full(fd, junk, sizeof(junk) - 1);
 		return -1;
@@ -506,8 +504,9 @@ answer(int fd, const struct request *rq)
 		return send_end(fd, rq->id, 0);
 	}
 	if (strcmp(mode, "echo_body") == 0) {
-		if (send_text(fd, rq->id, "Content-Type: application/"
-		    "octet-stream\r\n\r\n") == -1 ||
+		if (send_text(fd, rq->id,
+			"Content-Type: application/"
+			"octet-stream\r\n\r\n") == -1 ||
 		    send_stream(fd, 6, rq->id, rq->body, rq->body_len) == -1)
 			return -1;
 	} else if (strcmp(mode, "size") == 0) {
@@ -516,8 +515,10 @@ answer(int fd, const struct request *rq)
 			return -1;
 	} else if (strcmp(mode, "status") == 0) {
 		query_arg(rq, "code", arg, sizeof(arg));
-		snprintf(text, sizeof(text), "Status: %s Test\r\nContent-Type: "
-		    "text/plain\r\n\r\nstatus %s\n", arg, arg);
+		snprintf(text, sizeof(text),
+		    "Status: %s Test\r\nContent-Type: "
+		    "text/plain\r\n\r\nstatus %s\n",
+		    arg, arg);
 		if (send_text(fd, rq->id, text) == -1)
 			return -1;
 	} else if (strcmp(mode, "hugeheader") == 0) {
@@ -539,9 +540,10 @@ answer(int fd, const struct request *rq)
 		if (send_text(fd, rq->id, "Location: /elsewhere\r\n\r\n") == -1)
 			return -1;
 	} else if (strcmp(mode, "cookies") == 0) {
-		if (send_text(fd, rq->id, "Content-Type: text/plain\r\n"
-		    "Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
-		    "\r\ncookies\n") == -1)
+		if (send_text(fd, rq->id,
+			"Content-Type: text/plain\r\n"
+			"Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
+			"\r\ncookies\n") == -1)
 			return -1;
 	} else {
 		if (strcmp(mode, "slow") == 0) {
@@ -554,7 +556,7 @@ answer(int fd, const struct request *rq)
 		}
 		if (strcmp(mode, "stderr") == 0 &&
 		    send_stream(fd, 7, rq->id, "test stderr message\n", 20) ==
-		    -1)
+			-1)
 			return -1;
 		if (strcmp(mode, "errlog") == 0) {
 			query_arg(rq, "text", arg, sizeof(arg));
@@ -635,21 +637,20 @@ read_request(int fd, struct request *rq)
 			return -1;
 		}
 		switch (h[1]) {
-		case 1:	/* BEGIN_REQUEST */
+		case 1: /* BEGIN_REQUEST */
 			rq->id = (uint16_t)((h[2] << 8) | h[3]);
 			rq->flags = len >= 3 ? content[2] : 0;
 			have_begin = 1;
 			break;
-		case 4:	/* PARAMS */
+		case 4: /* PARAMS */
 			if (len == 0) {
 				params_done = 1;
 				stall_if_noread(rq);
-			}
-			else if (rq->params_len + len > MAX_PARAMS_BYTES)
+			} else if (rq->params_len + len > MAX_PARAMS_BYTES)
 				goto bad;
 			else {
-				rq->params = realloc(rq->params,
-				    rq->params_len + len);
+				rq->params =
+				    realloc(rq->params, rq->params_len + len);
 				if (rq->params == NULL)
 					die("realloc");
 				memcpy(rq->params + rq->params_len, content,
@@ -657,14 +658,14 @@ read_request(int fd, struct request *rq)
 				rq->params_len += len;
 			}
 			break;
-		case 5:	/* STDIN */
+		case 5: /* STDIN */
 			if (len == 0)
 				stdin_done = 1;
 			else if (rq->body_len + len > MAX_BODY_BYTES)
 				goto bad;
 			else {
-				rq->body = realloc(rq->body,
-				    rq->body_len + len);
+				rq->body =
+				    realloc(rq->body, rq->body_len + len);
 				if (rq->body == NULL)
 					die("realloc");
 				memcpy(rq->body + rq->body_len, content, len);
@@ -673,9 +674,9 @@ read_request(int fd, struct request *rq)
 				rq->body_len += len;
 			}
 			break;
-		case 2:	/* ABORT_REQUEST */
+		case 2: /* ABORT_REQUEST */
 			goto bad;
-		case 9:	/* GET_VALUES: answer with our limits */
+		case 9: /* GET_VALUES: answer with our limits */
 			if (send_values(fd) == -1)
 				goto bad;
 			break;
@@ -777,13 +778,24 @@ main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "l:n:p:x:m:")) != -1) {
 		switch (opt) {
-		case 'l': addr = optarg; break;
-		case 'n': name = optarg; break;
-		case 'p': pidfile = optarg; break;
-		case 'x': failfile = optarg; break;
-		case 'm': max_requests = atol(optarg); break;
+		case 'l':
+			addr = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'x':
+			failfile = optarg;
+			break;
+		case 'm':
+			max_requests = atol(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: fcgi_testd -l ADDR -n NAME "
+			fprintf(stderr,
+			    "usage: fcgi_testd -l ADDR -n NAME "
 			    "[-p PIDFILE] [-x FAILFILE] [-m N]\n");
 			return 2;
 		}

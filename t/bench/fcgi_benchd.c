@@ -71,17 +71,17 @@
 #define FCGI_REQUEST_COMPLETE 0
 #define FCGI_UNKNOWN_ROLE 3
 
-#define READ_SIZE 65536		/* one read() per readable event */
-#define CHUNK 32768		/* content of one STDOUT record of 'x' */
-#define INLINE_MAX 1024		/* bodies this small share the head record */
-#define HEAD_MAX 192		/* the CGI header lines of an answer */
-#define TAIL_LEN 24		/* empty STDOUT + END_REQUEST */
-#define OBUF_SIZE 8192		/* record headers and small answers */
-#define OBUF_RESERVE 1024	/* parsing pauses when less is free */
-#define OQ_MAX 16		/* iovecs for one writev() */
-#define PARAMS_MAX 65536	/* one request's PARAMS stream */
-#define MGMT_MAX 1024		/* content of a management record */
-#define BODY_MAX (64u << 20)	/* size=N, at most */
+#define READ_SIZE 65536	     /* one read() per readable event */
+#define CHUNK 32768	     /* content of one STDOUT record of 'x' */
+#define INLINE_MAX 1024	     /* bodies this small share the head record */
+#define HEAD_MAX 192	     /* the CGI header lines of an answer */
+#define TAIL_LEN 24	     /* empty STDOUT + END_REQUEST */
+#define OBUF_SIZE 8192	     /* record headers and small answers */
+#define OBUF_RESERVE 1024    /* parsing pauses when less is free */
+#define OQ_MAX 16	     /* iovecs for one writev() */
+#define PARAMS_MAX 65536     /* one request's PARAMS stream */
+#define MGMT_MAX 1024	     /* content of a management record */
+#define BODY_MAX (64u << 20) /* size=N, at most */
 #define ACCEPT_BATCH 64
 #define EVENTS_MAX 256
 #define WORKERS_MAX 1024
@@ -96,38 +96,43 @@ static volatile sig_atomic_t got_stop, got_child;
 /* Where the parser is in the current record. */
 struct reader {
 	uint8_t hdr[FCGI_HEADER_LEN];
-	size_t hdr_have;	/* header bytes collected, 8 = in content */
+	size_t hdr_have; /* header bytes collected, 8 = in content */
 	int type;
 	uint16_t id;
 	size_t content_len;
-	size_t content_left;	/* content bytes still to come */
-	size_t pad_left;	/* padding bytes still to skip */
+	size_t content_left;	 /* content bytes still to come */
+	size_t pad_left;	 /* padding bytes still to skip */
 	uint8_t small[MGMT_MAX]; /* BEGIN_REQUEST or management content */
 	size_t small_len;
 };
 
 /* The request being read (one at a time). */
 struct request {
-	int active;		/* BEGIN_REQUEST seen, not yet answered */
+	int active; /* BEGIN_REQUEST seen, not yet answered */
 	uint16_t id;
 	int keep_conn;
 	int params_done;
 	uint64_t stdin_bytes;
-	uint8_t *params;	/* the PARAMS stream; kept across requests */
+	uint8_t *params; /* the PARAMS stream; kept across requests */
 	size_t params_len, params_cap;
 };
 
 /* The answer being queued: head record, body records, then the tail. */
-enum answer_stage { ANSWER_IDLE, ANSWER_HEAD, ANSWER_BODY, ANSWER_TAIL };
+enum answer_stage {
+	ANSWER_IDLE,
+	ANSWER_HEAD,
+	ANSWER_BODY,
+	ANSWER_TAIL
+};
 
 struct answer {
 	enum answer_stage stage;
 	uint16_t id;
-	int bad_size;		/* answer 400 instead of 200 */
-	char text[40];		/* a short text body, if text_len > 0 */
+	int bad_size;  /* answer 400 instead of 200 */
+	char text[40]; /* a short text body, if text_len > 0 */
 	size_t text_len;
-	uint64_t body_len;	/* Content-Length */
-	uint64_t body_left;	/* 'x' bytes not yet queued */
+	uint64_t body_len;  /* Content-Length */
+	uint64_t body_left; /* 'x' bytes not yet queued */
 };
 
 /*
@@ -139,8 +144,8 @@ struct answer {
  */
 struct conn {
 	int fd;
-	uint32_t events;	/* what epoll watches: EPOLLIN or EPOLLOUT */
-	int closing;		/* no more requests: close when written */
+	uint32_t events; /* what epoll watches: EPOLLIN or EPOLLOUT */
+	int closing;	 /* no more requests: close when written */
 	struct reader rd;
 	struct request rq;
 	struct answer an;
@@ -149,7 +154,7 @@ struct conn {
 	size_t oq_bytes;
 	uint8_t obuf[OBUF_SIZE];
 	size_t obuf_used;
-	uint8_t *stash;		/* READ_SIZE bytes once needed */
+	uint8_t *stash; /* READ_SIZE bytes once needed */
 	size_t stash_len;
 	struct conn *next_free;
 };
@@ -169,7 +174,7 @@ put_header(uint8_t *h, int type, uint16_t id, size_t len)
 	h[3] = (uint8_t)id;
 	h[4] = (uint8_t)(len >> 8);
 	h[5] = (uint8_t)len;
-	h[6] = 0;		/* no padding */
+	h[6] = 0; /* no padding */
 	h[7] = 0;
 }
 
@@ -394,13 +399,13 @@ answer_start(struct conn *c)
 		has_size = query_size(v, vl, &size);
 	post = rq->stdin_bytes > 0 ||
 	    (params_find(rq, "REQUEST_METHOD", &v, &vl) == 0 && vl == 4 &&
-	    memcmp(v, "POST", 4) == 0);
+		memcmp(v, "POST", 4) == 0);
 	an->id = rq->id;
 	an->bad_size = has_size == -1;
 	an->text_len = 0;
 	if (has_size == -1)
-		an->text_len = (size_t)snprintf(an->text, sizeof(an->text),
-		    "bad size\n");
+		an->text_len =
+		    (size_t)snprintf(an->text, sizeof(an->text), "bad size\n");
 	else if (has_size == 0)
 		an->body_len = size;
 	else if (post)
@@ -616,14 +621,14 @@ conn_parse(struct conn *c, const uint8_t *buf, size_t len)
 				return -1;
 		}
 		n = rd->content_left < (size_t)(end - p) ? rd->content_left :
-		    (size_t)(end - p);
+							   (size_t)(end - p);
 		if (n > 0 && record_content(c, p, n) == -1)
 			return -1;
 		p += n;
 		if ((rd->content_left -= n) > 0)
 			break;
 		n = rd->pad_left < (size_t)(end - p) ? rd->pad_left :
-		    (size_t)(end - p);
+						       (size_t)(end - p);
 		p += n;
 		if ((rd->pad_left -= n) > 0)
 			break;
@@ -667,7 +672,7 @@ out_flush(struct conn *c)
 			c->oq_head = 0;
 			c->obuf_used = 0;
 		} else {
-			return 0;	/* a short write: the socket is full */
+			return 0; /* a short write: the socket is full */
 		}
 	}
 }
@@ -717,7 +722,7 @@ conn_read(struct worker *w, struct conn *c)
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0) {
-		c->closing = 1;	/* finish writing what is queued */
+		c->closing = 1; /* finish writing what is queued */
 		return conn_progress(w, c);
 	}
 	if ((used = conn_parse(c, w->rbuf, (size_t)n)) == -1)
@@ -772,7 +777,7 @@ worker_accept(struct worker *w)
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
-			return;	/* EAGAIN: another worker took it */
+			return; /* EAGAIN: another worker took it */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 		if ((c = conn_new(w, fd)) == NULL) {
@@ -802,7 +807,7 @@ worker_run(int lfd)
 	}
 	w->lfd = lfd;
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	ev.data.ptr = NULL;	/* NULL marks the listener */
+	ev.data.ptr = NULL; /* NULL marks the listener */
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfd, &ev) == -1) {
 		perror("fcgi_benchd: epoll_ctl");
 		_exit(1);
@@ -819,7 +824,7 @@ worker_run(int lfd)
 				continue;
 			}
 			rc = c->events & EPOLLIN ? conn_read(w, c) :
-			    conn_progress(w, c);
+						   conn_progress(w, c);
 			if (rc == -1)
 				conn_close(w, c);
 		}
@@ -833,14 +838,13 @@ listen_on(const char *addr)
 	int fd, one = 1;
 
 	if (parse_addr(addr, &sin) == -1) {
-		fprintf(stderr, "fcgi_benchd: bad address %s (want "
-		    "IPv4:PORT)\n", addr);
+		fprintf(stderr,
+		    "fcgi_benchd: bad address %s (want IPv4:PORT)\n", addr);
 		exit(2);
 	}
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	    -1 ||
+		 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    listen(fd, 4096) == -1) {
 		fprintf(stderr, "fcgi_benchd: listen on %s: %s\n", addr,
@@ -905,9 +909,11 @@ supervise(pid_t *kids, int n)
 				if (kids[i] == pid)
 					kids[i] = 0;
 			fprintf(stderr, "fcgi_benchd: worker %ld %s %d\n",
-			    (long)pid, WIFSIGNALED(status) ? "killed by signal"
-			    : "exited with", WIFSIGNALED(status) ?
-			    WTERMSIG(status) : WEXITSTATUS(status));
+			    (long)pid,
+			    WIFSIGNALED(status) ? "killed by signal" :
+						  "exited with",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+						  WEXITSTATUS(status));
 			workers_stop(kids, n);
 			return 1;
 		}
@@ -968,8 +974,8 @@ raise_nofile(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fcgi_benchd -l HOST:PORT [-w WORKERS] "
-	    "[-P PIDFILE]\n");
+	fprintf(stderr,
+	    "usage: fcgi_benchd -l HOST:PORT [-w WORKERS] [-P PIDFILE]\n");
 	exit(2);
 }
 
@@ -994,8 +1000,8 @@ main(int argc, char **argv)
 			workers = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || end == optarg ||
 			    workers < 1 || workers > WORKERS_MAX) {
-				fprintf(stderr, "fcgi_benchd: -w wants 1.."
-				    "%d\n", WORKERS_MAX);
+				fprintf(stderr, "fcgi_benchd: -w wants 1..%d\n",
+				    WORKERS_MAX);
 				exit(2);
 			}
 			break;

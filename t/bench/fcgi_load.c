@@ -67,14 +67,14 @@
 #define FCGI_KEEP_CONN 1
 
 #define REQUEST_ID 1
-#define RECORD_MAX 32768	/* content of one PARAMS or STDIN record */
+#define RECORD_MAX 32768 /* content of one PARAMS or STDIN record */
 #define READ_SIZE 65536
 #define EVENTS_MAX 256
 #define CONNS_MAX 1000000
 #define PROCS_MAX 1024
 #define QUERY_MAX (1 << 20)
 #define BODY_MAX (64 << 20)
-#define STATUS_PEEK 12		/* "Status: 200" and a byte */
+#define STATUS_PEEK 12 /* "Status: 200" and a byte */
 
 /* Latency buckets: 10 us wide up to 10 ms, 1 ms wide up to 10 s, then
  * one for everything slower. */
@@ -102,8 +102,8 @@ struct options {
 };
 
 enum conn_state {
-	CONN_DEAD,		/* never connected and failed: given up */
-	CONN_RETRY,		/* failed after connecting once: reopen */
+	CONN_DEAD,  /* never connected and failed: given up */
+	CONN_RETRY, /* failed after connecting once: reopen */
 	CONN_CONNECTING,
 	CONN_SENDING,
 	CONN_READING
@@ -112,19 +112,19 @@ enum conn_state {
 struct conn {
 	enum conn_state state;
 	int fd;
-	uint32_t events;	/* what epoll watches; 0 = not added */
+	uint32_t events; /* what epoll watches; 0 = not added */
 	const struct sockaddr_in *addr;
 	int ever_connected;
-	uint64_t start_ns;	/* when the request in flight started */
-	size_t sent;		/* request bytes written */
+	uint64_t start_ns; /* when the request in flight started */
+	size_t sent;	   /* request bytes written */
 	/* the answer being read */
 	uint8_t hdr[FCGI_HEADER_LEN];
 	size_t hdr_have;
 	int type;
 	size_t content_left, pad_left;
-	uint8_t end[8];		/* END_REQUEST content */
+	uint8_t end[8]; /* END_REQUEST content */
 	size_t end_have;
-	char head[STATUS_PEEK];	/* first STDOUT bytes */
+	char head[STATUS_PEEK]; /* first STDOUT bytes */
 	size_t head_have;
 	uint64_t stdout_bytes;
 };
@@ -225,8 +225,8 @@ request_build(const struct options *opt, size_t *len)
 	char num[32], *uri, *body;
 	size_t uri_len = strlen(opt->query) + 8;
 
-	if ((uri = malloc(uri_len)) == NULL || (body = malloc(opt->body +
-	    1)) == NULL) {
+	if ((uri = malloc(uri_len)) == NULL ||
+	    (body = malloc(opt->body + 1)) == NULL) {
 		perror("fcgi_load: malloc");
 		exit(1);
 	}
@@ -290,7 +290,8 @@ bucket_ms(size_t i)
 	if (i < FINE_BUCKETS)
 		return (double)((i + 1) * FINE_US) / 1000.0;
 	return (double)(FINE_US * FINE_BUCKETS +
-	    (i - FINE_BUCKETS + 1) * COARSE_US) / 1000.0;
+		   (i - FINE_BUCKETS + 1) * COARSE_US) /
+	    1000.0;
 }
 
 /* The smallest bucket edge at or below which pct % of the samples
@@ -408,7 +409,7 @@ conn_open(struct loader *L, struct conn *c)
 	}
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (const struct sockaddr *)c->addr,
-	    sizeof(*c->addr)) == 0) {
+		sizeof(*c->addr)) == 0) {
 		conn_connected(L, c);
 		return;
 	}
@@ -473,13 +474,13 @@ answer_parse(struct conn *c, const uint8_t *buf, size_t len)
 				return -1;
 		}
 		n = c->content_left < (size_t)(end - p) ? c->content_left :
-		    (size_t)(end - p);
+							  (size_t)(end - p);
 		answer_content(c, p, n);
 		p += n;
 		if ((c->content_left -= n) > 0)
 			return 0;
 		n = c->pad_left < (size_t)(end - p) ? c->pad_left :
-		    (size_t)(end - p);
+						      (size_t)(end - p);
 		p += n;
 		if ((c->pad_left -= n) > 0)
 			return 0;
@@ -599,14 +600,13 @@ loader_run(struct loader *L, long first)
 	L->live = L->nconns;
 	for (i = 0; i < L->nconns; i++) {
 		L->conns[i].fd = -1;
-		L->conns[i].addr =
-		    &L->opt->addrs[(first + i) % L->opt->naddrs];
+		L->conns[i].addr = &L->opt->addrs[(first + i) % L->opt->naddrs];
 		conn_open(L, &L->conns[i]);
 	}
 	while (L->live > 0 && (now = now_ns()) < L->deadline_ns) {
 		timeout = (int)((L->deadline_ns - now + 999999) / 1000000);
 		if (L->retries > 0)
-			timeout = 1;	/* a failing backend: pace retries */
+			timeout = 1; /* a failing backend: pace retries */
 		n = epoll_wait(L->epfd, evs, EVENTS_MAX, timeout);
 		if (n == -1 && errno != EINTR)
 			return -1;
@@ -623,7 +623,8 @@ usage(const char *why)
 {
 	if (why != NULL)
 		fprintf(stderr, "fcgi_load: %s\n", why);
-	fprintf(stderr, "usage: fcgi_load -d SECONDS -c CONNECTIONS [-t PROCS] "
+	fprintf(stderr,
+	    "usage: fcgi_load -d SECONDS -c CONNECTIONS [-t PROCS] "
 	    "[-q QUERY_STRING]\n"
 	    "                 [-b BODY_BYTES] [-k 0|1] IPV4:PORT "
 	    "[IPV4:PORT...]\n");
@@ -677,8 +678,8 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->query = optarg;
 			break;
 		case 'b':
-			opt->body = (size_t)parse_long(optarg, 0, BODY_MAX,
-			    "-b");
+			opt->body =
+			    (size_t)parse_long(optarg, 0, BODY_MAX, "-b");
 			break;
 		case 'k':
 			opt->keep = (int)parse_long(optarg, 0, 1, "-k");
@@ -694,15 +695,16 @@ parse_options(int argc, char **argv, struct options *opt)
 	if (optind == argc)
 		usage("no address given");
 	opt->naddrs = argc - optind;
-	if ((opt->addrs = calloc((size_t)opt->naddrs,
-	    sizeof(*opt->addrs))) == NULL) {
+	if ((opt->addrs = calloc((size_t)opt->naddrs, sizeof(*opt->addrs))) ==
+	    NULL) {
 		perror("fcgi_load: calloc");
 		exit(1);
 	}
 	for (i = 0; i < opt->naddrs; i++)
 		if (parse_addr(argv[optind + i], &opt->addrs[i]) == -1) {
-			snprintf(msg, sizeof(msg), "bad address \"%.60s\" "
-			    "(want IPV4:PORT)", argv[optind + i]);
+			snprintf(msg, sizeof(msg),
+			    "bad address \"%.60s\" (want IPV4:PORT)",
+			    argv[optind + i]);
 			usage(msg);
 		}
 }
@@ -721,7 +723,8 @@ check_nofile(const struct options *opt)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur < want) {
-		fprintf(stderr, "fcgi_load: %ld connections per process need "
+		fprintf(stderr,
+		    "fcgi_load: %ld connections per process need "
 		    "%lu descriptors, the limit is %lu: use more -t\n",
 		    opt->conns / opt->procs + 1, (unsigned long)want,
 		    (unsigned long)rl.rlim_cur);
@@ -755,8 +758,8 @@ procs_run(const struct options *opt, struct loader *L, struct result *res)
 	int status;
 
 	for (i = 0; i < opt->procs; i++) {
-		L->nconns = opt->conns / opt->procs +
-		    (i < opt->conns % opt->procs);
+		L->nconns =
+		    opt->conns / opt->procs + (i < opt->conns % opt->procs);
 		L->res = &res[i];
 		if ((pid = fork()) == -1) {
 			perror("fcgi_load: fork");
@@ -772,8 +775,8 @@ procs_run(const struct options *opt, struct loader *L, struct result *res)
 		first += L->nconns;
 	}
 	while ((pid = wait(&status)) != -1 || errno == EINTR)
-		if (pid != -1 && !(WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0))
+		if (pid != -1 &&
+		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 			failed++;
 	return failed > 0 ? -1 : 0;
 }
@@ -809,10 +812,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("requests=%" PRIu64 " seconds=%.3f rps=%.1f p50_ms=%.3f "
-	    "p99_ms=%.3f errors=%" PRIu64 " bytes=%" PRIu64 "\n",
-	    res[0].requests, opt.seconds, (double)res[0].requests /
-	    opt.seconds, hist_percentile(&res[0], 50),
-	    hist_percentile(&res[0], 99), res[0].errors, res[0].bytes);
+	       "p99_ms=%.3f errors=%" PRIu64 " bytes=%" PRIu64 "\n",
+	    res[0].requests, opt.seconds, (double)res[0].requests / opt.seconds,
+	    hist_percentile(&res[0], 50), hist_percentile(&res[0], 99),
+	    res[0].errors, res[0].bytes);
 	free((void *)L->req);
 	free(L);
 	free(opt.addrs);

@@ -27,9 +27,15 @@
 
 #include "shared/proto/cgi_response.h"
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "cgi_fuzz: invariant violated: %s (line %d)\n", \
-	    #cond, __LINE__); abort(); } } while (0)
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr,                                        \
+			    "cgi_fuzz: invariant violated: %s (line %d)\n",    \
+			    #cond, __LINE__);                                  \
+			abort();                                               \
+		}                                                              \
+	} while (0)
 
 /* Is [p, p+n) within [lo, lo+len)? */
 static int
@@ -48,7 +54,7 @@ parse_copy(const char *src, size_t len, struct cgi_response *r,
 	CHECK(b != NULL);
 	memcpy(b, src, len);
 	ret = cgi_parse_headers(b, len, r, error);
-	free(b);	/* r's pointers are not used after this */
+	free(b); /* r's pointers are not used after this */
 	return ret;
 }
 

@@ -41,10 +41,9 @@ static struct conf *fuzz_conf;
 static char fuzz_dir[] = "/tmp/fcgate-connfuzz.XXXXXX";
 
 /* What fuzz_setup made, children first. */
-static const char *const fuzz_files[] = {
-	"html/dir/index.html", "html/dir", "html/index.html", "html/a.txt",
-	"html/404.html", "html", "fcgate.conf", "mime.types", "shm", ""
-};
+static const char *const fuzz_files[] = { "html/dir/index.html", "html/dir",
+	"html/index.html", "html/a.txt", "html/404.html", "html", "fcgate.conf",
+	"mime.types", "shm", "" };
 
 static void
 fuzz_cleanup(void)
@@ -104,23 +103,18 @@ fuzz_setup(void)
 	fuzz_write_file(html, "404.html", "not here\n");
 	fuzz_write_file(html, "dir/index.html", "dir\n");
 	snprintf(conf, sizeof(conf),
-	    "workers = 1\n"
-	    "pid_file = \"%s/pid\"\nshm_path = \"%s/shm\"\n"
+	    "workers = 1\npid_file = \"%s/pid\"\nshm_path = \"%s/shm\"\n"
 	    "error_log = /dev/null\naccess_log = off\nlog_level = error\n"
-	    "upstream gone { server \"unix:%s/no-such.sock\" {} }\n"
-	    "server {\n"
-	    "  listen = {\"127.0.0.1:1\"}\n"
-	    "  root = \"%s\"\n"
-	    "  client_max_body_size = 4k\n"
-	    "  client_body_buffer_size = 256\n"
-	    "  client_body_temp_path = \"%s\"\n"
-	    "  keepalive_requests = 50\n"
+	    "upstream gone { server \"unix:%s/no-such.sock\" {} }\nserver {\n"
+	    "  listen = {\"127.0.0.1:1\"}\n  root = \"%s\"\n"
+	    "  client_max_body_size = 4k\n  client_body_buffer_size = 256\n"
+	    "  client_body_temp_path = \"%s\"\n  keepalive_requests = 50\n"
 	    "  error_page /404.html { status = {404} }\n"
 	    "  location \"/denied\" { deny = all }\n"
 	    "  location '~ \\.php$' { fastcgi_pass = gone }\n"
 	    "  location \"/stream/\" { fastcgi_pass = gone\n"
-	    "    fastcgi_request_buffering = false }\n"
-	    "}\n", dir, dir, dir, html, dir);
+	    "    fastcgi_request_buffering = false }\n}\n",
+	    dir, dir, dir, html, dir);
 	fuzz_write_file(dir, "fcgate.conf", conf);
 	fuzz_write_file(dir, "mime.types", "text/html html\ntext/plain txt\n");
 	snprintf(path, sizeof(path), "%s/fcgate.conf", dir);
@@ -192,8 +186,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < FUZZ_ROUNDS_AT_END && fuzz_w.nconns > 0; i++)
 		fuzz_rounds(-1, 1, 0);
 	if (fuzz_w.nconns != 0) {
-		fprintf(stderr, "conn_fuzz: the connection is still open %d "
-		    "rounds after the client closed\n", FUZZ_ROUNDS_AT_END);
+		fprintf(stderr,
+		    "conn_fuzz: the connection is still open %d "
+		    "rounds after the client closed\n",
+		    FUZZ_ROUNDS_AT_END);
 		abort();
 	}
 	if ((i = fuzz_lowest_free_fd()) != free_fd) {
@@ -203,9 +199,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", free_fd);
 		if ((n = readlink(link, what, sizeof(what) - 1)) > 0)
 			what[n] = '\0';
-		fprintf(stderr, "conn_fuzz: the lowest free descriptor is %d, "
-		    "not %d: one was %s (%d is %s)\n", i, free_fd,
-		    i > free_fd ? "left open" : "closed twice", free_fd, what);
+		fprintf(stderr,
+		    "conn_fuzz: the lowest free descriptor is %d, "
+		    "not %d: one was %s (%d is %s)\n",
+		    i, free_fd, i > free_fd ? "left open" : "closed twice",
+		    free_fd, what);
 		abort();
 	}
 	return 0;

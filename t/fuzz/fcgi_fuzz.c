@@ -32,9 +32,15 @@
 
 #include "shared/proto/fcgi_record.h"
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "fcgi_fuzz: invariant violated: %s (line %d)\n", \
-	    #cond, __LINE__); abort(); } } while (0)
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr,                                        \
+			    "fcgi_fuzz: invariant violated: %s (line %d)\n",   \
+			    #cond, __LINE__);                                  \
+			abort();                                               \
+		}                                                              \
+	} while (0)
 
 /* A non-data event, with the stream offset just after the call that
  * produced it. */
@@ -47,7 +53,7 @@ struct mark {
 };
 
 struct result {
-	uint8_t *out, *err;		/* STDOUT, STDERR bytes */
+	uint8_t *out, *err; /* STDOUT, STDERR bytes */
 	size_t out_len, err_len;
 	struct mark *marks;
 	size_t nmarks, max_marks;
@@ -128,15 +134,16 @@ reference(const uint8_t *s, size_t n, struct result *r)
 		if (clen > 0 && type == FCGI_END_REQUEST)
 			add_mark(r, FCGI_EV_END_REQUEST, type,
 			    ((uint32_t)s[pos] << 24) |
-			    ((uint32_t)s[pos + 1] << 16) |
-			    ((uint32_t)s[pos + 2] << 8) | s[pos + 3],
+				((uint32_t)s[pos + 1] << 16) |
+				((uint32_t)s[pos + 2] << 8) | s[pos + 3],
 			    s[pos + 4], pos + clen);
 		else if (clen > 0 && type == FCGI_GET_VALUES_RESULT)
-			add_mark(r, FCGI_EV_VALUES, type, (uint32_t)(clen <
-			    FCGI_VALUES_MAX ? clen : FCGI_VALUES_MAX), 0,
-			    pos + clen);
-		else if (clen > 0 && type != FCGI_STDOUT &&
-		    type != FCGI_STDERR)
+			add_mark(r, FCGI_EV_VALUES, type,
+			    (uint32_t)(clen < FCGI_VALUES_MAX ?
+				    clen :
+				    FCGI_VALUES_MAX),
+			    0, pos + clen);
+		else if (clen > 0 && type != FCGI_STDOUT && type != FCGI_STDERR)
 			add_mark(r, FCGI_EV_OTHER, type, 0, 0, pos + clen);
 		if (pad > n - pos - clen)
 			return;
@@ -210,11 +217,12 @@ run_parser(const uint8_t *s, size_t n, uint8_t seed, struct result *r)
 				CHECK(ev.len > 0);
 				CHECK(ev.data >= buf + used);
 				CHECK(ev.data <= buf + piece);
-				CHECK(ev.len <= (size_t)(buf + piece - ev.data));
+				CHECK(
+				    ev.len <= (size_t)(buf + piece - ev.data));
 				CHECK(ev.data + ev.len <= buf + used + c);
-				CHECK(ev.record_type == (ev.type ==
-				    FCGI_EV_STDOUT ? FCGI_STDOUT :
-				    FCGI_STDERR));
+				CHECK(ev.record_type ==
+				    (ev.type == FCGI_EV_STDOUT ? FCGI_STDOUT :
+								 FCGI_STDERR));
 				if (ev.type == FCGI_EV_STDOUT) {
 					CHECK(r->out_len + ev.len <= n);
 					memcpy(r->out + r->out_len, ev.data,
@@ -232,9 +240,12 @@ run_parser(const uint8_t *s, size_t n, uint8_t seed, struct result *r)
 			case FCGI_EV_OTHER:
 				add_mark(r, ev.type, ev.record_type,
 				    ev.type == FCGI_EV_END_REQUEST ?
-				    ev.app_status : 0,
+					ev.app_status :
+					0,
 				    ev.type == FCGI_EV_END_REQUEST ?
-				    ev.protocol_status : 0, off + used + c);
+					ev.protocol_status :
+					0,
+				    off + used + c);
 				break;
 			case FCGI_EV_VALUES:
 				/* the whole result, kept in the parser */
@@ -253,7 +264,7 @@ run_parser(const uint8_t *s, size_t n, uint8_t seed, struct result *r)
 			}
 			used += c;
 			if (stop)
-				break;	/* nothing more is fed after ERROR */
+				break; /* nothing more is fed after ERROR */
 		}
 		free(buf);
 		off += piece;
@@ -274,8 +285,8 @@ compare(const struct result *a, const struct result *b)
 		CHECK(a->marks[i].type == b->marks[i].type);
 		CHECK(a->marks[i].record_type == b->marks[i].record_type);
 		CHECK(a->marks[i].app_status == b->marks[i].app_status);
-		CHECK(a->marks[i].protocol_status ==
-		    b->marks[i].protocol_status);
+		CHECK(
+		    a->marks[i].protocol_status == b->marks[i].protocol_status);
 		CHECK(a->marks[i].offset == b->marks[i].offset);
 	}
 }

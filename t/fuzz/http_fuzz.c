@@ -43,9 +43,15 @@
 #include "shared/proto/http_chunked.h"
 #include "shared/proto/http_request.h"
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "http_fuzz: invariant violated: %s (line %d)\n", \
-	    #cond, __LINE__); abort(); } } while (0)
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr,                                        \
+			    "http_fuzz: invariant violated: %s (line %d)\n",   \
+			    #cond, __LINE__);                                  \
+			abort();                                               \
+		}                                                              \
+	} while (0)
 
 static char *
 copy(const char *src, size_t len)
@@ -142,8 +148,8 @@ check_head(const char *buf, size_t len, size_t max_line, size_t max_head,
 	CHECK(r2.host_len == req->host_len);
 
 	/* any prefix of it: more bytes needed */
-	CHECK(parse_copy(buf, h_len - 1, max_line, max_head, &r2,
-	    &status) == HTTP_PARSE_AGAIN);
+	CHECK(parse_copy(buf, h_len - 1, max_line, max_head, &r2, &status) ==
+	    HTTP_PARSE_AGAIN);
 	for (i = 0; i < 6; i++) {
 		k = rnd(&seed) % h_len;
 		CHECK(parse_copy(buf, k, max_line, max_head, &r2, &status) ==
@@ -157,7 +163,7 @@ check_head(const char *buf, size_t len, size_t max_line, size_t max_head,
 		CHECK(parse_copy(buf, i, max_line, max_head, &r2, &status) ==
 		    HTTP_PARSE_AGAIN);
 		CHECK(parse_copy(buf, i + 1, max_line, max_head, &r2,
-		    &status) == HTTP_PARSE_AGAIN);
+			  &status) == HTTP_PARSE_AGAIN);
 	}
 }
 
@@ -187,7 +193,7 @@ chunked_whole(const char *body, size_t len, char **out, size_t *consumed,
 	else if (*consumed < len) {
 		/* the rest belongs to the next request: left alone */
 		CHECK(http_chunked_decode(&c, b + *consumed, len - *consumed,
-		    &more, &done2) == 0);
+			  &more, &done2) == 0);
 		CHECK(more == 0 && done2);
 	}
 	*out = b;
@@ -203,9 +209,8 @@ check_chunked(const char *body, size_t len, uint8_t mode)
 	uint32_t seed = (uint32_t)mode * 2654435761u | 1;
 	bool w_done, done = false;
 	ssize_t w, r = 0;
-	static const size_t maxes[16] = {
-		1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 64, 100, 500, 1000, 4096, 65536
-	};
+	static const size_t maxes[16] = { 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 64,
+		100, 500, 1000, 4096, 65536 };
 
 	w = chunked_whole(body, len, &whole, &w_consumed, &w_done);
 

@@ -27,9 +27,15 @@
 
 #include "shared/proto/uri.h"
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "uri_fuzz: invariant violated: %s (line %d)\n", \
-	    #cond, __LINE__); abort(); } } while (0)
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr,                                        \
+			    "uri_fuzz: invariant violated: %s (line %d)\n",    \
+			    #cond, __LINE__);                                  \
+			abort();                                               \
+		}                                                              \
+	} while (0)
 
 static int
 is_hex(unsigned char c)
@@ -62,8 +68,7 @@ must_refuse(const char *raw, size_t len)
 }
 
 static void
-check_result(long n, const char *out, size_t outsize, size_t len,
-    int refuse)
+check_result(long n, const char *out, size_t outsize, size_t len, int refuse)
 {
 	if (n == -1)
 		return;
@@ -119,7 +124,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nk != -1) {
 		CHECK(!refuse && (size_t)nk <= len && big[0] == '/');
 		CHECK(strlen(big) == (size_t)nk);
-		CHECK(strstr(big, "/../") == NULL && strstr(big, "/./") == NULL);
+		CHECK(
+		    strstr(big, "/../") == NULL && strstr(big, "/./") == NULL);
 	}
 	if (nb != -1)
 		CHECK(nk != -1);

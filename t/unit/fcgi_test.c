@@ -13,7 +13,6 @@
 #include "shared/proto/fcgi_record.h"
 #include "t/unit/check.h"
 
-
 static void
 test_encoding(void)
 {
@@ -24,13 +23,14 @@ test_encoding(void)
 
 	CHECK(fcgi_put_header(b, FCGI_STDIN, 0x1234, 0xabcd, 5) == 8, "len");
 	CHECK(b[0] == 1 && b[1] == FCGI_STDIN && b[2] == 0x12 && b[3] == 0x34 &&
-	    b[4] == 0xab && b[5] == 0xcd && b[6] == 5 && b[7] == 0,
+		b[4] == 0xab && b[5] == 0xcd && b[6] == 5 && b[7] == 0,
 	    "header bytes");
 
 	CHECK(fcgi_put_begin_request(b, 1, FCGI_RESPONDER, FCGI_KEEP_CONN) ==
-	    16, "begin len");
+		16,
+	    "begin len");
 	CHECK(b[1] == FCGI_BEGIN_REQUEST && b[5] == 8 && b[8] == 0 &&
-	    b[9] == 1 && b[10] == FCGI_KEEP_CONN && b[15] == 0,
+		b[9] == 1 && b[10] == FCGI_KEEP_CONN && b[15] == 0,
 	    "begin bytes");
 
 	CHECK(fcgi_nv_size(3, 5) == 10, "short nv size");
@@ -40,10 +40,12 @@ test_encoding(void)
 
 	len = fcgi_put_nv(b, "ABC", 3, "hello", 5);
 	CHECK(len == 10 && b[0] == 3 && b[1] == 5 &&
-	    memcmp(b + 2, "ABChello", 8) == 0, "short nv bytes");
-	CHECK(fcgi_get_nv(b, len, &n, &nl, &v, &vl, &used) == 0 &&
-	    nl == 3 && vl == 5 && used == 10 && memcmp(n, "ABC", 3) == 0 &&
-	    memcmp(v, "hello", 5) == 0, "short nv round trip");
+		memcmp(b + 2, "ABChello", 8) == 0,
+	    "short nv bytes");
+	CHECK(fcgi_get_nv(b, len, &n, &nl, &v, &vl, &used) == 0 && nl == 3 &&
+		vl == 5 && used == 10 && memcmp(n, "ABC", 3) == 0 &&
+		memcmp(v, "hello", 5) == 0,
+	    "short nv round trip");
 	CHECK(fcgi_get_nv(b, len - 1, &n, &nl, &v, &vl, &used) == -1,
 	    "truncated nv refused");
 	CHECK(fcgi_get_nv(b, 1, &n, &nl, &v, &vl, &used) == -1,
@@ -52,9 +54,11 @@ test_encoding(void)
 	memset(name, 'N', sizeof(name));
 	len = fcgi_put_nv(big, name, 200, "", 0);
 	CHECK(len == 205 && big[0] == 0x80 && big[1] == 0 && big[2] == 0 &&
-	    big[3] == 200 && big[4] == 0, "long name bytes");
+		big[3] == 200 && big[4] == 0,
+	    "long name bytes");
 	CHECK(fcgi_get_nv(big, len, &n, &nl, &v, &vl, &used) == 0 &&
-	    nl == 200 && vl == 0 && used == 205, "long name round trip");
+		nl == 200 && vl == 0 && used == 205,
+	    "long name round trip");
 	CHECK(fcgi_get_nv(big, 3, &n, &nl, &v, &vl, &used) == -1,
 	    "truncated four-byte length refused");
 }
@@ -127,9 +131,15 @@ feed(const uint8_t *s, size_t len, size_t split, struct outcome *o)
 					o->err_len += ev.len;
 				}
 				break;
-			case FCGI_EV_STDOUT_END: o->stdout_end++; break;
-			case FCGI_EV_OTHER: o->other++; break;
-			case FCGI_EV_VALUES: o->other++; break;
+			case FCGI_EV_STDOUT_END:
+				o->stdout_end++;
+				break;
+			case FCGI_EV_OTHER:
+				o->other++;
+				break;
+			case FCGI_EV_VALUES:
+				o->other++;
+				break;
 			case FCGI_EV_END_REQUEST:
 				o->end++;
 				o->app_status = ev.app_status;
@@ -139,8 +149,8 @@ feed(const uint8_t *s, size_t len, size_t split, struct outcome *o)
 				o->errors++;
 				return;
 			case FCGI_EV_NEED_MORE:
-				CHECK(pos == end, "NEED_MORE before the input "
-				    "ran out");
+				CHECK(pos == end,
+				    "NEED_MORE before the input ran out");
 				break;
 			}
 			if (n == 0 && ev.type == FCGI_EV_NEED_MORE)
@@ -163,8 +173,9 @@ test_parser_splits(void)
 		CHECK(o.err_len == 4 && memcmp(o.err, "oops", 4) == 0,
 		    "split %zu: stderr", split);
 		CHECK(o.stdout_end == 1 && o.other == 1 && o.end == 1 &&
-		    o.errors == 0, "split %zu: events %d %d %d %d", split,
-		    o.stdout_end, o.other, o.end, o.errors);
+			o.errors == 0,
+		    "split %zu: events %d %d %d %d", split, o.stdout_end,
+		    o.other, o.end, o.errors);
 		CHECK(o.app_status == 7 && o.protocol_status == 0,
 		    "split %zu: end status", split);
 	}
@@ -187,8 +198,8 @@ test_parser_byte_by_byte(void)
 		if (ev.type == FCGI_EV_END_REQUEST)
 			ends++;
 	}
-	CHECK(out == 11 && ends == 1, "byte by byte: %zu stdout, %zu ends",
-	    out, ends);
+	CHECK(out == 11 && ends == 1, "byte by byte: %zu stdout, %zu ends", out,
+	    ends);
 }
 
 static void
@@ -202,8 +213,9 @@ test_parser_errors(void)
 	s[0] = 2;
 	fcgi_parser_init(&p);
 	fcgi_parse(&p, s, 11, &ev);
-	CHECK(ev.type == FCGI_EV_ERROR && strcmp(ev.error, "unknown version")
-	    == 0, "version 2 refused");
+	CHECK(ev.type == FCGI_EV_ERROR &&
+		strcmp(ev.error, "unknown version") == 0,
+	    "version 2 refused");
 
 	memcpy(s, "HTTP/1.0 200 OK\r\n", 17);
 	fcgi_parser_init(&p);
@@ -220,18 +232,21 @@ test_parser_errors(void)
 	memset(s + 8, 0, 14);
 	s[12] = FCGI_OVERLOADED;
 	fcgi_parser_init(&p);
-	CHECK(fcgi_parse(&p, s, 20, &ev) == 18 && ev.type ==
-	    FCGI_EV_END_REQUEST && ev.protocol_status == FCGI_OVERLOADED,
+	CHECK(fcgi_parse(&p, s, 20, &ev) == 18 &&
+		ev.type == FCGI_EV_END_REQUEST &&
+		ev.protocol_status == FCGI_OVERLOADED,
 	    "END_REQUEST overloaded, content 10");
 	CHECK(fcgi_parse(&p, s + 18, 2, &ev) == 2 &&
-	    ev.type == FCGI_EV_NEED_MORE, "padding after END_REQUEST");
+		ev.type == FCGI_EV_NEED_MORE,
+	    "padding after END_REQUEST");
 
 	/* Empty STDERR is no event, empty unknown record is OTHER. */
 	fcgi_put_header(s, FCGI_STDERR, 1, 0, 0);
 	fcgi_put_header(s + 8, 42, 1, 0, 0);
 	fcgi_parser_init(&p);
 	CHECK(fcgi_parse(&p, s, 16, &ev) == 16 && ev.type == FCGI_EV_OTHER &&
-	    ev.record_type == 42, "empty STDERR skipped, type 42 reported");
+		ev.record_type == 42,
+	    "empty STDERR skipped, type 42 reported");
 
 	/* One request per connection: another request id is an error, a
 	 * management record (id 0) too, when the parser is told the id. */
@@ -242,10 +257,12 @@ test_parser_errors(void)
 	fcgi_parser_init(&p);
 	fcgi_parser_expect_id(&p, 1);
 	CHECK(fcgi_parse(&p, s, 20, &ev) == 10 && ev.type == FCGI_EV_STDOUT &&
-	    ev.len == 2, "the expected id passes");
+		ev.len == 2,
+	    "the expected id passes");
 	fcgi_parse(&p, s + 10, 10, &ev);
-	CHECK(ev.type == FCGI_EV_ERROR && strcmp(ev.error,
-	    "unexpected request id") == 0, "request id 2 refused");
+	CHECK(ev.type == FCGI_EV_ERROR &&
+		strcmp(ev.error, "unexpected request id") == 0,
+	    "request id 2 refused");
 	fcgi_put_header(s, FCGI_GET_VALUES_RESULT, 0, 0, 0);
 	fcgi_parser_init(&p);
 	fcgi_parser_expect_id(&p, 1);
@@ -277,7 +294,7 @@ test_get_values(void)
 	CHECK(b[5] == 2 + 14 + 2 + 15 && b[6] == (8 - (8 + b[5]) % 8) % 8,
 	    "GET_VALUES content %u padding %u", b[5], b[6]);
 	CHECK(fcgi_get_nv(b + 8, b[5], &n, &nl, &v, &vl, &used) == 0 &&
-	    nl == 14 && memcmp(n, "FCGI_MAX_CONNS", 14) == 0 && vl == 0,
+		nl == 14 && memcmp(n, "FCGI_MAX_CONNS", 14) == 0 && vl == 0,
 	    "first name, empty value");
 
 	/* a result with two pairs and padding, then an END-like record */
@@ -302,17 +319,18 @@ test_get_values(void)
 			if (ev.type == FCGI_EV_VALUES) {
 				values++;
 				CHECK(ev.len == 18 + 18 &&
-				    fcgi_get_nv(ev.data, ev.len, &n, &nl, &v,
-				    &vl, &used) == 0 && vl == 2 &&
-				    memcmp(v, "10", 2) == 0,
+					fcgi_get_nv(ev.data, ev.len, &n, &nl,
+					    &v, &vl, &used) == 0 &&
+					vl == 2 && memcmp(v, "10", 2) == 0,
 				    "split %zu: values", split);
 			}
 			if (ev.type == FCGI_EV_OTHER &&
 			    ev.record_type == FCGI_UNKNOWN_TYPE)
 				got++;
 		}
-		CHECK(values == 1 && got == 1, "split %zu: %d results, %zu "
-		    "unknown-type records", split, values, got);
+		CHECK(values == 1 && got == 1,
+		    "split %zu: %d results, %zu unknown-type records", split,
+		    values, got);
 	}
 }
 

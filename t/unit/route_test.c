@@ -109,22 +109,23 @@ test_server_wildcards(void)
 	conf.servers = servers;
 	conf.nservers = 8;
 	conf.nlistens = 1;
-#define SRV(host, want) do {						\
-	s = route_server(&conf, 0, (host), strlen(host));		\
-	CHECK(s == &servers[want], "%s: server %td, want %d", (host),	\
-	    s - servers, (want));					\
-} while (0)
-	SRV("mail.example.com", 6);	/* exact beats every wildcard */
+#define SRV(host, want)                                                        \
+	do {                                                                   \
+		s = route_server(&conf, 0, (host), strlen(host));              \
+		CHECK(s == &servers[want], "%s: server %td, want %d", (host),  \
+		    s - servers, (want));                                      \
+	} while (0)
+	SRV("mail.example.com", 6); /* exact beats every wildcard */
 	SRV("a.example.com", 1);
 	SRV("a.b.example.com", 1);
-	SRV("example.com", 0);		/* "*." needs a label */
-	SRV("x.www.example.com", 2);	/* longest leading wildcard */
-	SRV("www.example.com", 1);	/* leading beats trailing */
-	SRV("www.example.org", 3);	/* trailing beats regex */
-	SRV("www.example.com.au", 4);	/* longest trailing */
-	SRV("a.example.org", 5);	/* first regex in order */
+	SRV("example.com", 0);	      /* "*." needs a label */
+	SRV("x.www.example.com", 2);  /* longest leading wildcard */
+	SRV("www.example.com", 1);    /* leading beats trailing */
+	SRV("www.example.org", 3);    /* trailing beats regex */
+	SRV("www.example.com.au", 4); /* longest trailing */
+	SRV("a.example.org", 5);      /* first regex in order */
 	SRV("b.org", 6);
-	SRV("example.net", 7);		/* ".x" takes x itself */
+	SRV("example.net", 7); /* ".x" takes x itself */
 	SRV("a.example.net", 7);
 	SRV("xexample.net", 0);
 	SRV("nothing.test", 0);
@@ -173,8 +174,8 @@ loc(int line, const struct conf_server *srv, const char *uri, int want)
 	got = l == &srv->fallback ? -1 : (long)(l - srv->locations);
 	if (got != want) {
 		failures++;
-		printf("FAIL line %d: %s -> location %ld, want %d\n", line,
-		    uri, got, want);
+		printf("FAIL line %d: %s -> location %ld, want %d\n", line, uri,
+		    got, want);
 	}
 }
 
@@ -200,28 +201,28 @@ test_location(void)
 	LOC(&srv, "/exact/", 0);
 	LOC(&srv, "/exactly", 0);
 	LOC(&srv, "/exact.php", 3);
-	LOC(&srv, "/static/", 8);		/* = beats ^~ */
-	LOC(&srv, "/static/a.php", 2);		/* ^~ stops regexes */
+	LOC(&srv, "/static/", 8);      /* = beats ^~ */
+	LOC(&srv, "/static/a.php", 2); /* ^~ stops regexes */
 	LOC(&srv, "/static/x.PNG", 2);
-	LOC(&srv, "/static/deep/a.php", 3);	/* longest is plain */
+	LOC(&srv, "/static/deep/a.php", 3); /* longest is plain */
 	LOC(&srv, "/static/deep/a.txt", 5);
 	LOC(&srv, "/static", 0);
-	LOC(&srv, "/img/A.PNG", 4);		/* ~* caseless */
+	LOC(&srv, "/img/A.PNG", 4); /* ~* caseless */
 	LOC(&srv, "/img/a.jpg", 4);
-	LOC(&srv, "/x.PHP", 0);			/* ~ is case-sensitive */
+	LOC(&srv, "/x.PHP", 0); /* ~ is case-sensitive */
 	LOC(&srv, "/x.php.txt", 0);
-	LOC(&srv, "/app/admin/x", 7);		/* regex beats prefix */
-	LOC(&srv, "/app/admin/a.php", 3);	/* first regex in order */
+	LOC(&srv, "/app/admin/x", 7);	  /* regex beats prefix */
+	LOC(&srv, "/app/admin/a.php", 3); /* first regex in order */
 	LOC(&srv, "/app/x", 6);
 	LOC(&srv, "/apple", 6);
-	LOC(&srv, "/APP/x", 0);			/* prefix is case-sensitive */
+	LOC(&srv, "/APP/x", 0); /* prefix is case-sensitive */
 	LOC(&srv, "/", 0);
 
 	memset(&empty, 0, sizeof(empty));
 	LOC(&empty, "/x", -1);
 	memset(&noroot, 0, sizeof(noroot));
-	noroot.locations = locs + 1;		/* "=/exact" .. */
-	noroot.nlocations = 2;			/* .. "^~ /static/" */
+	noroot.locations = locs + 1; /* "=/exact" .. */
+	noroot.nlocations = 2;	     /* .. "^~ /static/" */
 	CHECK(route_location(&noroot, "/other", 6) == &noroot.fallback,
 	    "no match gives the fallback");
 	CHECK(route_location(&noroot, "/static/x", 9) == &locs[2],

@@ -28,7 +28,6 @@
 
 static char segpath[256];
 
-
 struct pspec {
 	int weight;
 	int max_fails;
@@ -54,10 +53,13 @@ mkseg(struct shm *shm, const char *path, enum upstream_balance balance,
 	for (i = 0; i < n; i++) {
 		snprintf(addr, sizeof(addr), "10.0.0.%d:9000", i + 1);
 		in = (struct shm_server_init){
-			.upstream = "backend", .addr = addr,
-			.weight = ps[i].weight, .max_fails = ps[i].max_fails,
+			.upstream = "backend",
+			.addr = addr,
+			.weight = ps[i].weight,
+			.max_fails = ps[i].max_fails,
 			.fail_timeout_ms = ps[i].fail_timeout_ms,
-			.max_conns = ps[i].max_conns, .backup = ps[i].backup,
+			.max_conns = ps[i].max_conns,
+			.backup = ps[i].backup,
 			.down = ps[i].down,
 		};
 		shm_init_server(shm, (uint32_t)i, &in);
@@ -65,8 +67,11 @@ mkseg(struct shm *shm, const char *path, enum upstream_balance balance,
 	shm_init_upstream(shm, 1, "127.0.0.1:9100", (uint32_t)n, 1,
 	    UPSTREAM_ROUND_ROBIN);
 	in = (struct shm_server_init){
-		.upstream = "127.0.0.1:9100", .addr = "127.0.0.1:9100",
-		.upstream_index = 1, .weight = 1, .max_fails = 1,
+		.upstream = "127.0.0.1:9100",
+		.addr = "127.0.0.1:9100",
+		.upstream_index = 1,
+		.weight = 1,
+		.max_fails = 1,
 		.fail_timeout_ms = 10000,
 	};
 	shm_init_server(shm, (uint32_t)n, &in);
@@ -126,36 +131,47 @@ test_layout(void)
 	    "size");
 	CHECK(shm.hdr->master_pid == getpid(), "master pid");
 	CHECK(((uintptr_t)shm.servers & 63) == 0 &&
-	    ((uintptr_t)shm.upstreams & 63) == 0, "alignment");
+		((uintptr_t)shm.upstreams & 63) == 0,
+	    "alignment");
 	CHECK(shm.upstreams[1].first_server == 3 &&
-	    shm.upstreams[1].nservers == 1, "second upstream");
+		shm.upstreams[1].nservers == 1,
+	    "second upstream");
 	CHECK(strcmp(shm.servers[3].addr, "127.0.0.1:9100") == 0 &&
-	    strcmp(shm.servers[3].upstream, "127.0.0.1:9100") == 0 &&
-	    shm.servers[3].upstream_index == 1, "direct server record");
-	CHECK(srv(&shm, 0)->weight == 3 && srv(&shm, 0)->effective_weight == 3
-	    && srv(&shm, 0)->conf_weight == 3, "weights");
+		strcmp(shm.servers[3].upstream, "127.0.0.1:9100") == 0 &&
+		shm.servers[3].upstream_index == 1,
+	    "direct server record");
+	CHECK(srv(&shm, 0)->weight == 3 &&
+		srv(&shm, 0)->effective_weight == 3 &&
+		srv(&shm, 0)->conf_weight == 3,
+	    "weights");
 	shm_server_count_status(srv(&shm, 0), 204);
 	shm_server_count_status(srv(&shm, 0), 502);
 	shm_server_count_status(srv(&shm, 0), 99);
 	shm_server_count_status(srv(&shm, 0), 600);
-	CHECK(srv(&shm, 0)->responses[1] == 1 && srv(&shm, 0)->responses[4] ==
-	    1 && srv(&shm, 0)->responses[5] == 2, "status classes");
+	CHECK(srv(&shm, 0)->responses[1] == 1 &&
+		srv(&shm, 0)->responses[4] == 1 &&
+		srv(&shm, 0)->responses[5] == 2,
+	    "status classes");
 	CHECK(shm_attach(&ro, segpath, false, &err) == 0, "attach");
-	CHECK(ro.hdr->nservers == 4 && strcmp(ro.servers[1].addr,
-	    "10.0.0.2:9000") == 0, "attached view");
+	CHECK(ro.hdr->nservers == 4 &&
+		strcmp(ro.servers[1].addr, "10.0.0.2:9000") == 0,
+	    "attached view");
 	shm_detach(&ro);
 	shm.hdr->version = 99;
 	CHECK(shm_attach(&ro, segpath, false, &err) == -1 &&
-	    strstr(err, "layout version 99") != NULL, "version: %s", err);
+		strstr(err, "layout version 99") != NULL,
+	    "version: %s", err);
 	shm.hdr->version = SHM_VERSION;
 	shm.hdr->size += 64;
 	CHECK(shm_attach(&ro, segpath, false, &err) == -1 &&
-	    strstr(err, "damaged") != NULL, "size: %s", err);
+		strstr(err, "damaged") != NULL,
+	    "size: %s", err);
 	shm.hdr->magic = 1;
 	CHECK(shm_attach(&ro, segpath, false, &err) == -1 &&
-	    strstr(err, "not an fcgate segment") != NULL, "magic: %s", err);
+		strstr(err, "not an fcgate segment") != NULL,
+	    "magic: %s", err);
 	CHECK(shm_attach(&ro, "/nonexistent/x.shm", false, &err) == -1 &&
-	    strstr(err, "no segment at /nonexistent/x.shm") != NULL,
+		strstr(err, "no segment at /nonexistent/x.shm") != NULL,
 	    "missing: %s", err);
 	shm_detach(&shm);
 }
@@ -225,7 +241,8 @@ test_single(void)
 	CHECK(!upstream_done(&shm, 0, a, UPSTREAM_FAILURE, 1000),
 	    "single: no disable");
 	CHECK(srv(&shm, 0)->fails == 0 && srv(&shm, 0)->failures == 1 &&
-	    srv(&shm, 0)->last_failure_ms == 1000, "single failure stats");
+		srv(&shm, 0)->last_failure_ms == 1000,
+	    "single failure stats");
 	CHECK(upstream_pick(&shm, 0, &t, 1001) == -1, "single: no retry");
 	CHECK(pick1(&shm, 1001) == 0, "single still used");
 	/* max_conns 2 */
@@ -252,7 +269,7 @@ test_single_with_backup(void)
 	struct shm shm;
 	struct upstream_try t;
 	struct pspec ps[2] = { { 1, 1, 10000, 0, false, false },
-			       { 1, 1, 10000, 0, false, true } };
+		{ 1, 1, 10000, 0, false, true } };
 	int a;
 
 	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
@@ -391,8 +408,8 @@ hash1(struct shm *shm, const char *addr, int64_t now)
 }
 
 static void
-check_hash_map(struct shm *shm, const int *w, const bool *ok, int n,
-    int *map, const char *what)
+check_hash_map(struct shm *shm, const int *w, const bool *ok, int n, int *map,
+    const char *what)
 {
 	char a[32];
 	uint8_t key[3];
@@ -431,8 +448,9 @@ test_ip_hash(void)
 	ok[1] = false;
 	check_hash_map(&shm, w, ok, 3, after, "b down");
 	for (x = 0; x < 40; x++)
-		CHECK(after[x] != 1 && (before[x] == 1 ||
-		    after[x] == before[x]), "down moved 127.0.%d.1", x);
+		CHECK(after[x] != 1 &&
+			(before[x] == 1 || after[x] == before[x]),
+		    "down moved 127.0.%d.1", x);
 	srv(&shm, 1)->admin = SHM_ADMIN_DRAIN;
 	check_hash_map(&shm, w, ok, 3, after, "b drain");
 	srv(&shm, 1)->admin = SHM_ADMIN_UP;
@@ -461,18 +479,19 @@ test_ip_hash_weights_and_keys(void)
 	s6.sin6_family = AF_INET6;
 	(void)inet_pton(AF_INET6, "2001:db8::17", &s6.sin6_addr);
 	CHECK(upstream_hash_key((struct sockaddr *)&s6, key) == 16 &&
-	    key[0] == 0x20 && key[15] == 0x17, "v6 key");
+		key[0] == 0x20 && key[15] == 0x17,
+	    "v6 key");
 	upstream_try_init(&t, (struct sockaddr *)&s6);
-	CHECK(upstream_pick(&shm, 0, &t, 1000) ==
-	    ref_hash(key, 16, w, ok, 4), "v6 pick");
+	CHECK(upstream_pick(&shm, 0, &t, 1000) == ref_hash(key, 16, w, ok, 4),
+	    "v6 pick");
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	CHECK(upstream_hash_key((struct sockaddr *)&sun, key) == 0,
-	    "unix key");
+	CHECK(upstream_hash_key((struct sockaddr *)&sun, key) == 0, "unix key");
 	upstream_try_init(&t, (struct sockaddr *)&sun);
 	memset(key, 0, sizeof(key));
-	CHECK(t.keylen == 3 && upstream_pick(&shm, 0, &t, 1000) ==
-	    ref_hash(key, 3, w, ok, 4), "unix client hashes 0,0,0");
+	CHECK(t.keylen == 3 &&
+		upstream_pick(&shm, 0, &t, 1000) == ref_hash(key, 3, w, ok, 4),
+	    "unix client hashes 0,0,0");
 	shm_detach(&shm);
 }
 
@@ -488,27 +507,29 @@ test_fail_timeout(void)
 
 	if (mkseg(&shm, segpath, UPSTREAM_ROUND_ROBIN, ps, 2) == -1)
 		return;
-	CHECK(!upstream_done(&shm, 0, (upstream_try_init(&t, NULL),
-	    upstream_pick(&shm, 0, &t, 1000)), UPSTREAM_FAILURE, 1000),
+	CHECK(
+	    !upstream_done(&shm, 0,
+		(upstream_try_init(&t, NULL), upstream_pick(&shm, 0, &t, 1000)),
+		UPSTREAM_FAILURE, 1000),
 	    "first failure does not disable");
 	upstream_try_init(&t, NULL);
-	i = upstream_pick(&shm, 0, &t, 1000);	/* b */
+	i = upstream_pick(&shm, 0, &t, 1000); /* b */
 	upstream_done(&shm, 0, i, UPSTREAM_SUCCESS, 1000);
 	upstream_try_init(&t, NULL);
 	i = upstream_pick(&shm, 0, &t, 1000);
 	CHECK(i == 0, "a again, got %d", i);
 	CHECK(upstream_done(&shm, 0, i, UPSTREAM_FAILURE, 1000),
 	    "second failure disables");
-	CHECK(srv(&shm, 0)->fails == 2 && srv(&shm, 0)->failures == 2,
-	    "fails");
+	CHECK(srv(&shm, 0)->fails == 2 && srv(&shm, 0)->failures == 2, "fails");
 	/* The one failed test, as the balancer and fcgatectl see it. */
 	CHECK(upstream_server_failed(srv(&shm, 0), 11000) &&
-	    !upstream_server_failed(srv(&shm, 0), 11001) &&
-	    !upstream_server_failed(srv(&shm, 1), 1000),
+		!upstream_server_failed(srv(&shm, 0), 11001) &&
+		!upstream_server_failed(srv(&shm, 1), 1000),
 	    "failed within fail_timeout only");
 	CHECK(upstream_server_state(srv(&shm, 0), 1000) ==
-	    UPSTREAM_STATE_FAILED && upstream_server_state(srv(&shm, 0),
-	    11001) == UPSTREAM_STATE_UP, "state failed, then up");
+		    UPSTREAM_STATE_FAILED &&
+		upstream_server_state(srv(&shm, 0), 11001) == UPSTREAM_STATE_UP,
+	    "state failed, then up");
 	for (k = 0; k < 10; k++)
 		CHECK(pick1(&shm, 2000 + k * 1000) == 1, "a skipped in window");
 	CHECK(pick1(&shm, 11000) == 1, "window edge still skipped");
@@ -604,7 +625,7 @@ test_effective_weight(void)
 	t.tried[0] = 1;
 	i = upstream_pick(&shm, 0, &t, 1004);
 	CHECK(i == 1 && !upstream_done(&shm, 0, i, UPSTREAM_FAILURE, 1004) &&
-	    srv(&shm, 1)->effective_weight == 1 && pick1(&shm, 1005) >= 0,
+		srv(&shm, 1)->effective_weight == 1 && pick1(&shm, 1005) >= 0,
 	    "max_fails 0");
 	/* A weight lowered at run time caps effective_weight. */
 	srv(&shm, 0)->weight = 1;
@@ -657,15 +678,15 @@ test_backup(enum upstream_balance bal)
 	upstream_done(&shm, 0, 3, UPSTREAM_SUCCESS, 2000);
 	for (k = 0, a = -1; k < 6; k++, a = i) {
 		i = hash1(&shm, "10.9.9.9", 3000);
-		CHECK((i == 1 || i == 3) && i != a, "backups round robin: "
-		    "%d after %d", i, a);
+		CHECK((i == 1 || i == 3) && i != a,
+		    "backups round robin: %d after %d", i, a);
 	}
 	/* Once on the backups, a request stays there (nginx). */
 	srv(&shm, 0)->fails = srv(&shm, 2)->fails = 0;
 	upstream_try_init(&ta, NULL);
 	upstream_try_init(&tc, NULL);
 	CHECK((a = upstream_pick(&shm, 0, &ta, 3000)) >= 0 &&
-	    (c = upstream_pick(&shm, 0, &tc, 3000)) >= 0 && a + c == 2,
+		(c = upstream_pick(&shm, 0, &tc, 3000)) >= 0 && a + c == 2,
 	    "primaries full (max_conns 1)");
 	upstream_try_init(&t, (struct sockaddr *)&sin);
 	i = upstream_pick(&shm, 0, &t, 3000);
@@ -692,8 +713,8 @@ test_max_conns(void)
 		held[k] = i = upstream_pick(&shm, 0, &t, 1000);
 		na += i == 0;
 	}
-	CHECK(na == 2 && srv(&shm, 0)->active == 2 && srv(&shm, 1)->active ==
-	    8, "max_conns 2: %d", na);
+	CHECK(na == 2 && srv(&shm, 0)->active == 2 && srv(&shm, 1)->active == 8,
+	    "max_conns 2: %d", na);
 	upstream_done(&shm, 0, 0, UPSTREAM_SUCCESS, 1000);
 	upstream_try_init(&t, NULL);
 	i = upstream_pick(&shm, 0, &t, 1000);
@@ -756,12 +777,15 @@ test_processes(void)
 		    WEXITSTATUS(st) != 0)
 			bad++;
 	CHECK(bad == 0, "children failed");
-	CHECK(srv(&shm, 0)->requests == 3 * want && srv(&shm, 1)->requests ==
-	    want && srv(&shm, 2)->requests == want, "totals %" PRIu64 "/%"
-	    PRIu64 "/%" PRIu64, (uint64_t)srv(&shm, 0)->requests,
-	    (uint64_t)srv(&shm, 1)->requests, (uint64_t)srv(&shm, 2)->requests);
+	CHECK(srv(&shm, 0)->requests == 3 * want &&
+		srv(&shm, 1)->requests == want &&
+		srv(&shm, 2)->requests == want,
+	    "totals %" PRIu64 "/%" PRIu64 "/%" PRIu64,
+	    (uint64_t)srv(&shm, 0)->requests, (uint64_t)srv(&shm, 1)->requests,
+	    (uint64_t)srv(&shm, 2)->requests);
 	CHECK(shm.upstreams[0].lock == 0 && srv(&shm, 0)->active == 0 &&
-	    srv(&shm, 0)->current_weight == 0, "clean end state");
+		srv(&shm, 0)->current_weight == 0,
+	    "clean end state");
 	shm_detach(&shm);
 }
 
@@ -775,7 +799,8 @@ main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "mkseg") == 0)
 		return run_mkseg(argc, argv);
 	if (argc != 1) {
-		fprintf(stderr, "usage: upstream_test [mkseg PATH "
+		fprintf(stderr,
+		    "usage: upstream_test [mkseg PATH "
 		    "[--version N] [--master PID|dead]]\n");
 		return 2;
 	}
@@ -790,8 +815,8 @@ main(int argc, char **argv)
 	test_single();
 	test_single_with_backup();
 	test_all_down();
-	test_proportions(3, 999);	/* 1, 1000, 999 */
-	test_proportions(7, 333);	/* 1, 334, 667, 1000, ... */
+	test_proportions(3, 999); /* 1, 1000, 999 */
+	test_proportions(7, 333); /* 1, 334, 667, 1000, ... */
 	test_proportions(100, 37);
 	test_many_tried();
 	test_ip_hash();
@@ -840,7 +865,8 @@ mkseg_traffic(struct shm *shm)
 		if (i < 0)
 			continue;
 		shm_server_count_status(srv(shm, i), k == 5 ? 404 : 200);
-		atomic_fetch_add(&srv(shm, i)->resp_time_ms_sum, 10u + (unsigned)k);
+		atomic_fetch_add(&srv(shm, i)->resp_time_ms_sum,
+		    10u + (unsigned)k);
 		atomic_fetch_add(&srv(shm, i)->resp_count, 1);
 		upstream_done(shm, 0, i, UPSTREAM_SUCCESS, now);
 	}
@@ -882,14 +908,14 @@ run_mkseg(int argc, char **argv)
 	mkseg_traffic(&shm);
 	for (k = 0; k < 3; k++) {
 		shm.workers[k].pid = 4000 + k;
-		shm.workers[k].state = k == 2 ? SHM_WORKER_STOPPING :
-		    SHM_WORKER_RUNNING;
+		shm.workers[k].state =
+		    k == 2 ? SHM_WORKER_STOPPING : SHM_WORKER_RUNNING;
 		shm.workers[k].started = shm.hdr->start_time - 60 * k;
 		shm.workers[k].connections = (uint32_t)k;
 		shm.workers[k].accepted = 10u * (unsigned)k;
 		shm.workers[k].requests = 20u * (unsigned)k;
 	}
-	shm.hdr->start_time -= 7380;	/* up 2h03m */
+	shm.hdr->start_time -= 7380; /* up 2h03m */
 	shm.hdr->generation = 2;
 	shm.hdr->master_pid = (int32_t)master;
 	shm.hdr->version = (uint32_t)version;

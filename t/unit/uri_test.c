@@ -96,7 +96,7 @@ test_normalize(void)
 	NORM("", NULL);
 	NORM("*", NULL);
 	norm(__LINE__, "/a\0b", 4, NULL, true);
-	norm(__LINE__, "/ab/..", 3, "/ab", true);	/* len is honoured */
+	norm(__LINE__, "/ab/..", 3, "/ab", true); /* len is honoured */
 	NORM_KEEP("//a///b//", "//a///b//");
 	NORM_KEEP("/a%2F%2Fb", "/a//b");
 	NORM_KEEP("/a//../b", "/a/b");
