@@ -44,3 +44,7 @@ unit() {
 @test "num: bounded decimal and hex parsing at max, max + 1, 64-bit overflow, empty and bad text" {
 	unit num_test num
 }
+
+@test "addr: every address form parsed and printed back, refusals with reasons, equality, a refused connect" {
+	unit addr_test addr
+}
