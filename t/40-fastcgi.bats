@@ -98,6 +98,10 @@ teardown() {
 	assert_line "REMOTE_ADDR=127.0.0.7"
 	assert_line "SERVER_ADDR=127.0.0.3"
 	assert_line "SERVER_PORT=$second"
+	# and back: a worker remembers the last address it printed
+	run curl -sS "$URL/x.php?mode=echo"
+	assert_line "SERVER_ADDR=127.0.0.1"
+	assert_line "SERVER_PORT=$HTTP_PORT"
 }
 
 @test "a 1 MiB POST body is passed intact with its CONTENT_LENGTH" {

@@ -36,11 +36,35 @@ static void conn_linger_read(struct conn *c);
 /* output buffers kept between requests */
 static struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
 
+static void
+conn_copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Printing an address costs more than parsing a request head, and most
+ * connections arrive on the same local address: the worker keeps the text
+ * of the last one printed. */
 void
 conn_local_text(const struct conn *c, char *addr, size_t alen, char *port,
     size_t plen)
 {
-	addr_print(&c->local.sa, addr, alen, port, plen);
+	struct worker *w = c->w;
+
+	_Static_assert(sizeof(c->local) == sizeof(w->local_seen),
+	    "local_seen holds a conn's local address");
+	if (!w->local_seen_valid ||
+	    memcmp(&w->local_seen, &c->local, sizeof(c->local)) != 0) {
+		addr_print(&c->local.sa, w->local_addr, sizeof(w->local_addr),
+		    w->local_port, sizeof(w->local_port));
+		memcpy(&w->local_seen, &c->local, sizeof(c->local));
+		w->local_seen_valid = true;
+	}
+	conn_copy_text(addr, alen, w->local_addr);
+	conn_copy_text(port, plen, w->local_port);
 }
 
 /*
@@ -188,8 +212,9 @@ conn_out_room(const struct conn *c)
 	return CONN_OUT_SIZE - c->out_len;
 }
 
+/* conn_out_put() when the buffer is not held yet, or has no room. */
 int
-conn_out_put(struct conn *c, const void *p, size_t len)
+conn_out_put_first(struct conn *c, const void *p, size_t len)
 {
 	if (c->out == NULL && (c->out = spares_get(&conn_out_spares)) == NULL)
 		return -1;

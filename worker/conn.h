@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -154,8 +155,20 @@ enum io_result conn_flush(struct conn *c);
 /* The output buffer: room left, append (0 / -1 when it does not fit),
  * forget what is queued and not yet written. */
 size_t conn_out_room(const struct conn *c);
-int conn_out_put(struct conn *c, const void *p, size_t len);
+int conn_out_put_first(struct conn *c, const void *p, size_t len);
 void conn_out_reset(struct conn *c);
+
+/* A response head is a dozen small appends: the common case (buffer held,
+ * room left) is inline, the rest is conn_out_put_first()'s. */
+static inline int
+conn_out_put(struct conn *c, const void *p, size_t len)
+{
+	if (c->out == NULL || len > CONN_OUT_SIZE - c->out_len)
+		return conn_out_put_first(c, p, len);
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+	return 0;
+}
 
 /* Between two requests: give the output buffer (and file) back, and the
  * input buffer when it holds nothing. */

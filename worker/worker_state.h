@@ -9,6 +9,8 @@
 #ifndef FCGATE_WORKER_STATE_H
 #define FCGATE_WORKER_STATE_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,6 +48,12 @@ struct worker {
 	 * what conn.c calls once a connection is gone (may accept again) */
 	const struct request_handlers *handlers;
 	void (*conn_closed)(struct worker *w);
+	/* conn.c: the last local address printed, and its text; most
+	 * connections arrive on the same address */
+	struct sockaddr_in6 local_seen; /* as conn.local, whichever family */
+	bool local_seen_valid;
+	char local_addr[INET6_ADDRSTRLEN];
+	char local_port[8];
 };
 
 #endif

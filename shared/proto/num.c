@@ -1,8 +1,9 @@
 /*
  * num.c - the parsers of num.h.
  *
- * The overflow test is "v > (max - d) / base" before v = v * base + d,
- * which holds for any max without a wider type.
+ * The overflow test, before v = v * base + d, is "v > max / base, or
+ * v == max / base and d > max % base": it holds for any max without a
+ * wider type, and the two divisions are made once per number.
  */
 #include <string.h>
 
@@ -23,7 +24,7 @@ num_digit(char ch, unsigned base)
 static int
 num_parse(const char *s, size_t len, unsigned base, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0, d;
+	uint64_t v = 0, lim = max / base, rem = max % base, d;
 	size_t i;
 	int digit;
 
@@ -33,7 +34,7 @@ num_parse(const char *s, size_t len, unsigned base, uint64_t max, uint64_t *out)
 		if ((digit = num_digit(s[i], base)) < 0)
 			return -1;
 		d = (uint64_t)digit;
-		if (d > max || v > (max - d) / base)
+		if (v > lim || (v == lim && d > rem))
 			return -1;
 		v = v * base + d;
 	}
