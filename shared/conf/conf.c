@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "conf_build.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_file.h"
 #include "conf_lines.h"

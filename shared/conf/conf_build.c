@@ -1,8 +1,8 @@
 /*
  * conf_build.c - the parsed tree (cfg_t) into struct conf: the top-level
  * directives, then upstreams, servers and the checks that need the whole
- * file (a server_name used twice on one address, the segment's size), and
- * the helpers every builder uses (memory, paths, lists, regexes).
+ * file (a server_name used twice on one address, the segment's size).
+ * The helpers every builder uses are conf_build_util.c's.
  *
  * Checks report through conf_error_*() with the line of the section they
  * concern and go on, so that every problem is listed.  Servers, locations
@@ -22,6 +22,7 @@
 #include "conf_build.h"
 #include "conf_build_server.h"
 #include "conf_build_upstream.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_mime.h"
 #include "conf_params.h"
@@ -29,68 +30,6 @@
 #include "conf_schema.h"
 
 #define CONF_MAX_WORKERS 256
-
-/*
- * A location section and a server line with nothing in them, made once
- * per load: what the file does not spell out (the implicit location, the
- * server of a direct fastcgi_pass) takes their values, the schema's
- * defaults, so that each default is written once.
- */
-static struct {
-	cfg_t *location;
-	cfg_t *peer;
-} empty;
-
-/*
- * Out of memory while building, conf_load() fails: it must not exit, as a
- * reload runs in the master, which keeps serving the old configuration.
- * Every builder returns -1 then, and only then (a mistake in the file is
- * reported and counted, and building goes on); conf_load() says why and
- * frees what was built.  So that conf_free() can walk a half-built conf,
- * a count is set only once its array is allocated.
- */
-void *
-conf_build_calloc(size_t n, size_t size)
-{
-	return calloc(n == 0 ? 1 : n, size);
-}
-
-/* (s is NULL where libconfuse lost a default for want of memory.) */
-char *
-conf_build_strdup(const char *s)
-{
-	size_t len;
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	len = strlen(s);
-	if ((d = conf_build_calloc(1, len + 1)) != NULL)
-		memcpy(d, s, len);
-	return d;
-}
-
-/* The directory of the config file, for relative paths. */
-char *
-conf_build_path(const struct conf *c, const char *path)
-{
-	const char *slash = strrchr(c->file, '/');
-	size_t dlen = slash != NULL ? (size_t)(slash - c->file) : 0;
-	size_t plen;
-	char *out;
-
-	if (path == NULL)
-		return NULL;
-	plen = strlen(path);
-	if (path[0] == '/' || slash == NULL)
-		return conf_build_strdup(path);
-	if ((out = conf_build_calloc(1, dlen + plen + 2)) == NULL)
-		return NULL;
-	memcpy(out, c->file, dlen);
-	out[dlen] = '/';
-	memcpy(out + dlen + 1, path, plen + 1);
-	return out;
-}
 
 /* A path option into *out: relative ones are taken from the config's
  * directory; "stderr" and "syslog" are names, not paths. */
@@ -104,95 +43,6 @@ path_opt(const struct conf *c, const char *v, char **out)
 	else
 		*out = conf_build_path(c, v);
 	return *out != NULL ? 0 : -1;
-}
-
-/* root without trailing slashes ("/" stays). */
-char *
-conf_build_root(const struct conf *c, const char *v)
-{
-	char *r = conf_build_path(c, v);
-	size_t len;
-
-	if (r == NULL)
-		return NULL;
-	len = strlen(r);
-	while (len > 1 && r[len - 1] == '/')
-		r[--len] = '\0';
-	return r;
-}
-
-int
-conf_build_list(cfg_t *sec, const char *opt, char ***out, size_t *n)
-{
-	size_t i, count = cfg_size(sec, opt);
-
-	if ((*out = conf_build_calloc(count, sizeof(**out))) == NULL)
-		return -1;
-	*n = count;
-	for (i = 0; i < count; i++)
-		if (((*out)[i] = conf_build_strdup(
-			 cfg_getnstr(sec, opt, (unsigned)i))) == NULL)
-			return -1;
-	return 0;
-}
-
-pcre2_code *
-conf_build_regex(cfg_t *sec, const char *what, const char *re, bool caseless)
-{
-	PCRE2_UCHAR msg[160];
-	PCRE2_SIZE off;
-	pcre2_code *code;
-	int err;
-
-	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-	    caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
-	if (code == NULL) {
-		pcre2_get_error_message(err, msg, sizeof(msg));
-		conf_error_sec(sec, "%s: invalid regex '%s' at offset %zu: %s",
-		    what, re, (size_t)off, (const char *)msg);
-		return NULL;
-	}
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-	return code;
-}
-
-char *
-conf_build_default_type(cfg_t *sec, const char *parent)
-{
-	const char *v = cfg_getstr(sec, "default_type");
-
-	if (v == NULL)
-		return conf_build_strdup(parent);
-	if (!conf_parse_content_type_ok(v))
-		conf_error_sec(sec,
-		    "default_type: '%s' is not a valid content type", v);
-	return conf_build_strdup(v);
-}
-
-/* Every "$name" / "${name}" in an index entry names a variable. */
-void
-conf_build_index_vars(cfg_t *sec, char **list, size_t n)
-{
-	const char *p, *s;
-	bool brace;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		for (p = strchr(list[i], '$'); p != NULL; p = strchr(p, '$')) {
-			brace = *++p == '{';
-			s = p + brace;
-			for (p = s; isalnum((unsigned char)*p) || *p == '_';
-			     p++)
-				;
-			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
-			    (brace && *p != '}'))
-				conf_error_sec(sec,
-				    "index '%s': unknown "
-				    "variable or missing '}'",
-				    list[i]);
-			if (brace && *p == '}')
-				p++;
-		}
 }
 
 /*
@@ -442,26 +292,8 @@ conf_build(struct conf *c, cfg_t *cfg)
 {
 	int rc = -1;
 
-	if ((empty.location = cfg_init(conf_schema_location, CFGF_NONE)) !=
-		NULL &&
-	    (empty.peer = cfg_init(conf_schema_peer, CFGF_NONE)) != NULL)
+	if (conf_build_empty_make() == 0)
 		rc = build_all(c, cfg);
-	if (empty.peer != NULL)
-		cfg_free(empty.peer);
-	if (empty.location != NULL)
-		cfg_free(empty.location);
-	empty.location = empty.peer = NULL;
+	conf_build_empty_free();
 	return rc;
-}
-
-cfg_t *
-conf_build_empty_location(void)
-{
-	return empty.location;
-}
-
-cfg_t *
-conf_build_empty_peer(void)
-{
-	return empty.peer;
 }

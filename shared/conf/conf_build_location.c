@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf_build.h"
 #include "conf_build_location.h"
 #include "conf_build_upstream.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
 
@@ -130,7 +130,7 @@ build_loc_files(struct conf *c, struct conf_server *s, cfg_t *ls,
 	}
 	if (conf_build_list(ls, "index", &l->index, &l->nindex) == -1)
 		return -1;
-	conf_build_index_vars(ls, l->index, l->nindex);
+	conf_params_index_vars(ls, l->index, l->nindex);
 	return 0;
 }
 

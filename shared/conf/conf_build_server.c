@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "shared/addr.h"
-#include "conf_build.h"
 #include "conf_build_location.h"
 #include "conf_build_server.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
 
@@ -169,7 +169,7 @@ build_server_files(struct conf *c, cfg_t *ss, struct conf_server *s)
 	    (s->root = conf_build_root(c, cfg_getstr(ss, "root"))) == NULL ||
 	    conf_build_list(ss, "index", &s->index, &s->nindex) == -1)
 		return -1;
-	conf_build_index_vars(ss, s->index, s->nindex);
+	conf_params_index_vars(ss, s->index, s->nindex);
 	if (temp != NULL &&
 	    (s->client_body_temp_path = conf_build_path(c, temp)) == NULL)
 		return -1;

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "shared/addr.h"
-#include "conf_build.h"
 #include "conf_build_upstream.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 
 /* The values of a server line (its section ps) into p. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf_build.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_file.h"
 #include "conf_mime.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf_build.h"
+#include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
 
@@ -297,4 +297,30 @@ conf_params_free(struct conf_param *params, size_t n)
 	for (i = 0; i < n; i++)
 		free_param(&params[i]);
 	free(params);
+}
+
+/* Every "$name" / "${name}" in an index entry names a variable. */
+void
+conf_params_index_vars(cfg_t *sec, char **list, size_t n)
+{
+	const char *p, *s;
+	bool brace;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		for (p = strchr(list[i], '$'); p != NULL; p = strchr(p, '$')) {
+			brace = *++p == '{';
+			s = p + brace;
+			for (p = s; isalnum((unsigned char)*p) || *p == '_';
+			     p++)
+				;
+			if (conf_var_find(s, (size_t)(p - s)) == VAR_NONE ||
+			    (brace && *p != '}'))
+				conf_error_sec(sec,
+				    "index '%s': unknown "
+				    "variable or missing '}'",
+				    list[i]);
+			if (brace && *p == '}')
+				p++;
+		}
 }

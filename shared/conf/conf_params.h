@@ -21,4 +21,7 @@ int conf_params_build(cfg_t *ls, const struct conf_param *outer, size_t nouter,
 /* Free params[0..n) and the array. */
 void conf_params_free(struct conf_param *params, size_t n);
 
+/* Every "$name" / "${name}" in an index list names a variable. */
+void conf_params_index_vars(cfg_t *sec, char **list, size_t n);
+
 #endif
