@@ -81,23 +81,32 @@ cb_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 #define OPT_SIZE(name, def) CFG_INT_CB(name, def, CFGF_NONE, cb_size)
 #define OPT_COUNT(name, def) CFG_INT_CB(name, def, CFGF_NONE, cb_count)
 
-cfg_opt_t conf_schema_peer[] = { CFG_INT_CB("weight", 1, CFGF_NONE, cb_weight),
-	OPT_COUNT("max_fails", 1), OPT_TIME("fail_timeout", 10000),
-	OPT_COUNT("max_conns", 0), CFG_BOOL("down", cfg_false, CFGF_NONE),
-	CFG_BOOL("backup", cfg_false, CFGF_NONE), CFG_END() };
+cfg_opt_t conf_schema_peer[] = {
+	CFG_INT_CB("weight", 1, CFGF_NONE, cb_weight),
+	OPT_COUNT("max_fails", 1),
+	OPT_TIME("fail_timeout", 10000),
+	OPT_COUNT("max_conns", 0),
+	CFG_BOOL("down", cfg_false, CFGF_NONE),
+	CFG_BOOL("backup", cfg_false, CFGF_NONE),
+	CFG_END(),
+};
 
-static cfg_opt_t upstream_opts[] = { CFG_STR("balance", "round_robin",
-					 CFGF_NONE),
-	OPT_COUNT("keepalive", 0), OPT_COUNT("keepalive_requests", 1000),
+static cfg_opt_t upstream_opts[] = {
+	CFG_STR("balance", "round_robin", CFGF_NONE),
+	OPT_COUNT("keepalive", 0),
+	OPT_COUNT("keepalive_requests", 1000),
 	OPT_TIME("keepalive_timeout", 60000),
 	OPT_TIME("keepalive_time", 3600000),
 	CFG_SEC("server", conf_schema_peer,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-	CFG_FUNC("include", conf_file_include), CFG_END() };
+	CFG_FUNC("include", conf_file_include),
+	CFG_END(),
+};
 
 static cfg_opt_t param_opts[] = { CFG_END() };
 
-cfg_opt_t conf_schema_location[] = { CFG_STR("root", NULL, CFGF_NONE),
+cfg_opt_t conf_schema_location[] = {
+	CFG_STR("root", NULL, CFGF_NONE),
 	CFG_STR_LIST("index", NULL, CFGF_NONE),
 	CFG_STR("deny", NULL, CFGF_NONE),
 	CFG_STR("fastcgi_pass", NULL, CFGF_NONE),
@@ -119,12 +128,17 @@ cfg_opt_t conf_schema_location[] = { CFG_STR("root", NULL, CFGF_NONE),
 	CFG_STR("default_type", NULL, CFGF_NONE),
 	OPT_TIME("fastcgi_next_upstream_timeout", 0),
 	CFG_STR_LIST("fastcgi_catch_stderr", NULL, CFGF_NONE),
-	CFG_FUNC("include", conf_file_include), CFG_END() };
+	CFG_FUNC("include", conf_file_include),
+	CFG_END(),
+};
 
-static cfg_opt_t error_page_opts[] = { CFG_INT_LIST("status", NULL, CFGF_NONE),
-	CFG_END() };
+static cfg_opt_t error_page_opts[] = {
+	CFG_INT_LIST("status", NULL, CFGF_NONE),
+	CFG_END(),
+};
 
-static cfg_opt_t server_opts[] = { CFG_STR_LIST("listen", NULL, CFGF_NONE),
+static cfg_opt_t server_opts[] = {
+	CFG_STR_LIST("listen", NULL, CFGF_NONE),
 	CFG_STR_LIST("server_name", "{\"\"}", CFGF_NONE),
 	CFG_STR("root", "html", CFGF_NONE),
 	CFG_STR_LIST("index", "{index.html}", CFGF_NONE),
@@ -135,7 +149,8 @@ static cfg_opt_t server_opts[] = { CFG_STR_LIST("listen", NULL, CFGF_NONE),
 	OPT_TIME("client_header_timeout", 60000),
 	OPT_TIME("client_body_timeout", 60000),
 	OPT_TIME("keepalive_timeout", 75000),
-	OPT_COUNT("keepalive_requests", 1000), OPT_TIME("send_timeout", 60000),
+	OPT_COUNT("keepalive_requests", 1000),
+	OPT_TIME("send_timeout", 60000),
 	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NONE),
 	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NONE),
 	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NONE),
@@ -146,12 +161,16 @@ static cfg_opt_t server_opts[] = { CFG_STR_LIST("listen", NULL, CFGF_NONE),
 	    CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("location", conf_schema_location, CFGF_MULTI | CFGF_TITLE),
 	CFG_STR("default_type", NULL, CFGF_NONE),
-	CFG_FUNC("include", conf_file_include), CFG_END() };
+	CFG_FUNC("include", conf_file_include),
+	CFG_END(),
+};
 
-cfg_opt_t conf_schema_top[] = { CFG_STR("workers", "auto", CFGF_NONE),
+cfg_opt_t conf_schema_top[] = {
+	CFG_STR("workers", "auto", CFGF_NONE),
 	OPT_COUNT("worker_connections", 1024),
 	OPT_COUNT("worker_rlimit_nofile", 0),
-	CFG_STR("user", "nobody", CFGF_NONE), CFG_STR("group", NULL, CFGF_NONE),
+	CFG_STR("user", "nobody", CFGF_NONE),
+	CFG_STR("group", NULL, CFGF_NONE),
 	CFG_STR("pid_file", "/run/fcgate.pid", CFGF_NONE),
 	CFG_STR("shm_path", "/run/fcgate.shm", CFGF_NONE),
 	CFG_STR("error_log", "/var/log/fcgate/error.log", CFGF_NONE),
@@ -166,4 +185,6 @@ cfg_opt_t conf_schema_top[] = { CFG_STR("workers", "auto", CFGF_NONE),
 	CFG_SEC("upstream", upstream_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("server", server_opts, CFGF_MULTI),
-	CFG_FUNC("include", conf_file_include), CFG_END() };
+	CFG_FUNC("include", conf_file_include),
+	CFG_END(),
+};
