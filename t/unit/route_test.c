@@ -170,7 +170,7 @@ loc(int line, const struct conf_server *srv, const char *uri, int want)
 	long got;
 
 	checks++;
-	l = route_location(srv, uri, strlen(uri));
+	l = route_location(srv, uri, strlen(uri), NULL);
 	got = l == &srv->fallback ? -1 : (long)(l - srv->locations);
 	if (got != want) {
 		failures++;
@@ -223,9 +223,9 @@ test_location(void)
 	memset(&noroot, 0, sizeof(noroot));
 	noroot.locations = locs + 1; /* "=/exact" .. */
 	noroot.nlocations = 2;	     /* .. "^~ /static/" */
-	CHECK(route_location(&noroot, "/other", 6) == &noroot.fallback,
+	CHECK(route_location(&noroot, "/other", 6, NULL) == &noroot.fallback,
 	    "no match gives the fallback");
-	CHECK(route_location(&noroot, "/static/x", 9) == &locs[2],
+	CHECK(route_location(&noroot, "/static/x", 9, NULL) == &locs[2],
 	    "prefix without /");
 	for (i = 0; i < NLOCS; i++)
 		pcre2_code_free(locs[i].re);
