@@ -20,6 +20,7 @@
 #include "conf_build_level.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
+#include "conf_parse.h"
 #include "conf_tmpl.h"
 #include "shared/proto/num.h"
 
@@ -145,49 +146,6 @@ level_try_files(cfg_t *sec, struct conf_location *l)
 	return 0;
 }
 
-/* "ADDR", "ADDR/BITS", "all" or "unix:" into r.  -1: not valid. */
-static int
-level_access_addr(const char *v, struct conf_access_rule *r)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(v, '/');
-	size_t len = slash != NULL ? (size_t)(slash - v) : strlen(v), i;
-	uint64_t bits;
-	int max;
-
-	if (strcmp(v, "all") == 0) {
-		r->family = AF_UNSPEC;
-		return 0;
-	}
-	if (strcmp(v, "unix:") == 0) {
-		r->family = AF_UNIX;
-		return 0;
-	}
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, r->addr) == 1)
-		r->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, r->addr) == 1)
-		r->family = AF_INET6;
-	else
-		return -1;
-	max = r->family == AF_INET ? 32 : 128;
-	bits = (uint64_t)max;
-	if (slash != NULL &&
-	    num_parse_dec(slash + 1, strlen(slash + 1), (uint64_t)max, &bits) ==
-		-1)
-		return -1;
-	for (i = 0; i < (size_t)max / 8; i++) {
-		r->mask[i] = (uint8_t)(bits >= 8 * (i + 1) ? 0xff :
-			bits > 8 * i ? 0xff00 >> (bits - 8 * i) :
-				       0);
-		r->addr[i] &= r->mask[i];
-	}
-	return 0;
-}
-
 /* access = {"allow 192.0.2.0/24", "deny all"}; deny = all at the end. */
 static int
 level_access(cfg_t *sec, const struct conf_location *outer,
@@ -196,7 +154,6 @@ level_access(cfg_t *sec, const struct conf_location *outer,
 	size_t i, n = cfg_size(sec, "access");
 	const char *deny =
 	    conf_build_has_opt(sec, "deny") ? cfg_getstr(sec, "deny") : NULL;
-	const char *v, *arg;
 
 	if (n == 0 && deny == NULL) {
 		if (outer != NULL) {
@@ -207,28 +164,13 @@ level_access(cfg_t *sec, const struct conf_location *outer,
 	}
 	if ((l->access = conf_build_calloc(n + 1, sizeof(*l->access))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		v = cfg_getnstr(sec, "access", (unsigned)i);
-		arg = strchr(v, ' ');
-		while (arg != NULL && *arg == ' ')
-			arg++;
-		l->access[l->naccess].allow = strncmp(v, "allow ", 6) == 0;
-		if ((strncmp(v, "allow ", 6) != 0 &&
-			strncmp(v, "deny ", 5) != 0) ||
-		    arg == NULL ||
-		    level_access_addr(arg, &l->access[l->naccess]) == -1) {
-			conf_error_sec(sec,
-			    "access '%s': not \"allow|deny ADDRESS[/BITS]\", "
-			    "\"... all\" or \"... unix:\"",
-			    v);
-			continue;
-		}
-		l->naccess++;
-	}
-	if (deny != NULL && strcmp(deny, "all") != 0)
-		conf_error_sec(sec, "deny: only 'all' is supported, not '%s'",
-		    deny);
-	else if (deny != NULL)
+	/* a bad entry (or deny = some) was reported with its line while
+	 * parsing: conf_check.c */
+	for (i = 0; i < n; i++)
+		if (conf_parse_access(cfg_getnstr(sec, "access", (unsigned)i),
+			&l->access[l->naccess]) == 0)
+			l->naccess++;
+	if (deny != NULL && strcmp(deny, "all") == 0)
 		l->access[l->naccess++].family = AF_UNSPEC;
 	return 0;
 }

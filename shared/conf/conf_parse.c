@@ -1,13 +1,16 @@
 /*
  * conf_parse.c - the values of directives: times, sizes and counts as
  * written in fcgate.conf, into numbers; and what a Content-Type may be.
- * (Addresses are shared/addr.c's.)
+ * (Listen and backend addresses are shared/addr.c's; the allow / deny
+ * networks are here.)
  *
  * Pure functions of a string (no libconfuse, no error output): the
  * schema's callbacks and the builders call them and report.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "shared/proto/num.h"
 #include "conf_parse.h"
@@ -104,4 +107,67 @@ conf_parse_content_type_ok(const char *v)
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
 	return v[0] != '\0';
+}
+
+/* "ADDR", "ADDR/BITS", "all" or "unix:" into r, the address masked.
+ * 0 / -1. */
+static int
+parse_access_addr(const char *v, struct conf_access_rule *r)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(v, '/');
+	size_t len = slash != NULL ? (size_t)(slash - v) : strlen(v), i;
+	uint64_t bits;
+	int max;
+
+	if (strcmp(v, "all") == 0) {
+		r->family = AF_UNSPEC;
+		return 0;
+	}
+	if (strcmp(v, "unix:") == 0) {
+		r->family = AF_UNIX;
+		return 0;
+	}
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, r->addr) == 1)
+		r->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, r->addr) == 1)
+		r->family = AF_INET6;
+	else
+		return -1;
+	max = r->family == AF_INET ? 32 : 128;
+	bits = (uint64_t)max;
+	if (slash != NULL &&
+	    num_parse_dec(slash + 1, strlen(slash + 1), (uint64_t)max, &bits) ==
+		-1)
+		return -1;
+	for (i = 0; i < (size_t)max / 8; i++) {
+		r->mask[i] = (uint8_t)(bits >= 8 * (i + 1) ? 0xff :
+			bits > 8 * i ? 0xff00 >> (bits - 8 * i) :
+				       0);
+		r->addr[i] &= r->mask[i];
+	}
+	return 0;
+}
+
+int
+conf_parse_access(const char *v, struct conf_access_rule *r)
+{
+	const char *arg;
+
+	memset(r, 0, sizeof(*r));
+	if (v == NULL)
+		return -1;
+	if (strncmp(v, "allow ", 6) == 0) {
+		r->allow = true;
+		arg = v + 6;
+	} else if (strncmp(v, "deny ", 5) == 0)
+		arg = v + 5;
+	else
+		return -1;
+	arg += strspn(arg, " ");
+	return parse_access_addr(arg, r);
 }

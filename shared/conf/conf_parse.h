@@ -1,11 +1,14 @@
 /*
- * conf_parse.h - directive values: times, sizes, counts, content types.
+ * conf_parse.h - directive values: times, sizes, counts, content types,
+ * allow / deny rules.
  */
 #ifndef FCGATE_CONF_PARSE_H
 #define FCGATE_CONF_PARSE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "conf.h"
 
 /* "500ms", "30s", "5m", "1h", "1d" (bare number = seconds). 0 / -1. */
 int conf_parse_time(const char *s, uint32_t *ms);
@@ -15,4 +18,6 @@ int conf_parse_size(const char *s, uint64_t *bytes);
 int conf_parse_count(const char *s, uint64_t max, uint64_t *out);
 /* A Content-Type value: not empty, no control characters. */
 bool conf_parse_content_type_ok(const char *v);
+/* "allow|deny ADDR[/BITS]", "... all" or "... unix:" into r.  0 / -1. */
+int conf_parse_access(const char *v, struct conf_access_rule *r);
 #endif

@@ -16,6 +16,7 @@
 #include <confuse.h>
 
 #include "conf.h"
+#include "conf_check.h"
 #include "conf_error.h"
 #include "conf_file.h"
 #include "conf_parse.h"
@@ -136,7 +137,7 @@ static cfg_opt_t error_page_opts[] = {
 	CFG_SEC("rewrite", rewrite_opts, CFGF_MULTI | CFGF_TITLE),             \
 	    CFG_STR("return", NULL, CFGF_NONE),                                \
 	    CFG_STR_LIST("try_files", NULL, CFGF_NONE),                        \
-	    CFG_STR_LIST("access", NULL, CFGF_NONE),                           \
+	    CFG_STR_LIST_CB("access", NULL, CFGF_NONE, conf_check_access),     \
 	    CFG_SEC("add_header", add_header_opts, CFGF_MULTI | CFGF_TITLE),   \
 	    CFG_STR("expires", NULL, CFGF_NONE),                               \
 	    CFG_STR("charset", NULL, CFGF_NONE),                               \
@@ -153,7 +154,7 @@ static cfg_opt_t error_page_opts[] = {
 	    CFG_STR("alias", NULL, CFGF_NONE),                                 \
 	    CFG_BOOL("internal", cfg_false, CFGF_NONE),                        \
 	    CFG_STR_LIST("index", NULL, CFGF_NONE),                            \
-	    CFG_STR("deny", NULL, CFGF_NONE),                                  \
+	    CFG_STR_CB("deny", NULL, CFGF_NONE, conf_check_deny),              \
 	    CFG_STR("fastcgi_pass", NULL, CFGF_NONE),                          \
 	    CFG_STR("fastcgi_index", NULL, CFGF_NONE),                         \
 	    CFG_BOOL("fastcgi_request_buffering", cfg_true, CFGF_NONE),        \
