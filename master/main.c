@@ -9,6 +9,7 @@
  * 2 usage error, 3 start-up failure.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "shared/conf/conf.h"
+#include "shared/conf/conf_dump.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "daemon.h"
@@ -36,7 +38,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: fcgate [-c FILE] [-f] [-t] "
+	    "usage: fcgate [-c FILE] [-f] [-t | -T] "
 	    "[-s reload|stop|quit|reopen] [-v] [-h]\n");
 }
 
@@ -147,59 +149,75 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 	return rc;
 }
 
-int
-main(int argc, char **argv)
-{
-	const char *file = FCGATE_CONF_DEFAULT, *sig = NULL;
-	bool test = false, foreground = false;
-	struct conf *conf;
-	int ch, rc;
+/* What the command line asks for. */
+struct main_opts {
+	const char *file, *sig;
+	bool test, dump, foreground;
+};
 
-	while ((ch = getopt(argc, argv, "c:fts:vh")) != -1) {
-		switch (ch) {
-		case 'c':
-			file = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 't':
-			test = true;
-			break;
-		case 's':
-			sig = optarg;
-			break;
-		case 'v':
+/* 0 to go on, or -1 to exit with *status (usage, version, help). */
+static int
+main_parse(int argc, char **argv, struct main_opts *o, int *status)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while (
+	    (ch = getopt_long(argc, argv, "c:ftTs:vh", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			o->file = optarg;
+		else if (ch == 'f')
+			o->foreground = true;
+		else if (ch == 't' || ch == 'T') {
+			o->test = true;
+			o->dump = o->dump || ch == 'T';
+		} else if (ch == 's')
+			o->sig = optarg;
+		else if (ch == 'v') {
 			printf("fcgate version %s\n", FCGATE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			*status = 0;
+			return -1;
+		} else {
+			usage(ch == 'h' ? stdout : stderr);
+			*status = ch == 'h' ? 0 : EXIT_USAGE;
+			return -1;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		*status = EXIT_USAGE;
+		return -1;
 	}
-	if ((conf = conf_load(file)) == NULL) {
-		if (test)
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_opts o = { .file = FCGATE_CONF_DEFAULT };
+	struct conf *conf;
+	int rc;
+
+	if (main_parse(argc, argv, &o, &rc) == -1)
+		return rc;
+	if ((conf = conf_load(o.file)) == NULL) {
+		if (o.test)
 			fprintf(stderr,
 			    "fcgate: configuration file %s test failed\n",
-			    file);
+			    o.file);
 		return EXIT_CONFIG;
 	}
-	if (test) {
+	if (o.test) {
 		fprintf(stderr,
 		    "fcgate: configuration file %s test is successful\n",
 		    conf->file);
-		rc = 0;
-	} else if (sig != NULL)
-		rc = main_signal(conf, sig);
+		rc = o.dump && conf_dump(conf, stdout) == -1 ? EXIT_CONFIG : 0;
+	} else if (o.sig != NULL)
+		rc = main_signal(conf, o.sig);
 	else
-		rc = main_start(&conf, foreground, argv);
+		rc = main_start(&conf, o.foreground, argv);
 	conf_free(conf);
 	return rc;
 }

@@ -90,6 +90,12 @@ conf_load(const char *file)
 		    abs);
 	else {
 		rc = conf_parse_build(c, cfg);
+		if (rc == 0 && conf_file_list(&c->files, &c->nfiles) == -1) {
+			fprintf(stderr,
+			    "%s: out of memory loading the configuration\n",
+			    abs);
+			rc = -1;
+		}
 		cfg_free(cfg);
 	}
 	conf_file_end();
@@ -182,6 +188,7 @@ conf_free(struct conf *c)
 		free(c->mime[i].type);
 	}
 	free(c->mime);
+	free_list(c->files, c->nfiles);
 	free(c->file);
 	free(c->user);
 	free(c->group);

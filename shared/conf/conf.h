@@ -354,6 +354,9 @@ struct conf {
 	struct conf_mime *mime; /* sorted by ext for bsearch */
 	size_t nmime;
 	char *default_type; /* default application/octet-stream */
+	/* the file and its include()s, in the order read, each once */
+	char **files;
+	size_t nfiles;
 };
 
 /*

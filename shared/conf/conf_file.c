@@ -203,6 +203,38 @@ conf_file_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 	return cfg_lexer_include(cfg, path);
 }
 
+/* The files read so far, in the order the lexer opened them (the top
+ * one first), each once. */
+int
+conf_file_list(char ***files, size_t *n)
+{
+	size_t i, j;
+
+	*n = 0;
+	if ((*files = calloc(ld.nincl + 1, sizeof(**files))) == NULL ||
+	    ((*files)[0] = strdup(ld.top)) == NULL)
+		goto fail;
+	*n = 1;
+	for (i = 0; i < ld.nincl; i++) {
+		for (j = 0; j < *n; j++)
+			if (strcmp((*files)[j], ld.incl[i].path) == 0)
+				break;
+		if (j < *n)
+			continue;
+		if (((*files)[*n] = strdup(ld.incl[i].path)) == NULL)
+			goto fail;
+		(*n)++;
+	}
+	return 0;
+fail:
+	for (i = 0; *files != NULL && i < *n; i++)
+		free((*files)[i]);
+	free(*files);
+	*files = NULL;
+	*n = 0;
+	return -1;
+}
+
 void
 conf_file_begin(const char *top)
 {

@@ -23,6 +23,11 @@ int conf_file_open_top(const char *file, char *abs);
 void conf_file_begin(const char *top);
 void conf_file_end(void);
 
+/* Before conf_file_end(): the top-level file and every file include()d,
+ * in the order they were read, each once (for -T), into a malloc'd
+ * array of malloc'd names.  0 / -1 (out of memory). */
+int conf_file_list(char ***files, size_t *n);
+
 /* include("file"), the schema's CFG_FUNC. */
 int conf_file_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv);
 
