@@ -21,6 +21,7 @@
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "daemon.h"
+#include "explain.h"
 #include "listen.h"
 #include "segment.h"
 #include "supervise.h"
@@ -39,7 +40,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: fcgate [-c FILE] [-f] [-t | -T] "
-	    "[-s reload|stop|quit|reopen] [-v] [-h]\n");
+	    "[-s reload|stop|quit|reopen] [-v] [-h]\n"
+	    "       fcgate [-c FILE] --explain 'METHOD URL' [--from ADDR]\n");
 }
 
 static int
@@ -151,7 +153,7 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 
 /* What the command line asks for. */
 struct main_opts {
-	const char *file, *sig;
+	const char *file, *sig, *explain, *from;
 	bool test, dump, foreground;
 };
 
@@ -160,6 +162,8 @@ static int
 main_parse(int argc, char **argv, struct main_opts *o, int *status)
 {
 	static const struct option longopts[] = {
+		{ "explain", required_argument, NULL, 'E' },
+		{ "from", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -175,6 +179,10 @@ main_parse(int argc, char **argv, struct main_opts *o, int *status)
 			o->dump = o->dump || ch == 'T';
 		} else if (ch == 's')
 			o->sig = optarg;
+		else if (ch == 'E')
+			o->explain = optarg;
+		else if (ch == 'F')
+			o->from = optarg;
 		else if (ch == 'v') {
 			printf("fcgate version %s\n", FCGATE_VERSION);
 			*status = 0;
@@ -185,7 +193,8 @@ main_parse(int argc, char **argv, struct main_opts *o, int *status)
 			return -1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (o->from != NULL && o->explain == NULL) ||
+	    (o->explain != NULL && (o->test || o->sig != NULL))) {
 		usage(stderr);
 		*status = EXIT_USAGE;
 		return -1;
@@ -214,7 +223,9 @@ main(int argc, char **argv)
 		    "fcgate: configuration file %s test is successful\n",
 		    conf->file);
 		rc = o.dump && conf_dump(conf, stdout) == -1 ? EXIT_CONFIG : 0;
-	} else if (o.sig != NULL)
+	} else if (o.explain != NULL)
+		rc = explain_run(conf, o.explain, o.from, stdout);
+	else if (o.sig != NULL)
 		rc = main_signal(conf, o.sig);
 	else
 		rc = main_start(&conf, o.foreground, argv);

@@ -71,11 +71,23 @@ segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
 	return 0;
 }
 
-int
-segment_create(struct shm *shm, const char *path, const struct conf *conf)
+/* The records of every upstream and server, from conf.  0 / -1. */
+static int
+segment_fill(struct shm *shm, const struct conf *conf)
 {
 	uint32_t u, next = 0;
 
+	for (u = 0; u < conf->nupstreams; u++)
+		if (segment_fill_upstream(shm, &conf->upstreams[u], u, &next) ==
+		    -1)
+			return -1;
+	shm_publish(shm);
+	return 0;
+}
+
+int
+segment_create(struct shm *shm, const char *path, const struct conf *conf)
+{
 	if (conf->nupstreams > UINT32_MAX / 2) {
 		log_error("segment for %zu upstreams is too large",
 		    conf->nupstreams);
@@ -84,13 +96,28 @@ segment_create(struct shm *shm, const char *path, const struct conf *conf)
 	if (shm_create(shm, path, (uint32_t)conf->nupstreams,
 		segment_count_servers(conf)) == -1)
 		return -1;
-	for (u = 0; u < conf->nupstreams; u++)
-		if (segment_fill_upstream(shm, &conf->upstreams[u], u, &next) ==
-		    -1) {
-			shm_detach(shm);
-			(void)unlink(path);
-			return -1;
-		}
-	shm_publish(shm);
+	if (segment_fill(shm, conf) == -1) {
+		shm_detach(shm);
+		(void)unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+segment_create_private(struct shm *shm, const struct conf *conf)
+{
+	if (conf->nupstreams > UINT32_MAX / 2) {
+		log_error("segment for %zu upstreams is too large",
+		    conf->nupstreams);
+		return -1;
+	}
+	if (shm_create_private(shm, (uint32_t)conf->nupstreams,
+		segment_count_servers(conf)) == -1)
+		return -1;
+	if (segment_fill(shm, conf) == -1) {
+		shm_detach(shm);
+		return -1;
+	}
 	return 0;
 }

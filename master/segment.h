@@ -12,4 +12,8 @@
  * reason logged (the file is removed again). */
 int segment_create(struct shm *shm, const char *path, const struct conf *conf);
 
+/* The same segment in this process's private memory, as it is before any
+ * request (fcgate --explain): no file.  0 / -1, logged. */
+int segment_create_private(struct shm *shm, const struct conf *conf);
+
 #endif

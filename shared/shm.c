@@ -137,11 +137,28 @@ shm_open_fresh(const char *path)
 	return fd;
 }
 
+/* A fresh mapping of size bytes at base: its header, no magic yet. */
+static void
+shm_init_header(struct shm *shm, void *base, size_t size, uint32_t nupstreams,
+    uint32_t nservers)
+{
+	struct shm_header *hdr = base;
+
+	hdr->nupstreams = nupstreams;
+	shm_map_sections(shm, base, size);
+	hdr->version = SHM_VERSION;
+	hdr->size = (uint32_t)size;
+	hdr->nservers = nservers;
+	hdr->max_workers = SHM_MAX_WORKERS;
+	atomic_init(&hdr->master_pid, (int32_t)getpid());
+	hdr->start_time = clock_unix();
+	atomic_init(&hdr->generation, 0);
+}
+
 int
 shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
     uint32_t nservers)
 {
-	struct shm_header *hdr;
 	size_t size;
 	void *base;
 	int fd;
@@ -166,16 +183,30 @@ shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
 		log_error("mmap(\"%s\") failed: %s", path, strerror(errno));
 		return -1;
 	}
-	hdr = base;
-	hdr->nupstreams = nupstreams;
-	shm_map_sections(shm, base, size);
-	hdr->version = SHM_VERSION;
-	hdr->size = (uint32_t)size;
-	hdr->nservers = nservers;
-	hdr->max_workers = SHM_MAX_WORKERS;
-	atomic_init(&hdr->master_pid, (int32_t)getpid());
-	hdr->start_time = clock_unix();
-	atomic_init(&hdr->generation, 0);
+	shm_init_header(shm, base, size, nupstreams, nservers);
+	return 0;
+}
+
+int
+shm_create_private(struct shm *shm, uint32_t nupstreams, uint32_t nservers)
+{
+	size_t size;
+	void *base;
+
+	memset(shm, 0, sizeof(*shm));
+	if (nupstreams > UINT32_MAX / 2 ||
+	    (size = shm_size(nupstreams, nservers)) > UINT32_MAX) {
+		log_error("segment for %u upstreams is too large", nupstreams);
+		return -1;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED) {
+		log_error("mmap() of %zu bytes failed: %s", size,
+		    strerror(errno));
+		return -1;
+	}
+	shm_init_header(shm, base, size, nupstreams, nservers);
 	return 0;
 }
 

@@ -188,6 +188,9 @@ struct shm {
  */
 int shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
     uint32_t nservers);
+/* The same in private anonymous memory, seen by this process only
+ * (fcgate --explain balances on it); shm_detach() unmaps it. */
+int shm_create_private(struct shm *shm, uint32_t nupstreams, uint32_t nservers);
 
 /* A server's identity and configured values. */
 struct shm_server_init {

@@ -29,8 +29,8 @@ rule_match(const struct conf_access_rule *rule, const uint8_t *addr, int family)
 	return true;
 }
 
-bool
-access_rules_allow(const struct conn *c, const struct conf_location *loc)
+int
+access_rules_match(const struct conn *c, const struct conf_location *loc)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
 		0xff };
@@ -49,6 +49,14 @@ access_rules_allow(const struct conn *c, const struct conf_location *loc)
 	}
 	for (i = 0; i < loc->naccess; i++)
 		if (rule_match(&loc->access[i], addr, family))
-			return loc->access[i].allow;
-	return true;
+			return (int)i;
+	return -1;
+}
+
+bool
+access_rules_allow(const struct conn *c, const struct conf_location *loc)
+{
+	int i = access_rules_match(c, loc);
+
+	return i < 0 || loc->access[i].allow;
 }

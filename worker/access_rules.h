@@ -14,4 +14,8 @@ struct conn;
  * address deciding; true (allowed) when none matches, as nginx. */
 bool access_rules_allow(const struct conn *c, const struct conf_location *loc);
 
+/* The index of the rule that decides for the client, -1 when none
+ * matches (fcgate --explain names it). */
+int access_rules_match(const struct conn *c, const struct conf_location *loc);
+
 #endif

@@ -17,6 +17,7 @@
  * (body, then pipelined requests).  Idle keep-alive connections hold no
  * request and no buffers.  The socket itself is conn.c's.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -222,12 +223,30 @@ request_filter(struct request *r)
 }
 
 void
+request_trace(struct request *r, enum worker_trace what, const char *fmt, ...)
+{
+	char text[CONN_URI_MAX + 256];
+	va_list ap;
+
+	if (r->c->w->trace == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r->c->w->trace(r, what, text);
+}
+
+void
 request_finish(struct request *r)
 {
 	struct conn *c = r->c;
 
 	request_filter(r);
 	r->done = true;
+	if (c->w->trace != NULL) {
+		request_trace(r, TRACE_ANSWER, "%d", r->status);
+		return;
+	}
 	c->body_done = true;
 	c->state = CONN_SEND;
 	(void)conn_flush(c);
@@ -305,8 +324,11 @@ request_phase_access(struct request *r)
 {
 	struct conn *c = r->c;
 
-	if (access_rules_allow(c, c->rq->loc))
+	if (access_rules_allow(c, c->rq->loc)) {
+		request_trace(r, TRACE_ACCESS, "allowed");
 		return 0;
+	}
+	request_trace(r, TRACE_DENIED, "denied");
 	log_error("access forbidden by rule, client: %s, request: \"%.*s\"",
 	    c->peer_addr, (int)r->req.target_len, r->req.target);
 	request_fail(r, 403);
@@ -352,6 +374,7 @@ request_route(struct request *r)
 	if (m.re != NULL)
 		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
 		    m.n);
+	request_trace(r, TRACE_LOCATION, "%s", r->uri);
 	if (request_phase_rewrite(r) || request_phase_access(r) ||
 	    request_phase_try_files(r))
 		return;
@@ -371,6 +394,7 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 		request_fail(r, 500);
 		return;
 	}
+	request_trace(r, TRACE_REDIRECT, "%.*s", (int)len, uri);
 	memmove(r->uri, uri, len);
 	r->uri[len] = '\0';
 	c->rq->uri_len = len;

@@ -18,6 +18,7 @@
 #include "body.h"
 #include "conn.h"
 #include "vars_state.h"
+#include "worker_state.h"
 
 #define REQUEST_MAX_REDIRECTS 10 /* internal redirects (index, error) */
 
@@ -90,6 +91,11 @@ void request_internal_redirect(struct request *r, const char *uri, size_t len);
 /* Send 100 Continue if the request expects it and this is the moment:
  * handler is true where a content handler starts (see request.c). */
 void request_continue(struct request *r, bool handler);
+
+/* Tell fcgate --explain about a decision (nothing in a real worker: the
+ * text is not even formatted).  Phases call it where they decide. */
+void request_trace(struct request *r, enum worker_trace what, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 /* Worker quitting: close keep-alive connections idle between requests
  * (not fresh ones: their first request is answered). */

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "shared/conf/conf.h"
 #include "shared/shm.h"
@@ -30,5 +31,16 @@ int worker_run(const struct conf *conf, struct shm *shm, int slot);
  * those; the connection fuzzer does its own). */
 void worker_init(struct worker *w, const struct conf *conf, struct shm *shm,
     int slot);
+
+/*
+ * fcgate --explain: run one request ("METHOD", "URL": a path or an
+ * http:// URL whose host picks the server block) from the client address
+ * `from` through the phases of conf, with no socket, and print each
+ * decision on out.  shm is a private segment the balancer may pick on.
+ * 0 when explained (whatever the answer), -1 when the request itself
+ * cannot be made (said on stderr).
+ */
+int worker_explain(const struct conf *conf, struct shm *shm, const char *method,
+    const char *url, const char *from, FILE *out);
 
 #endif

@@ -20,6 +20,7 @@
 
 struct worker;
 struct conn;
+struct request;
 struct request_handlers;
 
 struct worker_listener {
@@ -27,6 +28,16 @@ struct worker_listener {
 	struct worker *w;
 	size_t index; /* in conf->listens */
 	bool active;  /* registered in the loop */
+};
+
+/* What the request layer tells fcgate --explain (w->trace). */
+enum worker_trace {
+	TRACE_LOCATION, /* r->loc was chosen for r->uri */
+	TRACE_ACCESS,	/* the access phase let the client in */
+	TRACE_DENIED,	/* ... or refused it */
+	TRACE_REDIRECT, /* an internal redirect to the text's URI */
+	TRACE_STEP,	/* a phase's decision, said in the text */
+	TRACE_ANSWER	/* the answer is queued (c->out, the file) */
 };
 
 struct worker {
@@ -48,6 +59,11 @@ struct worker {
 	 * what conn.c calls once a connection is gone (may accept again) */
 	const struct request_handlers *handlers;
 	void (*conn_closed)(struct worker *w);
+	/* fcgate --explain only (explain.c), NULL in a real worker: told
+	 * each decision of a request's phases.  With it set, an answer is
+	 * queued but never sent (request_finish stops short). */
+	void (*trace)(struct request *r, enum worker_trace what,
+	    const char *text);
 	/* conn.c: the last local address printed, and its text; most
 	 * connections arrive on the same address */
 	struct sockaddr_in6 local_seen; /* as conn.local, whichever family */
