@@ -8,6 +8,7 @@
  * by how much).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,24 @@ conf_lines_real(const char *file, int reported, int comment_extra)
 	return lo < s->nlines ? (int)lo + 1 : (int)s->nlines;
 }
 
+/* Does line hold the word name outside a comment, as a section or an
+ * option is written?  "server_name" does not hold the word "server", nor
+ * does "# one server per site". */
+static bool
+lines_has_word(const char *line, const char *name)
+{
+	const char *hash = strchr(line, '#'), *p = line;
+	size_t n = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL && (hash == NULL || p < hash)) {
+		if ((p == line || strchr(" \t{};", p[-1]) != NULL) &&
+		    (p[n] == '\0' || strchr(" \t{\"'(=", p[n]) != NULL))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 int
 conf_lines_find_back(const char *file, int end, const char *name,
     const char *title)
@@ -194,7 +213,7 @@ conf_lines_find_back(const char *file, int end, const char *name,
 	i = (size_t)end < s->nlines ? (size_t)end : s->nlines;
 	for (; i > 0; i--) {
 		line = s->text + s->start[i - 1];
-		if (strstr(line, name) != NULL &&
+		if (lines_has_word(line, name) &&
 		    (title == NULL || strstr(line, title) != NULL))
 			return (int)i;
 	}
