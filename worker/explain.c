@@ -116,23 +116,37 @@ explain_listen(const struct conf *conf, unsigned long port)
 	return conf->nlistens > 0 ? 0 : -1;
 }
 
+/* The Host of a bare path: the default server's first plain name, else
+ * the listen address, as a client naming that address would send. */
+static const char *
+explain_default_host(const struct conn *c)
+{
+	const struct conf_server *srv =
+	    route_default_server(c->w->conf, c->listen);
+	const char *name = srv->nnames > 0 ? srv->names[0] : "";
+
+	if (name[0] == '\0' || strpbrk(name, "~*") != NULL || name[0] == '.')
+		return c->w->conf->listens[c->listen].addr.text;
+	return name;
+}
+
 /* The head a client would send, into c->in (malloc'd: conn.c frees it
  * with the connection's buffers).  0 / -1. */
 static int
 explain_head(struct conn *c, const char *method, const struct explain_url *u)
 {
-	const struct conf_listen *l = &c->w->conf->listens[c->listen];
+	const char *host =
+	    u->host[0] != '\0' ? u->host : explain_default_host(c);
 	char *head;
 	int n;
 
 	n = snprintf(NULL, 0, "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method,
-	    u->target, u->host[0] != '\0' ? u->host : l->addr.text);
+	    u->target, host);
 	if (n < 0 || (size_t)n >= CONN_HEAD_MAX ||
 	    (head = malloc((size_t)n + 1)) == NULL)
 		return -1;
 	(void)snprintf(head, (size_t)n + 1,
-	    "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method, u->target,
-	    u->host[0] != '\0' ? u->host : l->addr.text);
+	    "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method, u->target, host);
 	c->in = head;
 	c->in_len = c->in_cap = (size_t)n;
 	return 0;
