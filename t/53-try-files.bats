@@ -80,6 +80,7 @@ server {
     location "/img/" { alias = "$T/img/"  try_files = {"\$uri", "/img/x.png"} }
     location "/imgdir/" { alias = "$T/img/"  try_files = {"\$uri", "\$uri/", "=404"} }
     location "/slashless" { alias = "$T/img/" }
+    location "/relimg/" { alias = "img/" }
     location '~ ^/re/(.+)\$' { alias = "$T/img/\$1" }
     location '~ ^/retf/(.+)\$' { alias = "$T/img/\$1"  try_files = {"", "=404"} }
     location "/al/" {
@@ -314,6 +315,11 @@ PHP
 	assert_output 200
 	assert_equal "$(cat "$T/b")" "img x"
 	run get /img/sub/y.png
+	assert_equal "$(cat "$T/b")" "img sub"
+	# a relative alias is taken from the config file's folder (nginx:
+	# its prefix), as root is
+	run get /relimg/sub/y.png
+	assert_output 200
 	assert_equal "$(cat "$T/b")" "img sub"
 	run get /img/missing.png
 	assert_output 200
