@@ -82,6 +82,7 @@ server {
     location "/slashless" { alias = "$T/img/" }
     location "/relimg/" { alias = "img/" }
     location '~ ^/re/(.+)\$' { alias = "$T/img/\$1" }
+    location '~ ^/vf/(.+)\$' { alias = "\$http_x_dir/\$1" }
     location '~ ^/retf/(.+)\$' { alias = "$T/img/\$1"  try_files = {"", "=404"} }
     location "/al/" {
         alias = "$T/img/"
@@ -341,6 +342,10 @@ PHP
 	assert_equal "$(cat "$T/b")" "img sub"
 	run get /re/none.png
 	assert_output 404
+	# an alias that starts with a variable is fenced by its value
+	run get /vf/sub/y.png -H "X-Dir: $T/img"
+	assert_output 200
+	assert_equal "$(cat "$T/b")" "img sub"
 	run get /retf/sub/y.png
 	assert_output 200
 	assert_equal "$(cat "$T/b")" "img sub"

@@ -55,12 +55,15 @@ static_path_base(struct request *r, char *out, size_t size)
 	else if (a->alias.nparts > 1 ||
 	    (a->alias.nparts == 1 && a->alias.parts[0].var != VAR_NONE)) {
 		head = &a->alias.parts[0];
-		for (n = head->var == VAR_NONE ? head->len : 0; n > 0; n--)
-			if (head->text[n - 1] == '/')
-				break;
-		v = head->text;
+		if (head->var == VAR_NONE) {
+			n = head->len;
+			while (n > 0 && head->text[n - 1] != '/')
+				n--;
+		}
+		if (n > 0)
+			v = head->text;
 	}
-	if (n == 0 && v == NULL)
+	if (v == NULL) /* no variables, or one first: the value */
 		v = vars_document_root(r);
 	if (n == 0)
 		n = strlen(v);
