@@ -47,6 +47,7 @@ server {
     }
     location "/sticky/" { fastcgi_pass = sticky }
     location '~ \.php$' {
+        try_files = {"\$fastcgi_script_name", "=404"}
         fastcgi_pass = php
         include("$REPO/etc/fastcgi_params")
         fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
@@ -122,17 +123,44 @@ explain() {
 	assert_line 'access    denied: 403 by rule 1 of 1, "deny all"'
 }
 
-@test "a static file: the answer's head and the file; a missing one: 404 through error_page" {
+@test "WordPress's pretty permalink: each try_files candidate, then /index.php with the arguments" {
+	# nginx's try_files: $uri wants a file, $uri/ a directory; none
+	# exists, so the last argument is an internal redirect whose '?'
+	# gives the arguments; the PHP location serves it with the original
+	# REQUEST_URI
+	explain "GET http://example.com/blog/hello-world/?replytocom=7"
+	assert_success
+	assert_line "location  \"/\"  $T/fcgate.conf:$(line_of 'location "/" {')"
+	assert_line "try_files \"\$uri\": no file $T/html/blog/hello-world/"
+	assert_line "try_files \"\$uri/\": no directory $T/html/blog/hello-world/"
+	assert_line 'try_files none found: "/index.php?$args"'
+	assert_line "redirect  internally to /index.php  args: replytocom=7"
+	assert_line "param     SCRIPT_FILENAME = $T/html/index.php"
+	assert_line "param     REQUEST_URI = /blog/hello-world/?replytocom=7"
+	assert_line "param     QUERY_STRING = replytocom=7"
+	# a file that exists is served by the location itself
+	explain "GET /wp-content/style.css"
+	assert_line "try_files \"\$uri\": found $T/html/wp-content/style.css"
+	refute_line --partial "redirect"
+}
+
+@test "a static file: the answer's head and the file; a missing script: =404 through error_page" {
 	explain "GET /wp-content/style.css"
 	assert_success
 	assert_line "answer    HTTP/1.1 200 OK"
 	assert_line "          Content-Type: text/css"
 	assert_line "          Content-Length: 8"
 	assert_line "body      8 bytes of $T/html/wp-content/style.css"
-	explain "HEAD /nothing.txt"
+	# nginx's guard in a PHP location: no such script, =404, and the
+	# error_page shows the 404 page with the status kept
+	explain "GET /nothing.php"
 	assert_success
+	assert_line "try_files \"\$fastcgi_script_name\": no file $T/html/nothing.php"
+	assert_line 'try_files none found: "=404"'
 	assert_line "redirect  internally to /404.html"
 	assert_line "answer    HTTP/1.1 404 Not Found"
+	assert_line "body      9 bytes of $T/html/404.html"
+	refute_line --partial "fastcgi_pass"
 }
 
 @test "the FastCGI params are exactly those a backend receives for the same request" {

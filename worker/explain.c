@@ -31,6 +31,7 @@
 #include "response.h"
 #include "route.h"
 #include "static.h"
+#include "try_files.h"
 #include "worker.h"
 
 /* The request line's target, split from what the user typed. */
@@ -188,6 +189,7 @@ explain_start(struct conn *c)
 static const struct request_handlers explain_handlers = {
 	.files = static_serve,
 	.fastcgi = explain_print_fastcgi,
+	.try_files = try_files_run,
 	.add_slash = redirect_add_slash,
 	.status = response_error_page,
 };

@@ -196,6 +196,9 @@ print_answer(struct request *r)
 void
 explain_print_trace(struct request *r, enum worker_trace what, const char *text)
 {
+	const char *sp, *args;
+	size_t alen;
+
 	switch (what) {
 	case TRACE_LOCATION:
 		print_location(r, text);
@@ -205,10 +208,15 @@ explain_print_trace(struct request *r, enum worker_trace what, const char *text)
 		print_access(r);
 		break;
 	case TRACE_REDIRECT:
-		print_line("redirect", "internally to %s", text);
+		args = vars_args(r, &alen);
+		print_line("redirect", "internally to %s%s%.*s", text,
+		    alen > 0 ? "  args: " : "", (int)alen,
+		    args != NULL ? args : "");
 		break;
-	case TRACE_STEP:
-		print_line("", "%s", text);
+	case TRACE_STEP: /* "phase what it decided" */
+		sp = strchr(text, ' ');
+		fprintf(out, "%-10.*s%s\n", (int)(sp != NULL ? sp - text : 0),
+		    text, sp != NULL ? sp + 1 : text);
 		break;
 	case TRACE_ANSWER:
 		print_answer(r);

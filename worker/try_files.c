@@ -193,12 +193,22 @@ try_files_run(struct request *r)
 	size_t i;
 
 	for (i = 0; i + 1 < loc->ntry_files; i++) {
+		path[0] = '\0';
+		n.dir = false;
 		if (try_files_expand(r, &loc->try_files[i], &n) == -1 ||
 		    try_files_map(r, &n, path, sizeof(path)) == -1 ||
-		    !try_files_exists(r, path, n.dir))
+		    !try_files_exists(r, path, n.dir)) {
+			request_trace(r, TRACE_STEP,
+			    "try_files \"%s\": no %s %s", loc->try_files[i].src,
+			    n.dir ? "directory" : "file", path);
 			continue;
+		}
+		request_trace(r, TRACE_STEP, "try_files \"%s\": found %s",
+		    loc->try_files[i].src, path);
 		try_files_set_uri(r, &n);
 		return 0;
 	}
+	request_trace(r, TRACE_STEP, "try_files none found: \"%s\"",
+	    loc->try_files[loc->ntry_files - 1].src);
 	return try_files_fallback(r, &loc->try_files[loc->ntry_files - 1]);
 }
