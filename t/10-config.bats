@@ -90,6 +90,30 @@ server {
 	assert_line --partial "c.conf:$(line_of 'deny = some'): deny: only 'all'"
 }
 
+@test "a bad access entry, deny, expires or charset value is reported at its own line" {
+	# each value is checked as it is read, so a location written over
+	# several lines points at the line to fix, not at the location
+	conf_with 'server {
+    listen = {127.0.0.1:8080}
+    location "/a" {
+        root = /tmp
+        access = {"allow 127.0.0.1",
+                  "allow 10.0.0.0/40",
+                  "deny all"}
+        deny = everyone
+        expires = "3 fortnights"
+        charset = "utf 8"
+    }
+}'
+	run "$FCGATE" -t -c "$T/c.conf"
+	assert_failure 1
+	assert_line --partial "c.conf:$(line_of 10.0.0.0/40): access 'allow 10.0.0.0/40'"
+	assert_line --partial "c.conf:$(line_of everyone): deny: only 'all' is supported, not 'everyone'"
+	assert_line --partial "c.conf:$(line_of fortnights): expires '3 fortnights': use a time"
+	assert_line --partial "c.conf:$(line_of 'utf 8'): charset: invalid name 'utf 8'"
+	[ "$(grep -c 'c.conf:' <<<"$output")" = 4 ]
+}
+
 @test "duplicates: upstream server, upstream name, server_name on one listen" {
 	conf_with 'upstream u {
     server 127.0.0.1:9000 {}

@@ -215,48 +215,6 @@ level_headers(cfg_t *sec, const struct conf_location *outer,
 	return 0;
 }
 
-/* "off", "epoch", "max" or a time ("30d", "-1", "1h 30m"); seconds. */
-static int
-level_expires_time(const char *v, int64_t *out)
-{
-	static const struct {
-		char unit;
-		int64_t s;
-	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-		{ 'w', 604800 }, { 'M', 2592000 }, { 'y', 31536000 } };
-	int64_t total = 0, sign = 1;
-	uint64_t n;
-	size_t i, len;
-
-	if (*v == '-' || *v == '+')
-		sign = *v++ == '-' ? -1 : 1;
-	while (*v != '\0') {
-		for (len = 0; isdigit((unsigned char)v[len]); len++)
-			;
-		if (len == 0 ||
-		    num_parse_dec(v, len, 100ull * 31536000, &n) == -1)
-			return -1;
-		v += len;
-		for (i = 0; *v != '\0' && *v != ' ' &&
-		     i < sizeof(units) / sizeof(*units);
-		     i++)
-			if (units[i].unit == *v)
-				break;
-		if (i == sizeof(units) / sizeof(*units))
-			return -1;
-		total +=
-		    (int64_t)n * (*v != '\0' && *v != ' ' ? units[i].s : 1);
-		if (*v != '\0' && *v != ' ')
-			v++;
-		while (*v == ' ')
-			v++;
-		if (total > 100ll * 31536000)
-			return -1;
-	}
-	*out = sign * total;
-	return 0;
-}
-
 static void
 level_expires(cfg_t *sec, const struct conf_location *outer,
     struct conf_location *l)
@@ -271,18 +229,8 @@ level_expires(cfg_t *sec, const struct conf_location *outer,
 		return;
 	}
 	l->expires_set = true;
-	if (strcmp(v, "off") == 0)
-		l->expires = EXPIRES_OFF;
-	else if (strcmp(v, "epoch") == 0)
-		l->expires = EXPIRES_EPOCH;
-	else if (strcmp(v, "max") == 0)
-		l->expires = EXPIRES_MAX;
-	else if (level_expires_time(v, &l->expires_s) == 0)
-		l->expires = EXPIRES_TIME;
-	else
-		conf_error_sec(sec,
-		    "expires '%s': use a time (30d, 1h, -1), epoch, max or off",
-		    v);
+	/* a bad value was reported with its line while parsing */
+	(void)conf_parse_expires(v, &l->expires, &l->expires_s);
 }
 
 /* One error_page section es into e. */
@@ -390,7 +338,7 @@ level_values(cfg_t *sec, const struct conf_location *outer,
 	else if (strcmp(cs, "off") == 0)
 		l->charset = NULL;
 	else if (!conf_build_token_ok(cs))
-		conf_error_sec(sec, "charset: invalid name '%s'", cs);
+		l->charset = NULL; /* reported while parsing */
 	else if ((l->charset = conf_build_strdup(cs)) == NULL)
 		return -1;
 	return level_list(sec, "fastcgi_hide_header",

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_build_util.h"
 #include "conf_check.h"
 #include "conf_error.h"
 #include "conf_parse.h"
@@ -43,5 +44,28 @@ conf_check_deny(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	if (strcmp(value, "all") != 0)
 		conf_error_parse(cfg, "deny: only 'all' is supported, not '%s'",
 		    value);
+	return check_keep(value, result);
+}
+
+int
+conf_check_expires(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	enum conf_expires e;
+	int64_t s;
+
+	(void)opt;
+	if (conf_parse_expires(value, &e, &s) == -1)
+		conf_error_parse(cfg,
+		    "expires '%s': use a time (30d, 1h, -1), epoch, max or off",
+		    value);
+	return check_keep(value, result);
+}
+
+int
+conf_check_charset(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	(void)opt;
+	if (strcmp(value, "off") != 0 && !conf_build_token_ok(value))
+		conf_error_parse(cfg, "charset: invalid name '%s'", value);
 	return check_keep(value, result);
 }

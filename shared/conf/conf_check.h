@@ -14,5 +14,11 @@ int conf_check_access(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 /* deny = all (the only value). */
 int conf_check_deny(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result);
+/* expires = 30d | epoch | max | off. */
+int conf_check_expires(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result);
+/* charset = utf-8 | off. */
+int conf_check_charset(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result);
 
 #endif

@@ -8,6 +8,7 @@
  * schema's callbacks and the builders call them and report.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -171,4 +172,65 @@ conf_parse_access(const char *v, struct conf_access_rule *r)
 		return -1;
 	arg += strspn(arg, " ");
 	return parse_access_addr(arg, r);
+}
+
+/* A time ("30d", "-1", "1h 30m", a bare number is seconds), in
+ * seconds, at most 100 years either way.  0 / -1. */
+static int
+parse_expires_time(const char *v, int64_t *out)
+{
+	static const struct {
+		char unit;
+		int64_t s;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 }, { 'M', 2592000 }, { 'y', 31536000 } };
+	int64_t total = 0, sign = 1;
+	uint64_t n;
+	size_t i, len;
+
+	if (*v == '-' || *v == '+')
+		sign = *v++ == '-' ? -1 : 1;
+	while (*v != '\0') {
+		for (len = 0; isdigit((unsigned char)v[len]); len++)
+			;
+		if (len == 0 ||
+		    num_parse_dec(v, len, 100ull * 31536000, &n) == -1)
+			return -1;
+		v += len;
+		for (i = 0; *v != '\0' && *v != ' ' &&
+		     i < sizeof(units) / sizeof(*units);
+		     i++)
+			if (units[i].unit == *v)
+				break;
+		if (i == sizeof(units) / sizeof(*units))
+			return -1;
+		total +=
+		    (int64_t)n * (*v != '\0' && *v != ' ' ? units[i].s : 1);
+		if (*v != '\0' && *v != ' ')
+			v++;
+		while (*v == ' ')
+			v++;
+		if (total > 100ll * 31536000)
+			return -1;
+	}
+	*out = sign * total;
+	return 0;
+}
+
+int
+conf_parse_expires(const char *v, enum conf_expires *e, int64_t *s)
+{
+	if (v == NULL)
+		return -1;
+	if (strcmp(v, "off") == 0)
+		*e = EXPIRES_OFF;
+	else if (strcmp(v, "epoch") == 0)
+		*e = EXPIRES_EPOCH;
+	else if (strcmp(v, "max") == 0)
+		*e = EXPIRES_MAX;
+	else if (parse_expires_time(v, s) == 0)
+		*e = EXPIRES_TIME;
+	else
+		return -1;
+	return 0;
 }

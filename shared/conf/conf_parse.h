@@ -1,6 +1,6 @@
 /*
  * conf_parse.h - directive values: times, sizes, counts, content types,
- * allow / deny rules.
+ * allow / deny rules, expires.
  */
 #ifndef FCGATE_CONF_PARSE_H
 #define FCGATE_CONF_PARSE_H
@@ -20,4 +20,7 @@ int conf_parse_count(const char *s, uint64_t max, uint64_t *out);
 bool conf_parse_content_type_ok(const char *v);
 /* "allow|deny ADDR[/BITS]", "... all" or "... unix:" into r.  0 / -1. */
 int conf_parse_access(const char *v, struct conf_access_rule *r);
+/* expires: "off", "epoch", "max" or a time ("30d", "-1", "1h 30m"), into
+ * *e and, for a time, *s seconds.  0 / -1. */
+int conf_parse_expires(const char *v, enum conf_expires *e, int64_t *s);
 #endif

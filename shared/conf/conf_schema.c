@@ -139,8 +139,8 @@ static cfg_opt_t error_page_opts[] = {
 	    CFG_STR_LIST("try_files", NULL, CFGF_NONE),                        \
 	    CFG_STR_LIST_CB("access", NULL, CFGF_NONE, conf_check_access),     \
 	    CFG_SEC("add_header", add_header_opts, CFGF_MULTI | CFGF_TITLE),   \
-	    CFG_STR("expires", NULL, CFGF_NONE),                               \
-	    CFG_STR("charset", NULL, CFGF_NONE),                               \
+	    CFG_STR_CB("expires", NULL, CFGF_NONE, conf_check_expires),        \
+	    CFG_STR_CB("charset", NULL, CFGF_NONE, conf_check_charset),        \
 	    CFG_SEC("error_page", error_page_opts, CFGF_MULTI | CFGF_TITLE),   \
 	    CFG_STR_LIST("fastcgi_hide_header", NULL, CFGF_NONE),              \
 	    CFG_STR_LIST("fastcgi_pass_header", NULL, CFGF_NONE),              \
