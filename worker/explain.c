@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "shared/log.h"
 #include "body.h"
 #include "conn.h"
 #include "explain_print.h"
