@@ -117,7 +117,8 @@ explain_listen(const struct conf *conf, unsigned long port)
 }
 
 /* The Host of a bare path: the default server's first plain name, else
- * the listen address, as a client naming that address would send. */
+ * the listen address, as a client naming that address would send
+ * ("localhost" for a unix socket). */
 static const char *
 explain_default_host(const struct conn *c)
 {
@@ -125,9 +126,12 @@ explain_default_host(const struct conn *c)
 	    route_default_server(c->w->conf, c->listen);
 	const char *name = srv->nnames > 0 ? srv->names[0] : "";
 
-	if (name[0] == '\0' || strpbrk(name, "~*") != NULL || name[0] == '.')
-		return c->w->conf->listens[c->listen].addr.text;
-	return name;
+	const struct addr *a = &c->w->conf->listens[c->listen].addr;
+
+	if (name[0] != '\0' && strpbrk(name, "~*") == NULL && name[0] != '.')
+		return name;
+	/* curl --unix-socket names no host either */
+	return a->ss.ss_family == AF_UNIX ? "localhost" : a->text;
 }
 
 /* The head a client would send, into c->in (malloc'd: conn.c frees it
