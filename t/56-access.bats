@@ -183,9 +183,9 @@ CASES
 		grep -q 'access forbidden by rule' "$T/error.log" && break
 		sleep 0.05
 	done
+	# nginx's words: client, server, the request line, the Host header
 	run grep 'access forbidden by rule' "$T/error.log"
-	assert_output --partial 'client: 127.0.0.3'
-	assert_output --partial '"/inherit/x?a=1"'
+	assert_output --regexp 'access forbidden by rule, client: 127\.0\.0\.3, server: , request: "GET /inherit/x\?a=1 HTTP/1\.1", host: "127\.0\.0\.1:[0-9]+"$'
 	# the access log has the 403 too
 	run grep '"GET /inherit/x?a=1 HTTP/1.1" 403 ' "$T/access.log"
 	assert_success
@@ -300,6 +300,15 @@ NGX
 	table "$np" "$n6" "$T/ngx/nginx.sock" >"$T/nginx.table"
 	run diff "$T/nginx.table" "$T/fcgate.table"
 	assert_success
+	# the refusal's error log line says the same, word for word
+	curl -sS -o /dev/null -H 'Host: t.test' --interface 127.0.0.3 "http://127.0.0.1:$np/inherit/x?a=1"
+	curl -sS -o /dev/null -H 'Host: t.test' --interface 127.0.0.3 "http://127.0.0.1:$HTTP_PORT/inherit/x?a=1"
+	for _ in $(seq 1 50); do
+		grep -q 'x?a=1 HTTP' "$T/ngx/err.log" && grep -q 'x?a=1 HTTP' "$T/error.log" && break
+		sleep 0.05
+	done
+	[ "$(grep -o 'access forbidden.*x?a=1.*' "$T/ngx/err.log")" = \
+		"$(grep -o 'access forbidden.*x?a=1.*' "$T/error.log")" ]
 	# and the table is not all one answer
 	grep -q ' 200$' "$T/fcgate.table"
 	grep -q ' 403$' "$T/fcgate.table"

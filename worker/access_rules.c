@@ -3,12 +3,13 @@
  *
  * Rules were parsed and masked at load time (shared/conf/conf_build_level.c).
  * An IPv4 client on an IPv6 socket (::ffff:a.b.c.d) is checked against
- * the IPv4 rules, as nginx does.  It does not log or answer: request.c
- * does.
+ * the IPv4 rules, as nginx does.  It does not answer (request.c does);
+ * it writes the log line of a refusal, in nginx's words.
  */
 #include <string.h>
 #include <sys/socket.h>
 
+#include "shared/log.h"
 #include "access_rules.h"
 #include "conn.h"
 
@@ -59,4 +60,19 @@ access_rules_allow(const struct conn *c, const struct conf_location *loc)
 	int i = access_rules_match(c, loc);
 
 	return i < 0 || loc->access[i].allow;
+}
+
+void
+access_rules_log_denied(const struct conn *c, const struct http_request *req)
+{
+	const struct http_header *host = http_find_header(req, "host");
+	const char *name = c->srv->nnames > 0 ? c->srv->names[0] : "";
+
+	log_error("access forbidden by rule, client: %s, server: %s, "
+		  "request: \"%.*s %.*s HTTP/%d.%d\", host: \"%.*s\"",
+	    c->peer_addr, name[0] == '~' ? name + 1 : name,
+	    (int)req->method_len, req->method, (int)req->target_len,
+	    req->target, req->version / 10, req->version % 10,
+	    host != NULL ? (int)host->value_len : 0,
+	    host != NULL ? host->value : "");
 }

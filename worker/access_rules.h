@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "shared/conf/conf.h"
+#include "shared/proto/http_request.h"
 
 struct conn;
 
@@ -17,5 +18,10 @@ bool access_rules_allow(const struct conn *c, const struct conf_location *loc);
 /* The index of the rule that decides for the client, -1 when none
  * matches (fcgate --explain names it). */
 int access_rules_match(const struct conn *c, const struct conf_location *loc);
+
+/* The error log's line for a client the rules refused, as nginx writes
+ * it: client, server, request line, Host. */
+void access_rules_log_denied(const struct conn *c,
+    const struct http_request *req);
 
 #endif

@@ -345,8 +345,7 @@ request_phase_access(struct request *r)
 		return 0;
 	}
 	request_trace(r, TRACE_DENIED, "denied");
-	log_error("access forbidden by rule, client: %s, request: \"%.*s\"",
-	    c->peer_addr, (int)r->req.target_len, r->req.target);
+	access_rules_log_denied(c, &r->req);
 	request_fail(r, 403);
 	return 1;
 }
