@@ -4,7 +4,8 @@
  * Read and parse the head, read the body (body.c keeps it), find the
  * server and location, then the phases, always in this order:
  *
- *   1. rewrite / return	(the directory redirect)
+ *   1. rewrite / return	(the server's, then the location's; the
+ *				directory redirect)
  *   2. access			(deny)
  *   3. try_files
  *   4. the content handler	(w->handlers: files, FastCGI, status)
@@ -278,24 +279,28 @@ request_fail(struct request *r, int status)
 }
 
 /*
- * Phase 1, rewrite / return: what the configuration answers without a
- * handler.  No location (404) and a directory named without its slash
- * (301, through w->handlers->add_slash).  1 when it answered.
+ * Phase 1 in the request's location, after the server's own level ran:
+ * no location (404), a directory named without its slash (301, through
+ * w->handlers->add_slash), then the location's rewrites and return
+ * (w->handlers->rewrite), skipped for the server's fallback, whose
+ * rewrites are the server's, as nginx skips them for its null location.
  */
-static int
+static enum request_rewrite
 request_phase_rewrite(struct request *r)
 {
 	struct conn *c = r->c;
 
 	if (c->rq->loc == NULL) {
 		request_fail(r, 404);
-		return 1;
+		return REQUEST_REWRITE_ANSWERED;
 	}
 	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
 		c->w->handlers->add_slash(r);
-		return 1;
+		return REQUEST_REWRITE_ANSWERED;
 	}
-	return 0;
+	if (c->rq->loc == &c->srv->fallback)
+		return REQUEST_REWRITE_GO_ON;
+	return c->w->handlers->rewrite(r, c->rq->loc);
 }
 
 /* Phase 2, access: the location's allow / deny rules (403).  1 when it
@@ -337,25 +342,59 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
-/* The request is complete (or its URI changed): find its location and
- * run the phases.  Phases 5 and 6 run in request_finish(). */
+/*
+ * Find the location for the URI and run phases 1 to 4 in it.  A
+ * location's rewrite that changed the URI has the location found again,
+ * counted with the internal redirects as nginx counts URI changes; once
+ * they are used up the answer is 500 without error_page, as nginx's.
+ */
+static void
+request_find_location(struct request *r)
+{
+	struct conn *c = r->c;
+	struct route_match m;
+	enum request_rewrite rc;
+
+	for (;;) {
+		c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
+		vars_state_reset(&r->vars);
+		if (m.re != NULL)
+			vars_state_captures(&r->vars, m.re, r->uri, r->uri_len,
+			    m.ov, m.n);
+		if ((rc = request_phase_rewrite(r)) != REQUEST_REWRITE_AGAIN)
+			break;
+		if (++r->redirects > REQUEST_MAX_REDIRECTS) {
+			log_error("rewrite or internal redirection cycle while "
+				  "processing \"%.*s\"",
+			    (int)r->uri_len, r->uri);
+			r->error_status = 500;
+			request_fail(r, 500);
+			return;
+		}
+	}
+	if (rc == REQUEST_REWRITE_ANSWERED || request_phase_access(r) ||
+	    request_phase_try_files(r))
+		return;
+	request_phase_content(r);
+}
+
+/* The request is complete (or its URI changed): the server's own
+ * rewrites and return first (nginx's server rewrite phase, in the
+ * server's level), then the location and its phases.  Phases 5 and 6
+ * run in request_finish(). */
 void
 request_route(struct request *r)
 {
 	struct conn *c = r->c;
-	struct route_match m;
 
 	loop_timer_cancel(&c->w->loop, &c->timer);
 	c->state = CONN_SEND;
-	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
+	c->rq->loc = &c->srv->fallback;
 	vars_state_reset(&r->vars);
-	if (m.re != NULL)
-		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
-		    m.n);
-	if (request_phase_rewrite(r) || request_phase_access(r) ||
-	    request_phase_try_files(r))
+	if (c->w->handlers->rewrite(r, &c->srv->fallback) ==
+	    REQUEST_REWRITE_ANSWERED)
 		return;
-	request_phase_content(r);
+	request_find_location(r);
 }
 
 void

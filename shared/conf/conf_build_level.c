@@ -58,6 +58,10 @@ level_rewrites(cfg_t *sec, struct conf_location *l)
 			    cfg_title(rs));
 			to = "";
 		}
+		/* as nginx: a replacement that is a URL redirects, 302
+		 * unless permanent, whatever the flag */
+		if (conf_rewrite_is_url(to) && rw->flag != REWRITE_PERMANENT)
+			rw->flag = REWRITE_REDIRECT;
 		if (level_tmpl(rs, "rewrite", to, &rw->to) == -1)
 			return -1;
 	}
