@@ -17,6 +17,7 @@ setup() {
 	echo "found" >"$T/html/found.html"
 	echo "stayed" >"$T/html/stay/here.txt"
 	echo "secret" >"$T/secret.txt"
+	start_testd app
 	write_conf
 	start_fcgate "$T/fcgate.conf"
 	URL="http://127.0.0.1:$HTTP_PORT"
@@ -33,9 +34,19 @@ write_conf() {
 		PORT2="$(free_port)"
 		cat <<CONF
 default_type = "text/plain"
+upstream app {
+    server 127.0.0.1:$TESTD_PORT_app {}
+}
 server {
     listen = {127.0.0.1:$HTTP_PORT}
     root = "$T/html"
+    location "/wiki/" {
+        rewrite '^/wiki/(.*)\$' { to = "/index.php?mode=echo&title=\$1" flag = last }
+    }
+    location '~ \.php\$' {
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_pass = app
+    }
     error_page "/missing-page" { status = {404} }
     rewrite '^/missing-page\$' { to = "/found.html" }
     rewrite '^/y\$' { to = "/z" }
@@ -213,6 +224,17 @@ location_of() {
 	# nginx: /a%41%20b%2F redirects to /aA%20b/
 	run location_of /rdecode
 	assert_output "302 $URL/aA%20b/"
+}
+
+@test "the backend sees the rewritten URI and arguments, the request's REQUEST_URI" {
+	# nginx: after rewrite ... last to a PHP location, QUERY_STRING is
+	# the new arguments with the request's appended, SCRIPT_NAME and
+	# DOCUMENT_URI the new URI, REQUEST_URI what the client sent
+	run curl -sS "$URL/wiki/Main_Page?x=1"
+	assert_line "QUERY_STRING=mode=echo&title=Main_Page&x=1"
+	assert_line "SCRIPT_NAME=/index.php"
+	assert_line "DOCUMENT_URI=/index.php"
+	assert_line "REQUEST_URI=/wiki/Main_Page?x=1"
 }
 
 # --- levels -------------------------------------------------------------
