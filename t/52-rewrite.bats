@@ -39,6 +39,7 @@ upstream app {
 }
 server {
     listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {rw.example}
     root = "$T/html"
     location "/wiki/" {
         rewrite '^/wiki/(.*)\$' { to = "/index.php?mode=echo&title=\$1" flag = last }
@@ -101,6 +102,8 @@ server {
     location "= /ret301" { return = "301 /elsewhere?x=1" }
     location "= /ret301rel" { return = "301 elsewhere" }
     location "= /ret307" { return = "307 https://\$host/tls\$request_uri" }
+    location "= /retrel" { absolute_redirect = false  return = "302 /rel" }
+    location "= /retname" { server_name_in_redirect = true  port_in_redirect = false  return = "302 /named" }
     location "= /returl" { return = "http://example.com/\$uri" }
     location "= /ret444" { return = "444" }
 }
@@ -359,6 +362,14 @@ location_of() {
 	assert_output "301 elsewhere"
 	run location_of '/ret307?a=1'
 	assert_output "307 https://127.0.0.1/tls/ret307?a=1"
+}
+
+@test "return's Location honours absolute_redirect, server_name_in_redirect, port_in_redirect" {
+	# nginx: off keeps "/rel"; the server's first name without the port
+	run location_of /retrel
+	assert_output "302 /rel"
+	run location_of /retname
+	assert_output "302 http://rw.example/named"
 }
 
 @test "return URL alone is a 302" {
