@@ -4,8 +4,7 @@
  * Read and parse the head, read the body (body.c keeps it), find the
  * server and location, then the phases, always in this order:
  *
- *   1. rewrite / return	(the server's, then the location's; the
- *				directory redirect)
+ *   1. rewrite / return	(the server's, then the location's)
  *   2. access			(deny)
  *   3. try_files
  *   4. the content handler	(w->handlers: files, FastCGI, status)
@@ -50,6 +49,7 @@ request_clear(struct request *r)
 	r->parsed = r->done = false;
 	r->start_ms = 0;
 	r->redirects = 0;
+	r->internal = false;
 	r->error_status = 0;
 	r->up_addr[0] = '\0';
 	r->loc = NULL;
@@ -279,28 +279,43 @@ request_fail(struct request *r, int status)
 }
 
 /*
- * Phase 1 in the request's location, after the server's own level ran:
- * no location (404), a directory named without its slash (301, through
- * w->handlers->add_slash), then the location's rewrites and return
- * (w->handlers->rewrite), skipped for the server's fallback, whose
- * rewrites are the server's, as nginx skips them for its null location.
+ * Between the location search and its phases (nginx's find-config
+ * phase): an internal location asked for from outside (404), a directory
+ * named without its slash (301, through w->handlers->add_slash).  1 when
+ * it answered.
  */
-static enum request_rewrite
-request_phase_rewrite(struct request *r)
+static int
+request_phase_find(struct request *r)
 {
 	struct conn *c = r->c;
 
 	if (c->rq->loc == NULL) {
 		request_fail(r, 404);
-		return REQUEST_REWRITE_ANSWERED;
+		return 1;
+	}
+	if (r->loc->internal && !r->internal) {
+		log_info("internal location \"%s\" asked for by client %s",
+		    r->loc->pattern, c->peer_addr);
+		request_fail(r, 404);
+		return 1;
 	}
 	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
 		c->w->handlers->add_slash(r);
-		return REQUEST_REWRITE_ANSWERED;
+		return 1;
 	}
-	if (c->rq->loc == &c->srv->fallback)
+	return 0;
+}
+
+/* Phase 1, the location's rewrites and return (w->handlers->rewrite),
+ * once the server's own ran; none for the server's fallback, whose
+ * rewrites are the server's, as nginx skips them for its null
+ * location. */
+static enum request_rewrite
+request_phase_rewrite(struct request *r)
+{
+	if (r->loc == &r->c->srv->fallback)
 		return REQUEST_REWRITE_GO_ON;
-	return c->w->handlers->rewrite(r, c->rq->loc);
+	return r->c->w->handlers->rewrite(r, r->loc);
 }
 
 /* Phase 2, access: the location's allow / deny rules (403).  1 when it
@@ -318,13 +333,14 @@ request_phase_access(struct request *r)
 	return 1;
 }
 
-/* Phase 3, try_files, lands here: a location's try_files would pick the
- * URI (an internal redirect) or answer.  None yet.  1 when it answered. */
+/* Phase 3, the location's try_files (try_files.c, through
+ * w->handlers): it may change the URI, or answer.  1 when it answered. */
 static int
 request_phase_try_files(struct request *r)
 {
-	(void)r;
-	return 0;
+	if (r->loc->ntry_files == 0)
+		return 0;
+	return r->c->w->handlers->try_files(r);
 }
 
 /* Phase 4: the location's content handler, installed by worker.c. */
@@ -342,27 +358,21 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
+static void request_locate(struct request *r);
+
 /*
- * Find the location for the URI and run phases 1 to 4 in it.  A
- * location's rewrite that changed the URI has the location found again,
- * counted with the internal redirects as nginx counts URI changes; once
- * they are used up the answer is 500 without error_page, as nginx's.
+ * The phases of the request's location, from its rewrites on.  A
+ * rewrite that changed the URI has the location found again, counted
+ * with the internal redirects as nginx counts URI changes; once they
+ * are used up the answer is 500 without error_page, as nginx's.
  */
 static void
-request_find_location(struct request *r)
+request_phases(struct request *r)
 {
-	struct conn *c = r->c;
-	struct route_match m;
-	enum request_rewrite rc;
-
-	for (;;) {
-		c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
-		vars_state_reset(&r->vars);
-		if (m.re != NULL)
-			vars_state_captures(&r->vars, m.re, r->uri, r->uri_len,
-			    m.ov, m.n);
-		if ((rc = request_phase_rewrite(r)) != REQUEST_REWRITE_AGAIN)
-			break;
+	switch (request_phase_rewrite(r)) {
+	case REQUEST_REWRITE_ANSWERED:
+		return;
+	case REQUEST_REWRITE_AGAIN:
 		if (++r->redirects > REQUEST_MAX_REDIRECTS) {
 			log_error("rewrite or internal redirection cycle while "
 				  "processing \"%.*s\"",
@@ -371,11 +381,31 @@ request_find_location(struct request *r)
 			request_fail(r, 500);
 			return;
 		}
+		request_locate(r);
+		return;
+	case REQUEST_REWRITE_GO_ON:
+		break;
 	}
-	if (rc == REQUEST_REWRITE_ANSWERED || request_phase_access(r) ||
-	    request_phase_try_files(r))
+	if (request_phase_access(r) || request_phase_try_files(r))
 		return;
 	request_phase_content(r);
+}
+
+/* Find the location for the URI, then run its phases. */
+static void
+request_locate(struct request *r)
+{
+	struct conn *c = r->c;
+	struct route_match m;
+
+	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
+	vars_state_reset(&r->vars);
+	if (m.re != NULL)
+		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
+		    m.n);
+	if (request_phase_find(r))
+		return;
+	request_phases(r);
 }
 
 /* The request is complete (or its URI changed): the server's own
@@ -394,7 +424,7 @@ request_route(struct request *r)
 	if (c->w->handlers->rewrite(r, &c->srv->fallback) ==
 	    REQUEST_REWRITE_ANSWERED)
 		return;
-	request_find_location(r);
+	request_locate(r);
 }
 
 void
@@ -413,9 +443,40 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 	memmove(r->uri, uri, len);
 	r->uri[len] = '\0';
 	c->rq->uri_len = len;
+	r->internal = true;
 	conn_out_reset(c);
 	conn_file_close(c);
 	request_route(r);
+}
+
+void
+request_named(struct request *r, const char *name, size_t len)
+{
+	struct conn *c = r->c;
+	const struct conf_location *loc;
+
+	if (++r->redirects > REQUEST_MAX_REDIRECTS) {
+		log_error("rewrite or internal redirection cycle while "
+			  "redirect to named location \"%.*s\"",
+		    (int)len, name);
+		r->error_status = 0;
+		request_fail(r, 500);
+		return;
+	}
+	if ((loc = route_named(c->srv, name, len)) == NULL) {
+		log_error("could not find named location \"%.*s\"", (int)len,
+		    name);
+		request_fail(r, 500);
+		return;
+	}
+	r->loc = loc;
+	r->internal = true;
+	vars_state_reset(&r->vars);
+	conn_out_reset(c);
+	conn_file_close(c);
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	c->state = CONN_SEND;
+	request_phases(r);
 }
 
 /*
