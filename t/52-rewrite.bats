@@ -10,7 +10,8 @@ load helper
 
 setup() {
 	fcg_setup
-	mkdir -p "$T/html/sub" "$T/html/stay" "$T/html/new"
+	mkdir -p "$T/html/sub" "$T/html/stay" "$T/html/new" "$T/html/protected"
+	echo "doc" >"$T/html/protected/doc.txt"
 	echo "file" >"$T/html/file.txt"
 	echo "f" >"$T/html/f.txt"
 	echo "percent" >"$T/html/f%41.txt"
@@ -53,6 +54,9 @@ server {
     rewrite '^/y\$' { to = "/z" }
     rewrite '^/s/(.*)\$' { to = "/srv/\$1" }
     rewrite '^/order\$' { to = "/order-srv" }
+    rewrite '^/srvget/(.*)\$' { to = "/protected/\$1" }
+    location "/protected/" { internal = true }
+    location "/get/" { rewrite '^/get/(.*)\$' { to = "/protected/\$1" flag = last } }
     rewrite '^/srvbreak\$' { to = "/loc1" flag = break }
     location "/loc1" { rewrite '^' { to = "/echo?from=loc1" } }
     location "/srv/" { rewrite '^/srv/(.*)\$' { to = "/echo?l=\$1" } }
@@ -297,6 +301,18 @@ location_of() {
 		sleep 0.1
 	done
 	grep -q 'the rewritten URI has a zero length, client: 127.0.0.1, request: "/empty"' "$T/error.log"
+}
+
+@test "a rewritten request may enter an internal location" {
+	# nginx counts a request changed by rewrite as internal: /protected/
+	# answers 404 from outside, but serves what a rewrite (location or
+	# server level) brought there
+	run get /protected/doc.txt
+	assert_output --regexp '^404 '
+	run get /get/doc.txt
+	assert_output "200 doc"
+	run get /srvget/doc.txt
+	assert_output "200 doc"
 }
 
 # --- the rewritten URI as a file --------------------------------------

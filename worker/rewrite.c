@@ -294,6 +294,8 @@ rewrite_set_uri(struct request *r, const struct conf_rewrite *rw,
 	memcpy(r->uri, x->out.p, ulen);
 	r->uri[ulen] = '\0';
 	r->uri_len = ulen;
+	/* as nginx: a rewritten request may enter an internal location */
+	r->internal = true;
 	vars_state_reset(&r->vars);
 	return 0;
 }
