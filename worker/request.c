@@ -4,7 +4,7 @@
  * Read and parse the head, read the body (body.c keeps it), find the
  * server and location, then the phases, always in this order:
  *
- *   1. rewrite / return	(the directory redirect)
+ *   1. rewrite / return	(the server's, then the location's)
  *   2. access			(deny)
  *   3. try_files
  *   4. the content handler	(w->handlers: files, FastCGI, status)
@@ -325,12 +325,16 @@ request_phase_find(struct request *r)
 	return 0;
 }
 
-/* Phase 1, the location's rewrite / return.  1 when it answered. */
-static int
+/* Phase 1, the location's rewrites and return (w->handlers->rewrite),
+ * once the server's own ran; none for the server's fallback, whose
+ * rewrites are the server's, as nginx skips them for its null
+ * location. */
+static enum request_rewrite
 request_phase_rewrite(struct request *r)
 {
-	(void)r;
-	return 0;
+	if (r->loc == &r->c->srv->fallback)
+		return REQUEST_REWRITE_GO_ON;
+	return r->c->w->handlers->rewrite(r, r->loc);
 }
 
 /* Phase 2, access: the location's allow / deny rules (403).  1 when it
@@ -375,26 +379,46 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
-/* The phases of the request's location, from its rewrites on. */
+static void request_locate(struct request *r);
+
+/*
+ * The phases of the request's location, from its rewrites on.  A
+ * rewrite that changed the URI has the location found again, counted
+ * with the internal redirects as nginx counts URI changes; once they
+ * are used up the answer is 500 without error_page, as nginx's.
+ */
 static void
 request_phases(struct request *r)
 {
-	if (request_phase_rewrite(r) || request_phase_access(r) ||
-	    request_phase_try_files(r))
+	switch (request_phase_rewrite(r)) {
+	case REQUEST_REWRITE_ANSWERED:
+		return;
+	case REQUEST_REWRITE_AGAIN:
+		if (++r->redirects > REQUEST_MAX_REDIRECTS) {
+			log_error("rewrite or internal redirection cycle while "
+				  "processing \"%.*s\"",
+			    (int)r->uri_len, r->uri);
+			r->error_status = 500;
+			request_fail(r, 500);
+			return;
+		}
+		request_locate(r);
+		return;
+	case REQUEST_REWRITE_GO_ON:
+		break;
+	}
+	if (request_phase_access(r) || request_phase_try_files(r))
 		return;
 	request_phase_content(r);
 }
 
-/* The request is complete (or its URI changed): find its location and
- * run the phases.  Phases 5 and 6 run in request_finish(). */
-void
-request_route(struct request *r)
+/* Find the location for the URI, then run its phases. */
+static void
+request_locate(struct request *r)
 {
 	struct conn *c = r->c;
 	struct route_match m;
 
-	loop_timer_cancel(&c->w->loop, &c->timer);
-	c->state = CONN_SEND;
 	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
 	vars_state_reset(&r->vars);
 	if (m.re != NULL)
@@ -404,6 +428,25 @@ request_route(struct request *r)
 	if (request_phase_find(r))
 		return;
 	request_phases(r);
+}
+
+/* The request is complete (or its URI changed): the server's own
+ * rewrites and return first (nginx's server rewrite phase, in the
+ * server's level), then the location and its phases.  Phases 5 and 6
+ * run in request_finish(). */
+void
+request_route(struct request *r)
+{
+	struct conn *c = r->c;
+
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	c->state = CONN_SEND;
+	c->rq->loc = &c->srv->fallback;
+	vars_state_reset(&r->vars);
+	if (c->w->handlers->rewrite(r, &c->srv->fallback) ==
+	    REQUEST_REWRITE_ANSWERED)
+		return;
+	request_locate(r);
 }
 
 void

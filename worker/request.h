@@ -63,9 +63,22 @@ struct request {
 	struct vars_state vars; /* captures, $args, cached values */
 };
 
-/* What the content phase runs; worker.c fills one and points
- * w->handlers at it. */
+/* What phase 1 (a level's rewrites and return) did. */
+enum request_rewrite {
+	REQUEST_REWRITE_GO_ON,	 /* nothing answered: the next phase */
+	REQUEST_REWRITE_AGAIN,	 /* the URI changed: find its location again */
+	REQUEST_REWRITE_ANSWERED /* a redirect, a return or an error */
+};
+
+/* Phase 1 for a level of the request's configuration: the server's
+ * own, or its location's. */
+typedef enum request_rewrite request_rewrite_fn(struct request *r,
+    const struct conf_location *level);
+
+/* What the phases run; worker.c fills one and points w->handlers at
+ * it. */
 struct request_handlers {
+	request_rewrite_fn *rewrite;	      /* phase 1 */
 	void (*files)(struct request *r);     /* a location with a root */
 	void (*fastcgi)(struct request *r);   /* fastcgi_pass */
 	void (*add_slash)(struct request *r); /* a directory named

@@ -31,6 +31,7 @@
 #include "request.h"
 #include "request_read.h"
 #include "response.h"
+#include "rewrite.h"
 #include "static.h"
 #include "try_files.h"
 #include "worker.h"
@@ -328,8 +329,10 @@ worker_cleanup(struct worker *w)
 	loop_free(&w->loop);
 }
 
-/* What each location's content phase runs (nginx's clcf->handler). */
+/* What phase 1 and each location's content phase run (nginx's
+ * clcf->handler). */
 static const struct request_handlers worker_handlers = {
+	.rewrite = rewrite_run,
 	.files = static_serve,
 	.fastcgi = proxy_start,
 	.add_slash = redirect_add_slash,
