@@ -38,6 +38,8 @@ server {
     root = "$T/html"
     index = {index.php}
     error_page /404.html { status = {404} }
+    rewrite '^/feed/?$' { to = "/index.php?feed=rss2"  flag = last }
+    location "= /xmlrpc.php" { return = "403" }
     location "/" {
         try_files = {"\$uri", "\$uri/", "/index.php?\$args"}
     }
@@ -142,6 +144,23 @@ explain() {
 	explain "GET /wp-content/style.css"
 	assert_line "try_files \"\$uri\": found $T/html/wp-content/style.css"
 	refute_line --partial "redirect"
+}
+
+@test "rewrite and return: which one fired, the new URI and arguments, the answer" {
+	# nginx's server rewrite phase runs before a location is chosen; a
+	# replacement with '?' replaces the arguments (the request's are
+	# appended); last finds the location again
+	explain "GET /feed/?utm=x"
+	assert_success
+	assert_line "rewrite   line $(line_of "rewrite '^/feed") \"/index.php?feed=rss2\": /index.php  args: feed=rss2&utm=x  (last)"
+	assert_line "location  \"~ \\.php\$\"  $T/fcgate.conf:$(line_of "location '~ \\.php\$' {" 2)"
+	assert_line "param     QUERY_STRING = feed=rss2&utm=x"
+	assert_line "param     REQUEST_URI = /feed/?utm=x"
+	explain "POST /xmlrpc.php"
+	assert_success
+	assert_line "return    line $(line_of xmlrpc): 403"
+	assert_line "answer    HTTP/1.1 403 Forbidden"
+	refute_line --partial "fastcgi_pass"
 }
 
 @test "a static file: the answer's head and the file; a missing script: =404 through error_page" {

@@ -28,6 +28,7 @@
 #include "redirect.h"
 #include "request.h"
 #include "response.h"
+#include "rewrite.h"
 #include "route.h"
 #include "static.h"
 #include "try_files.h"
@@ -193,6 +194,7 @@ static const struct request_handlers explain_handlers = {
 	.files = static_serve,
 	.fastcgi = explain_print_fastcgi,
 	.try_files = try_files_run,
+	.rewrite = rewrite_run,
 	.add_slash = redirect_add_slash,
 	.status = response_error_page,
 };

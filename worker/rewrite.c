@@ -335,6 +335,8 @@ rewrite_one(struct request *r, const struct conf_rewrite *rw, bool *changed)
 	/* a URL replacement was made a redirect when loaded */
 	bool redirect =
 	    rw->flag == REWRITE_REDIRECT || rw->flag == REWRITE_PERMANENT;
+	const char *args;
+	size_t alen;
 	int m;
 
 	if (rw->re == NULL || (m = rewrite_match(r, rw->re)) == 0)
@@ -345,11 +347,21 @@ rewrite_one(struct request *r, const struct conf_rewrite *rw, bool *changed)
 	}
 	rewrite_expand(r, &rw->to, redirect, &x);
 	if (redirect) {
+		request_trace(r, TRACE_STEP, "rewrite line %d \"%s\": %s",
+		    rw->line, rw->to.src,
+		    rw->flag == REWRITE_PERMANENT ? "301" : "302");
 		rewrite_redirect(r, rw, &x);
 		return REWRITE_STEP_ANSWERED;
 	}
 	if (rewrite_set_uri(r, rw, &x) == -1)
 		return REWRITE_STEP_ANSWERED;
+	args = vars_args(r, &alen);
+	request_trace(r, TRACE_STEP, "rewrite line %d \"%s\": %s%s%.*s%s",
+	    rw->line, rw->to.src, r->uri, alen > 0 ? "  args: " : "", (int)alen,
+	    args != NULL ? args : "",
+	    rw->flag == REWRITE_LAST	  ? "  (last)" :
+		rw->flag == REWRITE_BREAK ? "  (break)" :
+					    "");
 	*changed = true;
 	return rw->flag == REWRITE_LAST ? REWRITE_STEP_LAST :
 	    rw->flag == REWRITE_BREAK	? REWRITE_STEP_BREAK :
@@ -375,6 +387,10 @@ rewrite_run(struct request *r, const struct conf_location *level)
 		}
 	}
 	if (level->ret.code != 0) {
+		request_trace(r, TRACE_STEP, "return line %d: %d%s%s",
+		    level->ret.line, level->ret.code,
+		    level->ret.has_text ? " " : "",
+		    level->ret.has_text ? level->ret.text.src : "");
 		rewrite_answer_return(r, &level->ret);
 		return REQUEST_REWRITE_ANSWERED;
 	}
