@@ -50,6 +50,7 @@ request_clear(struct request *r)
 	r->start_ms = 0;
 	r->redirects = 0;
 	r->error_status = 0;
+	r->error_page = false;
 	r->up_addr[0] = '\0';
 	r->loc = NULL;
 	r->uri_len = 0;
@@ -233,45 +234,21 @@ request_finish(struct request *r)
 	(void)conn_flush(c);
 }
 
-/* The error_page for status at the request's level (its location's,
- * else the server's). */
-static const struct conf_error_page *
-request_error_page(const struct conn *c, int status)
-{
-	const struct conf_location *loc;
-	size_t i, j;
-
-	if (c->srv == NULL)
-		return NULL;
-	loc = c->rq != NULL && c->rq->loc != NULL ? c->rq->loc :
-						    &c->srv->fallback;
-	for (i = 0; i < loc->nerror_pages; i++)
-		for (j = 0; j < loc->error_pages[i].ncodes; j++)
-			if (loc->error_pages[i].codes[j] == status)
-				return &loc->error_pages[i];
-	return NULL;
-}
-
 void
 request_fail(struct request *r, int status)
 {
 	struct conn *c = r->c;
-	const struct conf_error_page *ep;
 
 	c->state = CONN_SEND;
-	/* An error page that failed itself: answer the original status. */
-	if (r->error_status != 0)
-		status = r->error_status;
 	/* A broken request stream cannot be trusted for the next one. */
 	if (status == 400 || status == 408 || status == 413 || status == 414 ||
 	    status == 431 || status == 501 || status == 505 || !r->parsed)
 		c->keep_alive = false;
-	ep = request_error_page(c, status);
-	if (ep != NULL && r->error_status == 0 && r->parsed) {
-		r->error_status = status;
-		request_internal_redirect(r, ep->uri, strlen(ep->uri));
+	if (c->w->handlers->error_page(r, status))
 		return;
-	}
+	/* fcgate's own page, with this error's status: also when it came
+	 * while an error page was being answered, as in nginx */
+	r->error_status = 0;
 	conn_out_reset(c);
 	c->w->handlers->status(r, status);
 	request_finish(r);
@@ -337,6 +314,16 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
+/* The phases after the location is known. */
+static void
+request_phases(struct request *r)
+{
+	if (request_phase_rewrite(r) || request_phase_access(r) ||
+	    request_phase_try_files(r))
+		return;
+	request_phase_content(r);
+}
+
 /* The request is complete (or its URI changed): find its location and
  * run the phases.  Phases 5 and 6 run in request_finish(). */
 void
@@ -352,10 +339,16 @@ request_route(struct request *r)
 	if (m.re != NULL)
 		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
 		    m.n);
-	if (request_phase_rewrite(r) || request_phase_access(r) ||
-	    request_phase_try_files(r))
-		return;
-	request_phase_content(r);
+	request_phases(r);
+}
+
+/* Too many redirects: 500, and no error page for it (nginx has no URI
+ * changes left to go to one). */
+static void
+request_redirect_cycle(struct request *r)
+{
+	r->error_page = true;
+	request_fail(r, 500);
 }
 
 void
@@ -367,8 +360,7 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 		log_error("rewrite or internal redirection cycle while "
 			  "internally redirecting to \"%.*s\"",
 		    (int)len, uri);
-		r->error_status = 0;
-		request_fail(r, 500);
+		request_redirect_cycle(r);
 		return;
 	}
 	memmove(r->uri, uri, len);
@@ -377,6 +369,34 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 	conn_out_reset(c);
 	conn_file_close(c);
 	request_route(r);
+}
+
+void
+request_named(struct request *r, const char *name, size_t len)
+{
+	struct conn *c = r->c;
+	const struct conf_location *loc = route_named(c->srv, name, len);
+
+	if (loc == NULL) {
+		log_error("could not find named location \"%.*s\", client: %s",
+		    (int)len, name, c->peer_addr);
+		request_fail(r, 500);
+		return;
+	}
+	if (++r->redirects > REQUEST_MAX_REDIRECTS) {
+		log_error("rewrite or internal redirection cycle while "
+			  "redirect to named location \"%.*s\"",
+		    (int)len, name);
+		request_redirect_cycle(r);
+		return;
+	}
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	conn_out_reset(c);
+	conn_file_close(c);
+	c->state = CONN_SEND;
+	r->loc = loc;
+	vars_state_reset(&r->vars);
+	request_phases(r);
 }
 
 /*

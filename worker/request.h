@@ -5,8 +5,9 @@
  *
  * The content handlers (files, FastCGI, fcgate's own answers) are not
  * called by name: worker.c installs them in w->handlers, and each ends
- * its request with request_finish() or request_fail().  Only request.c
- * picks an error_page.
+ * its request with request_finish() or request_fail(), which offers the
+ * error to the level's error_page (error_page.c, through w->handlers
+ * too) before fcgate's own page answers.
  */
 #ifndef FCGATE_REQUEST_H
 #define FCGATE_REQUEST_H
@@ -38,7 +39,11 @@ struct request {
 	bool done;   /* the answer is all queued */
 	int64_t start_ms;
 	int redirects;
-	int error_status;		   /* status kept across error_page */
+	int error_status;		   /* the status an error_page sends
+					    * whatever its handler answers;
+					    * 0 = the handler's */
+	bool error_page;		   /* an error page was looked for:
+					    * later errors get fcgate's own */
 	char uri[CONN_URI_MAX];		   /* normalised $uri */
 	char up_addr[128];		   /* for the access log */
 	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
@@ -68,6 +73,9 @@ struct request_handlers {
 						 * without its '/': 301 */
 	/* fcgate's own page for status (queued, not finished) */
 	void (*status)(struct request *r, int status);
+	/* the error_page for status took the request over (true), or
+	 * there is none to take (false: the own page answers) */
+	bool (*error_page)(struct request *r, int status);
 	/* the FastCGI trip of a request: more of a streamed body came, the
 	 * client can take more output, the client went away */
 	void (*fastcgi_body_more)(struct proxy *p);
@@ -79,13 +87,19 @@ struct request_handlers {
  * r may be gone when this returns. */
 void request_finish(struct request *r);
 
-/* Answer with an error status: through the server's error_page when one
- * is configured for it (internal redirect, status kept), else fcgate's
- * own page.  4xx answers to broken requests close the connection. */
+/* Answer with an error status: through the level's error_page when one
+ * is configured for it (error_page.c), else fcgate's own page.  4xx
+ * answers to broken requests close the connection. */
 void request_fail(struct request *r, int status);
 
-/* Run the phases again for a new URI (index file, error_page). */
+/* Run the phases again for a new URI (index file, error_page,
+ * X-Accel-Redirect). */
 void request_internal_redirect(struct request *r, const char *uri, size_t len);
+
+/* Go on in the named location name[0..len) ("@x"), the URI and the
+ * arguments unchanged (error_page, X-Accel-Redirect); 500 when there is
+ * none. */
+void request_named(struct request *r, const char *name, size_t len);
 
 /* Send 100 Continue if the request expects it and this is the moment:
  * handler is true where a content handler starts (see request.c). */

@@ -58,6 +58,11 @@ response_head_start(struct conn *c, int status, const char *reason,
 {
 	char line[16] = "HTTP/1.1 000 ";
 
+	if (c->rq->error_status > 0) {
+		/* an error page's answer goes out with the error's status */
+		status = c->rq->error_status;
+		reason = NULL;
+	}
 	c->rq->status = status;
 	c->rq->head_sent_started = true;
 	if (reason == NULL) {

@@ -25,6 +25,7 @@
 
 #include "shared/log.h"
 #include "conn.h"
+#include "error_page.h"
 #include "pool.h"
 #include "proxy.h"
 #include "redirect.h"
@@ -333,6 +334,7 @@ static const struct request_handlers worker_handlers = {
 	.fastcgi = proxy_start,
 	.add_slash = redirect_add_slash,
 	.status = response_error_page,
+	.error_page = error_page_answer,
 	.fastcgi_body_more = proxy_body_more,
 	.fastcgi_resume = proxy_resume,
 	.fastcgi_abort = proxy_abort,
