@@ -129,6 +129,26 @@ fetch() {
 	assert_output "404 err method=GET qs=from=/iq/x cl= body= uri=/iq/x?q=1 docuri=/err.php"
 }
 
+@test "error_page URI: POST becomes GET; the body read stays the request's" {
+	# nginx 1.22: the page sees REQUEST_METHOD GET, and (the body being
+	# read already) CONTENT_LENGTH and the body are still passed.
+	run fetch -d 'hello=1' "$URL/nf.php?q=1"
+	assert_output "404 err method=GET qs= cl=7 body=hello=1 uri=/nf.php?q=1 docuri=/err.php"
+	# a HEAD stays HEAD: no body, the page's headers
+	run curl -sS -I "$URL/i/x"
+	assert_line --partial "HTTP/1.1 404"
+	assert_line --partial "X-Method: HEAD"
+}
+
+@test "error_page @name: the named location with the URI, the args and the method kept" {
+	# nginx: error_page 404 @n; the script is the location's, the URI the
+	# request's, POST stays POST.
+	run fetch "$URL/named/x?q=1"
+	assert_output "404 err method=GET qs=q=1 cl= body= uri=/named/x?q=1 docuri=/named/x"
+	run fetch -d 'hello=1' "$URL/tonamed/nf.php"
+	assert_output "404 err method=POST qs= cl=7 body=hello=1 uri=/tonamed/nf.php docuri=/tonamed/nf.php"
+}
+
 @test "error_page URL: 302 to it (variables expanded), or the =30x asked for" {
 	# nginx: error_page 404 http://example.com/x?u=\$uri -> 302 Location
 	run curl -sS -i "$URL/url/x?q=1"
@@ -156,4 +176,70 @@ fetch() {
 	# answers 404 with the front controller's body.
 	run fetch "$URL/favicon.ico"
 	assert_output "404 front controller uri=/favicon.ico"
+}
+
+@test "a PHP 404 without fastcgi_intercept_errors passes as the application sent it" {
+	# nginx: the location's error_page applies only to its own errors
+	run curl -sS -i "$URL/pass/nf.php"
+	assert_line --partial "HTTP/1.1 404"
+	assert_line "X-From: nf"$'\r'
+	assert_line "php error body"
+}
+
+@test "fastcgi_intercept_errors: a PHP 404 is replaced by the error page; a status without one passes" {
+	# nginx: fastcgi_intercept_errors on + error_page 404 /err.php
+	run curl -sS -i "$URL/nf.php?q=2"
+	assert_line --partial "HTTP/1.1 404"
+	refute_line --partial "X-From"
+	refute_line "php error body"
+	assert_line "err method=GET qs= cl= body= uri=/nf.php?q=2 docuri=/err.php"
+	# no error_page for 410: the application's answer
+	run curl -sS -i "$URL/nf.php?code=410"
+	assert_line --partial "HTTP/1.1 410"
+	assert_line "php error body"
+}
+
+@test "fastcgi_intercept_errors with upstream keepalive: an unread body never reaches the next request" {
+	# The intercepted answer's 300 kB body is not read: that connection
+	# must not be reused.  Every answer after it is whole and right.
+	for i in 1 2 3 4 5; do
+		run fetch "$URL/nf.php?big=1"
+		assert_output "404 err method=GET qs= cl= body= uri=/nf.php?big=1 docuri=/err.php"
+		run fetch "$URL/pass/nf.php?code=200"
+		assert_output "200 php error body"
+	done
+}
+
+@test "X-Accel-Redirect: an internal location serves the file; the header and the backend body are dropped" {
+	# nginx: the application's X-Accel-Redirect: /protected/secret.txt
+	# is served from the internal location, never the backend's body.
+	run curl -sS -i "$URL/accel.php?to=/protected/secret.txt"
+	assert_line --partial "HTTP/1.1 200"
+	assert_line "secret"
+	refute_line --partial "X-Accel"
+	refute_line --partial "backend body"
+	# its '?' gives the args; a POST is sent on as GET
+	run fetch -d 'a=1' "$URL/accel.php?to=/err.php%3Fk%3Dv"
+	assert_output "200 err method=GET qs=k=v cl=3 body=a=1 uri=/accel.php?to=/err.php%3Fk%3Dv docuri=/err.php"
+}
+
+@test "X-Accel-Redirect to @name: the named location, the URI kept" {
+	run fetch "$URL/accel.php?to=@n"
+	assert_output "200 err method=GET qs=to=@n cl= body= uri=/accel.php?to=@n docuri=/accel.php"
+}
+
+@test "X-Accel-Redirect out of the tree: 404 (through the error_page), logged, never the file" {
+	# nginx: 'unsafe URI "/protected/../outside.txt" was detected', 404,
+	# and the location's error_page answers it; encoded dots the same.
+	run fetch "$URL/accel.php?to=/protected/../outside.txt"
+	assert_output "404 err method=GET qs= cl= body= uri=/accel.php?to=/protected/../outside.txt docuri=/err.php"
+	run fetch "$URL/accel.php?to=/protected/%252e%252e/outside.txt"
+	assert_output --regexp '^404 err '
+	refute_output --partial "outside"$'\n'
+	run fetch "$URL/accel.php?to=protected/secret.txt"
+	assert_output --regexp '^404 err '
+	run grep -c 'unsafe URI "/protected/../outside.txt" was detected' "$T/error.log"
+	assert_output 1
+	run grep -c 'unsafe URI "/protected/%2e%2e/outside.txt" was detected' "$T/error.log"
+	assert_output 1
 }
