@@ -23,8 +23,11 @@ PHP
 	# An application error: the status asked for, its own body.
 	cat >"$T/html/nf.php" <<'PHP'
 <?php
-http_response_code((int)($_GET['code'] ?? 404));
+$code = (int)($_GET['code'] ?? 404);
+http_response_code($code);
 header('X-From: nf');
+if ($code == 401)
+	header('WWW-Authenticate: Basic realm="x"');
 if (isset($_GET['big']))
 	echo str_repeat("x", 300000), "\n";
 echo "php error body\n";
@@ -38,6 +41,9 @@ PHP
 <?php
 header('X-Accel-Redirect: ' . $_GET['to']);
 header('X-Other: o');
+header('Content-Disposition: attachment; filename=x.txt');
+header('Cache-Control: private');
+setcookie('s', '1');
 echo "backend body\n";
 PHP
 	cat >"$T/html/index.php" <<'PHP'
@@ -73,7 +79,7 @@ server {
     location '~ \.php$' {
         fastcgi_pass = php
         fastcgi_intercept_errors = true
-        error_page "/err.php" { status = {404} }
+        error_page "/err.php" { status = {404, 401} }
     }
     location "= /d.php" { fastcgi_pass = "127.0.0.1:$DEAD_PORT" }
     location "/i/" { error_page "/err.php" { status = {404} } }
@@ -193,6 +199,11 @@ fetch() {
 	refute_line --partial "X-From"
 	refute_line "php error body"
 	assert_line "err method=GET qs= cl= body= uri=/nf.php?q=2 docuri=/err.php"
+	# an intercepted 401 keeps the application's challenge
+	run curl -sS -i "$URL/nf.php?code=401"
+	assert_line --partial "HTTP/1.1 401"
+	assert_line 'WWW-Authenticate: Basic realm="x"'$'\r'
+	refute_line --partial "X-From"
 	# no error_page for 410: the application's answer
 	run curl -sS -i "$URL/nf.php?code=410"
 	assert_line --partial "HTTP/1.1 410"
@@ -218,6 +229,12 @@ fetch() {
 	assert_line "secret"
 	refute_line --partial "X-Accel"
 	refute_line --partial "backend body"
+	# nginx keeps the download's Content-Disposition, cookies and cache
+	# headers, and only those
+	assert_line "Content-Disposition: attachment; filename=x.txt"$'\r'
+	assert_line "Set-Cookie: s=1"$'\r'
+	assert_line "Cache-Control: private"$'\r'
+	refute_line --partial "X-Other"
 	# its '?' gives the args; a POST is sent on as GET
 	run fetch -d 'a=1' "$URL/accel.php?to=/err.php%3Fk%3Dv"
 	assert_output "200 err method=GET qs=k=v cl=3 body=a=1 uri=/accel.php?to=/err.php%3Fk%3Dv docuri=/err.php"

@@ -14,7 +14,10 @@
  * segments, before or after decoding, a NUL, or not starting with '/') is
  * refused with 404 and logged, as nginx refuses an unsafe URI.  The
  * header itself never reaches the client (fcgi_client.c drops every
- * X-Accel-* header).
+ * X-Accel-* header); the Set-Cookie, Content-Disposition, Cache-Control
+ * and Expires lines of the backend's answer go out with the one that
+ * replaces it, as in nginx (and the WWW-Authenticate of an intercepted
+ * 401).  A @name keeps the method and the arguments.
  *
  * proxy.c asks proxy_accel_check() at the head, closes the backend
  * connection (its body was not read: it cannot be reused) and then calls
@@ -109,6 +112,48 @@ proxy_accel_target(struct proxy_accel_target *t, const char *v, size_t len)
 	return proxy_accel_climbs(t->buf, t->len) ? -1 : 0;
 }
 
+/* What nginx keeps of an answer with X-Accel-Redirect (its Content-Type
+ * too, which fcgate leaves to the handler that answers): a download
+ * keeps its Content-Disposition and cookies. */
+static const char *const proxy_accel_redirect_keep[] = { "set-cookie",
+	"content-disposition", "cache-control", "expires", NULL };
+/* and of an intercepted 401: the challenge */
+static const char *const proxy_accel_401_keep[] = { "www-authenticate", NULL };
+
+/* The backend's header lines named in keep, copied into t.  Lines that
+ * do not fit are dropped, logged. */
+static void
+proxy_accel_keep(const struct fcgi_client *fc, struct proxy_accel_target *t,
+    const char *const *keep)
+{
+	struct cgi_header h;
+	size_t pos = 0, i, need;
+
+	t->headers_len = 0;
+	while (cgi_header_next(fc->hbuf, fc->head.head_len, &pos, &h) == 1) {
+		for (i = 0; keep[i] != NULL; i++)
+			if (h.name_len == strlen(keep[i]) &&
+			    strncasecmp(h.name, keep[i], h.name_len) == 0)
+				break;
+		if (keep[i] == NULL)
+			continue;
+		need = h.name_len + h.value_len + 4;
+		if (need > sizeof(t->headers) - t->headers_len) {
+			fcgi_client_log(fc, LOG_LEVEL_WARN,
+			    "header \"%.*s\" dropped, too "
+			    "many bytes of headers to keep",
+			    (int)h.name_len, h.name);
+			continue;
+		}
+		memcpy(t->headers + t->headers_len, h.name, h.name_len);
+		memcpy(t->headers + t->headers_len + h.name_len, ": ", 2);
+		memcpy(t->headers + t->headers_len + h.name_len + 2, h.value,
+		    h.value_len);
+		memcpy(t->headers + t->headers_len + need - 2, "\r\n", 2);
+		t->headers_len += need;
+	}
+}
+
 enum proxy_accel
 proxy_accel_check(const struct fcgi_client *fc, struct proxy_accel_target *t)
 {
@@ -121,13 +166,18 @@ proxy_accel_check(const struct fcgi_client *fc, struct proxy_accel_target *t)
 	 * handler: the backend's answer stands. */
 	if (r->body_streaming && !r->body.done)
 		return PROXY_ACCEL_PASS;
+	t->headers_len = 0;
 	if (t->status >= 300 && fc->loc->intercept_errors &&
-	    error_page_find(fc->loc, t->status) != NULL)
+	    error_page_find(fc->loc, t->status) != NULL) {
+		if (t->status == 401)
+			proxy_accel_keep(fc, t, proxy_accel_401_keep);
 		return PROXY_ACCEL_INTERCEPT;
+	}
 	while (cgi_header_next(fc->hbuf, fc->head.head_len, &pos, &h) == 1) {
 		if (h.name_len != 16 ||
 		    strncasecmp(h.name, "x-accel-redirect", 16) != 0)
 			continue;
+		proxy_accel_keep(fc, t, proxy_accel_redirect_keep);
 		if (proxy_accel_target(t, h.value, h.value_len) == 0)
 			return PROXY_ACCEL_REDIRECT;
 		fcgi_client_log(fc, LOG_LEVEL_ERROR,
@@ -142,6 +192,8 @@ void
 proxy_accel_run(struct request *r, enum proxy_accel what,
     const struct proxy_accel_target *t)
 {
+	memcpy(r->accel_headers, t->headers, t->headers_len);
+	r->accel_headers_len = t->headers_len;
 	switch (what) {
 	case PROXY_ACCEL_INTERCEPT:
 		request_fail(r, t->status);

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 #include "conn.h"
+#include "request.h"
 
 struct fcgi_client;
-struct request;
 
 enum proxy_accel {
 	PROXY_ACCEL_PASS,      /* the answer goes to the client */
@@ -31,6 +31,9 @@ struct proxy_accel_target {
 	size_t len;
 	const char *args;
 	size_t args_len;
+	/* the backend's header lines the answer keeps */
+	char headers[REQUEST_ACCEL_HEADERS];
+	size_t headers_len;
 };
 
 /*

@@ -51,6 +51,7 @@ request_clear(struct request *r)
 	r->redirects = 0;
 	r->error_status = 0;
 	r->error_page = false;
+	r->accel_headers_len = 0;
 	r->up_addr[0] = '\0';
 	r->loc = NULL;
 	r->uri_len = 0;

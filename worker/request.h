@@ -21,6 +21,7 @@
 #include "vars_state.h"
 
 #define REQUEST_MAX_REDIRECTS 10 /* internal redirects (index, error) */
+#define REQUEST_ACCEL_HEADERS 2048
 
 struct proxy;
 struct worker;
@@ -62,6 +63,11 @@ struct request {
 	int up_status;
 	int64_t up_time_ms;
 	struct vars_state vars; /* captures, $args, cached values */
+	/* header lines a backend's dropped answer (X-Accel-Redirect, an
+	 * intercepted 401) hands to every head that replaces it
+	 * ("Name: value\r\n" each) */
+	char accel_headers[REQUEST_ACCEL_HEADERS];
+	size_t accel_headers_len;
 };
 
 /* What the content phase runs; worker.c fills one and points

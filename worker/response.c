@@ -78,7 +78,8 @@ response_head_start(struct conn *c, int status, const char *reason,
 	    out_put(c, reason, reason_len) == -1 ||
 	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
 	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
-	    out_str(c, "\r\n") == -1)
+	    out_str(c, "\r\n") == -1 ||
+	    out_put(c, c->rq->accel_headers, c->rq->accel_headers_len) == -1)
 		return -1;
 	return 0;
 }
