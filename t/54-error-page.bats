@@ -82,6 +82,10 @@ server {
         error_page "/err.php" { status = {404, 401} }
     }
     location "= /d.php" { fastcgi_pass = "127.0.0.1:$DEAD_PORT" }
+    location "= /pass/dead.php" {
+        fastcgi_pass = "127.0.0.1:$DEAD_PORT"
+        error_page "/err.php" { status = {502} }
+    }
     location "/i/" { error_page "/err.php" { status = {404} } }
     location "/ieq/" { error_page "/err.php" { status = {404} code = "=" } }
     location "/i200/" { error_page "/err.php?a=1" { status = {404} code = "=200" } }
@@ -190,6 +194,12 @@ fetch() {
 	assert_line --partial "HTTP/1.1 404"
 	assert_line "X-From: nf"$'\r'
 	assert_line "php error body"
+}
+
+@test "a FastCGI location's error_page answers fcgate's own errors: 502 from a dead backend" {
+	# nginx: error_page 502 /err.php in a location whose backend refuses
+	run fetch "$URL/pass/dead.php?q=1"
+	assert_output "502 err method=GET qs= cl= body= uri=/pass/dead.php?q=1 docuri=/err.php"
 }
 
 @test "fastcgi_intercept_errors: a PHP 404 is replaced by the error page; a status without one passes" {
