@@ -46,6 +46,10 @@ header('Cache-Control: private');
 setcookie('s', '1');
 echo "backend body\n";
 PHP
+	cat >"$T/html/loop.php" <<'PHP'
+<?php
+header('X-Accel-Redirect: /loop.php');
+PHP
 	cat >"$T/html/index.php" <<'PHP'
 <?php
 echo "front controller uri=", $_SERVER['REQUEST_URI'], "\n";
@@ -96,6 +100,7 @@ server {
         include("$REPO/etc/fastcgi_params")
         fastcgi_param { SCRIPT_FILENAME = "\$document_root/err.php" }
     }
+    location "/nonamed/" { error_page "@nothere" { status = {404} } }
     location "/url/" { error_page "http://example.com/x?u=\$uri" { status = {404} } }
     location "/url301/" { error_page "http://example.com/y" { status = {404} code = "=301" } }
     location "/down/" { error_page "/d.php" { status = {404} } }
@@ -157,6 +162,14 @@ fetch() {
 	assert_output "404 err method=GET qs=q=1 cl= body= uri=/named/x?q=1 docuri=/named/x"
 	run fetch -d 'hello=1' "$URL/tonamed/nf.php"
 	assert_output "404 err method=POST qs= cl=7 body=hello=1 uri=/tonamed/nf.php docuri=/tonamed/nf.php"
+}
+
+@test "error_page to a named location that does not exist: 500, logged" {
+	# nginx: 'could not find named location "@nothere"', 500
+	run fetch "$URL/nonamed/x"
+	assert_output --partial "500 <html>"
+	run grep -c 'could not find named location "@nothere"' "$T/error.log"
+	assert_output 1
 }
 
 @test "error_page URL: 302 to it (variables expanded), or the =30x asked for" {
@@ -268,5 +281,15 @@ fetch() {
 	run grep -c 'unsafe URI "/protected/../outside.txt" was detected' "$T/error.log"
 	assert_output 1
 	run grep -c 'unsafe URI "/protected/%2e%2e/outside.txt" was detected' "$T/error.log"
+	assert_output 1
+}
+
+@test "X-Accel-Redirect loops end after 10 redirects: 500, fcgate's own page, logged" {
+	# nginx: the script redirects to itself; the 11th URI
+	# change is "rewrite or internal redirection cycle", 500, and no
+	# error_page for it
+	run fetch "$URL/loop.php"
+	assert_output --partial "500 <html>"
+	run grep -c 'rewrite or internal redirection cycle' "$T/error.log"
 	assert_output 1
 }
