@@ -9,9 +9,10 @@
  * with that error's status, as nginx does with recursive_error_pages off.
  * The status sent is the original error's, whatever the page's handler
  * answers, unless the error_page names one ("=404"), or "=" lets the
- * handler's status through.  request.c applies the status (error_status)
- * and owns the redirects; this file decides where the request goes.
- * What fcgate's own pages look like is response.c's.
+ * handler's status through: error_status, which response.c puts on
+ * every head.  request.c owns the redirects and calls this file through
+ * w->handlers; this file decides where the request goes.  What fcgate's
+ * own pages look like is response.c's.
  */
 #include <string.h>
 
