@@ -70,7 +70,9 @@ server {
     root = "$T/html"
     include("$REPO/etc/fastcgi_params")
     fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
+    client_max_body_size = 1k
     error_page "/index.php" { status = {404} }
+    error_page "/err.php" { status = {413} }
     location '~ ^/pass/.*\.php$' {
         fastcgi_pass = php
         error_page "/err.php" { status = {404} }
@@ -162,6 +164,17 @@ fetch() {
 	assert_output "404 err method=GET qs=q=1 cl= body= uri=/named/x?q=1 docuri=/named/x"
 	run fetch -d 'hello=1' "$URL/tonamed/nf.php"
 	assert_output "404 err method=POST qs= cl=7 body=hello=1 uri=/tonamed/nf.php docuri=/tonamed/nf.php"
+}
+
+@test "413 answered by a PHP error page: the page runs without the body, the connection closes" {
+	# nginx: error_page 413 /err.php -> 413, the page sees GET and
+	# CONTENT_LENGTH but no body, "Connection: close"; never a hang
+	head -c 5000 /dev/zero | tr '\0' a >"$T/big"
+	run timeout 10 curl -sS -i --data-binary "@$T/big" "$URL/upload"
+	assert_success
+	assert_line --partial "HTTP/1.1 413"
+	assert_line "Connection: close"$'\r'
+	assert_line "err method=GET qs= cl=5000 body= uri=/upload docuri=/err.php"
 }
 
 @test "error_page to a named location that does not exist: 500, logged" {

@@ -52,6 +52,22 @@ error_page_prepare(struct request *r, const char *args, size_t len)
 	}
 }
 
+/*
+ * A body the request stopped reading (413, 408, a broken chunk) will not
+ * come: the page's handler gets what came (a FastCGI page would wait for
+ * the rest forever), and the connection ends after the page, lingering
+ * on what the client still sends, as nginx answers such a request.
+ */
+static void
+error_page_drop_body(struct request *r)
+{
+	if (r->body.done || r->body_streaming)
+		return;
+	r->body.done = true;
+	r->body_dropped = true;
+	r->c->keep_alive = false;
+}
+
 /* An internal redirect to the URI target[0..len): its query, if any,
  * becomes the arguments. */
 static void
@@ -60,6 +76,7 @@ error_page_to_uri(struct request *r, const char *target, size_t len)
 	const char *q = memchr(target, '?', len);
 	size_t path = q != NULL ? (size_t)(q - target) : len;
 
+	error_page_drop_body(r);
 	error_page_prepare(r, q != NULL ? q + 1 : NULL,
 	    q != NULL ? len - path - 1 : 0);
 	request_internal_redirect(r, target, path);

@@ -59,7 +59,7 @@ request_clear(struct request *r)
 	r->proxy = NULL;
 	r->status = 0;
 	r->head_sent_started = r->chunked_out = false;
-	r->body_streaming = false;
+	r->body_streaming = r->body_dropped = false;
 	r->up_status = 0;
 	r->up_time_ms = -1;
 	vars_state_clear(&r->vars);
@@ -128,7 +128,7 @@ request_should_linger(const struct conn *c)
 	if (c->hup)
 		return false;
 	return c->in_len > head || c->readable ||
-	    (request_parsed(c) && !c->rq->body.done);
+	    (request_parsed(c) && (!c->rq->body.done || c->rq->body_dropped));
 }
 
 void

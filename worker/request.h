@@ -59,6 +59,8 @@ struct request {
 	bool head_sent_started; /* some bytes of the head queued */
 	bool chunked_out;
 	bool body_streaming; /* proxying while the body arrives */
+	bool body_dropped;   /* the rest of the body will not be read
+			      * (an error page runs without it) */
 	/* for the access log */
 	int up_status;
 	int64_t up_time_ms;
