@@ -115,7 +115,10 @@ error_page_answer(struct request *r, int status)
 	char target[CONN_URI_MAX];
 	size_t n;
 
-	if (!r->parsed || r->error_page || r->c->srv == NULL)
+	/* past the redirect limit there is no URI change left to go to a
+	 * page (nginx's uri_changes) */
+	if (!r->parsed || r->error_page || r->c->srv == NULL ||
+	    r->redirects > REQUEST_MAX_REDIRECTS)
 		return false;
 	loc = error_page_level(r);
 	if (loc->nerror_pages == 0)

@@ -49,9 +49,8 @@ request_clear(struct request *r)
 	r->parsed = r->done = false;
 	r->start_ms = 0;
 	r->redirects = 0;
+	r->internal = false;
 	r->error_status = 0;
-	r->error_page = false;
-	r->accel_headers_len = 0;
 	r->up_addr[0] = '\0';
 	r->loc = NULL;
 	r->uri_len = 0;
@@ -62,6 +61,8 @@ request_clear(struct request *r)
 	r->body_streaming = r->body_dropped = false;
 	r->up_status = 0;
 	r->up_time_ms = -1;
+	r->error_page = false;
+	r->accel_headers_len = 0;
 	vars_state_clear(&r->vars);
 }
 
@@ -315,7 +316,7 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
-/* The phases after the location is known. */
+/* The phases of the request's location, from its rewrites on. */
 static void
 request_phases(struct request *r)
 {
@@ -340,16 +341,10 @@ request_route(struct request *r)
 	if (m.re != NULL)
 		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
 		    m.n);
-	request_phases(r);
-}
-
-/* Too many redirects: 500, and no error page for it (nginx has no URI
- * changes left to go to one). */
-static void
-request_redirect_cycle(struct request *r)
-{
-	r->error_page = true;
-	request_fail(r, 500);
+	if (request_phase_rewrite(r) || request_phase_access(r) ||
+	    request_phase_try_files(r))
+		return;
+	request_phase_content(r);
 }
 
 void
@@ -361,12 +356,14 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 		log_error("rewrite or internal redirection cycle while "
 			  "internally redirecting to \"%.*s\"",
 		    (int)len, uri);
-		request_redirect_cycle(r);
+		r->error_status = 0;
+		request_fail(r, 500);
 		return;
 	}
 	memmove(r->uri, uri, len);
 	r->uri[len] = '\0';
 	c->rq->uri_len = len;
+	r->internal = true;
 	conn_out_reset(c);
 	conn_file_close(c);
 	request_route(r);
@@ -376,27 +373,29 @@ void
 request_named(struct request *r, const char *name, size_t len)
 {
 	struct conn *c = r->c;
-	const struct conf_location *loc = route_named(c->srv, name, len);
+	const struct conf_location *loc;
 
-	if (loc == NULL) {
-		log_error("could not find named location \"%.*s\", client: %s",
-		    (int)len, name, c->peer_addr);
-		request_fail(r, 500);
-		return;
-	}
 	if (++r->redirects > REQUEST_MAX_REDIRECTS) {
 		log_error("rewrite or internal redirection cycle while "
 			  "redirect to named location \"%.*s\"",
 		    (int)len, name);
-		request_redirect_cycle(r);
+		r->error_status = 0;
+		request_fail(r, 500);
 		return;
 	}
-	loop_timer_cancel(&c->w->loop, &c->timer);
+	if ((loc = route_named(c->srv, name, len)) == NULL) {
+		log_error("could not find named location \"%.*s\"", (int)len,
+		    name);
+		request_fail(r, 500);
+		return;
+	}
+	r->loc = loc;
+	r->internal = true;
+	vars_state_reset(&r->vars);
 	conn_out_reset(c);
 	conn_file_close(c);
+	loop_timer_cancel(&c->w->loop, &c->timer);
 	c->state = CONN_SEND;
-	r->loc = loc;
-	vars_state_reset(&r->vars);
 	request_phases(r);
 }
 

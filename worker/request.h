@@ -52,6 +52,9 @@ struct request {
 	const struct conf_location *loc;
 	size_t uri_len;
 	bool is_head;
+	/* redirected inside (nginx's r->internal): may enter internal
+	 * locations */
+	bool internal;
 	struct conn_body body;
 	struct proxy *proxy; /* its FastCGI trip, if any */
 	/* the response */
@@ -100,13 +103,15 @@ void request_finish(struct request *r);
  * answers to broken requests close the connection. */
 void request_fail(struct request *r, int status);
 
-/* Run the phases again for a new URI (index file, error_page,
- * X-Accel-Redirect). */
+/* Run the phases again for a new URI (index file, error_page). */
 void request_internal_redirect(struct request *r, const char *uri, size_t len);
 
-/* Go on in the named location name[0..len) ("@x"), the URI and the
- * arguments unchanged (error_page, X-Accel-Redirect); 500 when there is
- * none. */
+/*
+ * Go on in the named location name[0..len) ("@name") with the URI and
+ * arguments as they are (try_files, error_page, X-Accel-Redirect).  An
+ * internal redirect that skips the location search: the location's own
+ * phases run from its rewrites on.  None of that name: 500, logged.
+ */
 void request_named(struct request *r, const char *name, size_t len);
 
 /* Send 100 Continue if the request expects it and this is the moment:
