@@ -76,7 +76,6 @@ error_page_to_uri(struct request *r, const char *target, size_t len)
 	const char *q = memchr(target, '?', len);
 	size_t path = q != NULL ? (size_t)(q - target) : len;
 
-	error_page_drop_body(r);
 	error_page_prepare(r, q != NULL ? q + 1 : NULL,
 	    q != NULL ? len - path - 1 : 0);
 	request_internal_redirect(r, target, path);
@@ -134,6 +133,7 @@ error_page_answer(struct request *r, int status)
 		return false;
 	}
 	r->error_status = ep->code < 0 ? status : ep->code;
+	error_page_drop_body(r);
 	if (n > 0 && target[0] == '/')
 		error_page_to_uri(r, target, n);
 	else if (n > 0 && target[0] == '@')
