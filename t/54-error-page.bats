@@ -32,9 +32,10 @@ if (isset($_GET['big']))
 	echo str_repeat("x", 300000), "\n";
 echo "php error body\n";
 PHP
-	mkdir -p "$T/html/tonamed"
+	mkdir -p "$T/html/tonamed" "$T/html/selfloop"
 	cp "$T/html/nf.php" "$T/html/pass/nf.php"
 	cp "$T/html/nf.php" "$T/html/tonamed/nf.php"
+	cp "$T/html/nf.php" "$T/html/selfloop/nf.php"
 	# The protected download: the application decides, the gateway
 	# serves the file.
 	cat >"$T/html/accel.php" <<'PHP'
@@ -76,6 +77,11 @@ server {
     location '~ ^/pass/.*\.php$' {
         fastcgi_pass = php
         error_page "/err.php" { status = {404} }
+    }
+    location '~ ^/selfloop/.*\.php$' {
+        fastcgi_pass = php
+        fastcgi_intercept_errors = true
+        error_page "/nf.php" { status = {404} }
     }
     location '~ ^/tonamed/.*\.php$' {
         fastcgi_pass = php
@@ -244,6 +250,16 @@ fetch() {
 	run curl -sS -i "$URL/nf.php?code=410"
 	assert_line --partial "HTTP/1.1 410"
 	assert_line "php error body"
+}
+
+@test "fastcgi_intercept_errors on an error page that fails the same way: fcgate's own page" {
+	# nginx: the page (nf.php) answers 404 too, intercepted again: with
+	# recursive_error_pages off, nginx's own 404 page, not a loop
+	run fetch "$URL/selfloop/nf.php"
+	assert_output --partial "404 <html>"
+	refute_output --partial "php error body"
+	run grep -c 'cycle' "$T/error.log"
+	assert_output 0
 }
 
 @test "fastcgi_intercept_errors with upstream keepalive: an unread body never reaches the next request" {
