@@ -257,12 +257,13 @@ request_fail(struct request *r, int status)
 }
 
 /*
- * Phase 1, rewrite / return: what the configuration answers without a
- * handler.  No location (404) and a directory named without its slash
- * (301, through w->handlers->add_slash).  1 when it answered.
+ * Between the location search and its phases (nginx's find-config
+ * phase): an internal location asked for from outside (404), a directory
+ * named without its slash (301, through w->handlers->add_slash).  1 when
+ * it answered.
  */
 static int
-request_phase_rewrite(struct request *r)
+request_phase_find(struct request *r)
 {
 	struct conn *c = r->c;
 
@@ -270,10 +271,24 @@ request_phase_rewrite(struct request *r)
 		request_fail(r, 404);
 		return 1;
 	}
+	if (r->loc->internal && !r->internal) {
+		log_info("internal location \"%s\" asked for by client %s",
+		    r->loc->pattern, c->peer_addr);
+		request_fail(r, 404);
+		return 1;
+	}
 	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
 		c->w->handlers->add_slash(r);
 		return 1;
 	}
+	return 0;
+}
+
+/* Phase 1, the location's rewrite / return.  1 when it answered. */
+static int
+request_phase_rewrite(struct request *r)
+{
+	(void)r;
 	return 0;
 }
 
@@ -292,13 +307,14 @@ request_phase_access(struct request *r)
 	return 1;
 }
 
-/* Phase 3, try_files, lands here: a location's try_files would pick the
- * URI (an internal redirect) or answer.  None yet.  1 when it answered. */
+/* Phase 3, the location's try_files (try_files.c, through
+ * w->handlers): it may change the URI, or answer.  1 when it answered. */
 static int
 request_phase_try_files(struct request *r)
 {
-	(void)r;
-	return 0;
+	if (r->loc->ntry_files == 0)
+		return 0;
+	return r->c->w->handlers->try_files(r);
 }
 
 /* Phase 4: the location's content handler, installed by worker.c. */
@@ -341,10 +357,9 @@ request_route(struct request *r)
 	if (m.re != NULL)
 		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
 		    m.n);
-	if (request_phase_rewrite(r) || request_phase_access(r) ||
-	    request_phase_try_files(r))
+	if (request_phase_find(r))
 		return;
-	request_phase_content(r);
+	request_phases(r);
 }
 
 void

@@ -82,6 +82,9 @@ struct request_handlers {
 	void (*fastcgi)(struct request *r);   /* fastcgi_pass */
 	void (*add_slash)(struct request *r); /* a directory named
 						 * without its '/': 301 */
+	/* phase 3, a location's try_files: 0 to go on to its content
+	 * handler (maybe with a new URI), 1 when it answered or redirected */
+	int (*try_files)(struct request *r);
 	/* fcgate's own page for status (queued, not finished) */
 	void (*status)(struct request *r, int status);
 	/* the error_page for status took the request over (true), or
