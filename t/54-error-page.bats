@@ -114,6 +114,7 @@ server {
     location "/down/" { error_page "/d.php" { status = {404} } }
     location "/missing/" { error_page "/nothere.html" { status = {404} } }
     location "/protected/" { internal = true  root = "$T/files" }
+    location "/dl/" { internal = true  alias = "$T/files/protected/" }
 }
 CONF
 	} >"$T/fcgate.conf"
@@ -290,6 +291,18 @@ fetch() {
 	# its '?' gives the args; a POST is sent on as GET
 	run fetch -d 'a=1' "$URL/accel.php?to=/err.php%3Fk%3Dv"
 	assert_output "200 err method=GET qs=k=v cl=3 body=a=1 uri=/accel.php?to=/err.php%3Fk%3Dv docuri=/err.php"
+}
+
+@test "X-Accel-Redirect into an internal alias location (the protected download); from outside it is 404" {
+	# nginx: location /dl/ { internal; alias .../files/protected/; } serves
+	# /dl/secret.txt for the application, and answers the client who asks
+	# for it directly with 404 (here through the server's error_page)
+	run fetch "$URL/accel.php?to=/dl/secret.txt"
+	assert_output "200 secret"
+	run fetch "$URL/dl/secret.txt"
+	assert_output "404 front controller uri=/dl/secret.txt"
+	run fetch "$URL/protected/secret.txt"
+	assert_output "404 front controller uri=/protected/secret.txt"
 }
 
 @test "X-Accel-Redirect to @name: the named location, the URI kept" {
