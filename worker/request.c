@@ -59,9 +59,11 @@ request_clear(struct request *r)
 	r->proxy = NULL;
 	r->status = 0;
 	r->head_sent_started = r->chunked_out = false;
-	r->body_streaming = false;
+	r->body_streaming = r->body_dropped = false;
 	r->up_status = 0;
 	r->up_time_ms = -1;
+	r->error_page = false;
+	r->accel_headers_len = 0;
 	vars_state_clear(&r->vars);
 }
 
@@ -128,7 +130,7 @@ request_should_linger(const struct conn *c)
 	if (c->hup)
 		return false;
 	return c->in_len > head || c->readable ||
-	    (request_parsed(c) && !c->rq->body.done);
+	    (request_parsed(c) && (!c->rq->body.done || c->rq->body_dropped));
 }
 
 void
@@ -253,45 +255,21 @@ request_finish(struct request *r)
 	(void)conn_flush(c);
 }
 
-/* The error_page for status at the request's level (its location's,
- * else the server's). */
-static const struct conf_error_page *
-request_error_page(const struct conn *c, int status)
-{
-	const struct conf_location *loc;
-	size_t i, j;
-
-	if (c->srv == NULL)
-		return NULL;
-	loc = c->rq != NULL && c->rq->loc != NULL ? c->rq->loc :
-						    &c->srv->fallback;
-	for (i = 0; i < loc->nerror_pages; i++)
-		for (j = 0; j < loc->error_pages[i].ncodes; j++)
-			if (loc->error_pages[i].codes[j] == status)
-				return &loc->error_pages[i];
-	return NULL;
-}
-
 void
 request_fail(struct request *r, int status)
 {
 	struct conn *c = r->c;
-	const struct conf_error_page *ep;
 
 	c->state = CONN_SEND;
-	/* An error page that failed itself: answer the original status. */
-	if (r->error_status != 0)
-		status = r->error_status;
 	/* A broken request stream cannot be trusted for the next one. */
 	if (status == 400 || status == 408 || status == 413 || status == 414 ||
 	    status == 431 || status == 501 || status == 505 || !r->parsed)
 		c->keep_alive = false;
-	ep = request_error_page(c, status);
-	if (ep != NULL && r->error_status == 0 && r->parsed) {
-		r->error_status = status;
-		request_internal_redirect(r, ep->uri, strlen(ep->uri));
+	if (c->w->handlers->error_page(r, status))
 		return;
-	}
+	/* fcgate's own page, with this error's status: also when it came
+	 * while an error page was being answered, as in nginx */
+	r->error_status = 0;
 	conn_out_reset(c);
 	c->w->handlers->status(r, status);
 	request_finish(r);

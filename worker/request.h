@@ -5,8 +5,9 @@
  *
  * The content handlers (files, FastCGI, fcgate's own answers) are not
  * called by name: worker.c installs them in w->handlers, and each ends
- * its request with request_finish() or request_fail().  Only request.c
- * picks an error_page.
+ * its request with request_finish() or request_fail(), which offers the
+ * error to the level's error_page (error_page.c, through w->handlers
+ * too) before fcgate's own page answers.
  */
 #ifndef FCGATE_REQUEST_H
 #define FCGATE_REQUEST_H
@@ -21,6 +22,7 @@
 #include "worker_state.h"
 
 #define REQUEST_MAX_REDIRECTS 10 /* internal redirects (index, error) */
+#define REQUEST_ACCEL_HEADERS 2048
 
 struct proxy;
 struct worker;
@@ -39,7 +41,11 @@ struct request {
 	bool done;   /* the answer is all queued */
 	int64_t start_ms;
 	int redirects;
-	int error_status;		   /* status kept across error_page */
+	int error_status;		   /* the status an error_page sends
+					    * whatever its handler answers;
+					    * 0 = the handler's */
+	bool error_page;		   /* an error page was looked for:
+					    * later errors get fcgate's own */
 	char uri[CONN_URI_MAX];		   /* normalised $uri */
 	char up_addr[128];		   /* for the access log */
 	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
@@ -57,10 +63,17 @@ struct request {
 	bool head_sent_started; /* some bytes of the head queued */
 	bool chunked_out;
 	bool body_streaming; /* proxying while the body arrives */
+	bool body_dropped;   /* the rest of the body will not be read
+			      * (an error page runs without it) */
 	/* for the access log */
 	int up_status;
 	int64_t up_time_ms;
 	struct vars_state vars; /* captures, $args, cached values */
+	/* header lines a backend's dropped answer (X-Accel-Redirect, an
+	 * intercepted 401) hands to every head that replaces it
+	 * ("Name: value\r\n" each) */
+	char accel_headers[REQUEST_ACCEL_HEADERS];
+	size_t accel_headers_len;
 };
 
 /* What phase 1 (a level's rewrites and return) did. */
@@ -88,6 +101,9 @@ struct request_handlers {
 	int (*try_files)(struct request *r);
 	/* fcgate's own page for status (queued, not finished) */
 	void (*status)(struct request *r, int status);
+	/* the error_page for status took the request over (true), or
+	 * there is none to take (false: the own page answers) */
+	bool (*error_page)(struct request *r, int status);
 	/* the FastCGI trip of a request: more of a streamed body came, the
 	 * client can take more output, the client went away */
 	void (*fastcgi_body_more)(struct proxy *p);
@@ -99,9 +115,9 @@ struct request_handlers {
  * r may be gone when this returns. */
 void request_finish(struct request *r);
 
-/* Answer with an error status: through the server's error_page when one
- * is configured for it (internal redirect, status kept), else fcgate's
- * own page.  4xx answers to broken requests close the connection. */
+/* Answer with an error status: through the level's error_page when one
+ * is configured for it (error_page.c), else fcgate's own page.  4xx
+ * answers to broken requests close the connection. */
 void request_fail(struct request *r, int status);
 
 /* Run the phases again for a new URI (index file, error_page). */

@@ -25,6 +25,7 @@
 
 #include "shared/log.h"
 #include "conn.h"
+#include "error_page.h"
 #include "pool.h"
 #include "proxy.h"
 #include "redirect.h"
@@ -338,6 +339,7 @@ static const struct request_handlers worker_handlers = {
 	.add_slash = redirect_add_slash,
 	.try_files = try_files_run,
 	.status = response_error_page,
+	.error_page = error_page_answer,
 	.fastcgi_body_more = proxy_body_more,
 	.fastcgi_resume = proxy_resume,
 	.fastcgi_abort = proxy_abort,
