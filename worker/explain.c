@@ -25,13 +25,8 @@
 #include "body.h"
 #include "conn.h"
 #include "explain_print.h"
-#include "redirect.h"
 #include "request.h"
-#include "response.h"
-#include "rewrite.h"
 #include "route.h"
-#include "static.h"
-#include "try_files.h"
 #include "worker.h"
 
 /* The request line's target, split from what the user typed. */
@@ -190,27 +185,22 @@ explain_start(struct conn *c)
 	return 0;
 }
 
-static const struct request_handlers explain_handlers = {
-	.files = static_serve,
-	.fastcgi = explain_print_fastcgi,
-	.try_files = try_files_run,
-	.rewrite = rewrite_run,
-	.add_slash = redirect_add_slash,
-	.status = response_error_page,
-};
-
-/* A worker and a connection with no socket, for the request. */
+/*
+ * A worker and a connection with no socket, for the request.  The worker
+ * is set up as a real one (worker_init: its content handlers, a slot of
+ * the private segment), then given its own copy of the handlers with the
+ * FastCGI one replaced, so every other handler is the worker's.
+ */
 static void
-explain_setup(struct worker *w, struct conn *c, const struct conf *conf,
-    struct shm *shm, size_t listen)
+explain_setup(struct worker *w, struct request_handlers *h, struct conn *c,
+    const struct conf *conf, struct shm *shm, size_t listen)
 {
 	const struct addr *a = &conf->listens[listen].addr;
 
-	memset(w, 0, sizeof(*w));
-	w->conf = conf;
-	w->shm = shm;
-	w->sigio.fd = -1;
-	w->handlers = &explain_handlers;
+	worker_init(w, conf, shm, 0);
+	*h = *w->handlers;
+	h->fastcgi = explain_print_fastcgi;
+	w->handlers = h;
 	w->trace = explain_print_trace;
 	memset(c, 0, sizeof(*c));
 	c->io.fd = -1;
@@ -226,6 +216,7 @@ int
 worker_explain(const struct conf *conf, struct shm *shm, const char *method,
     const char *url, const char *from, FILE *out)
 {
+	struct request_handlers h;
 	struct explain_url u;
 	struct worker w;
 	struct conn c;
@@ -243,7 +234,7 @@ worker_explain(const struct conf *conf, struct shm *shm, const char *method,
 		fprintf(stderr, "fcgate: --explain: no listen address\n");
 		return -1;
 	}
-	explain_setup(&w, &c, conf, shm, (size_t)listen);
+	explain_setup(&w, &h, &c, conf, shm, (size_t)listen);
 	if (explain_client(&c, from) == -1) {
 		fprintf(stderr,
 		    "fcgate: --explain: --from %s: not an IPv4 or IPv6 "
