@@ -131,7 +131,7 @@ explain_default_host(const struct conn *c)
 }
 
 /* The head a client would send, into c->in (malloc'd: conn.c frees it
- * with the connection's buffers).  0 / -1. */
+ * with the connection's buffers).  0 / -1 (said on stderr). */
 static int
 explain_head(struct conn *c, const char *method, const struct explain_url *u)
 {
@@ -142,9 +142,14 @@ explain_head(struct conn *c, const char *method, const struct explain_url *u)
 
 	n = snprintf(NULL, 0, "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method,
 	    u->target, host);
-	if (n < 0 || (size_t)n >= CONN_HEAD_MAX ||
-	    (head = malloc((size_t)n + 1)) == NULL)
+	if (n < 0 || (size_t)n >= CONN_HEAD_MAX) {
+		fprintf(stderr, "fcgate: --explain: the request is too long\n");
 		return -1;
+	}
+	if ((head = malloc((size_t)n + 1)) == NULL) {
+		fprintf(stderr, "fcgate: --explain: out of memory\n");
+		return -1;
+	}
 	(void)snprintf(head, (size_t)n + 1,
 	    "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method, u->target, host);
 	c->in = head;
@@ -243,8 +248,9 @@ worker_explain(const struct conf *conf, struct shm *shm, const char *method,
 		return -1;
 	}
 	explain_print_begin(out);
-	if (explain_head(&c, method, &u) == -1 || request_new(&c) == -1) {
-		fprintf(stderr, "fcgate: --explain: out of memory\n");
+	if (explain_head(&c, method, &u) == -1)
+		return -1;
+	if (request_new(&c) == -1) { /* logged */
 		free(c.in);
 		return -1;
 	}
