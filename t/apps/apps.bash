@@ -12,6 +12,8 @@
 
 APPS="$REPO/t/apps"
 APPS_GATEWAY="${APPS_GATEWAY:-fcgate}"
+# APPS_RECIPES=DIR tries other fcgate recipes (a recipe being written).
+APPS_RECIPES="${APPS_RECIPES:-$REPO/etc/recipes}"
 # The PHP-FPM socket and the document roots as the recipes write them; the
 # test puts its own in their place (apps_adapt).
 APPS_DOC_SOCK=/run/php/php8.2-fpm.sock
@@ -108,21 +110,30 @@ apps_adapt() {
 	    -e "s#^\\(\\s*\\)listen 80;#\\1listen 127.0.0.1:$HTTP_PORT;#" "$1"
 }
 
+# apps_dir APP: where the gateway's configuration and logs for APP go
+# (APPS_TAG keeps a configuration test's files apart from the running
+# gateway's).
+apps_dir() {
+	echo "$T/$APPS_GATEWAY-$1${APPS_TAG:-}"
+}
+
 # apps_fcgate_conf APP: the global part for this test and the app's recipe.
 apps_fcgate_conf() {
-	local dir="$T/fcgate-$1"
+	local dir
+	dir="$(apps_dir "$1")"
 	mkdir -p "$dir"
 	cp "$REPO/etc/fastcgi_params" "$dir/"
 	{
 		base_conf | sed -e "s#$T/\\(fcgate\\.[a-z]*\\)#$dir/\\1#" \
 		    -e "s#$T/\\([a-z]*\\.log\\)#$dir/\\1#"
-		apps_adapt "$REPO/etc/recipes/$1.conf"
+		apps_adapt "$APPS_RECIPES/$1.conf"
 	} >"$dir/fcgate.conf"
 }
 
 # apps_nginx_conf APP: an nginx.conf around the app's documented server.
 apps_nginx_conf() {
-	local dir="$T/nginx-$1" user=""
+	local dir user=""
+	dir="$(apps_dir "$1")"
 	mkdir -p "$dir"
 	cp /etc/nginx/mime.types "$dir/"
 	# nginx's own fastcgi_params, which the documented configurations
@@ -163,12 +174,12 @@ apps_write_conf() {
 # wrote; prints what it said.
 apps_check_conf() {
 	local dir
+	dir="$(apps_dir "$1")"
 	if [ "$APPS_GATEWAY" = nginx ]; then
-		dir="$T/nginx-$1"
 		/usr/sbin/nginx -t -q -p "$dir" -c "$dir/nginx.conf" \
 		    -g "pid $dir/nginx.pid; error_log stderr;" 2>&1
 	else
-		"$FCGATE" -t -c "$T/fcgate-$1/fcgate.conf" 2>&1
+		"$FCGATE" -t -c "$dir/fcgate.conf" 2>&1
 	fi
 }
 
@@ -184,12 +195,11 @@ apps_start_gateway() {
 		    "$out" >"$T/$app.why"
 		return 0
 	fi
+	dir="$(apps_dir "$app")"
 	if [ "$APPS_GATEWAY" = nginx ]; then
-		dir="$T/nginx-$app"
 		/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -g "daemon off; \
 pid $dir/nginx.pid; error_log $dir/err.log;" >>"$dir/nginx.out" 2>&1 &
 	else
-		dir="$T/fcgate-$app"
 		"$FCGATE" -f -c "$dir/fcgate.conf" >>"$dir/fcgate.out" 2>&1 &
 	fi
 	fcg_track $!
