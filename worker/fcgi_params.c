@@ -15,166 +15,13 @@
 #include "fcgi_params.h"
 #include "request.h"
 #include "spares.h"
+#include "vars.h"
 
 /* Per-request values that are not plain fields of the connection. */
 struct params_ctx {
 	struct conn *c;
-	const char *script; /* $fastcgi_script_name */
-	size_t script_len;
-	const char *path_info;
-	size_t path_info_len;
-	char script_buf[CONN_URI_MAX + 256];
-	char content_length[24];
 	char http_host[HTTP_HOST_MAX + 8]; /* host:port, absolute form */
 };
-
-static void
-params_split_path(struct params_ctx *x)
-{
-	const struct conf_location *loc = x->c->rq->loc;
-	pcre2_match_data *md;
-	PCRE2_SIZE *ov;
-	int n;
-
-	x->script = x->c->rq->uri;
-	x->script_len = x->c->rq->uri_len;
-	x->path_info = "";
-	x->path_info_len = 0;
-	if (loc->split_path_info != NULL) {
-		md = pcre2_match_data_create_from_pattern(loc->split_path_info,
-		    NULL);
-		if (md != NULL) {
-			n = pcre2_match(loc->split_path_info,
-			    (PCRE2_SPTR)x->c->rq->uri, x->c->rq->uri_len, 0, 0,
-			    md, NULL);
-			ov = pcre2_get_ovector_pointer(md);
-			if (n >= 3) {
-				x->script = x->c->rq->uri + ov[2];
-				x->script_len = ov[3] - ov[2];
-				x->path_info = x->c->rq->uri + ov[4];
-				x->path_info_len = ov[5] - ov[4];
-			}
-			pcre2_match_data_free(md);
-		}
-	}
-	if (loc->fastcgi_index != NULL && x->script_len > 0 &&
-	    x->script[x->script_len - 1] == '/') {
-		n = snprintf(x->script_buf, sizeof(x->script_buf), "%.*s%s",
-		    (int)x->script_len, x->script, loc->fastcgi_index);
-		if (n > 0 && (size_t)n < sizeof(x->script_buf)) {
-			x->script = x->script_buf;
-			x->script_len = (size_t)n;
-		}
-	}
-}
-
-static void
-params_str(const char *s, size_t len, const char **v, size_t *vlen)
-{
-	*v = s ? s : "";
-	*vlen = s ? len : 0;
-}
-
-/* The variables whose value is a NUL-terminated string of the
- * connection, the server or the gateway; NULL for the others. */
-static const char *
-params_var_cstr(const struct params_ctx *x, enum conf_var var)
-{
-	const struct conn *c = x->c;
-
-	switch (var) {
-	case VAR_DOCUMENT_ROOT:
-		return c->rq->loc->root;
-	case VAR_CONTENT_LENGTH:
-		return x->content_length;
-	case VAR_SERVER_PROTOCOL:
-		return c->rq->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-	case VAR_SCHEME:
-	case VAR_REQUEST_SCHEME:
-		return "http";
-	case VAR_REMOTE_ADDR:
-		return c->peer_addr;
-	case VAR_REMOTE_PORT:
-		return c->peer_port;
-	case VAR_SERVER_ADDR:
-		return c->rq->local_addr;
-	case VAR_SERVER_PORT:
-		return c->rq->local_port;
-	case VAR_SERVER_NAME:
-		return c->srv->nnames > 0 ? c->srv->names[0] : "";
-	case VAR_FCGATE_VERSION:
-		return FCGATE_VERSION;
-	default:
-		return NULL;
-	}
-}
-
-/* The value of one variable for this request. */
-static void
-params_var(struct params_ctx *x, enum conf_var var, const char **v, size_t *len)
-{
-	struct conn *c = x->c;
-	const struct http_request *r = &c->rq->req;
-	const char *s;
-
-	if ((s = params_var_cstr(x, var)) != NULL) {
-		params_str(s, strlen(s), v, len);
-		return;
-	}
-	switch (var) {
-	case VAR_FASTCGI_SCRIPT_NAME:
-		params_str(x->script, x->script_len, v, len);
-		break;
-	case VAR_FASTCGI_PATH_INFO:
-		params_str(x->path_info, x->path_info_len, v, len);
-		break;
-	case VAR_QUERY_STRING:
-	case VAR_ARGS:
-		params_str(r->query, r->query_len, v, len);
-		break;
-	case VAR_REQUEST_METHOD:
-		params_str(r->method, r->method_len, v, len);
-		break;
-	case VAR_CONTENT_TYPE:
-		params_str(r->content_type, r->content_type_len, v, len);
-		break;
-	case VAR_REQUEST_URI:
-		params_str(r->request_uri, r->request_uri_len, v, len);
-		break;
-	case VAR_DOCUMENT_URI:
-	case VAR_URI:
-		params_str(c->rq->uri, c->rq->uri_len, v, len);
-		break;
-	case VAR_HOST:
-		if (r->host != NULL)
-			params_str(r->host, r->host_len, v, len);
-		else
-			params_var(x,
-			    c->srv->nnames > 0 ? VAR_SERVER_NAME :
-						 VAR_SERVER_ADDR,
-			    v, len);
-		break;
-	default: /* VAR_HTTPS: never on */
-		params_str("", 0, v, len);
-		break;
-	}
-}
-
-void
-params_variable(struct conn *c, enum conf_var var, const char **v, size_t *len)
-{
-	static struct params_ctx x; /* one worker, one caller at a time */
-
-	x.c = c;
-	x.content_length[0] = '\0';
-	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
-		snprintf(x.content_length, sizeof(x.content_length), "%llu",
-		    (unsigned long long)(c->rq->body.expected >= 0 ?
-			    (uint64_t)c->rq->body.expected :
-			    c->rq->body.size));
-	params_split_path(&x);
-	params_var(&x, var, v, len);
-}
 
 /* Expand a param's value into buf (or just measure when buf is NULL). */
 static size_t
@@ -183,12 +30,8 @@ params_expand(struct params_ctx *x, const struct conf_param *p, char *buf)
 	const char *v;
 	size_t i, len, total = 0;
 
-	for (i = 0; i < p->nparts; i++) {
-		if (p->parts[i].var == VAR_NONE) {
-			v = p->parts[i].text;
-			len = p->parts[i].len;
-		} else
-			params_var(x, p->parts[i].var, &v, &len);
+	for (i = 0; i < p->value.nparts; i++) {
+		vars_get(x->c->rq, &p->value.parts[i], &v, &len);
 		if (buf != NULL)
 			memcpy(buf + total, v, len);
 		total += len;
@@ -381,12 +224,6 @@ params_build(struct conn *c, uint8_t **out, size_t *outlen)
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	params_split_path(&x);
-	if (c->rq->req.chunked || c->rq->req.content_length >= 0)
-		snprintf(x.content_length, sizeof(x.content_length), "%llu",
-		    (unsigned long long)(c->rq->body.expected >= 0 ?
-			    (uint64_t)c->rq->body.expected :
-			    c->rq->body.size));
 	if ((scratch = spares_get(&scratch_spares)) == NULL)
 		goto nomem;
 	if (params_write(&x, &o, scratch, scratch_size) == -1)

@@ -19,11 +19,4 @@ struct conn;
  */
 int params_build(struct conn *c, uint8_t **out, size_t *outlen);
 
-/*
- * The value of one variable for c's request, as fastcgi_param sees it
- * (for variables in `index`).  *v stays valid until the next call.
- */
-void params_variable(struct conn *c, enum conf_var var, const char **v,
-    size_t *len);
-
 #endif

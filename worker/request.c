@@ -23,6 +23,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "access.h"
+#include "access_rules.h"
 #include "body.h"
 #include "conn.h"
 #include "request.h"
@@ -59,6 +60,7 @@ request_clear(struct request *r)
 	r->body_streaming = false;
 	r->up_status = 0;
 	r->up_time_ms = -1;
+	vars_state_clear(&r->vars);
 }
 
 int
@@ -231,17 +233,22 @@ request_finish(struct request *r)
 	(void)conn_flush(c);
 }
 
+/* The error_page for status at the request's level (its location's,
+ * else the server's). */
 static const struct conf_error_page *
 request_error_page(const struct conn *c, int status)
 {
+	const struct conf_location *loc;
 	size_t i, j;
 
 	if (c->srv == NULL)
 		return NULL;
-	for (i = 0; i < c->srv->nerror_pages; i++)
-		for (j = 0; j < c->srv->error_pages[i].ncodes; j++)
-			if (c->srv->error_pages[i].codes[j] == status)
-				return &c->srv->error_pages[i];
+	loc = c->rq != NULL && c->rq->loc != NULL ? c->rq->loc :
+						    &c->srv->fallback;
+	for (i = 0; i < loc->nerror_pages; i++)
+		for (j = 0; j < loc->error_pages[i].ncodes; j++)
+			if (loc->error_pages[i].codes[j] == status)
+				return &loc->error_pages[i];
 	return NULL;
 }
 
@@ -291,13 +298,14 @@ request_phase_rewrite(struct request *r)
 	return 0;
 }
 
-/* Phase 2, access: "deny all" (403).  1 when it answered. */
+/* Phase 2, access: the location's allow / deny rules (403).  1 when it
+ * answered. */
 static int
 request_phase_access(struct request *r)
 {
 	struct conn *c = r->c;
 
-	if (!c->rq->loc->deny_all)
+	if (access_rules_allow(c, c->rq->loc))
 		return 0;
 	log_error("access forbidden by rule, client: %s, request: \"%.*s\"",
 	    c->peer_addr, (int)r->req.target_len, r->req.target);
@@ -335,10 +343,15 @@ void
 request_route(struct request *r)
 {
 	struct conn *c = r->c;
+	struct route_match m;
 
 	loop_timer_cancel(&c->w->loop, &c->timer);
 	c->state = CONN_SEND;
-	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len);
+	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
+	vars_state_reset(&r->vars);
+	if (m.re != NULL)
+		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
+		    m.n);
 	if (request_phase_rewrite(r) || request_phase_access(r) ||
 	    request_phase_try_files(r))
 		return;
@@ -412,4 +425,15 @@ request_close_idle(struct worker *w)
 			(void)loop_timer_set(&w->loop, &c->timer,
 			    CONN_QUIT_GRACE_MS);
 	}
+}
+
+bool
+request_plain_location(const struct conf_server *srv,
+    const struct conf_location *loc)
+{
+	const struct conf_location *top = &srv->fallback;
+
+	return loc->nrewrites == 0 && loc->ret.code == 0 &&
+	    loc->ntry_files == 0 && loc->naccess == 0 && !loc->internal &&
+	    top->nrewrites == 0 && top->ret.code == 0;
 }

@@ -17,6 +17,7 @@
 #include "shared/proto/http_request.h"
 #include "body.h"
 #include "conn.h"
+#include "vars_state.h"
 
 #define REQUEST_MAX_REDIRECTS 10 /* internal redirects (index, error) */
 
@@ -55,6 +56,7 @@ struct request {
 	/* for the access log */
 	int up_status;
 	int64_t up_time_ms;
+	struct vars_state vars; /* captures, $args, cached values */
 };
 
 /* What the content phase runs; worker.c fills one and points
@@ -105,6 +107,12 @@ void request_set_server(struct conn *c, const struct conf_server *srv);
 void request_route(struct request *r);
 int request_drained(struct conn *c);
 void request_linger(struct conn *c);
+
+/* Does loc answer with its content handler alone, whatever the request
+ * (no rewrite, return, try_files or access rule on the way)?  Only such
+ * a location may stream a body while it arrives. */
+bool request_plain_location(const struct conf_server *srv,
+    const struct conf_location *loc);
 
 /* A whole head is parsed (and not yet answered and forgotten). */
 static inline bool

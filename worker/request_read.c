@@ -212,9 +212,9 @@ request_stream_body(struct conn *c)
 {
 	const struct conf_location *loc;
 
-	loc = route_location(c->srv, c->rq->uri, c->rq->uri_len);
-	if (loc == NULL || loc->deny_all || loc->upstream == NULL ||
-	    !loc->body_streaming ||
+	loc = route_location(c->srv, c->rq->uri, c->rq->uri_len, NULL);
+	if (loc == NULL || loc->upstream == NULL || !loc->body_streaming ||
+	    !request_plain_location(c->srv, loc) ||
 	    route_auto_redirect(c->srv, c->rq->uri, c->rq->uri_len))
 		return false;
 	c->rq->loc = loc;

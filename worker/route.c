@@ -166,63 +166,137 @@ route_server(const struct conf *conf, size_t listen, const char *host,
 	return b.regex ? b.regex : route_default_server(conf, listen);
 }
 
-/* The first regex location matching uri, in file order, or NULL. */
-static const struct conf_location *
-match_regex(const struct conf_server *srv, const char *uri, size_t len)
+/* One regex match for the whole worker: routing runs one at a time. */
+static pcre2_match_data *
+route_md(void)
 {
-	const struct conf_location *loc, *found = NULL;
-	pcre2_match_data *md = NULL;
-	size_t i;
+	static pcre2_match_data *md;
 
-	for (i = 0; i < srv->nlocations && found == NULL; i++) {
-		loc = &srv->locations[i];
+	if (md == NULL)
+		md = pcre2_match_data_create(ROUTE_CAPTURES, NULL);
+	return md;
+}
+
+/* Keep a match's captures before another regex runs on md. */
+static void
+route_match_keep(struct route_match *m, const pcre2_code *re,
+    pcre2_match_data *md, int rc)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+	int i;
+
+	m->re = re;
+	m->n = rc == 0 || rc > ROUTE_CAPTURES ? ROUTE_CAPTURES : rc;
+	for (i = 0; i < 2 * m->n; i++)
+		m->ov[i] = ov[i];
+}
+
+/* How a level's search ended. */
+enum route_found {
+	ROUTE_NONE,   /* nothing at this level */
+	ROUTE_PREFIX, /* a prefix location (*out); regexes may still win */
+	ROUTE_FINAL   /* an exact or a regex location (*out) */
+};
+
+static enum route_found route_level(const struct conf_location *locs, size_t n,
+    const char *uri, size_t len, struct route_match *m,
+    const struct conf_location **out);
+
+/* The first regex location of the level matching uri, in file order,
+ * then its nested locations; ROUTE_NONE when none matches. */
+static enum route_found
+route_regex(const struct conf_location *locs, size_t n, const char *uri,
+    size_t len, struct route_match *m, const struct conf_location **out)
+{
+	const struct conf_location *loc;
+	pcre2_match_data *md = route_md();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n && md != NULL; i++) {
+		loc = &locs[i];
 		if ((loc->match != LOC_REGEX &&
 			loc->match != LOC_REGEX_CASELESS) ||
 		    loc->re == NULL)
 			continue;
-		if (md == NULL &&
-		    (md = pcre2_match_data_create_from_pattern(loc->re,
-			 NULL)) == NULL)
-			return NULL;
-		if (pcre2_match(loc->re, (PCRE2_SPTR)uri, len, 0, 0, md,
-			NULL) >= 0)
-			found = loc;
+		rc = pcre2_match(loc->re, (PCRE2_SPTR)uri, len, 0, 0, md, NULL);
+		if (rc < 0)
+			continue;
+		*out = loc;
+		if (m != NULL)
+			route_match_keep(m, loc->re, md, rc);
+		if (loc->nchildren > 0)
+			(void)route_level(loc->children, loc->nchildren, uri,
+			    len, m, out);
+		return ROUTE_FINAL;
 	}
-	pcre2_match_data_free(md);
+	return ROUTE_NONE;
+}
+
+/*
+ * nginx's search at one level: an exact match ends it; else the longest
+ * prefix is remembered and its nested locations searched; unless that
+ * prefix is "^~", the level's regexes (file order) then win over any
+ * prefix found.  A regex's captures stay in m.
+ */
+static enum route_found
+route_level(const struct conf_location *locs, size_t n, const char *uri,
+    size_t len, struct route_match *m, const struct conf_location **out)
+{
+	const struct conf_location *loc, *best = NULL;
+	enum route_found rc = ROUTE_NONE;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		loc = &locs[i];
+		if (loc->match == LOC_EXACT && loc->pattern_len == len &&
+		    memcmp(loc->pattern, uri, len) == 0) {
+			*out = loc;
+			return ROUTE_FINAL;
+		}
+		if ((loc->match == LOC_PREFIX ||
+			loc->match == LOC_PREFIX_STOP) &&
+		    loc->pattern_len <= len &&
+		    memcmp(loc->pattern, uri, loc->pattern_len) == 0 &&
+		    (best == NULL || loc->pattern_len > best->pattern_len))
+			best = loc;
+	}
+	if (best != NULL) {
+		*out = best;
+		rc = ROUTE_PREFIX;
+		if (best->nchildren > 0 &&
+		    route_level(best->children, best->nchildren, uri, len, m,
+			out) == ROUTE_FINAL)
+			return ROUTE_FINAL;
+	}
+	if ((best == NULL || best->match != LOC_PREFIX_STOP) &&
+	    route_regex(locs, n, uri, len, m, out) == ROUTE_FINAL)
+		return ROUTE_FINAL;
+	return rc;
+}
+
+const struct conf_location *
+route_location(const struct conf_server *srv, const char *uri, size_t len,
+    struct route_match *m)
+{
+	const struct conf_location *found = &srv->fallback;
+
+	if (m != NULL)
+		m->re = NULL;
+	(void)route_level(srv->locations, srv->nlocations, uri, len, m, &found);
 	return found;
 }
 
 const struct conf_location *
-route_location(const struct conf_server *srv, const char *uri, size_t len)
+route_named(const struct conf_server *srv, const char *name, size_t len)
 {
-	const struct conf_location *loc, *best = NULL, *re;
 	size_t i;
 
-	for (i = 0; i < srv->nlocations; i++) {
-		loc = &srv->locations[i];
-		switch (loc->match) {
-		case LOC_EXACT:
-			if (loc->pattern_len == len &&
-			    memcmp(loc->pattern, uri, len) == 0)
-				return loc;
-			break;
-		case LOC_PREFIX:
-		case LOC_PREFIX_STOP:
-			if (loc->pattern_len <= len &&
-			    memcmp(loc->pattern, uri, loc->pattern_len) == 0 &&
-			    (best == NULL ||
-				loc->pattern_len > best->pattern_len))
-				best = loc;
-			break;
-		default:
-			break;
-		}
-	}
-	if (best != NULL && best->match == LOC_PREFIX_STOP)
-		return best;
-	if ((re = match_regex(srv, uri, len)) != NULL)
-		return re;
-	return best != NULL ? best : &srv->fallback;
+	for (i = 0; i < srv->nnamed; i++)
+		if (srv->named[i].pattern_len == len &&
+		    memcmp(srv->named[i].pattern, name, len) == 0)
+			return &srv->named[i];
+	return NULL;
 }
 
 /*

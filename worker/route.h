@@ -29,15 +29,31 @@ const struct conf_server *route_server(const struct conf *conf, size_t listen,
 const struct conf_server *route_default_server(const struct conf *conf,
     size_t listen);
 
+#define ROUTE_CAPTURES 10 /* $0..$9 kept of a regex location's match */
+
+/* The regex match that chose a location: re NULL when none did; n
+ * pairs of offsets in ov. */
+struct route_match {
+	const pcre2_code *re;
+	int n;
+	PCRE2_SIZE ov[2 * ROUTE_CAPTURES];
+};
+
 /*
  * The location for a normalised URI, nginx's order: exact "=" wins at once;
- * otherwise the longest prefix ("^~" or plain) is remembered; if it is "^~"
- * it wins; else regexes ("~", "~*") in file order, the first match wins;
+ * otherwise the longest prefix ("^~" or plain) is remembered and its nested
+ * locations are searched the same way; if it is "^~" it wins; else regexes
+ * ("~", "~*") in file order, the first match wins (then its nested ones);
  * else the longest prefix; when nothing matches, the server's implicit
- * fallback location (its own root and index).
+ * fallback location (its own root and index).  m (may be NULL) gets the
+ * regex match, for $1..$9.
  */
 const struct conf_location *route_location(const struct conf_server *srv,
-    const char *uri, size_t len);
+    const char *uri, size_t len, struct route_match *m);
+
+/* The named location "@name" (name[0..len) with its '@'), or NULL. */
+const struct conf_location *route_named(const struct conf_server *srv,
+    const char *name, size_t len);
 
 /*
  * Does uri name a FastCGI prefix location ("/app/") without its final

@@ -30,11 +30,11 @@
 #include "shared/log.h"
 #include "shared/proto/http_date.h"
 #include "conn.h"
-#include "fcgi_params.h"
 #include "redirect.h"
 #include "request.h"
 #include "response.h"
 #include "static.h"
+#include "vars.h"
 #include "worker_state.h"
 
 /* What the response head says about the file being served. */
@@ -91,8 +91,8 @@ static_index_name(struct conn *c, const char *e, char *out, size_t size)
 			     (*e >= 'A' && *e <= 'Z');
 			     e++)
 				;
-			params_variable(c, conf_var_find(s, (size_t)(e - s)),
-			    &v, &n);
+			vars_value(c->rq, conf_var_find(s, (size_t)(e - s)), &v,
+			    &n);
 			if (brace && *e == '}')
 				e++;
 		}

@@ -22,6 +22,7 @@
 #include "conf_build.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
+#include "conf_build_level.h"
 #include "conf_file.h"
 #include "conf_lines.h"
 #include "conf_params.h"
@@ -32,10 +33,15 @@
 static int
 conf_parse_build(struct conf *c, cfg_t *cfg)
 {
+	size_t i;
 	int rc;
 
 	cfg_set_error_function(cfg, conf_error_libconfuse);
+	conf_schema_repeats_install(cfg);
 	rc = cfg_parse(cfg, c->file);
+	for (i = 0; rc == CFG_SUCCESS && i < cfg_size(cfg, "server"); i++)
+		conf_schema_repeats_restore(
+		    cfg_getnsec(cfg, "server", (unsigned)i));
 	if (rc == CFG_FILE_ERROR)
 		fprintf(stderr, "%s: cannot open: %s\n", c->file,
 		    strerror(errno));
@@ -108,16 +114,24 @@ free_list(char **list, size_t n)
 static void
 free_location(const struct conf_server *s, struct conf_location *l)
 {
+	const struct conf_location *p = l->parent;
+	size_t i;
+
+	for (i = 0; i < l->nchildren; i++)
+		free_location(s, &l->children[i]);
+	free(l->children);
+	conf_build_level_free(l);
 	free(l->pattern);
 	if (l->re != NULL)
 		pcre2_code_free(l->re);
-	if (l->root != s->root)
+	if (l->root != s->root && (p == NULL || l->root != p->root))
 		free((char *)l->root);
-	if (l->index != s->index)
+	if (l->index != s->index && (p == NULL || l->index != p->index))
 		free_list(l->index, l->nindex);
 	free(l->fastcgi_index);
 	free_list(l->catch_stderr, l->ncatch_stderr);
-	conf_params_free(l->params, l->nparams);
+	if (l->params != s->params)
+		conf_params_free(l->params, l->nparams);
 	if (l->split_path_info != NULL)
 		pcre2_code_free(l->split_path_info);
 	free((char *)l->file);
@@ -132,12 +146,10 @@ free_server(struct conf_server *s)
 	for (i = 0; i < s->nlocations; i++)
 		free_location(s, &s->locations[i]);
 	free(s->locations);
+	for (i = 0; i < s->nnamed; i++)
+		free_location(s, &s->named[i]);
+	free(s->named);
 	free_location(s, &s->fallback);
-	for (i = 0; i < s->nerror_pages; i++) {
-		free(s->error_pages[i].codes);
-		free(s->error_pages[i].uri);
-	}
-	free(s->error_pages);
 	free(s->listen);
 	for (i = 0; s->name_re != NULL && i < s->nnames; i++)
 		pcre2_code_free(s->name_re[i]);

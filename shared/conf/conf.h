@@ -24,6 +24,9 @@
 #define FCGATE_NAME "fcgate"
 #define FCGATE_VERSION "0.1.0"
 
+/* How deep locations may nest (a location in a location is depth 2). */
+#define CONF_LOCATION_DEPTH 4
+
 /* One `server` line of an `upstream`, in file order. */
 struct conf_peer {
 	struct addr addr;
@@ -78,19 +81,44 @@ enum conf_var {
 	VAR_SERVER_NAME,
 	VAR_HOST,
 	VAR_FCGATE_VERSION,
+	VAR_REQUEST_FILENAME, /* the file root or alias maps $uri to */
+	VAR_REALPATH_ROOT,    /* the root with symlinks resolved */
+	VAR_IS_ARGS,	      /* "?" when there are arguments, else "" */
+	VAR_STATUS,	      /* the response's status */
+	VAR_REQUEST,	      /* the request line */
+	VAR_HOSTNAME,	      /* the machine's host name */
+	VAR_MSEC,	      /* the time, seconds with milliseconds */
+	VAR_TIME_ISO8601,
+	VAR_REQUEST_ID, /* 32 hex digits, new per request */
+	VAR_BINARY_REMOTE_ADDR,
+	/* a name after the prefix, in part->text (lower case) */
+	VAR_HTTP_,	/* $http_user_agent: a request header */
+	VAR_COOKIE_,	/* $cookie_session */
+	VAR_ARG_,	/* $arg_page: one query argument */
+	VAR_SENT_HTTP_, /* $sent_http_content_type: a response header */
+	/* regex captures of the last match (location, rewrite, server_name) */
+	VAR_CAPTURE,	   /* $1..$9 ($0 the whole match): number in len */
+	VAR_CAPTURE_NAMED, /* (?<name>...): name in text */
 	VAR__COUNT
 };
 
 struct conf_tmpl_part {
 	enum conf_var var; /* VAR_NONE: use text/len */
-	char *text;
-	size_t len;
+	char *text;	   /* literal text; the name for the prefixed and
+			    * named variables */
+	size_t len;	   /* its length; the number of a VAR_CAPTURE */
+};
+
+/* A value with variables, compiled once: literal and variable parts. */
+struct conf_tmpl {
+	struct conf_tmpl_part *parts;
+	size_t nparts;
+	char *src; /* as written, for -T, --explain and logs */
 };
 
 struct conf_param {
 	char *name; /* e.g. "SCRIPT_FILENAME" */
-	struct conf_tmpl_part *parts;
-	size_t nparts;
+	struct conf_tmpl value;
 	bool if_not_empty; /* from fastcgi_param_if_not_empty */
 };
 
@@ -113,18 +141,76 @@ enum conf_loc_match {
 	LOC_PREFIX_STOP,    /* ^~ /prefix */
 	LOC_REGEX,	    /* ~ regex */
 	LOC_REGEX_CASELESS, /* ~* regex */
-	LOC_PREFIX	    /* /prefix */
+	LOC_PREFIX,	    /* /prefix */
+	LOC_NAMED	    /* @name: only an internal redirect reaches it */
+};
+
+/* rewrite REGEX REPLACEMENT [flag] */
+enum conf_rewrite_flag {
+	REWRITE_NONE,	  /* go on with the next rewrite of the level */
+	REWRITE_LAST,	  /* stop, and find the location again */
+	REWRITE_BREAK,	  /* stop, and stay in this location */
+	REWRITE_REDIRECT, /* 302 */
+	REWRITE_PERMANENT /* 301 */
+};
+
+struct conf_rewrite {
+	pcre2_code *re;
+	struct conf_tmpl to;
+	enum conf_rewrite_flag flag;
+	int line;
+};
+
+/* return CODE [TEXT|URL] / return URL; code 0 = none at this level */
+struct conf_return {
+	int code;
+	struct conf_tmpl
+	    text; /* body, or the Location of a 301/302/303/307/308 */
+	bool has_text;
+	int line;
+};
+
+/* allow / deny, one rule; family AF_UNSPEC = "all", AF_UNIX = "unix:" */
+struct conf_access_rule {
+	bool allow;
+	int family;
+	uint8_t addr[16]; /* network byte order, masked */
+	uint8_t mask[16];
+};
+
+/* add_header NAME VALUE [always] */
+struct conf_header {
+	char *name;
+	size_t name_len;
+	struct conf_tmpl value;
+	bool always; /* on every status, not only 2xx/3xx */
+};
+
+enum conf_expires {
+	EXPIRES_OFF = 0, /* nginx's default: no header added */
+	EXPIRES_EPOCH,	 /* Expires: Thu, 01 Jan 1970 00:00:01 GMT */
+	EXPIRES_MAX,	 /* Expires in 2037, Cache-Control: max-age=10y */
+	EXPIRES_TIME	 /* now + expires_s (negative: no-cache) */
+};
+
+/* error_page CODES [=[CODE]] URI|@name */
+struct conf_error_page {
+	int *codes;
+	size_t ncodes;
+	char *uri; /* URI (may hold variables) or "@name" */
+	struct conf_tmpl target;
+	int code; /* -1: nginx's default (302 for URLs, else the
+			   * error's), 0: "=" the handler's, else =CODE */
 };
 
 struct conf_location {
 	enum conf_loc_match match;
-	char *pattern; /* path or regex source */
+	char *pattern; /* path or regex source; "@name" for LOC_NAMED */
 	size_t pattern_len;
 	pcre2_code *re;	  /* LOC_REGEX*, else NULL */
 	const char *root; /* own or inherited from the server */
 	char **index;	  /* own or inherited */
 	size_t nindex;
-	bool deny_all;
 	struct conf_upstream *upstream; /* fastcgi_pass, NULL = static */
 	char *fastcgi_index;		/* NULL = none */
 	struct conf_param *params;	/* in order: include()d, then own;
@@ -146,12 +232,46 @@ struct conf_location {
 	size_t ncatch_stderr;
 	const char *file; /* where it was defined, for logs */
 	int line;
-};
 
-struct conf_error_page {
-	int *codes;
-	size_t ncodes;
-	char *uri; /* internal redirect target */
+	/*
+	 * The routing directives.  "own" ones are this level's only, as in
+	 * nginx; "inherited" ones are the enclosing level's (the server's
+	 * for a top-level location) unless this level has its own, and
+	 * then point at the same array (freed by the level that owns it:
+	 * conf.c compares with parent).
+	 */
+	const struct conf_location *parent; /* enclosing level; NULL for
+					     * the server's own */
+	struct conf_location *children;	    /* nested, file order */
+	size_t nchildren;
+	bool internal;		       /* own: only internal redirects */
+	bool has_alias;		       /* own */
+	struct conf_tmpl alias;	       /* own: replaces the location's
+					  * prefix (or the whole URI of a
+					  * regex location) */
+	struct conf_rewrite *rewrites; /* own, file order */
+	size_t nrewrites;
+	struct conf_return ret;	     /* own */
+	struct conf_tmpl *try_files; /* own; the last one is the
+					  * fallback: URI, =CODE or @name */
+	size_t ntry_files;
+	struct conf_access_rule *access; /* inherited */
+	size_t naccess;
+	struct conf_header *headers; /* inherited (add_header) */
+	size_t nheaders;
+	enum conf_expires expires; /* inherited */
+	int64_t expires_s;
+	bool expires_set;		     /* own value (else inherited) */
+	char *charset;			     /* inherited; NULL = off */
+	struct conf_error_page *error_pages; /* inherited */
+	size_t nerror_pages;
+	char **hide_headers; /* inherited: fastcgi_hide_header */
+	size_t nhide_headers;
+	char **pass_headers; /* inherited: fastcgi_pass_header */
+	size_t npass_headers;
+	bool intercept_errors;	    /* inherited: fastcgi_intercept_errors */
+	size_t fastcgi_buffer_size; /* inherited, default 32k: the
+				     * backend's header block */
 };
 
 /* A listening address shared by one or more servers. */
@@ -173,8 +293,6 @@ struct conf_server {
 	char *root;	      /* default "html" as nginx */
 	char **index;	      /* default {index.html} */
 	size_t nindex;
-	struct conf_error_page *error_pages;
-	size_t nerror_pages;
 	uint64_t client_max_body_size;	/* default 1m, 0 = no limit */
 	size_t client_body_buffer_size; /* default 16k; more goes to a file */
 	char *client_body_temp_path;	/* default $TMPDIR or /tmp */
@@ -192,12 +310,18 @@ struct conf_server {
 	struct conf_param *params;     /* its own fastcgi_param list, else the
 					 * top level's (locations inherit) */
 	size_t nparams;
-	struct conf_location *locations; /* file order */
+	struct conf_location *locations; /* top level, file order */
 	size_t nlocations;
+	struct conf_location *named; /* location "@name" */
+	size_t nnamed;
 	char *default_type;	       /* own or the top level's copy */
-	struct conf_location fallback; /* when no location matches: the
-					 * server's own root and index, as
-					 * nginx serves them */
+	struct conf_location fallback; /* the server level's own values:
+					 * what top-level locations inherit,
+					 * its rewrites (run before a
+					 * location is chosen), and what
+					 * serves a URI no location matches
+					 * (its root, index, try_files), as
+					 * nginx does */
 };
 
 struct conf_mime {

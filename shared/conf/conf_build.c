@@ -26,6 +26,7 @@
 #include "conf_error.h"
 #include "conf_mime.h"
 #include "conf_params.h"
+#include "conf_tmpl.h"
 #include "conf_parse.h"
 #include "conf_schema.h"
 
@@ -212,6 +213,21 @@ check_server_names(struct conf *c, cfg_t *cfg)
 	return 0;
 }
 
+/* Count the locations of sec, nested ones too. */
+static size_t
+count_nested(cfg_t *sec)
+{
+	size_t n, i, total;
+
+	if (!conf_build_has_opt(sec, "location"))
+		return 0;
+	n = total = cfg_size(sec, "location");
+	for (i = 0; i < n; i++)
+		total +=
+		    count_nested(cfg_getnsec(sec, "location", (unsigned)i));
+	return total;
+}
+
 /* Count the direct fastcgi_pass addresses there could be. */
 static size_t
 count_locations(cfg_t *cfg)
@@ -219,8 +235,7 @@ count_locations(cfg_t *cfg)
 	size_t n = 0, i;
 
 	for (i = 0; i < cfg_size(cfg, "server"); i++)
-		n += cfg_size(cfg_getnsec(cfg, "server", (unsigned)i),
-		    "location");
+		n += count_nested(cfg_getnsec(cfg, "server", (unsigned)i));
 	return n;
 }
 
@@ -295,5 +310,6 @@ conf_build(struct conf *c, cfg_t *cfg)
 	if (conf_build_empty_make() == 0)
 		rc = build_all(c, cfg);
 	conf_build_empty_free();
+	conf_tmpl_names_reset();
 	return rc;
 }

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf_build_level.h"
 #include "conf_build_location.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
+#include "conf_tmpl.h"
 
 static int
 parse_loc_title(cfg_t *ls, struct conf_location *l)
@@ -32,6 +34,9 @@ parse_loc_title(cfg_t *ls, struct conf_location *l)
 	} else if (t[0] == '=') {
 		l->match = LOC_EXACT;
 		p = t + 1;
+	} else if (t[0] == '@') {
+		l->match = LOC_NAMED;
+		p = t;
 	} else {
 		l->match = LOC_PREFIX;
 		p = t;
@@ -44,10 +49,13 @@ parse_loc_title(cfg_t *ls, struct conf_location *l)
 	if (l->match == LOC_REGEX || l->match == LOC_REGEX_CASELESS) {
 		if (*p == '\0')
 			conf_error_sec(ls, "location '%s': empty regex", t);
-		else
-			l->re = conf_build_regex(ls, "location", p,
-			    l->match == LOC_REGEX_CASELESS);
-	} else if (*p != '/') {
+		else if ((l->re = conf_build_regex(ls, "location", p,
+			      l->match == LOC_REGEX_CASELESS)) != NULL)
+			conf_tmpl_note_names(l->re);
+	} else if (l->match == LOC_NAMED && p[1] == '\0') {
+		conf_error_sec(ls,
+		    "location '@': a named location needs a name");
+	} else if (l->match != LOC_NAMED && *p != '/') {
 		conf_error_sec(ls,
 		    "location '%s': a path must start with '/' "
 		    "(modifiers: =, ^~, ~, ~*)",
@@ -97,35 +105,44 @@ next_upstream_mask(cfg_t *ls)
 	return mask;
 }
 
-/* A location's own value of a flag, else the server's. */
+/* A location's own value of a flag, else the enclosing level's. */
 static bool
-loc_bool(cfg_t *ls, const char *opt, bool server_value)
+loc_bool(cfg_t *ls, const char *opt, bool outer_value)
 {
-	return cfg_size(ls, opt) > 0 ? cfg_getbool(ls, opt) : server_value;
+	return cfg_size(ls, opt) > 0 ? cfg_getbool(ls, opt) : outer_value;
+}
+
+/* A location's own time, else the enclosing level's. */
+static uint32_t
+loc_time(cfg_t *ls, const char *opt, uint32_t outer_value)
+{
+	return cfg_getopt(ls, opt)->flags & CFGF_MODIFIED ?
+	    (uint32_t)cfg_getint(ls, opt) :
+	    outer_value;
 }
 
 /* Where ls is, its default_type, root and index: its own or the
- * server's. */
+ * enclosing level's. */
 static int
-build_loc_files(struct conf *c, struct conf_server *s, cfg_t *ls,
+build_loc_files(struct conf *c, const struct conf_location *outer, cfg_t *ls,
     struct conf_location *l)
 {
 	const char *v = cfg_getstr(ls, "root");
 
 	if ((l->file = conf_build_strdup(
 		 ls->filename != NULL ? ls->filename : c->file)) == NULL ||
-	    (l->default_type = conf_build_default_type(ls, s->default_type)) ==
-		NULL)
+	    (l->default_type =
+		    conf_build_default_type(ls, outer->default_type)) == NULL)
 		return -1;
 	l->line = conf_error_line(ls);
 	if (parse_loc_title(ls, l) == -1)
 		return -1;
-	l->root = v != NULL ? conf_build_root(c, v) : s->root;
+	l->root = v != NULL ? conf_build_root(c, v) : outer->root;
 	if (l->root == NULL)
 		return -1;
 	if (cfg_size(ls, "index") == 0) {
-		l->index = s->index;
-		l->nindex = s->nindex;
+		l->index = outer->index;
+		l->nindex = outer->nindex;
 		return 0;
 	}
 	if (conf_build_list(ls, "index", &l->index, &l->nindex) == -1)
@@ -152,86 +169,175 @@ build_loc_split(cfg_t *ls, struct conf_location *l)
 		    v, caps);
 }
 
-/* deny, and what the location passes to FastCGI. */
+/* What the location passes to FastCGI. */
 static int
-build_loc_fastcgi(struct conf *c, struct conf_server *s, cfg_t *ls,
+build_loc_fastcgi(struct conf *c, const struct conf_location *outer, cfg_t *ls,
     struct conf_location *l)
 {
 	const char *v;
 
-	if ((v = cfg_getstr(ls, "deny")) != NULL) {
-		if (strcmp(v, "all") != 0)
-			conf_error_sec(ls,
-			    "deny: only 'all' is supported, not '%s'", v);
-		l->deny_all = true;
-	}
 	if ((v = cfg_getstr(ls, "fastcgi_pass")) != NULL &&
 	    conf_build_upstream_pass(c, ls, v, &l->upstream) == -1)
 		return -1;
 	if ((v = cfg_getstr(ls, "fastcgi_index")) != NULL &&
 	    (l->fastcgi_index = conf_build_strdup(v)) == NULL)
 		return -1;
-	if (conf_params_build(ls, s->params, s->nparams, &l->params,
+	if (conf_params_build(ls, outer->params, outer->nparams, &l->params,
 		&l->nparams) == -1)
 		return -1;
 	build_loc_split(ls, l);
 	return 0;
 }
 
-/* The timeouts, retries and flags of location ls (or of an empty one). */
+/* The timeouts, retries and flags of location ls: its own, else the
+ * enclosing level's (o), or an empty section's defaults. */
 static void
-build_loc_values(const struct conf_server *s, cfg_t *ls,
+build_loc_values(const struct conf_location *o, cfg_t *ls,
     struct conf_location *l)
 {
-	l->body_streaming = !cfg_getbool(ls, "fastcgi_request_buffering");
+	bool own_next =
+	    cfg_getopt(ls, "fastcgi_next_upstream")->flags & CFGF_MODIFIED;
+
+	l->body_streaming =
+	    cfg_getopt(ls, "fastcgi_request_buffering")->flags & CFGF_MODIFIED ?
+	    !cfg_getbool(ls, "fastcgi_request_buffering") :
+	    o->body_streaming;
 	l->connect_timeout_ms =
-	    (uint32_t)cfg_getint(ls, "fastcgi_connect_timeout");
-	l->send_timeout_ms = (uint32_t)cfg_getint(ls, "fastcgi_send_timeout");
-	l->read_timeout_ms = (uint32_t)cfg_getint(ls, "fastcgi_read_timeout");
-	l->next_upstream = next_upstream_mask(ls);
-	l->next_upstream_tries =
-	    (int)cfg_getint(ls, "fastcgi_next_upstream_tries");
+	    loc_time(ls, "fastcgi_connect_timeout", o->connect_timeout_ms);
+	l->send_timeout_ms =
+	    loc_time(ls, "fastcgi_send_timeout", o->send_timeout_ms);
+	l->read_timeout_ms =
+	    loc_time(ls, "fastcgi_read_timeout", o->read_timeout_ms);
+	l->next_upstream = own_next ? next_upstream_mask(ls) : o->next_upstream;
+	l->next_upstream_tries = (int)loc_time(ls,
+	    "fastcgi_next_upstream_tries", (uint32_t)o->next_upstream_tries);
 	l->absolute_redirect =
-	    loc_bool(ls, "absolute_redirect", s->absolute_redirect);
+	    loc_bool(ls, "absolute_redirect", o->absolute_redirect);
 	l->port_in_redirect =
-	    loc_bool(ls, "port_in_redirect", s->port_in_redirect);
+	    loc_bool(ls, "port_in_redirect", o->port_in_redirect);
 	l->server_name_in_redirect =
-	    loc_bool(ls, "server_name_in_redirect", s->server_name_in_redirect);
-	l->next_upstream_timeout_ms =
-	    (uint32_t)cfg_getint(ls, "fastcgi_next_upstream_timeout");
+	    loc_bool(ls, "server_name_in_redirect", o->server_name_in_redirect);
+	l->next_upstream_timeout_ms = loc_time(ls,
+	    "fastcgi_next_upstream_timeout", o->next_upstream_timeout_ms);
+}
+
+/* alias and internal: this location's own. */
+static int
+build_loc_alias(cfg_t *ls, struct conf_location *l)
+{
+	const char *v = cfg_getstr(ls, "alias");
+
+	l->internal = cfg_getbool(ls, "internal");
+	if (v == NULL)
+		return 0;
+	if (cfg_getstr(ls, "root") != NULL)
+		conf_error_sec(ls, "location '%s': both root and alias",
+		    l->pattern);
+	if (l->match == LOC_NAMED)
+		conf_error_sec(ls,
+		    "alias cannot be used in named location '%s'", l->pattern);
+	l->has_alias = true;
+	return conf_tmpl_compile(ls, "alias", v, &l->alias) == CONF_TMPL_NOMEM ?
+	    -1 :
+	    0;
+}
+
+/* Can location l (section ls) be nested in outer?  nginx's rules. */
+static void
+check_nesting(cfg_t *ls, const struct conf_location *outer,
+    const struct conf_location *l)
+{
+	if (outer->parent == NULL)
+		return; /* top level */
+	if (l->match == LOC_NAMED)
+		conf_error_sec(ls,
+		    "named location '%s' can be on the server level only",
+		    l->pattern);
+	else if (outer->match == LOC_EXACT || outer->match == LOC_NAMED)
+		conf_error_sec(ls,
+		    "location '%s' cannot be inside location '%s'", l->pattern,
+		    outer->pattern);
+	else if (l->match != LOC_REGEX && l->match != LOC_REGEX_CASELESS &&
+	    strncmp(l->pattern, outer->pattern, outer->pattern_len) != 0)
+		conf_error_sec(ls, "location '%s' is outside location '%s'",
+		    l->pattern, outer->pattern);
+}
+
+/* The locations nested in ls, built with l as their enclosing level. */
+static int
+build_loc_children(struct conf *c, struct conf_server *s, cfg_t *ls,
+    struct conf_location *l)
+{
+	size_t i, n;
+
+	if (!conf_build_has_opt(ls, "location"))
+		return 0;
+	n = cfg_size(ls, "location");
+	if ((l->children = conf_build_calloc(n, sizeof(*l->children))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		l->nchildren = i + 1;
+		if (conf_build_location(c, s,
+			cfg_getnsec(ls, "location", (unsigned)i), l,
+			&l->children[i]) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int
 conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
-    struct conf_location *l)
+    const struct conf_location *outer, struct conf_location *l)
 {
-	if (build_loc_files(c, s, ls, l) == -1 ||
-	    build_loc_fastcgi(c, s, ls, l) == -1)
+	l->parent = outer;
+	if (build_loc_files(c, outer, ls, l) == -1)
 		return -1;
-	build_loc_values(s, ls, l);
-	return conf_build_list(ls, "fastcgi_catch_stderr", &l->catch_stderr,
-	    &l->ncatch_stderr);
+	check_nesting(ls, outer, l);
+	if (build_loc_alias(ls, l) == -1 ||
+	    build_loc_fastcgi(c, outer, ls, l) == -1 ||
+	    conf_build_level(ls, outer, l) == -1)
+		return -1;
+	build_loc_values(outer, ls, l);
+	if (conf_build_list(ls, "fastcgi_catch_stderr", &l->catch_stderr,
+		&l->ncatch_stderr) == -1)
+		return -1;
+	return build_loc_children(c, s, ls, l);
 }
 
 /*
- * The implicit location used when none matches: static files from the
- * server's root, and the values of an empty location section.
+ * The server level as a location: what top-level locations inherit, and
+ * what serves a URI that no location matches (static files from the
+ * server's root, its try_files).  The values only a location sets are an
+ * empty location section's defaults.
  */
 int
 conf_build_location_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
 	struct conf_location *l = &s->fallback;
+	cfg_t *empty = conf_build_empty_location();
 
 	l->match = LOC_PREFIX;
 	l->root = s->root;
 	l->index = s->index;
 	l->nindex = s->nindex;
+	l->params = s->params;
+	l->nparams = s->nparams;
 	l->line = conf_error_line(ss);
 	if ((l->pattern = conf_build_strdup("")) == NULL ||
 	    (l->file = conf_build_strdup(
 		 ss->filename != NULL ? ss->filename : c->file)) == NULL ||
 	    (l->default_type = conf_build_strdup(s->default_type)) == NULL)
 		return -1;
-	build_loc_values(s, conf_build_empty_location(), l);
-	return 0;
+	l->body_streaming = !cfg_getbool(empty, "fastcgi_request_buffering");
+	l->connect_timeout_ms =
+	    (uint32_t)cfg_getint(empty, "fastcgi_connect_timeout");
+	l->send_timeout_ms =
+	    (uint32_t)cfg_getint(empty, "fastcgi_send_timeout");
+	l->read_timeout_ms =
+	    (uint32_t)cfg_getint(empty, "fastcgi_read_timeout");
+	l->next_upstream = next_upstream_mask(empty);
+	l->absolute_redirect = s->absolute_redirect;
+	l->port_in_redirect = s->port_in_redirect;
+	l->server_name_in_redirect = s->server_name_in_redirect;
+	return conf_build_level(ss, NULL, l);
 }

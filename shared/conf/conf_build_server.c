@@ -14,52 +14,7 @@
 #include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
-
-/* One error_page section es into e. */
-static int
-build_error_page(cfg_t *es, struct conf_error_page *e)
-{
-	const char *uri = cfg_title(es);
-	size_t j, n = cfg_size(es, "status");
-
-	if (uri == NULL || uri[0] != '/')
-		conf_error_sec(es,
-		    "error_page: the page must be a local URI "
-		    "starting with '/'");
-	if ((e->uri = conf_build_strdup(uri != NULL ? uri : "")) == NULL)
-		return -1;
-	if (n == 0)
-		conf_error_sec(es, "error_page %s: no status listed", e->uri);
-	if ((e->codes = conf_build_calloc(n, sizeof(*e->codes))) == NULL)
-		return -1;
-	e->ncodes = n;
-	for (j = 0; j < n; j++) {
-		long code = cfg_getnint(es, "status", (unsigned)j);
-
-		if (code < 300 || code > 599)
-			conf_error_sec(es,
-			    "error_page: status %ld is not between 300 and 599",
-			    code);
-		e->codes[j] = (int)code;
-	}
-	return 0;
-}
-
-static int
-build_error_pages(cfg_t *ss, struct conf_server *s)
-{
-	size_t i, n = cfg_size(ss, "error_page");
-
-	if ((s->error_pages = conf_build_calloc(n, sizeof(*s->error_pages))) ==
-	    NULL)
-		return -1;
-	s->nerror_pages = n;
-	for (i = 0; i < n; i++)
-		if (build_error_page(cfg_getnsec(ss, "error_page", (unsigned)i),
-			&s->error_pages[i]) == -1)
-			return -1;
-	return 0;
-}
+#include "conf_tmpl.h"
 
 static size_t
 add_listen(struct conf *c, const struct addr *a)
@@ -119,6 +74,7 @@ build_server_names(cfg_t *ss, struct conf_server *s)
 		if (n[0] == '~') {
 			s->name_re[i] =
 			    conf_build_regex(ss, "server_name", n + 1, false);
+			conf_tmpl_note_names(s->name_re[i]);
 			continue;
 		}
 		if ((star = strchr(n, '*')) == NULL)
@@ -176,26 +132,45 @@ build_server_files(struct conf *c, cfg_t *ss, struct conf_server *s)
 	return 0;
 }
 
+/* The locations of server ss: named ones apart, each inheriting from
+ * the server level (s->fallback). */
+static int
+build_server_locations(struct conf *c, cfg_t *ss, struct conf_server *s)
+{
+	size_t i, n = cfg_size(ss, "location"), nnamed = 0;
+	struct conf_location *l;
+	const char *t;
+	cfg_t *ls;
+
+	for (i = 0; i < n; i++) {
+		t = cfg_title(cfg_getnsec(ss, "location", (unsigned)i));
+		nnamed += t != NULL && t[0] == '@';
+	}
+	if ((s->locations = conf_build_calloc(n - nnamed,
+		 sizeof(*s->locations))) == NULL ||
+	    (s->named = conf_build_calloc(nnamed, sizeof(*s->named))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		ls = cfg_getnsec(ss, "location", (unsigned)i);
+		t = cfg_title(ls);
+		l = t != NULL && t[0] == '@' ? &s->named[s->nnamed++] :
+					       &s->locations[s->nlocations++];
+		if (conf_build_location(c, s, ls, &s->fallback, l) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
-	size_t i, n = cfg_size(ss, "location");
-
 	if (build_listens(c, ss, s) == -1 || build_server_names(ss, s) == -1 ||
-	    build_server_files(c, ss, s) == -1 ||
-	    build_error_pages(ss, s) == -1)
+	    build_server_files(c, ss, s) == -1)
 		return -1;
 	build_server_values(ss, s);
 	if (conf_params_build(ss, c->params, c->nparams, &s->params,
 		&s->nparams) == -1 ||
-	    (s->locations = conf_build_calloc(n, sizeof(*s->locations))) ==
-		NULL)
+	    conf_build_location_fallback(c, ss, s) == -1)
 		return -1;
-	s->nlocations = n;
-	for (i = 0; i < n; i++)
-		if (conf_build_location(c, s,
-			cfg_getnsec(ss, "location", (unsigned)i),
-			&s->locations[i]) == -1)
-			return -1;
-	return conf_build_location_fallback(c, ss, s);
+	return build_server_locations(c, ss, s);
 }

@@ -171,3 +171,26 @@ conf_build_empty_peer(void)
 {
 	return empty.peer;
 }
+
+bool
+conf_build_has_opt(cfg_t *sec, const char *name)
+{
+	size_t i;
+
+	for (i = 0; sec != NULL && sec->opts[i].name != NULL; i++)
+		if (strcmp(sec->opts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+bool
+conf_build_token_ok(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) &&
+		    strchr("!#$%&'*+-.^_`|~", *p) == NULL)
+			return false;
+	return p != s;
+}

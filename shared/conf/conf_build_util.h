@@ -39,4 +39,9 @@ pcre2_code *conf_build_regex(cfg_t *sec, const char *what, const char *re,
 /* default_type of a server or location: its own, else its parent's. */
 char *conf_build_default_type(cfg_t *sec, const char *parent);
 
+/* Does sec's table have an option of that name (no error when not)? */
+bool conf_build_has_opt(cfg_t *sec, const char *name);
+/* An HTTP token (a header name, a charset): RFC 9110's tchar only. */
+bool conf_build_token_ok(const char *s);
+
 #endif

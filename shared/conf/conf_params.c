@@ -7,134 +7,19 @@
  * It does not expand them: worker/fcgi_params.c does, per request.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
-
-static const char *var_names[VAR__COUNT] = {
-	[VAR_DOCUMENT_ROOT] = "document_root",
-	[VAR_FASTCGI_SCRIPT_NAME] = "fastcgi_script_name",
-	[VAR_FASTCGI_PATH_INFO] = "fastcgi_path_info",
-	[VAR_QUERY_STRING] = "query_string",
-	[VAR_ARGS] = "args",
-	[VAR_REQUEST_METHOD] = "request_method",
-	[VAR_CONTENT_TYPE] = "content_type",
-	[VAR_CONTENT_LENGTH] = "content_length",
-	[VAR_REQUEST_URI] = "request_uri",
-	[VAR_DOCUMENT_URI] = "document_uri",
-	[VAR_URI] = "uri",
-	[VAR_SERVER_PROTOCOL] = "server_protocol",
-	[VAR_SCHEME] = "scheme",
-	[VAR_REQUEST_SCHEME] = "request_scheme",
-	[VAR_HTTPS] = "https",
-	[VAR_REMOTE_ADDR] = "remote_addr",
-	[VAR_REMOTE_PORT] = "remote_port",
-	[VAR_SERVER_ADDR] = "server_addr",
-	[VAR_SERVER_PORT] = "server_port",
-	[VAR_SERVER_NAME] = "server_name",
-	[VAR_HOST] = "host",
-	[VAR_FCGATE_VERSION] = "fcgate_version",
-};
-
-const char *
-conf_var_name(enum conf_var var)
-{
-	if (var <= VAR_NONE || var >= VAR__COUNT)
-		return "";
-	return var_names[var];
-}
-
-enum conf_var
-conf_var_find(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 1; i < VAR__COUNT; i++)
-		if (strlen(var_names[i]) == len &&
-		    memcmp(var_names[i], s, len) == 0)
-			return (enum conf_var)i;
-	return VAR_NONE;
-}
-
-/* What compiling a value gave. */
-enum tmpl_result {
-	TMPL_OK,
-	TMPL_BAD,
-	TMPL_NOMEM
-};
-
-/* Room for one more part in p (cap parts allocated). */
-static struct conf_tmpl_part *
-tmpl_part_add(struct conf_param *p, size_t *cap)
-{
-	struct conf_tmpl_part *np;
-
-	if (p->nparts == *cap) {
-		if ((np = conf_build_calloc(*cap * 2, sizeof(*np))) == NULL)
-			return NULL;
-		memcpy(np, p->parts, *cap * sizeof(*np));
-		free(p->parts);
-		p->parts = np;
-		*cap *= 2;
-	}
-	return &p->parts[p->nparts++];
-}
-
-/* Compile "text $var ${var}" into parts (a bad one is reported). */
-static enum tmpl_result
-compile_tmpl(cfg_t *ls, const char *name, const char *v, struct conf_param *p)
-{
-	struct conf_tmpl_part *part;
-	size_t cap = 4, len;
-	const char *s;
-	bool brace;
-
-	if ((p->parts = conf_build_calloc(cap, sizeof(*p->parts))) == NULL)
-		return TMPL_NOMEM;
-	while (*v != '\0') {
-		if ((part = tmpl_part_add(p, &cap)) == NULL)
-			return TMPL_NOMEM;
-		if (*v != '$') {
-			for (s = v; *v != '\0' && *v != '$'; v++)
-				;
-			if ((part->text = conf_build_calloc(1,
-				 (size_t)(v - s) + 1)) == NULL)
-				return TMPL_NOMEM;
-			memcpy(part->text, s, (size_t)(v - s));
-			part->len = (size_t)(v - s);
-			continue;
-		}
-		brace = v[1] == '{';
-		s = v + (brace ? 2 : 1);
-		for (v = s; isalnum((unsigned char)*v) || *v == '_'; v++)
-			;
-		len = (size_t)(v - s);
-		if (brace && *v++ != '}') {
-			conf_error_sec(ls, "fastcgi_param %s: missing '}'",
-			    name);
-			return TMPL_BAD;
-		}
-		if ((part->var = conf_var_find(s, len)) == VAR_NONE) {
-			conf_error_sec(ls,
-			    "fastcgi_param %s: unknown variable '$%.*s'", name,
-			    (int)len, s);
-			return TMPL_BAD;
-		}
-	}
-	return TMPL_OK;
-}
+#include "conf_tmpl.h"
 
 static void
 free_param(struct conf_param *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->nparts; i++)
-		free(p->parts[i].text);
-	free(p->parts);
+	conf_tmpl_free(&p->value);
 	free(p->name);
 }
 
@@ -177,7 +62,8 @@ add_param(struct param_list *l, cfg_t *ls, const char *name, const char *value,
     bool if_not_empty)
 {
 	struct conf_param np = { 0 };
-	enum tmpl_result r;
+	enum conf_tmpl_result r;
+	char what[96];
 	size_t i;
 
 	for (i = 0; name[i] != '\0'; i++)
@@ -188,38 +74,24 @@ add_param(struct param_list *l, cfg_t *ls, const char *name, const char *value,
 		return 0;
 	}
 	np.if_not_empty = if_not_empty;
-	if ((r = compile_tmpl(ls, name, value, &np)) == TMPL_OK &&
+	snprintf(what, sizeof(what), "fastcgi_param %s", name);
+	if ((r = conf_tmpl_compile(ls, what, value, &np.value)) ==
+		CONF_TMPL_OK &&
 	    (np.name = conf_build_strdup(name)) != NULL &&
 	    list_put(l, &np) == 0)
 		return 0;
 	free_param(&np);
-	return r == TMPL_BAD ? 0 : -1;
+	return r == CONF_TMPL_BAD ? 0 : -1;
 }
 
 /* A deep copy of one param. */
 static int
 copy_param(const struct conf_param *src, struct conf_param *dst)
 {
-	size_t k;
-
 	dst->if_not_empty = src->if_not_empty;
-	if ((dst->name = conf_build_strdup(src->name)) == NULL ||
-	    (dst->parts = conf_build_calloc(src->nparts,
-		 sizeof(*dst->parts))) == NULL)
+	if ((dst->name = conf_build_strdup(src->name)) == NULL)
 		return -1;
-	for (k = 0; k < src->nparts; k++) {
-		dst->parts[k] = src->parts[k];
-		dst->parts[k].text = NULL;
-		dst->nparts = k + 1;
-		if (src->parts[k].text == NULL)
-			continue;
-		if ((dst->parts[k].text = conf_build_calloc(1,
-			 src->parts[k].len + 1)) == NULL)
-			return -1;
-		memcpy(dst->parts[k].text, src->parts[k].text,
-		    src->parts[k].len);
-	}
-	return 0;
+	return conf_tmpl_copy(&src->value, &dst->value);
 }
 
 /* A deep copy of params[0..n) into *out (for a level that inherits). */

@@ -9,9 +9,13 @@
  */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <confuse.h>
 
+#include "conf.h"
 #include "conf_error.h"
 #include "conf_file.h"
 #include "conf_parse.h"
@@ -105,35 +109,100 @@ static cfg_opt_t upstream_opts[] = {
 
 static cfg_opt_t param_opts[] = { CFG_END() };
 
-cfg_opt_t conf_schema_location[] = {
-	CFG_STR("root", NULL, CFGF_NONE),
-	CFG_STR_LIST("index", NULL, CFGF_NONE),
-	CFG_STR("deny", NULL, CFGF_NONE),
-	CFG_STR("fastcgi_pass", NULL, CFGF_NONE),
-	CFG_STR("fastcgi_index", NULL, CFGF_NONE),
-	CFG_BOOL("fastcgi_request_buffering", cfg_true, CFGF_NONE),
-	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
-	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
-	    CFGF_MULTI | CFGF_KEYSTRVAL),
-	CFG_STR("fastcgi_split_path_info", NULL, CFGF_NONE),
-	OPT_TIME("fastcgi_connect_timeout", 60000),
-	OPT_TIME("fastcgi_send_timeout", 60000),
-	OPT_TIME("fastcgi_read_timeout", 60000),
-	CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}", CFGF_NONE),
-	OPT_COUNT("fastcgi_next_upstream_tries", 0),
-	/* no default: unset, a location takes the server's value */
-	CFG_BOOL("absolute_redirect", cfg_true, CFGF_NODEFAULT),
-	CFG_BOOL("port_in_redirect", cfg_true, CFGF_NODEFAULT),
-	CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NODEFAULT),
-	CFG_STR("default_type", NULL, CFGF_NONE),
-	OPT_TIME("fastcgi_next_upstream_timeout", 0),
-	CFG_STR_LIST("fastcgi_catch_stderr", NULL, CFGF_NONE),
-	CFG_FUNC("include", conf_file_include),
+static cfg_opt_t rewrite_opts[] = {
+	CFG_STR("to", NULL, CFGF_NONE),
+	CFG_STR("flag", NULL, CFGF_NONE), /* last|break|redirect|permanent */
+	CFG_END(),
+};
+
+static cfg_opt_t add_header_opts[] = {
+	CFG_STR("value", NULL, CFGF_NONE),
+	CFG_BOOL("always", cfg_false, CFGF_NONE),
 	CFG_END(),
 };
 
 static cfg_opt_t error_page_opts[] = {
 	CFG_INT_LIST("status", NULL, CFGF_NONE),
+	CFG_STR("code", NULL, CFGF_NONE), /* "=CODE", "=", absent */
+	CFG_END(),
+};
+
+/*
+ * What a server and a location both take (the routing directives); a
+ * location inherits the server's value of those nginx inherits.  The
+ * sections may repeat with the same title (conf.c keeps each one).
+ */
+#define LEVEL_OPTS                                                             \
+	CFG_SEC("rewrite", rewrite_opts, CFGF_MULTI | CFGF_TITLE),             \
+	    CFG_STR("return", NULL, CFGF_NONE),                                \
+	    CFG_STR_LIST("try_files", NULL, CFGF_NONE),                        \
+	    CFG_STR_LIST("access", NULL, CFGF_NONE),                           \
+	    CFG_SEC("add_header", add_header_opts, CFGF_MULTI | CFGF_TITLE),   \
+	    CFG_STR("expires", NULL, CFGF_NONE),                               \
+	    CFG_STR("charset", NULL, CFGF_NONE),                               \
+	    CFG_SEC("error_page", error_page_opts, CFGF_MULTI | CFGF_TITLE),   \
+	    CFG_STR_LIST("fastcgi_hide_header", NULL, CFGF_NONE),              \
+	    CFG_STR_LIST("fastcgi_pass_header", NULL, CFGF_NONE),              \
+	    CFG_BOOL("fastcgi_intercept_errors", cfg_false, CFGF_NODEFAULT),   \
+	    CFG_INT_CB("fastcgi_buffer_size", 32 * 1024, CFGF_NODEFAULT,       \
+		cb_size)
+
+/* A location's own directives, at every depth of nesting. */
+#define LOCATION_OPTS                                                          \
+	LEVEL_OPTS, CFG_STR("root", NULL, CFGF_NONE),                          \
+	    CFG_STR("alias", NULL, CFGF_NONE),                                 \
+	    CFG_BOOL("internal", cfg_false, CFGF_NONE),                        \
+	    CFG_STR_LIST("index", NULL, CFGF_NONE),                            \
+	    CFG_STR("deny", NULL, CFGF_NONE),                                  \
+	    CFG_STR("fastcgi_pass", NULL, CFGF_NONE),                          \
+	    CFG_STR("fastcgi_index", NULL, CFGF_NONE),                         \
+	    CFG_BOOL("fastcgi_request_buffering", cfg_true, CFGF_NONE),        \
+	    CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL), \
+	    CFG_SEC("fastcgi_param_if_not_empty", param_opts,                  \
+		CFGF_MULTI | CFGF_KEYSTRVAL),                                  \
+	    CFG_STR("fastcgi_split_path_info", NULL, CFGF_NONE),               \
+	    OPT_TIME("fastcgi_connect_timeout", 60000),                        \
+	    OPT_TIME("fastcgi_send_timeout", 60000),                           \
+	    OPT_TIME("fastcgi_read_timeout", 60000),                           \
+	    CFG_STR_LIST("fastcgi_next_upstream", "{error, timeout}",          \
+		CFGF_NONE),                                                    \
+	    OPT_COUNT("fastcgi_next_upstream_tries", 0),                       \
+	    CFG_BOOL("absolute_redirect", cfg_true, CFGF_NODEFAULT),           \
+	    CFG_BOOL("port_in_redirect", cfg_true, CFGF_NODEFAULT),            \
+	    CFG_BOOL("server_name_in_redirect", cfg_false, CFGF_NODEFAULT),    \
+	    CFG_STR("default_type", NULL, CFGF_NONE),                          \
+	    OPT_TIME("fastcgi_next_upstream_timeout", 0),                      \
+	    CFG_STR_LIST("fastcgi_catch_stderr", NULL, CFGF_NONE),             \
+	    CFG_FUNC("include", conf_file_include)
+
+/*
+ * Nested locations: libconfuse copies option tables recursively, so a
+ * table cannot contain itself.  Each depth has its own, down to
+ * CONF_LOCATION_DEPTH; the deepest takes no location.
+ */
+#define LOCATION_SEC(opts)                                                     \
+	CFG_SEC("location", opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES)
+
+static cfg_opt_t location4_opts[] = {
+	LOCATION_OPTS,
+	CFG_END(),
+};
+
+static cfg_opt_t location3_opts[] = {
+	LOCATION_OPTS,
+	LOCATION_SEC(location4_opts),
+	CFG_END(),
+};
+
+static cfg_opt_t location2_opts[] = {
+	LOCATION_OPTS,
+	LOCATION_SEC(location3_opts),
+	CFG_END(),
+};
+
+cfg_opt_t conf_schema_location[] = {
+	LOCATION_OPTS,
+	LOCATION_SEC(location2_opts),
 	CFG_END(),
 };
 
@@ -142,7 +211,7 @@ static cfg_opt_t server_opts[] = {
 	CFG_STR_LIST("server_name", "{\"\"}", CFGF_NONE),
 	CFG_STR("root", "html", CFGF_NONE),
 	CFG_STR_LIST("index", "{index.html}", CFGF_NONE),
-	CFG_SEC("error_page", error_page_opts, CFGF_MULTI | CFGF_TITLE),
+	LEVEL_OPTS,
 	OPT_SIZE("client_max_body_size", 1024 * 1024),
 	OPT_SIZE("client_body_buffer_size", 16 * 1024),
 	CFG_STR("client_body_temp_path", NULL, CFGF_NONE),
@@ -159,7 +228,7 @@ static cfg_opt_t server_opts[] = {
 	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
 	    CFGF_MULTI | CFGF_KEYSTRVAL),
-	CFG_SEC("location", conf_schema_location, CFGF_MULTI | CFGF_TITLE),
+	LOCATION_SEC(conf_schema_location),
 	CFG_STR("default_type", NULL, CFGF_NONE),
 	CFG_FUNC("include", conf_file_include),
 	CFG_END(),
@@ -188,3 +257,83 @@ cfg_opt_t conf_schema_top[] = {
 	CFG_FUNC("include", conf_file_include),
 	CFG_END(),
 };
+
+/*
+ * libconfuse merges a titled section into an earlier one of the same
+ * title, but nginx allows two add_header of one name, or one rewrite
+ * regex twice, and runs each.  Each such section, once closed, gets a
+ * numbered title, so that the next one of that title is a new section;
+ * conf_schema_repeats_restore() takes the numbers off after parsing.
+ */
+#define REPEAT_MARK '\x01'
+
+static const char *repeat_names[] = { "rewrite", "add_header", "error_page" };
+
+static int
+repeat_number(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static unsigned long serial;
+	unsigned n = cfg_opt_size(opt);
+	cfg_t *sec;
+	char *t;
+	size_t len;
+
+	(void)cfg;
+	if (n == 0 || (sec = cfg_opt_getnsec(opt, n - 1)) == NULL ||
+	    sec->title == NULL)
+		return 0;
+	len = strlen(sec->title);
+	if ((t = malloc(len + 24)) == NULL)
+		return 0; /* merged with a twin: nothing worse */
+	snprintf(t, len + 24, "%s%c%lu", sec->title, REPEAT_MARK, ++serial);
+	free(sec->title);
+	sec->title = t;
+	return 0;
+}
+
+void
+conf_schema_repeats_install(cfg_t *cfg)
+{
+	char path[128];
+	size_t depth, i, k, len;
+
+	for (depth = 0; depth <= CONF_LOCATION_DEPTH; depth++) {
+		len = (size_t)snprintf(path, sizeof(path), "server");
+		for (k = 0; k < depth; k++)
+			len += (size_t)snprintf(path + len, sizeof(path) - len,
+			    "|location");
+		for (i = 0; i < sizeof(repeat_names) / sizeof(*repeat_names);
+		     i++) {
+			snprintf(path + len, sizeof(path) - len, "|%s",
+			    repeat_names[i]);
+			cfg_set_validate_func(cfg, path, repeat_number);
+		}
+	}
+}
+
+void
+conf_schema_repeats_restore(cfg_t *sec)
+{
+	size_t i, j, n;
+	cfg_t *sub;
+	char *mark;
+
+	for (i = 0; i < sizeof(repeat_names) / sizeof(*repeat_names); i++) {
+		n = cfg_size(sec, repeat_names[i]);
+		for (j = 0; j < n; j++) {
+			sub = cfg_getnsec(sec, repeat_names[i], (unsigned)j);
+			if (sub != NULL && sub->title != NULL &&
+			    (mark = strchr(sub->title, REPEAT_MARK)) != NULL)
+				*mark = '\0';
+		}
+	}
+	for (i = 0; sec->opts[i].name != NULL; i++)
+		if (strcmp(sec->opts[i].name, "location") == 0)
+			break;
+	if (sec->opts[i].name == NULL)
+		return;
+	n = cfg_size(sec, "location");
+	for (j = 0; j < n; j++)
+		conf_schema_repeats_restore(
+		    cfg_getnsec(sec, "location", (unsigned)j));
+}

@@ -13,4 +13,9 @@ extern cfg_opt_t conf_schema_top[];
 extern cfg_opt_t conf_schema_peer[];
 extern cfg_opt_t conf_schema_location[];
 
+/* Keep repeated titled sections (two add_header of one name): install
+ * before parsing cfg, restore the titles of each server after. */
+void conf_schema_repeats_install(cfg_t *cfg);
+void conf_schema_repeats_restore(cfg_t *sec);
+
 #endif

@@ -1,0 +1,530 @@
+/*
+ * conf_build_level.c - the routing directives of one level (a server or
+ * a location): each compiled once, checked with its FILE:LINE, and
+ * inherited as nginx inherits it.
+ *
+ * rewrite, return, try_files, alias and internal belong to their level
+ * only.  access, add_header, error_page and the fastcgi header lists are
+ * arrays: a level with one of its own replaces the outer list whole.
+ * expires, charset, fastcgi_intercept_errors and fastcgi_buffer_size
+ * are single values, the outer one unless the level sets its own.
+ *
+ * It does not run them: worker/ does, per request.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conf_build_level.h"
+#include "conf_build_util.h"
+#include "conf_error.h"
+#include "conf_tmpl.h"
+#include "shared/proto/num.h"
+
+/* Compile a value; a bad one was reported (0 then too). */
+static int
+level_tmpl(cfg_t *sec, const char *what, const char *v, struct conf_tmpl *t)
+{
+	return conf_tmpl_compile(sec, what, v, t) == CONF_TMPL_NOMEM ? -1 : 0;
+}
+
+static enum conf_rewrite_flag
+level_rewrite_flag(cfg_t *rs, const char *v)
+{
+	static const char *names[] = { "", "last", "break", "redirect",
+		"permanent" };
+	size_t i;
+
+	if (v == NULL)
+		return REWRITE_NONE;
+	for (i = 1; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(v, names[i]) == 0)
+			return (enum conf_rewrite_flag)i;
+	conf_error_sec(rs,
+	    "rewrite: unknown flag '%s' (last, break, redirect, permanent)", v);
+	return REWRITE_NONE;
+}
+
+static int
+level_rewrites(cfg_t *sec, struct conf_location *l)
+{
+	size_t i, n = cfg_size(sec, "rewrite");
+	struct conf_rewrite *rw;
+	const char *to;
+	cfg_t *rs;
+
+	if ((l->rewrites = conf_build_calloc(n, sizeof(*l->rewrites))) == NULL)
+		return -1;
+	l->nrewrites = n;
+	for (i = 0; i < n; i++) {
+		rs = cfg_getnsec(sec, "rewrite", (unsigned)i);
+		rw = &l->rewrites[i];
+		rw->line = conf_error_line(rs);
+		rw->flag = level_rewrite_flag(rs, cfg_getstr(rs, "flag"));
+		if ((rw->re = conf_build_regex(rs, "rewrite", cfg_title(rs),
+			 false)) != NULL)
+			conf_tmpl_note_names(rw->re);
+		if ((to = cfg_getstr(rs, "to")) == NULL) {
+			conf_error_sec(rs, "rewrite '%s': no 'to'",
+			    cfg_title(rs));
+			to = "";
+		}
+		if (level_tmpl(rs, "rewrite", to, &rw->to) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static bool
+level_is_url(const char *v)
+{
+	return strncmp(v, "http://", 7) == 0 ||
+	    strncmp(v, "https://", 8) == 0 || strncmp(v, "$scheme", 7) == 0;
+}
+
+/* "CODE", "CODE TEXT", "CODE URL" or "URL" (302). */
+static int
+level_return(cfg_t *sec, struct conf_location *l)
+{
+	const char *v = cfg_getstr(sec, "return"), *sp;
+	uint64_t code;
+
+	if (v == NULL)
+		return 0;
+	l->ret.line = conf_error_line(sec);
+	if (level_is_url(v)) {
+		l->ret.code = 302;
+		l->ret.has_text = true;
+		return level_tmpl(sec, "return", v, &l->ret.text);
+	}
+	sp = strchr(v, ' ');
+	if (num_parse_dec(v, sp != NULL ? (size_t)(sp - v) : strlen(v), 999,
+		&code) == -1 ||
+	    code < 100 || code > 599) {
+		conf_error_sec(sec,
+		    "return '%s': the code must be between 100 and 599", v);
+		code = 500;
+	}
+	l->ret.code = (int)code;
+	if (sp == NULL)
+		return 0;
+	while (*sp == ' ')
+		sp++;
+	l->ret.has_text = true;
+	return level_tmpl(sec, "return", sp, &l->ret.text);
+}
+
+static int
+level_try_files(cfg_t *sec, struct conf_location *l)
+{
+	size_t i, n = cfg_size(sec, "try_files");
+	const char *last;
+	uint64_t code;
+
+	if (n == 0)
+		return 0;
+	if (n < 2)
+		conf_error_sec(sec,
+		    "try_files needs a file and a last URI, =CODE or @name");
+	if ((l->try_files = conf_build_calloc(n, sizeof(*l->try_files))) ==
+	    NULL)
+		return -1;
+	l->ntry_files = n;
+	for (i = 0; i < n; i++)
+		if (level_tmpl(sec, "try_files",
+			cfg_getnstr(sec, "try_files", (unsigned)i),
+			&l->try_files[i]) == -1)
+			return -1;
+	last = cfg_getnstr(sec, "try_files", (unsigned)(n - 1));
+	if (last[0] == '=' &&
+	    (num_parse_dec(last + 1, strlen(last + 1), 999, &code) == -1 ||
+		code < 100 || code > 599))
+		conf_error_sec(sec, "try_files: invalid code '%s'", last);
+	return 0;
+}
+
+/* "ADDR", "ADDR/BITS", "all" or "unix:" into r.  -1: not valid. */
+static int
+level_access_addr(const char *v, struct conf_access_rule *r)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(v, '/');
+	size_t len = slash != NULL ? (size_t)(slash - v) : strlen(v), i;
+	uint64_t bits;
+	int max;
+
+	if (strcmp(v, "all") == 0) {
+		r->family = AF_UNSPEC;
+		return 0;
+	}
+	if (strcmp(v, "unix:") == 0) {
+		r->family = AF_UNIX;
+		return 0;
+	}
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, r->addr) == 1)
+		r->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, r->addr) == 1)
+		r->family = AF_INET6;
+	else
+		return -1;
+	max = r->family == AF_INET ? 32 : 128;
+	bits = (uint64_t)max;
+	if (slash != NULL &&
+	    num_parse_dec(slash + 1, strlen(slash + 1), (uint64_t)max, &bits) ==
+		-1)
+		return -1;
+	for (i = 0; i < (size_t)max / 8; i++) {
+		if (bits >= 8 * (i + 1))
+			r->mask[i] = 0xff;
+		else if (bits > 8 * i)
+			r->mask[i] = (uint8_t)(0xffu << (8 - (bits - 8 * i)));
+		r->addr[i] &= r->mask[i];
+	}
+	return 0;
+}
+
+/* access = {"allow 192.0.2.0/24", "deny all"}; deny = all at the end. */
+static int
+level_access(cfg_t *sec, const struct conf_location *outer,
+    struct conf_location *l)
+{
+	size_t i, n = cfg_size(sec, "access");
+	const char *deny =
+	    conf_build_has_opt(sec, "deny") ? cfg_getstr(sec, "deny") : NULL;
+	const char *v, *arg;
+
+	if (n == 0 && deny == NULL) {
+		if (outer != NULL) {
+			l->access = outer->access;
+			l->naccess = outer->naccess;
+		}
+		return 0;
+	}
+	if ((l->access = conf_build_calloc(n + 1, sizeof(*l->access))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		v = cfg_getnstr(sec, "access", (unsigned)i);
+		arg = strchr(v, ' ');
+		while (arg != NULL && *arg == ' ')
+			arg++;
+		l->access[l->naccess].allow = strncmp(v, "allow ", 6) == 0;
+		if ((strncmp(v, "allow ", 6) != 0 &&
+			strncmp(v, "deny ", 5) != 0) ||
+		    arg == NULL ||
+		    level_access_addr(arg, &l->access[l->naccess]) == -1) {
+			conf_error_sec(sec,
+			    "access '%s': not \"allow|deny ADDRESS[/BITS]\", "
+			    "\"... all\" or \"... unix:\"",
+			    v);
+			continue;
+		}
+		l->naccess++;
+	}
+	if (deny != NULL && strcmp(deny, "all") != 0)
+		conf_error_sec(sec, "deny: only 'all' is supported, not '%s'",
+		    deny);
+	else if (deny != NULL)
+		l->access[l->naccess++].family = AF_UNSPEC;
+	return 0;
+}
+
+static int
+level_headers(cfg_t *sec, const struct conf_location *outer,
+    struct conf_location *l)
+{
+	size_t i, n = cfg_size(sec, "add_header");
+	struct conf_header *h;
+	const char *v, *name;
+	cfg_t *hs;
+
+	if (n == 0) {
+		if (outer != NULL) {
+			l->headers = outer->headers;
+			l->nheaders = outer->nheaders;
+		}
+		return 0;
+	}
+	if ((l->headers = conf_build_calloc(n, sizeof(*l->headers))) == NULL)
+		return -1;
+	l->nheaders = n;
+	for (i = 0; i < n; i++) {
+		hs = cfg_getnsec(sec, "add_header", (unsigned)i);
+		h = &l->headers[i];
+		name = cfg_title(hs) != NULL ? cfg_title(hs) : "";
+		if ((v = cfg_getstr(hs, "value")) == NULL) {
+			conf_error_sec(hs, "add_header '%s': no value", name);
+			v = "";
+		}
+		if (!conf_build_token_ok(name))
+			conf_error_sec(hs, "add_header: invalid name '%s'",
+			    name);
+		h->always = cfg_getbool(hs, "always");
+		if ((h->name = conf_build_strdup(name)) == NULL ||
+		    level_tmpl(hs, "add_header", v, &h->value) == -1)
+			return -1;
+		h->name_len = strlen(name);
+	}
+	return 0;
+}
+
+/* "off", "epoch", "max" or a time ("30d", "-1", "1h 30m"); seconds. */
+static int
+level_expires_time(const char *v, int64_t *out)
+{
+	static const struct {
+		char unit;
+		int64_t s;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 }, { 'M', 2592000 }, { 'y', 31536000 } };
+	int64_t total = 0, sign = 1;
+	uint64_t n;
+	size_t i, len;
+
+	if (*v == '-' || *v == '+')
+		sign = *v++ == '-' ? -1 : 1;
+	while (*v != '\0') {
+		for (len = 0; isdigit((unsigned char)v[len]); len++)
+			;
+		if (len == 0 ||
+		    num_parse_dec(v, len, 100ull * 31536000, &n) == -1)
+			return -1;
+		v += len;
+		for (i = 0; *v != '\0' && *v != ' ' &&
+		     i < sizeof(units) / sizeof(*units);
+		     i++)
+			if (units[i].unit == *v)
+				break;
+		if (i == sizeof(units) / sizeof(*units))
+			return -1;
+		total +=
+		    (int64_t)n * (*v != '\0' && *v != ' ' ? units[i].s : 1);
+		if (*v != '\0' && *v != ' ')
+			v++;
+		while (*v == ' ')
+			v++;
+		if (total > 100ll * 31536000)
+			return -1;
+	}
+	*out = sign * total;
+	return 0;
+}
+
+static void
+level_expires(cfg_t *sec, const struct conf_location *outer,
+    struct conf_location *l)
+{
+	const char *v = cfg_getstr(sec, "expires");
+
+	if (v == NULL) {
+		if (outer != NULL) {
+			l->expires = outer->expires;
+			l->expires_s = outer->expires_s;
+		}
+		return;
+	}
+	l->expires_set = true;
+	if (strcmp(v, "off") == 0)
+		l->expires = EXPIRES_OFF;
+	else if (strcmp(v, "epoch") == 0)
+		l->expires = EXPIRES_EPOCH;
+	else if (strcmp(v, "max") == 0)
+		l->expires = EXPIRES_MAX;
+	else if (level_expires_time(v, &l->expires_s) == 0)
+		l->expires = EXPIRES_TIME;
+	else
+		conf_error_sec(sec,
+		    "expires '%s': use a time (30d, 1h, -1), epoch, max or off",
+		    v);
+}
+
+/* One error_page section es into e. */
+static int
+level_error_page(cfg_t *es, struct conf_error_page *e)
+{
+	const char *uri = cfg_title(es), *code = cfg_getstr(es, "code");
+	size_t j, n = cfg_size(es, "status");
+	uint64_t v;
+
+	if (uri == NULL ||
+	    (uri[0] != '/' && uri[0] != '@' && uri[0] != '$' &&
+		!level_is_url(uri)))
+		conf_error_sec(es,
+		    "error_page: the page must be a URI starting with '/', "
+		    "a URL or @name");
+	if ((e->uri = conf_build_strdup(uri != NULL ? uri : "")) == NULL ||
+	    level_tmpl(es, "error_page", e->uri, &e->target) == -1)
+		return -1;
+	e->code = -1;
+	if (code != NULL && strcmp(code, "=") == 0)
+		e->code = 0;
+	else if (code != NULL &&
+	    (code[0] != '=' ||
+		num_parse_dec(code + 1, strlen(code + 1), 999, &v) == -1 ||
+		v < 100 || v > 599))
+		conf_error_sec(es, "error_page: invalid code '%s' (=CODE or =)",
+		    code);
+	else if (code != NULL)
+		e->code = (int)v;
+	if (n == 0)
+		conf_error_sec(es, "error_page %s: no status listed", e->uri);
+	if ((e->codes = conf_build_calloc(n, sizeof(*e->codes))) == NULL)
+		return -1;
+	e->ncodes = n;
+	for (j = 0; j < n; j++) {
+		long st = cfg_getnint(es, "status", (unsigned)j);
+
+		if (st < 300 || st > 599)
+			conf_error_sec(es,
+			    "error_page: status %ld is not between 300 and 599",
+			    st);
+		e->codes[j] = (int)st;
+	}
+	return 0;
+}
+
+static int
+level_error_pages(cfg_t *sec, const struct conf_location *outer,
+    struct conf_location *l)
+{
+	size_t i, n = cfg_size(sec, "error_page");
+
+	if (n == 0) {
+		if (outer != NULL) {
+			l->error_pages = outer->error_pages;
+			l->nerror_pages = outer->nerror_pages;
+		}
+		return 0;
+	}
+	if ((l->error_pages = conf_build_calloc(n, sizeof(*l->error_pages))) ==
+	    NULL)
+		return -1;
+	l->nerror_pages = n;
+	for (i = 0; i < n; i++)
+		if (level_error_page(
+			cfg_getnsec(sec, "error_page", (unsigned)i),
+			&l->error_pages[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* A string list of the level's own, else the outer one (shared). */
+static int
+level_list(cfg_t *sec, const char *opt, char **outer_list, size_t nouter,
+    char ***list, size_t *n)
+{
+	if (cfg_size(sec, opt) > 0)
+		return conf_build_list(sec, opt, list, n);
+	*list = outer_list;
+	*n = nouter;
+	return 0;
+}
+
+/* charset, the fastcgi header lists and flags. */
+static int
+level_values(cfg_t *sec, const struct conf_location *outer,
+    struct conf_location *l)
+{
+	const char *cs = cfg_getstr(sec, "charset");
+
+	l->intercept_errors = cfg_size(sec, "fastcgi_intercept_errors") > 0 ?
+	    cfg_getbool(sec, "fastcgi_intercept_errors") :
+	    outer != NULL && outer->intercept_errors;
+	l->fastcgi_buffer_size = cfg_size(sec, "fastcgi_buffer_size") > 0 ?
+	    (size_t)cfg_getint(sec, "fastcgi_buffer_size") :
+	    outer != NULL ? outer->fastcgi_buffer_size :
+			    32 * 1024;
+	if (l->fastcgi_buffer_size < 1024 ||
+	    l->fastcgi_buffer_size > 1024 * 1024)
+		conf_error_sec(sec,
+		    "fastcgi_buffer_size must be between 1k and 1m");
+	if (cs == NULL)
+		l->charset = outer != NULL ? outer->charset : NULL;
+	else if (strcmp(cs, "off") == 0)
+		l->charset = NULL;
+	else if (!conf_build_token_ok(cs))
+		conf_error_sec(sec, "charset: invalid name '%s'", cs);
+	else if ((l->charset = conf_build_strdup(cs)) == NULL)
+		return -1;
+	return level_list(sec, "fastcgi_hide_header",
+		   outer != NULL ? outer->hide_headers : NULL,
+		   outer != NULL ? outer->nhide_headers : 0, &l->hide_headers,
+		   &l->nhide_headers) == -1 ||
+		level_list(sec, "fastcgi_pass_header",
+		    outer != NULL ? outer->pass_headers : NULL,
+		    outer != NULL ? outer->npass_headers : 0, &l->pass_headers,
+		    &l->npass_headers) == -1 ?
+	    -1 :
+	    0;
+}
+
+int
+conf_build_level(cfg_t *sec, const struct conf_location *outer,
+    struct conf_location *l)
+{
+	if (level_rewrites(sec, l) == -1 || level_return(sec, l) == -1 ||
+	    level_try_files(sec, l) == -1 ||
+	    level_access(sec, outer, l) == -1 ||
+	    level_headers(sec, outer, l) == -1 ||
+	    level_error_pages(sec, outer, l) == -1)
+		return -1;
+	level_expires(sec, outer, l);
+	return level_values(sec, outer, l);
+}
+
+static void
+level_free_list(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+void
+conf_build_level_free(struct conf_location *l)
+{
+	const struct conf_location *p = l->parent;
+	size_t i;
+
+	for (i = 0; i < l->nrewrites; i++) {
+		if (l->rewrites[i].re != NULL)
+			pcre2_code_free(l->rewrites[i].re);
+		conf_tmpl_free(&l->rewrites[i].to);
+	}
+	free(l->rewrites);
+	conf_tmpl_free(&l->ret.text);
+	for (i = 0; i < l->ntry_files; i++)
+		conf_tmpl_free(&l->try_files[i]);
+	free(l->try_files);
+	conf_tmpl_free(&l->alias);
+	if (p == NULL || l->access != p->access)
+		free(l->access);
+	if (p == NULL || l->headers != p->headers) {
+		for (i = 0; i < l->nheaders; i++) {
+			free(l->headers[i].name);
+			conf_tmpl_free(&l->headers[i].value);
+		}
+		free(l->headers);
+	}
+	if (p == NULL || l->error_pages != p->error_pages) {
+		for (i = 0; i < l->nerror_pages; i++) {
+			free(l->error_pages[i].codes);
+			free(l->error_pages[i].uri);
+			conf_tmpl_free(&l->error_pages[i].target);
+		}
+		free(l->error_pages);
+	}
+	if (p == NULL || l->charset != p->charset)
+		free(l->charset);
+	if (p == NULL || l->hide_headers != p->hide_headers)
+		level_free_list(l->hide_headers, l->nhide_headers);
+	if (p == NULL || l->pass_headers != p->pass_headers)
+		level_free_list(l->pass_headers, l->npass_headers);
+}
