@@ -11,6 +11,16 @@ const { chromium } = require('playwright-core');
 
 const [base, id, text] = process.argv.slice(2);
 
+// page.goto, failing at once with the status when the page is an error
+// (the flow would only time out on a missing form later).
+async function visit(page, url) {
+	const res = await page.goto(url);
+	if (!res || res.status() >= 400)
+		throw new Error('GET ' + url + ': status ' +
+		    (res ? res.status() : 'none'));
+	return res;
+}
+
 async function run() {
 	const browser = await chromium.launch({
 		executablePath: '/usr/bin/chromium',
@@ -22,7 +32,7 @@ async function run() {
 	try {
 		const page = await browser.newPage();
 		page.setDefaultTimeout(30000);
-		await page.goto(base + '/' + id + '?do=edit');
+		await visit(page, base + '/' + id + '?do=edit');
 		await page.fill('#wiki__text', text);
 		await Promise.all([
 			page.waitForNavigation(),

@@ -14,8 +14,18 @@ const USER = 'admin';
 const PASSWORD = 'Fc9!gate-Test-Passw0rd#2026';
 const [base, state, step, ...args] = process.argv.slice(2);
 
+// page.goto, failing at once with the status when the page is an error
+// (the flow would only time out on a missing form later).
+async function visit(page, url) {
+	const res = await page.goto(url);
+	if (!res || res.status() >= 400)
+		throw new Error('GET ' + url + ': status ' +
+		    (res ? res.status() : 'none'));
+	return res;
+}
+
 async function install(page) {
-	await page.goto(base + '/wp-admin/install.php');
+	await visit(page, base + '/wp-admin/install.php');
 	// The language screen appears only when translations are installed.
 	if (await page.locator('#language-continue').count())
 		await page.click('#language-continue');
@@ -33,7 +43,7 @@ async function install(page) {
 }
 
 async function login(page) {
-	await page.goto(base + '/wp-login.php');
+	await visit(page, base + '/wp-login.php');
 	await page.fill('#user_login', USER);
 	await page.fill('#user_pass', PASSWORD);
 	await page.click('#wp-submit');
@@ -44,7 +54,7 @@ async function login(page) {
 
 // The block editor: a title, one paragraph, Publish and its confirmation.
 async function publish(page, title, body) {
-	await page.goto(base + '/wp-admin/post-new.php');
+	await visit(page, base + '/wp-admin/post-new.php');
 	const title_field = page.locator('[aria-label="Add title"]');
 	await title_field.waitFor();
 	// The first visit shows the editor's welcome guide over the page.
@@ -66,7 +76,7 @@ async function publish(page, title, body) {
 
 // The media uploader (plupload, as a person drops a file on it).
 async function upload(page, file) {
-	await page.goto(base + '/wp-admin/media-new.php');
+	await visit(page, base + '/wp-admin/media-new.php');
 	await page.setInputFiles('#plupload-upload-ui input[type=file]', file);
 	const copy = page.locator('.media-item .copy-attachment-url');
 	await copy.first().waitFor({ timeout: 60000 });
