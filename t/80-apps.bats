@@ -43,7 +43,6 @@ status() {
 	# documented originals with APPS_GATEWAY=nginx).
 	local app apps=(wordpress dokuwiki laravel drupal phpmyadmin) bad=0
 	local APPS_TAG=-check
-	[ "$APPS_GATEWAY" = nginx ] && apps=(wordpress dokuwiki laravel)
 	for app in "${apps[@]}"; do
 		HTTP_PORT="$(free_port)"
 		apps_write_conf "$app"
