@@ -139,6 +139,21 @@ print("\n".join(p["title"]["rendered"] for p in posts))' <<<"$output"
 	assert_output --partial "fcgate test blog"
 }
 
+@test "WordPress: a missing /favicon.ico is a quiet 404, /robots.txt only a file" {
+	app_url wordpress
+	# "= /favicon.ico" { log_not_found off; access_log off }: the 404 is
+	# neither in the error log nor in the access log.
+	assert_equal "$(status "$URL/favicon.ico")" 404
+	# "= /robots.txt" has no try_files: WordPress's virtual robots.txt is
+	# not reached, a missing file is a 404.
+	assert_equal "$(status "$URL/robots.txt")" 404
+	sleep 0.2
+	run grep -c 'favicon\|robots' "$(gateway_log access wordpress)"
+	assert_output 0
+	run grep -c 'favicon\|robots' "$(gateway_log error wordpress)"
+	assert_output 0
+}
+
 @test "WordPress: wp-config.php runs, it is never shown" {
 	app_url wordpress
 	# '~ \.php$' sends it to PHP (empty answer), never the static handler.

@@ -221,6 +221,19 @@ app_url() {
 	return 1
 }
 
+# gateway_log access|error APP: the gateway's log file for APP.
+gateway_log() {
+	local dir
+	dir="$(apps_dir "$2")"
+	if [ "$1" = access ]; then
+		echo "$dir/access.log"
+	elif [ "$APPS_GATEWAY" = nginx ]; then
+		echo "$dir/err.log"
+	else
+		echo "$dir/error.log"
+	fi
+}
+
 # browser SCRIPT STEP...: one step of a Playwright flow in headless
 # Chromium (bounded: 120 s).
 browser() {
