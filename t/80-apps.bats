@@ -230,6 +230,8 @@ print("\n".join(p["title"]["rendered"] for p in posts))' <<<"$output"
 	assert_line "query page=3"
 	assert_line "page 3"
 	assert_line "script /index.php"
+	# fastcgi_hide_header X-Powered-By
+	refute_output --partial "X-Powered-By"
 	# "/" is a directory: $uri/ with index index.php
 	run curl -sS "$URL/"
 	assert_line "home"
@@ -261,9 +263,16 @@ print("\n".join(p["title"]["rendered"] for p in posts))' <<<"$output"
 	assert_output --partial '<?php'
 }
 
-@test "front controller: dot files refused, /.well-known/ served" {
+@test "front controller: dot files refused; /.well-known/ served, charset on text" {
 	app_url laravel
 	# '~ /\.(?!well-known).*' { deny all }
 	assert_equal "$(status "$URL/.env")" 403
-	assert_equal "$(status "$URL/.well-known/token.txt")" 200
+	# "charset utf-8" names the charset of a text/plain file (nginx's
+	# default charset_types), not of text/css
+	run curl -sS -D - "$URL/.well-known/token.txt"
+	assert_line --partial "200"
+	assert_line --partial "Content-Type: text/plain; charset=utf-8"
+	run curl -sS -D - -o /dev/null "$URL/css/app.css"
+	assert_line --partial "Content-Type: text/css"
+	refute_output --partial "charset"
 }

@@ -6,6 +6,8 @@
  */
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 header('Content-Type: text/plain; charset=UTF-8');
+/* What the recipe's fastcgi_hide_header must keep from the client. */
+header('X-Powered-By: front-controller');
 if ($path === '/') {
 	echo "home\n";
 } elseif (preg_match('#^/users/(\d+)$#', $path, $m)) {
