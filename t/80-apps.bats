@@ -222,8 +222,11 @@ print("\n".join(p["title"]["rendered"] for p in posts))' <<<"$output"
 
 @test "front controller: a route reaches index.php with its query string" {
 	app_url laravel
-	# try_files $uri $uri/ /index.php?$query_string: a route is no file
+	# try_files $uri $uri/ /index.php?$query_string: a route is no file.
+	# A 200: reached through try_files, not through "error_page 404
+	# /index.php", which would keep the 404.
 	run curl -sS -D - "$URL/users/42?page=3"
+	assert_line --regexp "^HTTP/1.1 200 OK"
 	assert_line --partial "X-Frame-Options: SAMEORIGIN"
 	assert_line --partial "X-Content-Type-Options: nosniff"
 	assert_line "user 42"
