@@ -197,6 +197,10 @@ print("\n".join(p["title"]["rendered"] for p in posts))' <<<"$output"
 	# /_media/NAME rewrites to /lib/exe/fetch.php?media=NAME.
 	curl -sS -o "$T/wiki.back" "$URL/_media/wiki-pixels.png"
 	cmp "$T/wiki-pixels.png" "$T/wiki.back"
+	# /_detail/NAME rewrites to /lib/exe/detail.php?media=NAME.
+	run curl -sS -w '\n%{http_code}\n' "$URL/_detail/wiki-pixels.png"
+	assert_line 200
+	assert_output --partial "wiki-pixels.png"
 }
 
 @test "DokuWiki: conf/, bin/, inc/, vendor/, install.php refused; data/ internal" {

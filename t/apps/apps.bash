@@ -19,6 +19,12 @@ APPS_RECIPES="${APPS_RECIPES:-$REPO/etc/recipes}"
 APPS_DOC_SOCK=/run/php/php8.2-fpm.sock
 NODE_MODULES="$REPO/build/node/node_modules"
 
+# Every request of these tests is bounded: a gateway that hangs fails the
+# test instead of stopping the suite.
+curl() {
+	command curl --max-time 60 "$@"
+}
+
 # The user php-fpm's children run as (start_php_pool): what the
 # applications must be able to write.
 apps_php_owner() {
