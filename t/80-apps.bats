@@ -75,6 +75,17 @@ status() {
 	assert_line "dashboard=$URL/wp-admin/"
 }
 
+@test "WordPress: it takes the gateway for a server that rewrites URLs" {
+	app_url wordpress
+	# SERVER_SOFTWARE holds "nginx" (nginx's own, or the recipe's
+	# "fcgate/... (nginx-compatible)"): got_url_rewrite() is true and the
+	# permalink settings offer /YYYY/MM/DD/name/ without /index.php/.
+	run browser wordpress.js "$URL" "$T/wp-state.json" permalinks
+	assert_success
+	assert_line index_php_prefix=no
+	assert_line day_and_name=yes
+}
+
 @test "WordPress: publish a post in the block editor, read it at its pretty permalink" {
 	app_url wordpress
 	# The block editor talks to /wp-json/ (routed by try_files to

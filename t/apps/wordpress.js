@@ -1,6 +1,7 @@
 // WordPress in headless Chromium, one step per call, for t/80-apps.bats:
 //
-//   node wordpress.js BASE STATE install|login|publish TITLE BODY|upload FILE
+//   node wordpress.js BASE STATE install|login|publish TITLE BODY|
+//       upload FILE|permalinks
 //
 // STATE is the browser's cookie file, kept between steps (login writes
 // it, publish and upload use it).  A step prints what the test checks as
@@ -84,6 +85,18 @@ async function upload(page, file) {
 	    await copy.first().getAttribute('data-clipboard-text'));
 }
 
+// The permalink settings: WordPress offers plain /YYYY/... structures only
+// when it believes the server rewrites URLs (got_url_rewrite(), from
+// SERVER_SOFTWARE), else every choice starts with /index.php/.
+async function permalinks(page) {
+	await visit(page, base + '/wp-admin/options-permalink.php');
+	const html = await page.content();
+	console.log('index_php_prefix=' +
+	    (html.includes(base + '/index.php/') ? 'yes' : 'no'));
+	console.log('day_and_name=' + (html.includes(base + '/' +
+	    new Date().getUTCFullYear() + '/') ? 'yes' : 'no'));
+}
+
 async function run() {
 	const browser = await chromium.launch({
 		executablePath: '/usr/bin/chromium',
@@ -105,6 +118,8 @@ async function run() {
 			await publish(page, args[0], args[1]);
 		else if (step === 'upload')
 			await upload(page, args[0]);
+		else if (step === 'permalinks')
+			await permalinks(page);
 		else
 			throw new Error('unknown step ' + step);
 		await context.storageState({ path: state });
