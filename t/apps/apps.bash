@@ -206,7 +206,9 @@ apps_start_gateway() {
 		/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -g "daemon off; \
 pid $dir/nginx.pid; error_log $dir/err.log;" >>"$dir/nginx.out" 2>&1 &
 	else
-		"$FCGATE" -f -c "$dir/fcgate.conf" >>"$dir/fcgate.out" 2>&1 &
+		# In $T itself: fcg_teardown reads $T/*.out for sanitizer
+		# reports.
+		"$FCGATE" -f -c "$dir/fcgate.conf" >>"$T/fcgate-$app.out" 2>&1 &
 	fi
 	fcg_track $!
 	if wait_port "$HTTP_PORT" 2>/dev/null; then
