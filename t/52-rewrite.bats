@@ -458,3 +458,41 @@ line_of() {
 	assert_failure 1
 	assert_output --partial "$T/bad.conf:$(line_of "'^/a'"): rewrite '^/a': no 'to' replacement"
 }
+
+@test "a URI-change cycle with an error_page for 500 answers 500 once, no recursion" {
+	# nginx: the 11th URI change is "rewrite or internal redirection
+	# cycle" and answers 500 without the error_page (it would loop
+	# again).  Before the fix, the error_page for 500 was tried again
+	# on every 500 and the worker's stack overflowed.
+	local port conf="$T/loop.conf"
+	port="$(free_port)"
+	mkdir -p "$T/html/loop"
+	{
+		echo "pid_file = \"$T/loop.pid\""
+		echo "shm_path = \"$T/loop.shm\""
+		echo "error_log = \"$T/loop.log\""
+		echo 'access_log = "off"'
+		echo 'workers = 1'
+		cat <<CONF
+server {
+    listen = {127.0.0.1:$port}
+    root = "$T/html"
+    error_page "/loop/" { status = {500} }
+    location "/loop/" { index = {"/loop/"} }
+    location "/r/" { rewrite '^/r/(.*)\$' { to = "/r/\$1"  flag = last } }
+}
+CONF
+	} >"$conf"
+	"$FCGATE" -f -c "$conf" >>"$T/fcgate.out" 2>&1 &
+	fcg_track $!
+	wait_port "$port"
+	for u in /loop/ /r/x /loop/; do
+		run curl -sS --max-time 5 -o /dev/null -w '%{http_code}' \
+			"http://127.0.0.1:$port$u"
+		assert_output 500
+	done
+	run grep -c 'rewrite or internal redirection cycle' "$T/loop.log"
+	assert_output 3
+	run grep -c 'exited on signal' "$T/loop.log"
+	assert_output 0
+}

@@ -4,7 +4,8 @@
 # "N passed, N failed".  Exit status 1 when anything failed.
 #
 #   t/run.sh             both builds
-#   t/run.sh FILE...     only these bats files (both builds)
+#   t/run.sh FILE...     only these bats files (both builds; the fuzz
+#                        and applications files on one only)
 set -u
 cd "$(dirname "$0")/.."
 # Debian's python3 before any version manager's shim (pyenv's costs 0.3 s a
@@ -19,10 +20,12 @@ for build in build build/asan; do
 	run=("${files[@]}")
 	if [ "$build" = build/asan ]; then
 		# The fuzzers are sanitizer builds of their own, whatever the
-		# pass: run them once.
+		# pass: run them once.  The applications' file (80-apps) tests
+		# the recipes and the applications, not memory safety, and is
+		# the slowest file: once, on the normal build.
 		run=()
 		for f in "${files[@]}"; do
-			case "$f" in *fuzz*) ;; *) run+=("$f") ;; esac
+			case "$f" in *fuzz* | *80-apps*) ;; *) run+=("$f") ;; esac
 		done
 		[ "${#run[@]}" -gt 0 ] || continue
 	fi
