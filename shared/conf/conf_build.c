@@ -205,8 +205,8 @@ check_server_names(struct conf *c, cfg_t *cfg)
 		    r->server == refs[i - 1].server ||
 		    strcasecmp(r->name, refs[i - 1].name) != 0)
 			continue;
-		conf_error_sec(cfg_getnsec(cfg, "server", (unsigned)r->server),
-		    "duplicate server_name '%s' on %s", r->name,
+		conf_error_opt(cfg_getnsec(cfg, "server", (unsigned)r->server),
+		    "server_name", "duplicate server_name '%s' on %s", r->name,
 		    c->listens[r->listen].addr.text);
 	}
 	free(refs);

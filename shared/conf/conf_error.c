@@ -72,6 +72,22 @@ conf_error_sec(cfg_t *sec, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An error about option opt of a section, at the line in the section
+ * that sets it (the section's own line when none is found). */
+void
+conf_error_opt(cfg_t *sec, const char *opt, const char *fmt, ...)
+{
+	int end = real_line(sec->filename, sec->line), line;
+	va_list ap;
+
+	line = conf_lines_find_back(sec->filename, end, opt, NULL);
+	if (line == end)
+		line = conf_error_line(sec);
+	va_start(ap, fmt);
+	conf_verror(sec->filename, line, fmt, ap);
+	va_end(ap);
+}
+
 /* A bad value found while parsing: reported, and parsing goes on so
  * that every error is listed. */
 void

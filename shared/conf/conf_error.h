@@ -18,6 +18,9 @@ int conf_error_line(cfg_t *sec);
 /* An error about a section, at the line it starts on. */
 void conf_error_sec(cfg_t *sec, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* An error about option opt of section sec, at the line that sets it. */
+void conf_error_opt(cfg_t *sec, const char *opt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A bad value found while parsing, at the lexer's line. */
 void conf_error_parse(cfg_t *cfg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
