@@ -16,6 +16,7 @@
 #include "shared/proto/http_date.h"
 #include "shared/proto/http_status.h"
 #include "conn.h"
+#include "headers.h"
 #include "request.h"
 #include "response.h"
 #include "worker_state.h"
@@ -78,12 +79,24 @@ response_head_start(struct conn *c, int status, const char *reason,
 	return 0;
 }
 
+/* Every line passes the header filter (headers.c): it may be dropped,
+ * or get a charset. */
 int
 response_head_add(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len)
 {
+	const char *charset = NULL;
+	enum headers_verdict v;
+
+	v = headers_line(c->rq, name, name_len, value, value_len, &charset);
+	if (v == HEADERS_DROP)
+		return 0;
 	if (out_put(c, name, name_len) == -1 || out_str(c, ": ") == -1 ||
-	    out_put(c, value, value_len) == -1 || out_str(c, "\r\n") == -1)
+	    out_put(c, value, value_len) == -1 ||
+	    (v == HEADERS_CHARSET &&
+		(out_str(c, "; charset=") == -1 ||
+		    out_str(c, charset) == -1)) ||
+	    out_str(c, "\r\n") == -1)
 		return -1;
 	return 0;
 }
@@ -114,6 +127,8 @@ response_head_end(struct conn *c, int64_t content_length)
 		} else
 			c->keep_alive = false;
 	}
+	if (headers_end(c->rq) == -1)
+		return -1;
 	/* A stopping worker answers what is on its way and says so; and
 	 * as nginx, keepalive_timeout 0 or keepalive_requests reached end
 	 * the connection with this answer. */

@@ -18,7 +18,8 @@ int response_head_start(struct conn *c, int status, const char *reason,
 int response_head_add(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len);
 /*
- * End the head.  content_length -1 = unknown: chunked to HTTP/1.1 clients,
+ * End the head: the location's own lines (headers.c), then the framing.
+ * content_length -1 = unknown: chunked to HTTP/1.1 clients,
  * close-delimited to HTTP/1.0 ones.  Decides keep-alive.  0 / -1 when the
  * head does not fit the output buffer.
  */
