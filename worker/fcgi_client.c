@@ -6,11 +6,13 @@
  * pairs from fcgi_params.c, split into records), an empty PARAMS, the body
  * as STDIN records read from memory or the body's temp file, an empty
  * STDIN.  The answer is parsed record by record (shared/proto/fcgi_record.c);
- * STDOUT starts with the CGI header block, gathered in a bounded buffer and
+ * STDOUT starts with the CGI header block, gathered in a buffer of
+ * fastcgi_buffer_size (a block that does not fit is an invalid answer) and
  * translated into the HTTP response head as nginx's FastCGI module does:
- * Status becomes the status line, hop-by-hop headers and X-Accel-* are
- * dropped (the gateway frames the body itself), a Location that is a bare
- * path is made absolute, and everything else passes in order (several
+ * Status becomes the status line, hop-by-hop headers, the X-Accel-*
+ * controls and fastcgi_hide_header's are dropped (fastcgi_pass_header
+ * lets the hidden ones through), a Location that is a bare path is made
+ * absolute, and everything else passes in order (several
  * Set-Cookie lines stay several).  Then the body is copied into the
  * client's output buffer, held to the backend's Content-Length.
  *
@@ -85,10 +87,15 @@ fcgi_client_stdin_room(const struct conn_body *b)
 int
 fcgi_client_init(struct fcgi_client *fc, struct conn *c)
 {
-	memset(fc, 0, offsetof(struct fcgi_client, hbuf));
+	memset(fc, 0, sizeof(*fc));
 	fc->c = c;
 	fc->loc = c->rq->loc;
 	fc->peer = "";
+	fc->hcap = fc->loc->fastcgi_buffer_size;
+	if ((fc->hbuf = malloc(fc->hcap)) == NULL) {
+		log_error("proxy: out of memory");
+		return -1;
+	}
 	if (params_build(c, &fc->params, &fc->params_len) == -1)
 		return -1;
 	/* BEGIN_REQUEST, the PARAMS records, then room for STDIN */
@@ -106,7 +113,9 @@ fcgi_client_free(struct fcgi_client *fc)
 {
 	free(fc->params);
 	free(fc->sbuf);
+	free(fc->hbuf);
 	fc->params = fc->sbuf = NULL;
+	fc->hbuf = NULL;
 }
 
 /* The records up to and including the empty PARAMS, into sbuf. */
@@ -170,7 +179,7 @@ fcgi_client_start(struct fcgi_client *fc, bool keep_conn)
 {
 	fcgi_parser_init(&fc->parser);
 	fcgi_parser_expect_id(&fc->parser, FCGI_CLIENT_REQUEST_ID);
-	fc->hlen = 0;
+	fc->hlen = fc->rest_off = 0;
 	fc->header_done = false;
 	fcgi_client_queue_head(fc, keep_conn);
 	return fcgi_client_queue_stdin(fc);
@@ -183,17 +192,45 @@ fcgi_client_at_boundary(const struct fcgi_client *fc)
 }
 
 static bool
-fcgi_client_hop_header(const struct cgi_header *h)
+fcgi_client_name_is(const struct cgi_header *h, const char *name)
 {
-	static const char *const hop[] = { "connection", "keep-alive",
-		"transfer-encoding", "content-length", NULL };
+	return h->name_len == strlen(name) &&
+	    strncasecmp(h->name, name, h->name_len) == 0;
+}
+
+static bool
+fcgi_client_listed(const struct cgi_header *h, char *const *list, size_t n)
+{
 	size_t i;
 
-	for (i = 0; hop[i] != NULL; i++)
-		if (h->name_len == strlen(hop[i]) &&
-		    strncasecmp(h->name, hop[i], h->name_len) == 0)
+	for (i = 0; i < n; i++)
+		if (fcgi_client_name_is(h, list[i]))
 			return true;
-	return h->name_len > 8 && strncasecmp(h->name, "x-accel-", 8) == 0;
+	return false;
+}
+
+/*
+ * Is h kept from the client?  The framing headers always (the gateway
+ * frames the body itself); nginx's hidden ones (Status and the X-Accel-*
+ * controls, meant for the gateway) unless fastcgi_pass_header names
+ * them; and those fastcgi_hide_header names.
+ */
+static bool
+fcgi_client_hidden(const struct conf_location *loc, const struct cgi_header *h)
+{
+	static char *const framing[] = { "connection", "keep-alive",
+		"transfer-encoding", "content-length" };
+	static char *const hidden[] = { "status", "x-accel-expires",
+		"x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering",
+		"x-accel-charset" };
+
+	if (fcgi_client_listed(h, framing, sizeof(framing) / sizeof(*framing)))
+		return true;
+	if (fcgi_client_listed(h, loc->pass_headers, loc->npass_headers))
+		return false;
+	return fcgi_client_listed(h, hidden,
+		   sizeof(hidden) / sizeof(*hidden)) ||
+	    fcgi_client_listed(h, loc->hide_headers, loc->nhide_headers);
 }
 
 /*
@@ -252,7 +289,7 @@ fcgi_client_head_write(struct conn *c, const char *head,
 	conn_out_reset(c);
 	failed = response_head_start(c, r->status, r->reason, r->reason_len);
 	while (cgi_header_next(head, r->head_len, &pos, &h) == 1) {
-		if (fcgi_client_hop_header(&h))
+		if (fcgi_client_hidden(c->rq->loc, &h))
 			continue;
 		if ((rc = fcgi_client_location(c, &h)) == 1)
 			rc = response_head_add(c, h.name, h.name_len, h.value,
@@ -285,6 +322,32 @@ fcgi_client_body_out(struct fcgi_client *fc, const uint8_t *data, size_t len)
 	response_body(fc->c, data, len);
 }
 
+/*
+ * Queue the body bytes that came in the header buffer, as far as the
+ * client's output has room: with a fastcgi_buffer_size above the output
+ * buffer's, the head and they may not fit together.  true when all are
+ * queued; the rest goes before any more input (fcgi_client_input).
+ */
+static bool
+fcgi_client_rest_out(struct fcgi_client *fc)
+{
+	size_t n = fc->hlen - fc->rest_off, room;
+
+	if (!fc->header_done || n == 0)
+		return true;
+	if (!fc->c->rq->is_head) {
+		room = conn_out_room(fc->c);
+		room =
+		    room > RESPONSE_FRAME_MAX ? room - RESPONSE_FRAME_MAX : 0;
+		n = n < room ? n : room;
+	}
+	if (n > 0)
+		fcgi_client_body_out(fc,
+		    (const uint8_t *)fc->hbuf + fc->rest_off, n);
+	fc->rest_off += n;
+	return fc->rest_off == fc->hlen;
+}
+
 /* Statuses whose answers carry no body, whatever Content-Length says. */
 static bool
 fcgi_client_bodiless(int status)
@@ -302,15 +365,15 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	if (fcgi_client_head_write(c, fc->hbuf, r,
 		r->status == 204 ? -1 : r->content_length) == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
-		    "upstream sent too big header");
+		    "upstream sent too big header for the output buffer");
 	fc->header_done = true;
 	fc->body_excess = false;
 	if (fcgi_client_bodiless(r->status))
 		fc->body_left = 0;
 	else
 		fc->body_left = c->rq->is_head ? -1 : r->content_length;
-	fcgi_client_body_out(fc, (const uint8_t *)fc->hbuf + r->head_len,
-	    fc->hlen - r->head_len);
+	fc->rest_off = r->head_len;
+	(void)fcgi_client_rest_out(fc);
 	return FCGI_CLIENT_GO;
 }
 
@@ -352,9 +415,10 @@ fcgi_client_on_stdout(struct fcgi_client *fc, const uint8_t *data, size_t len)
 	if (rc == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
 		    "upstream sent invalid header: %s", err);
-	if (fc->hlen == sizeof(fc->hbuf))
+	if (fc->hlen == fc->hcap)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
-		    "upstream sent too big header");
+		    "upstream sent too big header while reading response "
+		    "header from upstream");
 	return FCGI_CLIENT_GO;
 }
 
@@ -443,7 +507,7 @@ fcgi_client_limit(const struct fcgi_client *fc, size_t avail)
 	size_t room;
 
 	if (!fc->header_done)
-		room = sizeof(fc->hbuf) - fc->hlen;
+		room = fc->hcap - fc->hlen;
 	else if (fc->c->rq->is_head)
 		room = avail;
 	else {
@@ -464,6 +528,12 @@ fcgi_client_input(struct fcgi_client *fc, const uint8_t *in, size_t len,
 	enum io_result flushed;
 
 	for (*used = 0; *used < len;) {
+		while (!fcgi_client_rest_out(fc)) {
+			if ((flushed = conn_flush(fc->c)) == IO_EOF)
+				return FCGI_CLIENT_GONE;
+			if (flushed == IO_AGAIN)
+				return FCGI_CLIENT_WAIT;
+		}
 		if ((limit = fcgi_client_limit(fc, len - *used)) < 512 &&
 		    limit < len - *used) {
 			if ((flushed = conn_flush(fc->c)) == IO_EOF)
