@@ -180,9 +180,10 @@ level_access_addr(const char *v, struct conf_access_rule *r)
 		-1)
 		return -1;
 	for (i = 0; i < (size_t)max / 8; i++) {
-		r->mask[i] = bits >= 8 * (i + 1) ? 0xff :
-		    bits > 8 * i ? (uint8_t)(0xff00 >> (bits - 8 * i)) :
-				   0;
+		if (bits >= 8 * (i + 1))
+			r->mask[i] = 0xff;
+		else if (bits > 8 * i)
+			r->mask[i] = (uint8_t)(0xffu << (8 - (bits - 8 * i)));
 		r->addr[i] &= r->mask[i];
 	}
 	return 0;

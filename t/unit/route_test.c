@@ -231,11 +231,87 @@ test_location(void)
 		pcre2_code_free(locs[i].re);
 }
 
+/*
+ * Nested locations, nginx's search (ngx_http_core_find_location): the
+ * longest prefix of a level is searched inside; an exact or regex match
+ * there ends the search; otherwise the outer level's regexes still win
+ * unless the outer prefix is "^~"; a nested "^~" stops only the nested
+ * regexes.  A regex location's nested ones are searched after it
+ * matches, and their regex captures replace its own.
+ */
+static void
+test_nested(void)
+{
+	static struct conf_location in_root[] = {
+		{ .match = LOC_REGEX, .pattern = "\\.css$" },
+		{ .match = LOC_PREFIX_STOP, .pattern = "/a/stop/" },
+		{ .match = LOC_EXACT, .pattern = "/a/x" },
+	};
+	static struct conf_location in_stop[] = {
+		{ .match = LOC_REGEX, .pattern = "\\.js$" },
+	};
+	static struct conf_location in_re[] = {
+		{ .match = LOC_REGEX, .pattern = "^/m/(?<n>[a-z]+)/" },
+	};
+	static struct conf_location top[] = {
+		{ .match = LOC_PREFIX, .pattern = "/a/" },
+		{ .match = LOC_PREFIX_STOP, .pattern = "/s/" },
+		{ .match = LOC_REGEX, .pattern = "\\.(php|js)$" },
+		{ .match = LOC_REGEX, .pattern = "^/m/" },
+	};
+	struct conf_location *all[] = { &in_root[0], &in_stop[0], &in_re[0],
+		&top[2], &top[3] };
+	struct route_match m;
+	struct conf_server srv;
+	size_t i;
+
+	top[0].children = in_root;
+	top[0].nchildren = 3;
+	top[1].children = in_stop;
+	top[1].nchildren = 1;
+	top[3].children = in_re;
+	top[3].nchildren = 1;
+	for (i = 0; i < 3; i++)
+		in_root[i].pattern_len = strlen(in_root[i].pattern);
+	for (i = 0; i < 4; i++)
+		top[i].pattern_len = strlen(top[i].pattern);
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++)
+		all[i]->re = compile(all[i]->pattern, 0);
+	memset(&srv, 0, sizeof(srv));
+	srv.locations = top;
+	srv.nlocations = 4;
+	CHECK(route_location(&srv, "/a/b.css", 8, NULL) == &in_root[0],
+	    "nested regex of the longest prefix");
+	CHECK(route_location(&srv, "/a/x", 4, NULL) == &in_root[2],
+	    "nested exact");
+	CHECK(route_location(&srv, "/a/b.txt", 8, NULL) == &top[0],
+	    "the prefix itself when nothing nested matches");
+	CHECK(route_location(&srv, "/a/b.php", 8, NULL) == &top[2],
+	    "outer regexes still win over a nested miss");
+	CHECK(route_location(&srv, "/a/stop/b.php", 13, NULL) == &top[2],
+	    "a nested ^~ does not stop the outer regexes");
+	CHECK(route_location(&srv, "/a/stop/b.txt", 13, NULL) == &in_root[1],
+	    "nested ^~ prefix");
+	CHECK(route_location(&srv, "/s/b.js", 7, NULL) == &in_stop[0],
+	    "nested regex of an outer ^~");
+	CHECK(route_location(&srv, "/s/b.php", 8, NULL) == &top[1],
+	    "an outer ^~ stops the outer regexes");
+	CHECK(route_location(&srv, "/m/abc/d", 8, &m) == &in_re[0] &&
+		m.re == in_re[0].re && m.n == 2 && m.ov[2] == 3 && m.ov[3] == 6,
+	    "nested regex of a regex, with its captures");
+	CHECK(route_location(&srv, "/m/ABC/d", 8, &m) == &top[3] &&
+		m.re == top[3].re,
+	    "a regex whose nested ones miss");
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++)
+		pcre2_code_free(all[i]->re);
+}
+
 int
 main(void)
 {
 	test_server();
 	test_server_wildcards();
 	test_location();
+	test_nested();
 	return check_summary("route");
 }
