@@ -46,6 +46,10 @@ if (isset($_GET['ct'])) header('Content-Type: ' . $_GET['ct']);
 foreach (['Buffering', 'Expires', 'Limit-Rate', 'Charset', 'Other'] as $x)
 	header("X-Accel-$x: 1");
 header('X-Secret: s');
+if (isset($_GET['srv'])) {
+	header('Server: php-app');
+	header('Date: Mon, 01 Jan 2001 00:00:00 GMT');
+}
 header('X-Srv-Hidden: h');
 header('Expires: Mon, 01 Jan 2001 00:00:00 GMT');
 header('Cache-Control: private');
@@ -122,7 +126,7 @@ server {
     location "/php/" {
         expires = 1d
         charset = utf-8
-        fastcgi_hide_header = {"X-Secret"}
+        fastcgi_hide_header = {"X-Secret", "Server"}
         fastcgi_pass_header = {"X-Accel-Buffering"}
         $php
     }
@@ -357,6 +361,21 @@ teardown() {
 	refute_line --partial "X-Accel-Buffering"
 	refute_line --partial "X-Srv-Hidden"
 	assert_line "X-Secret: s"
+}
+
+@test "a backend's Server and Date replace fcgate's, unless hidden" {
+	# nginx sends the upstream's Server and Date instead of its own (the
+	# FastCGI module does not hide them); a hidden one leaves nginx's.
+	run head_of '/php4k/h.php?srv=1'
+	assert_line "Server: php-app"
+	assert_line "Date: Mon, 01 Jan 2001 00:00:00 GMT"
+	[ "$(printf '%s\n' "$output" | grep -c '^Server: ')" = 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^Date: ')" = 1 ]
+	run head_of '/php/h.php?srv=1'
+	assert_line "Server: fcgate"
+	assert_line "Date: Mon, 01 Jan 2001 00:00:00 GMT"
+	[ "$(printf '%s\n' "$output" | grep -c '^Server: ')" = 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^Date: ')" = 1 ]
 }
 
 @test "fastcgi_buffer_size: a 30 KiB cookie block passes at 32k, 33 KiB is 502" {

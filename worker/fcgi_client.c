@@ -9,12 +9,12 @@
  * STDOUT starts with the CGI header block, gathered in a buffer of
  * fastcgi_buffer_size (a block that does not fit is an invalid answer) and
  * translated into the HTTP response head as nginx's FastCGI module does:
- * Status becomes the status line, hop-by-hop headers, the X-Accel-*
- * controls and fastcgi_hide_header's are dropped (fastcgi_pass_header
- * lets the hidden ones through), a Location that is a bare path is made
- * absolute, and everything else passes in order (several
- * Set-Cookie lines stay several).  Then the body is copied into the
- * client's output buffer, held to the backend's Content-Length.
+ * Status becomes the status line, the lines fcgi_headers.c hides are
+ * dropped (hop-by-hop ones, the X-Accel-* controls, fastcgi_hide_header's),
+ * a Location that is a bare path is made absolute, and everything else
+ * passes in order (several Set-Cookie lines stay several).  Then the body
+ * is copied into the client's output buffer, held to the backend's
+ * Content-Length.
  *
  * proxy.c owns the sockets, the timers and the choice of server; it calls
  * these functions directly, as nginx's upstream engine calls the FastCGI
@@ -32,6 +32,7 @@
 #include "body.h"
 #include "conn.h"
 #include "fcgi_client.h"
+#include "fcgi_headers.h"
 #include "fcgi_params.h"
 #include "request.h"
 #include "response.h"
@@ -191,48 +192,6 @@ fcgi_client_at_boundary(const struct fcgi_client *fc)
 	return fcgi_parser_at_boundary(&fc->parser);
 }
 
-static bool
-fcgi_client_name_is(const struct cgi_header *h, const char *name)
-{
-	return h->name_len == strlen(name) &&
-	    strncasecmp(h->name, name, h->name_len) == 0;
-}
-
-static bool
-fcgi_client_listed(const struct cgi_header *h, char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (fcgi_client_name_is(h, list[i]))
-			return true;
-	return false;
-}
-
-/*
- * Is h kept from the client?  The framing headers always (the gateway
- * frames the body itself); nginx's hidden ones (Status and the X-Accel-*
- * controls, meant for the gateway) unless fastcgi_pass_header names
- * them; and those fastcgi_hide_header names.
- */
-static bool
-fcgi_client_hidden(const struct conf_location *loc, const struct cgi_header *h)
-{
-	static char *const framing[] = { "connection", "keep-alive",
-		"transfer-encoding", "content-length" };
-	static char *const hidden[] = { "status", "x-accel-expires",
-		"x-accel-redirect", "x-accel-limit-rate", "x-accel-buffering",
-		"x-accel-charset" };
-
-	if (fcgi_client_listed(h, framing, sizeof(framing) / sizeof(*framing)))
-		return true;
-	if (fcgi_client_listed(h, loc->pass_headers, loc->npass_headers))
-		return false;
-	return fcgi_client_listed(h, hidden,
-		   sizeof(hidden) / sizeof(*hidden)) ||
-	    fcgi_client_listed(h, loc->hide_headers, loc->nhide_headers);
-}
-
 /*
  * A Location that is a path ("/x") is sent absolute, as nginx does with
  * absolute_redirect on: scheme, the Host the client asked for (else the
@@ -287,9 +246,10 @@ fcgi_client_head_write(struct conn *c, const char *head,
 	int rc, failed;
 
 	conn_out_reset(c);
-	failed = response_head_start(c, r->status, r->reason, r->reason_len);
+	failed = response_head_start_own(c, r->status, r->reason, r->reason_len,
+	    fcgi_headers_own(c->rq->loc, head, r->head_len));
 	while (cgi_header_next(head, r->head_len, &pos, &h) == 1) {
-		if (fcgi_client_hidden(c->rq->loc, &h))
+		if (fcgi_headers_hidden(c->rq->loc, &h))
 			continue;
 		if ((rc = fcgi_client_location(c, &h)) == 1)
 			rc = response_head_add(c, h.name, h.name_len, h.value,

@@ -57,6 +57,13 @@ int
 response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len)
 {
+	return response_head_start_own(c, status, reason, reason_len, 0);
+}
+
+int
+response_head_start_own(struct conn *c, int status, const char *reason,
+    size_t reason_len, unsigned own)
+{
 	char line[16] = "HTTP/1.1 000 ";
 
 	c->rq->status = status;
@@ -71,10 +78,13 @@ response_head_start(struct conn *c, int status, const char *reason,
 	line[10] = (char)('0' + status / 10 % 10);
 	line[11] = (char)('0' + status % 10);
 	if (out_put(c, line, 13) == -1 ||
-	    out_put(c, reason, reason_len) == -1 ||
-	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
-	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
-	    out_str(c, "\r\n") == -1)
+	    out_put(c, reason, reason_len) == -1 || out_str(c, "\r\n") == -1 ||
+	    (!(own & RESPONSE_OWN_SERVER) &&
+		out_str(c, "Server: " FCGATE_NAME "\r\n") == -1) ||
+	    (!(own & RESPONSE_OWN_DATE) &&
+		(out_str(c, "Date: ") == -1 ||
+		    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
+		    out_str(c, "\r\n") == -1)))
 		return -1;
 	return 0;
 }

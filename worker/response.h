@@ -15,6 +15,12 @@ struct request;
 /* Start the head for status (reason NULL = the standard phrase). */
 int response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len);
+/* The same for an answer that brings its own Server or Date line (a
+ * backend's): fcgate's is left out, as nginx leaves out its own. */
+#define RESPONSE_OWN_SERVER 1u
+#define RESPONSE_OWN_DATE 2u
+int response_head_start_own(struct conn *c, int status, const char *reason,
+    size_t reason_len, unsigned own);
 int response_head_add(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len);
 /*
