@@ -49,6 +49,7 @@ request_clear(struct request *r)
 	r->parsed = r->done = false;
 	r->start_ms = 0;
 	r->redirects = 0;
+	r->internal = false;
 	r->error_status = 0;
 	r->up_addr[0] = '\0';
 	r->loc = NULL;
@@ -278,12 +279,13 @@ request_fail(struct request *r, int status)
 }
 
 /*
- * Phase 1, rewrite / return: what the configuration answers without a
- * handler.  No location (404) and a directory named without its slash
- * (301, through w->handlers->add_slash).  1 when it answered.
+ * Between the location search and its phases (nginx's find-config
+ * phase): an internal location asked for from outside (404), a directory
+ * named without its slash (301, through w->handlers->add_slash).  1 when
+ * it answered.
  */
 static int
-request_phase_rewrite(struct request *r)
+request_phase_find(struct request *r)
 {
 	struct conn *c = r->c;
 
@@ -291,10 +293,24 @@ request_phase_rewrite(struct request *r)
 		request_fail(r, 404);
 		return 1;
 	}
+	if (r->loc->internal && !r->internal) {
+		log_info("internal location \"%s\" asked for by client %s",
+		    r->loc->pattern, c->peer_addr);
+		request_fail(r, 404);
+		return 1;
+	}
 	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
 		c->w->handlers->add_slash(r);
 		return 1;
 	}
+	return 0;
+}
+
+/* Phase 1, the location's rewrite / return.  1 when it answered. */
+static int
+request_phase_rewrite(struct request *r)
+{
+	(void)r;
 	return 0;
 }
 
@@ -313,13 +329,14 @@ request_phase_access(struct request *r)
 	return 1;
 }
 
-/* Phase 3, try_files, lands here: a location's try_files would pick the
- * URI (an internal redirect) or answer.  None yet.  1 when it answered. */
+/* Phase 3, the location's try_files (try_files.c, through
+ * w->handlers): it may change the URI, or answer.  1 when it answered. */
 static int
 request_phase_try_files(struct request *r)
 {
-	(void)r;
-	return 0;
+	if (r->loc->ntry_files == 0)
+		return 0;
+	return r->c->w->handlers->try_files(r);
 }
 
 /* Phase 4: the location's content handler, installed by worker.c. */
@@ -337,6 +354,16 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
+/* The phases of the request's location, from its rewrites on. */
+static void
+request_phases(struct request *r)
+{
+	if (request_phase_rewrite(r) || request_phase_access(r) ||
+	    request_phase_try_files(r))
+		return;
+	request_phase_content(r);
+}
+
 /* The request is complete (or its URI changed): find its location and
  * run the phases.  Phases 5 and 6 run in request_finish(). */
 void
@@ -352,10 +379,9 @@ request_route(struct request *r)
 	if (m.re != NULL)
 		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
 		    m.n);
-	if (request_phase_rewrite(r) || request_phase_access(r) ||
-	    request_phase_try_files(r))
+	if (request_phase_find(r))
 		return;
-	request_phase_content(r);
+	request_phases(r);
 }
 
 void
@@ -374,9 +400,40 @@ request_internal_redirect(struct request *r, const char *uri, size_t len)
 	memmove(r->uri, uri, len);
 	r->uri[len] = '\0';
 	c->rq->uri_len = len;
+	r->internal = true;
 	conn_out_reset(c);
 	conn_file_close(c);
 	request_route(r);
+}
+
+void
+request_named(struct request *r, const char *name, size_t len)
+{
+	struct conn *c = r->c;
+	const struct conf_location *loc;
+
+	if (++r->redirects > REQUEST_MAX_REDIRECTS) {
+		log_error("rewrite or internal redirection cycle while "
+			  "redirect to named location \"%.*s\"",
+		    (int)len, name);
+		r->error_status = 0;
+		request_fail(r, 500);
+		return;
+	}
+	if ((loc = route_named(c->srv, name, len)) == NULL) {
+		log_error("could not find named location \"%.*s\"", (int)len,
+		    name);
+		request_fail(r, 500);
+		return;
+	}
+	r->loc = loc;
+	r->internal = true;
+	vars_state_reset(&r->vars);
+	conn_out_reset(c);
+	conn_file_close(c);
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	c->state = CONN_SEND;
+	request_phases(r);
 }
 
 /*

@@ -46,6 +46,9 @@ struct request {
 	const struct conf_location *loc;
 	size_t uri_len;
 	bool is_head;
+	/* redirected inside (nginx's r->internal): may enter internal
+	 * locations */
+	bool internal;
 	struct conn_body body;
 	struct proxy *proxy; /* its FastCGI trip, if any */
 	/* the response */
@@ -66,6 +69,9 @@ struct request_handlers {
 	void (*fastcgi)(struct request *r);   /* fastcgi_pass */
 	void (*add_slash)(struct request *r); /* a directory named
 						 * without its '/': 301 */
+	/* phase 3, a location's try_files: 0 to go on to its content
+	 * handler (maybe with a new URI), 1 when it answered or redirected */
+	int (*try_files)(struct request *r);
 	/* fcgate's own page for status (queued, not finished) */
 	void (*status)(struct request *r, int status);
 	/* the FastCGI trip of a request: more of a streamed body came, the
@@ -86,6 +92,14 @@ void request_fail(struct request *r, int status);
 
 /* Run the phases again for a new URI (index file, error_page). */
 void request_internal_redirect(struct request *r, const char *uri, size_t len);
+
+/*
+ * Go on in the named location name[0..len) ("@name") with the URI and
+ * arguments as they are (try_files, error_page, X-Accel-Redirect).  An
+ * internal redirect that skips the location search: the location's own
+ * phases run from its rewrites on.  None of that name: 500, logged.
+ */
+void request_named(struct request *r, const char *name, size_t len);
 
 /* Send 100 Continue if the request expects it and this is the moment:
  * handler is true where a content handler starts (see request.c). */

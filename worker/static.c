@@ -1,18 +1,16 @@
 /*
- * static.c - static files, as nginx's static and index modules do for the
- * `root` / `index` / `error_page` part of a configuration.
+ * static.c - static files, as nginx's static module serves them for the
+ * `root` / `alias` / `error_page` part of a configuration.
  *
- * A URI ending in '/' is a directory: the first `index` entry that exists
- * becomes an internal redirect (so index.php reaches FastCGI through its
- * location); an entry with an absolute path ("/index.php") is one without
- * being looked for.  A directory named without its slash gets a 301 to it with
- * the slash (redirect.c writes the Location).  A file
- * whose real path leaves the root's real path (a symlink out of the tree)
- * is refused with 403.  A 200 carries Last-Modified and nginx's ETag; the
- * conditional headers can turn it into 304 or 412, and a single byte range
- * into 206 or 416.  The body goes out with sendfile(2) from the offsets
- * set here.  Pages served for error_page keep their status and get none of
- * the validators, conditionals or ranges.
+ * A URI ending in '/' is a directory, for static_path.c's index.  A
+ * directory named without its slash gets a 301 to it with the slash
+ * (redirect.c writes the Location).  The file is the one root or alias
+ * maps the URI to, refused with 403 when its real path leaves that
+ * directory (static_path.c).  A 200 carries Last-Modified and nginx's
+ * ETag; the conditional headers can turn it into 304 or 412, and a
+ * single byte range into 206 or 416.  The body goes out with sendfile(2)
+ * from the offsets set here.  Pages served for error_page keep their
+ * status and get none of the validators, conditionals or ranges.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +32,7 @@
 #include "request.h"
 #include "response.h"
 #include "static.h"
-#include "vars.h"
+#include "static_path.h"
 #include "worker_state.h"
 
 /* What the response head says about the file being served. */
@@ -53,155 +51,6 @@ enum static_range {
 	STATIC_RANGE_OK,	   /* first..last set: 206 */
 	STATIC_RANGE_UNSATISFIABLE /* 416 */
 };
-
-/* root + uri (+ extra) into path; -1 when it does not fit. */
-static int
-static_path(const struct conn *c, const char *extra, char *path, size_t size)
-{
-	int n;
-
-	n = snprintf(path, size, "%s%s%s", c->rq->loc->root, c->rq->uri,
-	    extra ? extra : "");
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-/*
- * An index entry with its variables ("$host.html") expanded into out.
- * The config loader checked that every "$name" / "${name}" is one.
- * Returns 0, or -1 when the result does not fit.
- */
-static int
-static_index_name(struct conn *c, const char *e, char *out, size_t size)
-{
-	const char *s, *v;
-	size_t o = 0, n;
-	bool brace;
-
-	while (*e != '\0') {
-		if (*e != '$') {
-			v = e;
-			for (n = 0; e[n] != '\0' && e[n] != '$'; n++)
-				;
-			e += n;
-		} else {
-			brace = *++e == '{';
-			s = e + brace;
-			for (e = s; (*e >= 'a' && *e <= 'z') || *e == '_' ||
-			     (*e >= '0' && *e <= '9') ||
-			     (*e >= 'A' && *e <= 'Z');
-			     e++)
-				;
-			vars_value(c->rq, conf_var_find(s, (size_t)(e - s)), &v,
-			    &n);
-			if (brace && *e == '}')
-				e++;
-		}
-		if (n >= size - o)
-			return -1;
-		memcpy(out + o, v, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-static void
-static_index(struct request *r)
-{
-	struct conn *c = r->c;
-	char path[4096], uri[CONN_URI_MAX], name[CONN_URI_MAX];
-	struct stat st;
-	size_t i;
-	int n;
-
-	for (i = 0; i < c->rq->loc->nindex; i++) {
-		if (static_index_name(c, c->rq->loc->index[i], name,
-			sizeof(name)) == -1)
-			continue;
-		if (name[0] == '/') {
-			/* an absolute index is taken as it is, not looked
-			 * for: an internal redirect, as nginx (a loop ends
-			 * in 500 once the redirect limit is reached) */
-			request_internal_redirect(r, name, strlen(name));
-			return;
-		}
-		if (static_path(c, name, path, sizeof(path)) == -1)
-			continue;
-		if (stat(path, &st) == -1) {
-			if (errno != ENOENT && errno != ENOTDIR)
-				log_error("stat(\"%s\") failed: %s", path,
-				    strerror(errno));
-			continue;
-		}
-		n = snprintf(uri, sizeof(uri), "%s%s", c->rq->uri, name);
-		if (n < 0 || (size_t)n >= sizeof(uri))
-			break;
-		request_internal_redirect(r, uri, (size_t)n);
-		return;
-	}
-	if (static_path(c, NULL, path, sizeof(path)) == 0 &&
-	    stat(path, &st) == -1) {
-		request_fail(r, 404);
-		return;
-	}
-	log_error("directory index of \"%s\" is forbidden, client: %s", path,
-	    c->peer_addr);
-	request_fail(r, 403);
-}
-
-/* The status for a failed file system call on path, logged once. */
-static int
-static_errno_status(struct conn *c, const char *call, const char *path)
-{
-	switch (errno) {
-	case ENOENT:
-	case ENOTDIR:
-	case ENAMETOOLONG:
-		log_info("%s() \"%s\" failed: %s, client: %s", call, path,
-		    strerror(errno), c->peer_addr);
-		return 404;
-	case EACCES:
-	case ELOOP:
-		log_error("%s() \"%s\" failed: %s, client: %s", call, path,
-		    strerror(errno), c->peer_addr);
-		return 403;
-	default:
-		log_error("%s() \"%s\" failed: %s, client: %s", call, path,
-		    strerror(errno), c->peer_addr);
-		return 500;
-	}
-}
-
-/*
- * Resolve path into real and refuse it (403) when real is not under the
- * real path of root: a symlink may point anywhere inside the tree, never
- * out of it.  realpath() rather than a per-component O_NOFOLLOW walk,
- * because in-tree symlinks must keep working and the walk would be a
- * second realpath.  The caller opens real with O_NOFOLLOW, so a last
- * component swapped for a symlink after this check is refused; swapping a
- * directory in that window stays possible, but only to someone who can
- * already write inside root.  Returns 0, or the status to answer.
- */
-static int
-static_resolve(struct conn *c, const char *path, char real[PATH_MAX])
-{
-	char root[PATH_MAX];
-	size_t n;
-
-	if (realpath(c->rq->loc->root, root) == NULL)
-		return static_errno_status(c, "realpath", c->rq->loc->root);
-	if (realpath(path, real) == NULL)
-		return static_errno_status(c, "realpath", path);
-	n = strlen(root);
-	if (n == 1 ||
-	    (strncmp(real, root, n) == 0 &&
-		(real[n] == '/' || real[n] == '\0')))
-		return 0;
-	log_error("\"%s\" resolves to \"%s\", outside of root \"%s\", "
-		  "client: %s",
-	    path, real, root, c->peer_addr);
-	return 403;
-}
 
 /* n decimal digits at p, -1 when one is not a digit. */
 static int
@@ -546,7 +395,7 @@ void
 static_serve(struct request *r)
 {
 	struct conn *c = r->c;
-	char path[4096], real[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 	int fd, status;
 
@@ -556,20 +405,20 @@ static_serve(struct request *r)
 		return;
 	}
 	if (r->uri[c->rq->uri_len - 1] == '/') {
-		static_index(r);
+		static_path_index(r);
 		return;
 	}
-	if (static_path(c, NULL, path, sizeof(path)) == -1) {
+	if (static_path_map(r, NULL, path, sizeof(path)) == -1) {
 		request_fail(r, 414);
 		return;
 	}
-	if ((status = static_resolve(c, path, real)) != 0) {
+	if ((status = static_path_resolve(r, path, real)) != 0) {
 		request_fail(r, status);
 		return;
 	}
 	fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd == -1) {
-		request_fail(r, static_errno_status(c, "open", real));
+		request_fail(r, static_path_errno_status(c, "open", real));
 		return;
 	}
 	if (fstat(fd, &st) == -1) {

@@ -488,9 +488,10 @@ vars_document_root(struct request *r)
 
 	if (loc == NULL)
 		return r->c->srv->root;
-	if (!loc->has_alias)
+	if (loc->alias_loc == NULL)
 		return loc->root;
-	if (vars_expand(r, &loc->alias, alias, sizeof(alias)) >= sizeof(alias))
+	if (vars_expand(r, &loc->alias_loc->alias, alias, sizeof(alias)) >=
+	    sizeof(alias))
 		alias[0] = '\0';
 	return alias;
 }
@@ -499,15 +500,19 @@ long
 vars_uri_path(struct request *r, const char *uri, size_t len, char *out,
     size_t size)
 {
-	const struct conf_location *loc = r->loc;
+	const struct conf_location *a =
+	    r->loc != NULL ? r->loc->alias_loc : NULL;
 	const char *root = vars_document_root(r);
 	size_t rlen = strlen(root), skip = 0;
 
-	if (loc != NULL && loc->has_alias) {
-		if (loc->match == LOC_REGEX || loc->match == LOC_REGEX_CASELESS)
-			len = 0; /* the alias names the file */
-		else if (loc->pattern_len <= len)
-			skip = loc->pattern_len;
+	if (a != NULL && rlen == 0)
+		return -1; /* an alias too long: never the bare URI */
+	if (a != NULL) {
+		if (a->match == LOC_REGEX || a->match == LOC_REGEX_CASELESS) {
+			if (!r->vars.alias_add_uri)
+				len = 0; /* the alias names the file */
+		} else if (a->pattern_len <= len)
+			skip = a->pattern_len;
 	}
 	if (rlen + len - skip >= size)
 		return -1;

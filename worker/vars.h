@@ -35,8 +35,8 @@ const char *vars_args(const struct request *r, size_t *len);
 /*
  * The file a URI names in the request's location: root + uri, or with
  * alias, the alias in place of the location's prefix (a regex location's
- * alias names the file whole).  Returns the length, or -1 when it does
- * not fit out.
+ * alias names the file whole, unless try_files found the URI after it).
+ * Returns the length, or -1 when it does not fit out.
  */
 long vars_uri_path(struct request *r, const char *uri, size_t len, char *out,
     size_t size);

@@ -28,6 +28,7 @@ void
 vars_state_reset(struct vars_state *vs)
 {
 	vs->split_valid = false;
+	vs->alias_add_uri = false;
 }
 
 void
@@ -38,5 +39,6 @@ vars_state_clear(struct vars_state *vs)
 	vs->args = NULL;
 	vs->args_len = 0;
 	vs->split_valid = false;
+	vs->alias_add_uri = false;
 	vs->request_id[0] = '\0';
 }

@@ -37,6 +37,9 @@ struct vars_state {
 	const char *path_info;
 	size_t path_info_len;
 	char script_buf[CONN_URI_MAX + 256];
+	/* try_files found a file in a regex location's alias: the URI is
+	 * appended to the alias (which otherwise names the file whole) */
+	bool alias_add_uri;
 	char content_length[24];
 	char scratch[PATH_MAX + CONN_URI_MAX]; /* the last computed value */
 	char request_id[33];

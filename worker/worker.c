@@ -32,6 +32,7 @@
 #include "request_read.h"
 #include "response.h"
 #include "static.h"
+#include "try_files.h"
 #include "worker.h"
 
 #define WORKER_TRIM_THRESHOLD (32 << 20) /* bytes free at the heap top */
@@ -332,6 +333,7 @@ static const struct request_handlers worker_handlers = {
 	.files = static_serve,
 	.fastcgi = proxy_start,
 	.add_slash = redirect_add_slash,
+	.try_files = try_files_run,
 	.status = response_error_page,
 	.fastcgi_body_more = proxy_body_more,
 	.fastcgi_resume = proxy_resume,

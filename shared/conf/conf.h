@@ -244,7 +244,7 @@ struct conf_location {
 					     * the server's own */
 	struct conf_location *children;	    /* nested, file order */
 	size_t nchildren;
-	bool internal;		       /* own: only internal redirects */
+	bool internal;		       /* inherited: internal redirects only */
 	bool has_alias;		       /* own */
 	struct conf_tmpl alias;	       /* own: replaces the location's
 					  * prefix (or the whole URI of a
@@ -272,6 +272,9 @@ struct conf_location {
 	bool intercept_errors;	    /* inherited: fastcgi_intercept_errors */
 	size_t fastcgi_buffer_size; /* inherited, default 32k: the
 				     * backend's header block */
+	/* inherited: the location whose alias maps this one's URIs
+	 * (itself or an enclosing one), NULL when root does */
+	const struct conf_location *alias_loc;
 };
 
 /* A listening address shared by one or more servers. */

@@ -3,9 +3,10 @@
  * a location): each compiled once, checked with its FILE:LINE, and
  * inherited as nginx inherits it.
  *
- * rewrite, return, try_files, alias and internal belong to their level
- * only.  access, add_header, error_page and the fastcgi header lists are
- * arrays: a level with one of its own replaces the outer list whole.
+ * rewrite, return and try_files belong to their level only (alias and
+ * internal, which nest, are conf_build_location.c's).  access,
+ * add_header, error_page and the fastcgi header lists are arrays: a
+ * level with one of its own replaces the outer list whole.
  * expires, charset, fastcgi_intercept_errors and fastcgi_buffer_size
  * are single values, the outer one unless the level sets its own.
  *

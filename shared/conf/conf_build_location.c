@@ -5,6 +5,7 @@
  * matches.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf_build_level.h"
@@ -221,15 +222,29 @@ build_loc_values(const struct conf_location *o, cfg_t *ls,
 	    "fastcgi_next_upstream_timeout", o->next_upstream_timeout_ms);
 }
 
-/* alias and internal: this location's own. */
+/*
+ * alias and internal.  Both pass to nested locations as nginx merges
+ * them: a nested location without root or alias of its own maps its URIs
+ * with the alias of the location that set it (and that location's
+ * prefix).  A relative alias is taken from the config file's folder,
+ * as root is.
+ */
 static int
-build_loc_alias(cfg_t *ls, struct conf_location *l)
+build_loc_alias(struct conf *c, const struct conf_location *outer, cfg_t *ls,
+    struct conf_location *l)
 {
 	const char *v = cfg_getstr(ls, "alias");
+	enum conf_tmpl_result rc;
+	char *path;
 
-	l->internal = cfg_getbool(ls, "internal");
-	if (v == NULL)
+	l->internal = cfg_getopt(ls, "internal")->flags & CFGF_MODIFIED ?
+	    cfg_getbool(ls, "internal") :
+	    outer->internal;
+	if (v == NULL) {
+		l->alias_loc =
+		    cfg_getstr(ls, "root") == NULL ? outer->alias_loc : NULL;
 		return 0;
+	}
 	if (cfg_getstr(ls, "root") != NULL)
 		conf_error_sec(ls, "location '%s': both root and alias",
 		    l->pattern);
@@ -237,9 +252,13 @@ build_loc_alias(cfg_t *ls, struct conf_location *l)
 		conf_error_sec(ls,
 		    "alias cannot be used in named location '%s'", l->pattern);
 	l->has_alias = true;
-	return conf_tmpl_compile(ls, "alias", v, &l->alias) == CONF_TMPL_NOMEM ?
-	    -1 :
-	    0;
+	l->alias_loc = l;
+	if ((path = v[0] == '$' ? conf_build_strdup(v) :
+				  conf_build_path(c, v)) == NULL)
+		return -1;
+	rc = conf_tmpl_compile(ls, "alias", path, &l->alias);
+	free(path);
+	return rc == CONF_TMPL_NOMEM ? -1 : 0;
 }
 
 /* Can location l (section ls) be nested in outer?  nginx's rules. */
@@ -293,7 +312,7 @@ conf_build_location(struct conf *c, struct conf_server *s, cfg_t *ls,
 	if (build_loc_files(c, outer, ls, l) == -1)
 		return -1;
 	check_nesting(ls, outer, l);
-	if (build_loc_alias(ls, l) == -1 ||
+	if (build_loc_alias(c, outer, ls, l) == -1 ||
 	    build_loc_fastcgi(c, outer, ls, l) == -1 ||
 	    conf_build_level(ls, outer, l) == -1)
 		return -1;
