@@ -315,6 +315,8 @@ vars_sent_header(const struct request *r, const char *name, const char **v,
 	end = r->c->out + r->c->out_len;
 	for (p = r->c->out; (eol = memchr(p, '\n', (size_t)(end - p))) != NULL;
 	     p = eol + 1) {
+		if (eol - p <= 1 && p != r->c->out)
+			return; /* the blank line: the body follows */
 		if (p == r->c->out || (size_t)(eol - p) < n + 1 || p[n] != ':')
 			continue;
 		for (k = 0; k < n; k++)
