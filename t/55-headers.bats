@@ -211,6 +211,16 @@ teardown() {
 	refute_line --partial "X-Own"
 }
 
+@test "add_header: a decoded CR LF in \$uri cannot start a header line" {
+	# Not nginx: nginx 1.22 sends a %0d%0a of the URI as it decoded it,
+	# and the client reads a header line of the requester's choosing.
+	# fcgate makes them spaces.
+	run head_of '/own/x%0d%0aSet-Cookie:%20evil=1.html'
+	assert_line --partial "404 Not Found"
+	refute_line --regexp "^Set-Cookie"
+	assert_line "X-Vars: 404 /own/x  Set-Cookie: evil=1.html  text/html"
+}
+
 @test "add_header: on a 304 and on fcgate's directory redirect" {
 	# 304 and 301 are on nginx's list: a conditional hit and the
 	# redirect of a directory named without its slash get the headers.
