@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "shared/clock.h"
+#include "shared/log.h"
 #include "shared/proto/http_date.h"
 #include "conn.h"
 #include "headers.h"
@@ -32,6 +33,9 @@
 static const char *const headers_charset_types[] = { "text/html", "text/xml",
 	"text/plain", "text/vnd.wap.wml", "application/javascript",
 	"application/rss+xml", NULL };
+
+/* What the head still needs after the filter's lines. */
+#define HEADERS_END_ROOM 64
 
 /* One expanded add_header value: what could fit the output buffer. */
 static char headers_value[CONN_OUT_SIZE];
@@ -144,10 +148,21 @@ headers_line(const struct request *r, const char *name, size_t name_len,
 	return HEADERS_KEEP;
 }
 
+/*
+ * Queue one line.  A line that would leave no room for the end of the
+ * head (a Connection line and the blank line) is not sent, and logged:
+ * the head must stay whole, whatever a variable expanded to.
+ */
 static int
 headers_put(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len)
 {
+	if (name_len + value_len + 4 + HEADERS_END_ROOM > conn_out_room(c)) {
+		log_error("header \"%.*s\": no room left in the response "
+			  "head, not sent, client: %s",
+		    (int)name_len, name, c->peer_addr);
+		return 0;
+	}
 	if (conn_out_put(c, name, name_len) == -1 ||
 	    conn_out_put(c, ": ", 2) == -1 ||
 	    conn_out_put(c, value, value_len) == -1 ||
@@ -222,7 +237,7 @@ headers_end(struct request *r)
 		n = vars_expand(r, &h->value, headers_value,
 		    sizeof(headers_value));
 		if (n >= sizeof(headers_value))
-			return -1;
+			n = sizeof(headers_value); /* too long: not sent */
 		headers_one_line(headers_value, n);
 		if (n > 0 &&
 		    headers_put(r->c, h->name, h->name_len, headers_value, n) ==

@@ -26,7 +26,8 @@ enum headers_verdict headers_line(const struct request *r, const char *name,
     size_t name_len, const char *value, size_t value_len, const char **charset);
 
 /* Queue the location's own lines (expires, then add_header in order) at
- * the end of r's head.  0, or -1 when they do not fit the output. */
+ * the end of r's head; one that would not leave room to end the head is
+ * left out (logged).  0, or -1 when the output buffer is missing. */
 int headers_end(struct request *r);
 
 #endif
