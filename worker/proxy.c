@@ -25,45 +25,12 @@
 #include "fcgi_client.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxy_accel.h"
+#include "proxy_int.h"
 #include "proxy_next.h"
 #include "response.h"
 #include "shared/upstream.h"
 #include "worker_state.h"
-
-#define PROXY_RBUF (16 * 1024) /* backend read buffer */
-
-enum proxy_state {
-	PROXY_CONNECTING,
-	PROXY_SENDING,
-	PROXY_READING
-};
-
-struct proxy {
-	struct pool_conn *bc; /* NULL when not connected */
-	struct loop_timer timer;
-	struct conn *c;
-	struct worker *w;
-	const struct conf_location *loc;
-	const struct conf_upstream *up;
-	struct upstream_try try;
-	int peer; /* index in the upstream, -1 none */
-	int tries_left;
-	enum proxy_state state;
-	int64_t peer_start_ms;
-	int64_t start_ms;  /* the first try began */
-	bool request_sent; /* a backend got bytes of it */
-	bool reused;	   /* connection from the keepalive pool */
-	bool got_bytes;	   /* the backend answered something */
-	enum proxy_fail last_fail;
-
-	size_t rlen, rpos;
-	bool last_read_full; /* more may wait in the socket */
-	bool readable;	     /* a read may find bytes */
-
-	/* The buffers last: proxy_start zeroes only what is above. */
-	uint8_t rbuf[PROXY_RBUF];
-	struct fcgi_client fc; /* sets itself up */
-};
 
 /* What a handler tells its caller: go on, or stop touching p. */
 #define PROXY_GO 0
@@ -360,6 +327,20 @@ proxy_start_trip(struct proxy *p, bool from_pool)
 	return proxy_send(p);
 }
 
+/* The server answered: count its status and time, a success. */
+static void
+proxy_account(struct proxy *p)
+{
+	struct request *r = p->c->rq;
+	struct shm_server *srv =
+	    &p->w->shm->servers[p->up->peers[p->peer].shm_index];
+
+	shm_server_count_status(srv, r->up_status);
+	r->up_time_ms = clock_ms() - p->peer_start_ms;
+	shm_server_count_time(srv, r->up_time_ms);
+	proxy_peer_done(p, UPSTREAM_SUCCESS);
+}
+
 /*
  * The answer is complete: account for it and finish the response.  With
  * upstream keepalive, a connection whose request was wholly sent and whose
@@ -370,7 +351,6 @@ static int
 proxy_finish(struct proxy *p)
 {
 	struct conn *c = p->c;
-	struct shm_server *srv;
 	struct pool_conn *bc = p->bc;
 
 	if (p->up->keepalive > 0 && bc != NULL && p->fc.body_left <= 0 &&
@@ -380,11 +360,7 @@ proxy_finish(struct proxy *p)
 		p->bc = NULL;
 		pool_put(p->w, p->up, p->peer, bc);
 	}
-	srv = &p->w->shm->servers[p->up->peers[p->peer].shm_index];
-	shm_server_count_status(srv, c->rq->up_status);
-	c->rq->up_time_ms = clock_ms() - p->peer_start_ms;
-	shm_server_count_time(srv, c->rq->up_time_ms);
-	proxy_peer_done(p, UPSTREAM_SUCCESS);
+	proxy_account(p);
 	c->rq->proxy = NULL;
 	proxy_free(p);
 	response_body_end(c);
@@ -392,14 +368,37 @@ proxy_finish(struct proxy *p)
 	return PROXY_STOP;
 }
 
+/*
+ * The answer's head says the client gets something else (an intercepted
+ * error, an X-Accel-Redirect): a success of the server, whose connection
+ * is closed with the body unread, then the request goes on without it.
+ */
+static int
+proxy_hand_over(struct proxy *p, enum proxy_accel what,
+    const struct proxy_accel_target *t)
+{
+	struct request *r = p->c->rq;
+
+	r->up_status = t->status;
+	proxy_account(p);
+	r->proxy = NULL;
+	proxy_free(p);
+	proxy_accel_run(r, what, t);
+	return PROXY_STOP;
+}
+
 /* What fcgi_client.c made of the input.  Once the response head is
  * there, a status fastcgi_next_upstream names goes to the next server
- * while a retry is allowed; anything else is passed on to the client. */
+ * while a retry is allowed; an error fastcgi_intercept_errors catches or
+ * an X-Accel-Redirect is handed over (proxy_accel.c); anything else is
+ * passed on to the client. */
 static int
 proxy_on_result(struct proxy *p, enum fcgi_client_result rc)
 {
 	int kind;
 	char what[64];
+	enum proxy_accel accel;
+	struct proxy_accel_target t;
 
 	switch (rc) {
 	case FCGI_CLIENT_HEAD:
@@ -409,6 +408,8 @@ proxy_on_result(struct proxy *p, enum fcgi_client_result rc)
 			    p->fc.head.status);
 			return proxy_fail(p, (enum proxy_fail)kind, what);
 		}
+		if ((accel = proxy_accel_check(&p->fc, &t)) != PROXY_ACCEL_PASS)
+			return proxy_hand_over(p, accel, &t);
 		if (fcgi_client_send_head(&p->fc) != FCGI_CLIENT_GO)
 			return proxy_fail(p, PROXY_FAIL_INVALID, p->fc.error);
 		return PROXY_GO;

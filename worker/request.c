@@ -4,7 +4,7 @@
  * Read and parse the head, read the body (body.c keeps it), find the
  * server and location, then the phases, always in this order:
  *
- *   1. rewrite / return	(the directory redirect)
+ *   1. rewrite / return	(the server's, then the location's)
  *   2. access			(deny)
  *   3. try_files
  *   4. the content handler	(w->handlers: files, FastCGI, status)
@@ -58,9 +58,11 @@ request_clear(struct request *r)
 	r->proxy = NULL;
 	r->status = 0;
 	r->head_sent_started = r->chunked_out = false;
-	r->body_streaming = false;
+	r->body_streaming = r->body_dropped = false;
 	r->up_status = 0;
 	r->up_time_ms = -1;
+	r->error_page = false;
+	r->accel_headers_len = 0;
 	vars_state_clear(&r->vars);
 }
 
@@ -127,7 +129,7 @@ request_should_linger(const struct conn *c)
 	if (c->hup)
 		return false;
 	return c->in_len > head || c->readable ||
-	    (request_parsed(c) && !c->rq->body.done);
+	    (request_parsed(c) && (!c->rq->body.done || c->rq->body_dropped));
 }
 
 void
@@ -234,45 +236,21 @@ request_finish(struct request *r)
 	(void)conn_flush(c);
 }
 
-/* The error_page for status at the request's level (its location's,
- * else the server's). */
-static const struct conf_error_page *
-request_error_page(const struct conn *c, int status)
-{
-	const struct conf_location *loc;
-	size_t i, j;
-
-	if (c->srv == NULL)
-		return NULL;
-	loc = c->rq != NULL && c->rq->loc != NULL ? c->rq->loc :
-						    &c->srv->fallback;
-	for (i = 0; i < loc->nerror_pages; i++)
-		for (j = 0; j < loc->error_pages[i].ncodes; j++)
-			if (loc->error_pages[i].codes[j] == status)
-				return &loc->error_pages[i];
-	return NULL;
-}
-
 void
 request_fail(struct request *r, int status)
 {
 	struct conn *c = r->c;
-	const struct conf_error_page *ep;
 
 	c->state = CONN_SEND;
-	/* An error page that failed itself: answer the original status. */
-	if (r->error_status != 0)
-		status = r->error_status;
 	/* A broken request stream cannot be trusted for the next one. */
 	if (status == 400 || status == 408 || status == 413 || status == 414 ||
 	    status == 431 || status == 501 || status == 505 || !r->parsed)
 		c->keep_alive = false;
-	ep = request_error_page(c, status);
-	if (ep != NULL && r->error_status == 0 && r->parsed) {
-		r->error_status = status;
-		request_internal_redirect(r, ep->uri, strlen(ep->uri));
+	if (c->w->handlers->error_page(r, status))
 		return;
-	}
+	/* fcgate's own page, with this error's status: also when it came
+	 * while an error page was being answered, as in nginx */
+	r->error_status = 0;
 	conn_out_reset(c);
 	c->w->handlers->status(r, status);
 	request_finish(r);
@@ -306,12 +284,16 @@ request_phase_find(struct request *r)
 	return 0;
 }
 
-/* Phase 1, the location's rewrite / return.  1 when it answered. */
-static int
+/* Phase 1, the location's rewrites and return (w->handlers->rewrite),
+ * once the server's own ran; none for the server's fallback, whose
+ * rewrites are the server's, as nginx skips them for its null
+ * location. */
+static enum request_rewrite
 request_phase_rewrite(struct request *r)
 {
-	(void)r;
-	return 0;
+	if (r->loc == &r->c->srv->fallback)
+		return REQUEST_REWRITE_GO_ON;
+	return r->c->w->handlers->rewrite(r, r->loc);
 }
 
 /* Phase 2, access: the location's allow / deny rules (403).  1 when it
@@ -354,26 +336,46 @@ request_phase_content(struct request *r)
 	c->w->handlers->files(r);
 }
 
-/* The phases of the request's location, from its rewrites on. */
+static void request_locate(struct request *r);
+
+/*
+ * The phases of the request's location, from its rewrites on.  A
+ * rewrite that changed the URI has the location found again, counted
+ * with the internal redirects as nginx counts URI changes; once they
+ * are used up the answer is 500 without error_page, as nginx's.
+ */
 static void
 request_phases(struct request *r)
 {
-	if (request_phase_rewrite(r) || request_phase_access(r) ||
-	    request_phase_try_files(r))
+	switch (request_phase_rewrite(r)) {
+	case REQUEST_REWRITE_ANSWERED:
+		return;
+	case REQUEST_REWRITE_AGAIN:
+		if (++r->redirects > REQUEST_MAX_REDIRECTS) {
+			log_error("rewrite or internal redirection cycle while "
+				  "processing \"%.*s\"",
+			    (int)r->uri_len, r->uri);
+			r->error_status = 500;
+			request_fail(r, 500);
+			return;
+		}
+		request_locate(r);
+		return;
+	case REQUEST_REWRITE_GO_ON:
+		break;
+	}
+	if (request_phase_access(r) || request_phase_try_files(r))
 		return;
 	request_phase_content(r);
 }
 
-/* The request is complete (or its URI changed): find its location and
- * run the phases.  Phases 5 and 6 run in request_finish(). */
-void
-request_route(struct request *r)
+/* Find the location for the URI, then run its phases. */
+static void
+request_locate(struct request *r)
 {
 	struct conn *c = r->c;
 	struct route_match m;
 
-	loop_timer_cancel(&c->w->loop, &c->timer);
-	c->state = CONN_SEND;
 	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
 	vars_state_reset(&r->vars);
 	if (m.re != NULL)
@@ -382,6 +384,25 @@ request_route(struct request *r)
 	if (request_phase_find(r))
 		return;
 	request_phases(r);
+}
+
+/* The request is complete (or its URI changed): the server's own
+ * rewrites and return first (nginx's server rewrite phase, in the
+ * server's level), then the location and its phases.  Phases 5 and 6
+ * run in request_finish(). */
+void
+request_route(struct request *r)
+{
+	struct conn *c = r->c;
+
+	loop_timer_cancel(&c->w->loop, &c->timer);
+	c->state = CONN_SEND;
+	c->rq->loc = &c->srv->fallback;
+	vars_state_reset(&r->vars);
+	if (c->w->handlers->rewrite(r, &c->srv->fallback) ==
+	    REQUEST_REWRITE_ANSWERED)
+		return;
+	request_locate(r);
 }
 
 void

@@ -5,8 +5,9 @@
  *
  * The content handlers (files, FastCGI, fcgate's own answers) are not
  * called by name: worker.c installs them in w->handlers, and each ends
- * its request with request_finish() or request_fail().  Only request.c
- * picks an error_page.
+ * its request with request_finish() or request_fail(), which offers the
+ * error to the level's error_page (error_page.c, through w->handlers
+ * too) before fcgate's own page answers.
  */
 #ifndef FCGATE_REQUEST_H
 #define FCGATE_REQUEST_H
@@ -20,6 +21,7 @@
 #include "vars_state.h"
 
 #define REQUEST_MAX_REDIRECTS 10 /* internal redirects (index, error) */
+#define REQUEST_ACCEL_HEADERS 2048
 
 struct proxy;
 struct worker;
@@ -38,7 +40,11 @@ struct request {
 	bool done;   /* the answer is all queued */
 	int64_t start_ms;
 	int redirects;
-	int error_status;		   /* status kept across error_page */
+	int error_status;		   /* the status an error_page sends
+					    * whatever its handler answers;
+					    * 0 = the handler's */
+	bool error_page;		   /* an error page was looked for:
+					    * later errors get fcgate's own */
 	char uri[CONN_URI_MAX];		   /* normalised $uri */
 	char up_addr[128];		   /* for the access log */
 	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
@@ -56,15 +62,35 @@ struct request {
 	bool head_sent_started; /* some bytes of the head queued */
 	bool chunked_out;
 	bool body_streaming; /* proxying while the body arrives */
+	bool body_dropped;   /* the rest of the body will not be read
+			      * (an error page runs without it) */
 	/* for the access log */
 	int up_status;
 	int64_t up_time_ms;
 	struct vars_state vars; /* captures, $args, cached values */
+	/* header lines a backend's dropped answer (X-Accel-Redirect, an
+	 * intercepted 401) hands to every head that replaces it
+	 * ("Name: value\r\n" each) */
+	char accel_headers[REQUEST_ACCEL_HEADERS];
+	size_t accel_headers_len;
 };
 
-/* What the content phase runs; worker.c fills one and points
- * w->handlers at it. */
+/* What phase 1 (a level's rewrites and return) did. */
+enum request_rewrite {
+	REQUEST_REWRITE_GO_ON,	 /* nothing answered: the next phase */
+	REQUEST_REWRITE_AGAIN,	 /* the URI changed: find its location again */
+	REQUEST_REWRITE_ANSWERED /* a redirect, a return or an error */
+};
+
+/* Phase 1 for a level of the request's configuration: the server's
+ * own, or its location's. */
+typedef enum request_rewrite request_rewrite_fn(struct request *r,
+    const struct conf_location *level);
+
+/* What the phases run; worker.c fills one and points w->handlers at
+ * it. */
 struct request_handlers {
+	request_rewrite_fn *rewrite;	      /* phase 1 */
 	void (*files)(struct request *r);     /* a location with a root */
 	void (*fastcgi)(struct request *r);   /* fastcgi_pass */
 	void (*add_slash)(struct request *r); /* a directory named
@@ -74,6 +100,9 @@ struct request_handlers {
 	int (*try_files)(struct request *r);
 	/* fcgate's own page for status (queued, not finished) */
 	void (*status)(struct request *r, int status);
+	/* the error_page for status took the request over (true), or
+	 * there is none to take (false: the own page answers) */
+	bool (*error_page)(struct request *r, int status);
 	/* the FastCGI trip of a request: more of a streamed body came, the
 	 * client can take more output, the client went away */
 	void (*fastcgi_body_more)(struct proxy *p);
@@ -85,9 +114,9 @@ struct request_handlers {
  * r may be gone when this returns. */
 void request_finish(struct request *r);
 
-/* Answer with an error status: through the server's error_page when one
- * is configured for it (internal redirect, status kept), else fcgate's
- * own page.  4xx answers to broken requests close the connection. */
+/* Answer with an error status: through the level's error_page when one
+ * is configured for it (error_page.c), else fcgate's own page.  4xx
+ * answers to broken requests close the connection. */
 void request_fail(struct request *r, int status);
 
 /* Run the phases again for a new URI (index file, error_page). */

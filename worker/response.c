@@ -66,6 +66,11 @@ response_head_start_own(struct conn *c, int status, const char *reason,
 {
 	char line[16] = "HTTP/1.1 000 ";
 
+	if (c->rq->error_status > 0) {
+		/* an error page's answer goes out with the error's status */
+		status = c->rq->error_status;
+		reason = NULL;
+	}
 	c->rq->status = status;
 	c->rq->head_sent_started = true;
 	if (reason == NULL) {
@@ -84,7 +89,8 @@ response_head_start_own(struct conn *c, int status, const char *reason,
 	    (!(own & RESPONSE_OWN_DATE) &&
 		(out_str(c, "Date: ") == -1 ||
 		    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
-		    out_str(c, "\r\n") == -1)))
+		    out_str(c, "\r\n") == -1)) ||
+	    out_put(c, c->rq->accel_headers, c->rq->accel_headers_len) == -1)
 		return -1;
 	return 0;
 }

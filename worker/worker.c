@@ -25,12 +25,14 @@
 
 #include "shared/log.h"
 #include "conn.h"
+#include "error_page.h"
 #include "pool.h"
 #include "proxy.h"
 #include "redirect.h"
 #include "request.h"
 #include "request_read.h"
 #include "response.h"
+#include "rewrite.h"
 #include "static.h"
 #include "try_files.h"
 #include "worker.h"
@@ -328,13 +330,16 @@ worker_cleanup(struct worker *w)
 	loop_free(&w->loop);
 }
 
-/* What each location's content phase runs (nginx's clcf->handler). */
+/* What phase 1 and each location's content phase run (nginx's
+ * clcf->handler). */
 static const struct request_handlers worker_handlers = {
+	.rewrite = rewrite_run,
 	.files = static_serve,
 	.fastcgi = proxy_start,
 	.add_slash = redirect_add_slash,
 	.try_files = try_files_run,
 	.status = response_error_page,
+	.error_page = error_page_answer,
 	.fastcgi_body_more = proxy_body_more,
 	.fastcgi_resume = proxy_resume,
 	.fastcgi_abort = proxy_abort,

@@ -21,6 +21,7 @@
 #include "conf_build_level.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
+#include "conf_rewrite.h"
 #include "conf_tmpl.h"
 #include "shared/proto/num.h"
 
@@ -31,29 +32,12 @@ level_tmpl(cfg_t *sec, const char *what, const char *v, struct conf_tmpl *t)
 	return conf_tmpl_compile(sec, what, v, t) == CONF_TMPL_NOMEM ? -1 : 0;
 }
 
-static enum conf_rewrite_flag
-level_rewrite_flag(cfg_t *rs, const char *v)
-{
-	static const char *names[] = { "", "last", "break", "redirect",
-		"permanent" };
-	size_t i;
-
-	if (v == NULL)
-		return REWRITE_NONE;
-	for (i = 1; i < sizeof(names) / sizeof(*names); i++)
-		if (strcmp(v, names[i]) == 0)
-			return (enum conf_rewrite_flag)i;
-	conf_error_sec(rs,
-	    "rewrite: unknown flag '%s' (last, break, redirect, permanent)", v);
-	return REWRITE_NONE;
-}
-
 static int
 level_rewrites(cfg_t *sec, struct conf_location *l)
 {
 	size_t i, n = cfg_size(sec, "rewrite");
 	struct conf_rewrite *rw;
-	const char *to;
+	const char *to, *flag;
 	cfg_t *rs;
 
 	if ((l->rewrites = conf_build_calloc(n, sizeof(*l->rewrites))) == NULL)
@@ -63,58 +47,44 @@ level_rewrites(cfg_t *sec, struct conf_location *l)
 		rs = cfg_getnsec(sec, "rewrite", (unsigned)i);
 		rw = &l->rewrites[i];
 		rw->line = conf_error_line(rs);
-		rw->flag = level_rewrite_flag(rs, cfg_getstr(rs, "flag"));
+		/* a bad flag was reported at its line while parsing */
+		if ((flag = cfg_getstr(rs, "flag")) == NULL ||
+		    conf_rewrite_parse_flag(flag, &rw->flag) == -1)
+			rw->flag = REWRITE_NONE;
 		if ((rw->re = conf_build_regex(rs, "rewrite", cfg_title(rs),
 			 false)) != NULL)
 			conf_tmpl_note_names(rw->re);
-		if ((to = cfg_getstr(rs, "to")) == NULL) {
-			conf_error_sec(rs, "rewrite '%s': no 'to'",
+		if ((to = cfg_getstr(rs, "to")) == NULL || to[0] == '\0') {
+			conf_error_sec(rs, "rewrite '%s': no 'to' replacement",
 			    cfg_title(rs));
 			to = "";
 		}
+		/* as nginx: a replacement that is a URL redirects, 302
+		 * unless permanent, whatever the flag */
+		if (conf_rewrite_is_url(to) && rw->flag != REWRITE_PERMANENT)
+			rw->flag = REWRITE_REDIRECT;
 		if (level_tmpl(rs, "rewrite", to, &rw->to) == -1)
 			return -1;
 	}
 	return 0;
 }
 
-static bool
-level_is_url(const char *v)
-{
-	return strncmp(v, "http://", 7) == 0 ||
-	    strncmp(v, "https://", 8) == 0 || strncmp(v, "$scheme", 7) == 0;
-}
-
-/* "CODE", "CODE TEXT", "CODE URL" or "URL" (302). */
+/* "CODE", "CODE TEXT", "CODE URL" or "URL" (302); a bad one was
+ * reported at its line while parsing. */
 static int
 level_return(cfg_t *sec, struct conf_location *l)
 {
-	const char *v = cfg_getstr(sec, "return"), *sp;
-	uint64_t code;
+	const char *v = cfg_getstr(sec, "return"), *text;
+	int code;
 
-	if (v == NULL)
+	if (v == NULL || conf_rewrite_parse_return(v, &code, &text) == -1)
 		return 0;
 	l->ret.line = conf_error_line(sec);
-	if (level_is_url(v)) {
-		l->ret.code = 302;
-		l->ret.has_text = true;
-		return level_tmpl(sec, "return", v, &l->ret.text);
-	}
-	sp = strchr(v, ' ');
-	if (num_parse_dec(v, sp != NULL ? (size_t)(sp - v) : strlen(v), 999,
-		&code) == -1 ||
-	    code < 100 || code > 599) {
-		conf_error_sec(sec,
-		    "return '%s': the code must be between 100 and 599", v);
-		code = 500;
-	}
-	l->ret.code = (int)code;
-	if (sp == NULL)
+	l->ret.code = code;
+	if (text == NULL)
 		return 0;
-	while (*sp == ' ')
-		sp++;
 	l->ret.has_text = true;
-	return level_tmpl(sec, "return", sp, &l->ret.text);
+	return level_tmpl(sec, "return", text, &l->ret.text);
 }
 
 static int
@@ -354,7 +324,7 @@ level_error_page(cfg_t *es, struct conf_error_page *e)
 
 	if (uri == NULL ||
 	    (uri[0] != '/' && uri[0] != '@' && uri[0] != '$' &&
-		!level_is_url(uri)))
+		!conf_rewrite_is_url(uri)))
 		conf_error_sec(es,
 		    "error_page: the page must be a URI starting with '/', "
 		    "a URL or @name");

@@ -19,6 +19,7 @@
 #include "conf_error.h"
 #include "conf_file.h"
 #include "conf_parse.h"
+#include "conf_rewrite.h"
 #include "conf_schema.h"
 
 static int
@@ -111,7 +112,7 @@ static cfg_opt_t param_opts[] = { CFG_END() };
 
 static cfg_opt_t rewrite_opts[] = {
 	CFG_STR("to", NULL, CFGF_NONE),
-	CFG_STR("flag", NULL, CFGF_NONE), /* last|break|redirect|permanent */
+	CFG_STR_CB("flag", NULL, CFGF_NONE, conf_rewrite_cb_flag),
 	CFG_END(),
 };
 
@@ -134,7 +135,7 @@ static cfg_opt_t error_page_opts[] = {
  */
 #define LEVEL_OPTS                                                             \
 	CFG_SEC("rewrite", rewrite_opts, CFGF_MULTI | CFGF_TITLE),             \
-	    CFG_STR("return", NULL, CFGF_NONE),                                \
+	    CFG_STR_CB("return", NULL, CFGF_NONE, conf_rewrite_cb_return),     \
 	    CFG_STR_LIST("try_files", NULL, CFGF_NONE),                        \
 	    CFG_STR_LIST("access", NULL, CFGF_NONE),                           \
 	    CFG_SEC("add_header", add_header_opts, CFGF_MULTI | CFGF_TITLE),   \
