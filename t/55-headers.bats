@@ -94,6 +94,12 @@ server {
     location "/echo/" {
         add_header "X-Echo" { value = "\$http_x_big\$http_x_big\$http_x_big\$http_x_big\$http_x_big" }
     }
+    location "/ret/" {
+        default_type = "text/plain"
+        charset = utf-8
+        add_header "X-R" { value = "r" }
+        return = "200 hi"
+    }
     location "/etag/" {
         add_header "ETag" { value = "" }
         add_header "Last-Modified" { value = "Mon, 01 Jan 2001 00:00:00 GMT" }
@@ -370,6 +376,18 @@ teardown() {
 	assert_line "Content-Type: text/plain"
 	run head_of /cs/bin/a.unknownext
 	assert_line "Content-Type: application/x-test"
+}
+
+@test "return CODE TEXT: typed as nginx types it, then filtered" {
+	# nginx's return types its text by the URI's extension, else
+	# default_type, and the header filters act on it as on any answer.
+	run head_of /ret/a
+	assert_line "Content-Type: text/plain; charset=utf-8"
+	assert_line "X-R: r"
+	run head_of /ret/a.html
+	assert_line "Content-Type: text/html; charset=utf-8"
+	run head_of /ret/a.png
+	assert_line "Content-Type: image/png"
 }
 
 @test "fastcgi_hide_header / pass_header: nginx's hidden list, own lists" {
