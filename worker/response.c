@@ -16,6 +16,7 @@
 #include "shared/proto/http_date.h"
 #include "shared/proto/http_status.h"
 #include "conn.h"
+#include "headers.h"
 #include "request.h"
 #include "response.h"
 #include "worker_state.h"
@@ -56,6 +57,13 @@ int
 response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len)
 {
+	return response_head_start_own(c, status, reason, reason_len, 0);
+}
+
+int
+response_head_start_own(struct conn *c, int status, const char *reason,
+    size_t reason_len, unsigned own)
+{
 	char line[16] = "HTTP/1.1 000 ";
 
 	if (c->rq->error_status > 0) {
@@ -75,21 +83,36 @@ response_head_start(struct conn *c, int status, const char *reason,
 	line[10] = (char)('0' + status / 10 % 10);
 	line[11] = (char)('0' + status % 10);
 	if (out_put(c, line, 13) == -1 ||
-	    out_put(c, reason, reason_len) == -1 ||
-	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
-	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
-	    out_str(c, "\r\n") == -1 ||
+	    out_put(c, reason, reason_len) == -1 || out_str(c, "\r\n") == -1 ||
+	    (!(own & RESPONSE_OWN_SERVER) &&
+		out_str(c, "Server: " FCGATE_NAME "\r\n") == -1) ||
+	    (!(own & RESPONSE_OWN_DATE) &&
+		(out_str(c, "Date: ") == -1 ||
+		    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
+		    out_str(c, "\r\n") == -1)) ||
 	    out_put(c, c->rq->accel_headers, c->rq->accel_headers_len) == -1)
 		return -1;
 	return 0;
 }
 
+/* Every line passes the header filter (headers.c): it may be dropped,
+ * or get a charset. */
 int
 response_head_add(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len)
 {
+	const char *charset = NULL;
+	enum headers_verdict v;
+
+	v = headers_line(c->rq, name, name_len, value, value_len, &charset);
+	if (v == HEADERS_DROP)
+		return 0;
 	if (out_put(c, name, name_len) == -1 || out_str(c, ": ") == -1 ||
-	    out_put(c, value, value_len) == -1 || out_str(c, "\r\n") == -1)
+	    out_put(c, value, value_len) == -1 ||
+	    (v == HEADERS_CHARSET &&
+		(out_str(c, "; charset=") == -1 ||
+		    out_str(c, charset) == -1)) ||
+	    out_str(c, "\r\n") == -1)
 		return -1;
 	return 0;
 }
@@ -120,6 +143,8 @@ response_head_end(struct conn *c, int64_t content_length)
 		} else
 			c->keep_alive = false;
 	}
+	if (headers_end(c->rq) == -1)
+		return -1;
 	/* A stopping worker answers what is on its way and says so; and
 	 * as nginx, keepalive_timeout 0 or keepalive_requests reached end
 	 * the connection with this answer. */
