@@ -53,6 +53,31 @@ fmt_u64(char *buf, size_t size, uint64_t v)
 	return p;
 }
 
+/*
+ * The backend lines an X-Accel-Redirect or an intercepted error keeps
+ * ("Name: value\r\n" each), through the header filter like any other:
+ * the new location's expires replaces their Expires and Cache-Control.
+ */
+static int
+response_head_kept(struct conn *c)
+{
+	const char *p = c->rq->accel_headers,
+		   *end = p + c->rq->accel_headers_len, *colon, *eol, *v;
+
+	for (; p < end; p = eol + 2) {
+		if ((eol = memmem(p, (size_t)(end - p), "\r\n", 2)) == NULL)
+			break;
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+			continue;
+		for (v = colon + 1; v < eol && *v == ' '; v++)
+			;
+		if (response_head_add(c, p, (size_t)(colon - p), v,
+			(size_t)(eol - v)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len)
@@ -89,10 +114,9 @@ response_head_start_own(struct conn *c, int status, const char *reason,
 	    (!(own & RESPONSE_OWN_DATE) &&
 		(out_str(c, "Date: ") == -1 ||
 		    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
-		    out_str(c, "\r\n") == -1)) ||
-	    out_put(c, c->rq->accel_headers, c->rq->accel_headers_len) == -1)
+		    out_str(c, "\r\n") == -1)))
 		return -1;
-	return 0;
+	return response_head_kept(c);
 }
 
 /* Every line passes the header filter (headers.c): it may be dropped,
