@@ -115,6 +115,7 @@ server {
     location "/missing/" { error_page "/nothere.html" { status = {404} } }
     location "/protected/" { internal = true  root = "$T/files" }
     location "/dl/" { internal = true  alias = "$T/files/protected/" }
+    location "/cached/" { internal = true  alias = "$T/files/protected/"  expires = 1h }
 }
 CONF
 	} >"$T/fcgate.conf"
@@ -334,4 +335,15 @@ fetch() {
 	assert_output --partial "500 <html>"
 	run grep -c 'rewrite or internal redirection cycle' "$T/error.log"
 	assert_output 1
+}
+
+@test "X-Accel-Redirect into a location with expires: its Expires and Cache-Control replace the application's" {
+	# nginx keeps the application's Cache-Control and Expires across
+	# X-Accel-Redirect, then the target location's expires sets both
+	# (ngx_http_set_expires replaces them): one line of each.
+	run curl -sS -D - -o /dev/null "$URL/accel.php?to=/cached/secret.txt"
+	assert_line --partial "HTTP/1.1 200"
+	assert_line "Cache-Control: max-age=3600"$'\r'
+	run bash -c "curl -sS -D - -o /dev/null '$URL/accel.php?to=/cached/secret.txt' | grep -ci -e '^cache-control' -e '^expires'"
+	assert_output 2
 }

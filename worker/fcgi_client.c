@@ -6,13 +6,15 @@
  * pairs from fcgi_params.c, split into records), an empty PARAMS, the body
  * as STDIN records read from memory or the body's temp file, an empty
  * STDIN.  The answer is parsed record by record (shared/proto/fcgi_record.c);
- * STDOUT starts with the CGI header block, gathered in a bounded buffer and
+ * STDOUT starts with the CGI header block, gathered in a buffer of
+ * fastcgi_buffer_size (a block that does not fit is an invalid answer) and
  * translated into the HTTP response head as nginx's FastCGI module does:
- * Status becomes the status line, hop-by-hop headers and X-Accel-* are
- * dropped (the gateway frames the body itself), a Location that is a bare
- * path is made absolute, and everything else passes in order (several
- * Set-Cookie lines stay several).  Then the body is copied into the
- * client's output buffer, held to the backend's Content-Length.
+ * Status becomes the status line, the lines fcgi_headers.c hides are
+ * dropped (hop-by-hop ones, the X-Accel-* controls, fastcgi_hide_header's),
+ * a Location that is a bare path is made absolute, and everything else
+ * passes in order (several Set-Cookie lines stay several).  Then the body
+ * is copied into the client's output buffer, held to the backend's
+ * Content-Length.
  *
  * proxy.c owns the sockets, the timers and the choice of server; it calls
  * these functions directly, as nginx's upstream engine calls the FastCGI
@@ -30,6 +32,7 @@
 #include "body.h"
 #include "conn.h"
 #include "fcgi_client.h"
+#include "fcgi_headers.h"
 #include "fcgi_params.h"
 #include "request.h"
 #include "response.h"
@@ -85,10 +88,15 @@ fcgi_client_stdin_room(const struct conn_body *b)
 int
 fcgi_client_init(struct fcgi_client *fc, struct conn *c)
 {
-	memset(fc, 0, offsetof(struct fcgi_client, hbuf));
+	memset(fc, 0, sizeof(*fc));
 	fc->c = c;
 	fc->loc = c->rq->loc;
 	fc->peer = "";
+	fc->hcap = fc->loc->fastcgi_buffer_size;
+	if ((fc->hbuf = malloc(fc->hcap)) == NULL) {
+		log_error("proxy: out of memory");
+		return -1;
+	}
 	if (params_build(c, &fc->params, &fc->params_len) == -1)
 		return -1;
 	/* BEGIN_REQUEST, the PARAMS records, then room for STDIN */
@@ -106,7 +114,9 @@ fcgi_client_free(struct fcgi_client *fc)
 {
 	free(fc->params);
 	free(fc->sbuf);
+	free(fc->hbuf);
 	fc->params = fc->sbuf = NULL;
+	fc->hbuf = NULL;
 }
 
 /* The records up to and including the empty PARAMS, into sbuf. */
@@ -170,7 +180,7 @@ fcgi_client_start(struct fcgi_client *fc, bool keep_conn)
 {
 	fcgi_parser_init(&fc->parser);
 	fcgi_parser_expect_id(&fc->parser, FCGI_CLIENT_REQUEST_ID);
-	fc->hlen = 0;
+	fc->hlen = fc->rest_off = 0;
 	fc->header_done = false;
 	fcgi_client_queue_head(fc, keep_conn);
 	return fcgi_client_queue_stdin(fc);
@@ -180,20 +190,6 @@ bool
 fcgi_client_at_boundary(const struct fcgi_client *fc)
 {
 	return fcgi_parser_at_boundary(&fc->parser);
-}
-
-static bool
-fcgi_client_hop_header(const struct cgi_header *h)
-{
-	static const char *const hop[] = { "connection", "keep-alive",
-		"transfer-encoding", "content-length", NULL };
-	size_t i;
-
-	for (i = 0; hop[i] != NULL; i++)
-		if (h->name_len == strlen(hop[i]) &&
-		    strncasecmp(h->name, hop[i], h->name_len) == 0)
-			return true;
-	return h->name_len > 8 && strncasecmp(h->name, "x-accel-", 8) == 0;
 }
 
 /*
@@ -250,9 +246,10 @@ fcgi_client_head_write(struct conn *c, const char *head,
 	int rc, failed;
 
 	conn_out_reset(c);
-	failed = response_head_start(c, r->status, r->reason, r->reason_len);
+	failed = response_head_start_own(c, r->status, r->reason, r->reason_len,
+	    fcgi_headers_own(c->rq->loc, head, r->head_len));
 	while (cgi_header_next(head, r->head_len, &pos, &h) == 1) {
-		if (fcgi_client_hop_header(&h))
+		if (fcgi_headers_hidden(c->rq->loc, &h))
 			continue;
 		if ((rc = fcgi_client_location(c, &h)) == 1)
 			rc = response_head_add(c, h.name, h.name_len, h.value,
@@ -285,6 +282,32 @@ fcgi_client_body_out(struct fcgi_client *fc, const uint8_t *data, size_t len)
 	response_body(fc->c, data, len);
 }
 
+/*
+ * Queue the body bytes that came in the header buffer, as far as the
+ * client's output has room: with a fastcgi_buffer_size above the output
+ * buffer's, the head and they may not fit together.  true when all are
+ * queued; the rest goes before any more input (fcgi_client_input).
+ */
+static bool
+fcgi_client_rest_out(struct fcgi_client *fc)
+{
+	size_t n = fc->hlen - fc->rest_off, room;
+
+	if (!fc->header_done || n == 0)
+		return true;
+	if (!fc->c->rq->is_head) {
+		room = conn_out_room(fc->c);
+		room =
+		    room > RESPONSE_FRAME_MAX ? room - RESPONSE_FRAME_MAX : 0;
+		n = n < room ? n : room;
+	}
+	if (n > 0)
+		fcgi_client_body_out(fc,
+		    (const uint8_t *)fc->hbuf + fc->rest_off, n);
+	fc->rest_off += n;
+	return fc->rest_off == fc->hlen;
+}
+
 /* Statuses whose answers carry no body, whatever Content-Length says. */
 static bool
 fcgi_client_bodiless(int status)
@@ -302,15 +325,15 @@ fcgi_client_send_head(struct fcgi_client *fc)
 	if (fcgi_client_head_write(c, fc->hbuf, r,
 		r->status == 204 ? -1 : r->content_length) == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
-		    "upstream sent too big header");
+		    "upstream sent too big header for the output buffer");
 	fc->header_done = true;
 	fc->body_excess = false;
 	if (fcgi_client_bodiless(r->status))
 		fc->body_left = 0;
 	else
 		fc->body_left = c->rq->is_head ? -1 : r->content_length;
-	fcgi_client_body_out(fc, (const uint8_t *)fc->hbuf + r->head_len,
-	    fc->hlen - r->head_len);
+	fc->rest_off = r->head_len;
+	(void)fcgi_client_rest_out(fc);
 	return FCGI_CLIENT_GO;
 }
 
@@ -352,9 +375,10 @@ fcgi_client_on_stdout(struct fcgi_client *fc, const uint8_t *data, size_t len)
 	if (rc == -1)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
 		    "upstream sent invalid header: %s", err);
-	if (fc->hlen == sizeof(fc->hbuf))
+	if (fc->hlen == fc->hcap)
 		return fcgi_client_fail(fc, FCGI_CLIENT_INVALID,
-		    "upstream sent too big header");
+		    "upstream sent too big header while reading response "
+		    "header from upstream");
 	return FCGI_CLIENT_GO;
 }
 
@@ -443,7 +467,7 @@ fcgi_client_limit(const struct fcgi_client *fc, size_t avail)
 	size_t room;
 
 	if (!fc->header_done)
-		room = sizeof(fc->hbuf) - fc->hlen;
+		room = fc->hcap - fc->hlen;
 	else if (fc->c->rq->is_head)
 		room = avail;
 	else {
@@ -464,6 +488,12 @@ fcgi_client_input(struct fcgi_client *fc, const uint8_t *in, size_t len,
 	enum io_result flushed;
 
 	for (*used = 0; *used < len;) {
+		while (!fcgi_client_rest_out(fc)) {
+			if ((flushed = conn_flush(fc->c)) == IO_EOF)
+				return FCGI_CLIENT_GONE;
+			if (flushed == IO_AGAIN)
+				return FCGI_CLIENT_WAIT;
+		}
 		if ((limit = fcgi_client_limit(fc, len - *used)) < 512 &&
 		    limit < len - *used) {
 			if ((flushed = conn_flush(fc->c)) == IO_EOF)

@@ -16,7 +16,6 @@
 #include "shared/proto/cgi_response.h"
 #include "shared/proto/fcgi_record.h"
 
-#define FCGI_CLIENT_HBUF (16 * 1024) /* CGI header block, at most */
 #define FCGI_CLIENT_ERROR_MAX 160
 
 struct conn;
@@ -63,7 +62,11 @@ struct fcgi_client {
 					 * when it gave none (or HEAD) */
 	bool body_excess;  /* it sent more: logged once */
 	char error[FCGI_CLIENT_ERROR_MAX];
-	char hbuf[FCGI_CLIENT_HBUF];
+	char *hbuf;	 /* the CGI header block, and the body
+			  * bytes that came with it */
+	size_t hcap;	 /* fastcgi_buffer_size */
+	size_t rest_off; /* hbuf[rest_off..hlen): body bytes not
+			  * yet queued for the client */
 };
 
 /* Set up for c's request: build its PARAMS and the send buffer.  0, or -1

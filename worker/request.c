@@ -146,7 +146,8 @@ request_log(const struct conn *c)
 	const struct request *r = c->rq;
 	struct access_record a;
 
-	if (r == NULL)
+	/* access_log = off where the request ended, as nginx decides */
+	if (r == NULL || (r->loc != NULL && r->loc->access_log_off))
 		return;
 	a.peer_addr = c->peer_addr;
 	a.in = c->in;

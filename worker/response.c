@@ -16,6 +16,7 @@
 #include "shared/proto/http_date.h"
 #include "shared/proto/http_status.h"
 #include "conn.h"
+#include "headers.h"
 #include "request.h"
 #include "response.h"
 #include "worker_state.h"
@@ -52,9 +53,41 @@ fmt_u64(char *buf, size_t size, uint64_t v)
 	return p;
 }
 
+/*
+ * The backend lines an X-Accel-Redirect or an intercepted error keeps
+ * ("Name: value\r\n" each), through the header filter like any other:
+ * the new location's expires replaces their Expires and Cache-Control.
+ */
+static int
+response_head_kept(struct conn *c)
+{
+	const char *p = c->rq->accel_headers,
+		   *end = p + c->rq->accel_headers_len, *colon, *eol, *v;
+
+	for (; p < end; p = eol + 2) {
+		if ((eol = memmem(p, (size_t)(end - p), "\r\n", 2)) == NULL)
+			break;
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+			continue;
+		for (v = colon + 1; v < eol && *v == ' '; v++)
+			;
+		if (response_head_add(c, p, (size_t)(colon - p), v,
+			(size_t)(eol - v)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len)
+{
+	return response_head_start_own(c, status, reason, reason_len, 0);
+}
+
+int
+response_head_start_own(struct conn *c, int status, const char *reason,
+    size_t reason_len, unsigned own)
 {
 	char line[16] = "HTTP/1.1 000 ";
 
@@ -75,21 +108,35 @@ response_head_start(struct conn *c, int status, const char *reason,
 	line[10] = (char)('0' + status / 10 % 10);
 	line[11] = (char)('0' + status % 10);
 	if (out_put(c, line, 13) == -1 ||
-	    out_put(c, reason, reason_len) == -1 ||
-	    out_str(c, "\r\nServer: " FCGATE_NAME "\r\nDate: ") == -1 ||
-	    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
-	    out_str(c, "\r\n") == -1 ||
-	    out_put(c, c->rq->accel_headers, c->rq->accel_headers_len) == -1)
+	    out_put(c, reason, reason_len) == -1 || out_str(c, "\r\n") == -1 ||
+	    (!(own & RESPONSE_OWN_SERVER) &&
+		out_str(c, "Server: " FCGATE_NAME "\r\n") == -1) ||
+	    (!(own & RESPONSE_OWN_DATE) &&
+		(out_str(c, "Date: ") == -1 ||
+		    out_put(c, clock_http_date(), HTTP_DATE_LEN) == -1 ||
+		    out_str(c, "\r\n") == -1)))
 		return -1;
-	return 0;
+	return response_head_kept(c);
 }
 
+/* Every line passes the header filter (headers.c): it may be dropped,
+ * or get a charset. */
 int
 response_head_add(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len)
 {
+	const char *charset = NULL;
+	enum headers_verdict v;
+
+	v = headers_line(c->rq, name, name_len, value, value_len, &charset);
+	if (v == HEADERS_DROP)
+		return 0;
 	if (out_put(c, name, name_len) == -1 || out_str(c, ": ") == -1 ||
-	    out_put(c, value, value_len) == -1 || out_str(c, "\r\n") == -1)
+	    out_put(c, value, value_len) == -1 ||
+	    (v == HEADERS_CHARSET &&
+		(out_str(c, "; charset=") == -1 ||
+		    out_str(c, charset) == -1)) ||
+	    out_str(c, "\r\n") == -1)
 		return -1;
 	return 0;
 }
@@ -120,6 +167,8 @@ response_head_end(struct conn *c, int64_t content_length)
 		} else
 			c->keep_alive = false;
 	}
+	if (headers_end(c->rq) == -1)
+		return -1;
 	/* A stopping worker answers what is on its way and says so; and
 	 * as nginx, keepalive_timeout 0 or keepalive_requests reached end
 	 * the connection with this answer. */

@@ -15,10 +15,17 @@ struct request;
 /* Start the head for status (reason NULL = the standard phrase). */
 int response_head_start(struct conn *c, int status, const char *reason,
     size_t reason_len);
+/* The same for an answer that brings its own Server or Date line (a
+ * backend's): fcgate's is left out, as nginx leaves out its own. */
+#define RESPONSE_OWN_SERVER 1u
+#define RESPONSE_OWN_DATE 2u
+int response_head_start_own(struct conn *c, int status, const char *reason,
+    size_t reason_len, unsigned own);
 int response_head_add(struct conn *c, const char *name, size_t name_len,
     const char *value, size_t value_len);
 /*
- * End the head.  content_length -1 = unknown: chunked to HTTP/1.1 clients,
+ * End the head: the location's own lines (headers.c), then the framing.
+ * content_length -1 = unknown: chunked to HTTP/1.1 clients,
  * close-delimited to HTTP/1.0 ones.  Decides keep-alive.  0 / -1 when the
  * head does not fit the output buffer.
  */

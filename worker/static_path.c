@@ -82,8 +82,10 @@ static_path_errno_status(const struct conn *c, const char *call,
 	case ENOENT:
 	case ENOTDIR:
 	case ENAMETOOLONG:
-		log_info("%s() \"%s\" failed: %s, client: %s", call, path,
-		    strerror(errno), c->peer_addr);
+		if (c->rq == NULL || c->rq->loc == NULL ||
+		    c->rq->loc->log_not_found)
+			log_info("%s() \"%s\" failed: %s, client: %s", call,
+			    path, strerror(errno), c->peer_addr);
 		return 404;
 	case EACCES:
 	case ELOOP:

@@ -294,6 +294,45 @@ vars_request_id(struct request *r, const char **v, size_t *len)
 	*len = 32;
 }
 
+/*
+ * $sent_http_NAME: the first line of that name in the response head
+ * queued so far ("" before a head is started).  A head is always the
+ * first thing in the output buffer: the previous answer on the
+ * connection was written out before this request was read.
+ */
+static void
+vars_sent_header(const struct request *r, const char *name, const char **v,
+    size_t *len)
+{
+	const char *p, *end, *eol;
+	size_t n = strlen(name), k;
+
+	*v = "";
+	*len = 0;
+	if (!r->head_sent_started || r->c->out == NULL || r->c->out_len < 9 ||
+	    memcmp(r->c->out, "HTTP/1.", 7) != 0)
+		return;
+	end = r->c->out + r->c->out_len;
+	for (p = r->c->out; (eol = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	     p = eol + 1) {
+		if (eol - p <= 1 && p != r->c->out)
+			return; /* the blank line: the body follows */
+		if (p == r->c->out || (size_t)(eol - p) < n + 1 || p[n] != ':')
+			continue;
+		for (k = 0; k < n; k++)
+			if (tolower((unsigned char)p[k]) != name[k] &&
+			    !(p[k] == '-' && name[k] == '_'))
+				break;
+		if (k < n)
+			continue;
+		for (p += n + 1; p < eol && *p == ' '; p++)
+			;
+		*v = p;
+		*len = (size_t)(eol - p) - (eol > p && eol[-1] == '\r');
+		return;
+	}
+}
+
 /* The value of a variable that is a slice of the request. */
 static bool
 vars_slice(struct request *r, enum conf_var var, const char **v, size_t *len)
@@ -410,8 +449,7 @@ vars_get(struct request *r, const struct conf_tmpl_part *part, const char **v,
 		}
 		return;
 	case VAR_SENT_HTTP_:
-		*v = "";
-		*len = 0;
+		vars_sent_header(r, part->text, v, len);
 		return;
 	case VAR_CAPTURE:
 		vars_capture(r, part->len, v, len);

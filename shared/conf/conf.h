@@ -269,6 +269,9 @@ struct conf_location {
 	size_t nhide_headers;
 	char **pass_headers; /* inherited: fastcgi_pass_header */
 	size_t npass_headers;
+	bool log_not_found;	    /* inherited, default on: a missing file
+			      * is logged */
+	bool access_log_off;	    /* inherited: access_log = off */
 	bool intercept_errors;	    /* inherited: fastcgi_intercept_errors */
 	size_t fastcgi_buffer_size; /* inherited, default 32k: the
 				     * backend's header block */

@@ -291,7 +291,17 @@ level_values(cfg_t *sec, const struct conf_location *outer,
     struct conf_location *l)
 {
 	const char *cs = cfg_getstr(sec, "charset");
+	const char *al = cfg_getstr(sec, "access_log");
 
+	l->log_not_found = cfg_size(sec, "log_not_found") > 0 ?
+	    cfg_getbool(sec, "log_not_found") :
+	    outer == NULL || outer->log_not_found;
+	if (al != NULL && strcmp(al, "off") != 0)
+		conf_error_sec(sec,
+		    "access_log: a server or location takes only 'off' (the "
+		    "log file is set at the top level)");
+	l->access_log_off =
+	    al != NULL || (outer != NULL && outer->access_log_off);
 	l->intercept_errors = cfg_size(sec, "fastcgi_intercept_errors") > 0 ?
 	    cfg_getbool(sec, "fastcgi_intercept_errors") :
 	    outer != NULL && outer->intercept_errors;

@@ -145,6 +145,8 @@ static cfg_opt_t error_page_opts[] = {
 	    CFG_SEC("error_page", error_page_opts, CFGF_MULTI | CFGF_TITLE),   \
 	    CFG_STR_LIST("fastcgi_hide_header", NULL, CFGF_NONE),              \
 	    CFG_STR_LIST("fastcgi_pass_header", NULL, CFGF_NONE),              \
+	    CFG_BOOL("log_not_found", cfg_true, CFGF_NODEFAULT),               \
+	    CFG_STR("access_log", NULL, CFGF_NONE),                            \
 	    CFG_BOOL("fastcgi_intercept_errors", cfg_false, CFGF_NODEFAULT),   \
 	    CFG_INT_CB("fastcgi_buffer_size", 32 * 1024, CFGF_NODEFAULT,       \
 		cb_size)
