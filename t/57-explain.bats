@@ -260,3 +260,29 @@ explain() {
 	[[ "$stderr" == *"$T/fcgate.conf:$(line_of bogus_option): no such option 'bogus_option'"* ]]
 	[ -z "$output" ]
 }
+
+@test "the WordPress recipe: a permalink to the front controller, a stylesheet with expires max" {
+	# etc/recipes/wordpress.conf as shipped, its root moved here
+	mkdir -p "$T/wp/wp-includes/css"
+	echo '<?php' >"$T/wp/index.php"
+	echo 'a {}' >"$T/wp/wp-includes/css/dashicons.min.css"
+	sed "s|^    root        = /var/www/wordpress\$|    root        = $T/wp|" \
+		"$REPO/etc/recipes/wordpress.conf" >"$T/wordpress.conf"
+	grep -q "root        = $T/wp" "$T/wordpress.conf"
+	cp "$REPO/etc/fastcgi_params" "$T/"
+	run --separate-stderr "$FCGATE" -c "$T/wordpress.conf" \
+		--explain 'GET http://example.com/2026/12/hello-world/?replytocom=7'
+	assert_success
+	assert_line "server    $T/wordpress.conf:$(grep -n '^server {' "$T/wordpress.conf" | cut -d: -f1)  example.com"
+	assert_line 'try_files none found: "/index.php?$args"'
+	assert_line "redirect  internally to /index.php  args: replytocom=7"
+	assert_line "param     SCRIPT_FILENAME = $T/wp/index.php"
+	assert_line --regexp '^param     SERVER_SOFTWARE = fcgate/[0-9.]+ \(nginx-compatible\)$'
+	assert_line --regexp '^backend   unix:/run/php/php8\.2-fpm\.sock of "php" \(round robin, 1 server;'
+	run --separate-stderr "$FCGATE" -c "$T/wordpress.conf" \
+		--explain 'GET /wp-includes/css/dashicons.min.css?ver=6.4'
+	assert_success
+	assert_line --regexp '^location  "~\* \\.\(js\|css\|png\|jpg\|jpeg\|gif\|ico\)\$"  '
+	assert_line "          Expires: Thu, 31 Dec 2037 23:55:55 GMT"
+	assert_line "          Cache-Control: max-age=315360000"
+}

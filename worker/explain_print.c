@@ -257,11 +257,11 @@ print_backend(struct request *r)
 		return;
 	}
 	print_line("backend",
-	    "%s of \"%s\" (%s, %zu servers; without live "
-	    "state: the counters' initial state)",
+	    "%s of \"%s\" (%s, %zu server%s; without live state: the "
+	    "counters' initial state)",
 	    u->peers[i].addr.text, u->name,
 	    u->balance == UPSTREAM_IP_HASH ? "ip_hash" : "round robin",
-	    u->npeers);
+	    u->npeers, u->npeers == 1 ? "" : "s");
 }
 
 void
