@@ -168,7 +168,7 @@ server { listen = {127.0.0.1:8080} server_name = {A.test} }'
     location "/" {
         fastcgi_pass = 127.0.0.1:9000
         fastcgi_param { SCRIPT_FILENAME = "$document_root$fastcgi_script_name"
-                        CUSTOM = "x${uri}y" }
+                        CUSTOM = 'x${uri}y' }
     }
 }'
 	run "$FCGATE" -t -c "$T/c.conf"

@@ -8,6 +8,7 @@
  * It does not open or send files (static.c) nor try candidates
  * (try_files.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -136,6 +137,38 @@ static_path_resolve(struct request *r, const char *path, char real[PATH_MAX])
 }
 
 /*
+ * The variable named s[0..len) of an index entry as a template part:
+ * fcgate's names, the prefixed ones, $1..$9 (one digit) and named
+ * captures (a name the loader knew from a regex).  buf holds the name
+ * of a prefixed or named one.
+ */
+static void
+static_index_part(const char *s, size_t len, struct conf_tmpl_part *part,
+    char *buf, size_t size)
+{
+	size_t plen = 0, i;
+
+	memset(part, 0, sizeof(*part));
+	if (len == 1 && *s >= '1' && *s <= '9') {
+		part->var = VAR_CAPTURE;
+		part->len = (size_t)(*s - '0');
+		return;
+	}
+	part->var = conf_var_find(s, len);
+	if (part->var == VAR_NONE || part->var == VAR_CAPTURE_NAMED)
+		part->var = VAR_CAPTURE_NAMED;
+	else if (part->var >= VAR_HTTP_ && part->var <= VAR_SENT_HTTP_)
+		plen = strlen(conf_var_name(part->var));
+	else
+		return;
+	for (i = 0; plen + i < len && i + 1 < size; i++)
+		buf[i] = (char)tolower((unsigned char)s[plen + i]);
+	buf[i] = '\0';
+	part->text = buf;
+	part->len = i;
+}
+
+/*
  * An index entry with its variables ("$host.html") expanded into out.
  * The config loader checked that every "$name" / "${name}" is one.
  * Returns 0, or -1 when the result does not fit.
@@ -143,7 +176,9 @@ static_path_resolve(struct request *r, const char *path, char real[PATH_MAX])
 static int
 static_index_name(struct conn *c, const char *e, char *out, size_t size)
 {
+	struct conf_tmpl_part part;
 	const char *s, *v;
+	char name[128];
 	size_t o = 0, n;
 	bool brace;
 
@@ -156,13 +191,16 @@ static_index_name(struct conn *c, const char *e, char *out, size_t size)
 		} else {
 			brace = *++e == '{';
 			s = e + brace;
-			for (e = s; (*e >= 'a' && *e <= 'z') || *e == '_' ||
-			     (*e >= '0' && *e <= '9') ||
-			     (*e >= 'A' && *e <= 'Z');
+			for (e = s; isalnum((unsigned char)*e) || *e == '_';
 			     e++)
-				;
-			vars_value(c->rq, conf_var_find(s, (size_t)(e - s)), &v,
-			    &n);
+				if (e == s && isdigit((unsigned char)*e) &&
+				    !brace) {
+					e++;
+					break;
+				}
+			static_index_part(s, (size_t)(e - s), &part, name,
+			    sizeof(name));
+			vars_get(c->rq, &part, &v, &n);
 			if (brace && *e == '}')
 				e++;
 		}

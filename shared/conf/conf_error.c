@@ -45,6 +45,16 @@ conf_verror(const char *file, int line, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+void
+conf_error_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verror(file, line, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * The line a section starts on.  libconfuse records the line of its
  * closing brace; walk back from there to the line naming the section

@@ -28,6 +28,10 @@ void conf_error_parse(cfg_t *cfg, const char *fmt, ...)
 void conf_error_top(const char *file, const char *opt, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* An error at a known FILE:LINE. */
+void conf_error_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* libconfuse's error function (cfg_set_error_function). */
 void conf_error_libconfuse(cfg_t *cfg, const char *fmt, va_list ap);
 

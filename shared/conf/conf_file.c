@@ -17,6 +17,7 @@
 
 #include <confuse.h>
 
+#include "conf_envscan.h"
 #include "conf_file.h"
 
 /* Not in confuse.h, but exported: push a file on the lexer's stack. */
@@ -90,6 +91,7 @@ conf_file_open_top(const char *file, char *abs)
 	}
 	ld.top_dev = st.st_dev;
 	ld.top_ino = st.st_ino;
+	conf_envscan(abs);
 	return 0;
 }
 
@@ -200,6 +202,7 @@ conf_file_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 		cfg_error(cfg, "include(\"%s\"): out of memory", argv[0]);
 		return 1;
 	}
+	conf_envscan(path);
 	return cfg_lexer_include(cfg, path);
 }
 

@@ -183,6 +183,10 @@ conf_params_index_vars(cfg_t *sec, char **list, size_t n)
 		for (p = strchr(list[i], '$'); p != NULL; p = strchr(p, '$')) {
 			brace = *++p == '{';
 			s = p + brace;
+			if (*s >= '1' && *s <= '9' && !brace) {
+				p = s + 1; /* $1..$9: a capture */
+				continue;
+			}
 			for (p = s; isalnum((unsigned char)*p) || *p == '_';
 			     p++)
 				;

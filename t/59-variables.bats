@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# Variables as nginx has them, in the directives that take one: the
+# prefixed ones ($http_, $cookie_, $arg_), $is_args, $request_filename,
+# $realpath_root, regex captures (numbered and named) in fastcgi_param
+# and index, and the trap of libconfuse's "${NAME}" in double quotes.
+
+load helper
+
+setup() {
+	fcg_setup
+	start_testd a
+	mkdir -p "$T/releases/r1/m/x" "$T/html/idx"
+	ln -s "$T/releases/r1" "$T/current"
+	echo "named" >"$T/releases/r1/m/x/x-cap.html"
+	echo "via header" >"$T/html/idx/curl.html"
+	{
+		base_conf
+		cat <<CONF
+upstream app {
+    server 127.0.0.1:$TESTD_PORT_a {}
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    root = "$T/html"
+    location "/v/" {
+        root = "$T/current"
+        fastcgi_pass = app
+        fastcgi_param {
+            V_UA = "\$http_user_agent"
+            V_XF = "[\$http_x_forwarded_for]"
+            V_COOKIE = "[\$cookie_sid]"
+            V_ARG = "[\$arg_page]"
+            V_ISARGS = "[\$is_args]"
+            V_FILE = "\$request_filename"
+            V_REAL = "\$realpath_root"
+            V_REQ = "\$request"
+        }
+    }
+    location '~ ^/c/(?<word>[a-z]+)/(\\d+)\$' {
+        fastcgi_pass = app
+        fastcgi_param { V_CAP = "\$word-\$2-[\$3]" }
+    }
+    location '~ ^/m/(?<w>[a-z]+)/' {
+        root = "$T/current"
+        index = {"\$w-cap.html"}
+    }
+    location "/idx/" { index = {'\${http_x_page}.html'} }
+}
+CONF
+	} >"$T/fcgate.conf"
+	start_fcgate "$T/fcgate.conf"
+	URL="http://127.0.0.1:$HTTP_PORT"
+}
+
+teardown() {
+	fcg_teardown
+}
+
+@test "\$http_, \$cookie_, \$arg_ and \$is_args: the request's values, empty when absent" {
+	# nginx: $http_NAME is the header ('-' as '_', any case), $cookie_NAME
+	# and $arg_NAME one value; an absent one is empty
+	run curl -sS -A "agent/1" -H "Cookie: a=1; sid=xyz; b=2" \
+		"$URL/v/p?x=1&page=7&y=2&mode=echo"
+	assert_line "V_UA=agent/1"
+	assert_line "V_XF=[]"
+	assert_line "V_COOKIE=[xyz]"
+	assert_line "V_ARG=[7]"
+	assert_line "V_ISARGS=[?]"
+	assert_line "V_REQ=GET /v/p?x=1&page=7&y=2&mode=echo HTTP/1.1"
+	run curl -sS "$URL/v/p"
+	refute_output --partial "V_ISARGS=[?]"
+}
+
+@test "\$request_filename is root + URI; \$realpath_root resolves the root's symlinks" {
+	# nginx: $realpath_root is what a deploy that switches a 'current'
+	# symlink points SCRIPT_FILENAME at
+	run curl -sS "$URL/v/a.php?mode=echo"
+	assert_line "V_FILE=$T/current/v/a.php"
+	assert_line "V_REAL=$(realpath "$T/releases/r1")"
+}
+
+@test "a regex location's captures: named and numbered; a missing one is empty" {
+	# nginx: $word and $2 from the location's regex, $3 (no such
+	# group) empty
+	run curl -sS "$URL/c/abc/42?mode=echo"
+	assert_line "V_CAP=abc-42-[]"
+}
+
+@test "index takes every variable: a named capture, a request header" {
+	run curl -sS "$URL/m/x/"
+	assert_output "named"
+	run curl -sS -H "X-Page: curl" "$URL/idx/"
+	assert_output "via header"
+}
+
+@test "\"\${host}\" in double quotes is an error with its line: libconfuse would take it from the environment" {
+	cat >"$T/bad.conf" <<'CONF'
+pid_file = "/tmp/never.pid"
+server {
+    listen = {127.0.0.1:1}
+    location "/" {
+        index = {"${host}.html", "${HOME}.html", '${uri}.html'}
+    }
+}
+CONF
+	run "$FCGATE" -t -c "$T/bad.conf"
+	assert_failure
+	assert_output --partial 'bad.conf:5: "${host}" in double quotes is replaced by the environment variable host'
+	refute_output --partial '${HOME}'
+	refute_output --partial '${uri}'
+}
+
+@test "an unknown variable is an error with its line" {
+	cat >"$T/bad.conf" <<'CONF'
+pid_file = "/tmp/never.pid"
+server {
+    listen = {127.0.0.1:1}
+    add_header "X-A" { value = "$nosuchvar" }
+}
+CONF
+	run "$FCGATE" -t -c "$T/bad.conf"
+	assert_failure
+	assert_output --partial "unknown variable '\$nosuchvar'"
+	assert_output --partial "bad.conf:4"
+}
