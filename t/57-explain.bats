@@ -48,6 +48,7 @@ server {
         location '~ \.php$' { fastcgi_pass = php }
     }
     location "/sticky/" { fastcgi_pass = sticky }
+    location "/private/" { internal = true }
     location '~ \.php$' {
         try_files = {"\$fastcgi_script_name", "=404"}
         fastcgi_pass = php
@@ -105,6 +106,19 @@ explain() {
 	explain "GET /"
 	assert_line "redirect  internally to /index.php"
 	assert_line "location  \"~ \\.php\$\"  $T/fcgate.conf:$(line_of "location '~ \\.php\$' {" 2)"
+}
+
+@test "an internal location from outside, a FastCGI prefix without its slash: why the 404 and the 301" {
+	# nginx: internal locations answer 404 to clients; a prefix location
+	# with a handler named without its slash gets 301 to the slash
+	explain "GET /private/x"
+	assert_line "location  internal, asked for from outside: 404"
+	assert_line "answer    HTTP/1.1 404 Not Found"
+	explain "GET /sticky?a=1"
+	assert_line "location  names a directory without its slash: 301"
+	assert_line "answer    HTTP/1.1 301 Moved Permanently"
+	# the listen's port, as port_in_redirect (on) has it
+	assert_line "          Location: http://example.com:$HTTP_PORT/sticky/?a=1"
 }
 
 @test "the access verdict for --from names the rule that decided (first match, as nginx)" {

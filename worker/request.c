@@ -294,10 +294,14 @@ request_phase_find(struct request *r)
 	if (r->loc->internal && !r->internal) {
 		log_info("internal location \"%s\" asked for by client %s",
 		    r->loc->pattern, c->peer_addr);
+		request_trace(r, TRACE_STEP,
+		    "location internal, asked for from outside: 404");
 		request_fail(r, 404);
 		return 1;
 	}
 	if (route_auto_redirect(c->srv, r->uri, c->rq->uri_len)) {
+		request_trace(r, TRACE_STEP,
+		    "location names a directory without its slash: 301");
 		c->w->handlers->add_slash(r);
 		return 1;
 	}
