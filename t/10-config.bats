@@ -181,3 +181,13 @@ server { listen = {127.0.0.1:8080} server_name = {A.test} }'
 	assert_failure 1
 	assert_output --partial "nope.conf"
 }
+
+@test "every recipe passes -t where it stands in the tree (fastcgi_params beside it)" {
+	# the README's --explain example and a reader's first try run the
+	# recipes in place
+	local f
+	for f in "$REPO"/etc/recipes/*.conf; do
+		run "$FCGATE" -t -c "$f"
+		assert_success
+	done
+}
