@@ -13,6 +13,11 @@ setup() {
 	ln -s "$T/releases/r1" "$T/current"
 	echo "named" >"$T/releases/r1/m/x/x-cap.html"
 	echo "via header" >"$T/html/idx/curl.html"
+	mkdir -p "$T/sites/one.test" "$T/sites/two.test"
+	echo "site one" >"$T/sites/one.test/index.html"
+	echo "site two" >"$T/sites/two.test/index.html"
+	mkdir -p "$T/x"
+	echo "secret" >"$T/x/secret.txt"
 	{
 		base_conf
 		cat <<CONF
@@ -45,6 +50,12 @@ server {
         index = {"\$w-cap.html"}
     }
     location "/idx/" { index = {'\${http_x_page}.html'} }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    server_name = {one.test, two.test}
+    root = "$T/sites/\$host"
+    location "/x/" { root = "$T/sites/\$http_x_site" }
 }
 CONF
 	} >"$T/fcgate.conf"
@@ -122,4 +133,20 @@ CONF
 	assert_failure
 	assert_output --partial "unknown variable '\$nosuchvar'"
 	assert_output --partial "bad.conf:4"
+}
+
+@test "root with variables: one server block per Host's directory, fenced by its literal part" {
+	# nginx: root /srv/$host; the file is looked for under the expanded
+	# root.  A variable cannot lead out of the root's fixed directory:
+	# fcgate refuses what resolves outside it (403).
+	run curl -sS -H "Host: one.test" "$URL/"
+	assert_output "site one"
+	run curl -sS -H "Host: two.test" "$URL/index.html"
+	assert_output "site two"
+	# $T/sites/../x/secret.txt exists, outside $T/sites
+	run curl -sS -o /dev/null -w '%{http_code}' -H "Host: one.test" \
+		-H "X-Site: .." "$URL/x/secret.txt"
+	assert_output 403
+	run curl -sS -H "Host: one.test" -H "X-Site: .." "$URL/x/secret.txt"
+	refute_output --partial "secret"
 }

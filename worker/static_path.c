@@ -38,7 +38,7 @@ static_path_map(struct request *r, const char *extra, char *path, size_t size)
 }
 
 /*
- * The directory r's files must stay in: the root; an alias as expanded,
+ * The directory r's files must stay in: the root or alias as expanded,
  * or, when it has variables, its literal head up to the last '/', so that
  * a capture cannot move the fence (a regex location's alias names a file,
  * not a directory).  -1 when it does not fit.
@@ -47,15 +47,16 @@ static int
 static_path_base(struct request *r, char *out, size_t size)
 {
 	const struct conf_location *a = r->loc->alias_loc;
+	const struct conf_tmpl *t = a != NULL ? &a->alias : r->loc->root_vars;
 	const struct conf_tmpl_part *head;
 	const char *v = NULL;
 	size_t n = 0;
 
-	if (a == NULL)
+	if (t == NULL)
 		v = r->loc->root;
-	else if (a->alias.nparts > 1 ||
-	    (a->alias.nparts == 1 && a->alias.parts[0].var != VAR_NONE)) {
-		head = &a->alias.parts[0];
+	else if (t->nparts > 1 ||
+	    (t->nparts == 1 && t->parts[0].var != VAR_NONE)) {
+		head = &t->parts[0];
 		if (head->var == VAR_NONE) {
 			n = head->len;
 			while (n > 0 && head->text[n - 1] != '/')

@@ -490,6 +490,12 @@ vars_document_root(struct request *r)
 
 	if (loc == NULL)
 		return r->c->srv->root;
+	if (loc->alias_loc == NULL && loc->root_vars != NULL) {
+		if (vars_expand(r, loc->root_vars, alias, sizeof(alias)) >=
+		    sizeof(alias))
+			alias[0] = '\0';
+		return alias;
+	}
 	if (loc->alias_loc == NULL)
 		return loc->root;
 	if (vars_expand(r, &loc->alias_loc->alias, alias, sizeof(alias)) >=

@@ -209,7 +209,10 @@ struct conf_location {
 	size_t pattern_len;
 	pcre2_code *re;	  /* LOC_REGEX*, else NULL */
 	const char *root; /* own or inherited from the server */
-	char **index;	  /* own or inherited */
+	const struct conf_tmpl *root_vars; /* root's template when it holds
+					    * variables (root = "/srv/$host"),
+					    * shared like root; else NULL */
+	char **index;			   /* own or inherited */
 	size_t nindex;
 	struct conf_upstream *upstream; /* fastcgi_pass, NULL = static */
 	char *fastcgi_index;		/* NULL = none */

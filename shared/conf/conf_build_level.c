@@ -374,6 +374,11 @@ conf_build_level_free(struct conf_location *l)
 		conf_tmpl_free(&l->try_files[i]);
 	free(l->try_files);
 	conf_tmpl_free(&l->alias);
+	if (l->root_vars != NULL &&
+	    (p == NULL || l->root_vars != p->root_vars)) {
+		conf_tmpl_free((struct conf_tmpl *)l->root_vars);
+		free((void *)l->root_vars);
+	}
 	if (p == NULL || l->access != p->access)
 		free(l->access);
 	if (p == NULL || l->headers != p->headers) {
@@ -397,4 +402,26 @@ conf_build_level_free(struct conf_location *l)
 		level_free_list(l->hide_headers, l->nhide_headers);
 	if (p == NULL || l->pass_headers != p->pass_headers)
 		level_free_list(l->pass_headers, l->npass_headers);
+}
+
+int
+conf_build_root_vars(cfg_t *sec, const char *root, const struct conf_tmpl **out)
+{
+	struct conf_tmpl *t;
+
+	*out = NULL;
+	if (strchr(root, '$') == NULL)
+		return 0;
+	if ((t = conf_build_calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	*out = t;
+	if (conf_tmpl_compile(sec, "root", root, t) == CONF_TMPL_NOMEM)
+		return -1;
+	if (t->nparts == 1 && t->parts[0].var == VAR_NONE) {
+		/* a '$' that starts no name: a plain root after all */
+		conf_tmpl_free(t);
+		free(t);
+		*out = NULL;
+	}
+	return 0;
 }

@@ -18,6 +18,11 @@
 int conf_build_level(cfg_t *sec, const struct conf_location *outer,
     struct conf_location *l);
 
+/* root's template into *out when it holds variables, else NULL.  0, or
+ * -1 when out of memory (a bad variable is reported). */
+int conf_build_root_vars(cfg_t *sec, const char *root,
+    const struct conf_tmpl **out);
+
 /* Free what l owns of them (what it does not share with l->parent). */
 void conf_build_level_free(struct conf_location *l);
 

@@ -141,6 +141,9 @@ build_loc_files(struct conf *c, const struct conf_location *outer, cfg_t *ls,
 	l->root = v != NULL ? conf_build_root(c, v) : outer->root;
 	if (l->root == NULL)
 		return -1;
+	l->root_vars = outer->root_vars;
+	if (v != NULL && conf_build_root_vars(ls, l->root, &l->root_vars) == -1)
+		return -1;
 	if (cfg_size(ls, "index") == 0) {
 		l->index = outer->index;
 		l->nindex = outer->nindex;
@@ -337,6 +340,8 @@ conf_build_location_fallback(struct conf *c, cfg_t *ss, struct conf_server *s)
 
 	l->match = LOC_PREFIX;
 	l->root = s->root;
+	if (conf_build_root_vars(ss, s->root, &l->root_vars) == -1)
+		return -1;
 	l->index = s->index;
 	l->nindex = s->nindex;
 	l->params = s->params;
