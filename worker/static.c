@@ -399,8 +399,10 @@ static_serve(struct request *r)
 	struct stat st;
 	int fd, status;
 
+	/* nginx: POST is refused only once the file is found (a missing
+	 * one is 404, a directory its 301), other methods at once */
 	if (r->req.m != HTTP_METHOD_GET && r->req.m != HTTP_METHOD_HEAD &&
-	    r->error_status == 0) {
+	    r->req.m != HTTP_METHOD_POST && r->error_status == 0) {
 		request_fail(r, 405);
 		return;
 	}
@@ -432,9 +434,10 @@ static_serve(struct request *r)
 		redirect_add_slash(r);
 		return;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode) ||
+	    (r->req.m == HTTP_METHOD_POST && r->error_status == 0)) {
 		close(fd);
-		request_fail(r, 404);
+		request_fail(r, S_ISREG(st.st_mode) ? 405 : 404);
 		return;
 	}
 	static_send(r, fd, &st, path);
