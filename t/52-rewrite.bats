@@ -496,3 +496,11 @@ CONF
 	run grep -c 'exited on signal' "$T/loop.log"
 	assert_output 0
 }
+
+@test "fcgate's own 500 closes the connection, as nginx's does" {
+	# nginx: ngx_http_special_response_handler turns keep-alive off for
+	# 400, 413, 414, 500 and 501, with or without an error_page
+	run curl -sS -D - -o /dev/null "$URL/loop"
+	assert_line --partial "HTTP/1.1 500"
+	assert_line "Connection: close"$'\r'
+}

@@ -262,9 +262,11 @@ request_fail(struct request *r, int status)
 	struct conn *c = r->c;
 
 	c->state = CONN_SEND;
-	/* A broken request stream cannot be trusted for the next one. */
+	/* A broken request stream cannot be trusted for the next one; and
+	 * after its own 500 nginx does not keep the connection either. */
 	if (status == 400 || status == 408 || status == 413 || status == 414 ||
-	    status == 431 || status == 501 || status == 505 || !r->parsed)
+	    status == 431 || status == 500 || status == 501 || status == 505 ||
+	    !r->parsed)
 		c->keep_alive = false;
 	if (c->w->handlers->error_page(r, status))
 		return;
