@@ -22,6 +22,10 @@
 #include "request.h"
 #include "vars.h"
 
+/* The last computed value: valid until the next call, as vars.h says,
+ * and the worker is one thread, so one buffer serves every request. */
+static char vars_scratch[PATH_MAX + CONN_URI_MAX];
+
 static void
 vars_capture(struct request *r, size_t n, const char **v, size_t *len)
 {
@@ -415,9 +419,8 @@ vars_value(struct request *r, enum conf_var var, const char **v, size_t *len)
 		vars_request_id(r, v, len);
 		return;
 	default: /* VAR_HTTPS is never on without TLS */
-		*len = vars_print(r, var, r->vars.scratch,
-		    sizeof(r->vars.scratch));
-		*v = r->vars.scratch;
+		*len = vars_print(r, var, vars_scratch, sizeof(vars_scratch));
+		*v = vars_scratch;
 		return;
 	}
 }

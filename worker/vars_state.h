@@ -41,7 +41,6 @@ struct vars_state {
 	 * appended to the alias (which otherwise names the file whole) */
 	bool alias_add_uri;
 	char content_length[24];
-	char scratch[PATH_MAX + CONN_URI_MAX]; /* the last computed value */
 	char request_id[33];
 };
 
