@@ -36,8 +36,10 @@ segment_fill_server(struct shm *shm, const struct conf_upstream *cu,
 		.max_fails = p->max_fails,
 		.fail_timeout_ms = p->fail_timeout_ms,
 		.max_conns = p->max_conns,
+		.slow_start_ms = p->slow_start_ms,
 		.backup = p->backup,
 		.down = p->down,
+		.checked = cu->health != NULL,
 	};
 
 	shm_init_server(shm, p->shm_index, &in);
@@ -58,6 +60,7 @@ segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
 	}
 	shm_init_upstream(shm, u, cu->name, *next, (uint32_t)cu->npeers,
 	    (uint32_t)cu->balance);
+	shm_init_queue(shm, u, cu->queue_max, cu->queue_timeout_ms);
 	for (j = 0; j < cu->npeers; j++, (*next)++) {
 		if (cu->peers[j].shm_index != *next) {
 			log_error("upstream \"%s\": server %s has index %u, "

@@ -112,6 +112,18 @@ shm_init_server(struct shm *shm, uint32_t i, const struct shm_server_init *in)
 	atomic_init(&s->admin, in->down ? SHM_ADMIN_DOWN : SHM_ADMIN_UP);
 	s->effective_weight = in->weight;
 	s->current_weight = 0;
+	s->slow_start_ms = in->slow_start_ms;
+	atomic_init(&s->check, in->checked ? SHM_CHECK_UP : SHM_CHECK_OFF);
+}
+
+void
+shm_init_queue(struct shm *shm, uint32_t u, int32_t queue_max,
+    uint32_t queue_timeout_ms)
+{
+	struct shm_upstream *up = &shm->upstreams[u];
+
+	up->queue_max = queue_max;
+	up->queue_timeout_ms = queue_timeout_ms;
 }
 
 static int
@@ -404,6 +416,21 @@ shm_server_carry(struct shm_server *dst, const struct shm_server *src)
 	SHM_CARRY(checked_ms);
 	for (k = 0; k < SHM_NCLASSES; k++)
 		SHM_CARRY(responses[k]);
+	SHM_CARRY(slow_start_ms_since);
+	SHM_CARRY(checks);
+	SHM_CARRY(checks_failed);
+	/* The check's verdict stays while the new config still checks. */
+	if (atomic_load_explicit(&dst->check, memory_order_relaxed) !=
+		SHM_CHECK_OFF &&
+	    atomic_load_explicit(&src->check, memory_order_relaxed) !=
+		SHM_CHECK_OFF) {
+		SHM_CARRY(check);
+		SHM_CARRY(check_reason);
+		SHM_CARRY(check_detail);
+		SHM_CARRY(check_fails);
+		SHM_CARRY(check_passes);
+		SHM_CARRY(check_ms);
+	}
 #undef SHM_CARRY
 }
 

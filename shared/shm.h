@@ -67,7 +67,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC UINT64_C(0x3145544147434631) /* "1FCGATE1" */
-#define SHM_VERSION 1
+#define SHM_VERSION 2
 #define SHM_MAX_WORKERS 256
 #define SHM_NAME_LEN 64
 #define SHM_ADDR_LEN 120
@@ -118,12 +118,44 @@ struct shm_upstream {
 	uint32_t balance;	  /* enum upstream_balance */
 	_Atomic int32_t lock;	  /* 0 free, else owner pid */
 	_Atomic uint64_t no_live; /* "no live upstreams" events */
+
+	/* The shared queue (`queue`, `queue_timeout`): configured values by
+	 * the master, the rest by the workers. */
+	int32_t queue_max; /* 0: no queue */
+	uint32_t queue_timeout_ms;
+	uint32_t first_waiter;		    /* index of its waiter slots */
+	_Atomic int32_t queue_len;	    /* requests waiting now */
+	_Atomic uint64_t queue_ticket;	    /* last ticket handed out */
+	_Atomic uint64_t queued;	    /* requests that had to wait */
+	_Atomic uint64_t queue_served;	    /* ... and then got a server */
+	_Atomic uint64_t queue_timeouts;    /* ... or a 503 after the wait */
+	_Atomic uint64_t queue_full;	    /* 503 at once: no room to wait */
+	_Atomic uint64_t queue_wait_ms_sum; /* time waited by those served */
 };
 
 enum shm_admin_state {
 	SHM_ADMIN_UP = 0,
 	SHM_ADMIN_DOWN, /* never chosen (config `down` or set) */
 	SHM_ADMIN_DRAIN /* no new clients */
+};
+
+/* A server's active health check, as the checker last saw it. */
+enum shm_check {
+	SHM_CHECK_OFF = 0, /* no health_check for its upstream */
+	SHM_CHECK_UP,	   /* passing (the state at start) */
+	SHM_CHECK_FAILED   /* `fails` checks in a row failed */
+};
+
+/* Why the last failed check failed; check_detail adds the number. */
+enum shm_check_reason {
+	SHM_CHECK_REASON_NONE = 0,
+	SHM_CHECK_REASON_CONNECT,  /* connect() failed: detail errno */
+	SHM_CHECK_REASON_TIMEOUT,  /* no full answer within `timeout` */
+	SHM_CHECK_REASON_CLOSED,   /* closed before the end of the answer */
+	SHM_CHECK_REASON_PROTOCOL, /* not FastCGI, or bad CGI headers */
+	SHM_CHECK_REASON_STATUS,   /* the answer's status: detail */
+	SHM_CHECK_REASON_BODY,	   /* the body does not hold `expect` */
+	SHM_CHECK_REASON_IO	   /* send/recv failed: detail errno */
 };
 
 /* Response classes counted per server: 1xx..5xx and "other". */
@@ -167,6 +199,25 @@ struct shm_server {
 	_Atomic uint64_t responses[SHM_NCLASSES];
 	_Atomic uint64_t resp_time_ms_sum; /* upstream response time */
 	_Atomic uint64_t resp_count;
+
+	/* Capacity: every connection open to the server, in all workers.
+	 * An in-flight request holds one (counted in conns, not in idle);
+	 * an idle kept connection is counted in both. */
+	_Atomic int32_t conns;	 /* open: busy + idle */
+	_Atomic int32_t idle;	 /* idle in the workers' keepalive pools */
+	_Atomic int32_t reclaim; /* idle ones asked to be given up */
+
+	/* Active health checks (the checker) and slow start. */
+	uint32_t slow_start_ms;	      /* configured, 0 = none */
+	_Atomic int32_t check;	      /* enum shm_check */
+	_Atomic int32_t check_reason; /* enum shm_check_reason, last failure */
+	_Atomic int32_t check_detail; /* its errno or status */
+	_Atomic int32_t check_fails;  /* failed checks in a row */
+	_Atomic int32_t check_passes; /* passed checks in a row */
+	_Atomic int64_t check_ms;     /* the last check ended, 0 = none yet */
+	_Atomic uint64_t checks;      /* checks run */
+	_Atomic uint64_t checks_failed;
+	_Atomic int64_t slow_start_ms_since; /* ramp began, 0 = full weight */
 };
 
 /* A mapped segment. */
@@ -201,12 +252,17 @@ struct shm_server_init {
 	int32_t max_fails;
 	uint32_t fail_timeout_ms;
 	int32_t max_conns;
+	uint32_t slow_start_ms;
 	bool backup;
 	bool down;
+	bool checked; /* its upstream has a health_check */
 };
 
 void shm_init_upstream(struct shm *shm, uint32_t u, const char *name,
     uint32_t first_server, uint32_t nservers, uint32_t balance);
+/* An upstream's queue (before shm_publish). */
+void shm_init_queue(struct shm *shm, uint32_t u, int32_t queue_max,
+    uint32_t queue_timeout_ms);
 void shm_init_server(struct shm *shm, uint32_t i,
     const struct shm_server_init *in);
 
@@ -413,5 +469,26 @@ shm_server_clear_fails(struct shm_server *s)
 {
 	atomic_store_explicit(&s->fails, 0, memory_order_relaxed);
 }
+
+/* The server is usable again after being failed (the balancer, passive;
+ * the checker, active): with slow_start its weight ramps up from now.
+ * Relaxed: the balancer reads it on its own. */
+static inline void
+shm_server_start_ramp(struct shm_server *s, int64_t now_ms)
+{
+	if (s->slow_start_ms != 0)
+		atomic_store_explicit(&s->slow_start_ms_since,
+		    now_ms != 0 ? now_ms : 1, memory_order_relaxed);
+}
+
+/*
+ * Capacity and queue: the workers' writers (conns, idle, reclaim, the
+ * queue's counters and waiter slots).
+ */
+
+/*
+ * Active health checks: the checker's writers (check*, and the ramp
+ * through shm_server_start_ramp()).
+ */
 
 #endif

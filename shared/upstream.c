@@ -133,10 +133,95 @@ upstream_fails_reached(const struct shm_server *s)
 bool
 upstream_server_failed(const struct shm_server *s, int64_t now_ms)
 {
+	if (atomic_load_explicit(&s->check, memory_order_relaxed) ==
+	    SHM_CHECK_FAILED)
+		return true;
 	return upstream_fails_reached(s) &&
 	    now_ms -
 		atomic_load_explicit(&s->checked_ms, memory_order_relaxed) <=
 	    (int64_t)s->fail_timeout_ms;
+}
+
+int
+upstream_server_ramp(const struct shm_server *s, int64_t now_ms)
+{
+	int64_t since = atomic_load_explicit(&s->slow_start_ms_since,
+		    memory_order_relaxed),
+		permille;
+
+	if (since == 0 || s->slow_start_ms == 0 ||
+	    now_ms - since >= (int64_t)s->slow_start_ms)
+		return 1000;
+	permille = 1000 * (now_ms > since ? now_ms - since : 0) /
+	    (int64_t)s->slow_start_ms;
+	return permille < 1 ? 1 : (int)permille;
+}
+
+int32_t
+upstream_server_weight(const struct shm_server *s, int64_t now_ms)
+{
+	int32_t w = atomic_load_explicit(&s->weight, memory_order_relaxed);
+	int64_t ramped;
+	int permille = upstream_server_ramp(s, now_ms);
+
+	if (permille >= 1000)
+		return w;
+	ramped = (int64_t)w * permille / 1000;
+	return ramped < 1 ? 1 : (int32_t)ramped;
+}
+
+/* A per-process xorshift: which picks a ramping server takes part in. */
+static uint32_t
+upstream_random(void)
+{
+	static uint32_t x;
+
+	if (x == 0)
+		x = (uint32_t)getpid() * 2654435761u | 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/* Slow start for round robin: a server at permille of its ramp takes
+ * part in about that share of picks, so that even a weight of 1 ramps.
+ * Never when the try says every server must be considered. */
+static bool
+upstream_ramp_skips(const struct shm_server *s, const struct upstream_try *t,
+    int64_t now_ms)
+{
+	int permille;
+
+	if (t->no_ramp || s->slow_start_ms == 0)
+		return false;
+	permille = upstream_server_ramp(s, now_ms);
+	return permille < 1000 && (int)(upstream_random() % 1000) >= permille;
+}
+
+static const char *const upstream_balance_names[] = { "round_robin", "ip_hash",
+	"least_conn", "random_two" };
+
+const char *
+upstream_balance_name(enum upstream_balance b)
+{
+	if ((unsigned)b >=
+	    sizeof(upstream_balance_names) / sizeof(upstream_balance_names[0]))
+		return "?";
+	return upstream_balance_names[b];
+}
+
+int
+upstream_balance_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i <
+	     sizeof(upstream_balance_names) / sizeof(upstream_balance_names[0]);
+	     i++)
+		if (strcmp(name, upstream_balance_names[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 enum upstream_state
@@ -212,12 +297,17 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 	struct shm_server *srv = upstream_servers(shm, u), *s;
 	int i, n = (int)up->nservers, best = -1;
 	int32_t total = 0, w, eff;
+	bool skipped = false;
 
 	upstream_lock(up);
 	for (i = 0; i < n; i++) {
 		s = &srv[i];
-		if (s->backup != backup || !upstream_usable(s, t, i, now_ms))
+		if (s->backup != backup || !upstream_usable(s, t, i, now_ms) ||
+		    upstream_ramp_skips(s, t, now_ms)) {
+			skipped |= s->backup == backup &&
+			    upstream_usable(s, t, i, now_ms);
 			continue;
+		}
 		w = atomic_load_explicit(&s->weight, memory_order_relaxed);
 		eff = s->effective_weight < w ? s->effective_weight : w;
 		shm_server_set_current_weight(s, s->current_weight + eff);
@@ -233,6 +323,13 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 		shm_server_active_inc(&srv[best]);
 	}
 	shm_upstream_unlock(up);
+	if (best < 0 && skipped) {
+		/* only ramping servers were left: one of them, then */
+		t->no_ramp = true;
+		best = upstream_pick_rr_list(shm, u, t, now_ms, backup);
+		t->no_ramp = false;
+		return best;
+	}
 	return best < 0 ? -1 : upstream_take(srv, t, best);
 }
 
@@ -386,8 +483,14 @@ upstream_done(struct shm *shm, uint32_t u, int i, enum upstream_outcome outcome,
 		/* A success after the window reopened it clears the record. */
 		if (atomic_load_explicit(&s->accessed_ms,
 			memory_order_relaxed) <
-		    atomic_load_explicit(&s->checked_ms, memory_order_relaxed))
+			atomic_load_explicit(&s->checked_ms,
+			    memory_order_relaxed) &&
+		    atomic_load_explicit(&s->fails, memory_order_relaxed) !=
+			0) {
+			if (upstream_fails_reached(s))
+				shm_server_start_ramp(s, now_ms);
 			shm_server_clear_fails(s);
+		}
 	}
 	shm_server_active_dec(s);
 	return disabled;

@@ -17,8 +17,15 @@
 /* How an upstream picks its server (stored in shm_upstream.balance). */
 enum upstream_balance {
 	UPSTREAM_ROUND_ROBIN = 0, /* smooth weighted round robin */
-	UPSTREAM_IP_HASH = 1	  /* nginx's ip_hash */
+	UPSTREAM_IP_HASH = 1,	  /* nginx's ip_hash */
+	UPSTREAM_LEAST_CONN = 2,  /* fewest in flight per weight */
+	UPSTREAM_RANDOM_TWO = 3	  /* two random choices, the less loaded */
 };
+
+/* The name of a balance method ("round_robin", ...), and back (-1 for a
+ * name that is none). */
+const char *upstream_balance_name(enum upstream_balance b);
+int upstream_balance_parse(const char *name);
 
 /* Most servers in one upstream (size of the tried set). */
 #define UPSTREAM_MAX_SERVERS 1024
@@ -30,6 +37,7 @@ struct upstream_try {
 	int keylen;    /* 3 (IPv4), 16 (IPv6), 0 = use RR */
 	uint32_t hash; /* ip_hash state, starts at 89 */
 	int tries;     /* ip_hash misses so far (nginx) */
+	bool no_ramp;  /* slow start may not skip a server */
 };
 
 enum upstream_outcome {
@@ -48,12 +56,21 @@ enum upstream_state {
 };
 
 /*
- * The one test of "this server is failed": max_fails failures reached and
- * the last check within fail_timeout.  The balancer skips such a server
+ * The one test of "this server is failed": its active health check says
+ * so, or max_fails failures reached and the last check within
+ * fail_timeout.  The balancer skips such a server
  * (until its one trial request after fail_timeout); fcgatectl shows it as
  * failed.
  */
 bool upstream_server_failed(const struct shm_server *s, int64_t now_ms);
+
+/* Slow start: how far the server's ramp has come, in thousandths (1000:
+ * full weight, also when it has no slow_start or is not ramping). */
+int upstream_server_ramp(const struct shm_server *s, int64_t now_ms);
+
+/* The weight the balancer uses now: the runtime weight, scaled down
+ * linearly while slow start ramps it up (never below 1). */
+int32_t upstream_server_weight(const struct shm_server *s, int64_t now_ms);
 
 /* The state fcgatectl shows for a server at now_ms. */
 enum upstream_state upstream_server_state(const struct shm_server *s,

@@ -27,10 +27,10 @@ teardown() {
 	run "$FCGATECTL" -m "$SEG" status
 	assert_success
 	assert_line --index 0 --regexp "^master pid $$, up 2h0[34]m, generation 2, 2 workers$"
-	assert_line --index 1 --regexp '^UPSTREAM +SERVER +STATE +WEIGHT +ACTIVE +REQUESTS +FAILS +LAST_FAIL +2XX +3XX +4XX +5XX +AVG_MS$'
-	assert_line --index 2 --regexp '^backend +10\.0\.0\.1:9000 +up +3/3 +1 +6 +0/0 +- +4 +0 +1 +0 +13$'
-	assert_line --index 3 --regexp '^backend +10\.0\.0\.2:9000 +down +1/1 +0 +0 +0/0 +- +0 +0 +0 +0 +-$'
-	assert_line --index 4 --regexp '^backend +10\.0\.0\.3:9000 +failed +2/0 +0 +4 +1/1 +1[23]s ago +3 +0 +0 +0 +13$'
+	assert_line --index 1 --regexp '^UPSTREAM +SERVER +STATE +WEIGHT +ACTIVE +CONNS +REQUESTS +FAILS +LAST_FAIL +2XX +3XX +4XX +5XX +AVG_MS$'
+	assert_line --index 2 --regexp '^backend +10\.0\.0\.1:9000 +up +3/3 +1 +0/0 +6 +0/0 +- +4 +0 +1 +0 +13$'
+	assert_line --index 3 --regexp '^backend +10\.0\.0\.2:9000 +down +1/1 +0 +0/0 +0 +0/0 +- +0 +0 +0 +0 +-$'
+	assert_line --index 4 --regexp '^backend +10\.0\.0\.3:9000 +failed +2/0 +0 +0/0 +4 +1/1 +1[23]s ago +3 +0 +0 +0 +13$'
 	assert_line --index 5 --regexp '^backend +10\.0\.0\.4:9000 +backup +1/1 '
 	assert_line --index 6 --regexp '^127\.0\.0\.1:9100 +127\.0\.0\.1:9100 +up '
 	[ "${#lines[@]}" -eq 7 ]

@@ -27,6 +27,24 @@
 /* How deep locations may nest (a location in a location is depth 2). */
 #define CONF_LOCATION_DEPTH 4
 
+/* What an active health check asks a server. */
+enum conf_health_type {
+	CONF_HEALTH_FASTCGI_PING = 0, /* php-fpm's ping.path */
+	CONF_HEALTH_URI,	      /* a real script: status, body */
+	CONF_HEALTH_GET_VALUES	      /* the FCGI_GET_VALUES record */
+};
+
+/* An upstream's `health_check { }`, run by the master side. */
+struct conf_health {
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	int fails;  /* failed checks in a row that mark it failed */
+	int passes; /* passed checks in a row that bring it back */
+	enum conf_health_type type;
+	char uri[256];	  /* the script asked for ("" = the type's default) */
+	char expect[256]; /* the body must contain it ("" = anything) */
+};
+
 /* One `server` line of an `upstream`, in file order. */
 struct conf_peer {
 	struct addr addr;
@@ -34,6 +52,12 @@ struct conf_peer {
 	int max_fails;		  /* default 1, 0 = no accounting */
 	uint32_t fail_timeout_ms; /* default 10000 */
 	int max_conns;		  /* 0 = no limit */
+	uint32_t slow_start_ms;	  /* 0 = none */
+	/* From an imported php-fpm pool file ("" when none): a fastcgi_ping
+	 * check of this server asks ping_path and expects ping_response
+	 * unless the health_check names its own uri / expect. */
+	char ping_path[256];
+	char ping_response[128];
 	bool down;
 	bool backup;
 	uint32_t shm_index; /* index of its struct shm_server */
@@ -48,6 +72,9 @@ struct conf_upstream {
 	int keepalive_requests;	       /* per connection, default 1000 */
 	uint32_t keepalive_timeout_ms; /* idle, default 60000 */
 	uint32_t keepalive_time_ms;    /* since opened, default 3600000 */
+	int queue_max;		       /* `queue`, 0 = none */
+	uint32_t queue_timeout_ms;     /* default 60000 */
+	struct conf_health *health;    /* health_check, NULL = none */
 	struct conf_peer *peers;
 	size_t npeers;
 	uint32_t shm_index; /* index of its struct shm_upstream */

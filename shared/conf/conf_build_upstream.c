@@ -21,6 +21,7 @@ build_peer_values(cfg_t *ps, struct conf_peer *p)
 	p->max_fails = (int)cfg_getint(ps, "max_fails");
 	p->fail_timeout_ms = (uint32_t)cfg_getint(ps, "fail_timeout");
 	p->max_conns = (int)cfg_getint(ps, "max_conns");
+	p->slow_start_ms = (uint32_t)cfg_getint(ps, "slow_start");
 	p->down = cfg_getbool(ps, "down");
 	/* down with backup is legal, as nginx's `backup down`: a backup
 	 * taken out of service, never used. */
@@ -50,25 +51,26 @@ static void
 build_upstream_head(cfg_t *us, struct conf_upstream *u)
 {
 	const char *name = cfg_title(us), *bal = cfg_getstr(us, "balance");
+	int b;
 
 	if (name == NULL || *name == '\0' || strlen(name) >= sizeof(u->name))
 		conf_error_sec(us, "upstream needs a name of 1..%zu characters",
 		    sizeof(u->name) - 1);
 	else
 		snprintf(u->name, sizeof(u->name), "%s", name);
-	if (strcmp(bal, "round_robin") == 0)
-		u->balance = UPSTREAM_ROUND_ROBIN;
-	else if (strcmp(bal, "ip_hash") == 0)
-		u->balance = UPSTREAM_IP_HASH;
+	if ((b = upstream_balance_parse(bal)) >= 0)
+		u->balance = (enum upstream_balance)b;
 	else
 		conf_error_sec(us,
-		    "upstream %s: balance must be round_robin "
-		    "or ip_hash, not '%s'",
+		    "upstream %s: balance must be round_robin, ip_hash, "
+		    "least_conn or random_two, not '%s'",
 		    u->name, bal);
 	u->keepalive = (int)cfg_getint(us, "keepalive");
 	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
 	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us, "keepalive_timeout");
 	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
+	u->queue_max = (int)cfg_getint(us, "queue");
+	u->queue_timeout_ms = (uint32_t)cfg_getint(us, "queue_timeout");
 }
 
 static int

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "shared/upstream.h"
+#include "ctl_state.h"
 #include "ctl_view.h"
 
 #define CTL_CELL 128
@@ -30,6 +31,7 @@ enum {
 	ST_STATE,
 	ST_WEIGHT,
 	ST_ACTIVE,
+	ST_CONNS,
 	ST_REQUESTS,
 	ST_FAILS,
 	ST_LAST_FAIL,
@@ -52,8 +54,8 @@ enum {
 };
 
 static const char *const ctl_status_head[ST_NCOL] = { "UPSTREAM", "SERVER",
-	"STATE", "WEIGHT", "ACTIVE", "REQUESTS", "FAILS", "LAST_FAIL", "2XX",
-	"3XX", "4XX", "5XX", "AVG_MS" };
+	"STATE", "WEIGHT", "ACTIVE", "CONNS", "REQUESTS", "FAILS", "LAST_FAIL",
+	"2XX", "3XX", "4XX", "5XX", "AVG_MS" };
 static const char *const ctl_workers_head[WK_NCOL] = { "PID", "STATE", "UPTIME",
 	"CONNS", "ACCEPTED", "REQUESTS", "GEN" };
 
@@ -140,23 +142,6 @@ ctl_widths(ctl_cell *rows, size_t nrows, int ncol, int *width)
 				width[k] = n;
 }
 
-static const char *
-ctl_server_state(const struct shm_server *s, int64_t now_ms)
-{
-	switch (upstream_server_state(s, now_ms)) {
-	case UPSTREAM_STATE_DOWN:
-		return "down";
-	case UPSTREAM_STATE_DRAIN:
-		return "drain";
-	case UPSTREAM_STATE_FAILED:
-		return "failed";
-	case UPSTREAM_STATE_BACKUP:
-		return "backup";
-	default:
-		return "up";
-	}
-}
-
 static uint32_t
 ctl_live_workers(const struct shm *shm)
 {
@@ -193,10 +178,11 @@ ctl_status_cells(const struct ctl *c, ctl_cell *row, const struct shm_server *s)
 
 	ctl_text(row[ST_UPSTREAM], CTL_CELL, s->upstream, SHM_NAME_LEN);
 	ctl_text(row[ST_SERVER], CTL_CELL, s->addr, SHM_ADDR_LEN);
-	snprintf(row[ST_STATE], CTL_CELL, "%s", ctl_server_state(s, c->now_ms));
+	ctl_state_cell(row[ST_STATE], CTL_CELL, s, c->now_ms);
 	snprintf(row[ST_WEIGHT], CTL_CELL, "%d/%d", (int)LOAD(s->weight),
 	    (int)s->effective_weight);
 	snprintf(row[ST_ACTIVE], CTL_CELL, "%d", (int)LOAD(s->active));
+	ctl_state_conns(row[ST_CONNS], CTL_CELL, s);
 	snprintf(row[ST_REQUESTS], CTL_CELL, "%" PRIu64, LOAD(s->requests));
 	snprintf(row[ST_FAILS], CTL_CELL, "%d/%" PRIu64, (int)LOAD(s->fails),
 	    LOAD(s->failures));
@@ -216,11 +202,11 @@ ctl_status_cells(const struct ctl *c, ctl_cell *row, const struct shm_server *s)
 static void
 ctl_status_line(ctl_cell *r, const int *w)
 {
-	printf("%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s  %-*s  %*s  %*s  %*s  "
-	       "%*s  %*s\n",
+	printf("%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s  %*s  %-*s  %*s  %*s  "
+	       "%*s  %*s  %*s\n",
 	    w[0], r[0], w[1], r[1], w[2], r[2], w[3], r[3], w[4], r[4], w[5],
 	    r[5], w[6], r[6], w[7], r[7], w[8], r[8], w[9], r[9], w[10], r[10],
-	    w[11], r[11], w[12], r[12]);
+	    w[11], r[11], w[12], r[12], w[13], r[13]);
 }
 
 static int
@@ -244,6 +230,8 @@ ctl_status_text(struct ctl *c)
 	    ctl_live_workers(&c->shm));
 	for (i = 0; i <= h->nservers; i++)
 		ctl_status_line(rows + i * ST_NCOL, width);
+	for (i = 0; i < h->nupstreams; i++)
+		ctl_state_queue_text(&c->shm.upstreams[i]);
 	free(rows);
 	return 0;
 }
@@ -265,7 +253,7 @@ ctl_status_json_server(const struct ctl *c, const struct shm_server *s)
 	       "\"conf_weight\":%d,\"effective_weight\":%d,\"active\":%d,"
 	       "\"requests\":%" PRIu64 ",\"fails\":%d,\"failures\":%" PRIu64
 	       ",\"last_failure_s_ago\":",
-	    ctl_server_state(s, c->now_ms), s->backup ? "true" : "false",
+	    ctl_state_word(s, c->now_ms), s->backup ? "true" : "false",
 	    (int)LOAD(s->weight), (int)s->conf_weight, (int)s->effective_weight,
 	    (int)LOAD(s->active), LOAD(s->requests), (int)LOAD(s->fails),
 	    LOAD(s->failures));
@@ -279,9 +267,11 @@ ctl_status_json_server(const struct ctl *c, const struct shm_server *s)
 		    LOAD(s->responses[k]));
 	printf("},\"avg_response_ms\":");
 	if (n == 0)
-		printf("null}");
+		printf("null");
 	else
-		printf("%" PRIu64 "}", LOAD(s->resp_time_ms_sum) / n);
+		printf("%" PRIu64, LOAD(s->resp_time_ms_sum) / n);
+	ctl_state_server_json(s, c->now_ms);
+	printf("}");
 }
 
 static int
@@ -301,10 +291,11 @@ ctl_status_json(struct ctl *c)
 		ctl_text(name, sizeof(name), up->name, SHM_NAME_LEN);
 		printf("%s{\"name\":", u ? "," : "");
 		ctl_json_string(name);
-		printf(",\"balance\":\"%s\",\"no_live\":%" PRIu64
-		       ",\"servers\":[",
-		    up->balance == UPSTREAM_IP_HASH ? "ip_hash" : "round_robin",
+		printf(",\"balance\":\"%s\",\"no_live\":%" PRIu64,
+		    upstream_balance_name((enum upstream_balance)up->balance),
 		    LOAD(up->no_live));
+		ctl_state_queue_json(up);
+		printf(",\"servers\":[");
 		for (i = 0;
 		     i < up->nservers && up->first_server + i < h->nservers;
 		     i++) {

@@ -1,0 +1,152 @@
+/*
+ * ctl_state.c - a server's state, health check and slow start, and an
+ * upstream's queue, as fcgatectl prints them (ctl_state.h).  Reads the
+ * segment only, relaxed: each number is shown on its own.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shared/upstream.h"
+#include "ctl_state.h"
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+const char *
+ctl_state_word(const struct shm_server *s, int64_t now_ms)
+{
+	switch (upstream_server_state(s, now_ms)) {
+	case UPSTREAM_STATE_DOWN:
+		return "down";
+	case UPSTREAM_STATE_DRAIN:
+		return "drain";
+	case UPSTREAM_STATE_FAILED:
+		return "failed";
+	case UPSTREAM_STATE_BACKUP:
+		return "backup";
+	default:
+		return "up";
+	}
+}
+
+void
+ctl_state_check_reason(char *buf, size_t len, const struct shm_server *s)
+{
+	int32_t detail = LOAD(s->check_detail);
+
+	switch (LOAD(s->check_reason)) {
+	case SHM_CHECK_REASON_CONNECT:
+		snprintf(buf, len, "connect: %s", strerror(detail));
+		break;
+	case SHM_CHECK_REASON_TIMEOUT:
+		snprintf(buf, len, "timed out");
+		break;
+	case SHM_CHECK_REASON_CLOSED:
+		snprintf(buf, len, "closed before the end of the answer");
+		break;
+	case SHM_CHECK_REASON_PROTOCOL:
+		snprintf(buf, len, "invalid answer");
+		break;
+	case SHM_CHECK_REASON_STATUS:
+		snprintf(buf, len, "status %d", (int)detail);
+		break;
+	case SHM_CHECK_REASON_BODY:
+		snprintf(buf, len, "body does not match");
+		break;
+	case SHM_CHECK_REASON_IO:
+		snprintf(buf, len, "i/o: %s", strerror(detail));
+		break;
+	default:
+		snprintf(buf, len, "%s", "");
+	}
+}
+
+void
+ctl_state_cell(char *buf, size_t len, const struct shm_server *s,
+    int64_t now_ms)
+{
+	const char *word = ctl_state_word(s, now_ms);
+	char why[96];
+	int ramp;
+
+	if (strcmp(word, "failed") == 0 && LOAD(s->check) == SHM_CHECK_FAILED) {
+		ctl_state_check_reason(why, sizeof(why), s);
+		snprintf(buf, len, "failed (check: %s)", why);
+		return;
+	}
+	ramp = upstream_server_ramp(s, now_ms);
+	if ((strcmp(word, "up") == 0 || strcmp(word, "backup") == 0) &&
+	    ramp < 1000) {
+		snprintf(buf, len, "%s (slow start %d%%)", word, ramp / 10);
+		return;
+	}
+	snprintf(buf, len, "%s", word);
+}
+
+void
+ctl_state_conns(char *buf, size_t len, const struct shm_server *s)
+{
+	snprintf(buf, len, "%d/%d", (int)LOAD(s->conns), (int)LOAD(s->idle));
+}
+
+void
+ctl_state_queue_text(const struct shm_upstream *up)
+{
+	if (up->queue_max <= 0)
+		return;
+	printf("queue %.*s: %d/%d waiting, %" PRIu64 " queued, %" PRIu64
+	       " served, %" PRIu64 " timed out, %" PRIu64
+	       " refused (full), timeout %ums\n",
+	    SHM_NAME_LEN, up->name, (int)LOAD(up->queue_len),
+	    (int)up->queue_max, LOAD(up->queued), LOAD(up->queue_served),
+	    LOAD(up->queue_timeouts), LOAD(up->queue_full),
+	    (unsigned)up->queue_timeout_ms);
+}
+
+void
+ctl_state_server_json(const struct shm_server *s, int64_t now_ms)
+{
+	char why[96];
+	int64_t at = LOAD(s->check_ms);
+
+	printf(",\"conns\":%d,\"idle\":%d,\"max_conns\":%d",
+	    (int)LOAD(s->conns), (int)LOAD(s->idle), (int)s->max_conns);
+	printf(",\"slow_start_ms\":%u,\"slow_start_percent\":%d",
+	    (unsigned)s->slow_start_ms, upstream_server_ramp(s, now_ms) / 10);
+	if (LOAD(s->check) == SHM_CHECK_OFF) {
+		printf(",\"check\":null");
+		return;
+	}
+	ctl_state_check_reason(why, sizeof(why), s);
+	printf(",\"check\":{\"state\":\"%s\",\"fails\":%d,\"passes\":%d,"
+	       "\"checks\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"reason\":",
+	    LOAD(s->check) == SHM_CHECK_FAILED ? "failed" : "up",
+	    (int)LOAD(s->check_fails), (int)LOAD(s->check_passes),
+	    LOAD(s->checks), LOAD(s->checks_failed));
+	if (why[0] == '\0')
+		printf("null");
+	else
+		printf("\"%s\"", why); /* our own words: nothing to escape */
+	printf(",\"last_check_ms_ago\":");
+	if (at == 0)
+		printf("null}");
+	else
+		printf("%" PRId64 "}", now_ms > at ? now_ms - at : 0);
+}
+
+void
+ctl_state_queue_json(const struct shm_upstream *up)
+{
+	if (up->queue_max <= 0) {
+		printf(",\"queue\":null");
+		return;
+	}
+	printf(",\"queue\":{\"max\":%d,\"timeout_ms\":%u,\"waiting\":%d,"
+	       "\"queued\":%" PRIu64 ",\"served\":%" PRIu64
+	       ",\"timeouts\":%" PRIu64 ",\"full\":%" PRIu64
+	       ",\"wait_ms_sum\":%" PRIu64 "}",
+	    (int)up->queue_max, (unsigned)up->queue_timeout_ms,
+	    (int)LOAD(up->queue_len), LOAD(up->queued), LOAD(up->queue_served),
+	    LOAD(up->queue_timeouts), LOAD(up->queue_full),
+	    LOAD(up->queue_wait_ms_sum));
+}
