@@ -43,6 +43,7 @@ import tempfile
 import time
 
 import fpm_cases
+import fpm_report
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -751,7 +752,7 @@ def chart(out, summary, fpm_summary, meta, gnuplot):
                 fg["cpu_s_per_10k"], ng["cpu_s_per_10k"],
                 paired_ratio(fg, ng)))
     png = os.path.join(out, "bench.png")
-    nfpm = fpm_cases.chart_data(out, fpm_summary)
+    nfpm = fpm_report.chart_data(out, fpm_summary)
     panels = (2 if labels else 0) + (1 if nfpm else 0)
     if not panels:
         return None
@@ -782,7 +783,7 @@ plot "{dat}" using 5:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
      "" using 6 title "nginx" lc rgb "#888888"
 """
     if nfpm:
-        script += fpm_cases.chart_panel(out, nfpm)
+        script += fpm_report.chart_panel(out, nfpm)
     script += "unset multiplot\n"
     res = subprocess.run([gnuplot], input=script, text=True,
                          capture_output=True)
@@ -906,7 +907,7 @@ def main():
     titles = {c.name: c.title for c in cases(True)}
     summary = summarize(b.rows)
     fpm_rows = b.fpm.rows if b.fpm else []
-    fpm_summary = fpm_cases.summarize(fpm_rows)
+    fpm_summary = fpm_report.summarize(fpm_rows)
     fields = ["case", "gateway", "backend_keepalive", "round", "rounds",
               "rps", "p50_ms", "p99_ms", "errors", "requests", "cpu_s",
               "cpu_s_per_10k", "variant", "sent", "success_pct", "e502",
@@ -918,7 +919,7 @@ def main():
     tbl = (table(summary, b.memory, titles, meta) if summary
            else f"Run of {meta}\n")
     if fpm_summary:
-        tbl += fpm_cases.table(fpm_summary, b.fpm.features_text())
+        tbl += fpm_report.table(fpm_summary, b.fpm.features_text())
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(tbl)
     png = chart(a.out, summary, fpm_summary, meta, a.gnuplot)
