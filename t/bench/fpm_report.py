@@ -94,8 +94,9 @@ def table(summary, features):
         "",
         "| case | fcgate / nginx setting | fcgate p50 / p99 ms | "
         "nginx p50 / p99 ms | p99 ratio | fcgate ok % | nginx ok % | "
-        "fcgate 502/503/504/other | nginx 502/503/504/other |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        "fcgate 502/503/504/other | nginx 502/503/504/other | "
+        "gateway CPU s/10k answers f / n |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lag = max(s["client_lag_ms"] for s in summary)
     if lag > 10:
         lines.insert(-3, f"- the load client fell up to {lag:.0f} ms "
@@ -108,7 +109,8 @@ def table(summary, features):
             f"| {n['p50_ms']:.2f} / {n['p99_ms']:.2f} "
             f"| **{p99_ratio(f, n):.2f}** "
             f"| {f['success_pct']:.2f} | {n['success_pct']:.2f} "
-            f"| {codes(f)} | {codes(n)} |")
+            f"| {codes(f)} | {codes(n)} "
+            f"| {f['cpu_s_per_10k']:.3f} / {n['cpu_s_per_10k']:.3f} |")
     return "\n".join(lines) + "\n"
 
 
