@@ -66,6 +66,15 @@ def p99_ratio(f, n):
     return statistics.median(rs) if rs else float("nan")
 
 
+def ratio_cell(f, n):
+    """The p99 ratio, bold; in parentheses when a side failed requests:
+    its p99 is then of the requests it served, a different set."""
+    r = p99_ratio(f, n)
+    if f["errors"] or n["errors"]:
+        return f"({r:.2f})"
+    return f"**{r:.2f}**"
+
+
 def codes(s):
     return f"{s['e502']}/{s['e503']}/{s['e504']}/{s['e_other']}"
 
@@ -88,9 +97,11 @@ def table(summary, features):
         f"{SLOW_CLIENTS} clients sending 1 KiB every {SLOW_INTERVAL_MS} ms "
         f"of a 1 MiB body, the GETs at {SLOW_RATE} req/s open loop; no "
         f"backend keep-alive",
-        "- p50/p99 are medians over the rounds, the p99 ratio the median "
-        "of the rounds' own ratios (below 1: fcgate's is lower); ok % and "
-        "the error counts are over all rounds",
+        "- p50/p99 are of the successful answers, medians over the "
+        "rounds; the p99 ratio is the median of the rounds' own ratios "
+        "(below 1: fcgate's is lower), in parentheses when a side failed "
+        "requests (its p99 is then of the ones it served); ok % and the "
+        "error counts are over all rounds",
         "",
         "| case | fcgate / nginx setting | fcgate p50 / p99 ms | "
         "nginx p50 / p99 ms | p99 ratio | fcgate ok % | nginx ok % | "
@@ -107,7 +118,7 @@ def table(summary, features):
             f"| {TITLES[case]} | {label} "
             f"| {f['p50_ms']:.2f} / {f['p99_ms']:.2f} "
             f"| {n['p50_ms']:.2f} / {n['p99_ms']:.2f} "
-            f"| **{p99_ratio(f, n):.2f}** "
+            f"| {ratio_cell(f, n)} "
             f"| {f['success_pct']:.2f} | {n['success_pct']:.2f} "
             f"| {codes(f)} | {codes(n)} "
             f"| {f['cpu_s_per_10k']:.3f} / {n['cpu_s_per_10k']:.3f} |")
