@@ -919,7 +919,8 @@ def main():
     tbl = (table(summary, b.memory, titles, meta) if summary
            else f"Run of {meta}\n")
     if fpm_summary:
-        tbl += fpm_report.table(fpm_summary, b.fpm.features_text())
+        tbl += fpm_report.table(fpm_summary, b.fpm.features_text(),
+                                a.seconds, a.burst_seconds)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(tbl)
     png = chart(a.out, summary, fpm_summary, meta, a.gnuplot)

@@ -79,7 +79,7 @@ def codes(s):
     return f"{s['e502']}/{s['e503']}/{s['e504']}/{s['e_other']}"
 
 
-def table(summary, features):
+def table(summary, features, seconds, burst_seconds):
     ps = list(pairs(summary))
     if not ps:
         return ""
@@ -92,8 +92,9 @@ def table(summary, features):
         + f"; mean {mean_ms():.2f} ms, capacity {POOLS * CHILDREN} / "
         f"{mean_ms():.2f} ms = {capacity():.0f} req/s",
         f"- heavy tail: {round(TAIL_LOAD * capacity())} req/s open loop "
-        f"(latency from the moment a request was due); burst: "
-        f"{BURST_CONNS} keep-alive clients closed loop; slow uploads: "
+        f"for {seconds} s (latency from the moment a request was due); "
+        f"burst: {BURST_CONNS} keep-alive clients closed loop for "
+        f"{burst_seconds} s; slow uploads ({seconds} s): "
         f"{SLOW_CLIENTS} clients sending 1 KiB every {SLOW_INTERVAL_MS} ms "
         f"of a 1 MiB body, the GETs at {SLOW_RATE} req/s open loop; no "
         f"backend keep-alive",
