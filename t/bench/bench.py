@@ -912,7 +912,7 @@ def main():
               "rps", "p50_ms", "p99_ms", "errors", "requests", "cpu_s",
               "cpu_s_per_10k", "variant", "sent", "success_pct", "e502",
               "e503", "e504", "e_other", "slow_connected", "client_lag_ms",
-              "features"]
+              "client_cpu_s", "features"]
     write_csv(os.path.join(a.out, "rounds.csv"), b.rows + fpm_rows, fields)
     write_csv(os.path.join(a.out, "summary.csv"), summary + fpm_summary,
               fields)

@@ -27,6 +27,7 @@ and the chart.
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import threading
@@ -363,6 +364,8 @@ class Fpm:
 
     def status(self, conf, upstream):
         """The servers of one upstream in fcgatectl status --json."""
+        if not os.access(self.fcgatectl, os.X_OK):
+            return []
         out = subprocess.run([self.fcgatectl, "-c", conf, "status", "--json"],
                              capture_output=True, text=True, timeout=10)
         try:
@@ -430,12 +433,18 @@ class Fpm:
     def load(self, kind, port, path, n, seconds):
         argv = ["/usr/bin/python3", os.path.join(HERE, "httpload.py"), kind,
                 str(port), path, str(n), str(seconds)]
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(argv, capture_output=True, text=True,
                              timeout=seconds + 90)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if out.returncode != 0:
             self.b.fail(f"httpload failed ({out.returncode}): "
                         f"{out.stderr.strip()}")
-        return json.loads(out.stdout)
+        r = json.loads(out.stdout)
+        # what the client itself cost: it shares the machine with the rest
+        r["client_cpu_s"] = (ru1.ru_utime + ru1.ru_stime -
+                             ru0.ru_utime - ru0.ru_stime)
+        return r
 
     def trickle_start(self, port):
         argv = ["/usr/bin/python3", os.path.join(HERE, "httpload.py"),
@@ -500,6 +509,7 @@ class Fpm:
                float("nan"), "cpu_s": cpu1 - cpu0,
                "slow_connected": r.get("slow_connected", ""),
                "client_lag_ms": r.get("client_lag_ms", 0.0),
+               "client_cpu_s": r["client_cpu_s"],
                "features": self.features_text() if gateway == "fcgate"
                else ""}
         return row
@@ -524,5 +534,6 @@ class Fpm:
                       f"{row['e_other']}"
                       + (f"  client lag {row['client_lag_ms']:.0f} ms"
                          if row["client_lag_ms"] > 10 else "")
+                      + f"  client cpu {row['client_cpu_s']:.2f} s"
                       + (f"  slow still connected {row['slow_connected']}"
                          if row["slow_connected"] else ""), flush=True)
