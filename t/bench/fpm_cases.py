@@ -18,9 +18,10 @@ a gateway's balancing, queueing and buffering decide what PHP users see.
 
 Used by bench.py (class Fpm): it owns the pools, one fcgate and one nginx
 for these cases (so the other cases' configurations stay as they were),
-and a short-lived probing fcgate that finds which of issue 16's features
-the binary under test has: the cases run whatever it has, and the output
-says what that was.  Results are rows of their own (variant, status
+and a short-lived probing fcgate that finds which of least_conn, the
+shared queue and max_conns counting idle connections the binary under
+test has: the cases run whatever it has, and the output says what that
+was.  Results are rows of their own (variant, status
 counts, success rate), which t/bench/fpm_report.py turns into the table
 and the chart.
 """
@@ -48,7 +49,8 @@ TITLES = {"heavy_tail": "heavy tail, 80 % of capacity, open loop",
                          f"{SLOW_RATE} GET/s"}
 
 # Per case: the runs of a round, in order (gateway, variant), and the pairs
-# the table compares (label, fcgate variant, nginx variant).
+# the table and chart compare (label, chart label, fcgate variant, nginx
+# variant).
 RUNS = {
     "heavy_tail": [("fcgate", "round_robin"), ("nginx", "round_robin"),
                    ("fcgate", "least_conn"), ("nginx", "least_conn+zone"),
@@ -378,9 +380,10 @@ class Fpm:
         return []
 
     def probe(self, repo, fcgate):
-        """Which of issue 16's features this fcgate has, found by what it
-        does (a binary without them parses the same configuration and
-        falls back to round robin, no queue, uncounted idle connections)."""
+        """Which of least_conn, the queue and max_conns counting idle
+        connections this fcgate has, found by what it does (a binary
+        without them parses the same configuration and falls back to round
+        robin, no queue, uncounted idle connections)."""
         b = self.b
         ports = {u: b.free_port() for u in ("probe_lc", "probe_q",
                                               "probe_cap")}
