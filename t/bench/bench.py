@@ -42,8 +42,9 @@ import sys
 import tempfile
 import time
 
-import fpm_cases
-import fpm_report
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import fpm_cases  # noqa: E402
+import fpm_report  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
