@@ -478,7 +478,7 @@ class Bench:
         self.fpm_cases = [c for c in fpm_cases.CASES
                           if not a.cases or c in a.cases.split(",")]
         if self.fpm_cases and not a.no_php and os.path.exists(php):
-            self.fpm = fpm_cases.Fpm(self)
+            self.fpm = fpm_cases.Fpm(self, a.tail_load)
             self.fpm.setup(php, REPO, a.fcgate, a.nginx)
             print("bench: fcgate under test has: " +
                   self.fpm.features_text(), flush=True)
@@ -824,6 +824,9 @@ def main():
                     ")")
     ap.add_argument("--only", help="as --cases, and no idle-memory figure "
                     "unless --idle is given: a quick look at some cases")
+    ap.add_argument("--tail-load", type=float, default=fpm_cases.TAIL_LOAD,
+                    help="heavy_tail's rate as a share of the php-fpm "
+                    "pools' capacity (default %(default)s)")
     ap.add_argument("--burst-seconds", type=int, default=10,
                     help="length of each run of the burst case (default 10)")
     ap.add_argument("--idle", type=int, default=None,
@@ -859,9 +862,10 @@ def main():
     if a.smoke:
         a.seconds, a.rounds, a.idle = 1, 1, min(a.idle, 200)
         a.burst_seconds = 1
-    if a.seconds < 1 or a.rounds < 1 or a.idle < 0 or a.burst_seconds < 1:
+    if a.seconds < 1 or a.rounds < 1 or a.idle < 0 or a.burst_seconds < 1 \
+            or not 0 < a.tail_load <= 2:
         ap.error("--seconds, --rounds and --burst-seconds must be at least "
-                 "1, --idle >= 0")
+                 "1, --idle >= 0, --tail-load in (0, 2]")
     for tool in (a.nginx, a.wrk, a.gnuplot):
         if not os.access(tool, os.X_OK):
             die(f"{tool} not found (make bench installs it: t/deps.sh)")
@@ -911,7 +915,8 @@ def main():
     fpm_summary = fpm_report.summarize(fpm_rows)
     fields = ["case", "gateway", "backend_keepalive", "round", "rounds",
               "rps", "p50_ms", "p99_ms", "errors", "requests", "cpu_s",
-              "cpu_s_per_10k", "variant", "sent", "success_pct", "e502",
+              "cpu_s_per_10k", "variant", "sent", "success_pct",
+              "wait_p50_ms", "wait_p99_ms", "e502",
               "e503", "e504", "e_other", "slow_connected", "client_lag_ms",
               "client_cpu_s", "features"]
     write_csv(os.path.join(a.out, "rounds.csv"), b.rows + fpm_rows, fields)
@@ -921,7 +926,8 @@ def main():
            else f"Run of {meta}\n")
     if fpm_summary:
         tbl += fpm_report.table(fpm_summary, b.fpm.features_text(),
-                                a.seconds, a.burst_seconds)
+                                a.seconds, a.burst_seconds,
+                                b.fpm.tail_rate)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(tbl)
     png = chart(a.out, summary, fpm_summary, meta, a.gnuplot)

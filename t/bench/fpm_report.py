@@ -6,8 +6,8 @@ import os
 import statistics
 
 from fpm_cases import (BURST_CONNS, CASES, CHILDREN, MIX, PAIRS, POOLS,
-                       SLOW_CLIENTS, SLOW_INTERVAL_MS, SLOW_RATE, TAIL_LOAD,
-                       TITLES, capacity, mean_ms)
+                       SLOW_CLIENTS, SLOW_INTERVAL_MS, SLOW_RATE, TITLES,
+                       capacity, mean_ms)
 
 
 def summarize(rows):
@@ -29,6 +29,8 @@ def summarize(rows):
             "p50_ms": statistics.median(r["p50_ms"] for r in rs),
             "p99_ms": statistics.median(r["p99_ms"] for r in rs),
             "p99_by_round": {r["round"]: r["p99_ms"] for r in rs},
+            "wait_p50_ms": statistics.median(r["wait_p50_ms"] for r in rs),
+            "wait_p99_ms": statistics.median(r["wait_p99_ms"] for r in rs),
             "errors": sum(r["errors"] for r in rs),
             "e502": sum(r["e502"] for r in rs),
             "e503": sum(r["e503"] for r in rs),
@@ -75,11 +77,15 @@ def ratio_cell(f, n):
     return f"**{r:.2f}**"
 
 
+def num(x):
+    return "-" if x != x else f"{x:.2f}"
+
+
 def codes(s):
     return f"{s['e502']}/{s['e503']}/{s['e504']}/{s['e_other']}"
 
 
-def table(summary, features, seconds, burst_seconds):
+def table(summary, features, seconds, burst_seconds, tail_rate):
     ps = list(pairs(summary))
     if not ps:
         return ""
@@ -91,7 +97,8 @@ def table(summary, features, seconds, burst_seconds):
         + ", ".join(f"{share / 10:g} % {ms} ms" for share, ms in MIX)
         + f"; mean {mean_ms():.2f} ms, capacity {POOLS * CHILDREN} / "
         f"{mean_ms():.2f} ms = {capacity():.0f} req/s",
-        f"- heavy tail: {round(TAIL_LOAD * capacity())} req/s open loop "
+        f"- heavy tail: {tail_rate} req/s open loop "
+        f"({100 * tail_rate / capacity():.0f} % of capacity) "
         f"for {seconds} s (latency from the moment a request was due); "
         f"burst: {BURST_CONNS} keep-alive clients closed loop for "
         f"{burst_seconds} s; slow uploads ({seconds} s): "
@@ -103,12 +110,17 @@ def table(summary, features, seconds, burst_seconds):
         "(below 1: fcgate's is lower), in parentheses when a side failed "
         "requests (its p99 is then of the ones it served); ok % and the "
         "error counts are over all rounds",
+        "- the wait is a request's latency less the time tail.php slept "
+        "for it: what queueing in front of or inside the pools added. "
+        "With 1 % of requests at 200 ms, the p99 latency is such a "
+        "request plus its wait; the wait's p99 shows the balancing alone",
         "",
         "| case | fcgate / nginx setting | fcgate p50 / p99 ms | "
-        "nginx p50 / p99 ms | p99 ratio | fcgate ok % | nginx ok % | "
+        "nginx p50 / p99 ms | p99 ratio | p99 wait ms f / n | "
+        "fcgate ok % | nginx ok % | "
         "fcgate 502/503/504/other | nginx 502/503/504/other | "
         "gateway CPU s/10k answers f / n |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lag = max(s["client_lag_ms"] for s in summary)
     if lag > 10:
         lines.insert(-3, f"- the load client fell up to {lag:.0f} ms "
@@ -120,6 +132,7 @@ def table(summary, features, seconds, burst_seconds):
             f"| {f['p50_ms']:.2f} / {f['p99_ms']:.2f} "
             f"| {n['p50_ms']:.2f} / {n['p99_ms']:.2f} "
             f"| {ratio_cell(f, n)} "
+            f"| {num(f['wait_p99_ms'])} / {num(n['wait_p99_ms'])} "
             f"| {f['success_pct']:.2f} | {n['success_pct']:.2f} "
             f"| {codes(f)} | {codes(n)} "
             f"| {f['cpu_s_per_10k']:.3f} / {n['cpu_s_per_10k']:.3f} |")

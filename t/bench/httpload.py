@@ -17,11 +17,15 @@ its random seed, so two runs of the same length send the same mix of
 service times.
 
 Both print one JSON object: requests sent and answered, ok (2xx/3xx),
-statuses, socket errors, timeouts (no answer within 40 s), and p50/p99/max
+statuses, socket errors, timeouts (no answer within 40 s), p50/p99/max
 latency in ms and requests/s of the ok answers (a quick 502 is no
-service, and would make a failing gateway look fast); rate also says how
-late, at most, it sent a request (client_lag_ms: the machine was too busy
-for the rate when that is more than a few ms).
+service, and would make a failing gateway look fast), and p50/p99 of
+their wait: the latency less the time tail.php says it slept, what the
+gateway's balancing and queueing added.  With 1 % of requests at 200 ms
+the p99 latency is that 200 ms plus a wait; the wait's p99 shows the
+balancing by itself.  rate also says how late, at most, it sent a request
+(client_lag_ms: the machine was too busy for the rate when that is more
+than a few ms).
 
 trickle: CLIENTS connections each POST a BODY-byte body CHUNK bytes every
 INTERVAL_MS, staggered, never finishing within a run.  Prints "ready"
@@ -30,6 +34,7 @@ object with how many are still connected.  A benchmark tool, not a test.
 """
 import asyncio
 import json
+import re
 import signal
 import sys
 import time
@@ -38,36 +43,45 @@ import time
 OPEN_CONNS = 64
 
 
+# tail.php ends its answer with "POOL MS": the milliseconds it slept
+SLEPT = re.compile(rb"p\d+ (\d+)\n")
+
+
 class Stats:
     def __init__(self):
         self.lat = []
+        self.wait = []
         self.statuses = {}
         self.socket_errors = 0
         self.timeouts = 0
         self.ok = 0
         self.answered = 0
 
-    def answer(self, status, ms):
+    def answer(self, status, ms, slept):
         key = str(status)
         self.statuses[key] = self.statuses.get(key, 0) + 1
         if 200 <= status < 400:
             # a gateway's quick 502 is not service: latency is of answers
             self.lat.append(ms)
+            if slept is not None:
+                self.wait.append(ms - slept)
             self.ok += 1
         self.answered += 1
 
     def report(self, seconds, sent):
         lat = sorted(self.lat)
+        wait = sorted(self.wait)
 
-        def pct(p):
-            if not lat:
+        def pct(p, v=lat):
+            if not v:
                 return float("nan")
-            return lat[min(len(lat) - 1, int(len(lat) * p))]
+            return v[min(len(v) - 1, int(len(v) * p))]
         return {"sent": sent, "requests": self.answered, "ok": self.ok,
                 "statuses": self.statuses,
                 "socket_errors": self.socket_errors,
                 "timeouts": self.timeouts,
                 "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+                "wait_p50_ms": pct(0.50, wait), "wait_p99_ms": pct(0.99, wait),
                 "max_ms": lat[-1] if lat else float("nan"),
                 "rps": self.ok / seconds if seconds else 0.0}
 
@@ -81,6 +95,7 @@ class Answer:
         self.keep = True
         self.want = None        # body bytes still to come, or None: chunked
         self.head_done = False
+        self.slept = None
 
     def feed(self, data):
         """True once the answer is complete; raises ValueError on garbage."""
@@ -104,8 +119,16 @@ class Answer:
             elif "chunked" not in hdr.get("transfer-encoding", ""):
                 raise ValueError("answer without a length")
         if self.want is not None:
-            return len(self.buf) >= self.want
+            if len(self.buf) < self.want:
+                return False
+            self.note(self.buf[:self.want])
+            return True
         return self.chunks()
+
+    def note(self, body):
+        m = SLEPT.search(body)
+        if m:
+            self.slept = int(m.group(1))
 
     def chunks(self):
         while True:
@@ -118,6 +141,7 @@ class Answer:
                 return self.buf.find(b"\r\n\r\n", end) == end
             if len(self.buf) < end + 2 + size + 2:
                 return False
+            self.note(self.buf[end + 2:end + 2 + size])
             self.buf = self.buf[end + 2 + size + 2:]
 
 
@@ -143,7 +167,8 @@ class Conn(asyncio.Protocol):
             return
         try:
             if self.answer.feed(data):
-                self.done.set_result((self.answer.status, self.answer.keep))
+                self.done.set_result((self.answer.status, self.answer.keep,
+                                      self.answer.slept))
         except (ValueError, IndexError) as e:
             self.done.set_exception(e)
 
@@ -188,13 +213,15 @@ class Client:
                 if conn is None:
                     _, conn = await loop.create_connection(
                         Conn, "127.0.0.1", self.port)
-                status, keep = await conn.send(request(self.path, seq))
+                status, keep, slept = await conn.send(
+                    request(self.path, seq))
         except TimeoutError:
             self.stats.timeouts += 1
         except (OSError, ValueError, IndexError):
             self.stats.socket_errors += 1
         else:
-            self.stats.answer(status, (time.monotonic() - due) * 1000)
+            self.stats.answer(status, (time.monotonic() - due) * 1000,
+                              slept)
         if conn is not None and conn.transport is not None:
             if keep:
                 self.idle.append(conn)
