@@ -61,7 +61,8 @@ PY
 	# served, nginx's max_conns=4 group really is limited (it answers a
 	# full group with 502: else the burst compares nothing), the slow
 	# uploads were still connected at the end (else the GETs ran beside
-	# nothing), and an fcgate that has the queue serves the whole burst.
+	# nothing), and an fcgate that has the queue serves the whole burst,
+	# with kept backend connections too when max_conns counts idle ones.
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip "nginx missing"
 	command -v wrk >/dev/null || skip "wrk missing"
 	[ -x /usr/sbin/php-fpm8.2 ] || skip "php-fpm8.2 missing"
@@ -83,6 +84,8 @@ want = {("heavy_tail", "fcgate", "round_robin"),
         ("burst", "fcgate", "no limit"),
         ("burst", "nginx", "max_conns+zone"),
         ("burst", "nginx", "no limit"),
+        ("burst", "fcgate", "queue+max_conns+keepalive"),
+        ("burst", "nginx", "max_conns+zone+keepalive"),
         ("slow_upload", "fcgate", "buffering"),
         ("slow_upload", "nginx", "buffering")}
 assert want <= set(rows), sorted(want - set(rows))
@@ -99,6 +102,9 @@ q = rows[("burst", "fcgate", "queue+max_conns")]
 assert "queue " in q["features"], q
 if "queue yes" in q["features"]:
     assert int(q["errors"]) == 0, q
+k = rows[("burst", "fcgate", "queue+max_conns+keepalive")]
+if "queue yes" in k["features"] and "idle connections yes" in k["features"]:
+    assert int(k["errors"]) == 0, k
 print("ok", q["features"])
 PY
 	assert_success

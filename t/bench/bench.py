@@ -478,7 +478,9 @@ class Bench:
         self.fpm_cases = [c for c in fpm_cases.CASES
                           if not a.cases or c in a.cases.split(",")]
         if self.fpm_cases and not a.no_php and os.path.exists(php):
-            self.fpm = fpm_cases.Fpm(self, a.tail_load)
+            # a smoke run has no time for requests a gateway left stuck
+            self.fpm = fpm_cases.Fpm(self, a.tail_load,
+                                     3 if a.smoke else 40)
             self.fpm.setup(php, REPO, a.fcgate, a.nginx)
             print("bench: fcgate under test has: " +
                   self.fpm.features_text(), flush=True)

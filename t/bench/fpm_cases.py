@@ -11,7 +11,9 @@ a gateway's balancing, queueing and buffering decide what PHP users see.
                fcgate with `queue` and `max_conns = 4` per server, nginx
                with `max_conns=4` (it has no queue: a full group is a 502)
                and nginx with no limit (php-fpm's listen backlog absorbs
-               the burst)
+               the burst); then both again with 4 kept backend
+               connections (nginx does not count idle ones in max_conns,
+               and an idle kept connection holds a php-fpm child)
   slow_upload  500 clients trickle 1 MiB POST bodies (1 KiB every 100 ms)
                while normal clients GET a PHP page open loop; request
                buffering on, both gateways' default
@@ -56,7 +58,9 @@ RUNS = {
                    ("fcgate", "least_conn"), ("nginx", "least_conn+zone"),
                    ("nginx", "least_conn")],
     "burst": [("fcgate", "queue+max_conns"), ("nginx", "max_conns+zone"),
-              ("fcgate", "no limit"), ("nginx", "no limit")],
+              ("fcgate", "no limit"), ("nginx", "no limit"),
+              ("fcgate", "queue+max_conns+keepalive"),
+              ("nginx", "max_conns+zone+keepalive")],
     "slow_upload": [("fcgate", "buffering"), ("nginx", "buffering")],
 }
 PAIRS = {
@@ -70,7 +74,10 @@ PAIRS = {
               ("fcgate queue=100 max_conns=4 / nginx no limit",
                "burst queue/no limit", "queue+max_conns", "no limit"),
               ("no limit / no limit", "burst no limit", "no limit",
-               "no limit")],
+               "no limit"),
+              ("both with backend keepalive = 4: fcgate queue=100 "
+               "max_conns=4 / nginx max_conns=4", "burst keep-alive",
+               "queue+max_conns+keepalive", "max_conns+zone+keepalive")],
     "slow_upload": [("request buffering (default)", "slow uploads",
                      "buffering", "buffering")],
 }
@@ -78,6 +85,8 @@ PAIRS = {
 UPSTREAM = {"round_robin": "tail_rr", "least_conn": "tail_lc",
             "least_conn+zone": "tail_lc_zone", "queue+max_conns": "burst_q",
             "max_conns+zone": "burst_mc", "no limit": "burst_plain",
+            "queue+max_conns+keepalive": "burst_q_ka",
+            "max_conns+zone+keepalive": "burst_mc_ka",
             "buffering": "slow"}
 PATH = {"heavy_tail": "/tail.php", "burst": "/tail.php",
         "slow_upload": "/hello.php"}
@@ -174,6 +183,14 @@ upstream burst_q {{
     queue_timeout = 30s
 {servers(" max_conns = 4 ")}
 }}
+upstream burst_q_ka {{
+    queue = 100
+    queue_timeout = 30s
+    keepalive = 4
+    keepalive_requests = 1000000
+    keepalive_timeout = {KEPT_IDLE_S}s
+{servers(" max_conns = 4 ")}
+}}
 upstream burst_plain {{
 {servers()}
 }}
@@ -216,6 +233,17 @@ mime_types = "{repo}/etc/mime.types"
     return path
 
 
+# A kept idle connection holds a php-fpm child, and both gateways share
+# the pools: after a run with kept connections they must be closed before
+# the next run (of either gateway) starts, else they starve it.  They are
+# closed after KEPT_IDLE_S idle; the next run waits a little longer.
+KEPT_IDLE_S = 1
+KEPT_SETTLE_S = 3
+
+# nginx keeps a FastCGI connection only when asked per location
+KEEP_CONN = "\n            fastcgi_keep_conn on;"
+
+
 def write_nginx(d, ports, pool_ports):
     def servers(opts=""):
         return "\n".join(f"        server 127.0.0.1:{p}{opts};"
@@ -226,7 +254,7 @@ def write_nginx(d, ports, pool_ports):
         root {d}/www;
         client_max_body_size 2m;
         location / {{
-            fastcgi_pass {up};
+            fastcgi_pass {up};{KEEP_CONN if up.endswith("_ka") else ""}
             include /etc/nginx/fastcgi_params;
             fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
         }}
@@ -270,6 +298,13 @@ http {{
     upstream burst_mc {{
         zone burst_mc 64k;
 {servers(" max_conns=4")}
+    }}
+    upstream burst_mc_ka {{
+        zone burst_mc_ka 64k;
+{servers(" max_conns=4")}
+        keepalive 4;
+        keepalive_requests 1000000;
+        keepalive_timeout {KEPT_IDLE_S}s;
     }}
     upstream burst_plain {{
 {servers()}
@@ -329,8 +364,9 @@ def pool_of(body):
 
 
 class Fpm:
-    def __init__(self, bench, tail_load=TAIL_LOAD):
+    def __init__(self, bench, tail_load=TAIL_LOAD, client_timeout=40):
         self.b = bench
+        self.client_timeout = client_timeout
         self.tail_rate = round(tail_load * capacity())
         self.rows = []
         self.features = {}
@@ -436,10 +472,11 @@ class Fpm:
 
     def load(self, kind, port, path, n, seconds):
         argv = ["/usr/bin/python3", os.path.join(HERE, "httpload.py"), kind,
-                str(port), path, str(n), str(seconds)]
+                str(port), path, str(n), str(seconds),
+                str(self.client_timeout)]
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(argv, capture_output=True, text=True,
-                             timeout=seconds + 90)
+                             timeout=seconds + self.client_timeout + 60)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if out.returncode != 0:
             self.b.fail(f"httpload failed ({out.returncode}): "
@@ -499,6 +536,8 @@ class Fpm:
             r["slow_connected"] = f"{t['still_connected']}/{nslow}"
         if not self.gw[gateway].alive():
             self.b.fail(f"{gateway} died during {case}")
+        if UPSTREAM[variant].endswith("_ka"):
+            time.sleep(KEPT_SETTLE_S)
         st = r["statuses"]
         ok_codes = sum(v for k, v in st.items() if 200 <= int(k) < 400)
         row = {"case": case, "gateway": gateway, "variant": variant,

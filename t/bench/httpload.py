@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """HTTP load for the benchmark's php-fpm capacity cases (t/bench/fpm_cases.py).
 
-    httpload.py rate  PORT PATH RATE SECONDS      open loop, RATE req/s
-    httpload.py conns PORT PATH CONNS SECONDS     closed loop, CONNS clients
+    httpload.py rate  PORT PATH RATE SECONDS [TIMEOUT]   open loop, RATE/s
+    httpload.py conns PORT PATH CONNS SECONDS [TIMEOUT]  closed loop
     httpload.py trickle PORT PATH CLIENTS BODY CHUNK INTERVAL_MS
 
 rate: requests are due at fixed intervals (start + i / RATE), whether or
@@ -17,7 +17,8 @@ its random seed, so two runs of the same length send the same mix of
 service times.
 
 Both print one JSON object: requests sent and answered, ok (2xx/3xx),
-statuses, socket errors, timeouts (no answer within 40 s), p50/p99/max
+statuses, socket errors, timeouts (no answer within TIMEOUT seconds,
+default 40: past fcgate's 30 s queue_timeout in the burst), p50/p99/max
 latency in ms and requests/s of the ok answers (a quick 502 is no
 service, and would make a failing gateway look fast), and p50/p99 of
 their wait: the latency less the time tail.php says it slept, what the
@@ -332,7 +333,7 @@ def main():
         asyncio.run(trickle(port, path, int(a[3]), int(a[4]), int(a[5]),
                             int(a[6]) / 1000))
         return
-    timeout = 40.0
+    timeout = float(a[5]) if len(a) > 5 else 40.0
     if a[0] == "rate":
         r = asyncio.run(open_loop(port, path, float(a[3]), float(a[4]),
                                   timeout))
