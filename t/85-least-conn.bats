@@ -4,6 +4,7 @@
 # php-fpm pools: load seen across workers steers new requests.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	fcg_setup
@@ -22,7 +23,7 @@ teardown() {
 	refute_output --partial "FAIL"
 }
 
-@test "fcgate -t accepts least_conn and random_two, refuses leastconn with FILE:LINE" {
+@test "fcgate -t accepts least_conn and random_two, --explain names them, leastconn is refused with FILE:LINE" {
 	# pins the parser's list of methods and its error's place
 	for method in least_conn random_two; do
 		{
@@ -31,7 +32,7 @@ teardown() {
 upstream app {
     balance = $method
     server 127.0.0.1:9001 {}
-    server 127.0.0.1:9002 {}
+    server 127.0.0.1:9002 { weight = 3 }
 }
 server {
     listen = {127.0.0.1:$HTTP_PORT}
@@ -41,8 +42,15 @@ CONF
 		} >"$T/ok.conf"
 		run "$FCGATE" -t -c "$T/ok.conf"
 		assert_success
+		# --explain names the method it balanced with
+		run --separate-stderr "$FCGATE" -c "$T/ok.conf" --explain "GET /x"
+		assert_line --regexp "^backend   127\.0\.0\.1:900[12] of \"app\" \($method, 2 servers;"
 	done
-	sed 's/balance = random_two/balance = leastconn/' "$T/ok.conf" >"$T/bad.conf"
+	# nothing in flight: every server ties, round robin takes the heaviest
+	sed -i 's/balance = random_two/balance = least_conn/' "$T/ok.conf"
+	run --separate-stderr "$FCGATE" -c "$T/ok.conf" --explain "GET /x"
+	assert_line --regexp '^backend   127\.0\.0\.1:9002 of "app" \(least_conn,'
+	sed 's/balance = least_conn/balance = leastconn/' "$T/ok.conf" >"$T/bad.conf"
 	line="$(grep -n 'upstream app' "$T/bad.conf" | cut -d: -f1)"
 	run "$FCGATE" -t -c "$T/bad.conf"
 	assert_failure
