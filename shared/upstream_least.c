@@ -15,8 +15,11 @@
  *    (the backups, which nginx's random does not have, get 20 of their
  *    own).
  * `active` is every worker's in-flight count, where nginx without a zone
- * counts per worker.  Weights are upstream_server_weight(): the runtime
- * weight, ramped by slow start.  Both run under the upstream's lock, so
+ * counts per worker.  Loads and draws use the runtime weight times slow
+ * start's ramp in thousandths, so that a weight of 1 ramps too (a server
+ * with nothing in flight is still the least loaded: the ramp holds back
+ * its second and later requests); the tie-break's round robin uses
+ * upstream_server_weight().  Both run under the upstream's lock, so
  * max_conns is tested and active counted in one step, as round robin does.
  * Not here: the single-server shortcut and ip_hash (upstream_pick), the
  * failure accounting (upstream_done).
@@ -28,45 +31,66 @@
  * in one request. */
 #define UPSTREAM_LEAST_DRAWS 20
 
-/* The weight a server balances with now, 0 when it takes no requests
- * (fcgatectl set it to 0). */
-static int32_t
+/* The largest weight the configuration and fcgatectl allow; a larger one
+ * read from the segment is taken as this. */
+#define UPSTREAM_LEAST_MAX_WEIGHT 1000000
+
+/* A server's load: requests in flight and the weight they are shared by. */
+struct upstream_least_load {
+	int32_t active;
+	int64_t weight; /* thousandths, at most 10^9 */
+};
+
+/* The weight a server balances with now, in thousandths of the runtime
+ * weight as slow start ramps it; 0 when it takes no requests (fcgatectl
+ * set it to 0). */
+static int64_t
 upstream_least_weight(const struct shm_server *s, int64_t now_ms)
 {
-	if (atomic_load_explicit(&s->weight, memory_order_relaxed) <= 0)
+	int32_t w = atomic_load_explicit(&s->weight, memory_order_relaxed);
+
+	if (w <= 0)
 		return 0;
-	return upstream_server_weight(s, now_ms);
+	if (w > UPSTREAM_LEAST_MAX_WEIGHT)
+		w = UPSTREAM_LEAST_MAX_WEIGHT;
+	return (int64_t)w * upstream_server_ramp(s, now_ms);
 }
 
-static int32_t
-upstream_least_active(const struct shm_server *s)
+static struct upstream_least_load
+upstream_least_load(const struct shm_server *s, int64_t now_ms)
 {
-	return atomic_load_explicit(&s->active, memory_order_relaxed);
+	struct upstream_least_load l;
+
+	l.active = atomic_load_explicit(&s->active, memory_order_relaxed);
+	l.weight = upstream_least_weight(s, now_ms);
+	return l;
 }
 
-/* The load per weight of (active aa, weight wa) against (ab, wb): -1
- * lower, 0 the same, 1 higher.  Products of two int32 fit an int64. */
+/* Load per weight of a against b, active_a * weight_b against active_b *
+ * weight_a: -1 lower, 0 the same, 1 higher.  An int32 times at most 10^9
+ * fits an int64. */
 static int
-upstream_least_cmp(int32_t aa, int32_t wa, int32_t ab, int32_t wb)
+upstream_least_cmp(struct upstream_least_load a, struct upstream_least_load b)
 {
-	int64_t l = (int64_t)aa * wb, r = (int64_t)ab * wa;
+	int64_t l = (int64_t)a.active * b.weight,
+		r = (int64_t)b.active * a.weight;
 
 	return l < r ? -1 : l > r ? 1 : 0;
 }
 
 /*
  * The usable server of the list with the lowest load per weight: its
- * index in *best (the first such, -1 when none is usable) with the
- * active count and weight it was compared with.  true when another
- * usable server has the same load per weight.
+ * index in *best (the first such, -1 when none is usable) and the load it
+ * was compared with in *bl.  true when another usable server has the same
+ * load per weight.
  */
 static bool
 upstream_least_lowest(struct shm_server *srv, int n,
     const struct upstream_try *t, int64_t now_ms, bool backup, int *best,
-    int32_t bv[2])
+    struct upstream_least_load *bl)
 {
+	struct upstream_least_load l;
 	int i, c;
-	int32_t a, w;
 	bool many = false;
 
 	*best = -1;
@@ -74,13 +98,11 @@ upstream_least_lowest(struct shm_server *srv, int n,
 		if (srv[i].backup != backup ||
 		    !upstream_usable(&srv[i], t, i, now_ms))
 			continue;
-		a = upstream_least_active(&srv[i]);
-		w = upstream_least_weight(&srv[i], now_ms);
-		c = *best < 0 ? -1 : upstream_least_cmp(a, w, bv[0], bv[1]);
+		l = upstream_least_load(&srv[i], now_ms);
+		c = *best < 0 ? -1 : upstream_least_cmp(l, *bl);
 		if (c < 0) {
 			*best = i;
-			bv[0] = a;
-			bv[1] = w;
+			*bl = l;
 			many = false;
 		} else if (c == 0) {
 			many = true;
@@ -91,14 +113,14 @@ upstream_least_lowest(struct shm_server *srv, int n,
 
 /*
  * nginx's tie-break: smooth weighted round robin over the usable servers,
- * from `first` on, whose load per weight is still bv's (first itself was
+ * from `first` on, whose load per weight is still bl's (first itself was
  * found usable a moment ago, under this lock).  Effective weights are
  * capped by the ramped weight and recover by one per pick, as in round
  * robin, so a failure lowers a server's share of the ties too.
  */
 static int
 upstream_least_tie(struct shm_server *srv, int n, const struct upstream_try *t,
-    int64_t now_ms, bool backup, int first, const int32_t bv[2])
+    int64_t now_ms, bool backup, int first, struct upstream_least_load bl)
 {
 	struct shm_server *s;
 	int i, win = first;
@@ -107,13 +129,11 @@ upstream_least_tie(struct shm_server *srv, int n, const struct upstream_try *t,
 	for (i = first; i < n; i++) {
 		s = &srv[i];
 		if (i != first &&
-		    (s->backup != backup || !upstream_usable(s, t, i, now_ms)))
+		    (s->backup != backup || !upstream_usable(s, t, i, now_ms) ||
+			upstream_least_cmp(upstream_least_load(s, now_ms),
+			    bl) != 0))
 			continue;
-		w = upstream_least_weight(s, now_ms);
-		if (i != first &&
-		    upstream_least_cmp(upstream_least_active(s), w, bv[0],
-			bv[1]) != 0)
-			continue;
+		w = upstream_server_weight(s, now_ms);
 		eff = s->effective_weight < w ? s->effective_weight : w;
 		shm_server_set_current_weight(s, s->current_weight + eff);
 		total += eff;
@@ -133,11 +153,11 @@ upstream_least_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 	struct shm_upstream *up = &shm->upstreams[u];
 	struct shm_server *srv = upstream_servers(shm, u);
 	int n = (int)up->nservers, best;
-	int32_t bv[2] = { 0, 0 };
+	struct upstream_least_load bl = { 0, 0 };
 
 	upstream_lock(up);
-	if (upstream_least_lowest(srv, n, t, now_ms, backup, &best, bv))
-		best = upstream_least_tie(srv, n, t, now_ms, backup, best, bv);
+	if (upstream_least_lowest(srv, n, t, now_ms, backup, &best, &bl))
+		best = upstream_least_tie(srv, n, t, now_ms, backup, best, bl);
 	if (best >= 0) {
 		(void)upstream_claim_check(&srv[best], now_ms);
 		shm_server_active_inc(&srv[best]);
@@ -208,10 +228,8 @@ upstream_least_two(struct shm_server *srv, int n, struct upstream_try *t,
 		    upstream_usable(&srv[i], t, i, now_ms)) {
 			if (first >= 0) {
 				if (upstream_least_cmp(
-					upstream_least_active(&srv[i]),
-					upstream_least_weight(&srv[i], now_ms),
-					upstream_least_active(&srv[first]),
-					upstream_least_weight(&srv[first],
+					upstream_least_load(&srv[i], now_ms),
+					upstream_least_load(&srv[first],
 					    now_ms)) > 0)
 					i = first;
 				return i;

@@ -301,6 +301,27 @@ test_lc_slow_start(void)
 	shm_detach(&shm);
 }
 
+/* A weight of 1 ramps too (the load is kept in thousandths of a weight):
+ * a tenth up, 1 in flight weighs like 10, more than 5 at full weight. */
+static void
+test_lc_slow_start_w1(void)
+{
+	struct shm shm;
+	struct spec sp[2] = { { 1, 0, false, false, 10000 },
+		{ 1, 0, false, false, 0 } };
+
+	if (mkseg(&shm, UPSTREAM_LEAST_CONN, sp, 2) == -1)
+		return;
+	set_active(&shm, 1, 5);
+	CHECK(pick1(&shm, 1000) == 0, "idle: the least loaded");
+	set_active(&shm, 0, 1);
+	CHECK(pick1(&shm, 1000) == 0, "full weight: 1 < 5");
+	shm_server_start_ramp(srv(&shm, 0), 1000);
+	CHECK(pick1(&shm, 2000) == 1, "a tenth up: 1/0.1 > 5/1");
+	CHECK(pick1(&shm, 5000) == 0, "half up: 1/0.5 < 5/1");
+	shm_detach(&shm);
+}
+
 /* The counts are every process's: requests another process (a worker)
  * holds on server 0 steer this one's picks to server 1. */
 static void
@@ -472,6 +493,7 @@ main(void)
 	test_single(UPSTREAM_LEAST_CONN);
 	test_single(UPSTREAM_RANDOM_TWO);
 	test_lc_slow_start();
+	test_lc_slow_start_w1();
 	test_lc_processes(UPSTREAM_LEAST_CONN);
 	test_lc_processes(UPSTREAM_RANDOM_TWO);
 	test_r2_two();
