@@ -64,7 +64,8 @@ upstream_forget_pid(void)
 	upstream_rand = 0;
 }
 
-/* false until the fork handler is in place (then nothing is cached). */
+/* true once the fork handler that resets both caches is in place (it
+ * practically always is; without it the pid is never cached). */
 static bool
 upstream_at_fork(void)
 {
