@@ -27,6 +27,7 @@
 #include "log.h"
 #include "upstream.h"
 #include "upstream_int.h"
+#include "upstream_least.h"
 
 /* Spins between two checks that the lock's owner is still alive. */
 #define UPSTREAM_LOCK_SPINS 1000

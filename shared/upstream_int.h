@@ -1,11 +1,11 @@
 /*
  * upstream_int.h - what upstream.c lends the other pick methods.
  *
- * The balancer's building blocks that upstream_least.c shares with
- * upstream.c: the upstream lock, nginx's usable test, the trial claim,
- * taking a server, round robin over one list and the per-process random
- * generator.  Only shared/upstream*.c include it; everyone else calls
- * upstream_pick() through upstream.h.
+ * The balancer's building blocks, defined in upstream.c, that
+ * upstream_least.c picks with too: the upstream lock, nginx's usable test,
+ * the trial claim, taking a server, round robin over one list and the
+ * per-process random generator.  Only shared/upstream*.c include it;
+ * everyone else calls upstream_pick() through upstream.h.
  */
 #ifndef FCGATE_UPSTREAM_INT_H
 #define FCGATE_UPSTREAM_INT_H
@@ -19,7 +19,8 @@
 /* The servers of upstream u (its slice of shm->servers). */
 struct shm_server *upstream_servers(struct shm *shm, uint32_t u);
 
-/* Take and release the upstream's lock (see upstream.c). */
+/* Take the upstream's lock (see upstream.c); shm_upstream_unlock() gives
+ * it back. */
 void upstream_lock(struct shm_upstream *up);
 
 /* Server i may be chosen for this try: not tried, up, not failed, below
@@ -41,13 +42,5 @@ int upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
 
 /* The next number of this process's xorshift generator. */
 uint32_t upstream_random(void);
-
-/* upstream_least.c: least_conn and random_two over the primaries or the
- * backups of upstream u, under its lock; same contract as upstream_pick()
- * (index with active counted and marked tried, or -1). */
-int upstream_least_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
-    int64_t now_ms, bool backup);
-int upstream_least_pick_two(struct shm *shm, uint32_t u, struct upstream_try *t,
-    int64_t now_ms, bool backup);
 
 #endif

@@ -26,6 +26,7 @@
  */
 #include "upstream.h"
 #include "upstream_int.h"
+#include "upstream_least.h"
 
 /* nginx's random module falls back to round robin after this many draws
  * in one request. */
