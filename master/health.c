@@ -129,7 +129,9 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 	return 0;
 }
 
-/* A target for every server of every checked upstream.  0 / -1. */
+/* A target for every server of every checked upstream.  0 / -1.  The
+ * indexes are the configuration's, checked against its own count: the
+ * segment's header could say anything. */
 static int
 health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 {
@@ -147,7 +149,7 @@ health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 		     j < conf->upstreams[u].npeers;
 		     j++)
 			if (conf->upstreams[u].peers[j].shm_index >=
-				shm->hdr->nservers ||
+				conf->npeers_total ||
 			    health_target_init(&h->t[h->n++],
 				&conf->upstreams[u],
 				&conf->upstreams[u].peers[j], shm) == -1)

@@ -18,6 +18,7 @@
 
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "worker/worker.h"
 #include "daemon.h"
 #include "health.h"
 #include "health_proc.h"
@@ -28,12 +29,13 @@
 #define HEALTH_QUICK_DEATH_MS 1000
 
 /* In the child: no listening socket (it serves nothing), the workers'
- * user, then the loop.  Signals stay blocked: it takes them from a
- * signalfd. */
+ * descriptor limit (a socket per server checked) and user, then the
+ * loop.  Signals stay blocked: it takes them from a signalfd. */
 static void
 health_proc_child(struct conf *conf, struct shm *shm)
 {
 	listen_forget_all(conf);
+	worker_set_nofile(conf);
 	if (daemon_drop_privileges(conf) == -1)
 		_exit(1);
 	_exit(health_run(conf, shm));
