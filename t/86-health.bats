@@ -374,3 +374,12 @@ CONF
 	assert_output --partial "$T/warn.conf:11: warning: slow_start of server 127.0.0.1:9 is ignored with balance = ip_hash"
 	assert_output --partial "test is successful"
 }
+
+# The probe's judging of answers fed in pieces of every size, and the
+# requests it sends (t/unit/health_probe_test.c).
+@test "health probe unit tests: expect at every split, status, garbage, bounds, GET_VALUES" {
+	run "$BUILD/health_probe_test"
+	assert_success
+	assert_output --regexp "all [0-9]+ health_probe checks passed\$"
+	refute_output --partial FAIL
+}
