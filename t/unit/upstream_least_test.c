@@ -227,6 +227,25 @@ test_lc_unusable(enum upstream_balance bal)
 	shm_detach(&shm);
 }
 
+/* A server its health check failed is passed over, idle as it is. */
+static void
+test_check_failed(enum upstream_balance bal)
+{
+	struct shm shm;
+	int w[3] = { 1, 1, 1 }, k, bad = 0;
+
+	if (mkseg_w(&shm, bal, w, 3) == -1)
+		return;
+	atomic_store(&srv(&shm, 0)->check, SHM_CHECK_FAILED);
+	set_active(&shm, 1, 4);
+	set_active(&shm, 2, 4);
+	for (k = 0; k < 50; k++)
+		bad += pick1(&shm, 1000) == 0;
+	CHECK(bad == 0, "check-failed server picked %d times (%s)", bad,
+	    upstream_balance_name(bal));
+	shm_detach(&shm);
+}
+
 /* Backups only once no primary is usable; a request moved to the
  * backups stays there; the backups are balanced by load too. */
 static void
@@ -488,6 +507,8 @@ main(void)
 	test_lc_weights();
 	test_lc_unusable(UPSTREAM_LEAST_CONN);
 	test_lc_unusable(UPSTREAM_RANDOM_TWO);
+	test_check_failed(UPSTREAM_LEAST_CONN);
+	test_check_failed(UPSTREAM_RANDOM_TWO);
 	test_backup(UPSTREAM_LEAST_CONN);
 	test_backup(UPSTREAM_RANDOM_TWO);
 	test_single(UPSTREAM_LEAST_CONN);
