@@ -22,6 +22,12 @@ row drives the backends directly with t/bench/fcgi_load.c: what the backends
 can do, the ceiling for both.  Then 10,000 idle keep-alive connections are
 opened to each gateway to measure memory per idle client connection.
 
+Then the php-fpm capacity cases (t/bench/fpm_cases.py): three pools of 4
+children behind one more fcgate and nginx, a heavy-tailed script at 80 %
+of capacity, a burst of twice the children, slow uploads beside normal
+requests, driven by t/bench/httpload.py; fpm_report.py adds their table
+and the chart's p99 panel.
+
 Results go to build/bench/ (--out): table.md, summary.csv, rounds.csv and
 bench.png (gnuplot).  The machine is shared by wrk, gateway and backends, so
 absolute numbers drift; the fcgate/nginx ratio of the same run is the
