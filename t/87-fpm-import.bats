@@ -1,0 +1,238 @@
+#!/usr/bin/env bats
+# server "fpm:FILE": a server that names its php-fpm pool file instead of
+# an address.  The pool files are written here in php-fpm's own syntax and
+# real php-fpm runs from them, so what fcgate reads is what php-fpm reads.
+
+load helper
+
+setup() {
+	fcg_setup
+	printf '<?php echo "pool=", getenv("FCGATE_POOL"), "\\n";\n' \
+		>"$T/html/who.php"
+}
+
+teardown() { fcg_teardown; }
+
+# pool_file FILE NAME LISTEN [more lines]: a php-fpm config of one pool,
+# [global] first as php-fpm's own file has it.
+pool_file() {
+	local file="$1" name="$2" listen="$3"
+	shift 3
+	{
+		cat <<CONF
+; written by the test, in php-fpm's syntax
+[global]
+pid = $T/php-$name.pid
+error_log = $T/php-$name.log
+daemonize = no
+
+[$name]
+user = nobody
+group = nogroup
+listen = $listen
+listen.mode = 0666
+pm = static
+pm.max_children = 3   ; the capacity fcgate takes as max_conns
+clear_env = no
+env[FCGATE_POOL] = \$pool
+CONF
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$file"
+}
+
+# run_pool FILE: php-fpm in the foreground from that file.
+run_pool() {
+	"$PHP_FPM" -F -y "$1" -p "$T" >>"$T/php.out" 2>&1 &
+	fcg_track $!
+}
+
+# conf_with SERVERLINES: fcgate.conf with upstream php of those lines.
+conf_with() {
+	{
+		base_conf
+		cat <<CONF
+upstream php {
+$1
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    root = "$T/html"
+    location '~ \.php$' {
+        fastcgi_pass = php
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
+    }
+}
+CONF
+	} >"$T/fcgate.conf"
+}
+
+# json_server KEY: that member of the first server in status --json.
+json_server() {
+	"$FCGATECTL" -m "$T/fcgate.shm" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["upstreams"][0]["servers"][0]
+print(json.dumps(s[sys.argv[1]]))' "$1"
+}
+
+# Pins: a TCP listen is the server's address, pm.max_children its
+# max_conns, and requests reach the pool php-fpm runs from that file.
+@test "a real pool file: its listen is the address, pm.max_children max_conns" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/www.conf" www "127.0.0.1:$port"
+	run_pool "$T/www.conf"
+	wait_port "$port"
+	conf_with "    server \"fpm:$T/www.conf\" {}"
+	start_fcgate "$T/fcgate.conf"
+	run curl -sS "http://127.0.0.1:$HTTP_PORT/who.php"
+	assert_success
+	assert_output "pool=www"
+	run json_server addr
+	assert_output "\"127.0.0.1:$port\""
+	run json_server max_conns
+	assert_output "3"
+	run "$FCGATECTL" -m "$T/fcgate.shm" status
+	assert_output --partial "127.0.0.1:$port"
+	refute_output --partial "fpm:"
+}
+
+# Pins: $pool in listen is the pool's name, a socket path becomes unix:,
+# and max_conns on the server line wins over pm.max_children.
+@test "a socket path with \$pool, and the line's own max_conns" {
+	pool_file "$T/sock.conf" sock '"'"$T"'/$pool.sock"'
+	run_pool "$T/sock.conf"
+	wait_file "$T/sock.sock"
+	conf_with "    server \"fpm:sock.conf\" { max_conns = 2 }"
+	start_fcgate "$T/fcgate.conf"
+	run curl -sS "http://127.0.0.1:$HTTP_PORT/who.php"
+	assert_output "pool=sock"
+	run json_server addr
+	assert_output "\"unix:$T/sock.sock\""
+	run json_server max_conns
+	assert_output "2"
+}
+
+# Pins: a bare port (php-fpm listens on every address) is reached on
+# 127.0.0.1.
+@test "a bare port is 127.0.0.1:PORT" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/bare.conf" bare "$port"
+	run_pool "$T/bare.conf"
+	wait_port "$port"
+	conf_with "    server \"fpm:$T/bare.conf\" {}"
+	start_fcgate "$T/fcgate.conf"
+	run curl -sS "http://127.0.0.1:$HTTP_PORT/who.php"
+	assert_output "pool=bare"
+	run json_server addr
+	assert_output "\"127.0.0.1:$port\""
+}
+
+# Pins: of a file with several pools, #POOL picks one; without it the
+# load fails and names them.
+@test "several pools: fpm:FILE#POOL chooses, a bare FILE is refused" {
+	local p1 p2
+	p1="$(free_port)"
+	p2="$(free_port)"
+	pool_file "$T/two.conf" one "127.0.0.1:$p1" "" "[two]" \
+		"user = nobody" "group = nogroup" "listen = 127.0.0.1:$p2" \
+		"pm = static" "pm.max_children = 2" "clear_env = no" \
+		"env[FCGATE_POOL] = \$pool"
+	run_pool "$T/two.conf"
+	wait_port "$p2"
+	conf_with "    server \"fpm:$T/two.conf\" {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_failure 1
+	assert_output --partial "$T/fcgate.conf:10: server 'fpm:$T/two.conf': pool file $T/two.conf: has 2 pools ([one] [two])"
+	conf_with "    server \"fpm:$T/two.conf#two\" {}"
+	start_fcgate "$T/fcgate.conf"
+	run curl -sS "http://127.0.0.1:$HTTP_PORT/who.php"
+	assert_output "pool=two"
+	run json_server max_conns
+	assert_output "2"
+}
+
+# Pins: each bad pool file is an error at the server line, naming the
+# pool file (and its own line when the problem is on one).
+@test "bad pool files: FILE:LINE of the server line, the pool file's name" {
+	local c="$T/fcgate.conf"
+	conf_with "    server \"fpm:$T/missing.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_failure 1
+	assert_output --partial "$c:10: server 'fpm:$T/missing.conf': pool file $T/missing.conf: cannot open: No such file or directory"
+
+	mkdir "$T/dir.conf"
+	conf_with "    server \"fpm:$T/dir.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_output --partial "$c:10: server 'fpm:$T/dir.conf': pool file $T/dir.conf: not a regular file"
+
+	truncate -s 2M "$T/big.conf"
+	conf_with "    server \"fpm:$T/big.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_output --partial "$c:10: server 'fpm:$T/big.conf': pool file $T/big.conf: too large"
+
+	printf '[www]\nuser = nobody\npm = static\n' >"$T/nolisten.conf"
+	conf_with "    server \"fpm:$T/nolisten.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_output --partial "$c:10: server 'fpm:$T/nolisten.conf': pool file $T/nolisten.conf:1: pool [www] has no listen"
+
+	printf '[www]\nlisten = 127.0.0.1:9\npm.max_children = lots\n' \
+		>"$T/badnum.conf"
+	conf_with "    server \"fpm:$T/badnum.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_output --partial "pool file $T/badnum.conf:3: pm.max_children must be a number"
+
+	printf '[www]\nlisten = php.sock\n' >"$T/rel.conf"
+	conf_with "    server \"fpm:$T/rel.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_output --partial "pool file $T/rel.conf:2: listen 'php.sock' is a relative socket path"
+
+	printf 'listen = 127.0.0.1:9\n' >"$T/nopool.conf"
+	conf_with "    server \"fpm:$T/nopool.conf\" {}"
+	run "$FCGATE" -t -c "$c"
+	assert_output --partial "pool file $T/nopool.conf: no pool"
+}
+
+# Pins: a file the loader may not read is refused with the reason (as
+# root every file is readable, so it is skipped there).
+@test "an unreadable pool file" {
+	[ "$(id -u)" != 0 ] || skip "root reads every file"
+	pool_file "$T/secret.conf" www "127.0.0.1:9"
+	chmod 000 "$T/secret.conf"
+	conf_with "    server \"fpm:$T/secret.conf\" {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_failure 1
+	assert_output --partial "pool file $T/secret.conf: cannot open: Permission denied"
+}
+
+# Pins: a pool with ping.path gives its upstream (which has no
+# health_check) php-fpm's ping as the default check; one without does not.
+@test "ping.path gives the upstream a default check" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/ping.conf" ping "127.0.0.1:$port" "ping.path = /ping"
+	run_pool "$T/ping.conf"
+	wait_port "$port"
+	conf_with "    server \"fpm:$T/ping.conf\" {}"
+	start_fcgate "$T/fcgate.conf"
+	run json_server check
+	assert_output --partial '"state": "up"'
+}
+
+# Pins: without ping.path (or with one plain server beside the pool) no
+# check is made up.
+@test "no ping.path, or a plain server beside the pool: no check" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/noping.conf" noping "127.0.0.1:$port"
+	pool_file "$T/ping.conf" ping "127.0.0.1:$(free_port)" "ping.path = /ping"
+	run_pool "$T/noping.conf"
+	wait_port "$port"
+	conf_with "    server \"fpm:$T/noping.conf\" {}
+    server \"fpm:$T/ping.conf\" {}"
+	start_fcgate "$T/fcgate.conf"
+	run json_server check
+	assert_output "null"
+}
