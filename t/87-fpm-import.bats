@@ -47,7 +47,9 @@ run_pool() {
 	fcg_track $!
 }
 
-# conf_with SERVERLINES: fcgate.conf with upstream php of those lines.
+# conf_with UPSTREAMLINES [LOCATIONLINES]: fcgate.conf with upstream php
+# of those lines (the first on line 10) and a PHP location (line 15 when
+# the upstream has one line) with the others.
 conf_with() {
 	{
 		base_conf
@@ -60,6 +62,7 @@ server {
     root = "$T/html"
     location '~ \.php$' {
         fastcgi_pass = php
+${2:-}
         include("$REPO/etc/fastcgi_params")
         fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
     }
@@ -235,4 +238,101 @@ print(json.dumps(s[sys.argv[1]]))' "$1"
 	start_fcgate "$T/fcgate.conf"
 	run json_server check
 	assert_output "null"
+}
+
+# The warnings.  Each is FILE:LINE: warning: on stderr of -t, which still
+# succeeds; the master logs them at start and at reload.
+
+# Pins: keepalive x workers above a server's max_conns is said at that
+# server's line, at -t, at start and at reload; under it nothing is.
+@test "warning: keepalive x workers can exceed max_conns" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/www.conf" www "127.0.0.1:$port"
+	run_pool "$T/www.conf"
+	wait_port "$port"
+	WORKERS=2 conf_with "    keepalive = 2
+    server \"fpm:$T/www.conf\" {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	assert_line "$T/fcgate.conf:11: warning: upstream php: server 127.0.0.1:$port: keepalive 2 x 2 workers = 4 idle connections can exceed its max_conns 3: idle connections will be handed back constantly"
+	assert_line --partial "test is successful"
+	start_fcgate "$T/fcgate.conf"
+	run grep -c "fcgate.conf:11: warning: upstream php: server 127.0.0.1:$port: keepalive 2" "$T/error.log"
+	assert_output 1
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 100); do
+		[ "$(grep -c 'fcgate.conf:11: warning: upstream php' "$T/error.log")" -ge 2 ] && break
+		sleep 0.05
+	done
+	run grep -c "fcgate.conf:11: warning: upstream php: server 127.0.0.1:$port: keepalive 2" "$T/error.log"
+	assert_output 2
+
+	WORKERS=1 conf_with "    keepalive = 3
+    server \"fpm:$T/www.conf\" {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	refute_output --partial "warning"
+}
+
+# Pins: a pool's request_terminate_timeout not above the
+# fastcgi_read_timeout of a location passing to it is said at the
+# location's line; and why: php-fpm kills the request, the client gets
+# 502 where fastcgi_read_timeout would have given 504.
+@test "warning: request_terminate_timeout shorter than fastcgi_read_timeout" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/www.conf" www "127.0.0.1:$port" \
+		"request_terminate_timeout = 1s"
+	run_pool "$T/www.conf"
+	wait_port "$port"
+	printf '<?php sleep(3); echo "late\\n";\n' >"$T/html/slow.php"
+	conf_with "    server \"fpm:$T/www.conf\" {}" \
+		"        fastcgi_read_timeout = 2s"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	assert_line "$T/fcgate.conf:15: warning: location ~ \\.php\$: server 127.0.0.1:$port of upstream php (fpm:$T/www.conf) has request_terminate_timeout 1s, not above fastcgi_read_timeout 2s: php-fpm ends a slow request first and the client gets 502, not 504"
+	start_fcgate "$T/fcgate.conf"
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/slow.php"
+	assert_output 502
+
+	pool_file "$T/long.conf" long "127.0.0.1:9" "request_terminate_timeout = 5m"
+	conf_with "    server \"fpm:$T/long.conf\" {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	refute_output --partial "warning"
+}
+
+# Pins: queue with no max_conns anywhere in the upstream is said at the
+# upstream's line; one server with max_conns (here from pm.max_children)
+# silences it.
+@test "warning: queue without any max_conns" {
+	conf_with "    queue = 10
+    server 127.0.0.1:9 {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	assert_line "$T/fcgate.conf:9: warning: upstream php: queue without any max_conns: no server is ever full, so the queue can only fill when no server is up"
+	pool_file "$T/www.conf" www "127.0.0.1:8"
+	conf_with "    queue = 10
+    server 127.0.0.1:9 {}
+    server \"fpm:$T/www.conf\" {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	refute_output --partial "warning"
+}
+
+# Pins: slow_start with ip_hash is said at the server's line (it is
+# ignored there); with round robin it is not.
+@test "warning: slow_start with balance = ip_hash" {
+	conf_with "    balance = ip_hash
+    server 127.0.0.1:9 { slow_start = 30s }
+    server 127.0.0.1:8 {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	assert_line "$T/fcgate.conf:11: warning: upstream php: server 127.0.0.1:9: slow_start is ignored with balance = ip_hash (a ramp would remap its clients)"
+	[ "$(echo "$output" | grep -c warning)" = 1 ]
+	conf_with "    server 127.0.0.1:9 { slow_start = 30s }"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	refute_output --partial "warning"
 }

@@ -202,13 +202,13 @@ fpm_key(struct fpm_reader *r, const char *key, const char *v)
 			    "ping.path must start with '/' and be shorter "
 			    "than %zu bytes",
 			    sizeof(p->ping_path));
-		snprintf(p->ping_path, sizeof(p->ping_path), "%s", v);
+		memcpy(p->ping_path, v, strlen(v) + 1);
 	} else if (strcmp(key, "ping.response") == 0) {
 		if (strlen(v) >= sizeof(p->ping_response))
 			return fpm_fail(r,
 			    "ping.response must be shorter than %zu bytes",
 			    sizeof(p->ping_response));
-		snprintf(p->ping_response, sizeof(p->ping_response), "%s", v);
+		memcpy(p->ping_response, v, strlen(v) + 1);
 	} else if (strcmp(key, "request_terminate_timeout") == 0)
 		return fpm_time(r, v);
 	return 0;
