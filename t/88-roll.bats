@@ -117,12 +117,16 @@ print(" ".join(s["state"] for s in json.load(sys.stdin)["upstreams"][0]["servers
 
 # Pins: --json gives one object per step, the phases in order for each
 # server; {server} is the address, shell-quoted; a down server is
-# skipped and stays down, a drained one goes back to drain.
+# skipped and stays down, a drained one goes back to drain; draining the
+# only server up is said on stderr (stdout stays JSON).
 @test "roll --json: the steps; down skipped, states given back" {
+	bats_require_minimum_version 1.5.0
 	ctl set php "127.0.0.1:$PHP_PORT_b" down
 	ctl set php "127.0.0.1:$PHP_PORT_c" drain
-	run ctl roll php --json --exec "echo {server} >>'$T/seen'"
+	run --separate-stderr ctl roll php --json \
+		--exec "echo {server} >>'$T/seen'"
 	assert_success
+	[[ "$stderr" == *"roll php: 127.0.0.1:$PHP_PORT_a is the only server up: while it restarts its requests fail"* ]]
 	echo "$output" | python3 -c '
 import json, sys
 steps = [json.loads(l) for l in sys.stdin]

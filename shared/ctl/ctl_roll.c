@@ -290,9 +290,30 @@ roll_wait_healthy(struct roll_run *rr, const struct shm_server *s,
 	}
 }
 
+/* Draining s leaves no other server of up to take its requests: say so
+ * (they fail, or wait in the upstream's queue, while it restarts). */
+static void
+roll_warn_alone(const struct roll_run *rr, const struct shm_upstream *up,
+    const struct shm_server *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < up->nservers; i++)
+		if (&rr->c->shm.servers[up->first_server + i] != s &&
+		    LOAD(rr->c->shm.servers[up->first_server + i].admin) ==
+			SHM_ADMIN_UP)
+			return;
+	fprintf(stderr,
+	    "fcgatectl: roll %s: %s is the only server up: while it "
+	    "restarts its requests %s\n",
+	    rr->r->upstream, rr->addr,
+	    up->queue_max > 0 ? "wait in the queue" : "fail");
+}
+
 /* One server's turn.  0, or -1 with its admin state given back. */
 static int
-roll_server(struct roll_run *rr, struct shm_server *s)
+roll_server(struct roll_run *rr, const struct shm_upstream *up,
+    struct shm_server *s)
 {
 	int32_t old;
 	int64_t done;
@@ -304,6 +325,7 @@ roll_server(struct roll_run *rr, struct shm_server *s)
 		roll_step(rr, "skip", "down");
 		return 0;
 	}
+	roll_warn_alone(rr, up, s);
 	old = shm_server_set_admin(s, SHM_ADMIN_DRAIN);
 	roll_step(rr, "drain", NULL);
 	if (roll_wait_idle(rr, s) == 0) {
@@ -389,8 +411,8 @@ ctl_roll(struct ctl *c, const struct ctl_roll *r)
 	rr.ino = st.st_ino;
 	roll_signals();
 	for (i = 0; i < up->nservers; i++)
-		if (roll_server(&rr, &c->shm.servers[up->first_server + i]) ==
-		    -1)
+		if (roll_server(&rr, up,
+			&c->shm.servers[up->first_server + i]) == -1)
 			return -1;
 	return 0;
 }
