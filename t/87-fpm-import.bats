@@ -133,6 +133,28 @@ print(json.dumps(s[sys.argv[1]]))' "$1"
 	assert_output "\"127.0.0.1:$port\""
 }
 
+# Pins: php-fpm's value forms: single quotes with a comment after them,
+# ${VAR} from the environment inside double quotes, keys before any
+# section and in [global] are not the pool's.
+@test "quoted values, \${VAR}, [global] keys" {
+	local port
+	port="$(free_port)"
+	cat >"$T/q.conf" <<CONF
+listen = 127.0.0.1:1
+[global]
+listen = 127.0.0.1:2
+[q]
+listen = '127.0.0.1:$port' ; the pool's own
+pm.max_children = "\${FPM_TEST_CHILDREN}"
+CONF
+	conf_with "    server \"fpm:$T/q.conf\" {}"
+	FPM_TEST_CHILDREN=5 start_fcgate "$T/fcgate.conf"
+	run json_server addr
+	assert_output "\"127.0.0.1:$port\""
+	run json_server max_conns
+	assert_output "5"
+}
+
 # Pins: of a file with several pools, #POOL picks one; without it the
 # load fails and names them.
 @test "several pools: fpm:FILE#POOL chooses, a bare FILE is refused" {
