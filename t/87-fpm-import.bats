@@ -101,6 +101,43 @@ print(json.dumps(s[sys.argv[1]]))' "$1"
 	refute_output --partial "fpm:"
 }
 
+# Pins: the pool file is read again at a reload: a new pm.max_children
+# is the new max_conns; a pool file broken meanwhile keeps the running
+# configuration (the reload fails with the pool file's error logged).
+@test "a reload reads the pool file again" {
+	local port
+	port="$(free_port)"
+	pool_file "$T/www.conf" www "127.0.0.1:$port"
+	conf_with "    server \"fpm:$T/www.conf\" {}"
+	start_fcgate "$T/fcgate.conf"
+	run json_server max_conns
+	assert_output "3"
+	sed -i 's/^pm.max_children = 3/pm.max_children = 6/' "$T/www.conf"
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 100); do
+		[ "$(json_server max_conns 2>/dev/null)" = 6 ] && break
+		sleep 0.05
+	done
+	run json_server max_conns
+	assert_output "6"
+	sed -i '/^listen = /d' "$T/www.conf"
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 100); do
+		grep -q "has no listen" "$T/error.log" && break
+		sleep 0.05
+	done
+	run grep -c "pool file $T/www.conf:7: pool \[www\] has no listen" "$T/error.log"
+	assert_output 1
+	for _ in $(seq 1 100); do
+		grep -q "reload failed" "$T/error.log" && break
+		sleep 0.05
+	done
+	run grep -c "reload failed" "$T/error.log"
+	assert_output 1
+	run json_server max_conns
+	assert_output "6"
+}
+
 # Pins: $pool in listen is the pool's name, a socket path becomes unix:,
 # and max_conns on the server line wins over pm.max_children.
 @test "a socket path with \$pool, and the line's own max_conns" {
