@@ -337,7 +337,8 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
  * Exactly one server and no backups: nginx skips the balancing (no tried
  * set, no failure accounting) and honours only down and max_conns; after
  * a trip to it nginx tries nothing else (pc->tries = 0), hence -1 once
- * tried.
+ * tried.  A failed active health check still takes it out: the checker
+ * has seen it fail, where passive accounting only guesses.
  */
 static int
 upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t, int i)
@@ -348,6 +349,8 @@ upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t, int i)
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
 		SHM_ADMIN_UP ||
+	    atomic_load_explicit(&s->check, memory_order_relaxed) ==
+		SHM_CHECK_FAILED ||
 	    !shm_server_reserve(s))
 		return -1;
 	return upstream_take(srv, t, i);

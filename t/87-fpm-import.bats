@@ -388,7 +388,7 @@ CONF
     server 127.0.0.1:8 {}"
 	run "$FCGATE" -t -c "$T/fcgate.conf"
 	assert_success
-	assert_line "$T/fcgate.conf:11: warning: upstream php: server 127.0.0.1:9: slow_start is ignored with balance = ip_hash (a ramp would remap its clients)"
+	assert_line "$T/fcgate.conf:11: warning: slow_start of server 127.0.0.1:9 is ignored with balance = ip_hash (a ramping weight would move clients)"
 	[ "$(echo "$output" | grep -c warning)" = 1 ]
 	conf_with "    server 127.0.0.1:9 { slow_start = 30s }"
 	run "$FCGATE" -t -c "$T/fcgate.conf"

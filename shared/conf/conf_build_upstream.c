@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "shared/addr.h"
+#include "conf_build_health.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
@@ -193,6 +194,8 @@ build_upstream(cfg_t *us, struct conf_upstream *u)
 	if (n > 0 && nprimary == 0)
 		conf_error_sec(us, "upstream %s has only backup servers",
 		    u->name);
+	if (conf_build_health(us, u) == -1)
+		return -1;
 	return build_fpm_health(u);
 }
 

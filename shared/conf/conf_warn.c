@@ -87,11 +87,13 @@ warn_peer(struct conf *c, const struct conf_upstream *u,
 		u->name, p->addr.text, u->keepalive, c->workers, idle,
 		p->max_conns) == -1)
 		return -1;
-	if (p->slow_start_ms > 0 && u->balance == UPSTREAM_IP_HASH &&
+	/* the builder has dropped it (p->slow_start_ms is 0): the line's */
+	if (cfg_getint(ps, "slow_start") > 0 &&
+	    u->balance == UPSTREAM_IP_HASH &&
 	    warn_add(c, ps->filename, conf_error_line(ps),
-		"upstream %s: server %s: slow_start is ignored with "
-		"balance = ip_hash (a ramp would remap its clients)",
-		u->name, p->addr.text) == -1)
+		"slow_start of server %s is ignored with balance = ip_hash "
+		"(a ramping weight would move clients)",
+		p->addr.text) == -1)
 		return -1;
 	return 0;
 }
