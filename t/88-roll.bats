@@ -17,7 +17,7 @@ PHP
 	: >"$T/map"
 	local n
 	for n in a b c; do
-		start_php_pool "$n"
+		start_pool "$n"
 		eval "echo \"127.0.0.1:\$PHP_PORT_$n $n\"" >>"$T/map"
 	done
 	# reload.sh ADDRESS: USR2 to that pool's master, then wait (5 s at
@@ -37,10 +37,45 @@ echo "pool \$name did not come back" >&2
 exit 6
 SH
 	chmod +x "$T/reload.sh"
+	write_conf ""
+	start_fcgate "$T/fcgate.conf"
+}
+
+# start_pool NAME: a php-fpm pool on a free port, answering php-fpm's
+# ping at /ping; sets PHP_PORT_<NAME>.  (The pid and log files are
+# where reload.sh looks.)
+start_pool() {
+	local port
+	port="$(free_port)"
+	cat >"$T/php-$1.conf" <<CONF
+[global]
+pid = $T/php-$1.pid
+error_log = $T/php-$1.log
+daemonize = no
+
+[$1]
+user = nobody
+group = nogroup
+listen = 127.0.0.1:$port
+pm = static
+pm.max_children = 4
+ping.path = /ping
+clear_env = no
+env[FCGATE_POOL] = $1
+CONF
+	"$PHP_FPM" -F -y "$T/php-$1.conf" -p "$T" >>"$T/php-$1.out" 2>&1 &
+	fcg_track $!
+	wait_port "$port"
+	eval "PHP_PORT_$1=$port"
+}
+
+# write_conf HEALTHLINE: fcgate.conf, upstream php of the three pools.
+write_conf() {
 	{
 		base_conf
 		cat <<CONF
 upstream php {
+$1
     server 127.0.0.1:$PHP_PORT_a {}
     server 127.0.0.1:$PHP_PORT_b {}
     server 127.0.0.1:$PHP_PORT_c {}
@@ -56,7 +91,28 @@ server {
 }
 CONF
 	} >"$T/fcgate.conf"
-	start_fcgate "$T/fcgate.conf"
+}
+
+# use_checks: the upstream gets a health_check (a reload); returns once
+# every server has passed one.
+use_checks() {
+	write_conf "    health_check { interval = 100ms  timeout = 1s  fails = 1  passes = 1 }"
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 100); do
+		[ "$(checked_up)" = "3" ] && return 0
+		sleep 0.05
+	done
+	echo "the checks did not start" >&2
+	return 1
+}
+
+# checked_up: how many servers have a check that passed.
+checked_up() {
+	ctl status --json 2>/dev/null | python3 -c '
+import json, sys
+ss = json.load(sys.stdin)["upstreams"][0]["servers"]
+print(sum(1 for s in ss if s["check"] and s["check"]["state"] == "up"
+          and s["check"]["checks"] > 0))'
 }
 
 teardown() { fcg_teardown; }
@@ -204,4 +260,44 @@ assert all(isinstance(s["elapsed_ms"], int) for s in steps)
 	assert_output --partial "--timeout must be a time"
 	run states
 	assert_output "up up up"
+}
+
+# Pins: with a health check, healthy means a check passed after the
+# command ended: under load each pool is reloaded, no request fails or
+# is retried, every server is back up.
+@test "roll with health checks under load: no failed request" {
+	use_checks
+	python3 "$REPO/t/lib/load.py" "$HTTP_PORT" /who.php 6 6 \
+		>"$T/load.out" 2>&1 &
+	local load=$!
+	fcg_track "$load"
+	sleep 0.5
+	run ctl roll php --exec "$T/reload.sh {server}" --timeout 20s
+	assert_success
+	wait "$load"
+	run cat "$T/load.out"
+	assert_line "failed 0"
+	run ready_counts
+	assert_output "2 2 2 "
+	run failures
+	assert_output "0 0 0"
+	run states
+	assert_output "up up up"
+}
+
+# Pins: with a health check the roll waits for the check, not for a
+# connect: a pool that comes back answering its ping wrongly (it accepts
+# connections) stops the roll there, undrained, the next pools untouched.
+@test "roll with health checks: a server whose check fails stops the roll" {
+	use_checks
+	sed -i 's|^ping.path = /ping|ping.path = /ping\nping.response = pang|' \
+		"$T/php-a.conf"
+	run ctl roll php --exec "$T/reload.sh {server}" --timeout 2s
+	assert_failure 1
+	assert_output --partial "fcgatectl: roll php stopped at server 127.0.0.1:$PHP_PORT_a: its health check has not passed after 2000 ms"
+	run ready_counts
+	assert_output "2 1 1 "
+	run ctl status --json
+	assert_output --partial '"state":"failed"'
+	refute_output --partial '"state":"drain"'
 }
