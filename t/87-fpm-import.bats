@@ -270,17 +270,27 @@ CONF
 }
 
 # Pins: a pool with ping.path gives its upstream (which has no
-# health_check) php-fpm's ping as the default check; one without does not.
-@test "ping.path gives the upstream a default check" {
+# health_check) php-fpm's ping as the default check, asking the pool's
+# own path and expecting its own response: php-fpm answers /alive only
+# because the pool file says so, and a bare `yes` is the ini boolean,
+# so php-fpm answers "1" (a check expecting "yes" or "pong" fails).
+@test "ping.path gives the upstream a default check with the pool's ping" {
 	local port
 	port="$(free_port)"
-	pool_file "$T/ping.conf" ping "127.0.0.1:$port" "ping.path = /ping"
+	pool_file "$T/ping.conf" ping "127.0.0.1:$port" "ping.path = /alive" \
+		"ping.response = yes"
 	run_pool "$T/ping.conf"
 	wait_port "$port"
 	conf_with "    server \"fpm:$T/ping.conf\" {}"
 	start_fcgate "$T/fcgate.conf"
+	for _ in $(seq 1 140); do
+		json_server check | grep -q '"checks": [1-9]' && break
+		sleep 0.05
+	done
 	run json_server check
 	assert_output --partial '"state": "up"'
+	assert_output --regexp '"checks": [1-9]'
+	assert_output --partial '"failed": 0'
 }
 
 # Pins: without ping.path (or with one plain server beside the pool) no

@@ -2,7 +2,8 @@
  * conf_fpm.c - one pool of a php-fpm pool file, in php-fpm's own ini
  * syntax: `; comments`, `[pool]` sections ([global] is php-fpm's own and
  * skipped), `key = value` one per line, values bare, "double quoted"
- * (\" and \\ escaped) or 'single quoted' (as is), `${VAR}` taken from
+ * (\" and \\ escaped) or 'single quoted' (as is), bare yes/on/true
+ * read as "1" and no/off/false/none/null as "", `${VAR}` taken from
  * the environment in bare and double-quoted values, and `$pool` replaced
  * by the pool's name in every value, as php-fpm does.  A pool named twice
  * goes on where it stopped, as in php-fpm.
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +99,24 @@ fpm_expand(struct fpm_reader *r, const char *s, char *out, size_t size,
 	return (size_t)(end - s) + 1;
 }
 
+/* A bare word php's ini reader takes for a boolean or null is "1" or "":
+ * `ping.response = yes` answers "1", as php-fpm does. */
+static void
+fpm_bool(char *v)
+{
+	static const char *const yes[] = { "yes", "on", "true" };
+	static const char *const no[] = { "no", "off", "false", "none",
+		"null" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			memcpy(v, "1", 2);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			v[0] = '\0';
+}
+
 /* A value after its '=': into out, unquoted and expanded.  0 / -1. */
 static int
 fpm_value(struct fpm_reader *r, const char *s, char *out, size_t size)
@@ -134,6 +154,8 @@ fpm_value(struct fpm_reader *r, const char *s, char *out, size_t size)
 		return fpm_fail(r, "text after the closing quote");
 	while (q == 0 && n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
 		out[--n] = '\0';
+	if (q == 0)
+		fpm_bool(out);
 	return 0;
 }
 
