@@ -223,6 +223,9 @@ health_passed(struct health_target *t, int64_t now)
 	if (!t->failed || t->passes < t->up->health->passes)
 		return;
 	t->failed = false;
+	/* The check just saw it answer: passive failures from before it
+	 * went down would otherwise keep it out until fail_timeout. */
+	shm_server_clear_fails(t->srv);
 	shm_server_start_ramp(t->srv, now);
 	shm_server_set_check(t->srv, SHM_CHECK_UP);
 	if (t->peer->slow_start_ms != 0)

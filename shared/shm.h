@@ -46,6 +46,8 @@
  *                       balancer   shm_server_mark_failed,
  *                                  shm_server_clear_fails,
  *                                  shm_server_claim_check
+ *                       checker    shm_server_clear_fails (a server
+ *                                  that passes its checks again)
  *   server active:      balancer   shm_server_reserve, _active_inc,
  *                                  _active_dec
  *   server requests, failures, last_failure_ms:

@@ -181,6 +181,35 @@ for u in json.load(sys.stdin)["upstreams"]:
 	[ "$early" -lt "$late" ]
 }
 
+# A server that also failed passively (max_fails within a long
+# fail_timeout) is back as soon as its checks pass again: the check saw
+# it answer, so the old passive failures no longer keep it out.
+@test "passing checks clear passive failures: no wait for fail_timeout" {
+	local p1 p2
+	p1="$(free_port)"
+	p2="$(free_port)"
+	start_ping_pool one "$p1"
+	start_ping_pool two "$p2"
+	php_conf "    health_check { interval = 1s  timeout = 1s }
+    server 127.0.0.1:$p1 { max_fails = 1  fail_timeout = 120s }
+    server 127.0.0.1:$p2 { max_fails = 1  fail_timeout = 120s }"
+	start_fcgate "$T/fcgate.conf"
+	wait_row app "127.0.0.1:$p1" 'up +'
+	stop_pool one "$p1"
+	# two requests: one meets the stopped pool (a passive failure, the
+	# request moving on to the other pool)
+	hits two 2 >/dev/null
+	status --json | grep -q "\"addr\":\"127.0.0.1:$p1\",[^}]*\"fails\":1,"
+	wait_row app "127.0.0.1:$p1" 'failed \(check: '
+	start_ping_pool one "$p1"
+	wait_row app "127.0.0.1:$p1" 'up +'
+	# well inside fail_timeout: it takes its share again (about half:
+	# its effective weight climbs back from the failure, as nginx's)
+	run hits one 10
+	assert_success
+	[ "$output" -ge 3 ]
+}
+
 # type = uri runs a real script: its status (500 while the flag file
 # exists) and, with expect, its body decide; the server comes back when
 # the script is healthy again.
