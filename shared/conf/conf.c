@@ -191,6 +191,7 @@ conf_free(struct conf *c)
 	}
 	free(c->mime);
 	free_list(c->files, c->nfiles);
+	free_list(c->warnings, c->nwarnings);
 	free(c->file);
 	free(c->user);
 	free(c->group);

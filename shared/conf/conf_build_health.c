@@ -6,12 +6,12 @@
  * server's imported ping.path / ping.response, or php-fpm's defaults) is
  * decided by the checker, which has the server at hand.
  *
- * It also drops slow_start under ip_hash, with a warning: ramping a
- * server's weight there would move clients between servers.
+ * It also drops slow_start under ip_hash: ramping a server's weight
+ * there would move clients between servers (the warning is
+ * conf_warn.c's, with the others).
  *
  * It runs no check: master/health*.c does.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,20 +31,6 @@ static const struct {
 	{ "uri", CONF_HEALTH_URI },
 	{ "fastcgi_get_values", CONF_HEALTH_GET_VALUES },
 };
-
-/* A warning: FILE:LINE of section sec, not counted as an error. */
-static void __attribute__((format(printf, 2, 3)))
-health_warn(cfg_t *sec, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s:%d: warning: ", sec->filename,
-	    conf_error_line(sec));
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* A uri goes out as SCRIPT_NAME, SCRIPT_FILENAME and REQUEST_URI: an
  * absolute path of printable bytes. */
@@ -140,21 +126,14 @@ health_build_values(cfg_t *hs, struct conf_health *h)
 /* ip_hash maps a client to a server by weight: a ramping weight would
  * send clients elsewhere and back, so slow_start does not apply. */
 static void
-health_slow_start_ip_hash(cfg_t *us, struct conf_upstream *u)
+health_slow_start_ip_hash(struct conf_upstream *u)
 {
 	size_t i;
 
 	if (u->balance != UPSTREAM_IP_HASH)
 		return;
-	for (i = 0; i < u->npeers; i++) {
-		if (u->peers[i].slow_start_ms == 0)
-			continue;
-		health_warn(cfg_getnsec(us, "server", (unsigned)i),
-		    "slow_start of server %s is ignored with balance = ip_hash "
-		    "(a ramping weight would move clients)",
-		    u->peers[i].addr.text);
+	for (i = 0; i < u->npeers; i++)
 		u->peers[i].slow_start_ms = 0;
-	}
 }
 
 int
@@ -162,7 +141,7 @@ conf_build_health(cfg_t *us, struct conf_upstream *u)
 {
 	unsigned n = cfg_size(us, "health_check");
 
-	health_slow_start_ip_hash(us, u);
+	health_slow_start_ip_hash(u);
 	if (n == 0)
 		return 0;
 	if (n > 1)
