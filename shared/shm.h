@@ -53,6 +53,12 @@
  *                                  shm_server_count_failure
  *   server responses, resp_time_ms_sum, resp_count:
  *                       worker     shm_server_count_status, _count_time
+ *   server check, check_reason, check_detail, check_fails, check_passes,
+ *   check_ms, checks, checks_failed:
+ *                       checker    shm_server_check_record,
+ *                                  shm_server_set_check
+ *   server slow_start_ms_since:
+ *                       balancer, checker  shm_server_start_ramp
  * "balancer" is shared/upstream.c, running in the workers; its writers are
  * inline at the end of this file, as they run on every request.
  */
@@ -488,7 +494,29 @@ shm_server_start_ramp(struct shm_server *s, int64_t now_ms)
 
 /*
  * Active health checks: the checker's writers (check*, and the ramp
- * through shm_server_start_ramp()).
+ * through shm_server_start_ramp()).  The checker (master/health.c) is
+ * the only writer of these fields; it keeps its own count of checks in a
+ * row and stores copies here for the workers and fcgatectl.
  */
+
+/* One check ended: passed, or failed for reason (with detail, an errno
+ * or a status); the checks in a row that passed and failed so far.  The
+ * reason of the last failure stays while the checks pass.  Relaxed:
+ * statistics, nothing is read through them. */
+struct shm_check_result {
+	bool passed;
+	enum shm_check_reason reason;
+	int32_t detail;
+	int32_t fails;
+	int32_t passes;
+	int64_t now_ms;
+};
+void shm_server_check_record(struct shm_server *s,
+    const struct shm_check_result *r);
+
+/* The verdict, SHM_CHECK_UP or SHM_CHECK_FAILED.  Relaxed: the
+ * balancer's upstream_server_failed() reads it on its own, and every
+ * worker's next pick sees it. */
+void shm_server_set_check(struct shm_server *s, enum shm_check c);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shared/addr.h"
+#include "conf_build_health.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
@@ -96,7 +97,7 @@ build_upstream(cfg_t *us, struct conf_upstream *u)
 	if (n > 0 && nprimary == 0)
 		conf_error_sec(us, "upstream %s has only backup servers",
 		    u->name);
-	return 0;
+	return conf_build_health(us, u);
 }
 
 int
