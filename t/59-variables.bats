@@ -2,7 +2,8 @@
 # Variables as nginx has them, in the directives that take one: the
 # prefixed ones ($http_, $cookie_, $arg_), $is_args, $request_filename,
 # $realpath_root, regex captures (numbered and named) in fastcgi_param
-# and index, and the trap of libconfuse's "${NAME}" in double quotes.
+# and index (each request with its own, until it ends), and the trap of
+# libconfuse's "${NAME}" in double quotes.
 
 load helper
 
@@ -149,4 +150,57 @@ CONF
 	assert_output 403
 	run curl -sS -H "Host: one.test" -H "X-Site: .." "$URL/x/secret.txt"
 	refute_output --partial "secret"
+}
+
+@test "a capture read when the answer's head is made is the request's own" {
+	# pins: the copy a request's captures point into is the request's
+	# (taken on its first match, given back when it ends), not one per
+	# worker: in a single worker, a slow request's $1, read by
+	# add_header after its backend answered, is still its own after a
+	# faster request matched another URI meanwhile; and on a kept-alive
+	# connection the next request sees its own capture, not a longer
+	# one left in a reused copy.
+	local c0 slow
+	WORKERS=1 base_conf >"$T/one.head"
+	{
+		sed "s|fcgate\.pid|one.pid|; s|fcgate\.shm|one.shm|" "$T/one.head"
+		cat <<CONF
+upstream app {
+    server 127.0.0.1:$TESTD_PORT_a {}
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    location '~ ^/s/([a-z]+)\$' {
+        fastcgi_pass = app
+        include("$REPO/etc/fastcgi_params")
+        add_header "X-Cap" { value = "[\$1]" }
+    }
+}
+CONF
+	} >"$T/one.conf"
+	start_fcgate "$T/one.conf"
+	c0="$(conns a)"
+	curl -sS -o /dev/null -D "$T/slow.head" --max-time 10 \
+		"http://127.0.0.1:$HTTP_PORT/s/slow?mode=slow&ms=1500" &
+	slow=$!
+	# the slow request is at the backend: its captures are kept
+	for _ in $(seq 1 100); do
+		[ "$(conns a)" -gt "$c0" ] && break
+		sleep 0.05
+	done
+	[ "$(conns a)" -gt "$c0" ]
+	run sh -c "curl -sS -o /dev/null -D - --max-time 5 \
+	    'http://127.0.0.1:$HTTP_PORT/s/fast?mode=echo' | tr -d '\r'"
+	assert_line "X-Cap: [fast]"
+	wait "$slow"
+	run tr -d '\r' <"$T/slow.head"
+	assert_line "X-Cap: [slow]"
+	# one connection, two requests (curl reuses it)
+	run sh -c "curl -sS -o /dev/null -o /dev/null -D - --max-time 5 \
+	    'http://127.0.0.1:$HTTP_PORT/s/abcdefghijkl?mode=echo' \
+	    'http://127.0.0.1:$HTTP_PORT/s/xy?mode=echo' | tr -d '\r'"
+	assert_line --index 0 --partial "HTTP/1.1 200"
+	run sh -c "echo \"\$0\" | grep '^X-Cap'" "$output"
+	assert_output "X-Cap: [abcdefghijkl]
+X-Cap: [xy]"
 }

@@ -33,8 +33,9 @@ static void conn_timeout(struct loop *loop, struct loop_timer *t);
 static void conn_posted(struct loop *loop, struct loop_post *p);
 static void conn_linger_read(struct conn *c);
 
-/* output buffers kept between requests */
+/* output buffers and first input buffers kept between requests */
 static struct spares conn_out_spares = { .size = CONN_OUT_SIZE };
+static struct spares conn_in_spares = { .size = CONN_HEAD_INIT };
 
 static void
 conn_copy_text(char *dst, size_t size, const char *src)
@@ -158,7 +159,10 @@ conn_release_buffers(struct conn *c)
 	c->out = NULL;
 	conn_out_reset(c);
 	if (c->in_len == 0) {
-		free(c->in);
+		if (c->in_cap == CONN_HEAD_INIT)
+			spares_put(&conn_in_spares, c->in);
+		else
+			free(c->in);
 		c->in = NULL;
 		c->in_cap = 0;
 	}
@@ -428,7 +432,7 @@ conn_read_in(struct conn *c)
 	ssize_t n;
 
 	if (c->in == NULL) {
-		if ((c->in = malloc(CONN_HEAD_INIT)) == NULL)
+		if ((c->in = spares_get(&conn_in_spares)) == NULL)
 			return IO_ERROR;
 		c->in_cap = CONN_HEAD_INIT;
 	}

@@ -38,13 +38,7 @@ error_page_find(const struct conf_location *loc, int status)
 void
 error_page_prepare(struct request *r, const char *args, size_t len)
 {
-	if (len >= sizeof(r->vars.args_buf))
-		len = sizeof(r->vars.args_buf) - 1;
-	if (len > 0)
-		memmove(r->vars.args_buf, args, len);
-	r->vars.args_buf[len] = '\0';
-	r->vars.args = r->vars.args_buf;
-	r->vars.args_len = len;
+	(void)vars_state_set_args(&r->vars, args, len);
 	if (r->req.m != HTTP_METHOD_HEAD) {
 		r->req.method = "GET";
 		r->req.method_len = 3;

@@ -83,6 +83,7 @@ request_new(struct conn *c)
 	r->c = c;
 	memset(&r->body, 0, sizeof(r->body));
 	r->body.fd = -1;
+	vars_state_init(&r->vars);
 	request_clear(r);
 	r->uri[0] = '\0';
 	conn_local_text(c, r->local_addr, sizeof(r->local_addr), r->local_port,
@@ -96,6 +97,7 @@ request_free(struct conn *c)
 	if (c->rq == NULL)
 		return;
 	body_free(&c->rq->body);
+	vars_state_clear(&c->rq->vars);
 	spares_put(&request_spares, c->rq);
 	c->rq = NULL;
 }
@@ -406,9 +408,12 @@ request_locate(struct request *r)
 
 	c->rq->loc = route_location(c->srv, r->uri, c->rq->uri_len, &m);
 	vars_state_reset(&r->vars);
-	if (m.re != NULL)
-		vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
-		    m.n);
+	if (m.re != NULL &&
+	    vars_state_captures(&r->vars, m.re, r->uri, r->uri_len, m.ov,
+		m.n) == -1) {
+		request_fail(r, 500); /* logged */
+		return;
+	}
 	request_trace(r, TRACE_LOCATION, "%s", r->uri);
 	if (request_phase_find(r))
 		return;

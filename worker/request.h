@@ -36,20 +36,14 @@ struct worker;
  */
 struct request {
 	struct conn *c;
-	struct http_request req;
 	bool parsed; /* req holds a whole head */
 	bool done;   /* the answer is all queued */
 	int64_t start_ms;
 	int redirects;
-	int error_status;		   /* the status an error_page sends
-					    * whatever its handler answers;
-					    * 0 = the handler's */
-	bool error_page;		   /* an error page was looked for:
-					    * later errors get fcgate's own */
-	char uri[CONN_URI_MAX];		   /* normalised $uri */
-	char up_addr[128];		   /* for the access log */
-	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
-	char local_port[8];
+	int error_status; /* the status an error_page sends whatever its
+			   * handler answers; 0 = the handler's */
+	bool error_page;  /* an error page was looked for: later errors
+			   * get fcgate's own */
 	const struct conf_location *loc;
 	size_t uri_len;
 	bool is_head;
@@ -69,11 +63,18 @@ struct request {
 	int up_status;
 	int64_t up_time_ms;
 	struct vars_state vars; /* captures, $args, cached values */
+	size_t accel_headers_len;
+	/* the arrays last: most requests write the first bytes of each
+	 * only, so those and the fields above share few pages */
+	char up_addr[128];		   /* for the access log */
+	char local_addr[INET6_ADDRSTRLEN]; /* $server_addr, "unix:" */
+	char local_port[8];
+	struct http_request req;
+	char uri[CONN_URI_MAX]; /* normalised $uri */
 	/* header lines a backend's dropped answer (X-Accel-Redirect, an
 	 * intercepted 401) hands to every head that replaces it
 	 * ("Name: value\r\n" each) */
 	char accel_headers[REQUEST_ACCEL_HEADERS];
-	size_t accel_headers_len;
 };
 
 /* What phase 1 (a level's rewrites and return) did. */

@@ -266,7 +266,7 @@ static int
 rewrite_set_uri(struct request *r, const struct conf_rewrite *rw,
     struct rewrite_result *x)
 {
-	char args[sizeof(r->vars.args_buf)];
+	char args[VARS_ARGS_MAX];
 	struct rewrite_out a = { args, 0, sizeof(args), false };
 	size_t ulen = x->args_at >= 0 ? (size_t)x->args_at : x->out.len;
 	bool drop = rewrite_drops_args(&rw->to);
@@ -286,10 +286,10 @@ rewrite_set_uri(struct request *r, const struct conf_rewrite *rw,
 		request_fail(r, 500);
 		return -1;
 	}
-	if (x->args_at >= 0 || drop) {
-		memcpy(r->vars.args_buf, args, a.len);
-		r->vars.args = r->vars.args_buf;
-		r->vars.args_len = a.len;
+	if ((x->args_at >= 0 || drop) &&
+	    vars_state_set_args(&r->vars, args, a.len) == -1) {
+		request_fail(r, 500);
+		return -1;
 	}
 	memcpy(r->uri, x->out.p, ulen);
 	r->uri[ulen] = '\0';
@@ -315,10 +315,12 @@ rewrite_match(struct request *r, const pcre2_code *re)
 	n = pcre2_match(re, (PCRE2_SPTR)r->uri, r->uri_len, 0, 0, md, NULL);
 	if (n == 0)
 		n = (int)pcre2_get_ovector_count(md);
-	if (n > 0)
-		vars_state_captures(&r->vars, re, r->uri, r->uri_len,
-		    pcre2_get_ovector_pointer(md), n);
-	else if (n == PCRE2_ERROR_NOMATCH)
+	if (n > 0) {
+		/* out of memory for the captures: a failed match (logged) */
+		if (vars_state_captures(&r->vars, re, r->uri, r->uri_len,
+			pcre2_get_ovector_pointer(md), n) == -1)
+			n = PCRE2_ERROR_NOMEMORY;
+	} else if (n == PCRE2_ERROR_NOMATCH)
 		r->vars.ncap = 0; /* nginx forgets the last captures */
 	else
 		log_error("rewrite: regex match failed (%d) on \"%.*s\"", n,

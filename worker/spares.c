@@ -18,7 +18,7 @@ spares_put(struct spares *s, void *p)
 {
 	if (p == NULL)
 		return;
-	if (s->n < SPARES_MAX)
+	if (s->n < SPARES_MAX && (size_t)(s->n + 1) * s->size <= SPARES_BYTES)
 		s->block[s->n++] = p;
 	else
 		free(p);

@@ -176,10 +176,11 @@ try_files_fallback(struct request *r, const struct conf_tmpl *t)
 	}
 	/* nginx's internal redirect: arguments after '?', else none */
 	q = memchr(uri, '?', len);
-	r->vars.args_len = q != NULL ? len - (size_t)(q + 1 - uri) : 0;
-	if (q != NULL)
-		memcpy(r->vars.args_buf, q + 1, r->vars.args_len);
-	r->vars.args = r->vars.args_buf;
+	if (vars_state_set_args(&r->vars, q != NULL ? q + 1 : NULL,
+		q != NULL ? len - (size_t)(q + 1 - uri) : 0) == -1) {
+		request_fail(r, 500);
+		return 1;
+	}
 	request_internal_redirect(r, uri, q != NULL ? (size_t)(q - uri) : len);
 	return 1;
 }

@@ -36,7 +36,7 @@ vars_capture(struct request *r, size_t n, const char **v, size_t *len)
 	if ((int)n >= vs->ncap || vs->cap_ov[2 * n] == PCRE2_UNSET ||
 	    vs->cap_ov[2 * n + 1] == PCRE2_UNSET)
 		return; /* no such capture: empty, as nginx */
-	*v = vs->cap_subject + vs->cap_ov[2 * n];
+	*v = vs->bufs->cap_subject + vs->cap_ov[2 * n]; /* ncap > 0: bufs */
 	*len = vs->cap_ov[2 * n + 1] - vs->cap_ov[2 * n];
 }
 
@@ -62,6 +62,7 @@ vars_split(struct request *r)
 {
 	const struct conf_location *loc = r->loc;
 	struct vars_state *vs = &r->vars;
+	struct vars_bufs *b;
 	pcre2_match_data *md;
 	PCRE2_SIZE *ov;
 	int n;
@@ -86,11 +87,12 @@ vars_split(struct request *r)
 		pcre2_match_data_free(md);
 	}
 	if (loc->fastcgi_index != NULL && vs->script_len > 0 &&
-	    vs->script[vs->script_len - 1] == '/') {
-		n = snprintf(vs->script_buf, sizeof(vs->script_buf), "%.*s%s",
+	    vs->script[vs->script_len - 1] == '/' &&
+	    (b = vars_state_bufs(vs)) != NULL) {
+		n = snprintf(b->script, sizeof(b->script), "%.*s%s",
 		    (int)vs->script_len, vs->script, loc->fastcgi_index);
-		if (n > 0 && (size_t)n < sizeof(vs->script_buf)) {
-			vs->script = vs->script_buf;
+		if (n > 0 && (size_t)n < sizeof(b->script)) {
+			vs->script = b->script;
 			vs->script_len = (size_t)n;
 		}
 	}
