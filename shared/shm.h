@@ -10,6 +10,10 @@
  *   struct shm_worker   workers[SHM_MAX_WORKERS]
  *   struct shm_upstream upstreams[nupstreams]
  *   struct shm_server   servers[nservers]   (grouped by upstream, file order)
+ *   struct shm_shadow   shadows[SHM_MAX_WORKERS * nservers]
+ *                                           (worker slot k's row at k*nservers)
+ *   struct shm_waiter   waiters[nwaiters]   (each upstream's queue_max slots
+ *                                           from its first_waiter)
  *
  * Readers check magic and version before anything else.  Statistics use
  * relaxed atomics; fields that publish others say so.  This is the only
@@ -53,6 +57,15 @@
  *                                  shm_server_count_failure
  *   server responses, resp_time_ms_sum, resp_count:
  *                       worker     shm_server_count_status, _count_time
+ *   server conns, idle, reclaim; the worker's own shadow row:
+ *                       worker     shm_server_conn_reserve, _conn_release,
+ *                                  _idle_add, _reclaim_add, shm_shadow_add
+ *   upstream queue_len, queue_ticket, queue counters, waiter slots:
+ *                       worker     shm_upstream_queue_join, _queue_leave,
+ *                                  _queue_next_ticket, _count_queue,
+ *                                  shm_waiter_claim, shm_waiter_release
+ *   all of those, for a worker that died:
+ *                       master     shm_repair_server, shm_repair_waiters
  * "balancer" is shared/upstream.c, running in the workers; its writers are
  * inline at the end of this file, as they run on every request.
  */
@@ -67,8 +80,9 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC UINT64_C(0x3145544147434631) /* "1FCGATE1" */
-#define SHM_VERSION 2
+#define SHM_VERSION 3
 #define SHM_MAX_WORKERS 256
+#define SHM_MAX_QUEUE 65536 /* waiter slots of one upstream, at most */
 #define SHM_NAME_LEN 64
 #define SHM_ADDR_LEN 120
 
@@ -84,6 +98,7 @@ struct shm_header {
 	int64_t start_time;	     /* wall clock, seconds since the epoch */
 	_Atomic uint32_t generation; /* incremented on each reload */
 	_Atomic uint32_t nworkers;   /* workers currently wanted */
+	uint32_t nwaiters;	     /* queue slots of all upstreams */
 };
 
 enum shm_worker_state {
@@ -220,7 +235,88 @@ struct shm_server {
 	_Atomic int64_t slow_start_ms_since; /* ramp began, 0 = full weight */
 };
 
-/* A mapped segment. */
+/*
+ * One worker slot's part of a server's capacity counters: every change a
+ * worker makes to the server's conns, idle or active is made to its own
+ * row too.  When a worker dies without closing its connections (SIGKILL),
+ * the kernel closes them, and the master subtracts the dead slot's row
+ * from the server's totals (shm_repair_server, clamping what it reads),
+ * so no capacity leaks.  Only the slot's worker writes its row, relaxed;
+ * the master reads it once that worker is reaped.
+ */
+struct shm_shadow {
+	_Atomic int32_t conns;
+	_Atomic int32_t idle;
+	_Atomic int32_t active;
+};
+
+/* One place in an upstream's queue: 0 when free, else ticket <<
+ * SHM_WAITER_SLOT_BITS | (worker slot + 1): taken with its owner in one
+ * compare-and-swap, never taken but owned by nobody, so the master frees
+ * a dead worker's places without racing a live one. */
+#define SHM_WAITER_SLOT_BITS 9 /* holds SHM_MAX_WORKERS + 1 */
+struct shm_waiter {
+	_Atomic uint64_t word;
+};
+
+/*
+ * The handover protocol: capacity (max_conns, idle included) and the
+ * queue, across workers.
+ *
+ * A server's budget is max_conns open connections, counted in conns, busy
+ * and idle alike.  Nothing opens a connection without first raising conns
+ * by a compare-and-swap that fails at max_conns (shm_server_conn_reserve),
+ * so conns never exceeds max_conns; closing lowers it, once close() is
+ * certain.  A request reuses an idle connection of its own worker when it
+ * has one (idle - 1, conns unchanged).  Else, when the reservation fails,
+ * the budget is held by idle connections of other workers: the request
+ * adds itself to reclaim (the requests parked for a connection to the
+ * server) and parks; it removes itself when it leaves, with a slot or at
+ * its fastcgi_connect_timeout.
+ *
+ * A worker gives up an idle connection to the server (its least recently
+ * used), or closes one whose answer is done instead of keeping it, while
+ * reclaim > 0 and conns + reclaim > max_conns: while the parked requests
+ * cannot all be served from free slots (shm_server_should_give_up).  Two
+ * workers may give one up at the same moment: a kept connection lost,
+ * never a slot.
+ *
+ * The bell wakes workers: one eventfd the master creates before forking,
+ * which every worker watches edge-triggered (a write wakes every one).
+ * It is rung by a request when it parks (after reclaim + 1: holders of
+ * idle connections give one up); by whoever lowers conns while
+ * reclaim > 0 (parked requests try again); by whoever lowers active (a
+ * request's end) while its upstream's queue is not empty, and by a worker
+ * that served a queued request while others still wait (the next is
+ * tried); by the master after repairing a dead worker's counts.  A waiter
+ * tries once more after publishing itself, and whoever frees reads
+ * reclaim (queue_len) after freeing, both sequentially consistent (or
+ * fenced): one of the two sees the other, so no wake-up is lost between
+ * a failed try and the wait.  Every wait is bounded as well (connect
+ * timeout, queue_timeout), and a worker with waiters looks again every
+ * 100 ms: a server that comes back by itself rings nothing.
+ *
+ * The queue: when a request's first pick finds no server (all at
+ * max_conns, or none usable), or others already wait, it joins: queue_len
+ * + 1 by compare-and-swap below queue_max (else 503 at once), a ticket
+ * from queue_ticket, a free place claimed with ticket and owner in one
+ * word.  The oldest waiter holds the smallest ticket; on a ring each
+ * worker with waiters looks for it, and only its owner picks for it.  A
+ * waiter that leaves frees its place, then queue_len - 1, so places taken
+ * never outnumber queue_len and a joiner always finds a free one.
+ *
+ * A worker that dies: the master frees its places (each whose low bits
+ * name the dead slot, by compare-and-swap), lowers queue_len by as many,
+ * and subtracts its shadow row from conns, idle and active.  A reclaim
+ * left by a dead parked request costs at most one kept connection.  A
+ * stopping worker closes its idle connections at once.  Across a reload
+ * the new segment starts at zero: requests still running in the old
+ * generation are counted in the old segment only, so meanwhile a server
+ * may have up to twice max_conns connections.
+ */
+
+/* A mapped segment.  The counts and the bell are this process's own
+ * (the master's or fcgatectl's), never read back from the mapping. */
 struct shm {
 	void *base;
 	size_t size;
@@ -228,6 +324,11 @@ struct shm {
 	struct shm_worker *workers;
 	struct shm_upstream *upstreams;
 	struct shm_server *servers;
+	struct shm_shadow *shadows;
+	struct shm_waiter *waiters;
+	uint32_t nservers;
+	uint32_t nwaiters;
+	int bell; /* the eventfd, -1 = none (fcgatectl, --explain) */
 };
 
 /*
@@ -239,6 +340,9 @@ struct shm {
  */
 int shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
     uint32_t nservers);
+/* ... with nwaiters queue places (each queue_max <= SHM_MAX_QUEUE). */
+int shm_create_queued(struct shm *shm, const char *path, uint32_t nupstreams,
+    uint32_t nservers, uint32_t nwaiters);
 /* The same in private anonymous memory, seen by this process only
  * (fcgate --explain balances on it); shm_detach() unmaps it. */
 int shm_create_private(struct shm *shm, uint32_t nupstreams, uint32_t nservers);
@@ -260,9 +364,11 @@ struct shm_server_init {
 
 void shm_init_upstream(struct shm *shm, uint32_t u, const char *name,
     uint32_t first_server, uint32_t nservers, uint32_t balance);
-/* An upstream's queue (before shm_publish). */
+/* An upstream's queue (before shm_publish): its places are
+ * waiters[first_waiter .. first_waiter + queue_max). */
 void shm_init_queue(struct shm *shm, uint32_t u, int32_t queue_max,
-    uint32_t queue_timeout_ms);
+    uint32_t queue_timeout_ms, uint32_t first_waiter);
+
 void shm_init_server(struct shm *shm, uint32_t i,
     const struct shm_server_init *in);
 
@@ -277,8 +383,10 @@ int shm_attach(struct shm *shm, const char *path, bool writable,
 
 void shm_detach(struct shm *shm);
 
-/* Bytes needed for a segment with these counts. */
+/* Bytes for a segment with these counts (and nwaiters queue places). */
 size_t shm_size(uint32_t nupstreams, uint32_t nservers);
+size_t shm_size_queued(uint32_t nupstreams, uint32_t nservers,
+    uint32_t nwaiters);
 
 /*
  * The writers.  Nothing outside shm.c stores into the segment; each
@@ -481,10 +589,8 @@ shm_server_start_ramp(struct shm_server *s, int64_t now_ms)
 		    now_ms != 0 ? now_ms : 1, memory_order_relaxed);
 }
 
-/*
- * Capacity and queue: the workers' writers (conns, idle, reclaim, the
- * queue's counters and waiter slots).
- */
+/* Capacity and queue: the workers' writers, in their own file. */
+#include "shm_capacity.h"
 
 /*
  * Active health checks: the checker's writers (check*, and the ramp
