@@ -141,7 +141,7 @@ PY
 	grep -q 'reloaded: generation 1' "$T/error.log"
 	kill -0 "$FCGATE_PID"
 	run "$FCGATECTL" -m "$T/fcgate.shm" status
-	assert_output --regexp "127.0.0.1:$TESTD_PORT_a +up +1/1 +0 +3 "
+	assert_output --regexp "127.0.0.1:$TESTD_PORT_a +up +1/1 +0 +[0-9]+/[0-9]+ +3 "
 }
 
 @test "fcgatectl signals the master named in the segment only if it is its master" {

@@ -75,8 +75,8 @@ server 127.0.0.1:$TESTD_PORT_b {}" "127.0.0.1:$extra"
 	[ "$(generation)" -eq 2 ]
 	# the counters of server a went on; b is new
 	run "$FCGATECTL" -m "$T/fcgate.shm" status
-	assert_output --regexp "127.0.0.1:$TESTD_PORT_a +up +1/1 +0 +10 "
-	assert_output --regexp "127.0.0.1:$TESTD_PORT_b +up +1/1 +0 +0 "
+	assert_output --regexp "127.0.0.1:$TESTD_PORT_a +up +1/1 +0 +[0-9]+/[0-9]+ +10 "
+	assert_output --regexp "127.0.0.1:$TESTD_PORT_b +up +1/1 +0 +[0-9]+/[0-9]+ +0 "
 	# two workers of the newest generation, the old ones gone
 	sleep 1
 	run "$FCGATECTL" -m "$T/fcgate.shm" workers --json
