@@ -165,6 +165,45 @@ server 127.0.0.1:$FPM_PORT { max_conns = 1 }"
 	wait "$first"
 }
 
+@test "workers killed with a request running and one queued: the master frees their places and their share" {
+	# Pins the master's repair of the queue: without it the dead
+	# worker's place would stay taken (queue_len 1) and its in-flight
+	# count would keep the one slot busy, so nothing could be served.
+	fpm_pool www 1
+	q_conf "queue = 10
+server 127.0.0.1:$FPM_PORT { max_conns = 1 }"
+	local p before c1 c2
+	curl -sS -m 10 -o /dev/null "http://127.0.0.1:$HTTP_PORT/sleep.php?ms=3000" &
+	c1=$!
+	curl -sS -m 10 -o /dev/null "http://127.0.0.1:$HTTP_PORT/sleep.php?ms=1" &
+	c2=$!
+	for _ in $(seq 1 100); do
+		[ "$(queue_field waiting)" = 1 ] && break
+		sleep 0.05
+	done
+	[ "$(queue_field waiting)" = 1 ]
+	[ "$(server_field active)" = 1 ]
+	before="$("$FCGATECTL" -m "$T/fcgate.shm" workers --json |
+		python3 -c 'import json, sys
+print(" ".join(str(w["pid"]) for w in json.load(sys.stdin)["workers"]))')"
+	for p in $before; do
+		kill -KILL "$p"
+	done
+	# both clients see their connection closed
+	wait "$c1" || true
+	wait "$c2" || true
+	for _ in $(seq 1 100); do
+		[ "$(queue_field waiting)" = 0 ] &&
+			[ "$(server_field active)" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$(queue_field waiting)" = 0 ]
+	[ "$(server_field active)" = 0 ]
+	[ "$(server_field conns)" = 0 ]
+	run curl -sS -m 10 "http://127.0.0.1:$HTTP_PORT/sleep.php?ms=1"
+	assert_output ok
+}
+
 @test "without queue nothing waits: above max_conns it is 502 'no live upstreams', as in nginx" {
 	# Pins that the queue is opt-in: the old answer stays without it.
 	fpm_pool www 1

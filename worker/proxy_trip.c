@@ -199,6 +199,7 @@ proxy_trip_queue(struct proxy *p)
 	case QUEUE_JOINED:
 		return PROXY_GO;
 	case QUEUE_FULL:
+		queue_count_full(p->w, p->up->shm_index);
 		proxy_trip_no_server(p, "upstream queue is full", 503);
 		return PROXY_STOP;
 	default:
@@ -213,9 +214,12 @@ proxy_trip_connect(struct proxy *p)
 	bool first = p->c->rq->up_addr[0] == '\0';
 
 	/* First come, first served: while others wait, a new request goes
-	 * behind them rather than taking the slot they wait for. */
-	if (first && queue_busy(p->w, p->up->shm_index))
-		return proxy_trip_queue(p);
+	 * behind them rather than taking the slot they wait for (unless
+	 * there is no place left: then it may still find a server). */
+	if (first && queue_busy(p->w, p->up->shm_index) &&
+	    queue_join(p->w, &p->qw, p->up->shm_index, proxy_trip_queue_pick,
+		proxy_trip_queue_done, p) == QUEUE_JOINED)
+		return PROXY_GO;
 	p->peer =
 	    upstream_pick(p->w->shm, p->up->shm_index, &p->try, clock_ms());
 	if (p->peer >= 0)

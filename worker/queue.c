@@ -98,16 +98,13 @@ queue_join(struct worker *w, struct queue_wait *qw, uint32_t u,
 
 	if (up == NULL)
 		return QUEUE_NONE;
-	if (!shm_upstream_queue_join(up)) {
-		shm_upstream_count_queue(up, SHM_QUEUE_FULL, 0);
+	if (!shm_upstream_queue_join(up))
 		return QUEUE_FULL;
-	}
 	ticket = shm_upstream_queue_next_ticket(up);
 	owner = (uint64_t)(w->slot - w->shm->workers) + 1;
 	qw->word = ticket << SHM_WAITER_SLOT_BITS | owner;
 	if ((place = queue_claim_place(w, up, qw->word, ticket)) < 0) {
 		shm_upstream_queue_leave(up);
-		shm_upstream_count_queue(up, SHM_QUEUE_FULL, 0);
 		return QUEUE_FULL;
 	}
 	qw->w = w;
@@ -135,6 +132,15 @@ queue_join(struct worker *w, struct queue_wait *qw, uint32_t u,
 	 * was published may have rung for nobody. */
 	(void)loop_timer_set(&w->loop, &w->wait_poll, 0);
 	return QUEUE_JOINED;
+}
+
+void
+queue_count_full(struct worker *w, uint32_t u)
+{
+	struct shm_upstream *up = queue_upstream(w, u);
+
+	if (up != NULL)
+		shm_upstream_count_queue(up, SHM_QUEUE_FULL, 0);
 }
 
 void

@@ -47,6 +47,9 @@ bool queue_busy(struct worker *w, uint32_t u);
 enum queue_join queue_join(struct worker *w, struct queue_wait *qw, uint32_t u,
     bool (*pick)(struct queue_wait *), void (*done)(struct queue_wait *, bool),
     void *data);
+/* A request was refused for want of a place (counted by the caller, who
+ * knows it was refused: a full queue may still find a server). */
+void queue_count_full(struct worker *w, uint32_t u);
 /* Leave without being served (the client went away).  No-op when not
  * queued. */
 void queue_leave(struct worker *w, struct queue_wait *qw);
