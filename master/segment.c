@@ -62,6 +62,11 @@ segment_count_waiters(const struct conf *conf)
 		}
 		if (conf->upstreams[u].queue_max > 0)
 			n += conf->upstreams[u].queue_max;
+		if (n > (long)(UINT32_MAX / sizeof(struct shm_waiter))) {
+			log_error("queues of %ld places in all are too many",
+			    n);
+			return -1;
+		}
 	}
 	return n;
 }
