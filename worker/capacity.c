@@ -116,6 +116,22 @@ capacity_wait_timeout(struct loop *loop, struct loop_timer *t)
 	cw->fn(cw, false);
 }
 
+/* At the end of the list: the bell serves the oldest first. */
+static void
+capacity_append(struct worker *w, struct capacity_wait *cw)
+{
+	struct capacity_wait *last = w->parked;
+
+	cw->next = NULL;
+	while (last != NULL && last->next != NULL)
+		last = last->next;
+	cw->prev = last;
+	if (last != NULL)
+		last->next = cw;
+	else
+		w->parked = cw;
+}
+
 int
 capacity_park(struct worker *w, struct capacity_wait *cw, int srv,
     uint32_t timeout_ms, void (*fn)(struct capacity_wait *, bool), void *data)
@@ -132,11 +148,7 @@ capacity_park(struct worker *w, struct capacity_wait *cw, int srv,
 	}
 	shm_server_reclaim_add(&w->shm->servers[srv], 1);
 	cw->parked = true;
-	cw->prev = NULL;
-	cw->next = w->parked;
-	if (w->parked != NULL)
-		w->parked->prev = cw;
-	w->parked = cw;
+	capacity_append(w, cw);
 	/* Once more after publishing reclaim: a slot freed between the
 	 * failed reservation and here was freed by someone who may have read
 	 * reclaim before our + 1, and rang nothing. */
