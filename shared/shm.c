@@ -526,6 +526,7 @@ shm_repair_server(struct shm *shm, uint32_t slot, uint32_t server)
 	shm_subtract_clamped(&s->conns, shm_take_shadow(&sh->conns));
 	shm_subtract_clamped(&s->idle, shm_take_shadow(&sh->idle));
 	shm_subtract_clamped(&s->active, shm_take_shadow(&sh->active));
+	shm_subtract_clamped(&s->reclaim, shm_take_shadow(&sh->reclaim));
 }
 
 uint32_t

@@ -237,17 +237,14 @@ struct shm_server {
 
 /*
  * One worker slot's part of a server's capacity counters: every change a
- * worker makes to the server's conns, idle or active is made to its own
- * row too.  When a worker dies without closing its connections (SIGKILL),
- * the kernel closes them, and the master subtracts the dead slot's row
- * from the server's totals (shm_repair_server, clamping what it reads),
- * so no capacity leaks.  Only the slot's worker writes its row, relaxed;
- * the master reads it once that worker is reaped.
- */
+ * worker makes to conns, idle, active or reclaim is made to its own row
+ * too.  When a worker dies without closing its connections (SIGKILL), the
+ * kernel closes them, and the master subtracts the dead slot's row from
+ * the totals (shm_repair_server, clamping what it reads), so no capacity
+ * leaks.  Only the slot's worker writes its row, relaxed; the master reads
+ * it once that worker is reaped. */
 struct shm_shadow {
-	_Atomic int32_t conns;
-	_Atomic int32_t idle;
-	_Atomic int32_t active;
+	_Atomic int32_t conns, idle, active, reclaim;
 };
 
 /* One place in an upstream's queue: 0 when free, else ticket <<
@@ -307,8 +304,7 @@ struct shm_waiter {
  *
  * A worker that dies: the master frees its places (each whose low bits
  * name the dead slot, by compare-and-swap), lowers queue_len by as many,
- * and subtracts its shadow row from conns, idle and active.  A reclaim
- * left by a dead parked request costs at most one kept connection.  A
+ * and subtracts its shadow row from conns, idle, active and reclaim.  A
  * stopping worker closes its idle connections at once.  Across a reload
  * the new segment starts at zero: requests still running in the old
  * generation are counted in the old segment only, so meanwhile a server

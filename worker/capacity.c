@@ -104,6 +104,7 @@ capacity_unlink(struct worker *w, struct capacity_wait *cw)
 	cw->parked = false;
 	loop_timer_cancel(&w->loop, &cw->timer);
 	shm_server_reclaim_add(&w->shm->servers[cw->srv], -1);
+	shm_shadow_add(&capacity_shadow(w, cw->srv)->reclaim, -1);
 }
 
 static void
@@ -147,6 +148,7 @@ capacity_park(struct worker *w, struct capacity_wait *cw, int srv,
 		return -1;
 	}
 	shm_server_reclaim_add(&w->shm->servers[srv], 1);
+	shm_shadow_add(&capacity_shadow(w, srv)->reclaim, 1);
 	cw->parked = true;
 	capacity_append(w, cw);
 	/* Once more after publishing reclaim: a slot freed between the
