@@ -228,3 +228,50 @@ server 127.0.0.1:$FPM_PORT { max_conns = 4 }"
 	[ "$(server_field conns)" -le 4 ]
 	[ "$(server_field conns)" -eq "$(open_conns)" ]
 }
+
+@test "a worker that wrote garbage into its shadow row and died: the master clamps, survives, and requests go on" {
+	# Pins that the repair trusts nothing it reads: the dead worker's row
+	# says it held INT32_MAX connections, -5 idle ones and a billion
+	# requests; no total goes below 0, the master lives on, nothing waits.
+	fpm_pool www 2
+	cap_conf "keepalive = 2
+server 127.0.0.1:$FPM_PORT { max_conns = 2 }"
+	run python3 "$REPO/t/lib/burst.py" "$HTTP_PORT" "/sleep.php?ms=5" 10 2
+	assert_output "status 200 10"
+	local victim
+	victim="$(worker_pids | cut -d' ' -f1)"
+	# The row of the victim's slot: the shadow rows are the segment's
+	# last part (no queue places here), SHM_MAX_WORKERS rows of one
+	# 16-byte record per server; the worker table starts at byte 64, one
+	# 64-byte slot each, the pid first.
+	local conns
+	conns="$(server_field conns)"
+	run python3 - "$T/fcgate.shm" "$victim" <<'PY'
+import mmap, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+size = os.fstat(fd).st_size
+m = mmap.mmap(fd, size)
+base = size - 256 * 16
+# the rows add up to the total: the offsets are right
+print(sum(struct.unpack_from("<i", m, base + k * 16)[0] for k in range(256)))
+slot = next(k for k in range(256)
+            if struct.unpack_from("<i", m, 64 + 64 * k)[0] == int(sys.argv[2]))
+struct.pack_into("<iiii", m, base + slot * 16, 2**31 - 1, -5, 10**9, 2**31 - 1)
+m.close()
+PY
+	assert_success
+	[ "$output" = "$conns" ] && [ "$conns" -ge 1 ]
+	kill -KILL "$victim"
+	for _ in $(seq 1 100); do
+		[ "$(echo $(worker_pids) | wc -w)" = 2 ] &&
+			! echo " $(worker_pids) " | grep -q " $victim " && break
+		sleep 0.05
+	done
+	kill -0 "$FCGATE_PID"
+	[ "$(server_field conns)" -ge 0 ]
+	[ "$(server_field idle)" -ge 0 ]
+	[ "$(server_field active)" = 0 ]
+	run python3 "$REPO/t/lib/burst.py" "$HTTP_PORT" "/sleep.php?ms=5" 20 2
+	assert_output "status 200 20"
+	[ "$(open_conns)" -le 2 ]
+}
