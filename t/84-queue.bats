@@ -175,6 +175,10 @@ server 127.0.0.1:$FPM_PORT { max_conns = 1 }"
 	local p before c1 c2
 	curl -sS -m 10 -o /dev/null "http://127.0.0.1:$HTTP_PORT/sleep.php?ms=3000" &
 	c1=$!
+	for _ in $(seq 1 100); do
+		[ "$(server_field active)" = 1 ] && break
+		sleep 0.05
+	done
 	curl -sS -m 10 -o /dev/null "http://127.0.0.1:$HTTP_PORT/sleep.php?ms=1" &
 	c2=$!
 	for _ in $(seq 1 100); do
