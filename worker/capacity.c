@@ -165,11 +165,46 @@ capacity_park(struct worker *w, struct capacity_wait *cw, int srv,
 	return 0;
 }
 
-void
+struct pool_conn *
 capacity_unpark(struct worker *w, struct capacity_wait *cw)
 {
+	struct pool_conn *bc = cw->conn;
+
 	if (cw->parked)
 		capacity_unlink(w, cw);
+	else if (bc != NULL)
+		loop_timer_cancel(&w->loop, &cw->timer);
+	cw->conn = NULL;
+	return bc;
+}
+
+static void
+capacity_handed(struct loop *loop, struct loop_timer *t)
+{
+	struct capacity_wait *cw = t->data;
+
+	(void)loop;
+	cw->fn(cw, true);
+}
+
+bool
+capacity_hand_over(struct worker *w, int srv, struct pool_conn *bc)
+{
+	struct capacity_wait *cw;
+
+	for (cw = w->parked; cw != NULL && cw->srv != srv; cw = cw->next)
+		;
+	if (cw == NULL)
+		return false;
+	capacity_unlink(w, cw);
+	cw->conn = bc;
+	/* After this batch: the caller is in the middle of finishing
+	 * another request.  (The timer's heap slot was just freed by the
+	 * unlink, so arming it needs no memory.) */
+	loop_timer_init(&cw->timer, capacity_handed, cw);
+	if (loop_timer_set(&w->loop, &cw->timer, 0) == -1)
+		cw->fn(cw, true);
+	return true;
 }
 
 void

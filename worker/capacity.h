@@ -18,17 +18,21 @@
 #include "loop.h"
 #include "worker_state.h"
 
+struct pool_conn;
+
 /* A request parked until a connection slot of server `srv` (its index in
- * the segment) is reserved for it. */
+ * the segment) is reserved for it, or a connection to it handed over. */
 struct capacity_wait {
 	struct capacity_wait *prev, *next;
 	struct loop_timer timer;
 	struct worker *w;
-	/* got: the slot is reserved (conns + 1); else the wait timed out */
+	/* got: the slot is reserved (conns + 1), or when conn is set, that
+	 * connection (idle, counted) is the request's; else it timed out */
 	void (*fn)(struct capacity_wait *cw, bool got);
 	void *data;
 	int srv;
 	bool parked;
+	struct pool_conn *conn; /* handed over, until fn takes it */
 };
 
 /* Ring the bell: every worker looks at the segment again. */
@@ -58,8 +62,14 @@ void capacity_done(struct worker *w, int srv, uint32_t u);
  */
 int capacity_park(struct worker *w, struct capacity_wait *cw, int srv,
     uint32_t timeout_ms, void (*fn)(struct capacity_wait *, bool), void *data);
-/* Leave without a slot (the request went away).  No-op when not parked. */
-void capacity_unpark(struct worker *w, struct capacity_wait *cw);
+/* Leave without a slot (the request went away).  Returns a connection
+ * handed over to it meanwhile, for the caller to close, else NULL. */
+struct pool_conn *capacity_unpark(struct worker *w, struct capacity_wait *cw);
+
+/* pool.c: a connection to srv whose answer is done, given to the oldest
+ * request of this worker parked for srv (fn runs after this batch, with
+ * cw->conn set).  false: none waits here. */
+bool capacity_hand_over(struct worker *w, int srv, struct pool_conn *bc);
 
 /* The bell rang: try a slot for each request parked in this worker. */
 void capacity_on_bell(struct worker *w);

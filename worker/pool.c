@@ -199,6 +199,18 @@ pool_idle_event(struct loop *loop, struct loop_io *io, uint32_t events)
 	pool_drop(io->data);
 }
 
+/* Between a hand-over and the parked request taking the connection:
+ * only what ends it is noted (the request then retries on a new one). */
+static void
+pool_handed_event(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct pool_conn *bc = io->data;
+
+	(void)loop;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		bc->eof_seen = true;
+}
+
 static void
 pool_idle_timeout(struct loop *loop, struct loop_timer *t)
 {
@@ -271,8 +283,19 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 	bc->requests++;
 	if (up->keepalive <= 0 || w->pools == NULL || w->quitting ||
 	    bc->eof_seen || bc->requests >= (uint32_t)up->keepalive_requests ||
-	    clock_ms() - bc->opened_ms >= (int64_t)up->keepalive_time_ms ||
-	    (bc->srv >= 0 && capacity_should_give_up(w, bc->srv))) {
+	    clock_ms() - bc->opened_ms >= (int64_t)up->keepalive_time_ms) {
+		pool_conn_close(w, bc);
+		return;
+	}
+	/* A request of ours waits for a slot of this server: it takes the
+	 * connection as it is, no close and connect in between. */
+	if (bc->srv >= 0 && capacity_hand_over(w, bc->srv, bc)) {
+		bc->peer = peer;
+		bc->io.fn = pool_handed_event;
+		bc->io.data = bc;
+		return;
+	}
+	if (bc->srv >= 0 && capacity_should_give_up(w, bc->srv)) {
 		pool_conn_close(w, bc);
 		return;
 	}

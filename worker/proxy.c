@@ -40,8 +40,11 @@ static void proxy_timeout(struct loop *loop, struct loop_timer *t);
 static void
 proxy_close_backend(struct proxy *p)
 {
+	struct pool_conn *handed;
+
 	loop_timer_cancel(&p->w->loop, &p->timer);
-	capacity_unpark(p->w, &p->cw);
+	if ((handed = capacity_unpark(p->w, &p->cw)) != NULL)
+		pool_conn_close(p->w, handed);
 	if (p->bc != NULL) {
 		pool_conn_close(p->w, p->bc);
 		p->bc = NULL;

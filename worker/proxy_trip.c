@@ -90,6 +90,17 @@ proxy_trip_slot(struct capacity_wait *cw, bool got)
 {
 	struct proxy *p = cw->data;
 
+	if (got && cw->conn != NULL) {
+		/* an answer just ended on it in this worker: a kept one */
+		p->bc = cw->conn;
+		cw->conn = NULL;
+		p->bc->io.fn = proxy_io;
+		p->bc->io.data = p;
+		p->reused = true;
+		p->state = PROXY_SENDING;
+		(void)proxy_send(p);
+		return;
+	}
 	if (got) {
 		(void)proxy_trip_open(p);
 		return;
