@@ -274,7 +274,9 @@ struct shm_waiter {
  * A worker gives up an idle connection to the server (its least recently
  * used), or closes one whose answer is done instead of keeping it, while
  * reclaim > 0 and conns + reclaim > max_conns: while the parked requests
- * cannot all be served from free slots (shm_server_should_give_up).  Two
+ * cannot all be served from free slots (shm_server_should_give_up).  A
+ * connection whose answer is done goes first to a request of the same
+ * worker parked for the server, if there is one, as it is.  Two
  * workers may give one up at the same moment: a kept connection lost,
  * never a slot.
  *
