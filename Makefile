@@ -73,6 +73,11 @@ $(BUILD)/libfcgate.a: $(WORKER_OBJ) $(COMMON_OBJ)
 $(BUILD)/%_test: $(BUILD)/obj/t/unit/%_test.o $(BUILD)/libfcgate.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The health checker's probe is the master's, not in the archive.
+$(BUILD)/health_probe_test: $(BUILD)/obj/t/unit/health_probe_test.o \
+    $(call obj,master/health_probe.c) $(BUILD)/libfcgate.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Test backends and tools are standalone programs.
 $(BUILD)/%: $(BUILD)/obj/t/backend/%.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^

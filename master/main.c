@@ -18,6 +18,7 @@
 
 #include "shared/conf/conf.h"
 #include "shared/conf/conf_dump.h"
+#include "shared/conf/conf_warn.h"
 #include "shared/log.h"
 #include "shared/shm.h"
 #include "daemon.h"
@@ -112,6 +113,7 @@ main_start(struct conf **confp, bool foreground, char *const argv[])
 	if (log_open(conf->error_log, conf->log_level) == -1)
 		return EXIT_STARTUP;
 	log_startup(true);
+	conf_warn_log(conf);
 	signal(SIGPIPE, SIG_IGN);
 	/* Started by an old master's USR2: its sockets, and no detaching
 	 * (it waits for this process). */
@@ -219,6 +221,7 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (o.test) {
+		conf_warn_print(conf, stderr);
 		fprintf(stderr,
 		    "fcgate: configuration file %s test is successful\n",
 		    conf->file);

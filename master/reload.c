@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shared/conf/conf_warn.h"
 #include "shared/log.h"
 #include "daemon.h"
 #include "listen.h"
@@ -189,6 +190,8 @@ reload_load(const char *file)
 	}
 	nc = conf_load(file);
 	log_stderr_restore(saved);
+	if (nc != NULL)
+		conf_warn_log(nc);
 	if (nc == NULL)
 		log_error("reload failed: %s has errors (above); the previous "
 			  "configuration stays in force",

@@ -11,7 +11,8 @@
  *
  * HUP reloads (reload.c prepares the new configuration and segment);
  * then a new generation of workers starts and the old one is told to
- * finish its requests (QUIT).
+ * finish its requests (QUIT).  The health checker, when the
+ * configuration has checks, is one more child (health_proc.c).
  *
  * Workers can write the whole segment, so the master reads nothing back
  * from it that steers a kill(), a waitpid() or a memory access: the pids
@@ -31,6 +32,7 @@
 #include "shared/log.h"
 #include "worker/worker.h"
 #include "daemon.h"
+#include "health_proc.h"
 #include "listen.h"
 #include "reload.h"
 #include "segment.h"
@@ -76,6 +78,7 @@ struct master {
 	pid_t upgrade_pid;   /* the new binary's master, 0 = none */
 	int64_t start_time;  /* wall clock of the first start */
 	int bell;	     /* the workers' eventfd (shm.h), -1 none */
+	struct health_proc checker;
 };
 
 /* Workers of the current generation alive. */
@@ -100,6 +103,7 @@ master_signal_workers(const struct master *m, int sig)
 			(void)kill(m->cur[i].pid, sig);
 	for (i = 0; i < m->nold; i++)
 		(void)kill(m->old[i], sig);
+	health_proc_signal(&m->checker, sig);
 }
 
 static void
@@ -143,6 +147,7 @@ master_fill(struct master *m)
 
 	if (m->stopping != RUNNING)
 		return;
+	health_proc_fill(&m->checker, m->conf, m->shm);
 	if (m->respawn_at_ms != 0 && clock_ms() < m->respawn_at_ms)
 		return;
 	m->respawn_at_ms = 0;
@@ -219,6 +224,9 @@ master_reap(struct master *m)
 			m->upgrade_pid = 0;
 			continue;
 		}
+		if (health_proc_reaped(&m->checker, pid, status,
+			m->stopping != RUNNING))
+			continue;
 		for (i = 0; i < SHM_MAX_WORKERS; i++)
 			if (m->cur[i].pid == pid) {
 				master_reaped(m, (int)i, status);
@@ -275,6 +283,7 @@ master_reload(struct master *m)
 	*m->shm = ns;
 	m->shm->bell = m->bell; /* one bell for every generation */
 	m->conf = nc;
+	health_proc_retire(&m->checker); /* one for nc starts next */
 	m->wanted = nc->workers;
 	m->respawn_at_ms = 0;
 	m->respawn_delay_ms = 0;
@@ -410,7 +419,8 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 	for (;;) {
 		clock_update();
 		master_fill(&m);
-		if (m.stopping && master_live_workers(&m) == 0 && m.nold == 0)
+		if (m.stopping && master_live_workers(&m) == 0 && m.nold == 0 &&
+		    m.checker.pid == 0)
 			break;
 		if (m.stopping == STOP_GRACEFUL &&
 		    clock_ms() > m.stop_deadline_ms) {

@@ -552,3 +552,29 @@ shm_repair_waiters(struct shm *shm, uint32_t slot, uint32_t u, uint32_t first,
 		    (int32_t)freed);
 	return freed;
 }
+
+void
+shm_server_check_record(struct shm_server *s,
+    const struct shm_check_result *r)
+{
+	atomic_fetch_add_explicit(&s->checks, 1, memory_order_relaxed);
+	if (!r->passed) {
+		atomic_fetch_add_explicit(&s->checks_failed, 1,
+		    memory_order_relaxed);
+		atomic_store_explicit(&s->check_reason, (int32_t)r->reason,
+		    memory_order_relaxed);
+		atomic_store_explicit(&s->check_detail, r->detail,
+		    memory_order_relaxed);
+	}
+	atomic_store_explicit(&s->check_fails, r->fails, memory_order_relaxed);
+	atomic_store_explicit(&s->check_passes, r->passes,
+	    memory_order_relaxed);
+	atomic_store_explicit(&s->check_ms, r->now_ms != 0 ? r->now_ms : 1,
+	    memory_order_relaxed);
+}
+
+void
+shm_server_set_check(struct shm_server *s, enum shm_check c)
+{
+	atomic_store_explicit(&s->check, (int32_t)c, memory_order_relaxed);
+}

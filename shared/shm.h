@@ -10,10 +10,11 @@
  *   struct shm_worker   workers[SHM_MAX_WORKERS]
  *   struct shm_upstream upstreams[nupstreams]
  *   struct shm_server   servers[nservers]   (grouped by upstream, file order)
- *   struct shm_shadow   shadows[SHM_MAX_WORKERS * nservers]
- *                                           (worker slot k's row at k*nservers)
- *   struct shm_waiter   waiters[nwaiters]   (each upstream's queue_max slots
- *                                           from its first_waiter)
+ *   struct shm_shadow   shadows[SHM_MAX_WORKERS * nservers]  (slot k's
+ *                       row at k*nservers; this and the next are defined
+ *                       in shm_capacity.h, with their writers)
+ *   struct shm_waiter   waiters[nwaiters]   (each upstream's queue_max
+ *                       places from its first_waiter)
  *
  * Readers check magic and version before anything else.  Statistics use
  * relaxed atomics; fields that publish others say so.  This is the only
@@ -50,6 +51,8 @@
  *                       balancer   shm_server_mark_failed,
  *                                  shm_server_clear_fails,
  *                                  shm_server_claim_check
+ *                       checker    shm_server_clear_fails (a server
+ *                                  that passes its checks again)
  *   server active:      balancer   shm_server_reserve, _active_inc,
  *                                  _active_dec
  *   server requests, failures, last_failure_ms:
@@ -57,15 +60,15 @@
  *                                  shm_server_count_failure
  *   server responses, resp_time_ms_sum, resp_count:
  *                       worker     shm_server_count_status, _count_time
- *   server conns, idle, reclaim; the worker's own shadow row:
- *                       worker     shm_server_conn_reserve, _conn_release,
- *                                  _idle_add, _reclaim_add, shm_shadow_add
- *   upstream queue_len, queue_ticket, queue counters, waiter slots:
- *                       worker     shm_upstream_queue_join, _queue_leave,
- *                                  _queue_next_ticket, _count_queue,
- *                                  shm_waiter_claim, shm_waiter_release
- *   all of those, for a worker that died:
- *                       master     shm_repair_server, shm_repair_waiters
+ *   server conns, idle, reclaim, shadow rows, upstream queue fields,
+ *   waiter places:      worker     shm_capacity.h (its list), and for a
+ *                                  dead worker the master, shm_repair_*
+ *   server check, check_reason, check_detail, check_fails, check_passes,
+ *   check_ms, checks, checks_failed:
+ *                       checker    shm_server_check_record,
+ *                                  shm_server_set_check
+ *   server slow_start_ms_since:
+ *                       balancer, checker  shm_server_start_ramp
  * "balancer" is shared/upstream.c, running in the workers; its writers are
  * inline at the end of this file, as they run on every request.
  */
@@ -236,27 +239,6 @@ struct shm_server {
 };
 
 /*
- * One worker slot's part of a server's capacity counters: every change a
- * worker makes to conns, idle, active or reclaim is made to its own row
- * too.  When a worker dies without closing its connections (SIGKILL), the
- * kernel closes them, and the master subtracts the dead slot's row from
- * the totals (shm_repair_server, clamping what it reads), so no capacity
- * leaks.  Only the slot's worker writes its row, relaxed; the master reads
- * it once that worker is reaped. */
-struct shm_shadow {
-	_Atomic int32_t conns, idle, active, reclaim;
-};
-
-/* One place in an upstream's queue: 0 when free, else ticket <<
- * SHM_WAITER_SLOT_BITS | (worker slot + 1): taken with its owner in one
- * compare-and-swap, never taken but owned by nobody, so the master frees
- * a dead worker's places without racing a live one. */
-#define SHM_WAITER_SLOT_BITS 9 /* holds SHM_MAX_WORKERS + 1 */
-struct shm_waiter {
-	_Atomic uint64_t word;
-};
-
-/*
  * The handover protocol: capacity (max_conns, idle included) and the
  * queue, across workers.
  *
@@ -324,8 +306,7 @@ struct shm {
 	struct shm_server *servers;
 	struct shm_shadow *shadows;
 	struct shm_waiter *waiters;
-	uint32_t nservers;
-	uint32_t nwaiters;
+	uint32_t nservers, nwaiters;
 	int bell; /* the eventfd, -1 = none (fcgatectl, --explain) */
 };
 
@@ -381,8 +362,7 @@ int shm_attach(struct shm *shm, const char *path, bool writable,
 
 void shm_detach(struct shm *shm);
 
-/* Bytes for a segment with these counts (and nwaiters queue places). */
-size_t shm_size(uint32_t nupstreams, uint32_t nservers);
+size_t shm_size(uint32_t nupstreams, uint32_t nservers); /* bytes */
 size_t shm_size_queued(uint32_t nupstreams, uint32_t nservers,
     uint32_t nwaiters);
 
@@ -592,7 +572,29 @@ shm_server_start_ramp(struct shm_server *s, int64_t now_ms)
 
 /*
  * Active health checks: the checker's writers (check*, and the ramp
- * through shm_server_start_ramp()).
+ * through shm_server_start_ramp()).  The checker (master/health.c) is
+ * the only writer of these fields; it keeps its own count of checks in a
+ * row and stores copies here for the workers and fcgatectl.
  */
+
+/* One check ended: passed, or failed for reason (with detail, an errno
+ * or a status); the checks in a row that passed and failed so far.  The
+ * reason of the last failure stays while the checks pass.  Relaxed:
+ * statistics, nothing is read through them. */
+struct shm_check_result {
+	bool passed;
+	enum shm_check_reason reason;
+	int32_t detail;
+	int32_t fails;
+	int32_t passes;
+	int64_t now_ms;
+};
+void shm_server_check_record(struct shm_server *s,
+    const struct shm_check_result *r);
+
+/* The verdict, SHM_CHECK_UP or SHM_CHECK_FAILED.  Relaxed: the
+ * balancer's upstream_server_failed() reads it on its own, and every
+ * worker's next pick sees it. */
+void shm_server_set_check(struct shm_server *s, enum shm_check c);
 
 #endif

@@ -1,8 +1,16 @@
 /*
- * shm_capacity.h - the writers of the segment's capacity and queue
- * fields (conns, idle, reclaim, the shadow rows, queue_len, tickets,
- * waiter places and the queue's counters), by the workers and, for a
- * worker that died, by the master.
+ * shm_capacity.h - the segment's shadow rows and queue places, and the
+ * writers of the capacity and queue fields (conns, idle, reclaim, the
+ * shadow rows, queue_len, tickets, waiter places and the queue's
+ * counters), by the workers and, for a worker that died, by the master:
+ *   conns, idle, reclaim, shadow rows:
+ *       shm_server_conn_reserve, _conn_release, _idle_add, _reclaim_add,
+ *       shm_shadow_add
+ *   queue_len, queue_ticket, the queue's counters, waiter places:
+ *       shm_upstream_queue_join, _queue_leave, _queue_next_ticket,
+ *       _count_queue, shm_waiter_claim, shm_waiter_release
+ *   all of those, for a worker that died (master):
+ *       shm_repair_server, shm_repair_waiters
  *
  * Part of shm.h, which includes it and describes the layout and the
  * protocol these follow (above struct shm); apart so that each file stays
@@ -15,6 +23,27 @@
 #ifndef FCGATE_SHM_H
 #error "include shm.h, not shm_capacity.h"
 #endif
+
+/*
+ * One worker slot's part of a server's capacity counters: every change a
+ * worker makes to conns, idle, active or reclaim is made to its own row
+ * too.  When a worker dies without closing its connections (SIGKILL), the
+ * kernel closes them, and the master subtracts the dead slot's row from
+ * the totals (shm_repair_server, clamping what it reads), so no capacity
+ * leaks.  Only the slot's worker writes its row, relaxed; the master reads
+ * it once that worker is reaped. */
+struct shm_shadow {
+	_Atomic int32_t conns, idle, active, reclaim;
+};
+
+/* One place in an upstream's queue: 0 when free, else ticket <<
+ * SHM_WAITER_SLOT_BITS | (worker slot + 1): taken with its owner in one
+ * compare-and-swap, never taken but owned by nobody, so the master frees
+ * a dead worker's places without racing a live one. */
+#define SHM_WAITER_SLOT_BITS 9 /* holds SHM_MAX_WORKERS + 1 */
+struct shm_waiter {
+	_Atomic uint64_t word;
+};
 
 /* Master, a worker of slot `slot` reaped: its shadow row for `server`
  * subtracted from that server's totals and zeroed; every value read is

@@ -10,6 +10,7 @@
  *  - ip_hash among primaries, re-hashing past unusable servers, with round
  *    robin after 20 misses (and for backups, which fcgate allows);
  *  - failure accounting after each trip (fails, effective weight).
+ * least_conn and random_two are in upstream_least.c, on the same blocks.
  * It does not connect, time out or log requests: worker/proxy.c does.
  * It stores into the segment only through shm.h's writers.
  * Times are CLOCK_MONOTONIC milliseconds (clock_ms()).
@@ -25,13 +26,15 @@
 #include "clock.h"
 #include "log.h"
 #include "upstream.h"
+#include "upstream_int.h"
+#include "upstream_least.h"
 
 /* Spins between two checks that the lock's owner is still alive. */
 #define UPSTREAM_LOCK_SPINS 1000
 /* nginx's ip_hash gives up hashing after this many misses. */
 #define UPSTREAM_HASH_TRIES 20
 
-static struct shm_server *
+struct shm_server *
 upstream_servers(struct shm *shm, uint32_t u)
 {
 	return &shm->servers[shm->upstreams[u].first_server];
@@ -51,15 +54,21 @@ upstream_servers(struct shm *shm, uint32_t u)
 /* getpid() is a system call (glibc no longer caches it), once per pick;
  * this cache is reset in every child that fork() makes. */
 static int32_t upstream_pid;
+/* The random generator's state, 0 until seeded; also reset in every child,
+ * so that workers do not all draw the same numbers. */
+static uint32_t upstream_rand;
 
 static void
 upstream_forget_pid(void)
 {
 	upstream_pid = 0;
+	upstream_rand = 0;
 }
 
-static int32_t
-upstream_self(void)
+/* true once the fork handler that resets both caches is in place (it
+ * practically always is; without it the pid is never cached). */
+static bool
+upstream_at_fork(void)
 {
 	static bool registered;
 
@@ -67,12 +76,18 @@ upstream_self(void)
 		registered =
 		    pthread_atfork(NULL, NULL, upstream_forget_pid) == 0;
 	}
-	if (upstream_pid == 0 || !registered)
+	return registered;
+}
+
+static int32_t
+upstream_self(void)
+{
+	if (upstream_pid == 0 || !upstream_at_fork())
 		upstream_pid = (int32_t)getpid();
 	return upstream_pid;
 }
 
-static void
+void
 upstream_lock(struct shm_upstream *up)
 {
 	int32_t self = upstream_self(), owner;
@@ -170,18 +185,28 @@ upstream_server_weight(const struct shm_server *s, int64_t now_ms)
 	return ramped < 1 ? 1 : (int32_t)ramped;
 }
 
-/* A per-process xorshift: which picks a ramping server takes part in. */
-static uint32_t
+/* A per-process xorshift, seeded from the pid: which picks a ramping
+ * server takes part in, random_two's draws.  Not for secrets. */
+uint32_t
 upstream_random(void)
 {
-	static uint32_t x;
+	uint32_t x = upstream_rand;
 
+	(void)upstream_at_fork();
 	if (x == 0)
 		x = (uint32_t)getpid() * 2654435761u | 1;
 	x ^= x << 13;
 	x ^= x >> 17;
 	x ^= x << 5;
+	upstream_rand = x;
 	return x;
+}
+
+void
+upstream_random_seed(uint32_t seed)
+{
+	(void)upstream_at_fork();
+	upstream_rand = seed != 0 ? seed : 1;
 }
 
 /* Slow start for round robin: a server at permille of its ramp takes
@@ -239,7 +264,7 @@ upstream_server_state(const struct shm_server *s, int64_t now_ms)
 }
 
 /* nginx's test (§2), plus drain and a runtime weight. */
-static bool
+bool
 upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
     int64_t now_ms)
 {
@@ -261,7 +286,7 @@ upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
  * server this is the one trial request, so exactly one picker may claim
  * it.  false: another process took that trial first.
  */
-static bool
+bool
 upstream_claim_check(struct shm_server *s, int64_t now_ms)
 {
 	int64_t c = atomic_load_explicit(&s->checked_ms, memory_order_relaxed);
@@ -275,7 +300,7 @@ upstream_claim_check(struct shm_server *s, int64_t now_ms)
 }
 
 /* The server chosen: count it and remember it for this request. */
-static int
+int
 upstream_take(struct shm_server *srv, struct upstream_try *t, int i)
 {
 	shm_server_count_pick(&srv[i]);
@@ -289,7 +314,7 @@ upstream_take(struct shm_server *srv, struct upstream_try *t, int i)
  * earlier server.  A weight lowered by fcgatectl caps effective_weight; a
  * raised one is reached by the usual +1 per pick recovery.
  */
-static int
+int
 upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
     int64_t now_ms, bool backup)
 {
@@ -337,7 +362,8 @@ upstream_pick_rr_list(struct shm *shm, uint32_t u, struct upstream_try *t,
  * Exactly one server and no backups: nginx skips the balancing (no tried
  * set, no failure accounting) and honours only down and max_conns; after
  * a trip to it nginx tries nothing else (pc->tries = 0), hence -1 once
- * tried.
+ * tried.  A failed active health check still takes it out: the checker
+ * has seen it fail, where passive accounting only guesses.
  */
 static int
 upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t, int i)
@@ -348,6 +374,8 @@ upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t, int i)
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
 		SHM_ADMIN_UP ||
+	    atomic_load_explicit(&s->check, memory_order_relaxed) ==
+		SHM_CHECK_FAILED ||
 	    !shm_server_reserve(s))
 		return -1;
 	return upstream_take(srv, t, i);
@@ -418,6 +446,22 @@ upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
 	return upstream_take(srv, t, i);
 }
 
+/* The upstream's own method over one list (ip_hash's fallback and its
+ * backups are round robin). */
+static int
+upstream_pick_list(struct shm *shm, uint32_t u, struct upstream_try *t,
+    int64_t now_ms, bool backup)
+{
+	switch (shm->upstreams[u].balance) {
+	case UPSTREAM_LEAST_CONN:
+		return upstream_least_pick(shm, u, t, now_ms, backup);
+	case UPSTREAM_RANDOM_TWO:
+		return upstream_least_pick_two(shm, u, t, now_ms, backup);
+	default:
+		return upstream_pick_rr_list(shm, u, t, now_ms, backup);
+	}
+}
+
 int
 upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
     int64_t now_ms)
@@ -436,12 +480,12 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 		    t->tries <= UPSTREAM_HASH_TRIES)
 			i = upstream_pick_hash(shm, u, t, now_ms);
 		if (i < 0)
-			i = upstream_pick_rr_list(shm, u, t, now_ms, false);
+			i = upstream_pick_list(shm, u, t, now_ms, false);
 		if (i >= 0)
 			return i;
 	}
 	/* No usable primary: the backups, a tried set of their own. */
-	i = upstream_pick_rr_list(shm, u, t, now_ms, true);
+	i = upstream_pick_list(shm, u, t, now_ms, true);
 	if (i < 0)
 		shm_upstream_count_no_live(up);
 	return i;

@@ -2,8 +2,9 @@
  * upstream.h - choosing a backend server, nginx's way, on shared state.
  *
  * Pure algorithms over the segment's shm_server records of one upstream:
- * smooth weighted round robin, ip_hash, failure accounting (max_fails /
- * fail_timeout), down / drain / backup, max_conns, with nginx's rules.
+ * smooth weighted round robin, ip_hash, least_conn, random_two, failure
+ * accounting (max_fails / fail_timeout), down / drain / backup, max_conns,
+ * with nginx's rules.
  */
 #ifndef FCGATE_UPSTREAM_H
 #define FCGATE_UPSTREAM_H
@@ -37,6 +38,7 @@ struct upstream_try {
 	int keylen;    /* 3 (IPv4), 16 (IPv6), 0 = use RR */
 	uint32_t hash; /* ip_hash state, starts at 89 */
 	int tries;     /* ip_hash misses so far (nginx) */
+	int draws[2];  /* random_two draws: primaries, backups (nginx) */
 	bool no_ramp;  /* slow start may not skip a server */
 };
 
@@ -75,6 +77,11 @@ int32_t upstream_server_weight(const struct shm_server *s, int64_t now_ms);
 /* The state fcgatectl shows for a server at now_ms. */
 enum upstream_state upstream_server_state(const struct shm_server *s,
     int64_t now_ms);
+
+/* Seed this process's random generator (random_two's draws, slow start's
+ * share of round robin picks): a fixed sequence, for tests.  Unseeded, it
+ * starts from the pid, anew in every forked child. */
+void upstream_random_seed(uint32_t seed);
 
 /* Prepare a try for a client address (used by ip_hash). */
 void upstream_try_init(struct upstream_try *t, const struct sockaddr *client);

@@ -218,7 +218,7 @@ explain() {
 
 @test "the balancer's first pick without live state: smooth WRR takes the heaviest, ip_hash the client's" {
 	explain "GET /index.php"
-	assert_line "backend   127.0.0.1:$TESTD_PORT_a of \"php\" (round robin, 2 servers; without live state: the counters' initial state)"
+	assert_line "backend   127.0.0.1:$TESTD_PORT_a of \"php\" (round_robin, 2 servers; without live state: the counters' initial state)"
 	local addr want
 	for addr in 127.0.0.1 10.1.2.3 10.1.3.3 192.0.2.200 ::1; do
 		want="$(python3 "$REPO/t/lib/ip_hash.py" 1,1 - "$addr" | awk '{print $2}')"
@@ -292,7 +292,7 @@ explain() {
 	assert_line "redirect  internally to /index.php  args: replytocom=7"
 	assert_line "param     SCRIPT_FILENAME = $T/wp/index.php"
 	assert_line --regexp '^param     SERVER_SOFTWARE = fcgate/[0-9.]+ \(nginx-compatible\)$'
-	assert_line --regexp '^backend   unix:/run/php/php8\.2-fpm\.sock of "php" \(round robin, 1 server;'
+	assert_line --regexp '^backend   unix:/run/php/php8\.2-fpm\.sock of "php" \(round_robin, 1 server;'
 	run --separate-stderr "$FCGATE" -c "$T/wordpress.conf" \
 		--explain 'GET /wp-includes/css/dashicons.min.css?ver=6.4'
 	assert_success

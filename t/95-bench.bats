@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # make bench's script (t/bench/bench.py) in its --smoke form: every case
-# for one second, one round, 200 idle connections.  A benchmark is not a
+# for one second, one round, 200 idle connections; the php-fpm capacity
+# cases (t/bench/fpm_cases.py) in a test of their own.  A benchmark is not a
 # test; this only keeps the script, its backend (fcgi_benchd), its load
 # generator (fcgi_load) and its nginx configuration from rotting, and, in
 # the sanitizer pass, puts the ASan build of fcgate under every case's
@@ -21,7 +22,10 @@ teardown() {
 	# (bench.py takes \$FCGATE_BUILD/fcgate): a report fails the run.
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip "nginx missing"
 	command -v wrk >/dev/null || skip "wrk missing"
-	run python3 "$REPO/t/bench/bench.py" --smoke --out "$T/bench"
+	# the php-fpm capacity cases have the next test (they are not
+	# request-rate cases, and the two runs together take as long as one)
+	run python3 "$REPO/t/bench/bench.py" --smoke --out "$T/bench" \
+	    --cases small-50,small-500,close,64k,post-16k,ip_hash,php-fpm
 	echo "$output" | tail -25
 	assert_success
 	[ -s "$T/bench/table.md" ]
@@ -49,4 +53,60 @@ PY
 	assert_success
 	assert_output --partial "ok"
 	grep -q "Memory per idle keep-alive client connection" "$T/bench/table.md"
+}
+
+@test "make bench --smoke: the php-fpm capacity cases run both gateways, and their settings bite" {
+	# Pins the three php-fpm cases (t/bench/fpm_cases.py): every variant
+	# ran against its gateway, the loads that fit the pools were all
+	# served, nginx's max_conns=4 group really is limited (it answers a
+	# full group with 502: else the burst compares nothing), the slow
+	# uploads were still connected at the end (else the GETs ran beside
+	# nothing), and an fcgate that has the queue serves the whole burst,
+	# with kept backend connections too when max_conns counts idle ones.
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip "nginx missing"
+	command -v wrk >/dev/null || skip "wrk missing"
+	[ -x /usr/sbin/php-fpm8.2 ] || skip "php-fpm8.2 missing"
+	run python3 "$REPO/t/bench/bench.py" --smoke --only heavy_tail,burst,slow_upload --out "$T/bench"
+	echo "$output" | tail -25
+	assert_success
+	grep -q "### php-fpm capacity" "$T/bench/table.md"
+	[ "$(head -c 8 "$T/bench/bench.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+	run python3 - "$T/bench/summary.csv" <<'PY'
+import csv, sys
+rows = {(r["case"], r["gateway"], r["variant"]): r
+        for r in csv.DictReader(open(sys.argv[1]))}
+want = {("heavy_tail", "fcgate", "round_robin"),
+        ("heavy_tail", "fcgate", "least_conn"),
+        ("heavy_tail", "nginx", "round_robin"),
+        ("heavy_tail", "nginx", "least_conn"),
+        ("heavy_tail", "nginx", "least_conn+zone"),
+        ("burst", "fcgate", "queue+max_conns"),
+        ("burst", "fcgate", "no limit"),
+        ("burst", "nginx", "max_conns+zone"),
+        ("burst", "nginx", "no limit"),
+        ("burst", "fcgate", "queue+max_conns+keepalive"),
+        ("burst", "nginx", "max_conns+zone+keepalive"),
+        ("slow_upload", "fcgate", "buffering"),
+        ("slow_upload", "nginx", "buffering")}
+assert want <= set(rows), sorted(want - set(rows))
+for k in want:
+    assert int(rows[k]["requests"]) > 0, rows[k]
+for k in want:
+    if k[0] != "burst" or k[2] == "no limit":
+        assert int(rows[k]["errors"]) == 0, rows[k]
+assert int(rows[("burst", "nginx", "max_conns+zone")]["e502"]) > 0
+for g in ("fcgate", "nginx"):
+    r = rows[("slow_upload", g, "buffering")]
+    assert r["slow_connected"] == "500/500", r
+q = rows[("burst", "fcgate", "queue+max_conns")]
+assert "queue " in q["features"], q
+if "queue yes" in q["features"]:
+    assert int(q["errors"]) == 0, q
+k = rows[("burst", "fcgate", "queue+max_conns+keepalive")]
+if "queue yes" in k["features"] and "idle connections yes" in k["features"]:
+    assert int(k["errors"]) == 0, k
+print("ok", q["features"])
+PY
+	assert_success
+	assert_output --partial "ok"
 }

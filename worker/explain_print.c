@@ -259,8 +259,7 @@ print_backend(struct request *r)
 	print_line("backend",
 	    "%s of \"%s\" (%s, %zu server%s; without live state: the "
 	    "counters' initial state)",
-	    u->peers[i].addr.text, u->name,
-	    u->balance == UPSTREAM_IP_HASH ? "ip_hash" : "round robin",
+	    u->peers[i].addr.text, u->name, upstream_balance_name(u->balance),
 	    u->npeers, u->npeers == 1 ? "" : "s");
 }
 

@@ -179,8 +179,10 @@ conf_free(struct conf *c)
 		free_server(&c->servers[i]);
 	free(c->servers);
 	conf_params_free(c->params, c->nparams);
-	for (i = 0; i < c->nupstreams; i++)
+	for (i = 0; i < c->nupstreams; i++) {
 		free(c->upstreams[i].peers);
+		free(c->upstreams[i].health);
+	}
 	free(c->upstreams);
 	free(c->listens);
 	for (i = 0; i < c->nmime; i++) {
@@ -189,6 +191,7 @@ conf_free(struct conf *c)
 	}
 	free(c->mime);
 	free_list(c->files, c->nfiles);
+	free_list(c->warnings, c->nwarnings);
 	free(c->file);
 	free(c->user);
 	free(c->group);

@@ -58,6 +58,8 @@ struct conf_peer {
 	 * unless the health_check names its own uri / expect. */
 	char ping_path[256];
 	char ping_response[128];
+	uint32_t fpm_terminate_ms; /* its pool's request_terminate_timeout,
+				    * 0 = none or off */
 	bool down;
 	bool backup;
 	uint32_t shm_index; /* index of its struct shm_server */
@@ -393,6 +395,10 @@ struct conf {
 	/* the file and its include()s, in the order read, each once */
 	char **files;
 	size_t nfiles;
+	/* "FILE:LINE: warning: ..." lines (shared/conf/conf_warn.c): shown
+	 * by -t, logged at start and reload */
+	char **warnings;
+	size_t nwarnings;
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "conf_mime.h"
 #include "conf_params.h"
 #include "conf_tmpl.h"
+#include "conf_warn.h"
 #include "conf_parse.h"
 #include "conf_schema.h"
 
@@ -289,7 +290,8 @@ build_all(struct conf *c, cfg_t *cfg)
 {
 	if (build_globals(c, cfg) == -1 ||
 	    conf_build_upstreams(c, cfg, count_locations(cfg)) == -1 ||
-	    build_servers(c, cfg) == -1)
+	    build_servers(c, cfg) == -1 ||
+	    (conf_error_count() == 0 && conf_warn_build(c, cfg) == -1))
 		return -1;
 	assign_shm_indexes(c);
 	if (c->nupstreams > UINT32_MAX / 2 || c->npeers_total > UINT32_MAX ||

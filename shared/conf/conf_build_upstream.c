@@ -1,17 +1,28 @@
 /*
  * conf_build_upstream.c - upstream sections and their servers into struct
  * conf_upstream, and the one-server upstream a fastcgi_pass to an address
- * makes.
+ * makes.  A server titled "fpm:FILE" (or "fpm:FILE#POOL") takes its
+ * address and more from a php-fpm pool file (conf_fpm.c reads it).
  *
  * It does not balance: shared/upstream.c does, from the segment.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "shared/addr.h"
+#include "conf_build_health.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
+#include "conf_fpm.h"
+
+#define FPM_PREFIX "fpm:"
+
+/* The health check an upstream of imported pools gets when it has none:
+ * php-fpm's own ping, every 5 s, one failure takes a server out. */
+#define FPM_CHECK_INTERVAL_MS 5000
+#define FPM_CHECK_TIMEOUT_MS 1000
 
 /* The values of a server line (its section ps) into p. */
 static void
@@ -28,6 +39,63 @@ build_peer_values(cfg_t *ps, struct conf_peer *p)
 	p->backup = cfg_getbool(ps, "backup");
 }
 
+/* The pool file of "fpm:FILE#POOL" into path (relative to the file of
+ * the server line) and pool ("" = the file's only one).  0 / -1. */
+static int
+fpm_split(cfg_t *ps, const char *spec, char *path, size_t plen, char *pool,
+    size_t poollen)
+{
+	const char *hash = strrchr(spec, '#'), *slash;
+	size_t flen = hash != NULL ? (size_t)(hash - spec) : strlen(spec);
+	int dlen = 0;
+
+	snprintf(pool, poollen, "%s", hash != NULL ? hash + 1 : "");
+	if (flen == 0 || (hash != NULL && hash[1] == '\0'))
+		return -1;
+	if (spec[0] != '/' && ps->filename != NULL &&
+	    (slash = strrchr(ps->filename, '/')) != NULL)
+		dlen = (int)(slash - ps->filename) + 1;
+	if ((size_t)dlen + flen >= plen)
+		return -1;
+	snprintf(path, plen, "%.*s%.*s", dlen, ps->filename, (int)flen, spec);
+	return 0;
+}
+
+/* A server line "fpm:FILE[#POOL]": the pool's listen, and its
+ * pm.max_children as max_conns unless the line sets max_conns. */
+static void
+build_fpm_peer(cfg_t *ps, struct conf_peer *p)
+{
+	const char *title = cfg_title(ps), *err;
+	char path[PATH_MAX], pool[64], why[PATH_MAX + 256];
+	struct conf_fpm_pool fp;
+
+	if (fpm_split(ps, title + strlen(FPM_PREFIX), path, sizeof(path), pool,
+		sizeof(pool)) == -1) {
+		conf_error_sec(ps,
+		    "server '%s': expected fpm:FILE or "
+		    "fpm:FILE#POOL",
+		    title);
+		return;
+	}
+	if (conf_fpm_read(path, pool, &fp, why, sizeof(why)) == -1) {
+		conf_error_sec(ps, "server '%s': pool file %s", title, why);
+		return;
+	}
+	if (addr_parse(fp.listen, false, &p->addr, &err) == -1) {
+		conf_error_sec(ps,
+		    "server '%s': pool file %s:%d: listen '%s': %s", title,
+		    path, fp.listen_line, fp.listen, err);
+		return;
+	}
+	if (!(cfg_getopt(ps, "max_conns")->flags & CFGF_MODIFIED))
+		p->max_conns = fp.max_children;
+	p->fpm_terminate_ms = fp.terminate_ms;
+	snprintf(p->ping_path, sizeof(p->ping_path), "%s", fp.ping_path);
+	snprintf(p->ping_response, sizeof(p->ping_response), "%s",
+	    fp.ping_response);
+}
+
 /* A server line of upstream u: its address, once in u. */
 static void
 build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
@@ -36,9 +104,11 @@ build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
 	const char *err;
 	size_t j;
 
-	if (addr_parse(cfg_title(ps), false, &p->addr, &err) == -1)
-		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
 	build_peer_values(ps, p);
+	if (strncmp(cfg_title(ps), FPM_PREFIX, strlen(FPM_PREFIX)) == 0)
+		build_fpm_peer(ps, p);
+	else if (addr_parse(cfg_title(ps), false, &p->addr, &err) == -1)
+		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
 	for (j = 0; j < i; j++)
 		if (u->peers[j].addr.len != 0 &&
 		    strcmp(u->peers[j].addr.text, p->addr.text) == 0)
@@ -73,6 +143,34 @@ build_upstream_head(cfg_t *us, struct conf_upstream *u)
 	u->queue_timeout_ms = (uint32_t)cfg_getint(us, "queue_timeout");
 }
 
+/*
+ * An upstream whose servers are all imported pools with a ping.path, and
+ * that has no health_check of its own, is checked with php-fpm's ping
+ * (each server its own path and response).  One plain server among them
+ * and it is not: that server may have no ping to answer.
+ */
+static int
+build_fpm_health(struct conf_upstream *u)
+{
+	struct conf_health *h;
+	size_t i;
+
+	if (u->health != NULL || u->npeers == 0)
+		return 0;
+	for (i = 0; i < u->npeers; i++)
+		if (u->peers[i].ping_path[0] == '\0')
+			return 0;
+	if ((h = conf_build_calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	h->interval_ms = FPM_CHECK_INTERVAL_MS;
+	h->timeout_ms = FPM_CHECK_TIMEOUT_MS;
+	h->fails = 1;
+	h->passes = 1;
+	h->type = CONF_HEALTH_FASTCGI_PING;
+	u->health = h;
+	return 0;
+}
+
 static int
 build_upstream(cfg_t *us, struct conf_upstream *u)
 {
@@ -96,7 +194,9 @@ build_upstream(cfg_t *us, struct conf_upstream *u)
 	if (n > 0 && nprimary == 0)
 		conf_error_sec(us, "upstream %s has only backup servers",
 		    u->name);
-	return 0;
+	if (conf_build_health(us, u) == -1)
+		return -1;
+	return build_fpm_health(u);
 }
 
 int

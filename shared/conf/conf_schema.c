@@ -98,6 +98,18 @@ cfg_opt_t conf_schema_peer[] = {
 	CFG_END(),
 };
 
+/* An upstream's active health check (conf_build_health.c reads it). */
+static cfg_opt_t health_opts[] = {
+	OPT_TIME("interval", 5000),
+	OPT_TIME("timeout", 1000),
+	OPT_COUNT("fails", 1),
+	OPT_COUNT("passes", 1),
+	CFG_STR("type", "fastcgi_ping", CFGF_NONE),
+	CFG_STR("uri", "", CFGF_NONE),
+	CFG_STR("expect", "", CFGF_NONE),
+	CFG_END(),
+};
+
 static cfg_opt_t upstream_opts[] = {
 	CFG_STR("balance", "round_robin", CFGF_NONE),
 	OPT_COUNT("keepalive", 0),
@@ -106,6 +118,7 @@ static cfg_opt_t upstream_opts[] = {
 	OPT_TIME("keepalive_time", 3600000),
 	OPT_COUNT("queue", 0),
 	OPT_TIME("queue_timeout", 60000),
+	CFG_SEC("health_check", health_opts, CFGF_MULTI),
 	CFG_SEC("server", conf_schema_peer,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_FUNC("include", conf_file_include),

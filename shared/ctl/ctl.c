@@ -7,13 +7,16 @@
  *   fcgatectl [-c FILE | -m SEGMENT] reload|stop|quit|reopen|add-worker|
  *       remove-worker
  *   fcgatectl [-c FILE | -m SEGMENT] top [-n COUNT] [-d SECONDS]
+ *   fcgatectl [-c FILE | -m SEGMENT] roll UPSTREAM --exec 'CMD {server}'
+ *       [--timeout T] [--json]
  *   fcgatectl probe ADDRESS [--json]
  *
  * This file reads the command line, finds the shared-memory segment
  * (through the config's shm_path, or given with -m), attaches it
- * (read-only except for `set`), checks that the master named in its header
- * is alive, and hands the run to the command: the views (ctl_view.c),
- * `set` (ctl_set.c), `top` (ctl_top.c), `probe` (ctl_probe.c).  The
+ * (read-only except for `set` and `roll`), checks that the master named in
+ * its header is alive, and hands the run to the command: the views
+ * (ctl_view.c), `set` (ctl_set.c), `top` (ctl_top.c), `roll`
+ * (ctl_roll.c), `probe` (ctl_probe.c).  The
  * signal commands are here: they signal the master once it is known to be
  * a process of the segment's owner that maps the segment.  It never talks
  * to fcgate over a socket.
@@ -32,6 +35,7 @@
 #include "shared/shm.h"
 #include "ctl.h"
 #include "ctl_probe.h"
+#include "ctl_roll.h"
 #include "ctl_set.h"
 #include "ctl_top.h"
 #include "ctl_view.h"
@@ -62,7 +66,10 @@ static void __attribute__((noreturn)) ctl_usage(void)
 	    "       fcgatectl [-c FILE | -m SEGMENT] reload|stop|quit|reopen|"
 	    "add-worker|remove-worker\n"
 	    "       fcgatectl [-c FILE | -m SEGMENT] top [-n COUNT] "
-	    "[-d SECONDS]\n       fcgatectl probe ADDRESS [--json]\n");
+	    "[-d SECONDS]\n"
+	    "       fcgatectl [-c FILE | -m SEGMENT] roll UPSTREAM --exec "
+	    "'CMD {server}' [--timeout T] [--json]\n"
+	    "       fcgatectl probe ADDRESS [--json]\n");
 	exit(2);
 }
 
@@ -208,7 +215,8 @@ ctl_check_exit(enum ctl_check check)
 /* Check the command and its arguments (usage error: exit 2); a signal
  * command's index in ctl_signals goes to *sig, else -1. */
 static void
-ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top, int *sig)
+ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top,
+    struct ctl_roll *roll, int *sig)
 {
 	size_t i;
 
@@ -232,6 +240,11 @@ ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top, int *sig)
 		ctl_check_exit(ctl_set_check(argc - 1, argv + 1));
 		return;
 	}
+	if (strcmp(argv[0], "roll") == 0) {
+		ctl_check_exit(
+		    ctl_roll_check(argc - 1, argv + 1, roll, &c->json));
+		return;
+	}
 	if (strcmp(argv[0], "top") == 0 && !c->json) {
 		ctl_check_exit(ctl_top_check(argc, argv, top));
 		return;
@@ -239,15 +252,17 @@ ctl_command(int argc, char **argv, struct ctl *c, struct ctl_top *top, int *sig)
 	ctl_usage();
 }
 
-/* Attach the segment, check its master, run one command, detach. */
+/* Attach the segment, check its master, run one command (roll with the
+ * options in roll), detach. */
 static int
-ctl_run(struct ctl *c, char **argv, int sig)
+ctl_run(struct ctl *c, char **argv, int sig, const struct ctl_roll *roll)
 {
+	bool writes =
+	    strcmp(argv[0], "set") == 0 || strcmp(argv[0], "roll") == 0;
 	const char *err;
 	int rc;
 
-	if (shm_attach(&c->shm, c->path, strcmp(argv[0], "set") == 0, &err) ==
-	    -1) {
+	if (shm_attach(&c->shm, c->path, writes, &err) == -1) {
 		fprintf(stderr, "fcgatectl: %s\n", err);
 		return -1;
 	}
@@ -259,6 +274,8 @@ ctl_run(struct ctl *c, char **argv, int sig)
 			rc = ctl_signal(c, sig);
 		else if (strcmp(argv[0], "set") == 0)
 			rc = ctl_set(c, argv + 1);
+		else if (strcmp(argv[0], "roll") == 0)
+			rc = ctl_roll(c, roll);
 		else if (strcmp(argv[0], "workers") == 0)
 			rc = ctl_view_workers(c);
 		else
@@ -279,10 +296,10 @@ ctl_top(struct ctl *c, const struct ctl_top *top)
 
 	for (n = 0; top->count == 0 || n < top->count; n++) {
 		ctl_top_next(top, n);
-		if (ctl_run(c, status, -1) == -1)
+		if (ctl_run(c, status, -1, NULL) == -1)
 			return -1;
 		printf("\n");
-		if (ctl_run(c, workers, -1) == -1)
+		if (ctl_run(c, workers, -1, NULL) == -1)
 			return -1;
 		fflush(stdout);
 	}
@@ -307,6 +324,7 @@ int
 main(int argc, char **argv)
 {
 	const char *file = NULL, *seg = NULL;
+	struct ctl_roll roll;
 	struct ctl_top top;
 	struct ctl c;
 	char *path = NULL;
@@ -314,6 +332,7 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&top, 0, sizeof(top));
+	memset(&roll, 0, sizeof(roll));
 	while ((ch = getopt(argc, argv, "+c:m:h")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -332,13 +351,13 @@ main(int argc, char **argv)
 		ctl_usage();
 	if (strcmp(argv[0], "probe") == 0)
 		return ctl_probe_command(argc, argv);
-	ctl_command(argc, argv, &c, &top, &sig);
+	ctl_command(argc, argv, &c, &top, &roll, &sig);
 	if (seg == NULL &&
 	    (path = ctl_conf_shm_path(
 		 file != NULL ? file : CTL_DEFAULT_CONF)) == NULL)
 		return 1;
 	c.path = seg != NULL ? seg : path;
-	rc = top.wanted ? ctl_top(&c, &top) : ctl_run(&c, argv, sig);
+	rc = top.wanted ? ctl_top(&c, &top) : ctl_run(&c, argv, sig, &roll);
 	free(path);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "fcgatectl: cannot write the output: %s\n",

@@ -22,6 +22,12 @@ row drives the backends directly with t/bench/fcgi_load.c: what the backends
 can do, the ceiling for both.  Then 10,000 idle keep-alive connections are
 opened to each gateway to measure memory per idle client connection.
 
+Then the php-fpm capacity cases (t/bench/fpm_cases.py): three pools of 4
+children behind one more fcgate and nginx, a heavy-tailed script at 80 %
+of capacity, a burst of twice the children, slow uploads beside normal
+requests, driven by t/bench/httpload.py; fpm_report.py adds their table
+and the chart's p99 panel.
+
 Results go to build/bench/ (--out): table.md, summary.csv, rounds.csv and
 bench.png (gnuplot).  The machine is shared by wrk, gateway and backends, so
 absolute numbers drift; the fcgate/nginx ratio of the same run is the
@@ -41,6 +47,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import fpm_cases  # noqa: E402
+import fpm_report  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -399,6 +409,18 @@ class Bench:
         os.makedirs(os.path.join(self.dir, "www"), mode=0o755)
         self.procs = []
         self.rows = []
+        self.fpm = None
+        self.memory = {}
+
+    # what fpm_cases.Fpm uses of this file
+    free_port = staticmethod(free_port)
+    wait_port = staticmethod(wait_port)
+    cpu_seconds = staticmethod(cpu_seconds)
+    fail = staticmethod(die)
+
+    def stop_proc(self, p):
+        p.stop()
+        self.procs.remove(p)
 
     def start(self, name, argv, port, env=None):
         p = Proc(name, argv, os.path.join(self.dir, name + ".out"), env)
@@ -413,8 +435,10 @@ class Bench:
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
-        log = os.path.join(self.dir, "fcgate.out")
-        if os.path.exists(log):
+        for name in ("fcgate", "fcgate-fpm", "fcgate-probe"):
+            log = os.path.join(self.dir, name + ".out")
+            if not os.path.exists(log):
+                continue
             with open(log, errors="replace") as f:
                 text = f.read()
             if re.search(r"AddressSanitizer|LeakSanitizer|runtime error:",
@@ -457,6 +481,15 @@ class Bench:
         self.lua = os.path.join(self.dir, "post.lua")
         with open(self.lua, "w") as f:
             f.write(POST_LUA)
+        self.fpm_cases = [c for c in fpm_cases.CASES
+                          if not a.cases or c in a.cases.split(",")]
+        if self.fpm_cases and not a.no_php and os.path.exists(php):
+            # a smoke run has no time for requests a gateway left stuck
+            self.fpm = fpm_cases.Fpm(self, a.tail_load,
+                                     3 if a.smoke else 40)
+            self.fpm.setup(php, REPO, a.fcgate, a.nginx)
+            print("bench: fcgate under test has: " +
+                  self.fpm.features_text(), flush=True)
 
     # one wrk run against one gateway variant
     def run_wrk(self, case, gateway, key, seconds):
@@ -514,7 +547,6 @@ class Bench:
             all_cases = [c for c in all_cases if c.name in want]
         # Memory first, while both gateways are fresh: after the load runs
         # their heaps hold freed memory that new connections would reuse.
-        self.memory = {}
         if a.idle:
             for g in ("fcgate", "nginx"):
                 self.memory[g] = self.idle_memory(g, a.idle)
@@ -532,6 +564,9 @@ class Bench:
                 if case.ceiling and not a.no_ceiling:
                     self.record(rnd, case, "none", "on",
                                 self.run_ceiling(case, a.seconds))
+            if self.fpm:
+                self.fpm.run_round(rnd, self.fpm_cases, a.seconds,
+                                   a.burst_seconds)
 
     def idle_memory(self, gateway, n):
         """KiB of gateway RSS per idle keep-alive client connection."""
@@ -710,8 +745,9 @@ def write_csv(path, rows, fields):
             w.writerow(r)
 
 
-def chart(out, summary, titles, meta, gnuplot):
-    """bench.png: requests/s and CPU per 10k requests, per case."""
+def chart(out, summary, fpm_summary, meta, gnuplot):
+    """bench.png: requests/s and CPU per 10k requests, per case; p99 and
+    errors of the php-fpm capacity cases (fpm_cases.py)."""
     dat = os.path.join(out, "chart.dat")
     labels = []
     with open(dat, "w") as f:
@@ -725,10 +761,14 @@ def chart(out, summary, titles, meta, gnuplot):
                 fg["cpu_s_per_10k"], ng["cpu_s_per_10k"],
                 paired_ratio(fg, ng)))
     png = os.path.join(out, "bench.png")
+    nfpm = fpm_report.chart_data(out, fpm_summary)
+    panels = (2 if labels else 0) + (1 if nfpm else 0)
+    if not panels:
+        return None
     script = f"""
-set terminal pngcairo size 1100,720 font "sans,10"
+set terminal pngcairo size 1100,{360 * panels} font "sans,10"
 set output "{png}"
-set multiplot layout 2,1 title "fcgate vs nginx, same FastCGI backends, same run ({meta})"
+set multiplot layout {panels},1 title "fcgate vs nginx, same FastCGI backends, same run ({meta})"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -737,6 +777,9 @@ set grid ytics
 set key outside top center horizontal
 set xtics rotate by -20 noenhanced
 set datafile missing "NaN"
+"""
+    if labels:
+        script += f"""
 set xrange [-0.6:{len(labels) - 0.4}]
 set ylabel "requests/s (median; above the bars: fcgate / nginx)"
 set yrange [0:*]
@@ -747,8 +790,10 @@ plot "{dat}" using 2:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
 set ylabel "gateway CPU s per 10k requests (less is better)"
 plot "{dat}" using 5:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
      "" using 6 title "nginx" lc rgb "#888888"
-unset multiplot
 """
+    if nfpm:
+        script += fpm_report.chart_panel(out, nfpm)
+    script += "unset multiplot\n"
     res = subprocess.run([gnuplot], input=script, text=True,
                          capture_output=True)
     if res.returncode != 0:
@@ -782,8 +827,17 @@ def main():
                     help="length of each wrk run (default 5)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="rounds of alternating runs (default 3)")
-    ap.add_argument("--cases", help="comma-separated case names")
-    ap.add_argument("--idle", type=int, default=10000,
+    ap.add_argument("--cases", help="comma-separated case names (the "
+                    "php-fpm capacity cases: " + ",".join(fpm_cases.CASES) +
+                    ")")
+    ap.add_argument("--only", help="as --cases, and no idle-memory figure "
+                    "unless --idle is given: a quick look at some cases")
+    ap.add_argument("--tail-load", type=float, default=fpm_cases.TAIL_LOAD,
+                    help="heavy_tail's rate as a share of the php-fpm "
+                    "pools' capacity (default %(default)s)")
+    ap.add_argument("--burst-seconds", type=int, default=10,
+                    help="length of each run of the burst case (default 10)")
+    ap.add_argument("--idle", type=int, default=None,
                     help="idle keep-alive connections for the memory "
                          "figure (0: skip; default 10000)")
     ap.add_argument("--smoke", action="store_true",
@@ -807,10 +861,19 @@ def main():
     ap.add_argument("--keep", action="store_true",
                     help="keep the run directory (configs, logs)")
     a = ap.parse_args()
+    if a.only:
+        a.cases = a.only
+        if a.idle is None:
+            a.idle = 0
+    if a.idle is None:
+        a.idle = 10000
     if a.smoke:
         a.seconds, a.rounds, a.idle = 1, 1, min(a.idle, 200)
-    if a.seconds < 1 or a.rounds < 1 or a.idle < 0:
-        ap.error("--seconds and --rounds must be at least 1, --idle >= 0")
+        a.burst_seconds = 1
+    if a.seconds < 1 or a.rounds < 1 or a.idle < 0 or a.burst_seconds < 1 \
+            or not 0 < a.tail_load <= 2:
+        ap.error("--seconds, --rounds and --burst-seconds must be at least "
+                 "1, --idle >= 0, --tail-load in (0, 2]")
     for tool in (a.nginx, a.wrk, a.gnuplot):
         if not os.access(tool, os.X_OK):
             die(f"{tool} not found (make bench installs it: t/deps.sh)")
@@ -856,19 +919,30 @@ def main():
 
     titles = {c.name: c.title for c in cases(True)}
     summary = summarize(b.rows)
+    fpm_rows = b.fpm.rows if b.fpm else []
+    fpm_summary = fpm_report.summarize(fpm_rows)
     fields = ["case", "gateway", "backend_keepalive", "round", "rounds",
               "rps", "p50_ms", "p99_ms", "errors", "requests", "cpu_s",
-              "cpu_s_per_10k"]
-    write_csv(os.path.join(a.out, "rounds.csv"), b.rows, fields)
-    write_csv(os.path.join(a.out, "summary.csv"), summary, fields)
-    tbl = table(summary, b.memory, titles, meta)
+              "cpu_s_per_10k", "variant", "sent", "success_pct",
+              "wait_p50_ms", "wait_p99_ms", "e502",
+              "e503", "e504", "e_other", "slow_connected", "client_lag_ms",
+              "client_cpu_s", "features"]
+    write_csv(os.path.join(a.out, "rounds.csv"), b.rows + fpm_rows, fields)
+    write_csv(os.path.join(a.out, "summary.csv"), summary + fpm_summary,
+              fields)
+    tbl = (table(summary, b.memory, titles, meta) if summary
+           else f"Run of {meta}\n")
+    if fpm_summary:
+        tbl += fpm_report.table(fpm_summary, b.fpm.features_text(),
+                                a.seconds, a.burst_seconds,
+                                b.fpm.tail_rate)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(tbl)
-    png = chart(a.out, summary, titles, meta, a.gnuplot)
+    png = chart(a.out, summary, fpm_summary, meta, a.gnuplot)
     print()
     print(tbl)
     print(f"written: {a.out}/table.md summary.csv rounds.csv "
-          f"{os.path.basename(png)}")
+          f"{os.path.basename(png) if png else '(no chart)'}")
     if a.publish:
         publish(a.out, tbl)
 
