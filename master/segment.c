@@ -45,10 +45,37 @@ segment_fill_server(struct shm *shm, const struct conf_upstream *cu,
 	shm_init_server(shm, p->shm_index, &in);
 }
 
+/* Queue places of all upstreams; -1 when one asks for too many. */
+static long
+segment_count_waiters(const struct conf *conf)
+{
+	long n = 0;
+	size_t u;
+
+	for (u = 0; u < conf->nupstreams; u++) {
+		if (conf->upstreams[u].queue_max > SHM_MAX_QUEUE) {
+			log_error("upstream \"%s\": queue = %d is more than "
+				  "the %d places a queue can have",
+			    conf->upstreams[u].name,
+			    conf->upstreams[u].queue_max, SHM_MAX_QUEUE);
+			return -1;
+		}
+		if (conf->upstreams[u].queue_max > 0)
+			n += conf->upstreams[u].queue_max;
+		if (n > (long)(UINT32_MAX / sizeof(struct shm_waiter))) {
+			log_error("queues of %ld places in all are too many",
+			    n);
+			return -1;
+		}
+	}
+	return n;
+}
+
 static int
 segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
-    uint32_t u, uint32_t *next)
+    uint32_t u, uint32_t *next, uint32_t *waiter)
 {
+	int32_t queue_max = cu->queue_max;
 	size_t j;
 
 	if (cu->shm_index != u || cu->npeers == 0 ||
@@ -60,7 +87,12 @@ segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
 	}
 	shm_init_upstream(shm, u, cu->name, *next, (uint32_t)cu->npeers,
 	    (uint32_t)cu->balance);
-	shm_init_queue(shm, u, cu->queue_max, cu->queue_timeout_ms);
+	/* a private segment (--explain) has no places: no queue there */
+	if (shm->nwaiters < *waiter + (uint32_t)cu->queue_max)
+		queue_max = 0;
+	shm_init_queue(shm, u, queue_max, cu->queue_timeout_ms, *waiter);
+	if (cu->queue_max > 0)
+		*waiter += (uint32_t)cu->queue_max;
 	for (j = 0; j < cu->npeers; j++, (*next)++) {
 		if (cu->peers[j].shm_index != *next) {
 			log_error("upstream \"%s\": server %s has index %u, "
@@ -78,11 +110,11 @@ segment_fill_upstream(struct shm *shm, const struct conf_upstream *cu,
 static int
 segment_fill(struct shm *shm, const struct conf *conf)
 {
-	uint32_t u, next = 0;
+	uint32_t u, next = 0, waiter = 0;
 
 	for (u = 0; u < conf->nupstreams; u++)
-		if (segment_fill_upstream(shm, &conf->upstreams[u], u, &next) ==
-		    -1)
+		if (segment_fill_upstream(shm, &conf->upstreams[u], u, &next,
+			&waiter) == -1)
 			return -1;
 	shm_publish(shm);
 	return 0;
@@ -91,13 +123,16 @@ segment_fill(struct shm *shm, const struct conf *conf)
 int
 segment_create(struct shm *shm, const char *path, const struct conf *conf)
 {
+	long nwaiters;
+
 	if (conf->nupstreams > UINT32_MAX / 2) {
 		log_error("segment for %zu upstreams is too large",
 		    conf->nupstreams);
 		return -1;
 	}
-	if (shm_create(shm, path, (uint32_t)conf->nupstreams,
-		segment_count_servers(conf)) == -1)
+	if ((nwaiters = segment_count_waiters(conf)) < 0 ||
+	    shm_create_queued(shm, path, (uint32_t)conf->nupstreams,
+		segment_count_servers(conf), (uint32_t)nwaiters) == -1)
 		return -1;
 	if (segment_fill(shm, conf) == -1) {
 		shm_detach(shm);
@@ -123,4 +158,27 @@ segment_create_private(struct shm *shm, const struct conf *conf)
 		return -1;
 	}
 	return 0;
+}
+
+void
+segment_repair_worker(struct shm *shm, const struct conf *conf, int slot)
+{
+	uint32_t u, first = 0, n = 0;
+	size_t i;
+
+	if (slot < 0 || slot >= SHM_MAX_WORKERS)
+		return;
+	/* The indexes come from our own config, as at segment_fill. */
+	for (u = 0; u < conf->nupstreams; u++) {
+		for (i = 0; i < conf->upstreams[u].npeers; i++)
+			shm_repair_server(shm, (uint32_t)slot,
+			    conf->upstreams[u].peers[i].shm_index);
+		if (conf->upstreams[u].queue_max <= 0)
+			continue;
+		n += shm_repair_waiters(shm, (uint32_t)slot, u, first,
+		    (uint32_t)conf->upstreams[u].queue_max);
+		first += (uint32_t)conf->upstreams[u].queue_max;
+	}
+	if (n > 0)
+		log_notice("freed %u queue places of a worker that died", n);
 }

@@ -16,4 +16,12 @@ int segment_create(struct shm *shm, const char *path, const struct conf *conf);
  * request (fcgate --explain): no file.  0 / -1, logged. */
 int segment_create_private(struct shm *shm, const struct conf *conf);
 
+/*
+ * The worker of slot `slot` was reaped: give back the capacity it held
+ * (its shadow counts, subtracted from the servers' totals) and free its
+ * queue places.  Every index comes from conf, never from the segment.
+ * The caller rings the bell afterwards.
+ */
+void segment_repair_worker(struct shm *shm, const struct conf *conf, int slot);
+
 #endif

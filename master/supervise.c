@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include "health_proc.h"
 #include "listen.h"
 #include "reload.h"
+#include "segment.h"
 #include "supervise.h"
 #include "upgrade.h"
 
@@ -75,6 +77,7 @@ struct master {
 	char *const *argv;   /* our command line, for USR2 */
 	pid_t upgrade_pid;   /* the new binary's master, 0 = none */
 	int64_t start_time;  /* wall clock of the first start */
+	int bell;	     /* the workers' eventfd (shm.h), -1 none */
 	struct health_proc checker;
 };
 
@@ -154,6 +157,17 @@ master_fill(struct master *m)
 	shm_set_nworkers(m->shm, (uint32_t)m->wanted);
 }
 
+/* Wake the workers: capacity or queue places may have freed. */
+static void
+master_ring(const struct master *m)
+{
+	uint64_t one = 1;
+
+	if (m->bell >= 0 && write(m->bell, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("cannot ring the workers' bell: %s", strerror(errno));
+}
+
 static void
 master_reaped(struct master *m, int slot, int status)
 {
@@ -172,6 +186,9 @@ master_reaped(struct master *m, int slot, int status)
 		    WEXITSTATUS(status));
 	memset(&m->cur[slot], 0, sizeof(m->cur[slot]));
 	shm_worker_clear(w);
+	/* Whatever it held goes back (nothing, if it closed all of it). */
+	segment_repair_worker(m->shm, m->conf, slot);
+	master_ring(m);
 	if (m->stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		return;
 	if (!quick) {
@@ -264,6 +281,7 @@ master_reload(struct master *m)
 	master_retire_workers(m);
 	reload_finish(m->conf, m->shm, nc);
 	*m->shm = ns;
+	m->shm->bell = m->bell; /* one bell for every generation */
 	m->conf = nc;
 	health_proc_retire(&m->checker); /* one for nc starts next */
 	m->wanted = nc->workers;
@@ -380,6 +398,13 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 	m.wanted = m.conf->workers;
 	m.argv = argv;
 	m.start_time = shm->hdr->start_time; /* no worker yet: ours */
+	/* Before any fork, so that every worker, respawned ones too,
+	 * inherits it; close-on-exec, as no worker execs. */
+	if ((m.bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		log_warn("eventfd() failed: %s; workers will notice freed "
+			 "capacity only by polling",
+		    strerror(errno));
+	shm->bell = m.bell;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -412,6 +437,9 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 	log_notice("exit");
 	master_leave(&m);
 	free(m.old);
+	if (m.bell >= 0)
+		(void)close(m.bell);
+	shm->bell = -1;
 	*conf = m.conf;
 	return 0;
 }

@@ -50,14 +50,30 @@ shm_off_servers(uint32_t nupstreams)
 	    shm_round((size_t)nupstreams * sizeof(struct shm_upstream));
 }
 
-size_t
-shm_size(uint32_t nupstreams, uint32_t nservers)
+static size_t
+shm_off_shadows(uint32_t nupstreams, uint32_t nservers)
 {
 	return shm_off_servers(nupstreams) +
 	    shm_round((size_t)nservers * sizeof(struct shm_server));
 }
 
-/* Point the struct shm's section pointers into a mapping at base. */
+size_t
+shm_size(uint32_t nupstreams, uint32_t nservers)
+{
+	return shm_off_shadows(nupstreams, nservers) +
+	    shm_round(
+		(size_t)SHM_MAX_WORKERS * nservers * sizeof(struct shm_shadow));
+}
+
+size_t
+shm_size_queued(uint32_t nupstreams, uint32_t nservers, uint32_t nwaiters)
+{
+	return shm_size(nupstreams, nservers) +
+	    shm_round((size_t)nwaiters * sizeof(struct shm_waiter));
+}
+
+/* Point the struct shm's section pointers into a mapping at base, whose
+ * header holds the counts (checked, or written by us). */
 static void
 shm_map_sections(struct shm *shm, void *base, size_t size)
 {
@@ -67,10 +83,17 @@ shm_map_sections(struct shm *shm, void *base, size_t size)
 	shm->base = base;
 	shm->size = size;
 	shm->hdr = hdr;
+	shm->nservers = hdr->nservers;
+	shm->nwaiters = hdr->nwaiters;
+	shm->bell = -1;
 	shm->workers = (struct shm_worker *)(p + shm_off_workers());
 	shm->upstreams = (struct shm_upstream *)(p + shm_off_upstreams());
 	shm->servers =
 	    (struct shm_server *)(p + shm_off_servers(hdr->nupstreams));
+	shm->shadows = (struct shm_shadow *)(p +
+	    shm_off_shadows(hdr->nupstreams, hdr->nservers));
+	shm->waiters =
+	    (struct shm_waiter *)(p + shm_size(hdr->nupstreams, hdr->nservers));
 }
 
 /* Copy a string into a fixed field, always NUL-terminated. */
@@ -118,12 +141,13 @@ shm_init_server(struct shm *shm, uint32_t i, const struct shm_server_init *in)
 
 void
 shm_init_queue(struct shm *shm, uint32_t u, int32_t queue_max,
-    uint32_t queue_timeout_ms)
+    uint32_t queue_timeout_ms, uint32_t first_waiter)
 {
 	struct shm_upstream *up = &shm->upstreams[u];
 
 	up->queue_max = queue_max;
 	up->queue_timeout_ms = queue_timeout_ms;
+	up->first_waiter = first_waiter;
 }
 
 static int
@@ -152,15 +176,16 @@ shm_open_fresh(const char *path)
 /* A fresh mapping of size bytes at base: its header, no magic yet. */
 static void
 shm_init_header(struct shm *shm, void *base, size_t size, uint32_t nupstreams,
-    uint32_t nservers)
+    uint32_t nservers, uint32_t nwaiters)
 {
 	struct shm_header *hdr = base;
 
 	hdr->nupstreams = nupstreams;
+	hdr->nservers = nservers;
+	hdr->nwaiters = nwaiters;
 	shm_map_sections(shm, base, size);
 	hdr->version = SHM_VERSION;
 	hdr->size = (uint32_t)size;
-	hdr->nservers = nservers;
 	hdr->max_workers = SHM_MAX_WORKERS;
 	atomic_init(&hdr->master_pid, (int32_t)getpid());
 	hdr->start_time = clock_unix();
@@ -168,16 +193,18 @@ shm_init_header(struct shm *shm, void *base, size_t size, uint32_t nupstreams,
 }
 
 int
-shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
-    uint32_t nservers)
+shm_create_queued(struct shm *shm, const char *path, uint32_t nupstreams,
+    uint32_t nservers, uint32_t nwaiters)
 {
 	size_t size;
 	void *base;
 	int fd;
 
 	memset(shm, 0, sizeof(*shm));
-	if (nupstreams > UINT32_MAX / 2 ||
-	    (size = shm_size(nupstreams, nservers)) > UINT32_MAX) {
+	shm->bell = -1;
+	if (nupstreams > UINT32_MAX / 2 || nservers > UINT32_MAX / 2 ||
+	    (size = shm_size_queued(nupstreams, nservers, nwaiters)) >
+		UINT32_MAX) {
 		log_error("segment for %u upstreams is too large", nupstreams);
 		return -1;
 	}
@@ -195,8 +222,15 @@ shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
 		log_error("mmap(\"%s\") failed: %s", path, strerror(errno));
 		return -1;
 	}
-	shm_init_header(shm, base, size, nupstreams, nservers);
+	shm_init_header(shm, base, size, nupstreams, nservers, nwaiters);
 	return 0;
+}
+
+int
+shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
+    uint32_t nservers)
+{
+	return shm_create_queued(shm, path, nupstreams, nservers, 0);
 }
 
 int
@@ -206,7 +240,8 @@ shm_create_private(struct shm *shm, uint32_t nupstreams, uint32_t nservers)
 	void *base;
 
 	memset(shm, 0, sizeof(*shm));
-	if (nupstreams > UINT32_MAX / 2 ||
+	shm->bell = -1;
+	if (nupstreams > UINT32_MAX / 2 || nservers > UINT32_MAX / 2 ||
 	    (size = shm_size(nupstreams, nservers)) > UINT32_MAX) {
 		log_error("segment for %u upstreams is too large", nupstreams);
 		return -1;
@@ -218,7 +253,7 @@ shm_create_private(struct shm *shm, uint32_t nupstreams, uint32_t nservers)
 		    strerror(errno));
 		return -1;
 	}
-	shm_init_header(shm, base, size, nupstreams, nservers);
+	shm_init_header(shm, base, size, nupstreams, nservers, 0);
 	return 0;
 }
 
@@ -248,7 +283,9 @@ shm_check(const char *path, const struct shm_header *hdr, size_t size)
 	}
 	if (hdr->size != size || hdr->max_workers != SHM_MAX_WORKERS ||
 	    hdr->nupstreams > hdr->nservers || hdr->nservers > size ||
-	    shm_size(hdr->nupstreams, hdr->nservers) != size) {
+	    hdr->nwaiters > size ||
+	    shm_size_queued(hdr->nupstreams, hdr->nservers, hdr->nwaiters) !=
+		size) {
 		snprintf(why, sizeof(why),
 		    "%s is damaged: its size (%zu "
 		    "bytes) does not match its header",
@@ -267,6 +304,7 @@ shm_attach(struct shm *shm, const char *path, bool writable, const char **err)
 	int fd;
 
 	memset(shm, 0, sizeof(*shm));
+	shm->bell = -1;
 	*err = why;
 	if ((fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)) ==
 	    -1) {
@@ -303,9 +341,12 @@ shm_attach(struct shm *shm, const char *path, bool writable, const char **err)
 void
 shm_detach(struct shm *shm)
 {
+	int bell = shm->bell;
+
 	if (shm->base != NULL)
 		(void)munmap(shm->base, shm->size);
 	memset(shm, 0, sizeof(*shm));
+	shm->bell = bell; /* the process's, not the mapping's */
 }
 
 void
@@ -450,6 +491,66 @@ void
 shm_set_start_time(struct shm *shm, int64_t start_time)
 {
 	shm->hdr->start_time = start_time;
+}
+
+/* field - d, never below 0, d clamped to what field can lose. */
+static void
+shm_subtract_clamped(_Atomic int32_t *field, int32_t d)
+{
+	int32_t v = atomic_load(field);
+
+	if (d <= 0)
+		return;
+	while (!atomic_compare_exchange_weak(field, &v, v > d ? v - d : 0))
+		;
+}
+
+static int32_t
+shm_take_shadow(_Atomic int32_t *field)
+{
+	int32_t v = atomic_exchange(field, 0);
+
+	return v > 0 ? v : 0;
+}
+
+void
+shm_repair_server(struct shm *shm, uint32_t slot, uint32_t server)
+{
+	struct shm_shadow *sh;
+	struct shm_server *s;
+
+	if (slot >= SHM_MAX_WORKERS || server >= shm->nservers)
+		return;
+	sh = &shm->shadows[(size_t)slot * shm->nservers + server];
+	s = &shm->servers[server];
+	shm_subtract_clamped(&s->conns, shm_take_shadow(&sh->conns));
+	shm_subtract_clamped(&s->idle, shm_take_shadow(&sh->idle));
+	shm_subtract_clamped(&s->active, shm_take_shadow(&sh->active));
+	shm_subtract_clamped(&s->reclaim, shm_take_shadow(&sh->reclaim));
+}
+
+uint32_t
+shm_repair_waiters(struct shm *shm, uint32_t slot, uint32_t u, uint32_t first,
+    uint32_t n)
+{
+	struct shm_waiter *wt;
+	uint64_t word, mask = (UINT64_C(1) << SHM_WAITER_SLOT_BITS) - 1;
+	uint32_t i, freed = 0;
+
+	if (slot >= SHM_MAX_WORKERS || first > shm->nwaiters ||
+	    n > shm->nwaiters - first)
+		return 0;
+	for (i = 0; i < n; i++) {
+		wt = &shm->waiters[first + i];
+		word = atomic_load(&wt->word);
+		if (word != 0 && (word & mask) == slot + 1 &&
+		    atomic_compare_exchange_strong(&wt->word, &word, 0))
+			freed++;
+	}
+	if (freed > 0)
+		shm_subtract_clamped(&shm->upstreams[u].queue_len,
+		    (int32_t)freed);
+	return freed;
 }
 
 void

@@ -10,6 +10,11 @@
  *   struct shm_worker   workers[SHM_MAX_WORKERS]
  *   struct shm_upstream upstreams[nupstreams]
  *   struct shm_server   servers[nservers]   (grouped by upstream, file order)
+ *   struct shm_shadow   shadows[SHM_MAX_WORKERS * nservers]  (slot k's
+ *                       row at k*nservers; this and the next are defined
+ *                       in shm_capacity.h, with their writers)
+ *   struct shm_waiter   waiters[nwaiters]   (each upstream's queue_max
+ *                       places from its first_waiter)
  *
  * Readers check magic and version before anything else.  Statistics use
  * relaxed atomics; fields that publish others say so.  This is the only
@@ -55,6 +60,9 @@
  *                                  shm_server_count_failure
  *   server responses, resp_time_ms_sum, resp_count:
  *                       worker     shm_server_count_status, _count_time
+ *   server conns, idle, reclaim, shadow rows, upstream queue fields,
+ *   waiter places:      worker     shm_capacity.h (its list), and for a
+ *                                  dead worker the master, shm_repair_*
  *   server check, check_reason, check_detail, check_fails, check_passes,
  *   check_ms, checks, checks_failed:
  *                       checker    shm_server_check_record,
@@ -75,8 +83,9 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC UINT64_C(0x3145544147434631) /* "1FCGATE1" */
-#define SHM_VERSION 2
+#define SHM_VERSION 3
 #define SHM_MAX_WORKERS 256
+#define SHM_MAX_QUEUE 65536 /* waiter slots of one upstream, at most */
 #define SHM_NAME_LEN 64
 #define SHM_ADDR_LEN 120
 
@@ -92,6 +101,7 @@ struct shm_header {
 	int64_t start_time;	     /* wall clock, seconds since the epoch */
 	_Atomic uint32_t generation; /* incremented on each reload */
 	_Atomic uint32_t nworkers;   /* workers currently wanted */
+	uint32_t nwaiters;	     /* queue slots of all upstreams */
 };
 
 enum shm_worker_state {
@@ -228,7 +238,65 @@ struct shm_server {
 	_Atomic int64_t slow_start_ms_since; /* ramp began, 0 = full weight */
 };
 
-/* A mapped segment. */
+/*
+ * The handover protocol: capacity (max_conns, idle included) and the
+ * queue, across workers.
+ *
+ * A server's budget is max_conns open connections, counted in conns, busy
+ * and idle alike.  Nothing opens a connection without first raising conns
+ * by a compare-and-swap that fails at max_conns (shm_server_conn_reserve),
+ * so conns never exceeds max_conns; closing lowers it, once close() is
+ * certain.  A request reuses an idle connection of its own worker when it
+ * has one (idle - 1, conns unchanged).  Else, when the reservation fails,
+ * the budget is held by idle connections of other workers: the request
+ * adds itself to reclaim (the requests parked for a connection to the
+ * server) and parks; it removes itself when it leaves, with a slot or at
+ * its fastcgi_connect_timeout.
+ *
+ * A worker gives up an idle connection to the server (its least recently
+ * used), or closes one whose answer is done instead of keeping it, while
+ * reclaim > 0 and conns + reclaim > max_conns: while the parked requests
+ * cannot all be served from free slots (shm_server_should_give_up).  A
+ * connection whose answer is done goes first to a request of the same
+ * worker parked for the server, if there is one, as it is.  Two
+ * workers may give one up at the same moment: a kept connection lost,
+ * never a slot.
+ *
+ * The bell wakes workers: one eventfd the master creates before forking,
+ * which every worker watches edge-triggered (a write wakes every one).
+ * It is rung by a request when it parks (after reclaim + 1: holders of
+ * idle connections give one up); by whoever lowers conns while
+ * reclaim > 0 (parked requests try again); by whoever lowers active (a
+ * request's end) while its upstream's queue is not empty, and by a worker
+ * that served a queued request while others still wait (the next is
+ * tried); by the master after repairing a dead worker's counts.  A waiter
+ * tries once more after publishing itself, and whoever frees reads
+ * reclaim (queue_len) after freeing, both sequentially consistent (or
+ * fenced): one of the two sees the other, so no wake-up is lost between
+ * a failed try and the wait.  Every wait is bounded as well (connect
+ * timeout, queue_timeout), and a worker with waiters looks again every
+ * 100 ms: a server that comes back by itself rings nothing.
+ *
+ * The queue: when a request's first pick finds no server (all at
+ * max_conns, or none usable), or others already wait, it joins: queue_len
+ * + 1 by compare-and-swap below queue_max (else 503 at once), a ticket
+ * from queue_ticket, a free place claimed with ticket and owner in one
+ * word.  The oldest waiter holds the smallest ticket; on a ring each
+ * worker with waiters looks for it, and only its owner picks for it.  A
+ * waiter that leaves frees its place, then queue_len - 1, so places taken
+ * never outnumber queue_len and a joiner always finds a free one.
+ *
+ * A worker that dies: the master frees its places (each whose low bits
+ * name the dead slot, by compare-and-swap), lowers queue_len by as many,
+ * and subtracts its shadow row from conns, idle, active and reclaim.  A
+ * stopping worker closes its idle connections at once.  Across a reload
+ * the new segment starts at zero: requests still running in the old
+ * generation are counted in the old segment only, so meanwhile a server
+ * may have up to twice max_conns connections.
+ */
+
+/* A mapped segment.  The counts and the bell are this process's own
+ * (the master's or fcgatectl's), never read back from the mapping. */
 struct shm {
 	void *base;
 	size_t size;
@@ -236,6 +304,10 @@ struct shm {
 	struct shm_worker *workers;
 	struct shm_upstream *upstreams;
 	struct shm_server *servers;
+	struct shm_shadow *shadows;
+	struct shm_waiter *waiters;
+	uint32_t nservers, nwaiters;
+	int bell; /* the eventfd, -1 = none (fcgatectl, --explain) */
 };
 
 /*
@@ -247,6 +319,9 @@ struct shm {
  */
 int shm_create(struct shm *shm, const char *path, uint32_t nupstreams,
     uint32_t nservers);
+/* ... with nwaiters queue places (each queue_max <= SHM_MAX_QUEUE). */
+int shm_create_queued(struct shm *shm, const char *path, uint32_t nupstreams,
+    uint32_t nservers, uint32_t nwaiters);
 /* The same in private anonymous memory, seen by this process only
  * (fcgate --explain balances on it); shm_detach() unmaps it. */
 int shm_create_private(struct shm *shm, uint32_t nupstreams, uint32_t nservers);
@@ -268,9 +343,11 @@ struct shm_server_init {
 
 void shm_init_upstream(struct shm *shm, uint32_t u, const char *name,
     uint32_t first_server, uint32_t nservers, uint32_t balance);
-/* An upstream's queue (before shm_publish). */
+/* An upstream's queue (before shm_publish): its places are
+ * waiters[first_waiter .. first_waiter + queue_max). */
 void shm_init_queue(struct shm *shm, uint32_t u, int32_t queue_max,
-    uint32_t queue_timeout_ms);
+    uint32_t queue_timeout_ms, uint32_t first_waiter);
+
 void shm_init_server(struct shm *shm, uint32_t i,
     const struct shm_server_init *in);
 
@@ -285,8 +362,9 @@ int shm_attach(struct shm *shm, const char *path, bool writable,
 
 void shm_detach(struct shm *shm);
 
-/* Bytes needed for a segment with these counts. */
-size_t shm_size(uint32_t nupstreams, uint32_t nservers);
+size_t shm_size(uint32_t nupstreams, uint32_t nservers); /* bytes */
+size_t shm_size_queued(uint32_t nupstreams, uint32_t nservers,
+    uint32_t nwaiters);
 
 /*
  * The writers.  Nothing outside shm.c stores into the segment; each
@@ -489,10 +567,8 @@ shm_server_start_ramp(struct shm_server *s, int64_t now_ms)
 		    now_ms != 0 ? now_ms : 1, memory_order_relaxed);
 }
 
-/*
- * Capacity and queue: the workers' writers (conns, idle, reclaim, the
- * queue's counters and waiter slots).
- */
+/* Capacity and queue: the workers' writers, in their own file. */
+#include "shm_capacity.h"
 
 /*
  * Active health checks: the checker's writers (check*, and the ramp

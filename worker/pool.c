@@ -19,6 +19,7 @@
 #include "shared/clock.h"
 #include "shared/conf/conf.h"
 #include "shared/log.h"
+#include "capacity.h"
 #include "loop.h"
 #include "pool.h"
 #include "worker_state.h"
@@ -43,15 +44,18 @@ pool_init(struct worker *w)
 }
 
 struct pool_conn *
-pool_conn_open(struct worker *w, int fd, loop_io_fn fn, void *data)
+pool_conn_open(struct worker *w, int fd, int srv, loop_io_fn fn, void *data)
 {
 	struct pool_conn *bc;
 
 	if ((bc = calloc(1, sizeof(*bc))) == NULL) {
 		log_error("backend connection: out of memory");
 		close(fd);
+		if (srv >= 0)
+			capacity_release(w, srv);
 		return NULL;
 	}
+	bc->srv = srv;
 	bc->io.fd = fd;
 	bc->io.fn = fn;
 	bc->io.data = data;
@@ -62,6 +66,8 @@ pool_conn_open(struct worker *w, int fd, loop_io_fn fn, void *data)
 		EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) == -1) {
 		close(fd);
 		free(bc);
+		if (srv >= 0)
+			capacity_release(w, srv);
 		return NULL;
 	}
 	return bc;
@@ -73,6 +79,9 @@ pool_conn_close(struct worker *w, struct pool_conn *bc)
 	loop_timer_cancel(&w->loop, &bc->idle);
 	close(bc->io.fd); /* leaves the epoll set too: not shared */
 	bc->io.fd = -1;	  /* events still queued for it are skipped */
+	if (bc->srv >= 0)
+		capacity_release(w, bc->srv);
+	bc->srv = -1;
 	loop_free_later(&w->loop, bc);
 }
 
@@ -157,6 +166,8 @@ pool_take(struct pool_conn *bc)
 
 	pool_unlink(pool, bc);
 	loop_timer_cancel(&pool->w->loop, &bc->idle);
+	if (bc->srv >= 0)
+		capacity_idle(pool->w, bc->srv, -1);
 }
 
 static void
@@ -188,6 +199,18 @@ pool_idle_event(struct loop *loop, struct loop_io *io, uint32_t events)
 	pool_drop(io->data);
 }
 
+/* Between a hand-over and the parked request taking the connection:
+ * only what ends it is noted (the request then retries on a new one). */
+static void
+pool_handed_event(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct pool_conn *bc = io->data;
+
+	(void)loop;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		bc->eof_seen = true;
+}
+
 static void
 pool_idle_timeout(struct loop *loop, struct loop_timer *t)
 {
@@ -196,7 +219,7 @@ pool_idle_timeout(struct loop *loop, struct loop_timer *t)
 }
 
 void
-pool_free(struct worker *w)
+pool_close_idle(struct worker *w)
 {
 	size_t i;
 
@@ -205,8 +228,30 @@ pool_free(struct worker *w)
 	for (i = 0; i < w->conf->nupstreams; i++)
 		while (w->pools[i].head != NULL)
 			pool_drop(w->pools[i].head);
+}
+
+void
+pool_free(struct worker *w)
+{
+	pool_close_idle(w);
 	free(w->pools);
 	w->pools = NULL;
+}
+
+void
+pool_give_up(struct worker *w)
+{
+	struct pool_conn *bc, *prev;
+	size_t i;
+
+	if (w->pools == NULL)
+		return;
+	for (i = 0; i < w->conf->nupstreams; i++)
+		for (bc = w->pools[i].tail; bc != NULL; bc = prev) {
+			prev = bc->prev;
+			if (bc->srv >= 0 && capacity_should_give_up(w, bc->srv))
+				pool_drop(bc);
+		}
 }
 
 struct pool_conn *
@@ -242,6 +287,18 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 		pool_conn_close(w, bc);
 		return;
 	}
+	/* A request of ours waits for a slot of this server: it takes the
+	 * connection as it is, no close and connect in between. */
+	if (bc->srv >= 0 && capacity_hand_over(w, bc->srv, bc)) {
+		bc->peer = peer;
+		bc->io.fn = pool_handed_event;
+		bc->io.data = bc;
+		return;
+	}
+	if (bc->srv >= 0 && capacity_should_give_up(w, bc->srv)) {
+		pool_conn_close(w, bc);
+		return;
+	}
 	pool = &w->pools[up->shm_index];
 	bc->io.fn = pool_idle_event;
 	bc->io.data = bc;
@@ -263,6 +320,8 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 	pool->head = bc;
 	if (pool->tail == NULL)
 		pool->tail = bc;
+	if (bc->srv >= 0)
+		capacity_idle(w, bc->srv, 1);
 	if (++pool->n > up->keepalive)
 		pool_drop(pool->tail);
 }

@@ -17,6 +17,10 @@
  * when idle for the upstream's keepalive_timeout (60 s), after
  * keepalive_requests requests (1000), and once it has been open for
  * keepalive_time (1 h), so backends can shed and rebalance connections.
+ *
+ * Idle connections count against their server's max_conns like busy ones
+ * (capacity.h): one is given up as soon as a request elsewhere needs its
+ * slot, rather than after keepalive_timeout.
  */
 #ifndef FCGATE_POOL_H
 #define FCGATE_POOL_H
@@ -36,6 +40,8 @@ struct pool_conn {
 	bool nodelay;	   /* TCP_NODELAY set (or not TCP) */
 	uint32_t requests; /* answered on it so far */
 	int64_t opened_ms;
+	int srv; /* its server's index in the segment, counted in
+		  * that server's conns (capacity.c); -1 not counted */
 	/* while idle in a pool */
 	struct loop_timer idle;
 	struct proxy_pool *pool;
@@ -48,11 +54,14 @@ int pool_init(struct worker *w);
 /* Close every idle connection and free the pools. */
 void pool_free(struct worker *w);
 
-/* Wrap the connected (or connecting) descriptor fd and register it with
- * the loop, its events going to fn(data).  NULL (fd closed) on failure. */
-struct pool_conn *pool_conn_open(struct worker *w, int fd, loop_io_fn fn,
-    void *data);
-/* Unregister, close and free (after the current batch of events). */
+/* Wrap the connected (or connecting) descriptor fd to server srv (its
+ * segment index, a slot of which capacity_reserve() gave it; -1: none) and
+ * register it with the loop, its events going to fn(data).  NULL (fd
+ * closed, slot released) on failure. */
+struct pool_conn *pool_conn_open(struct worker *w, int fd, int srv,
+    loop_io_fn fn, void *data);
+/* Unregister, close and free (after the current batch of events); its
+ * slot is released. */
 void pool_conn_close(struct worker *w, struct pool_conn *bc);
 
 /* What one read or write on a backend connection came to. */
@@ -81,8 +90,15 @@ struct pool_conn *pool_get(struct worker *w, const struct conf_upstream *up,
     int peer, loop_io_fn fn, void *data);
 
 /* Keep bc (connected to peer `peer` of `up`, with no request on it) for
- * reuse; closes it instead when keep-alive is off for `up`. */
+ * reuse; closes it instead when keep-alive is off for `up`, or when a
+ * request of another worker waits for its slot (capacity.h). */
 void pool_put(struct worker *w, const struct conf_upstream *up, int peer,
     struct pool_conn *bc);
+
+/* The bell rang: give up the idle connections, least recently used
+ * first, that requests parked elsewhere wait for. */
+void pool_give_up(struct worker *w);
+/* Close every idle connection (a stopping worker keeps none). */
+void pool_close_idle(struct worker *w);
 
 #endif

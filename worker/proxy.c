@@ -22,30 +22,29 @@
 #include "request.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "capacity.h"
 #include "fcgi_client.h"
 #include "pool.h"
 #include "proxy.h"
 #include "proxy_accel.h"
 #include "proxy_int.h"
 #include "proxy_next.h"
+#include "queue.h"
 #include "response.h"
 #include "shared/upstream.h"
 #include "worker_state.h"
 
-/* What a handler tells its caller: go on, or stop touching p. */
-#define PROXY_GO 0
-#define PROXY_STOP -1
-
-static void proxy_io(struct loop *loop, struct loop_io *io, uint32_t ev);
 static void proxy_timeout(struct loop *loop, struct loop_timer *t);
-static int proxy_connect(struct proxy *p);
-static int proxy_start_trip(struct proxy *p, bool from_pool);
 
 /* Close the backend connection, keep the proxy. */
 static void
 proxy_close_backend(struct proxy *p)
 {
+	struct pool_conn *handed;
+
 	loop_timer_cancel(&p->w->loop, &p->timer);
+	if ((handed = capacity_unpark(p->w, &p->cw)) != NULL)
+		pool_conn_close(p->w, handed);
 	if (p->bc != NULL) {
 		pool_conn_close(p->w, p->bc);
 		p->bc = NULL;
@@ -56,21 +55,12 @@ static void
 proxy_free(struct proxy *p)
 {
 	proxy_close_backend(p);
+	queue_leave(p->w, &p->qw);
 	fcgi_client_free(&p->fc);
 	loop_free_later(&p->w->loop, p);
 }
 
-static void
-proxy_note_upstream(struct proxy *p)
-{
-	struct conn *c = p->c;
-	size_t n = strlen(c->rq->up_addr);
-
-	snprintf(c->rq->up_addr + n, sizeof(c->rq->up_addr) - n, "%s%s",
-	    n ? ", " : "", p->fc.peer);
-}
-
-static void
+void
 proxy_peer_done(struct proxy *p, enum upstream_outcome outcome)
 {
 	if (p->peer < 0)
@@ -79,6 +69,8 @@ proxy_peer_done(struct proxy *p, enum upstream_outcome outcome)
 		clock_ms()))
 		fcgi_client_log(&p->fc, LOG_LEVEL_WARN,
 		    "upstream server temporarily disabled");
+	capacity_done(p->w, (int)p->up->peers[p->peer].shm_index,
+	    p->up->shm_index);
 	p->peer = -1;
 	p->fc.peer = "";
 }
@@ -92,7 +84,7 @@ proxy_abort(struct proxy *p)
 }
 
 /* Give up on the request: answer the client with status. */
-static void
+void
 proxy_give_up(struct proxy *p, int status)
 {
 	struct conn *c = p->c;
@@ -142,7 +134,7 @@ proxy_cut_response(struct proxy *p)
  * server if allowed, else answer with the kind's status.  Once bytes of
  * the answer have reached the client, the answer is cut instead.
  */
-static int
+int
 proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 {
 	struct conn *c = p->c;
@@ -156,7 +148,7 @@ proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 		    "%s on a kept-alive connection, retrying on a new one",
 		    what);
 		proxy_close_backend(p);
-		(void)proxy_start_trip(p, false);
+		(void)proxy_trip_start(p, false);
 		return PROXY_STOP;
 	}
 	fcgi_client_log(&p->fc, LOG_LEVEL_ERROR, "%s", what);
@@ -171,14 +163,14 @@ proxy_fail(struct proxy *p, enum proxy_fail kind, const char *what)
 	if (proxy_may_retry(p, kind)) {
 		/* The retry has its own socket and events: whoever called
 		 * us must stop handling the old one. */
-		(void)proxy_connect(p);
+		(void)proxy_trip_connect(p);
 		return PROXY_STOP;
 	}
 	proxy_give_up(p, proxy_next_status(kind));
 	return PROXY_STOP;
 }
 
-static int
+int
 proxy_fail_errno(struct proxy *p, const char *call, int err)
 {
 	char what[160];
@@ -188,7 +180,7 @@ proxy_fail_errno(struct proxy *p, const char *call, int err)
 	return proxy_fail(p, PROXY_FAIL_ERROR, what);
 }
 
-static int
+int
 proxy_send(struct proxy *p)
 {
 	struct fcgi_client *fc = &p->fc;
@@ -229,102 +221,6 @@ proxy_send(struct proxy *p)
 			fc->soff += n;
 		}
 	}
-}
-
-static int
-proxy_connect_peer(struct proxy *p)
-{
-	const struct addr *a = &p->up->peers[p->peer].addr;
-	const char *why;
-	int fd;
-	size_t n;
-
-	if ((fd = addr_connect(a, &why)) == -1)
-		return proxy_fail_errno(p,
-		    strcmp(why, "connect()") == 0 ? "connect() to upstream" :
-						    why,
-		    errno);
-	if ((p->bc = pool_conn_open(p->w, fd, proxy_io, p)) == NULL) {
-		proxy_give_up(p, 500);
-		return PROXY_STOP;
-	}
-	p->bc->nodelay = a->ss.ss_family == AF_UNIX;
-	p->state = PROXY_CONNECTING;
-	(void)loop_timer_set(&p->w->loop, &p->timer,
-	    p->loc->connect_timeout_ms);
-	/* A backend on loopback (or a unix socket) has usually completed the
-	 * handshake inside connect(): try the first write now rather than
-	 * after a round through epoll_wait() and getsockopt().  While the
-	 * handshake is still on its way the write says EAGAIN and the
-	 * connection's write event comes as before. */
-	switch (pool_conn_send(p->bc, p->fc.sbuf, p->fc.slen, &n)) {
-	case POOL_IO_AGAIN:
-		return PROXY_GO;
-	case POOL_IO_ERROR:
-		return proxy_fail_errno(p, "connect() to upstream", errno);
-	default:
-		p->request_sent = true;
-		p->fc.soff = n;
-	}
-	p->state = PROXY_SENDING;
-	return proxy_send(p);
-}
-
-/* Pick the next server and connect to it. */
-static int
-proxy_connect(struct proxy *p)
-{
-	struct conn *c = p->c;
-
-	p->peer =
-	    upstream_pick(p->w->shm, p->up->shm_index, &p->try, clock_ms());
-	if (p->peer < 0) {
-		if (c->rq->up_addr[0] == '\0') {
-			log_error("no live upstreams while connecting to "
-				  "upstream, client: %s, request: \"%.*s\", "
-				  "upstream: \"%s\"",
-			    c->peer_addr, (int)c->rq->req.target_len,
-			    c->rq->req.target, p->up->name);
-			/* the access log names the upstream, as nginx's
-			 * $upstream_addr does when no server was usable */
-			snprintf(c->rq->up_addr, sizeof(c->rq->up_addr), "%s",
-			    p->up->name);
-			proxy_give_up(p, 502);
-		} else
-			proxy_give_up(p,
-			    p->last_fail == PROXY_FAIL_TIMEOUT ? 504 : 502);
-		return PROXY_STOP;
-	}
-	p->tries_left--;
-	p->fc.peer = p->up->peers[p->peer].addr.text;
-	proxy_note_upstream(p);
-	p->peer_start_ms = clock_ms();
-	return proxy_start_trip(p, true);
-}
-
-/*
- * Send the request to the chosen server: on an idle kept-alive connection
- * when from_pool and one is there, else on a new connection.
- */
-static int
-proxy_start_trip(struct proxy *p, bool from_pool)
-{
-	p->request_sent = false;
-	p->got_bytes = false;
-	p->reused = false;
-	p->rlen = p->rpos = 0;
-	p->last_read_full = false;
-	p->readable = false;
-	if (fcgi_client_start(&p->fc, p->up->keepalive > 0) == -1) {
-		proxy_give_up(p, 500);
-		return PROXY_STOP;
-	}
-	if (!from_pool ||
-	    (p->bc = pool_get(p->w, p->up, p->peer, proxy_io, p)) == NULL)
-		return proxy_connect_peer(p);
-	p->reused = true;
-	p->state = PROXY_SENDING;
-	return proxy_send(p);
 }
 
 /* The server answered: count its status and time, a success. */
@@ -502,7 +398,7 @@ proxy_connected(struct proxy *p)
 	return proxy_send(p);
 }
 
-static void
+void
 proxy_io(struct loop *loop, struct loop_io *io, uint32_t events)
 {
 	struct proxy *p = io->data;
@@ -596,5 +492,5 @@ proxy_start(struct request *r)
 		proxy_give_up(p, 500);
 		return;
 	}
-	(void)proxy_connect(p);
+	(void)proxy_trip_connect(p);
 }

@@ -24,10 +24,12 @@
 #include <unistd.h>
 
 #include "shared/log.h"
+#include "capacity.h"
 #include "conn.h"
 #include "error_page.h"
 #include "pool.h"
 #include "proxy.h"
+#include "queue.h"
 #include "redirect.h"
 #include "request.h"
 #include "request_read.h"
@@ -219,6 +221,36 @@ worker_conn_closed(struct worker *w)
 		worker_listeners_enable(w, true);
 }
 
+/* The segment's bell: capacity or a queue place may have freed, or a
+ * request elsewhere waits for an idle connection of ours. */
+static void
+worker_bell_check(struct worker *w)
+{
+	pool_give_up(w);
+	capacity_on_bell(w);
+	queue_on_bell(w);
+}
+
+static void
+worker_bell(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	(void)loop;
+	(void)events;
+	worker_bell_check(io->data);
+}
+
+/* While requests of ours wait, look again now and then: a server that
+ * comes back by itself rings nothing. */
+static void
+worker_wait_poll(struct loop *loop, struct loop_timer *t)
+{
+	struct worker *w = t->data;
+
+	worker_bell_check(w);
+	if (w->parked != NULL || w->queued != NULL)
+		(void)loop_timer_set(loop, t, WORKER_WAIT_POLL_MS);
+}
+
 static void
 worker_quit(struct worker *w)
 {
@@ -228,6 +260,7 @@ worker_quit(struct worker *w)
 	shm_worker_set_state(w->slot, SHM_WORKER_STOPPING);
 	worker_listeners_enable(w, false);
 	request_close_idle(w);
+	pool_close_idle(w); /* their slots are others' now */
 	/* Not at once: a connection accepted in this same batch of events
 	 * (woken for us alone, EPOLLEXCLUSIVE) must still be answered.  The
 	 * timer runs after the batch. */
@@ -358,6 +391,21 @@ worker_init(struct worker *w, const struct conf *conf, struct shm *shm,
 	w->conn_closed = worker_conn_closed;
 	loop_timer_init(&w->quit_timer, worker_quit_check, w);
 	loop_timer_init(&w->accept_timer, worker_accept_resume, w);
+	loop_timer_init(&w->wait_poll, worker_wait_poll, w);
+	w->bellio.fd = -1;
+}
+
+/* Watch the bell, edge-triggered: a ring wakes every worker, and no one
+ * needs to read it (capacity_ring empties it if it ever fills). */
+static int
+worker_setup_bell(struct worker *w)
+{
+	if (w->shm->bell < 0)
+		return 0;
+	w->bellio.fd = w->shm->bell;
+	w->bellio.fn = worker_bell;
+	w->bellio.data = w;
+	return loop_add(&w->loop, &w->bellio, EPOLLIN | EPOLLET);
 }
 
 int
@@ -373,7 +421,7 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 	(void)mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
 	worker_init(&w, conf, shm, slot);
 	if (loop_init(&w.loop) == -1 || pool_init(&w) == -1 ||
-	    worker_setup_signals(&w) == -1 ||
+	    worker_setup_signals(&w) == -1 || worker_setup_bell(&w) == -1 ||
 	    worker_setup_listeners(&w) == -1) {
 		worker_cleanup(&w);
 		return 1;

@@ -22,6 +22,12 @@ struct worker;
 struct conn;
 struct request;
 struct request_handlers;
+struct capacity_wait;
+struct queue_wait;
+
+/* How often a worker whose requests wait (for a connection slot, in a
+ * queue) looks at the segment again without a ring of the bell. */
+#define WORKER_WAIT_POLL_MS 100
 
 struct worker_listener {
 	struct loop_io io;
@@ -55,6 +61,12 @@ struct worker {
 	bool accept_starved;		/* out of descriptors: pausing */
 	struct conn *conns;		/* list of open connections */
 	struct proxy_pool *pools; /* idle backend connections, per upstream */
+	/* the segment's bell (capacity.c), and the requests of this worker
+	 * that wait: for a connection slot, in an upstream's queue */
+	struct loop_io bellio;
+	struct capacity_wait *parked;
+	struct queue_wait *queued;
+	struct loop_timer wait_poll; /* looks again while they wait */
 	/* installed by worker.c: the content handlers request.c runs, and
 	 * what conn.c calls once a connection is gone (may accept again) */
 	const struct request_handlers *handlers;
