@@ -58,6 +58,7 @@ struct health {
 	struct health_target *t;
 	size_t n;
 	int epfd, sigfd;
+	int bell; /* the workers' eventfd (shm.h), -1 = none */
 	pid_t master;
 };
 
@@ -213,15 +214,15 @@ health_failed(struct health_target *t, enum shm_check_reason reason,
 }
 
 /* A passed check: the passes-th in a row brings a failed server back,
- * its weight ramping up over slow_start. */
-static void
+ * its weight ramping up over slow_start.  true when it came back. */
+static bool
 health_passed(struct health_target *t, int64_t now)
 {
 	t->fails = 0;
 	if (t->passes < t->up->health->passes)
 		t->passes++;
 	if (!t->failed || t->passes < t->up->health->passes)
-		return;
+		return false;
 	t->failed = false;
 	/* The check just saw it answer: passive failures from before it
 	 * went down would otherwise keep it out until fail_timeout. */
@@ -236,6 +237,7 @@ health_passed(struct health_target *t, int64_t now)
 		log_notice("server %s in upstream %s passed its health check: "
 			   "back",
 		    t->peer->addr.text, t->up->name);
+	return true;
 }
 
 /* The check of t ended: the verdict counted and published, the socket
@@ -246,15 +248,21 @@ health_end(struct health *h, struct health_target *t, bool passed,
 {
 	int64_t now = clock_ms();
 	struct shm_check_result r = { passed, reason, detail, 0, 0, now };
+	uint64_t one = 1;
 
 	if (t->fd != -1) {
 		(void)epoll_ctl(h->epfd, EPOLL_CTL_DEL, t->fd, NULL);
 		(void)close(t->fd);
 		t->fd = -1;
 	}
-	if (passed)
-		health_passed(t, now);
-	else
+	if (passed) {
+		/* Requests queued for want of a server get it at once. */
+		if (health_passed(t, now) && h->bell >= 0 &&
+		    write(h->bell, &one, sizeof(one)) == -1 && errno != EAGAIN)
+			log_warn("health checker: cannot ring the workers' "
+				 "bell: %s",
+			    strerror(errno));
+	} else
 		health_failed(t, reason, detail);
 	r.fails = t->fails;
 	r.passes = t->passes;
@@ -443,7 +451,10 @@ int
 health_run(const struct conf *conf, struct shm *shm)
 {
 	struct epoll_event evs[HEALTH_EVENTS];
-	struct health h = { .epfd = -1, .sigfd = -1, .master = getppid() };
+	struct health h = { .epfd = -1,
+		.sigfd = -1,
+		.bell = shm->bell,
+		.master = getppid() };
 	bool stop = false;
 	int n, wait, rc = 0;
 

@@ -20,10 +20,10 @@ teardown() {
 	fcg_teardown
 }
 
-# fpm_pool NAME CHILDREN: a php-fpm pool on a free port, pm = static with
-# CHILDREN children; sets FPM_PORT.
+# fpm_pool NAME CHILDREN [PORT]: a php-fpm pool on PORT (default a free
+# one), pm = static with CHILDREN children; sets FPM_PORT.
 fpm_pool() {
-	FPM_PORT="$(free_port)"
+	FPM_PORT="${3:-$(free_port)}"
 	cat >"$T/php-$1.conf" <<CONF
 [global]
 pid = $T/php-$1.pid
@@ -216,4 +216,59 @@ print(" ".join(str(w["pid"]) for w in json.load(sys.stdin)["workers"]))')"
 	assert_output "status 200 1
 status 502 1"
 	grep -q 'no live upstreams while connecting to upstream' "$T/error.log"
+}
+
+# No server up at all (its health check failed): a request waits in the
+# queue rather than getting 502, and is served once the check sees the
+# server answer again.
+@test "no server up: the request waits in the queue and is served when its check brings the server back" {
+	local port pid i code
+	port="$(free_port)"
+	q_conf "    queue = 10
+    queue_timeout = 30s
+    health_check { interval = 100ms  timeout = 1s  type = fastcgi_get_values }
+    server 127.0.0.1:$port { max_fails = 0 }"
+	for i in $(seq 1 100); do
+		[ "$(server_field state)" = failed ] && break
+		sleep 0.1
+	done
+	[ "$(server_field state)" = failed ]
+	curl -sS -o "$T/out" -w '%{http_code}' \
+	    "http://127.0.0.1:$HTTP_PORT/sleep.php?ms=1" >"$T/code" &
+	pid=$!
+	for i in $(seq 1 100); do
+		[ "$(queue_field waiting)" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$(queue_field waiting)" = 1 ]
+	fpm_pool back 2 "$port"
+	for i in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid"
+	code="$(cat "$T/code")"
+	[ "$code" = 200 ]
+	[ "$(cat "$T/out")" = ok ]
+	[ "$(queue_field waiting)" = 0 ]
+	[ "$(queue_field served)" = 1 ]
+}
+
+# A queue larger than the segment can hold is a configuration error with
+# its place, found by -t rather than at start-up.
+@test "queue above 65536 places: fcgate -t fails with FILE:LINE" {
+	cat >"$T/big.conf" <<CONF
+pid_file = "$T/x.pid"
+upstream app {
+    queue = 70000
+    server 127.0.0.1:9 { max_conns = 1 }
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    location "/" { fastcgi_pass = app }
+}
+CONF
+	run "$FCGATE" -t -c "$T/big.conf"
+	assert_failure
+	assert_output --regexp "big\.conf:[0-9]+: .*queue = 70000 is more than the 65536 places"
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "shared/addr.h"
+#include "shared/shm.h"
 #include "conf_build_health.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
@@ -140,6 +141,11 @@ build_upstream_head(cfg_t *us, struct conf_upstream *u)
 	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us, "keepalive_timeout");
 	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
 	u->queue_max = (int)cfg_getint(us, "queue");
+	if (u->queue_max > SHM_MAX_QUEUE)
+		conf_error_sec(us,
+		    "upstream %s: queue = %d is more than the %d places a "
+		    "queue can have",
+		    u->name, u->queue_max, SHM_MAX_QUEUE);
 	u->queue_timeout_ms = (uint32_t)cfg_getint(us, "queue_timeout");
 }
 
