@@ -56,7 +56,7 @@ TITLES = {"heavy_tail": "heavy tail, open loop",
 RUNS = {
     "heavy_tail": [("fcgate", "round_robin"), ("nginx", "round_robin"),
                    ("fcgate", "least_conn"), ("nginx", "least_conn+zone"),
-                   ("nginx", "least_conn")],
+                   ("nginx", "least_conn"), ("fcgate", "least_conn+queue")],
     "burst": [("fcgate", "queue+max_conns"), ("nginx", "max_conns+zone"),
               ("fcgate", "no limit"), ("nginx", "no limit"),
               ("fcgate", "queue+max_conns+keepalive"),
@@ -68,7 +68,10 @@ PAIRS = {
                    ("least_conn / nginx zone", "tail lc/lc zone",
                     "least_conn", "least_conn+zone"),
                    ("least_conn / nginx no zone", "tail lc/lc",
-                    "least_conn", "least_conn")],
+                    "least_conn", "least_conn"),
+                   ("fcgate least_conn max_conns=4 queue / nginx "
+                    "least_conn zone", "tail lc+queue/lc zone",
+                    "least_conn+queue", "least_conn+zone")],
     "burst": [("fcgate queue=100 max_conns=4 / nginx max_conns=4",
                "burst queue/max_conns", "queue+max_conns", "max_conns+zone"),
               ("fcgate queue=100 max_conns=4 / nginx no limit",
@@ -83,6 +86,7 @@ PAIRS = {
 }
 # the upstream / server block behind each variant
 UPSTREAM = {"round_robin": "tail_rr", "least_conn": "tail_lc",
+            "least_conn+queue": "tail_lcq",
             "least_conn+zone": "tail_lc_zone", "queue+max_conns": "burst_q",
             "max_conns+zone": "burst_mc", "no limit": "burst_plain",
             "queue+max_conns+keepalive": "burst_q_ka",
@@ -177,6 +181,14 @@ upstream probe_cap {{
 upstream tail_lc {{
     balance = least_conn
 {servers()}
+}}
+# max_conns = the pool's children: requests wait in one queue for the
+# first child free in any pool, instead of in one pool's backlog
+upstream tail_lcq {{
+    balance = least_conn
+    queue = 100
+    queue_timeout = 30s
+{servers(" max_conns = 4 ")}
 }}
 upstream burst_q {{
     queue = 100
