@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "shared/addr.h"
+#include "shared/check_text.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "health.h"
@@ -158,34 +159,6 @@ health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 	return 0;
 }
 
-static void
-health_reason_text(char *buf, size_t len, enum shm_check_reason r,
-    int32_t detail)
-{
-	switch (r) {
-	case SHM_CHECK_REASON_CONNECT:
-		snprintf(buf, len, "connect: %s", strerror(detail));
-		break;
-	case SHM_CHECK_REASON_TIMEOUT:
-		snprintf(buf, len, "timed out");
-		break;
-	case SHM_CHECK_REASON_CLOSED:
-		snprintf(buf, len, "closed before the end of the answer");
-		break;
-	case SHM_CHECK_REASON_PROTOCOL:
-		snprintf(buf, len, "invalid answer");
-		break;
-	case SHM_CHECK_REASON_STATUS:
-		snprintf(buf, len, "status %d", (int)detail);
-		break;
-	case SHM_CHECK_REASON_BODY:
-		snprintf(buf, len, "body does not match");
-		break;
-	default:
-		snprintf(buf, len, "i/o: %s", strerror(detail));
-	}
-}
-
 /* A failed check: counted; the fails-th in a row takes the server out. */
 static void
 health_failed(struct health_target *t, enum shm_check_reason reason,
@@ -198,7 +171,7 @@ health_failed(struct health_target *t, enum shm_check_reason reason,
 		t->fails++;
 	if (t->failed)
 		return;
-	health_reason_text(why, sizeof(why), reason, detail);
+	check_reason_text(why, sizeof(why), reason, detail);
 	if (t->fails < t->up->health->fails) {
 		log_info("health check of server %s in upstream %s failed "
 			 "(%s), %d of %d",

@@ -554,8 +554,7 @@ shm_repair_waiters(struct shm *shm, uint32_t slot, uint32_t u, uint32_t first,
 }
 
 void
-shm_server_check_record(struct shm_server *s,
-    const struct shm_check_result *r)
+shm_server_check_record(struct shm_server *s, const struct shm_check_result *r)
 {
 	atomic_fetch_add_explicit(&s->checks, 1, memory_order_relaxed);
 	if (!r->passed) {

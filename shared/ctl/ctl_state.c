@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/check_text.h"
 #include "shared/upstream.h"
 #include "ctl_state.h"
 
@@ -32,33 +33,8 @@ ctl_state_word(const struct shm_server *s, int64_t now_ms)
 void
 ctl_state_check_reason(char *buf, size_t len, const struct shm_server *s)
 {
-	int32_t detail = LOAD(s->check_detail);
-
-	switch (LOAD(s->check_reason)) {
-	case SHM_CHECK_REASON_CONNECT:
-		snprintf(buf, len, "connect: %s", strerror(detail));
-		break;
-	case SHM_CHECK_REASON_TIMEOUT:
-		snprintf(buf, len, "timed out");
-		break;
-	case SHM_CHECK_REASON_CLOSED:
-		snprintf(buf, len, "closed before the end of the answer");
-		break;
-	case SHM_CHECK_REASON_PROTOCOL:
-		snprintf(buf, len, "invalid answer");
-		break;
-	case SHM_CHECK_REASON_STATUS:
-		snprintf(buf, len, "status %d", (int)detail);
-		break;
-	case SHM_CHECK_REASON_BODY:
-		snprintf(buf, len, "body does not match");
-		break;
-	case SHM_CHECK_REASON_IO:
-		snprintf(buf, len, "i/o: %s", strerror(detail));
-		break;
-	default:
-		snprintf(buf, len, "%s", "");
-	}
+	check_reason_text(buf, len, LOAD(s->check_reason),
+	    LOAD(s->check_detail));
 }
 
 void
