@@ -22,10 +22,15 @@ for build in build build/asan; do
 		# The fuzzers are sanitizer builds of their own, whatever the
 		# pass: run them once.  The applications' file (80-apps) tests
 		# the recipes and the applications, not memory safety, and is
-		# the slowest file: once, on the normal build.
+		# the slowest file; the benchmark's smoke run (95-bench) checks
+		# the harness, and a sanitizer build measures nothing: both
+		# once, on the normal build.
 		run=()
 		for f in "${files[@]}"; do
-			case "$f" in *fuzz* | *80-apps*) ;; *) run+=("$f") ;; esac
+			case "$f" in
+			*fuzz* | *80-apps* | *95-bench*) ;;
+			*) run+=("$f") ;;
+			esac
 		done
 		[ "${#run[@]}" -gt 0 ] || continue
 	fi
