@@ -69,6 +69,8 @@
  *                                  shm_server_set_check
  *   server slow_start_ms_since:
  *                       balancer, checker  shm_server_start_ramp
+ *   server slot and the address of a server found in DNS, upstream
+ *   servers_gen:        resolver (master side)
  * "balancer" is shared/upstream.c, running in the workers; its writers are
  * inline at the end of this file, as they run on every request.
  */
@@ -83,7 +85,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC UINT64_C(0x3145544147434631) /* "1FCGATE1" */
-#define SHM_VERSION 3
+#define SHM_VERSION 4
 #define SHM_MAX_WORKERS 256
 #define SHM_MAX_QUEUE 65536 /* waiter slots of one upstream, at most */
 #define SHM_NAME_LEN 64
@@ -149,6 +151,10 @@ struct shm_upstream {
 	_Atomic uint64_t queue_timeouts;    /* ... or a 503 after the wait */
 	_Atomic uint64_t queue_full;	    /* 503 at once: no room to wait */
 	_Atomic uint64_t queue_wait_ms_sum; /* time waited by those served */
+	/* Raised by the resolver after any change to a server record's
+	 * slot or address (release): a worker that keeps something per
+	 * server list (the hash ring) rebuilds it when this moves. */
+	_Atomic uint32_t servers_gen;
 };
 
 enum shm_admin_state {
@@ -174,6 +180,19 @@ enum shm_check_reason {
 	SHM_CHECK_REASON_STATUS,   /* the answer's status: detail */
 	SHM_CHECK_REASON_BODY,	   /* the body does not hold `expect` */
 	SHM_CHECK_REASON_IO	   /* send/recv failed: detail errno */
+};
+
+/*
+ * Where a server record's address comes from.  A configured server keeps
+ * SHM_SLOT_CONF for its life; the records an upstream keeps for servers
+ * found in DNS (`resolve`, `service`) start SHM_SLOT_EMPTY and are filled
+ * and emptied by the resolver (master side) without a reload.
+ */
+enum shm_slot {
+	SHM_SLOT_CONF = 0, /* written in the configuration */
+	SHM_SLOT_EMPTY,	   /* a spare record: never chosen */
+	SHM_SLOT_LIVE,	   /* found in DNS, in use */
+	SHM_SLOT_GONE	   /* no longer in DNS: draining, then empty */
 };
 
 /* Response classes counted per server: 1xx..5xx and "other". */
@@ -236,64 +255,8 @@ struct shm_server {
 	_Atomic uint64_t checks;      /* checks run */
 	_Atomic uint64_t checks_failed;
 	_Atomic int64_t slow_start_ms_since; /* ramp began, 0 = full weight */
+	_Atomic int32_t slot;		     /* enum shm_slot */
 };
-
-/*
- * The handover protocol: capacity (max_conns, idle included) and the
- * queue, across workers.
- *
- * A server's budget is max_conns open connections, counted in conns, busy
- * and idle alike.  Nothing opens a connection without first raising conns
- * by a compare-and-swap that fails at max_conns (shm_server_conn_reserve),
- * so conns never exceeds max_conns; closing lowers it, once close() is
- * certain.  A request reuses an idle connection of its own worker when it
- * has one (idle - 1, conns unchanged).  Else, when the reservation fails,
- * the budget is held by idle connections of other workers: the request
- * adds itself to reclaim (the requests parked for a connection to the
- * server) and parks; it removes itself when it leaves, with a slot or at
- * its fastcgi_connect_timeout.
- *
- * A worker gives up an idle connection to the server (its least recently
- * used), or closes one whose answer is done instead of keeping it, while
- * reclaim > 0 and conns + reclaim > max_conns: while the parked requests
- * cannot all be served from free slots (shm_server_should_give_up).  A
- * connection whose answer is done goes first to a request of the same
- * worker parked for the server, if there is one, as it is.  Two
- * workers may give one up at the same moment: a kept connection lost,
- * never a slot.
- *
- * The bell wakes workers: one eventfd the master creates before forking,
- * which every worker watches edge-triggered (a write wakes every one).
- * It is rung by a request when it parks (after reclaim + 1: holders of
- * idle connections give one up); by whoever lowers conns while
- * reclaim > 0 (parked requests try again); by whoever lowers active (a
- * request's end) while its upstream's queue is not empty, and by a worker
- * that served a queued request while others still wait (the next is
- * tried); by the master after repairing a dead worker's counts.  A waiter
- * tries once more after publishing itself, and whoever frees reads
- * reclaim (queue_len) after freeing, both sequentially consistent (or
- * fenced): one of the two sees the other, so no wake-up is lost between
- * a failed try and the wait.  Every wait is bounded as well (connect
- * timeout, queue_timeout), and a worker with waiters looks again every
- * 100 ms: a server that comes back by itself rings nothing.
- *
- * The queue: when a request's first pick finds no server (all at
- * max_conns, or none usable), or others already wait, it joins: queue_len
- * + 1 by compare-and-swap below queue_max (else 503 at once), a ticket
- * from queue_ticket, a free place claimed with ticket and owner in one
- * word.  The oldest waiter holds the smallest ticket; on a ring each
- * worker with waiters looks for it, and only its owner picks for it.  A
- * waiter that leaves frees its place, then queue_len - 1, so places taken
- * never outnumber queue_len and a joiner always finds a free one.
- *
- * A worker that dies: the master frees its places (each whose low bits
- * name the dead slot, by compare-and-swap), lowers queue_len by as many,
- * and subtracts its shadow row from conns, idle, active and reclaim.  A
- * stopping worker closes its idle connections at once.  Across a reload
- * the new segment starts at zero: requests still running in the old
- * generation are counted in the old segment only, so meanwhile a server
- * may have up to twice max_conns connections.
- */
 
 /* A mapped segment.  The counts and the bell are this process's own
  * (the master's or fcgatectl's), never read back from the mapping. */

@@ -12,8 +12,8 @@
  *   all of those, for a worker that died (master):
  *       shm_repair_server, shm_repair_waiters
  *
- * Part of shm.h, which includes it and describes the layout and the
- * protocol these follow (above struct shm); apart so that each file stays
+ * Part of shm.h, which includes it and describes the layout; the
+ * protocol these follow is below; apart so that each file stays
  * readable.  The operations that the protocol orders are sequentially
  * consistent, the statistics relaxed.
  */
@@ -23,6 +23,63 @@
 #ifndef FCGATE_SHM_H
 #error "include shm.h, not shm_capacity.h"
 #endif
+
+/*
+ * The handover protocol: capacity (max_conns, idle included) and the
+ * queue, across workers.
+ *
+ * A server's budget is max_conns open connections, counted in conns, busy
+ * and idle alike.  Nothing opens a connection without first raising conns
+ * by a compare-and-swap that fails at max_conns (shm_server_conn_reserve),
+ * so conns never exceeds max_conns; closing lowers it, once close() is
+ * certain.  A request reuses an idle connection of its own worker when it
+ * has one (idle - 1, conns unchanged).  Else, when the reservation fails,
+ * the budget is held by idle connections of other workers: the request
+ * adds itself to reclaim (the requests parked for a connection to the
+ * server) and parks; it removes itself when it leaves, with a slot or at
+ * its fastcgi_connect_timeout.
+ *
+ * A worker gives up an idle connection to the server (its least recently
+ * used), or closes one whose answer is done instead of keeping it, while
+ * reclaim > 0 and conns + reclaim > max_conns: while the parked requests
+ * cannot all be served from free slots (shm_server_should_give_up).  A
+ * connection whose answer is done goes first to a request of the same
+ * worker parked for the server, if there is one, as it is.  Two
+ * workers may give one up at the same moment: a kept connection lost,
+ * never a slot.
+ *
+ * The bell wakes workers: one eventfd the master creates before forking,
+ * which every worker watches edge-triggered (a write wakes every one).
+ * It is rung by a request when it parks (after reclaim + 1: holders of
+ * idle connections give one up); by whoever lowers conns while
+ * reclaim > 0 (parked requests try again); by whoever lowers active (a
+ * request's end) while its upstream's queue is not empty, and by a worker
+ * that served a queued request while others still wait (the next is
+ * tried); by the master after repairing a dead worker's counts.  A waiter
+ * tries once more after publishing itself, and whoever frees reads
+ * reclaim (queue_len) after freeing, both sequentially consistent (or
+ * fenced): one of the two sees the other, so no wake-up is lost between
+ * a failed try and the wait.  Every wait is bounded as well (connect
+ * timeout, queue_timeout), and a worker with waiters looks again every
+ * 100 ms: a server that comes back by itself rings nothing.
+ *
+ * The queue: when a request's first pick finds no server (all at
+ * max_conns, or none usable), or others already wait, it joins: queue_len
+ * + 1 by compare-and-swap below queue_max (else 503 at once), a ticket
+ * from queue_ticket, a free place claimed with ticket and owner in one
+ * word.  The oldest waiter holds the smallest ticket; on a ring each
+ * worker with waiters looks for it, and only its owner picks for it.  A
+ * waiter that leaves frees its place, then queue_len - 1, so places taken
+ * never outnumber queue_len and a joiner always finds a free one.
+ *
+ * A worker that dies: the master frees its places (each whose low bits
+ * name the dead slot, by compare-and-swap), lowers queue_len by as many,
+ * and subtracts its shadow row from conns, idle, active and reclaim.  A
+ * stopping worker closes its idle connections at once.  Across a reload
+ * the new segment starts at zero: requests still running in the old
+ * generation are counted in the old segment only, so meanwhile a server
+ * may have up to twice max_conns connections.
+ */
 
 /*
  * One worker slot's part of a server's capacity counters: every change a

@@ -225,7 +225,7 @@ upstream_ramp_skips(const struct shm_server *s, const struct upstream_try *t,
 }
 
 static const char *const upstream_balance_names[] = { "round_robin", "ip_hash",
-	"least_conn", "random_two" };
+	"least_conn", "random_two", "hash" };
 
 const char *
 upstream_balance_name(enum upstream_balance b)

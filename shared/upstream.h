@@ -20,7 +20,9 @@ enum upstream_balance {
 	UPSTREAM_ROUND_ROBIN = 0, /* smooth weighted round robin */
 	UPSTREAM_IP_HASH = 1,	  /* nginx's ip_hash */
 	UPSTREAM_LEAST_CONN = 2,  /* fewest in flight per weight */
-	UPSTREAM_RANDOM_TWO = 3	  /* two random choices, the less loaded */
+	UPSTREAM_RANDOM_TWO = 3,  /* two random choices, the less loaded */
+	UPSTREAM_HASH = 4	  /* nginx's hash of a key (hash_key),
+				   * optionally consistent */
 };
 
 /* The name of a balance method ("round_robin", ...), and back (-1 for a

@@ -3,7 +3,7 @@
 # Debian packages (needs root, or sudo, only when something is missing),
 # and playwright-core from npm into build/node/ (the build's own folder).
 set -e
-pkgs="build-essential libconfuse-dev libpcre2-dev bats bats-assert bats-support php8.2-fpm php8.2-cli curl python3 clang libclang-rt-14-dev nginx wrk gnuplot-nox"
+pkgs="build-essential libconfuse-dev libpcre2-dev libc-ares-dev haproxy dnsmasq-base bind9-dnsutils iproute2 bats bats-assert bats-support php8.2-fpm php8.2-cli curl python3 clang libclang-rt-14-dev nginx wrk gnuplot-nox"
 # t/80-apps.bats: the applications, their database and PHP extensions, and
 # the browser that drives them.  Without their recommendations: those
 # would add systemd, avahi and a desktop, none of which a test uses.

@@ -62,7 +62,17 @@ struct conf_peer {
 				    * 0 = none or off */
 	bool down;
 	bool backup;
-	uint32_t shm_index; /* index of its struct shm_server */
+	/* Found in DNS instead of addr (addr.text keeps the title as
+	 * written): `resolve = true` asks host's A/AAAA records, each a
+	 * server on port; `service = "_php._tcp"` asks the SRV records of
+	 * service.host, which give ports and weights. */
+	bool resolve;
+	char host[256];	    /* the name, for resolve or service */
+	uint16_t port;	    /* resolve: from the title */
+	char service[64];   /* "" = none */
+	uint32_t shm_index; /* index of its struct shm_server; for a
+			     * server found in DNS, of the first of the
+			     * records it may fill */
 };
 
 struct conf_upstream {
@@ -77,6 +87,10 @@ struct conf_upstream {
 	int queue_max;		       /* `queue`, 0 = none */
 	uint32_t queue_timeout_ms;     /* default 60000 */
 	struct conf_health *health;    /* health_check, NULL = none */
+	struct conf_tmpl *hash_key;    /* balance = hash: the key, or NULL */
+	bool hash_consistent;	       /* ... on nginx's ketama ring */
+	int max_servers;	       /* server records kept for servers
+					* found in DNS (0 = the default) */
 	struct conf_peer *peers;
 	size_t npeers;
 	uint32_t shm_index; /* index of its struct shm_upstream */
@@ -315,13 +329,33 @@ struct conf_location {
 /* A listening address shared by one or more servers. */
 struct conf_listen {
 	struct addr addr;
-	int fd; /* bound by the master, -1 before */
+	int fd;		     /* bound by the master, -1 before */
+	bool proxy_protocol; /* a PROXY protocol header comes first */
+};
+
+/* Which header set_real_ip_from's peers are believed in. */
+enum conf_realip_header {
+	REALIP_X_REAL_IP = 0,	/* nginx's default */
+	REALIP_X_FORWARDED_FOR, /* the last untrusted hop */
+	REALIP_OTHER,		/* any other header, by name */
+	REALIP_PROXY_PROTOCOL	/* the connection's PROXY header */
+};
+
+/* set_real_ip_from, real_ip_header, real_ip_recursive: at the top level
+ * and per server (a server without its own inherits the top's). */
+struct conf_realip {
+	struct conf_access_rule *from; /* the trusted peers; none = off */
+	size_t nfrom;
+	enum conf_realip_header header;
+	char *header_name; /* as written (REALIP_OTHER's, and for logs) */
+	bool recursive;
 };
 
 struct conf_server {
 	size_t *listen; /* indexes into conf.listens */
 	size_t nlisten;
-	char **names; /* server_name list, as written:
+	struct conf_realip realip; /* own, or the top level's copy */
+	char **names;		   /* server_name list, as written:
 					 * "example.com", "*.example.com",
 					 * ".example.com", "www.example.*",
 					 * "~regex" */
@@ -389,7 +423,12 @@ struct conf {
 	size_t nservers;
 	struct conf_param *params; /* top-level fastcgi_param list */
 	size_t nparams;
-	struct conf_mime *mime; /* sorted by ext for bsearch */
+	struct conf_realip realip; /* top level's: servers inherit it */
+	struct addr *resolvers;	   /* `resolver`, none = no DNS */
+	size_t nresolvers;
+	uint32_t resolver_valid_ms;   /* caps the records' TTL, 0 = the TTL */
+	uint32_t resolver_timeout_ms; /* one query, default 30000 */
+	struct conf_mime *mime;	      /* sorted by ext for bsearch */
 	size_t nmime;
 	char *default_type; /* default application/octet-stream */
 	/* the file and its include()s, in the order read, each once */

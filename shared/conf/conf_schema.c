@@ -95,6 +95,8 @@ cfg_opt_t conf_schema_peer[] = {
 	OPT_TIME("slow_start", 0),
 	CFG_BOOL("down", cfg_false, CFGF_NONE),
 	CFG_BOOL("backup", cfg_false, CFGF_NONE),
+	CFG_BOOL("resolve", cfg_false, CFGF_NONE),
+	CFG_STR("service", NULL, CFGF_NONE),
 	CFG_END(),
 };
 
@@ -118,6 +120,9 @@ static cfg_opt_t upstream_opts[] = {
 	OPT_TIME("keepalive_time", 3600000),
 	OPT_COUNT("queue", 0),
 	OPT_TIME("queue_timeout", 60000),
+	CFG_STR("hash_key", NULL, CFGF_NONE),
+	CFG_BOOL("consistent", cfg_false, CFGF_NONE),
+	OPT_COUNT("max_servers", 0),
 	CFG_SEC("health_check", health_opts, CFGF_MULTI),
 	CFG_SEC("server", conf_schema_peer,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -226,8 +231,15 @@ cfg_opt_t conf_schema_location[] = {
 	CFG_END(),
 };
 
+/* The realip directives, top level and server; NULL: not given here. */
+#define REALIP_OPTS                                                            \
+	CFG_STR_LIST("set_real_ip_from", NULL, CFGF_NONE),                     \
+	    CFG_STR("real_ip_header", NULL, CFGF_NONE),                        \
+	    CFG_BOOL("real_ip_recursive", cfg_false, CFGF_NODEFAULT)
+
 static cfg_opt_t server_opts[] = {
 	CFG_STR_LIST("listen", NULL, CFGF_NONE),
+	REALIP_OPTS,
 	CFG_STR_LIST("server_name", "{\"\"}", CFGF_NONE),
 	CFG_STR("root", "html", CFGF_NONE),
 	CFG_STR_LIST("index", "{index.html}", CFGF_NONE),
@@ -268,6 +280,10 @@ cfg_opt_t conf_schema_top[] = {
 	CFG_STR("mime_types", NULL, CFGF_NONE), /* NULL: see conf_mime_build */
 	CFG_STR("default_type", "application/octet-stream", CFGF_NONE),
 	OPT_TIME("shutdown_timeout", 10000),
+	REALIP_OPTS,
+	CFG_STR_LIST("resolver", NULL, CFGF_NONE),
+	OPT_TIME("resolver_valid", 0),
+	OPT_TIME("resolver_timeout", 30000),
 	CFG_SEC("fastcgi_param", param_opts, CFGF_MULTI | CFGF_KEYSTRVAL),
 	CFG_SEC("fastcgi_param_if_not_empty", param_opts,
 	    CFGF_MULTI | CFGF_KEYSTRVAL),
