@@ -74,6 +74,16 @@ union conn_sockaddr {
 	struct sockaddr_in6 sin6;
 };
 
+/* What a PROXY protocol header said (a listen with proxy_protocol): the
+ * client's address (src) and the one it connected to (dst), AF_UNSPEC
+ * for a LOCAL or UNKNOWN header.  Set when the header has been read,
+ * NULL before and on other listens. */
+struct conn_proxy {
+	union conn_sockaddr src, dst;
+	char src_addr[INET6_ADDRSTRLEN], src_port[6];
+	char dst_addr[INET6_ADDRSTRLEN], dst_port[6];
+};
+
 struct conn {
 	struct loop_io io;
 	struct loop_timer timer;
@@ -87,6 +97,7 @@ struct conn {
 	char peer_addr[INET6_ADDRSTRLEN]; /* numeric, "unix:" for unix
 					 * clients */
 	char peer_port[6];
+	struct conn_proxy *proxy; /* the PROXY header's, or NULL */
 	enum conn_state state;
 	bool writable;		  /* edge-triggered: last write did not
 					 * hit EAGAIN */

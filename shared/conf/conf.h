@@ -134,6 +134,12 @@ enum conf_var {
 	VAR_TIME_ISO8601,
 	VAR_REQUEST_ID, /* 32 hex digits, new per request */
 	VAR_BINARY_REMOTE_ADDR,
+	VAR_REALIP_REMOTE_ADDR, /* the peer's own address, before realip */
+	VAR_REALIP_REMOTE_PORT,
+	VAR_PROXY_PROTOCOL_ADDR, /* from the PROXY header, "" without one */
+	VAR_PROXY_PROTOCOL_PORT,
+	VAR_PROXY_PROTOCOL_SERVER_ADDR,
+	VAR_PROXY_PROTOCOL_SERVER_PORT,
 	/* a name after the prefix, in part->text (lower case) */
 	VAR_HTTP_,	/* $http_user_agent: a request header */
 	VAR_COOKIE_,	/* $cookie_session */
