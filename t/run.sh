@@ -5,7 +5,7 @@
 #
 #   t/run.sh             both builds
 #   t/run.sh FILE...     only these bats files (both builds; the fuzz
-#                        and applications files on one only)
+#                        applications and multi-host files on one only)
 set -u
 cd "$(dirname "$0")/.."
 # Debian's python3 before any version manager's shim (pyenv's costs 0.3 s a
@@ -24,11 +24,13 @@ for build in build build/asan; do
 		# the recipes and the applications, not memory safety, and is
 		# the slowest file; the benchmark's smoke run (95-bench) checks
 		# the harness, and a sanitizer build measures nothing: both
-		# once, on the normal build.
+		# once, on the normal build.  So is the multi-host file
+		# (93-multihost): it tests how hosts, the balancer and DNS fit
+		# together, on features whose own files run on both builds.
 		run=()
 		for f in "${files[@]}"; do
 			case "$f" in
-			*fuzz* | *80-apps* | *95-bench*) ;;
+			*fuzz* | *80-apps* | *93-multihost* | *95-bench*) ;;
 			*) run+=("$f") ;;
 			esac
 		done

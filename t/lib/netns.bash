@@ -1,0 +1,149 @@
+# Several hosts on one machine, for the multi-host test: network
+# namespaces made by the test, joined by veth pairs to a bridge in a
+# switch namespace of their own.  Their addresses (10.77.0.0/16) exist only
+# inside these namespaces: no namespace has a route to anything else, and
+# the machine's own namespace gets no address, so no packet leaves them.
+#
+#   netns_require          skips the test where `ip netns` is refused
+#   netns_init             the switch and its bridge (names unique per run)
+#   netns_host NAME ADDR.. a host NAME joined to the bridge, ADDRs /16
+#   netns_exec NAME CMD..  runs CMD in host NAME
+#   netns_start NAME LOG CMD..  CMD in the background, tracked by pid
+#   netns_teardown         stops what netns_start started (by pid), then
+#                          deletes every namespace made (their veths go
+#                          with them), then fcg_teardown
+#
+# Sourced after t/helper.bash, which gives T, fcg_track and fcg_teardown.
+# Every namespace is written to $T/netns before it is made, so a setup
+# that fails half way is still torn down.
+
+# One prefix for the whole file: netns_init exports it, so each test (its
+# own process) names the same namespaces.
+NETNS_PREFIX="${NETNS_PREFIX:-fcg$$}"
+
+# skip unless this process may make namespaces and veth pairs (root with
+# CAP_NET_ADMIN, and a kernel that has them).
+netns_require() {
+	local probe="$NETNS_PREFIX-probe" err
+	command -v ip >/dev/null 2>&1 ||
+		skip "ip netns is not permitted here: no ip command (iproute2)"
+	if ! err="$(ip netns add "$probe" 2>&1)"; then
+		skip "ip netns is not permitted here (needs root and CAP_NET_ADMIN): $err"
+	fi
+	if ! err="$(ip -n "$probe" link add p0 type veth peer name p1 2>&1)"; then
+		ip netns del "$probe" 2>/dev/null
+		skip "veth pairs are not permitted here (needs CAP_NET_ADMIN): $err"
+	fi
+	ip netns del "$probe"
+}
+
+netns_name() { echo "$NETNS_PREFIX-$1"; }
+
+# netns_init: the switch namespace with bridge br0 (up, no address).
+netns_init() {
+	local sw
+	export NETNS_PREFIX
+	sw="$(netns_name sw)"
+	echo "$sw" >>"$T/netns"
+	ip netns add "$sw" || return 1
+	ip -n "$sw" link set lo up &&
+		ip -n "$sw" link add br0 type bridge &&
+		ip -n "$sw" link set br0 up
+}
+
+# netns_host NAME ADDR...: namespace NAME with lo up and eth0, one end of
+# a veth pair whose other end (named NAME) is a port of the switch's
+# bridge; eth0 gets each ADDR as ADDR/16.  Both ends are made inside the
+# namespaces, never in the machine's own.
+netns_host() {
+	local name="$1" ns sw a
+	shift
+	ns="$(netns_name "$name")"
+	sw="$(netns_name sw)"
+	echo "$ns" >>"$T/netns"
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up || return 1
+	ip -n "$sw" link add "$name" type veth peer name eth0 netns "$ns" ||
+		return 1
+	ip -n "$sw" link set "$name" master br0 up || return 1
+	for a in "$@"; do
+		ip -n "$ns" addr add "$a/16" dev eth0 nodad || return 1
+	done
+	ip -n "$ns" link set eth0 up
+}
+
+netns_exec() {
+	local name="$1"
+	shift
+	ip netns exec "$(netns_name "$name")" "$@"
+}
+
+# netns_start NAME LOG CMD...: CMD in host NAME in the background, output
+# appended to LOG; its pid (ip netns exec execs CMD, so it is CMD's) is
+# recorded in $NETNS_PIDS ($T/pids unless set) and left in NETNS_PID.
+netns_start() {
+	local name="$1" log="$2"
+	shift 2
+	ip netns exec "$(netns_name "$name")" "$@" >>"$log" 2>&1 &
+	NETNS_PID=$!
+	echo "$NETNS_PID" >>"${NETNS_PIDS:-$T/pids}"
+}
+
+# netns_stop_pids FILE: TERM to each pid in FILE, wait for them (5 s at
+# most), then KILL what is left; empties FILE.
+netns_stop_pids() {
+	local f="$1" pid alive
+	[ -f "$f" ] || return 0
+	while read -r pid; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done <"$f"
+	for _ in $(seq 1 50); do
+		alive=0
+		while read -r pid; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done <"$f"
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	while read -r pid; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done <"$f"
+	: >"$f"
+}
+
+netns_teardown() {
+	local ns
+	[ -n "${T:-}" ] || return 0
+	netns_stop_pids "$T/pids"
+	if [ -f "$T/netns" ]; then
+		while read -r ns; do
+			ip netns del "$ns" 2>/dev/null || true
+		done <"$T/netns"
+	fi
+	fcg_teardown
+}
+
+# netns_wait_port NAME ADDR PORT: until a connect from host NAME to
+# ADDR:PORT succeeds (5 s at most).
+netns_wait_port() {
+	local i
+	for i in $(seq 1 50); do
+		netns_exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null &&
+			return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $2:$3 (seen from $1)" >&2
+	return 1
+}
+
+# netns_wait_udp NAME ADDR PORT: until something holds UDP ADDR:PORT in
+# host NAME (5 s at most).
+netns_wait_udp() {
+	for _ in $(seq 1 50); do
+		netns_exec "$1" ss -Hlun "src $2:$3" 2>/dev/null | grep -q . &&
+			return 0
+		sleep 0.1
+	done
+	echo "nothing holds udp $2:$3 in $1" >&2
+	return 1
+}
