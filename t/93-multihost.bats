@@ -15,7 +15,9 @@
 #
 # The hosts and php-fpm live for the whole file; each test starts its own
 # gateways, balancer and DNS server and stops them by pid.  Skipped where
-# ip netns is not permitted; CI runs it as root.
+# ip netns is not permitted; CI runs it as root.  MH_GATEWAY=nginx runs
+# the scenarios with Debian's nginx as both gateways (but for DNS
+# discovery, which nginx lacks): the test's own check.
 
 load helper
 load lib/netns
@@ -59,7 +61,7 @@ setup() {
 	# its end; the hosts and php-fpm stay.
 	export NETNS_PIDS="$T/test-pids"
 	: >"$NETNS_PIDS"
-	rm -f "$T"/g1* "$T"/g2* "$T"/lb* "$T"/ngx* "$T"/dns* "$T"/map-* \
+	rm -rf "$T"/g1* "$T"/g2* "$T"/lb* "$T"/ngx* "$T"/dns* "$T"/map-* \
 	    "$T"/load* "$T"/stop
 }
 
@@ -153,13 +155,58 @@ CONF
 	netns_wait_port c "$2" 8080
 }
 
+# mh_gateway_nginx NAME ADDR METHOD: with MH_GATEWAY=nginx the gateways
+# are Debian's nginx instead (upstream method METHOD, the servers of
+# MH_STATIC), to check that the scenarios hold for nginx too.
+mh_gateway_nginx() {
+	mkdir -p "$T/$1-ngx/logs"
+	cat >"$T/$1-ngx/nginx.conf" <<NGX
+worker_processes 2;
+user nobody nogroup;
+events {}
+http {
+    access_log off;
+    error_log $T/$1-error.log info;
+    upstream php {
+        $3
+        server 10.77.0.11:9000;
+        server 10.77.0.12:9000 weight=2;
+        server 10.77.0.13:9000;
+    }
+    server {
+        listen $2:8080 proxy_protocol;
+        set_real_ip_from $NET_LB/32;
+        real_ip_header proxy_protocol;
+        root $T/html;
+        location / {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_param GATEWAY_ID $1;
+            fastcgi_pass php;
+        }
+    }
+}
+NGX
+	netns_start "$1" "$T/$1.out" /usr/sbin/nginx -p "$T/$1-ngx" \
+	    -c "$T/$1-ngx/nginx.conf" \
+	    -g "daemon off; pid $T/$1-ngx/nginx.pid; error_log $T/$1-error.log;"
+	eval "PID_$1=$NETNS_PID"
+	netns_wait_port c "$2" 8080
+}
+
 # The three backends as static servers, b2 with weight 2.
 MH_STATIC='    server "10.77.0.11:9000" {}
     server "10.77.0.12:9000" { weight = 2 }
     server "10.77.0.13:9000" {}'
 
-# mh_gateways UPSTREAM [TOP]: g1 and g2 with the same configuration.
+# mh_gateways UPSTREAM [TOP [NGINX_METHOD]]: g1 and g2 with the same
+# configuration (with MH_GATEWAY=nginx: nginx with NGINX_METHOD).
 mh_gateways() {
+	if [ "${MH_GATEWAY:-fcgate}" = nginx ]; then
+		mh_gateway_nginx g1 "$NET_G1" "${3:-}"
+		mh_gateway_nginx g2 "$NET_G2" "${3:-}"
+		return
+	fi
 	mh_gateway g1 "$NET_G1" "${2:-}" "$1"
 	mh_gateway g2 "$NET_G2" "${2:-}" "$1"
 }
@@ -317,7 +364,7 @@ mh_check_mapping() {
 	# balancer feeds ip_hash and REMOTE_ADDR, and two gateways with the
 	# same server list agree with each other and with nginx's ip_hash.
 	mh_gateways "    balance = ip_hash
-$MH_STATIC"
+$MH_STATIC" "" "ip_hash;"
 	mh_nginx "ip_hash;"
 	mh_haproxy
 	mh_check_mapping
@@ -330,7 +377,7 @@ $MH_STATIC"
 	mh_gateways '    balance = hash
     hash_key = "$remote_addr"
     consistent = true
-'"$MH_STATIC"
+'"$MH_STATIC" "" 'hash $remote_addr consistent;'
 	mh_nginx 'hash $remote_addr consistent;'
 	mh_haproxy
 	mh_check_mapping
@@ -355,7 +402,7 @@ mh_crash() {
 	# kill: at most one per load thread, none for most clients.
 	local threads=16
 	mh_gateways "    balance = ip_hash
-$MH_STATIC"
+$MH_STATIC" "" "ip_hash;"
 	mh_haproxy
 	mh_map before "$NET_LB:80" plain
 	run awk '$2 != 200 { print; bad++ } END { exit bad > 0 }' \
@@ -436,6 +483,8 @@ mh_wait_backends() {
 	# a load running through both changes sees no failed request; b1
 	# gets no new request once it is out; both gateways still agree on
 	# every client.
+	[ "${MH_GATEWAY:-fcgate}" = fcgate ] ||
+		skip "nginx finds no SRV records (NGINX Plus only)"
 	mh_dns b1 b2
 	mh_gateways "$MH_DNS_UP" "$MH_DNS_TOP"
 	mh_haproxy
