@@ -4,7 +4,8 @@
 # inside these namespaces: no namespace has a route to anything else, and
 # the machine's own namespace gets no address, so no packet leaves them.
 #
-#   netns_require          skips the test where `ip netns` is refused
+#   netns_probe            fails, saying why, where `ip netns` is refused
+#   netns_require          skips the test then
 #   netns_init             the switch and its bridge (names unique per run)
 #   netns_host NAME ADDR.. a host NAME joined to the bridge, ADDRs /16
 #   netns_exec NAME CMD..  runs CMD in host NAME
@@ -21,20 +22,31 @@
 # own process) names the same namespaces.
 NETNS_PREFIX="${NETNS_PREFIX:-fcg$$}"
 
-# skip unless this process may make namespaces and veth pairs (root with
-# CAP_NET_ADMIN, and a kernel that has them).
-netns_require() {
+# netns_probe: whether this process may make namespaces and veth pairs
+# (root with CAP_NET_ADMIN, and a kernel that has them); when not, prints
+# the reason and fails.  setup_file cannot skip (bats 1.8), so it keeps
+# the reason in NETNS_SKIP and each test's setup calls netns_require.
+netns_probe() {
 	local probe="$NETNS_PREFIX-probe" err
-	command -v ip >/dev/null 2>&1 ||
-		skip "ip netns is not permitted here: no ip command (iproute2)"
+	if ! command -v ip >/dev/null 2>&1; then
+		echo "ip netns is not permitted here: no ip command (iproute2)"
+		return 1
+	fi
 	if ! err="$(ip netns add "$probe" 2>&1)"; then
-		skip "ip netns is not permitted here (needs root and CAP_NET_ADMIN): $err"
+		echo "ip netns is not permitted here (needs root and CAP_NET_ADMIN): $err"
+		return 1
 	fi
 	if ! err="$(ip -n "$probe" link add p0 type veth peer name p1 2>&1)"; then
 		ip netns del "$probe" 2>/dev/null
-		skip "veth pairs are not permitted here (needs CAP_NET_ADMIN): $err"
+		echo "veth pairs are not permitted here (needs CAP_NET_ADMIN): $err"
+		return 1
 	fi
 	ip netns del "$probe"
+}
+
+# netns_require: skips the test when netns_probe failed in setup_file.
+netns_require() {
+	[ -z "${NETNS_SKIP:-}" ] || skip "$NETNS_SKIP"
 }
 
 netns_name() { echo "$NETNS_PREFIX-$1"; }
