@@ -198,6 +198,20 @@ NGX
 	netns_wait_port c "$2" 8080
 }
 
+# mh_stop NAME: TERM to gateway NAME's master, and wait until it is gone
+# (5 s at most).
+mh_stop() {
+	local pid
+	pid="$(eval echo "\$PID_$1")"
+	kill -TERM "$pid"
+	for _ in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "$1 (pid $pid) did not stop" >&2
+	return 1
+}
+
 # The three backends as static servers, b2 with weight 2.
 MH_STATIC='    server "10.77.0.11:9000" {}
     server "10.77.0.12:9000" { weight = 2 }
@@ -462,6 +476,19 @@ MH_DNS_UP='    balance = hash
     max_servers = 8
     server "php.test" { service = "_php._tcp" }'
 
+# mh_found NAME: the servers gateway NAME's fcgatectl status --json lists
+# in upstream php as up, "ADDR ORIGIN-NAME ORIGIN-TYPE" sorted, one a line.
+mh_found() {
+	"$FCGATECTL" -m "$T/$1.shm" status --json | python3 -c '
+import json, sys
+for u in json.load(sys.stdin)["upstreams"]:
+    for s in u["servers"] if u["name"] == "php" else []:
+        if s["state"] == "up":
+            o = s.get("origin") or {}
+            print(s["addr"], o.get("name", "-"), o.get("type", "-"))
+' | sort
+}
+
 # mh_wait_backends SET: until, on both gateways, the backends the 64
 # clients reach are exactly SET ("b1 b2"), 15 s at most.
 mh_wait_backends() {
@@ -485,8 +512,9 @@ mh_wait_backends() {
 	# gateways; adding b3 and then removing b1 in DNS changes both
 	# gateways' sets with no reload (same master pid, same generation);
 	# a load running through both changes sees no failed request; b1
-	# gets no new request once it is out; both gateways still agree on
-	# every client.
+	# gets no new request once it is out; both gateways list the same
+	# servers and agree on every client, also with a gateway started
+	# after the changes.
 	[ "${MH_GATEWAY:-fcgate}" = fcgate ] ||
 		skip "nginx finds no SRV records (NGINX Plus only)"
 	mh_dns b1 b2
@@ -532,6 +560,22 @@ mh_wait_backends() {
 	[ "$(mh_status g1 | sed 's/, up [^,]*//')" = "$s1" ]
 	[ "$(mh_status g2 | sed 's/, up [^,]*//')" = "$s2" ]
 	# The two gateways, with the same records, choose alike.
+	run mh_same g1 g2
+	assert_success
+	# Both list the same two servers, found in DNS, and b1 no more.
+	local name
+	for name in g1 g2; do
+		run mh_found "$name"
+		assert_output "$NET_B2:9000 _php._tcp.php.test SRV
+$NET_B3:9000 _php._tcp.php.test SRV"
+	done
+	# A gateway started now holds b2 and b3 in other records than g1,
+	# which kept b2's and b3's and emptied b1's: the ring depends on the
+	# addresses, not on where they sit, so the two still agree.
+	mh_stop g2
+	mh_gateway g2 "$NET_G2" "$MH_DNS_TOP" "$MH_DNS_UP"
+	run mh_wait_backends "b2 b3"
+	assert_success
 	run mh_same g1 g2
 	assert_success
 }
