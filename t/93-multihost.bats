@@ -71,9 +71,18 @@ setup() {
 
 teardown() {
 	netns_stop_pids "$T/test-pids"
+	netns_sweep g1 g2 lb dns c
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		tail -n 20 "$T"/g1-error.log "$T"/g2-error.log "$T"/g1.out \
 		    "$T"/g2.out "$T"/lb.log "$T"/dns.log 2>/dev/null >&3 || true
+	fi
+	# The next test's setup removes these files: a sanitizer report of
+	# this test's gateways (FCGATE_BUILD=build/asan) fails it now.
+	if cat "$T"/g1.out "$T"/g2.out 2>/dev/null |
+		grep -E -q 'AddressSanitizer|LeakSanitizer|runtime error:'; then
+		cat "$T"/g1.out "$T"/g2.out >&3
+		echo "sanitizer report, see above" >&2
+		return 1
 	fi
 }
 
@@ -416,8 +425,8 @@ mh_crash() {
 @test "a gateway host dies: its clients move to the other one, each to the same backend" {
 	# Pins: after g1 dies, HAProxy sends everyone to g2 and each client
 	# keeps its backend (ip_hash on the real address is the same on both
-	# hosts); the only failures are requests in flight on g1 at the
-	# kill: at most one per load thread, none for most clients.
+	# hosts); the only failures are those the kill causes (bounded
+	# below), none for most clients.
 	local threads=16
 	mh_gateways "    balance = ip_hash
 $MH_STATIC" "" "ip_hash;"
@@ -456,11 +465,16 @@ $MH_STATIC" "" "ip_hash;"
 	assert_success
 	run grep -c 'gateways=g1,g2' "$T/load.out"
 	refute_output 0
-	# At most one failure per client, at most one per thread in all.
-	run awk '/^10\./ { split($3, f, "="); if (f[2] > 1) { print; bad++ } }
+	# What the kill fails: each thread's request in flight on g1, and
+	# one it may send there while g1's dying sockets still take
+	# connections and before the balancer's check sees it gone (a
+	# sanitizer build dies slowly).  So at most two per thread, and per
+	# client (a thread sends from 4 addresses in turn: in the normal
+	# build no address has seen a second one).
+	run awk '/^10\./ { split($3, f, "="); if (f[2] > 2) { print; bad++ } }
 	    END { exit bad > 0 }' "$T/load.out"
 	assert_success
-	run awk -v max="$threads" '/^total/ { split($3, f, "=")
+	run awk -v max="$((2 * threads))" '/^total/ { split($3, f, "=")
 	    exit f[2] > max }' "$T/load.out"
 	assert_success
 }

@@ -10,9 +10,12 @@
 #   netns_host NAME ADDR.. a host NAME joined to the bridge, ADDRs /16
 #   netns_exec NAME CMD..  runs CMD in host NAME
 #   netns_start NAME LOG CMD..  CMD in the background, tracked by pid
+#   netns_stop_pids FILE   stops the pids in FILE and their descendants
+#   netns_sweep NAME..     stops what is left running in hosts NAME
 #   netns_teardown         stops what netns_start started (by pid), then
-#                          deletes every namespace made (their veths go
-#                          with them), then fcg_teardown
+#                          what is left in each namespace, deletes every
+#                          namespace made (their veths go with them),
+#                          then fcg_teardown
 #
 # Sourced after t/helper.bash, which gives T, fcg_track and fcg_teardown.
 # Every namespace is written to $T/netns before it is made, so a setup
@@ -101,26 +104,85 @@ netns_start() {
 	echo "$NETNS_PID" >>"${NETNS_PIDS:-$T/pids}"
 }
 
-# netns_stop_pids FILE: TERM to each pid in FILE, wait for them (5 s at
-# most), then KILL what is left; empties FILE.
+# netns_proc PID: "PID:START" for PID and each of its descendants alive
+# now, START being the process's start time (/proc/PID/stat field 22), so
+# a pid that is reused later is not mistaken for it.
+netns_proc() {
+	local pid="$1" kid start
+	start="$(awk '{ print $22 }' "/proc/$pid/stat" 2>/dev/null)" || return 0
+	[ -n "$start" ] || return 0
+	echo "$pid:$start"
+	for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+		netns_proc "$kid"
+	done
+}
+
+# netns_alive PID:START: that process is still running.
+netns_alive() {
+	local pid="${1%%:*}" start
+	start="$(awk '{ print $22 }' "/proc/$pid/stat" 2>/dev/null)" &&
+		[ "$start" = "${1#*:}" ] && [ "$(awk '{ print $3 }' \
+		    "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
+
+# netns_stop_pids FILE: TERM to each pid in FILE, wait (5 s at most) for
+# them and their descendants, then KILL what is left of both; empties
+# FILE.  The descendants matter: a gateway's workers outlive a master
+# that is killed, and would hold the test's output open.
 netns_stop_pids() {
-	local f="$1" pid alive
+	local f="$1" pid procs p alive
 	[ -f "$f" ] || return 0
+	procs="$(while read -r pid; do netns_proc "$pid"; done <"$f")"
 	while read -r pid; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done <"$f"
 	for _ in $(seq 1 50); do
 		alive=0
-		while read -r pid; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done <"$f"
+		for p in $procs; do
+			netns_alive "$p" && alive=1 && break
+		done
 		[ "$alive" = 0 ] && break
 		sleep 0.1
 	done
-	while read -r pid; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done <"$f"
+	# What is left, with the children it has now (a master may have
+	# started a worker meanwhile).
+	procs="$(for p in $procs; do
+		netns_alive "$p" && netns_proc "${p%%:*}"
+	done)"
+	for p in $procs; do
+		kill -KILL "${p%%:*}" 2>/dev/null
+	done
 	: >"$f"
+}
+
+# netns_sweep NAME...: stops whatever still runs in hosts NAME (ip netns
+# pids lists them; only this test starts processes there): a child whose
+# parent died before netns_stop_pids saw it, such as the workers of a
+# master that crashed.  Says which on stderr.
+netns_sweep() {
+	local name ns pids left="" pid alive
+	for name in "$@"; do
+		ns="$(netns_name "$name")"
+		pids="$(ip netns pids "$ns" 2>/dev/null)" || continue
+		[ -n "$pids" ] || continue
+		echo "# left running in $name: $(echo $pids)" >&2
+		left="$left $pids"
+	done
+	[ -n "$left" ] || return 0
+	for pid in $left; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 1 30); do
+		alive=0
+		for pid in $left; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ "$alive" = 0 ] && return 0
+		sleep 0.1
+	done
+	for pid in $left; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
 }
 
 netns_teardown() {
@@ -129,6 +191,7 @@ netns_teardown() {
 	netns_stop_pids "$T/pids"
 	if [ -f "$T/netns" ]; then
 		while read -r ns; do
+			netns_sweep "${ns#"$NETNS_PREFIX"-}"
 			ip netns del "$ns" 2>/dev/null || true
 		done <"$T/netns"
 	fi
