@@ -10,6 +10,7 @@
 
 #include "shared/addr.h"
 #include "conf_build_location.h"
+#include "conf_build_realip.h"
 #include "conf_build_server.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
@@ -168,7 +169,8 @@ conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	    build_server_files(c, ss, s) == -1)
 		return -1;
 	build_server_values(ss, s);
-	if (conf_params_build(ss, c->params, c->nparams, &s->params,
+	if (conf_build_realip_server(c, ss, s) == -1 ||
+	    conf_params_build(ss, c->params, c->nparams, &s->params,
 		&s->nparams) == -1 ||
 	    conf_build_location_fallback(c, ss, s) == -1)
 		return -1;
