@@ -15,6 +15,7 @@
 #include "shared/log.h"
 #include "body.h"
 #include "conn.h"
+#include "realip.h"
 #include "request.h"
 #include "request_read.h"
 #include "route.h"
@@ -116,6 +117,7 @@ request_start(struct conn *c)
 	c->rq->is_head = r->req.m == HTTP_METHOD_HEAD;
 	request_set_server(c,
 	    route_server(c->w->conf, c->listen, r->req.host, r->req.host_len));
+	realip_apply(c, &r->req, &r->realip);
 	n = route_normalize_uri(r->req.path, r->req.path_len, r->uri,
 	    sizeof(r->uri), c->srv->merge_slashes);
 	if (n < 0) {

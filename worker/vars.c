@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "shared/clock.h"
+#include "realip.h"
 #include "request.h"
 #include "vars.h"
 
@@ -205,6 +206,10 @@ vars_cstr(struct request *r, enum conf_var var)
 		return c->peer_addr;
 	case VAR_REMOTE_PORT:
 		return c->peer_port;
+	case VAR_REALIP_REMOTE_ADDR:
+		return realip_remote_addr(c, &r->realip);
+	case VAR_REALIP_REMOTE_PORT:
+		return realip_remote_port(c, &r->realip);
 	case VAR_SERVER_ADDR:
 		return r->local_addr;
 	case VAR_SERVER_PORT:
