@@ -332,6 +332,15 @@ CONF
 	assert_output "1.2.3.4 200
 5.6.7.8 403
 127.0.0.1 403"
+	# a URI refused while the head is read is the socket's, as in nginx,
+	# whose realip runs after that
+	run python3 "$REPO/t/lib/raw_request.py" "$HTTP_PORT" \
+		'GET /../x HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n'
+	assert_line "HTTP/1.1 400 Bad Request"
+	run grep 'sent an invalid URI' "$T/error.log"
+	assert_output --partial "client 127.0.0.1 sent an invalid URI"
+	run tail -n 1 "$T/access.log"
+	assert_output --regexp '^127\.0\.0\.1 .* 400 '
 }
 
 @test "keep-alive: the next request on the connection, pipelined or not, starts from the socket's address" {

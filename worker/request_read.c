@@ -117,7 +117,6 @@ request_start(struct conn *c)
 	c->rq->is_head = r->req.m == HTTP_METHOD_HEAD;
 	request_set_server(c,
 	    route_server(c->w->conf, c->listen, r->req.host, r->req.host_len));
-	realip_apply(c, &r->req, &r->realip);
 	n = route_normalize_uri(r->req.path, r->req.path_len, r->uri,
 	    sizeof(r->uri), c->srv->merge_slashes);
 	if (n < 0) {
@@ -125,6 +124,7 @@ request_start(struct conn *c)
 		request_fail(r, 400);
 		return;
 	}
+	realip_apply(c, &r->req, &r->realip);
 	c->rq->uri_len = (size_t)n;
 	if ((status = body_begin(&c->rq->body, &r->req, c->srv,
 		 c->peer_addr)) != 0) {
