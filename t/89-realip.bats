@@ -104,6 +104,16 @@ NGX
 	wait_port "$2"
 }
 
+@test "realip unit checks: the address reader, the walk, trust, the PROXY header's source, the restore" {
+	# pins worker/realip_addr.c and worker/realip.c directly (the PROXY
+	# header's path too, which no listener here can drive)
+	run "$BUILD/realip_test"
+	assert_success
+	assert_output --regexp "(^|
+)all [0-9]+ realip checks passed\$"
+	refute_output --partial "FAIL"
+}
+
 @test "realip directives: bad values are FILE:LINE errors at -t, good ones and inheritance pass" {
 	# pins the builder's checks and their lines, and that the three
 	# directives are accepted at the top level and in a server
