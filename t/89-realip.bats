@@ -25,8 +25,9 @@ RET='$remote_addr $remote_port $realip_remote_addr $realip_remote_port'
 
 # table_rows FILE: the request table (one request a line, header lines
 # tab-separated): chains with and without trusted hops, garbage, empty
-# entries, ports, IPv6, nginx's loose address reader, several header
-# lines, and far more hops than any proxy chain has.
+# entries, ports, IPv6 (and how it is written back), nginx's loose
+# address reader, several header lines, and far more hops than any proxy
+# chain has.
 table_rows() {
 	python3 - "$1" <<'PY'
 import sys
@@ -44,7 +45,9 @@ rows = ["-"] + [x + v for v in [
     "1::", "1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
     ":1:2:3:4:5:6:7:8", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4",
     "12345::1", "1..2.3", "01.002.3.4", "1.2.3.256", "255.255.255.255",
-    "1.2.3", "1.2.3.4.5",
+    "1.2.3", "1.2.3.4.5", "1.2.3.4:80:90", "1:0:0:2:0:0:3:4",
+    "1:0:2:3:4:5:6:7", "1:0:0:0:2:0:0:0", "::0.0.0.1", "::ffff:0:1.2.3.4",
+    "0:0:0:0:0:ffff:0102:0304", "2001:db8::1%eth0", "::1.2.3",
     ", ".join(["1.2.3.4"] + ["10.0.%d.%d" % (i // 200, i % 200)
                              for i in range(300)])]]
 rows += ["\t".join(x + v for v in vs) for vs in [
