@@ -352,3 +352,29 @@ log_has() {
 	assert_output --partial "HTTP/1.1 400"
 	refute_output --partial "pp=["
 }
+
+# Pins the shared listen record: the flag given by the second server on
+# an address (by name) applies to the first (the default) too, as nginx
+# merges listen flags per address.
+@test "the flag on any server of an address applies to every server on it" {
+	base_conf >"$T/fcgate.conf"
+	cat >>"$T/fcgate.conf" <<CONF
+server {
+    listen = {"127.0.0.1:$HTTP_PORT"}
+    server_name = {first}
+    root = "$T/html"
+    location "= /vars" { return = "200 first pp=[\$proxy_protocol_addr]" }
+}
+server {
+    listen = {"127.0.0.1:$HTTP_PORT proxy_protocol"}
+    server_name = {second}
+    root = "$T/html"
+    location "= /vars" { return = "200 second pp=[\$proxy_protocol_addr]" }
+}
+CONF
+	start_fcgate "$T/fcgate.conf"
+	run send "$HTTP_PORT" 'v1("TCP4", "192.0.2.1", "192.0.2.2", 1, 2) + req("/vars")'
+	assert_output --partial "first pp=[192.0.2.1]"
+	run send "$HTTP_PORT" 'req("/vars")'
+	refute_output --partial "HTTP/1.1"
+}
