@@ -187,6 +187,27 @@ vars_hostname(void)
 	return name;
 }
 
+/* $proxy_protocol_*: what the connection's PROXY header said, "" on a
+ * listen without one (and for a LOCAL or UNKNOWN header). */
+static const char *
+vars_proxy_protocol(const struct conn *c, enum conf_var var)
+{
+	const struct conn_proxy *p = c->proxy;
+
+	if (p == NULL)
+		return "";
+	switch (var) {
+	case VAR_PROXY_PROTOCOL_ADDR:
+		return p->src_addr;
+	case VAR_PROXY_PROTOCOL_PORT:
+		return p->src_port;
+	case VAR_PROXY_PROTOCOL_SERVER_ADDR:
+		return p->dst_addr;
+	default:
+		return p->dst_port;
+	}
+}
+
 /* The variables that are a NUL-terminated string; NULL for others. */
 static const char *
 vars_cstr(struct request *r, enum conf_var var)
@@ -222,6 +243,11 @@ vars_cstr(struct request *r, enum conf_var var)
 		return vars_args(r, &len) != NULL && len > 0 ? "?" : "";
 	case VAR_HOSTNAME:
 		return vars_hostname();
+	case VAR_PROXY_PROTOCOL_ADDR:
+	case VAR_PROXY_PROTOCOL_PORT:
+	case VAR_PROXY_PROTOCOL_SERVER_ADDR:
+	case VAR_PROXY_PROTOCOL_SERVER_PORT:
+		return vars_proxy_protocol(c, var);
 	default:
 		return NULL;
 	}
