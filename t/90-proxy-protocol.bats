@@ -378,3 +378,55 @@ CONF
 	run send "$HTTP_PORT" 'req("/vars")'
 	refute_output --partial "HTTP/1.1"
 }
+
+# Pins real_ip_header = proxy_protocol: behind a trusted peer the PROXY
+# header's source becomes $remote_addr and $remote_port (and what access
+# rules see), $realip_remote_addr keeps the socket's peer; a server that
+# does not trust the peer keeps the socket's address whatever the header
+# says.
+@test "real_ip_header = proxy_protocol: the header's source is the client only behind a trusted peer" {
+	UNTRUSTED_PORT="$(free_port)"
+	{
+		base_conf
+		cat <<CONF
+server {
+    listen = {"127.0.0.1:$HTTP_PORT proxy_protocol"}
+    root = "$T/html"
+    set_real_ip_from = {"127.0.0.0/8"}
+    real_ip_header = proxy_protocol
+    location "= /vars" {
+        return = "200 remote=[\$remote_addr]:[\$remote_port] realip=[\$realip_remote_addr]"
+    }
+    location "= /denied.txt" {
+        access = {"deny 192.0.2.66", "allow all"}
+    }
+}
+server {
+    listen = {"127.0.0.1:$UNTRUSTED_PORT proxy_protocol"}
+    root = "$T/html"
+    set_real_ip_from = {"10.0.0.0/8"}
+    real_ip_header = proxy_protocol
+    location "= /vars" {
+        return = "200 remote=[\$remote_addr]:[\$remote_port] realip=[\$realip_remote_addr]"
+    }
+}
+CONF
+	} >"$T/fcgate.conf"
+	echo allowed >"$T/html/denied.txt"
+	start_fcgate "$T/fcgate.conf"
+	run send "$HTTP_PORT" 'v2(0x21, 0x11, inet4("192.0.2.1", "198.51.100.7", 40000, 443)) + req("/vars")'
+	assert_output --partial "remote=[192.0.2.1]:[40000] realip=[127.0.0.1]"
+	run send "$HTTP_PORT" 'v1("TCP6", "2001:db8::5", "2001:db8::2", 7, 80) + req("/vars")'
+	assert_output --partial "remote=[2001:db8::5]:[7] realip=[127.0.0.1]"
+	run send "$HTTP_PORT" 'v1("TCP4", "192.0.2.66", "198.51.100.7", 1, 80) + req("/denied.txt")'
+	assert_output --partial "HTTP/1.1 403"
+	run send "$HTTP_PORT" 'v1("TCP4", "192.0.2.67", "198.51.100.7", 1, 80) + req("/denied.txt")'
+	assert_output --partial "allowed"
+	# LOCAL: no client address in the header, the socket's stays.
+	run send "$HTTP_PORT" 'v2(0x20, 0x00, b"") + req("/vars")'
+	assert_output --partial "remote=[127.0.0.1]:["
+	run send "$UNTRUSTED_PORT" 'v2(0x21, 0x11, inet4("192.0.2.1", "198.51.100.7", 40000, 443)) + req("/vars")'
+	assert_output --partial "remote=[127.0.0.1]:["
+	refute_output --partial "192.0.2.1"
+	grep -q '192.0.2.66 .*"GET /denied.txt' "$T/access.log"
+}
