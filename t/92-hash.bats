@@ -86,8 +86,8 @@ CONF
 		method=hash
 		[ -n "$extra" ] && method="hash consistent"
 		seen=""
-		for i in $(seq 1 20); do
-			run --separate-stderr "$FCGATE" -c "$T/ok.conf" --explain "GET /k$i"
+		for k in $(seq 1 20); do
+			run --separate-stderr "$FCGATE" -c "$T/ok.conf" --explain "GET /k$k"
 			assert_line --regexp "^backend   127\.0\.0\.1:900[12] of \"app\" \($method, 2 servers;"
 			seen="$seen $(sed -n 's/^backend   127\.0\.0\.1:\(900[12]\).*/\1/p' <<<"$output")"
 		done
@@ -316,8 +316,8 @@ server {
 CONF
 	} >"$T/title.conf"
 	got=""
-	for i in $(seq 1 40); do
-		run --separate-stderr "$FCGATE" -c "$T/title.conf" --explain "GET /k$i"
+	for k in $(seq 1 40); do
+		run --separate-stderr "$FCGATE" -c "$T/title.conf" --explain "GET /k$k"
 		got="$got$(sed -n 's/^backend   .*:\(900[12]\) of .*/\1/p' <<<"$output") "
 	done
 	want="$(python3 - <<'PY'
@@ -339,4 +339,58 @@ print(" ".join(out) + " ")
 PY
 )"
 	[ "$got" = "$want" ]
+}
+
+@test "hash consistent with php-fpm: a URI keeps its pool across workers and connections, the pool --explain names" {
+	# pins the key path of a real worker (expanded per request, the
+	# worker's own ring) against the master-side pick --explain makes,
+	# with real php-fpm pools that answer their own name
+	cat >"$T/html/who.php" <<'PHP'
+<?php
+header('Content-Type: text/plain');
+echo getenv('FCGATE_POOL'), "\n";
+PHP
+	start_php_pool p1
+	start_php_pool p2
+	start_php_pool p3
+	{
+		WORKERS=2 base_conf
+		cat <<CONF
+upstream app {
+    balance = hash
+    hash_key = "\$request_uri"
+    consistent = true
+    server 127.0.0.1:$PHP_PORT_p1 {}
+    server 127.0.0.1:$PHP_PORT_p2 { weight = 2 }
+    server 127.0.0.1:$PHP_PORT_p3 {}
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    root = "$T/html"
+    location '~ \.php$' {
+        fastcgi_pass = app
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
+    }
+}
+CONF
+	} >"$T/fcgate.conf"
+	start_fcgate "$T/fcgate.conf"
+	declare -A port_pool=([$PHP_PORT_p1]=p1 [$PHP_PORT_p2]=p2 [$PHP_PORT_p3]=p3)
+	# (not $i: bats's run, checking its version, sets i)
+	for k in $(seq 1 30); do
+		run --separate-stderr "$FCGATE" -c "$T/fcgate.conf" --explain "GET /who.php?u=$k"
+		port="$(sed -n 's/^backend   127\.0\.0\.1:\([0-9]*\) of .*/\1/p' <<<"$output")"
+		want="${port_pool[$port]}"
+		# three requests, each on its own connection (either worker)
+		for _ in 1 2 3; do
+			got="$(curl -sS "http://127.0.0.1:$HTTP_PORT/who.php?u=$k")"
+			[ "$got" = "$want" ] || {
+				echo "/who.php?u=$k: $got, --explain said $want" >&2
+				return 1
+			}
+		done
+		echo "$want" >>"$T/pools"
+	done
+	[ "$(sort -u "$T/pools" | wc -l)" -eq 3 ]
 }

@@ -170,6 +170,10 @@ test_ring(void)
 		pick_key(&shm, &r, "/a") == 1,
 	    "0 down: its keys to the next point's server, the others stay");
 	atomic_store(&shm.servers[0].admin, SHM_ADMIN_UP);
+	/* a weight set at run time: the next pick sees a ring made again */
+	atomic_store(&shm.servers[2].weight, 2);
+	CHECK(pick_key(&shm, &r, "/a") >= 0 && r.npoints == 960,
+	    "weight 3,1,2: 960 points, not %u", (unsigned)r.npoints);
 	upstream_hash_ring_free(&r);
 	shm_detach(&shm);
 }
