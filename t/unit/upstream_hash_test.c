@@ -265,6 +265,8 @@ test_fallback(void)
 		upstream_try_init_key(&t, "/a", 2, &r);
 		CHECK(upstream_pick(&shm, 0, &t, 1000) == 2 && t.tries == 21,
 		    "%d: the backup after %d misses", bal, t.tries);
+		CHECK(bal == UPSTREAM_HASH || r.npoints == 320,
+		    "a backup has no points on the ring");
 		upstream_try_init_key(&t, "", 0, &r);
 		atomic_store(&shm.servers[0].admin, SHM_ADMIN_UP);
 		CHECK(upstream_pick(&shm, 0, &t, 1000) == 0 && t.tries == 0,
