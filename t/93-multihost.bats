@@ -331,11 +331,12 @@ mh_dns() {
 }
 
 # mh_map NAME TARGET MODE: one request from every client address to
-# TARGET, into $T/map-NAME: "ADDR STATUS BACKEND REMOTE GATEWAY" lines.
+# TARGET, into $T/map-NAME: "ADDR STATUS BACKEND REMOTE GATEWAY" lines
+# (60 s at most in all; each request has 10 s).
 mh_map() {
 	# shellcheck disable=SC2046
-	netns_exec c python3 "$CLIENT" once "$2" "$3" /who.php \
-	    $(mh_clients) >"$T/map-$1"
+	timeout 60 ip netns exec "$(netns_name c)" python3 "$CLIENT" once \
+	    "$2" "$3" /who.php $(mh_clients) >"$T/map-$1"
 }
 
 # mh_same A B: the maps A and B send every address to the same backend,
