@@ -184,6 +184,7 @@ conf_free(struct conf *c)
 		free(c->upstreams[i].health);
 	}
 	free(c->upstreams);
+	free(c->resolvers);
 	free(c->listens);
 	for (i = 0; i < c->nmime; i++) {
 		free(c->mime[i].ext);
