@@ -23,7 +23,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-missing-field-initial
 OPT     ?= -O2 -g
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -MMD -MP $(OPT) $(CFLAGS)
-LDLIBS  += -lconfuse -lpcre2-8
+LDLIBS  += -lconfuse -lpcre2-8 -lcares
 
 # One source list per layer (see README, "Layout"); each program links the
 # layers it uses and nothing else.
