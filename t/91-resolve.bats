@@ -51,6 +51,77 @@ start_dnsmasq() {
 	return 1
 }
 
+# start_fake_dns: a DNS server on 127.0.0.1:$DNS_PORT (UDP only) for the
+# faults dnsmasq cannot make.  It answers A queries with the addresses in
+# $T/addrs (TTL 1), AAAA with none, or as $T/mode says: ok, servfail,
+# nxdomain, drop (no answer at all), garbage (a record running past the
+# end of the message), truncated (TC set; no TCP to retry on).  Each
+# query's mode is appended to $T/queries.
+start_fake_dns() {
+	cat >"$T/fake_dns.py" <<'PY'
+import socket, struct, sys, os
+port, d = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+open(os.path.join(d, "fake.ready"), "w").close()
+def read(name, default):
+    try:
+        return open(os.path.join(d, name)).read().split()
+    except OSError:
+        return default
+while True:
+    q, peer = s.recvfrom(4096)
+    if len(q) < 12:
+        continue
+    qid, = struct.unpack("!H", q[:2])
+    end = 12
+    while end < len(q) and q[end] != 0:
+        end += q[end] + 1
+    question = q[12:end + 5]
+    qtype, = struct.unpack("!H", q[end + 1:end + 3])
+    mode = (read("mode", ["ok"]) or ["ok"])[0]
+    with open(os.path.join(d, "queries"), "a") as f:
+        f.write(mode + "\n")
+    if mode == "drop":
+        continue
+    flags, answers = 0x8180, b""
+    n = 0
+    if mode == "servfail":
+        flags = 0x8182
+    elif mode == "nxdomain":
+        flags = 0x8183
+    elif mode == "truncated":
+        flags = 0x8380
+    elif qtype == 1:
+        for a in read("addrs", []):
+            answers += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 1, 4) + socket.inet_aton(a)
+            n += 1
+        if mode == "garbage":
+            answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 1, 200) + b"\x01\x02"
+            n = 1
+    head = struct.pack("!HHHHHH", qid, flags, 1, n, 0, 0)
+    s.sendto(head + question + answers, peer)
+PY
+	python3 "$T/fake_dns.py" "$DNS_PORT" "$T" >>"$T/fake_dns.out" 2>&1 &
+	fcg_track $!
+	wait_file "$T/fake.ready"
+}
+
+# mode M [N]: the fake server's answers from now on; waits until it has
+# answered (or dropped) N queries so (default 3: three rounds, rounds
+# are 1 s apart)
+mode() {
+	local n="${2:-3}"
+	echo "$1" >"$T/mode"
+	: >"$T/queries"
+	for _ in $(seq 1 100); do
+		[ "$(grep -c -x "$1" "$T/queries" 2>/dev/null)" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	echo "fewer than $n queries in mode $1" >&2
+	return 1
+}
+
 # hosts LINES: the A records, re-read by dnsmasq on HUP
 hosts() {
 	printf '%s\n' "$@" >"$T/hosts"
@@ -68,7 +139,10 @@ $1
 }
 server {
     listen = {"127.0.0.1:$HTTP_PORT"}
-    location / { fastcgi_pass = u }
+    location / {
+        fastcgi_pass = u
+        include("$REPO/etc/fastcgi_params")
+    }
 }
 CONF
 	} >"$T/c.conf"
@@ -188,4 +262,124 @@ print([s["requests"] for s in d["upstreams"][0]["servers"] if s["addr"].startswi
 	assert_output --regexp "127\.0\.0\.5:$P2 \(_php\._tcp\.php\.test SRV\) +up +1/"
 	assert_output --regexp "127\.0\.0\.2:$BPORT \(_php\._tcp\.php\.test SRV\) +up +3/"
 	assert_output --regexp "127\.0\.0\.3:$BPORT \(_php\._tcp\.php\.test SRV\) +backup"
+}
+
+@test "NXDOMAIN, SERVFAIL, no answer, garbage, truncated: the set stays, one log line per change" {
+	# pins: a failed round keeps the last good set (requests still reach
+	# both servers) and is logged once per change of outcome, not per query
+	backend_at b2 127.0.0.2
+	backend_at b3 127.0.0.3
+	printf '127.0.0.2\n127.0.0.3\n' >"$T/addrs"
+	start_fake_dns
+	conf_resolve "    server \"php.test:$BPORT\" { resolve = true }"
+	sed -i '1i resolver_timeout = 300ms' "$T/c.conf"
+	start_fcgate "$T/c.conf"
+	wait_servers 2
+	for m in servfail nxdomain drop garbage truncated; do
+		mode "$m"
+		run names 4
+		assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "2b2 2b3 "
+	done
+	mode ok
+	run grep -c 'resolving php.test failed' "$T/error.log"
+	assert_output 5
+	run grep 'resolving php.test failed' "$T/error.log"
+	# (c-ares says a SERVFAIL, and a truncated answer with no TCP to
+	# retry on, as "could not contact")
+	assert_line --index 0 --partial "failed: Could not contact DNS servers; keeping the 2 addresses"
+	assert_line --index 1 --partial "failed: Domain name not found; keeping the 2 addresses"
+	assert_line --index 2 --partial "failed: Timeout while contacting DNS servers"
+	assert_line --index 3 --partial "failed: Misformatted DNS reply"
+	assert_line --index 4 --partial "failed: Could not contact DNS servers"
+	run grep -c 'php.test resolves again' "$T/error.log"
+	assert_output 1
+	wait_servers 2
+}
+
+@test "more addresses than max_servers: the dropped ones are logged once" {
+	# pins the bound of a block: max_servers records, the rest dropped
+	# by name in one log line, not one per round
+	backend_at b2 127.0.0.2
+	backend_at b3 127.0.0.3
+	printf '127.0.0.5\n127.0.0.2\n127.0.0.4\n127.0.0.3\n' >"$T/addrs"
+	start_fake_dns
+	conf_resolve "    max_servers = 2
+    server \"php.test:$BPORT\" { resolve = true }"
+	start_fcgate "$T/c.conf"
+	wait_servers 2
+	mode ok
+	run names 4
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "2b2 2b3 "
+	run grep 'more addresses than its 2 records' "$T/error.log"
+	assert_output --partial "dropped 127.0.0.4:$BPORT, 127.0.0.5:$BPORT"
+	assert_equal "${#lines[@]}" 1
+}
+
+@test "the master answers HUP and TERM at once while DNS answers nothing; a reload keeps the found servers" {
+	# pins: the resolver never blocks the master's signals (the DNS wait
+	# is 30 s, the bounds here 5 s), and HUP carries the found records
+	# into the new generation, which serves them with DNS silent
+	backend_at b2 127.0.0.2
+	backend_at b3 127.0.0.3
+	printf '127.0.0.2\n127.0.0.3\n' >"$T/addrs"
+	start_fake_dns
+	conf_resolve "    server \"php.test:$BPORT\" { resolve = true }"
+	start_fcgate "$T/c.conf"
+	wait_servers 2
+	mode drop 1
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 50); do
+		grep -q 'reloaded: generation 1' "$T/error.log" && break
+		sleep 0.1
+	done
+	run grep -c 'reloaded: generation 1' "$T/error.log"
+	assert_output 1
+	run "$FCGATECTL" -c "$T/c.conf" status
+	assert_output --partial "generation 1"
+	assert_output --regexp "127\.0\.0\.2:$BPORT \(php\.test A\) +up"
+	assert_output --regexp "127\.0\.0\.3:$BPORT \(php\.test A\) +up"
+	run names 4
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "2b2 2b3 "
+	kill -TERM "$FCGATE_PID"
+	for _ in $(seq 1 50); do
+		kill -0 "$FCGATE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	run kill -0 "$FCGATE_PID"
+	assert_failure
+}
+
+@test "a server gone from DNS drains: its request in flight finishes, then its record empties" {
+	# pins GONE: no new requests, the one in flight ends with 200, status
+	# shows it draining, and the record leaves status once it is idle
+	backend_at b2 127.0.0.2
+	backend_at b3 127.0.0.3
+	printf '127.0.0.3\n' >"$T/addrs"
+	start_fake_dns
+	conf_resolve "    server \"php.test:$BPORT\" { resolve = true }"
+	start_fcgate "$T/c.conf"
+	wait_servers 1
+	curl -s -o "$T/slow.out" -w '%{http_code}' \
+		"http://127.0.0.1:$HTTP_PORT/?mode=slow&ms=3000" >"$T/slow.code" &
+	slow=$!
+	sleep 0.5
+	printf '127.0.0.2\n' >"$T/addrs"
+	for _ in $(seq 1 30); do
+		"$FCGATECTL" -c "$T/c.conf" status | grep -q "127.0.0.3:$BPORT .*draining" && break
+		sleep 0.1
+	done
+	run "$FCGATECTL" -c "$T/c.conf" status
+	assert_output --regexp "127\.0\.0\.3:$BPORT \(php\.test A\) +draining +[0-9/]+ +1 "
+	run names 3
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "3b2 "
+	wait "$slow"
+	assert_equal "$(cat "$T/slow.code")" 200
+	run grep -c '^backend=b3' "$T/slow.out"
+	assert_output 1
+	for _ in $(seq 1 30); do
+		"$FCGATECTL" -c "$T/c.conf" status | grep -q "127.0.0.3:$BPORT" || break
+		sleep 0.1
+	done
+	run "$FCGATECTL" -c "$T/c.conf" status
+	refute_output --partial "127.0.0.3:$BPORT"
 }
