@@ -11,9 +11,11 @@
  * whether a GONE record has drained, and a wrong count can only delay
  * or hasten that.  It does not ask DNS: resolver.c does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shared/log.h"
 #include "resolver_int.h"
@@ -228,8 +230,11 @@ resolver_apply_got(struct resolver_name *nm, int64_t now_ms)
 		log_error("resolver: out of memory; the records stay");
 		return false;
 	}
-	changed = resolver_keep(nm, placed, now_ms);
-	changed |= resolver_empty_drained(nm);
+	/* Records that went GONE before this round may be free now; one that
+	 * goes GONE in it waits for a later sweep, so that a worker which
+	 * picked it just before never finds it holding another address. */
+	changed = resolver_empty_drained(nm);
+	changed |= resolver_keep(nm, placed, now_ms);
 	changed |= resolver_place(nm, placed, now_ms);
 	free(placed);
 	return changed;
@@ -249,6 +254,22 @@ resolver_keep_good(struct resolver_name *nm)
 	nm->ngood = nm->ngot;
 }
 
+/* The servers of nm's upstream changed: a release bump of servers_gen,
+ * and the workers' bell, so that requests waiting in a queue see a new
+ * server and idle connections to a GONE record are closed. */
+static void
+resolver_changed(struct resolver_name *nm)
+{
+	struct shm *shm = nm->r->shm;
+	uint64_t one = 1;
+
+	shm_upstream_bump_servers(&shm->upstreams[nm->cu->shm_index]);
+	if (shm->bell >= 0 && write(shm->bell, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("resolver: cannot ring the workers' bell: %s",
+		    strerror(errno));
+}
+
 void
 resolver_apply(struct resolver_name *nm, int64_t now_ms)
 {
@@ -256,8 +277,7 @@ resolver_apply(struct resolver_name *nm, int64_t now_ms)
 	resolver_dedupe(nm);
 	resolver_keep_good(nm);
 	if (resolver_apply_got(nm, now_ms))
-		shm_upstream_bump_servers(
-		    &nm->r->shm->upstreams[nm->cu->shm_index]);
+		resolver_changed(nm);
 }
 
 void
@@ -273,7 +293,7 @@ resolver_sweep(struct resolver_name *nm, int64_t now_ms)
 		(void)resolver_apply_got(nm, now_ms);
 		nm->ngot = 0;
 	}
-	shm_upstream_bump_servers(&nm->r->shm->upstreams[nm->cu->shm_index]);
+	resolver_changed(nm);
 }
 
 void

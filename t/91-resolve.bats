@@ -383,3 +383,34 @@ print([s["requests"] for s in d["upstreams"][0]["servers"] if s["addr"].startswi
 	run "$FCGATECTL" -c "$T/c.conf" status
 	refute_output --partial "127.0.0.3:$BPORT"
 }
+
+@test "a record reused for another address: kept-alive connections to the old one are not reused" {
+	# pins reuse with keepalive and max_servers = 1 (the pool keys idle
+	# connections by record and incarnation, and drops those of a record
+	# that left DNS when the bell rings): the
+	# one record drains (its idle connection closed), is freed, and takes
+	# the new address; every request then reaches the new backend
+	backend_at b2 127.0.0.2
+	backend_at b3 127.0.0.3
+	printf '127.0.0.2\n' >"$T/addrs"
+	start_fake_dns
+	WORKERS=1 conf_resolve "    keepalive = 4
+    max_servers = 1
+    server \"php.test:$BPORT\" { resolve = true }"
+	start_fcgate "$T/c.conf"
+	wait_servers 1
+	run names 3
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "3b2 "
+	printf '127.0.0.3\n' >"$T/addrs"
+	for _ in $(seq 1 50); do
+		"$FCGATECTL" -c "$T/c.conf" status | grep -q "127.0.0.3:$BPORT .*up" && break
+		sleep 0.1
+	done
+	run names 4
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "4b3 "
+	run grep -c "dropped 127.0.0.3:$BPORT" "$T/error.log"
+	assert_output 1
+	run "$FCGATECTL" -c "$T/c.conf" status
+	refute_output --partial "127.0.0.2:$BPORT"
+	assert_output --regexp "127\.0\.0\.3:$BPORT \(php\.test A\) +up +1/1 +0 +[0-9]+/[0-9]+ +4 "
+}

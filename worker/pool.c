@@ -249,7 +249,10 @@ pool_give_up(struct worker *w)
 	for (i = 0; i < w->conf->nupstreams; i++)
 		for (bc = w->pools[i].tail; bc != NULL; bc = prev) {
 			prev = bc->prev;
-			if (bc->srv >= 0 && capacity_should_give_up(w, bc->srv))
+			/* (a record no longer in DNS drains: keep none) */
+			if (bc->srv >= 0 &&
+			    (capacity_should_give_up(w, bc->srv) ||
+				!shm_server_in_use(&w->shm->servers[bc->srv])))
 				pool_drop(bc);
 		}
 }
