@@ -100,6 +100,7 @@ resolver_fill(struct resolver_name *nm, uint32_t k,
 		.seen_ms = now_ms,
 		.weight = a->weight,
 		.backup = a->backup,
+		.down = nm->p->down,
 	};
 
 	shm_found_fill(&shm->servers[i], &shm->found[i], &in);

@@ -62,6 +62,7 @@ struct shm_found_init {
 	int64_t seen_ms;
 	int32_t weight;
 	bool backup;
+	bool down; /* the line's `down`: a reused record forgets `set` */
 };
 
 /* The record is one the balancer may choose: configured, or found and
@@ -155,6 +156,8 @@ shm_found_fill(struct shm_server *s, struct shm_found *f,
 	s->effective_weight = in->weight;
 	s->current_weight = 0;
 	atomic_store_explicit(&s->weight, in->weight, memory_order_relaxed);
+	atomic_store_explicit(&s->admin,
+	    in->down ? SHM_ADMIN_DOWN : SHM_ADMIN_UP, memory_order_relaxed);
 	shm_found_zero(s);
 }
 
