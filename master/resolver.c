@@ -477,26 +477,38 @@ resolver_wait_ms(struct resolver *r, int max_ms, int64_t now)
 	return ms < 0 ? 0 : (int)ms;
 }
 
+/* c-ares' sockets and what it waits for on each, into pfd; how many.
+ * (Its bit macros shift a signed 1 into the sign bit: unsigned here.) */
+static int
+resolver_pollfds(struct resolver *r, struct pollfd *pfd)
+{
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	unsigned bits;
+	int i, n = 0;
+	short ev;
+
+	bits = (unsigned)ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
+	for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+		ev = (short)((bits & (1u << i) ? POLLIN : 0) |
+		    (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0));
+		if (ev == 0)
+			continue;
+		pfd[n].fd = socks[i];
+		pfd[n].events = ev;
+		pfd[n++].revents = 0;
+	}
+	return n;
+}
+
 void
 resolver_run(struct resolver *r, int sigfd, int max_ms)
 {
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
-	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	int i, n = 0, bits;
+	int i, n;
 
 	clock_update();
 	resolver_due(r, clock_ms());
-	bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
-	for (i = 0; i < ARES_GETSOCK_MAXNUM; i++)
-		if (ARES_GETSOCK_READABLE(bits, i) ||
-		    ARES_GETSOCK_WRITABLE(bits, i)) {
-			pfd[n].fd = socks[i];
-			pfd[n].events =
-			    (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN :
-								      0) |
-				(ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
-			pfd[n++].revents = 0;
-		}
+	n = resolver_pollfds(r, pfd);
 	pfd[n].fd = sigfd;
 	pfd[n].events = POLLIN;
 	pfd[n].revents = 0;
