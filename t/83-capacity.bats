@@ -23,46 +23,13 @@ teardown() {
 # fpm_pool NAME CHILDREN: a php-fpm pool on a free port, pm = static with
 # CHILDREN children and its status page; sets FPM_PORT.
 fpm_pool() {
-	FPM_PORT="$(free_port)"
-	cat >"$T/php-$1.conf" <<CONF
-[global]
-pid = $T/php-$1.pid
-error_log = $T/php-$1.log
-daemonize = no
-
-[$1]
-user = nobody
-group = nogroup
-listen = 127.0.0.1:$FPM_PORT
-pm = static
-pm.max_children = $2
-pm.status_path = /fpm-status
-catch_workers_output = yes
-CONF
-	"$PHP_FPM" -F -y "$T/php-$1.conf" -p "$T" >>"$T/php-$1.out" 2>&1 &
-	fcg_track $!
-	wait_port "$FPM_PORT"
+	FPM_PORT="${3:-$(free_port)}"
+	PHP_CHILDREN="$2" start_php_pool "$1" "127.0.0.1:$FPM_PORT"
 }
 
 # cap_conf 'UPSTREAM BODY': two workers, *.php to upstream "app".
 cap_conf() {
-	{
-		base_conf
-		cat <<CONF
-upstream app {
-$1
-}
-server {
-    listen = {127.0.0.1:$HTTP_PORT}
-    root = "$T/html"
-    location '~ \.php$' {
-        fastcgi_pass = app
-        include("$REPO/etc/fastcgi_params")
-        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
-    }
-}
-CONF
-	} >"$T/fcgate.conf"
+	php_site_conf "$1"
 	start_fcgate "$T/fcgate.conf"
 }
 

@@ -94,25 +94,7 @@ wait_json() {
 }
 
 # php_conf UPSTREAM-BODY: fcgate in front of upstream `app` for *.php.
-php_conf() {
-	{
-		base_conf
-		cat <<CONF
-upstream app {
-$1
-}
-server {
-    listen = {127.0.0.1:$HTTP_PORT}
-    root = "$T/html"
-    location '~ \.php$' {
-        fastcgi_pass = app
-        include("$REPO/etc/fastcgi_params")
-        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
-    }
-}
-CONF
-	} >"$T/fcgate.conf"
-}
+php_conf() { php_site_conf "$1"; }
 
 # hits POOL N: of N requests, how many pool POOL answered (all must be 200).
 hits() {

@@ -71,26 +71,10 @@ CONF
 
 # write_conf HEALTHLINE: fcgate.conf, upstream php of the three pools.
 write_conf() {
-	{
-		base_conf
-		cat <<CONF
-upstream php {
-$1
+	php_site_conf "$1
     server 127.0.0.1:$PHP_PORT_a {}
     server 127.0.0.1:$PHP_PORT_b {}
-    server 127.0.0.1:$PHP_PORT_c {}
-}
-server {
-    listen = {127.0.0.1:$HTTP_PORT}
-    root = "$T/html"
-    location '~ \.php$' {
-        fastcgi_pass = php
-        include("$REPO/etc/fastcgi_params")
-        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
-    }
-}
-CONF
-	} >"$T/fcgate.conf"
+    server 127.0.0.1:$PHP_PORT_c {}" php
 }
 
 # use_checks: the upstream gets a health_check (a reload); returns once

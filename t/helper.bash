@@ -109,13 +109,16 @@ conns() {
 }
 
 # start_php_pool NAME [LISTEN]: a real php-fpm with one pool, in the
-# foreground, on a free port (or LISTEN, e.g. a unix socket path).
-# Sets PHP_PORT_<NAME> for TCP pools.
+# foreground, on a free port (or LISTEN: a unix socket path or ADDR:PORT),
+# pm = static with PHP_CHILDREN children (4).  Sets PHP_PORT_<NAME> for
+# TCP pools.
 start_php_pool() {
 	local name="$1" listen="${2:-}" port=""
 	if [ -z "$listen" ]; then
 		port="$(free_port)"
 		listen="127.0.0.1:$port"
+	elif [ "${listen#/}" = "$listen" ]; then
+		port="${listen##*:}"
 	fi
 	cat >"$T/php-$name.conf" <<CONF
 [global]
@@ -129,7 +132,7 @@ group = nogroup
 listen = $listen
 listen.mode = 0666
 pm = static
-pm.max_children = 4
+pm.max_children = ${PHP_CHILDREN:-4}
 pm.status_path = /fpm-status
 catch_workers_output = yes
 clear_env = no
@@ -151,6 +154,29 @@ start_fcgate() {
 	FCGATE_PID=$!
 	fcg_track "$FCGATE_PID"
 	wait_port "$HTTP_PORT"
+}
+
+# php_site_conf 'UPSTREAM BODY' [NAME]: $T/fcgate.conf with upstream NAME
+# ("app") holding that body, and one server whose *.php go to it.  Sets
+# HTTP_PORT; starts nothing.
+php_site_conf() {
+	{
+		base_conf
+		cat <<CONF
+upstream ${2:-app} {
+$1
+}
+server {
+    listen = {127.0.0.1:$HTTP_PORT}
+    root = "$T/html"
+    location '~ \.php$' {
+        fastcgi_pass = ${2:-app}
+        include("$REPO/etc/fastcgi_params")
+        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
+    }
+}
+CONF
+	} >"$T/fcgate.conf"
 }
 
 # base_conf: the global part of a config for this test's temp dir.

@@ -7,7 +7,8 @@
  * c->handler (request.c) is told when bytes may have arrived, when the
  * output is all out, when the timer fires and when the connection goes.
  * Sockets are edge-triggered; `readable` / `writable` remember whether the
- * last attempt stopped on EAGAIN.
+ * last attempt stopped on EAGAIN.  On a proxy_protocol listen the PROXY
+ * header is read first, by conn_proxy.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -192,6 +193,7 @@ conn_close(struct conn *c)
 	close(c->io.fd);
 	c->io.fd = -1;
 	conn_free_buffers(c);
+	conn_proxy_free(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -429,8 +431,11 @@ conn_in_full(const struct conn *c)
 enum io_result
 conn_read_in(struct conn *c)
 {
+	enum io_result io;
 	ssize_t n;
 
+	if (conn_proxy_awaited(c) && (io = conn_proxy_read(c)) != IO_DONE)
+		return io;
 	if (c->in == NULL) {
 		if ((c->in = spares_get(&conn_in_spares)) == NULL)
 			return IO_ERROR;
@@ -473,6 +478,8 @@ conn_timeout(struct loop *loop, struct loop_timer *t)
 	(void)loop;
 	if (c->state == CONN_LINGER)
 		conn_close(c);
+	else if (c->state != CONN_CLOSING && conn_proxy_awaited(c))
+		conn_proxy_timeout(c);
 	else if (c->state != CONN_CLOSING)
 		c->handler->timeout(c);
 }

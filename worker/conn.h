@@ -76,8 +76,10 @@ union conn_sockaddr {
 
 /* What a PROXY protocol header said (a listen with proxy_protocol): the
  * client's address (src) and the one it connected to (dst), AF_UNSPEC
- * for a LOCAL or UNKNOWN header.  Set when the header has been read,
- * NULL before and on other listens. */
+ * for a LOCAL or UNKNOWN header (and v2's UNSPEC and DGRAM), AF_UNIX
+ * with no more than the family for a v2 UNIX one; the texts are "" for
+ * all of those.  Set when the header has been read, NULL before and on
+ * other listens (conn_proxy.c). */
 struct conn_proxy {
 	union conn_sockaddr src, dst;
 	char src_addr[INET6_ADDRSTRLEN], src_port[6];
@@ -148,7 +150,8 @@ void conn_linger(struct conn *c);
 void conn_post(struct conn *c);
 
 /* Read what the socket has into `in`, growing it up to CONN_HEAD_MAX
- * when full.  IO_ERROR also when `in` is at its largest and full
+ * when full; on a proxy_protocol listen, the PROXY header first (see
+ * conn_proxy_read).  IO_ERROR also when `in` is at its largest and full
  * (conn_in_full() tells). */
 enum io_result conn_read_in(struct conn *c);
 bool conn_in_full(const struct conn *c);
@@ -192,6 +195,17 @@ void conn_file_close(struct conn *c);
 
 /* Write p[0..len) at once, best effort, ahead of anything queued. */
 void conn_send_now(struct conn *c, const void *p, size_t len);
+
+/* conn_proxy.c, the PROXY protocol header that comes first on a
+ * proxy_protocol listen.  Is it still awaited?  conn_read_in() reads it
+ * first: IO_DONE when it is whole and taken (c->proxy set; the socket
+ * holds what followed it), IO_AGAIN, or IO_EOF / IO_ERROR when the
+ * connection is to be closed (the reason logged).  conn_proxy_timeout()
+ * logs and closes; conn_proxy_free() lets go of c->proxy. */
+bool conn_proxy_awaited(const struct conn *c);
+enum io_result conn_proxy_read(struct conn *c);
+void conn_proxy_timeout(struct conn *c);
+void conn_proxy_free(struct conn *c);
 
 /* The local address as text ("unix:" and "" for unix sockets). */
 void conn_local_text(const struct conn *c, char *addr, size_t alen, char *port,

@@ -27,6 +27,7 @@
 #include "access_rules.h"
 #include "body.h"
 #include "conn.h"
+#include "realip.h"
 #include "request.h"
 #include "route.h"
 #include "spares.h"
@@ -84,6 +85,7 @@ request_new(struct conn *c)
 	memset(&r->body, 0, sizeof(r->body));
 	r->body.fd = -1;
 	vars_state_init(&r->vars);
+	realip_init(&r->realip);
 	request_clear(r);
 	r->uri[0] = '\0';
 	conn_local_text(c, r->local_addr, sizeof(r->local_addr), r->local_port,
@@ -96,6 +98,7 @@ request_free(struct conn *c)
 {
 	if (c->rq == NULL)
 		return;
+	realip_restore(c, &c->rq->realip);
 	body_free(&c->rq->body);
 	vars_state_clear(&c->rq->vars);
 	spares_put(&request_spares, c->rq);
@@ -108,6 +111,7 @@ request_reset(struct conn *c)
 {
 	size_t head = request_parsed(c) ? c->rq->req.head_len : 0;
 
+	realip_restore(c, &c->rq->realip);
 	body_free(&c->rq->body);
 	if (c->in != NULL && c->in_len > head)
 		memmove(c->in, c->in + head, c->in_len - head);

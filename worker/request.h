@@ -18,6 +18,7 @@
 #include "shared/proto/http_request.h"
 #include "body.h"
 #include "conn.h"
+#include "realip.h"
 #include "vars_state.h"
 #include "worker_state.h"
 
@@ -62,7 +63,8 @@ struct request {
 	/* for the access log */
 	int up_status;
 	int64_t up_time_ms;
-	struct vars_state vars; /* captures, $args, cached values */
+	struct vars_state vars;	    /* captures, $args, cached values */
+	struct realip_saved realip; /* the socket's peer, behind a proxy */
 	size_t accel_headers_len;
 	/* the arrays last: most requests write the first bytes of each
 	 * only, so those and the fields above share few pages */

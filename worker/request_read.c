@@ -15,6 +15,7 @@
 #include "shared/log.h"
 #include "body.h"
 #include "conn.h"
+#include "realip.h"
 #include "request.h"
 #include "request_read.h"
 #include "route.h"
@@ -123,6 +124,7 @@ request_start(struct conn *c)
 		request_fail(r, 400);
 		return;
 	}
+	realip_apply(c, &r->req, &r->realip);
 	c->rq->uri_len = (size_t)n;
 	if ((status = body_begin(&c->rq->body, &r->req, c->srv,
 		 c->peer_addr)) != 0) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "shared/clock.h"
+#include "realip.h"
 #include "request.h"
 #include "vars.h"
 
@@ -186,6 +187,27 @@ vars_hostname(void)
 	return name;
 }
 
+/* $proxy_protocol_*: what the connection's PROXY header said, "" on a
+ * listen without one (and for a LOCAL or UNKNOWN header). */
+static const char *
+vars_proxy_protocol(const struct conn *c, enum conf_var var)
+{
+	const struct conn_proxy *p = c->proxy;
+
+	if (p == NULL)
+		return "";
+	switch (var) {
+	case VAR_PROXY_PROTOCOL_ADDR:
+		return p->src_addr;
+	case VAR_PROXY_PROTOCOL_PORT:
+		return p->src_port;
+	case VAR_PROXY_PROTOCOL_SERVER_ADDR:
+		return p->dst_addr;
+	default:
+		return p->dst_port;
+	}
+}
+
 /* The variables that are a NUL-terminated string; NULL for others. */
 static const char *
 vars_cstr(struct request *r, enum conf_var var)
@@ -205,6 +227,10 @@ vars_cstr(struct request *r, enum conf_var var)
 		return c->peer_addr;
 	case VAR_REMOTE_PORT:
 		return c->peer_port;
+	case VAR_REALIP_REMOTE_ADDR:
+		return realip_remote_addr(c, &r->realip);
+	case VAR_REALIP_REMOTE_PORT:
+		return realip_remote_port(c, &r->realip);
 	case VAR_SERVER_ADDR:
 		return r->local_addr;
 	case VAR_SERVER_PORT:
@@ -217,6 +243,11 @@ vars_cstr(struct request *r, enum conf_var var)
 		return vars_args(r, &len) != NULL && len > 0 ? "?" : "";
 	case VAR_HOSTNAME:
 		return vars_hostname();
+	case VAR_PROXY_PROTOCOL_ADDR:
+	case VAR_PROXY_PROTOCOL_PORT:
+	case VAR_PROXY_PROTOCOL_SERVER_ADDR:
+	case VAR_PROXY_PROTOCOL_SERVER_PORT:
+		return vars_proxy_protocol(c, var);
 	default:
 		return NULL;
 	}

@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "conf_build.h"
+#include "conf_build_realip.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_build_level.h"
@@ -175,9 +176,12 @@ conf_free(struct conf *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nservers; i++)
+	for (i = 0; i < c->nservers; i++) {
+		conf_build_realip_free(&c->servers[i].realip, &c->realip);
 		free_server(&c->servers[i]);
+	}
 	free(c->servers);
+	conf_build_realip_free(&c->realip, NULL);
 	conf_params_free(c->params, c->nparams);
 	for (i = 0; i < c->nupstreams; i++) {
 		free(c->upstreams[i].peers);

@@ -20,6 +20,7 @@
 
 #include "shared/shm.h"
 #include "conf_build.h"
+#include "conf_build_realip.h"
 #include "conf_build_server.h"
 #include "conf_build_resolver.h"
 #include "conf_build_upstream.h"
@@ -275,7 +276,8 @@ build_servers(struct conf *c, cfg_t *cfg)
 		NULL)
 		return -1;
 	c->nservers = nservers;
-	if (conf_params_build(cfg, NULL, 0, &c->params, &c->nparams) == -1)
+	if (conf_params_build(cfg, NULL, 0, &c->params, &c->nparams) == -1 ||
+	    conf_build_realip_top(c, cfg) == -1)
 		return -1;
 	for (i = 0; i < c->nservers; i++)
 		if (conf_build_server(c,

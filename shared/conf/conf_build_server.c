@@ -1,6 +1,7 @@
 /*
  * conf_build_server.c - a server section into struct conf_server: its
- * listen addresses (shared with other servers in conf.listens), names,
+ * listen addresses and their flags (shared with other servers in
+ * conf.listens), names,
  * error pages, client limits and timeouts, and its locations.
  *
  * It does not route: worker/route.c picks a server and a location.
@@ -10,45 +11,105 @@
 
 #include "shared/addr.h"
 #include "conf_build_location.h"
+#include "conf_build_realip.h"
 #include "conf_build_server.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_params.h"
 #include "conf_tmpl.h"
 
+/*
+ * A listen address is one record shared by every server on it, so its
+ * flags are too: as in nginx, a flag given by any of them applies (the
+ * usual way is to give it once, with the default server), and the
+ * others need not repeat it.
+ */
 static size_t
-add_listen(struct conf *c, const struct addr *a)
+add_listen(struct conf *c, const struct addr *a, bool proxy_protocol)
 {
 	size_t i;
 
 	for (i = 0; i < c->nlistens; i++)
-		if (strcmp(c->listens[i].addr.text, a->text) == 0)
+		if (strcmp(c->listens[i].addr.text, a->text) == 0) {
+			c->listens[i].proxy_protocol |= proxy_protocol;
 			return i;
+		}
 	c->listens[c->nlistens].addr = *a;
 	c->listens[c->nlistens].fd = -1;
+	c->listens[c->nlistens].proxy_protocol = proxy_protocol;
 	return c->nlistens++;
+}
+
+/* The flags after a listen's address, flags[0..) (space-separated), into
+ * *proxy_protocol.  0 / -1 (said). */
+static int
+listen_flags(cfg_t *ss, const char *v, const char *flags, bool *proxy_protocol)
+{
+	size_t n;
+
+	*proxy_protocol = false;
+	for (; *flags != '\0'; flags += n) {
+		if (*flags == ' ') {
+			n = 1;
+			continue;
+		}
+		n = strcspn(flags, " ");
+		if (n == 14 && strncmp(flags, "proxy_protocol", n) == 0)
+			*proxy_protocol = true;
+		else if ((n == 3 && strncmp(flags, "ssl", n) == 0) ||
+		    (n == 5 && strncmp(flags, "http2", n) == 0)) {
+			conf_error_sec(ss,
+			    "listen '%s': the \"%.*s\" parameter is not "
+			    "supported yet",
+			    v, (int)n, flags);
+			return -1;
+		} else {
+			conf_error_sec(ss,
+			    "listen '%s': invalid parameter \"%.*s\"", v,
+			    (int)n, flags);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "ADDRESS[ FLAG...]": the address into *a, the flags. 0 / -1 (said). */
+static int
+listen_parse(cfg_t *ss, const char *v, struct addr *a, bool *proxy_protocol)
+{
+	char text[sizeof(a->text) + 1];
+	size_t n = strcspn(v, " ");
+	const char *err;
+
+	if (n >= sizeof(text)) {
+		conf_error_sec(ss, "listen '%s': address too long", v);
+		return -1;
+	}
+	memcpy(text, v, n);
+	text[n] = '\0';
+	if (addr_parse(text, true, a, &err) == -1) {
+		conf_error_sec(ss, "listen '%s': %s", v, err);
+		return -1;
+	}
+	return listen_flags(ss, v, v + n, proxy_protocol);
 }
 
 static int
 build_listens(struct conf *c, cfg_t *ss, struct conf_server *s)
 {
 	size_t i, n = cfg_size(ss, "listen");
-	const char *err;
+	bool proxy_protocol;
+	struct addr a;
 
 	if (n == 0)
 		conf_error_sec(ss, "server has no listen");
 	if ((s->listen = conf_build_calloc(n, sizeof(*s->listen))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		const char *v = cfg_getnstr(ss, "listen", (unsigned)i);
-		struct addr a;
-
-		if (addr_parse(v, true, &a, &err) == -1) {
-			conf_error_sec(ss, "listen '%s': %s", v, err);
-			continue;
-		}
-		s->listen[s->nlisten++] = add_listen(c, &a);
-	}
+	for (i = 0; i < n; i++)
+		if (listen_parse(ss, cfg_getnstr(ss, "listen", (unsigned)i), &a,
+			&proxy_protocol) == 0)
+			s->listen[s->nlisten++] =
+			    add_listen(c, &a, proxy_protocol);
 	return 0;
 }
 
@@ -168,7 +229,8 @@ conf_build_server(struct conf *c, cfg_t *ss, struct conf_server *s)
 	    build_server_files(c, ss, s) == -1)
 		return -1;
 	build_server_values(ss, s);
-	if (conf_params_build(ss, c->params, c->nparams, &s->params,
+	if (conf_build_realip_server(c, ss, s) == -1 ||
+	    conf_params_build(ss, c->params, c->nparams, &s->params,
 		&s->nparams) == -1 ||
 	    conf_build_location_fallback(c, ss, s) == -1)
 		return -1;

@@ -8,7 +8,8 @@
  * socket pair; the input is the other end's byte stream, cut into
  * writes at every 0xff byte, with a few loop rounds after each write.
  * The first byte picks how the client behaves: bit 0 reads the answers
- * as they come (else only at the end), bit 1 half-closes before the end.
+ * as they come (else only at the end), bit 1 half-closes before the end,
+ * bit 2 connects to the proxy_protocol listen (a PROXY header first).
  * Then the client closes, and the connection must be gone within a
  * bounded number of rounds with every descriptor it opened: no hang, no
  * leak, no crash under ASan/UBSan.
@@ -106,7 +107,8 @@ fuzz_setup(void)
 	    "workers = 1\npid_file = \"%s/pid\"\nshm_path = \"%s/shm\"\n"
 	    "error_log = /dev/null\naccess_log = off\nlog_level = error\n"
 	    "upstream gone { server \"unix:%s/no-such.sock\" {} }\nserver {\n"
-	    "  listen = {\"127.0.0.1:1\"}\n  root = \"%s\"\n"
+	    "  listen = {\"127.0.0.1:1\", \"127.0.0.1:2 proxy_protocol\"}\n"
+	    "  root = \"%s\"\n"
 	    "  client_max_body_size = 4k\n  client_body_buffer_size = 256\n"
 	    "  client_body_temp_path = \"%s\"\n  keepalive_requests = 50\n"
 	    "  error_page /404.html { status = {404} }\n"
@@ -169,7 +171,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memset(&peer, 0, sizeof(peer));
 	peer.ss_family = AF_UNIX;
-	request_accept(&fuzz_w, sv[0], 0, &peer, sizeof(sa_family_t));
+	request_accept(&fuzz_w, sv[0], (data[0] & 4) ? 1 : 0, &peer,
+	    sizeof(sa_family_t));
 	for (p = data + 1, end = data + size; p < end; p = cut + 1) {
 		if ((cut = memchr(p, 0xff, (size_t)(end - p))) == NULL)
 			cut = end;

@@ -7,7 +7,8 @@
 #   t/fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 10); TARGETs among fcgi_fuzz cgi_fuzz
-# http_fuzz uri_fuzz conn_fuzz (the "_fuzz" may be left out), default all.  Prints
+# http_fuzz uri_fuzz conn_fuzz proxy_proto_fuzz (the "_fuzz" may be left
+# out), default all.  Prints
 # "FUZZ TARGET: N executions, no crash" per clean target.  When a fuzzer
 # crashes or finds an invariant violated, prints the reproducer's path and
 # the end of the fuzzer's log, keeps the temporary directory and exits 1.
@@ -23,10 +24,11 @@ case "$secs" in
 	;;
 esac
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz)
+[ "${#targets[@]}" -gt 0 ] || targets=(fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz proxy_proto_fuzz)
 
 # Longest input per target: a few records, a head with a body, a header
-# block, a path, a few pipelined requests.
+# block, a path, a few pipelined requests, the largest PROXY header and a
+# little more.
 max_len() {
 	case "$1" in
 	fcgi_fuzz) echo 8192 ;;
@@ -34,6 +36,7 @@ max_len() {
 	http_fuzz) echo 8192 ;;
 	uri_fuzz) echo 1024 ;;
 	conn_fuzz) echo 4096 ;;
+	proxy_proto_fuzz) echo 4200 ;;
 	*) echo 4096 ;;
 	esac
 }
