@@ -104,6 +104,10 @@ resolver_fill(struct resolver_name *nm, uint32_t k,
 	};
 
 	shm_found_fill(&shm->servers[i], &shm->found[i], &in);
+	/* a new server warms up with the line's slow_start (not one carried
+	 * over a reload, now_ms 0: it keeps its ramp) */
+	if (now_ms != 0)
+		shm_server_start_ramp(&shm->servers[i], now_ms);
 	shm_server_set_slot(&shm->servers[i], SHM_SLOT_LIVE);
 	nm->recs[k].slot = SHM_SLOT_LIVE;
 	nm->recs[k].a = *a;

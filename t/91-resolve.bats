@@ -196,6 +196,26 @@ CONF
 	refute_output --partial "no resolver defined"
 }
 
+@test "-t: the warnings of a line after one found in DNS name that line" {
+	# pins the lines-to-records walk: a resolve line owns max_servers
+	# records, and the warning about the next line must still be made
+	{
+		WORKERS=4 base_conf
+		cat <<'CONF'
+resolver = {"127.0.0.1:53"}
+upstream u {
+    keepalive = 8
+    server "php.test:9000" { resolve = true }
+    server "127.0.0.1:9001" { max_conns = 2 }
+}
+server { listen = {"127.0.0.1:8080"} location / { fastcgi_pass = u } }
+CONF
+	} >"$T/c.conf"
+	run "$FCGATE" -t -c "$T/c.conf"
+	assert_success
+	assert_output --partial "$T/c.conf:$(grep -n -F 9001 "$T/c.conf" | cut -d: -f1): warning: upstream u: server 127.0.0.1:9001: keepalive 8 x 4 workers"
+}
+
 @test "A records become servers; a new one gets traffic, a removed one drains, without a reload" {
 	# pins resolve = true end to end: records -> traffic, changes without
 	# HUP, the counters of a kept server, status origins
