@@ -10,7 +10,8 @@
  *  - ip_hash among primaries, re-hashing past unusable servers, with round
  *    robin after 20 misses (and for backups, which fcgate allows);
  *  - failure accounting after each trip (fails, effective weight).
- * least_conn and random_two are in upstream_least.c, on the same blocks.
+ * least_conn and random_two are in upstream_least.c, hash in
+ * upstream_hash.c, on the same blocks.
  * It does not connect, time out or log requests: worker/proxy.c does.
  * It stores into the segment only through shm.h's writers.
  * Times are CLOCK_MONOTONIC milliseconds (clock_ms()).
@@ -26,6 +27,7 @@
 #include "clock.h"
 #include "log.h"
 #include "upstream.h"
+#include "upstream_hash.h"
 #include "upstream_int.h"
 #include "upstream_least.h"
 
@@ -225,7 +227,7 @@ upstream_ramp_skips(const struct shm_server *s, const struct upstream_try *t,
 }
 
 static const char *const upstream_balance_names[] = { "round_robin", "ip_hash",
-	"least_conn", "random_two", "hash" };
+	"least_conn", "random_two", "hash", "hash consistent" };
 
 const char *
 upstream_balance_name(enum upstream_balance b)
@@ -480,6 +482,9 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 		if (up->balance == UPSTREAM_IP_HASH && t->keylen > 0 &&
 		    t->tries <= UPSTREAM_HASH_TRIES)
 			i = upstream_pick_hash(shm, u, t, now_ms);
+		else if (up->balance == UPSTREAM_HASH ||
+		    up->balance == UPSTREAM_HASH_CONSISTENT)
+			i = upstream_hash_pick(shm, u, t, now_ms);
 		if (i < 0)
 			i = upstream_pick_list(shm, u, t, now_ms, false);
 		if (i >= 0)

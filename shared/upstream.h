@@ -2,14 +2,15 @@
  * upstream.h - choosing a backend server, nginx's way, on shared state.
  *
  * Pure algorithms over the segment's shm_server records of one upstream:
- * smooth weighted round robin, ip_hash, least_conn, random_two, failure
- * accounting (max_fails / fail_timeout), down / drain / backup, max_conns,
- * with nginx's rules.
+ * smooth weighted round robin, ip_hash, least_conn, random_two, hash
+ * (upstream_hash.h), failure accounting (max_fails / fail_timeout),
+ * down / drain / backup, max_conns, with nginx's rules.
  */
 #ifndef FCGATE_UPSTREAM_H
 #define FCGATE_UPSTREAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -17,12 +18,12 @@
 
 /* How an upstream picks its server (stored in shm_upstream.balance). */
 enum upstream_balance {
-	UPSTREAM_ROUND_ROBIN = 0, /* smooth weighted round robin */
-	UPSTREAM_IP_HASH = 1,	  /* nginx's ip_hash */
-	UPSTREAM_LEAST_CONN = 2,  /* fewest in flight per weight */
-	UPSTREAM_RANDOM_TWO = 3,  /* two random choices, the less loaded */
-	UPSTREAM_HASH = 4	  /* nginx's hash of a key (hash_key),
-				   * optionally consistent */
+	UPSTREAM_ROUND_ROBIN = 0,    /* smooth weighted round robin */
+	UPSTREAM_IP_HASH = 1,	     /* nginx's ip_hash */
+	UPSTREAM_LEAST_CONN = 2,     /* fewest in flight per weight */
+	UPSTREAM_RANDOM_TWO = 3,     /* two random choices, the less loaded */
+	UPSTREAM_HASH = 4,	     /* nginx's hash of a key (hash_key) */
+	UPSTREAM_HASH_CONSISTENT = 5 /* ... on its ketama ring (consistent) */
 };
 
 /* The name of a balance method ("round_robin", ...), and back (-1 for a
@@ -33,6 +34,8 @@ int upstream_balance_parse(const char *name);
 /* Most servers in one upstream (size of the tried set). */
 #define UPSTREAM_MAX_SERVERS 1024
 
+struct upstream_hash_ring;
+
 /* State of one request's trips to an upstream, kept by the caller. */
 struct upstream_try {
 	uint64_t tried[UPSTREAM_MAX_SERVERS / 64]; /* by index in upstream */
@@ -42,6 +45,14 @@ struct upstream_try {
 	int tries;     /* ip_hash misses so far (nginx) */
 	int draws[2];  /* random_two draws: primaries, backups (nginx) */
 	bool no_ramp;  /* slow start may not skip a server */
+	/* balance = hash (upstream_hash.c): the request's key, nginx's
+	 * rehash count, the ring; `hash` is the sum so far, or with the
+	 * ring the point reached once `placed` */
+	const char *hkey;
+	size_t hkeylen;
+	uint32_t rehash;
+	bool placed;
+	struct upstream_hash_ring *ring;
 };
 
 enum upstream_outcome {

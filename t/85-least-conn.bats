@@ -55,7 +55,7 @@ CONF
 	line="$(grep -n 'upstream app' "$T/bad.conf" | cut -d: -f1)"
 	run "$FCGATE" -t -c "$T/bad.conf"
 	assert_failure
-	assert_output --partial "$T/bad.conf:$line: upstream app: balance must be round_robin, ip_hash, least_conn or random_two, not 'leastconn'"
+	assert_output --partial "$T/bad.conf:$line: upstream app: balance must be round_robin, ip_hash, least_conn, random_two or hash, not 'leastconn'"
 }
 
 # Two php-fpm pools (4 children each) behind upstream "app" with balance

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "explain_print.h"
 #include "fcgi_params.h"
+#include "proxy_hash.h"
 #include "request.h"
 #include "vars.h"
 
@@ -247,10 +248,15 @@ print_backend(struct request *r)
 {
 	const struct conf_upstream *u = r->loc->upstream;
 	struct upstream_try t;
+	char *key;
 	int i;
 
 	upstream_try_init(&t, &r->c->peer.sa);
-	i = upstream_pick(r->c->w->shm, u->shm_index, &t, clock_ms());
+	i = proxy_hash_try_key(r, u, &t, &key) == -1 ?
+	    -1 :
+	    upstream_pick(r->c->w->shm, u->shm_index, &t, clock_ms());
+	free(key);
+	proxy_hash_free(r->c->w);
 	if (i < 0) {
 		print_line("backend", "none: no live upstreams in \"%s\": 502",
 		    u->name);

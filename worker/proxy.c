@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "proxy.h"
 #include "proxy_accel.h"
+#include "proxy_hash.h"
 #include "proxy_int.h"
 #include "proxy_next.h"
 #include "queue.h"
@@ -57,6 +58,7 @@ proxy_free(struct proxy *p)
 	proxy_close_backend(p);
 	queue_leave(p->w, &p->qw);
 	fcgi_client_free(&p->fc);
+	free(p->hash_key);
 	loop_free_later(&p->w->loop, p);
 }
 
@@ -488,7 +490,8 @@ proxy_start(struct request *r)
 	upstream_try_init(&p->try, (const struct sockaddr *)&c->peer);
 	p->tries_left = proxy_next_tries(p->loc,
 	    upstream_max_tries(p->w->shm, p->up->shm_index));
-	if (fcgi_client_init(&p->fc, c) == -1) {
+	if (fcgi_client_init(&p->fc, c) == -1 ||
+	    proxy_hash_try_key(c->rq, p->up, &p->try, &p->hash_key) == -1) {
 		proxy_give_up(p, 500);
 		return;
 	}

@@ -40,7 +40,8 @@ struct proxy {
 	const struct conf_location *loc;
 	const struct conf_upstream *up;
 	struct upstream_try try;
-	int peer; /* index in the upstream, -1 none */
+	int peer;	/* index in the upstream, -1 none */
+	char *hash_key; /* balance = hash: the try's key (proxy_hash.c) */
 	int tries_left;
 	enum proxy_state state;
 	int64_t peer_start_ms;

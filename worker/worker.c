@@ -29,6 +29,7 @@
 #include "error_page.h"
 #include "pool.h"
 #include "proxy.h"
+#include "proxy_hash.h"
 #include "queue.h"
 #include "redirect.h"
 #include "request.h"
@@ -358,6 +359,7 @@ worker_cleanup(struct worker *w)
 	worker_listeners_enable(w, false);
 	free(w->listeners);
 	pool_free(w);
+	proxy_hash_free(w);
 	if (w->sigio.fd > 0)
 		close(w->sigio.fd);
 	loop_free(&w->loop);

@@ -24,6 +24,7 @@ struct request;
 struct request_handlers;
 struct capacity_wait;
 struct queue_wait;
+struct proxy_hash_ring;
 
 /* How often a worker whose requests wait (for a connection slot, in a
  * queue) looks at the segment again without a ring of the bell. */
@@ -61,6 +62,9 @@ struct worker {
 	bool accept_starved;		/* out of descriptors: pausing */
 	struct conn *conns;		/* list of open connections */
 	struct proxy_pool *pools; /* idle backend connections, per upstream */
+	/* balance = hash consistent: the rings, per upstream, made and
+	 * freed by proxy_hash.c (NULL until the first such request) */
+	struct proxy_hash_ring *hash_rings;
 	/* the segment's bell (capacity.c), and the requests of this worker
 	 * that wait: for a connection slot, in an upstream's queue */
 	struct loop_io bellio;

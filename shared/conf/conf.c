@@ -28,6 +28,7 @@
 #include "conf_lines.h"
 #include "conf_params.h"
 #include "conf_schema.h"
+#include "conf_tmpl.h"
 
 /* Parse and build; conf_error_count() says what went wrong in the file.
  * 0 / -1 (reported). */
@@ -186,6 +187,9 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nupstreams; i++) {
 		free(c->upstreams[i].peers);
 		free(c->upstreams[i].health);
+		if (c->upstreams[i].hash_key != NULL)
+			conf_tmpl_free(c->upstreams[i].hash_key);
+		free(c->upstreams[i].hash_key);
 	}
 	free(c->upstreams);
 	free(c->resolvers);

@@ -70,6 +70,8 @@ struct conf_peer {
 	char host[256];	    /* the name, for resolve or service */
 	uint16_t port;	    /* resolve: from the title */
 	char service[64];   /* "" = none */
+	char title[256];    /* the server line's title as written: its
+			     * seed on a `hash consistent` ring */
 	uint32_t shm_index; /* index of its struct shm_server; for a
 			     * server found in DNS, of the first of the
 			     * records it may fill */

@@ -15,12 +15,14 @@
 
 #include "shared/addr.h"
 #include "shared/shm.h"
+#include "shared/upstream_hash.h"
 #include "conf_build_health.h"
 #include "conf_build_resolver.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
 #include "conf_fpm.h"
+#include "conf_tmpl.h"
 
 #define FPM_PREFIX "fpm:"
 
@@ -171,12 +173,13 @@ build_upstream_head(cfg_t *us, struct conf_upstream *u)
 		    sizeof(u->name) - 1);
 	else
 		snprintf(u->name, sizeof(u->name), "%s", name);
-	if ((b = upstream_balance_parse(bal)) >= 0)
+	if ((b = upstream_balance_parse(bal)) >= 0 &&
+	    b != UPSTREAM_HASH_CONSISTENT)
 		u->balance = (enum upstream_balance)b;
 	else
 		conf_error_sec(us,
 		    "upstream %s: balance must be round_robin, ip_hash, "
-		    "least_conn or random_two, not '%s'",
+		    "least_conn, random_two or hash, not '%s'",
 		    u->name, bal);
 	u->keepalive = (int)cfg_getint(us, "keepalive");
 	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
@@ -216,6 +219,69 @@ build_fpm_health(struct conf_upstream *u)
 	h->passes = 1;
 	h->type = CONF_HEALTH_FASTCGI_PING;
 	u->health = h;
+	return 0;
+}
+
+/*
+ * balance = hash: its key (a value with variables), `consistent`, and each
+ * server's title, the seed of its points on the ring.  As ip_hash, it
+ * takes backups (nginx refuses them) and no slow_start (a ramp would move
+ * keys).  0 / -1 (out of memory).
+ */
+static int
+build_upstream_hash(cfg_t *us, struct conf_upstream *u)
+{
+	const char *key = cfg_getstr(us, "hash_key"), *title;
+	bool hash = u->balance == UPSTREAM_HASH;
+	long total = 0;
+	size_t i, k;
+
+	if (!hash && key != NULL)
+		conf_error_sec(us, "upstream %s: hash_key needs balance = hash",
+		    u->name);
+	if (!hash && cfg_getbool(us, "consistent"))
+		conf_error_sec(us,
+		    "upstream %s: consistent = true needs balance = hash",
+		    u->name);
+	if (!hash)
+		return 0;
+	if (key == NULL || *key == '\0') {
+		conf_error_sec(us,
+		    "upstream %s: balance = hash needs a hash_key", u->name);
+		return 0;
+	}
+	if ((u->hash_key = conf_build_calloc(1, sizeof(*u->hash_key))) == NULL)
+		return -1;
+	if (conf_tmpl_compile(us, "hash_key", key, u->hash_key) ==
+	    CONF_TMPL_NOMEM)
+		return -1;
+	u->hash_consistent = cfg_getbool(us, "consistent");
+	if (u->hash_consistent)
+		u->balance = UPSTREAM_HASH_CONSISTENT;
+	for (i = 0; i < u->npeers; i++)
+		u->peers[i].slow_start_ms = 0;
+	/* k: line j's first record; a line found in DNS has a block, whose
+	 * records are seeded by the addresses they hold (no title here) */
+	for (i = 0, k = 0; k < u->npeers && i < cfg_size(us, "server"); i++) {
+		title = cfg_title(cfg_getnsec(us, "server", (unsigned)i));
+		if (u->peers[k].resolve) {
+			k += (size_t)u->max_servers;
+			continue;
+		}
+		snprintf(u->peers[k].title, sizeof(u->peers[k].title), "%s",
+		    strncmp(title, FPM_PREFIX, strlen(FPM_PREFIX)) == 0 ?
+			u->peers[k].addr.text :
+			title);
+		total += u->peers[k].backup ? 0 : u->peers[k].weight;
+		k++;
+	}
+	if (u->hash_consistent &&
+	    total * UPSTREAM_HASH_POINTS > UPSTREAM_HASH_MAX_POINTS)
+		conf_error_sec(us,
+		    "upstream %s: hash consistent: the servers' weights add "
+		    "up to %ld, more than the %d a ring holds",
+		    u->name, total,
+		    UPSTREAM_HASH_MAX_POINTS / UPSTREAM_HASH_POINTS);
 	return 0;
 }
 
@@ -262,7 +328,7 @@ build_upstream(const struct conf *c, cfg_t *us, struct conf_upstream *u)
 	if (n > 0 && nprimary == 0)
 		conf_error_sec(us, "upstream %s has only backup servers",
 		    u->name);
-	if (conf_build_health(us, u) == -1)
+	if (build_upstream_hash(us, u) == -1 || conf_build_health(us, u) == -1)
 		return -1;
 	return build_fpm_health(u);
 }

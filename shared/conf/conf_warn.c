@@ -9,8 +9,8 @@
  *     slow request first and the client gets 502 instead of 504;
  *   - `queue` in an upstream without any max_conns: no server is ever
  *     full, so requests wait only when none is up;
- *   - slow_start with balance = ip_hash: ignored (a ramp would remap the
- *     clients hashed to the server).
+ *   - slow_start with balance = ip_hash or hash: ignored (a ramp would
+ *     remap the clients or keys hashed to the server).
  *
  * Each is "FILE:LINE: warning: ..." kept in struct conf: fcgate -t prints
  * them and still succeeds, the master logs them at start and reload.  It
@@ -89,11 +89,13 @@ warn_peer(struct conf *c, const struct conf_upstream *u,
 		return -1;
 	/* the builder has dropped it (p->slow_start_ms is 0): the line's */
 	if (cfg_getint(ps, "slow_start") > 0 &&
-	    u->balance == UPSTREAM_IP_HASH &&
+	    (u->balance == UPSTREAM_IP_HASH || u->balance == UPSTREAM_HASH ||
+		u->balance == UPSTREAM_HASH_CONSISTENT) &&
 	    warn_add(c, ps->filename, conf_error_line(ps),
-		"slow_start of server %s is ignored with balance = ip_hash "
+		"slow_start of server %s is ignored with balance = %s "
 		"(a ramping weight would move clients)",
-		p->addr.text) == -1)
+		p->addr.text,
+		u->balance == UPSTREAM_IP_HASH ? "ip_hash" : "hash") == -1)
 		return -1;
 	return 0;
 }
