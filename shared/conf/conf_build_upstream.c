@@ -313,9 +313,12 @@ build_upstream(const struct conf *c, cfg_t *us, struct conf_upstream *u)
 	total = build_count_records(us, u, n);
 	if (total > UPSTREAM_MAX_SERVERS)
 		conf_error_sec(us,
-		    "upstream %s has %zu servers (with max_servers records for "
-		    "each found in DNS), at most %d are supported",
-		    u->name, total, UPSTREAM_MAX_SERVERS);
+		    "upstream %s has %zu servers%s, at most %d are supported",
+		    u->name, total,
+		    total > n ? " (with max_servers records for each found in "
+				"DNS)" :
+				"",
+		    UPSTREAM_MAX_SERVERS);
 	if ((u->peers = conf_build_calloc(total, sizeof(*u->peers))) == NULL)
 		return -1;
 	u->npeers = total;
