@@ -78,6 +78,11 @@ $(BUILD)/health_probe_test: $(BUILD)/obj/t/unit/health_probe_test.o \
     $(call obj,master/health_probe.c) $(BUILD)/libfcgate.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The resolver's answer parser is the master's too (and needs c-ares).
+$(BUILD)/resolver_parse_test: $(BUILD)/obj/t/unit/resolver_parse_test.o \
+    $(call obj,master/resolver_parse.c) $(BUILD)/libfcgate.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Test backends and tools are standalone programs.
 $(BUILD)/%: $(BUILD)/obj/t/backend/%.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^

@@ -216,6 +216,14 @@ CONF
 	assert_output --partial "$T/c.conf:$(grep -n -F 9001 "$T/c.conf" | cut -d: -f1): warning: upstream u: server 127.0.0.1:9001: keepalive 8 x 4 workers"
 }
 
+# The resolver's DNS answer parser (t/unit/resolver_parse_test.c).
+@test "resolver_parse unit tests: A, AAAA, SRV, TTLs, every truncation, bad pointers" {
+	run "$BUILD/resolver_parse_test"
+	assert_success
+	assert_output --regexp "all [0-9]+ resolver_parse checks passed\$"
+	refute_output --partial FAIL
+}
+
 @test "A records become servers; a new one gets traffic, a removed one drains, without a reload" {
 	# pins resolve = true end to end: records -> traffic, changes without
 	# HUP, the counters of a kept server, status origins
@@ -257,6 +265,12 @@ print([s["requests"] for s in d["upstreams"][0]["servers"] if s["addr"].startswi
 	assert_output 1
 	run grep -c "found in php.test" "$T/error.log"
 	assert_output 3
+	# fcgatectl set finds a found server by its address
+	run "$FCGATECTL" -c "$T/c.conf" set u "127.0.0.4:$BPORT" drain
+	assert_success
+	assert_output "u 127.0.0.4:$BPORT: up -> drain"
+	run names 2
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "2b2 "
 }
 
 @test "SRV records: ports and weights from the records, lowest priority first" {
