@@ -17,11 +17,7 @@ teardown() {
 
 @test "least_conn, random_two pick rules: ties, weights, backups, failed, max_conns, drain, seeded draws" {
 	# pins every rule of shared/upstream_least.c (see the program's tests)
-	run "$BUILD/upstream_least_test"
-	assert_success
-	assert_output --regexp "(^|
-)all [0-9]+ upstream_least checks passed\$"
-	refute_output --partial "FAIL"
+	run_unit upstream_least_test upstream_least
 }
 
 @test "fcgate -t accepts least_conn and random_two, --explain names them, leastconn is refused with FILE:LINE" {
@@ -152,13 +148,7 @@ nginx_and_fcgate() {
 	start_testd b
 	start_testd c
 	np="$(free_port)"
-	mkdir -p "$T/ngx/logs"
-	cat >"$T/ngx/nginx.conf" <<NGX
-worker_processes 1;
-events {}
-http {
-    access_log off;
-    upstream lc {
+	start_nginx "    upstream lc {
         $4;
         server 127.0.0.1:$TESTD_PORT_a weight=$1;
         server 127.0.0.1:$TESTD_PORT_b weight=$2;
@@ -167,14 +157,7 @@ http {
     server {
         listen 127.0.0.1:$np;
         location / { include /etc/nginx/fastcgi_params; fastcgi_pass lc; }
-    }
-}
-NGX
-	/usr/sbin/nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" \
-		-g "daemon off; pid $T/ngx/nginx.pid; error_log $T/ngx/err.log;" \
-		>"$T/ngx/out" 2>&1 &
-	fcg_track $!
-	wait_port "$np"
+    }" "$np"
 	NGX_URL="http://127.0.0.1:$np"
 	{
 		WORKERS=1 base_conf

@@ -88,33 +88,10 @@ CONF
 	start_fcgate "$T/fcgate.conf"
 }
 
-# nginx_start CONF_BODY PORT: Debian's nginx with http { CONF_BODY },
-# one worker, waiting for PORT.
-nginx_start() {
-	mkdir -p "$T/ngx/logs"
-	cat >"$T/ngx/nginx.conf" <<NGX
-worker_processes 1;
-events {}
-http {
-    access_log off;
-$1
-}
-NGX
-	/usr/sbin/nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" \
-		-g "daemon off; pid $T/ngx/nginx.pid; error_log $T/ngx/err.log;" \
-		>"$T/ngx/out" 2>&1 &
-	fcg_track $!
-	wait_port "$2"
-}
-
 @test "realip unit checks: the address reader, the walk, trust, the PROXY header's source, the restore" {
 	# pins worker/realip_addr.c and worker/realip.c directly (the PROXY
-	# header's path too, which no listener here can drive)
-	run "$BUILD/realip_test"
-	assert_success
-	assert_output --regexp "(^|
-)all [0-9]+ realip checks passed\$"
-	refute_output --partial "FAIL"
+	# header's path too; t/90 drives it end to end)
+	run_unit realip_test realip
 }
 
 @test "realip directives: bad values are FILE:LINE errors at -t, good ones and inheritance pass" {
@@ -175,7 +152,7 @@ CONF
 		p[$i]="$(free_port)"
 		n[$i]="$(free_port)"
 	done
-	nginx_start "    set_real_ip_from 127.0.0.1;
+	start_nginx "    set_real_ip_from 127.0.0.1;
     set_real_ip_from 10.0.0.0/8;
     set_real_ip_from 2001:db8::/32;
     server { listen 127.0.0.1:${n[1]}; real_ip_header X-Forwarded-For;
@@ -549,7 +526,7 @@ CONF
 	run diff "$T/model" "$T/first"
 	assert_success
 	[ -x /usr/sbin/nginx ] || return 0
-	nginx_start "    upstream app {
+	start_nginx "    upstream app {
         ip_hash;
         server 127.0.0.1:$TESTD_PORT_a;
         server 127.0.0.1:$TESTD_PORT_b;

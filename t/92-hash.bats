@@ -19,11 +19,7 @@ teardown() {
 
 @test "hash pick rules: crc32, rehash sequence, the ring, empty and gone slots, move fractions" {
 	# pins shared/upstream_hash.c against numbers computed apart from it
-	run "$BUILD/upstream_hash_test"
-	assert_success
-	assert_output --regexp "(^|
-)all [0-9]+ upstream_hash checks passed\$"
-	refute_output --partial "FAIL"
+	run_unit upstream_hash_test upstream_hash
 }
 
 # hash_conf EXTRA...: an upstream "app" with the given lines before its
@@ -122,35 +118,21 @@ gateways() {
 "
 	done
 	np="$(free_port)"
-	mkdir -p "$T/ngx/logs"
-	cat >"$T/ngx/nginx.conf" <<NGX
-worker_processes 1;
-events {}
-http {
-    access_log off;
-    upstream h {
+	start_nginx "    upstream h {
         hash \$request_uri $method;
 $ngx_servers    }
     server {
         listen 127.0.0.1:$np;
         location / { include /etc/nginx/fastcgi_params; fastcgi_pass h; }
-    }
-}
-NGX
-	/usr/sbin/nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" \
-		-g "daemon off; pid $T/ngx/nginx.pid; error_log $T/ngx/err.log;" \
-		>"$T/ngx/out" 2>&1 &
-	NGX_PID=$!
-	fcg_track "$NGX_PID"
-	wait_port "$np"
+    }" "$np"
 	NGX_URL="http://127.0.0.1:$np"
 	fcgate_with "$method" "$fcg_servers"
 }
 
 stop_nginx() {
-	kill -TERM "$NGX_PID"
+	kill -TERM "$NGINX_PID"
 	for _ in $(seq 1 100); do
-		kill -0 "$NGX_PID" 2>/dev/null || return 0
+		kill -0 "$NGINX_PID" 2>/dev/null || return 0
 		sleep 0.05
 	done
 }

@@ -179,6 +179,37 @@ CONF
 	} >"$T/fcgate.conf"
 }
 
+# start_nginx HTTP_BODY PORT: Debian's nginx in $T/ngx with http {
+# HTTP_BODY }, one worker, access log off, in the foreground; waits for
+# PORT.  Sets NGINX_PID.
+start_nginx() {
+	mkdir -p "$T/ngx/logs"
+	cat >"$T/ngx/nginx.conf" <<NGX
+worker_processes 1;
+events {}
+http {
+    access_log off;
+$1
+}
+NGX
+	/usr/sbin/nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" \
+		-g "daemon off; pid $T/ngx/nginx.pid; error_log $T/ngx/err.log;" \
+		>"$T/ngx/out" 2>&1 &
+	NGINX_PID=$!
+	fcg_track "$NGINX_PID"
+	wait_port "$2"
+}
+
+# run_unit PROGRAM NAME: run a unit test program of the build, which must
+# succeed and end with "all N NAME checks passed".
+run_unit() {
+	run "$BUILD/$1"
+	assert_success
+	assert_output --regexp "(^|
+)all [0-9]+ $2 checks passed\$"
+	refute_output --partial "FAIL"
+}
+
 # base_conf: the global part of a config for this test's temp dir.
 # Sets HTTP_PORT.
 base_conf() {
