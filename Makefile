@@ -164,7 +164,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 	-Wall -Wextra -Wno-missing-field-initializers
 FUZZ_BIN    = $(FUZZ_DIR)/fcgi_fuzz $(FUZZ_DIR)/cgi_fuzz \
 	$(FUZZ_DIR)/http_fuzz $(FUZZ_DIR)/uri_fuzz $(FUZZ_DIR)/conn_fuzz \
-	$(FUZZ_DIR)/proxy_proto_fuzz
+	$(FUZZ_DIR)/proxy_proto_fuzz $(FUZZ_DIR)/resolver_fuzz
 
 .PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BIN)
@@ -173,7 +173,7 @@ fuzz: $(FUZZ_BIN)
 FUZZ_SECONDS ?= 600
 fuzz-long: $(FUZZ_BIN)
 	@printf '%s\n' fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz \
-	    proxy_proto_fuzz | \
+	    proxy_proto_fuzz resolver_fuzz | \
 	    xargs -P 2 -I{} bash t/fuzz/run.sh $(FUZZ_SECONDS) {}
 
 # what each target links, besides its t/fuzz/<target>.c
@@ -188,6 +188,8 @@ $(FUZZ_DIR)/uri_fuzz: shared/proto/uri.c shared/proto/uri.h \
 $(FUZZ_DIR)/proxy_proto_fuzz: shared/proto/proxy_proto.c \
 	shared/proto/proxy_proto.h shared/proto/num.c shared/proto/num.h
 # the connection's state machine: a whole worker
+$(FUZZ_DIR)/resolver_fuzz: master/resolver_parse.c master/resolver_parse.h
+$(FUZZ_DIR)/resolver_fuzz: FUZZ_LIBS = -lcares
 $(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(CONF_SRC) $(SHARED_SRC) $(PROTO_SRC) \
 	master/segment.c master/segment.h \
 	$(wildcard worker/*.h shared/*.h shared/*/*.h)
