@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The PROXY protocol (v1 and v2) on a listen with the proxy_protocol flag:
-# the parser's unit test (its fuzz target runs in t/70), the flag in the config, and
-# fcgate behind HAProxy's send-proxy / send-proxy-v2 and behind
-# hand-made headers (good, split, bad, slow).
+# the parser's unit test (its fuzz target runs in t/70), the flag in the
+# config, and fcgate behind HAProxy's send-proxy / send-proxy-v2 and
+# behind hand-made headers (good, split, bad, slow).
 
 bats_require_minimum_version 1.5.0
 load helper
