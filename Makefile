@@ -23,7 +23,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-missing-field-initial
 OPT     ?= -O2 -g
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -I. -MMD -MP $(OPT) $(CFLAGS)
-LDLIBS  += -lconfuse -lpcre2-8
+LDLIBS  += -lconfuse -lpcre2-8 -lcares
 
 # One source list per layer (see README, "Layout"); each program links the
 # layers it uses and nothing else.
@@ -76,6 +76,11 @@ $(BUILD)/%_test: $(BUILD)/obj/t/unit/%_test.o $(BUILD)/libfcgate.a
 # The health checker's probe is the master's, not in the archive.
 $(BUILD)/health_probe_test: $(BUILD)/obj/t/unit/health_probe_test.o \
     $(call obj,master/health_probe.c) $(BUILD)/libfcgate.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The resolver's answer parser is the master's too (and needs c-ares).
+$(BUILD)/resolver_parse_test: $(BUILD)/obj/t/unit/resolver_parse_test.o \
+    $(call obj,master/resolver_parse.c) $(BUILD)/libfcgate.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test backends and tools are standalone programs.
@@ -159,7 +164,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 	-Wall -Wextra -Wno-missing-field-initializers
 FUZZ_BIN    = $(FUZZ_DIR)/fcgi_fuzz $(FUZZ_DIR)/cgi_fuzz \
 	$(FUZZ_DIR)/http_fuzz $(FUZZ_DIR)/uri_fuzz $(FUZZ_DIR)/conn_fuzz \
-	$(FUZZ_DIR)/proxy_proto_fuzz
+	$(FUZZ_DIR)/proxy_proto_fuzz $(FUZZ_DIR)/resolver_fuzz
 
 .PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BIN)
@@ -168,7 +173,7 @@ fuzz: $(FUZZ_BIN)
 FUZZ_SECONDS ?= 600
 fuzz-long: $(FUZZ_BIN)
 	@printf '%s\n' fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz \
-	    proxy_proto_fuzz | \
+	    proxy_proto_fuzz resolver_fuzz | \
 	    xargs -P 2 -I{} bash t/fuzz/run.sh $(FUZZ_SECONDS) {}
 
 # what each target links, besides its t/fuzz/<target>.c
@@ -183,6 +188,8 @@ $(FUZZ_DIR)/uri_fuzz: shared/proto/uri.c shared/proto/uri.h \
 $(FUZZ_DIR)/proxy_proto_fuzz: shared/proto/proxy_proto.c \
 	shared/proto/proxy_proto.h shared/proto/num.c shared/proto/num.h
 # the connection's state machine: a whole worker
+$(FUZZ_DIR)/resolver_fuzz: master/resolver_parse.c master/resolver_parse.h
+$(FUZZ_DIR)/resolver_fuzz: FUZZ_LIBS = -lcares
 $(FUZZ_DIR)/conn_fuzz: $(WORKER_SRC) $(CONF_SRC) $(SHARED_SRC) $(PROTO_SRC) \
 	master/segment.c master/segment.h \
 	$(wildcard worker/*.h shared/*.h shared/*/*.h)

@@ -150,7 +150,9 @@ health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 		for (j = 0; conf->upstreams[u].health != NULL &&
 		     j < conf->upstreams[u].npeers;
 		     j++)
-			if (conf->upstreams[u].peers[j].shm_index >=
+			if (conf->upstreams[u].peers[j].resolve)
+				continue; /* found in DNS: not checked */
+			else if (conf->upstreams[u].peers[j].shm_index >=
 				conf->npeers_total ||
 			    health_target_init(&h->t[h->n++],
 				&conf->upstreams[u],

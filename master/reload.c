@@ -103,6 +103,8 @@ reload_carry_counters(const struct conf *oc, const struct shm *from,
 	}
 	for (u = 0; u < nc->nupstreams; u++)
 		for (j = 0; j < nc->upstreams[u].npeers; j++) {
+			if (nc->upstreams[u].peers[j].resolve)
+				continue; /* the resolver carries those */
 			key.upstream = nc->upstreams[u].name;
 			key.addr = nc->upstreams[u].peers[j].addr.text;
 			hit = bsearch(&key, refs, oc->npeers_total,

@@ -39,7 +39,9 @@ segment_fill_server(struct shm *shm, const struct conf_upstream *cu,
 		.slow_start_ms = p->slow_start_ms,
 		.backup = p->backup,
 		.down = p->down,
-		.checked = cu->health != NULL,
+		/* the checker checks configured addresses only */
+		.checked = cu->health != NULL && !p->resolve,
+		.found = p->resolve,
 	};
 
 	shm_init_server(shm, p->shm_index, &in);

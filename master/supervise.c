@@ -12,7 +12,10 @@
  * HUP reloads (reload.c prepares the new configuration and segment);
  * then a new generation of workers starts and the old one is told to
  * finish its requests (QUIT).  The health checker, when the
- * configuration has checks, is one more child (health_proc.c).
+ * configuration has checks, is one more child (health_proc.c).  Servers
+ * found in DNS are the resolver's (resolver.c), which runs in this loop:
+ * it waits on its sockets and on a signalfd of the same signals, so a
+ * signal still ends the wait at once.
  *
  * Workers can write the whole segment, so the master reads nothing back
  * from it that steers a kill(), a waitpid() or a memory access: the pids
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +39,7 @@
 #include "health_proc.h"
 #include "listen.h"
 #include "reload.h"
+#include "resolver.h"
 #include "segment.h"
 #include "supervise.h"
 #include "upgrade.h"
@@ -79,6 +84,8 @@ struct master {
 	int64_t start_time;  /* wall clock of the first start */
 	int bell;	     /* the workers' eventfd (shm.h), -1 none */
 	struct health_proc checker;
+	struct resolver *resolver; /* servers found in DNS, NULL none */
+	int sigfd; /* readable when a signal is pending, -1 none */
 };
 
 /* Workers of the current generation alive. */
@@ -271,6 +278,7 @@ master_retire_workers(struct master *m)
 static void
 master_reload(struct master *m)
 {
+	struct resolver *nr;
 	struct conf *nc;
 	struct shm ns;
 
@@ -279,6 +287,10 @@ master_reload(struct master *m)
 		return;
 	m->generation++;
 	master_retire_workers(m);
+	/* found records carried into ns before any new worker maps it */
+	nr = resolver_start(nc, &ns, m->resolver, m->shm);
+	resolver_free(m->resolver);
+	m->resolver = nr;
 	reload_finish(m->conf, m->shm, nc);
 	*m->shm = ns;
 	m->shm->bell = m->bell; /* one bell for every generation */
@@ -383,6 +395,23 @@ master_leave(struct master *m)
 	listen_forget_all(m->conf);
 }
 
+/* The signals the master takes, blocked: they wait for sigtimedwait(). */
+static void
+master_block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGTTIN);
+	sigaddset(set, SIGTTOU);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
 int
 supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 {
@@ -405,17 +434,10 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 			 "capacity only by polling",
 		    strerror(errno));
 	shm->bell = m.bell;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGTTIN);
-	sigaddset(&set, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	master_block_signals(&set);
+	/* DNS answers and signals in one wait: the resolver polls this */
+	m.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m.resolver = resolver_start(m.conf, m.shm, NULL, NULL);
 	for (;;) {
 		clock_update();
 		master_fill(&m);
@@ -428,6 +450,11 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 			master_signal_workers(&m, SIGKILL);
 			m.stopping = STOP_FAST;
 		}
+		ts.tv_nsec = 100 * 1000 * 1000;
+		if (m.resolver != NULL && m.sigfd >= 0) {
+			resolver_run(m.resolver, m.sigfd, 100);
+			ts.tv_nsec = 0; /* waited there */
+		}
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig > 0)
 			master_on_signal(&m, sig);
@@ -435,6 +462,9 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 			master_reap(&m);
 	}
 	log_notice("exit");
+	resolver_free(m.resolver);
+	if (m.sigfd >= 0)
+		(void)close(m.sigfd);
 	master_leave(&m);
 	free(m.old);
 	if (m.bell >= 0)

@@ -51,10 +51,17 @@ shm_off_servers(uint32_t nupstreams)
 }
 
 static size_t
-shm_off_shadows(uint32_t nupstreams, uint32_t nservers)
+shm_off_found(uint32_t nupstreams, uint32_t nservers)
 {
 	return shm_off_servers(nupstreams) +
 	    shm_round((size_t)nservers * sizeof(struct shm_server));
+}
+
+static size_t
+shm_off_shadows(uint32_t nupstreams, uint32_t nservers)
+{
+	return shm_off_found(nupstreams, nservers) +
+	    shm_round((size_t)nservers * sizeof(struct shm_found));
 }
 
 size_t
@@ -90,6 +97,8 @@ shm_map_sections(struct shm *shm, void *base, size_t size)
 	shm->upstreams = (struct shm_upstream *)(p + shm_off_upstreams());
 	shm->servers =
 	    (struct shm_server *)(p + shm_off_servers(hdr->nupstreams));
+	shm->found = (struct shm_found *)(p +
+	    shm_off_found(hdr->nupstreams, hdr->nservers));
 	shm->shadows = (struct shm_shadow *)(p +
 	    shm_off_shadows(hdr->nupstreams, hdr->nservers));
 	shm->waiters =
@@ -137,6 +146,7 @@ shm_init_server(struct shm *shm, uint32_t i, const struct shm_server_init *in)
 	s->current_weight = 0;
 	s->slow_start_ms = in->slow_start_ms;
 	atomic_init(&s->check, in->checked ? SHM_CHECK_UP : SHM_CHECK_OFF);
+	atomic_init(&s->slot, in->found ? SHM_SLOT_EMPTY : SHM_SLOT_CONF);
 }
 
 void

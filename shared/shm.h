@@ -10,6 +10,8 @@
  *   struct shm_worker   workers[SHM_MAX_WORKERS]
  *   struct shm_upstream upstreams[nupstreams]
  *   struct shm_server   servers[nservers]   (grouped by upstream, file order)
+ *   struct shm_found    found[nservers]     (the address of a record found
+ *                       in DNS; shm_slots.h, with its writers)
  *   struct shm_shadow   shadows[SHM_MAX_WORKERS * nservers]  (slot k's
  *                       row at k*nservers; this and the next are defined
  *                       in shm_capacity.h, with their writers)
@@ -69,8 +71,9 @@
  *                                  shm_server_set_check
  *   server slow_start_ms_since:
  *                       balancer, checker  shm_server_start_ramp
- *   server slot and the address of a server found in DNS, upstream
- *   servers_gen:        resolver (master side)
+ *   server slot and the address of a server found in DNS (found[]),
+ *   upstream servers_gen:
+ *                       resolver (master side) shm_slots.h (its list)
  * "balancer" is shared/upstream.c, running in the workers; its writers are
  * inline at the end of this file, as they run on every request.
  */
@@ -85,7 +88,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC UINT64_C(0x3145544147434631) /* "1FCGATE1" */
-#define SHM_VERSION 4
+#define SHM_VERSION 5
 #define SHM_MAX_WORKERS 256
 #define SHM_MAX_QUEUE 65536 /* waiter slots of one upstream, at most */
 #define SHM_NAME_LEN 64
@@ -267,6 +270,7 @@ struct shm {
 	struct shm_worker *workers;
 	struct shm_upstream *upstreams;
 	struct shm_server *servers;
+	struct shm_found *found; /* found[i] belongs to servers[i] */
 	struct shm_shadow *shadows;
 	struct shm_waiter *waiters;
 	uint32_t nservers, nwaiters;
@@ -302,6 +306,7 @@ struct shm_server_init {
 	bool backup;
 	bool down;
 	bool checked; /* its upstream has a health_check */
+	bool found;   /* kept for a server found in DNS: starts EMPTY */
 };
 
 void shm_init_upstream(struct shm *shm, uint32_t u, const char *name,
@@ -532,6 +537,8 @@ shm_server_start_ramp(struct shm_server *s, int64_t now_ms)
 
 /* Capacity and queue: the workers' writers, in their own file. */
 #include "shm_capacity.h"
+/* Servers found in DNS: their addresses and the resolver's writers. */
+#include "shm_slots.h"
 
 /*
  * Active health checks: the checker's writers (check*, and the ramp

@@ -4,8 +4,8 @@
  * Reproduces ngx_http_upstream_round_robin.c and the ip_hash module
  * (nginx's algorithms, step for step) over the shm_server records of
  * one upstream, so every worker sees the same weights and failures:
- *  - a server is usable unless tried for this request, administratively
- *    down or draining, failed within fail_timeout, or at max_conns;
+ *  - a server is usable unless tried for this request, an empty or gone
+ *    record of a server found in DNS, administratively down or draining, failed within fail_timeout, or at max_conns;
  *  - smooth weighted round robin among usable primaries, then backups;
  *  - ip_hash among primaries, re-hashing past unusable servers, with round
  *    robin after 20 misses (and for backups, which fcgate allows);
@@ -270,7 +270,7 @@ bool
 upstream_usable(struct shm_server *s, const struct upstream_try *t, int i,
     int64_t now_ms)
 {
-	if (upstream_tried(t, i))
+	if (upstream_tried(t, i) || !shm_server_in_use(s))
 		return false;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
 		SHM_ADMIN_UP ||
@@ -372,7 +372,7 @@ upstream_pick_single(struct shm *shm, uint32_t u, struct upstream_try *t, int i)
 {
 	struct shm_server *srv = upstream_servers(shm, u), *s = &srv[i];
 
-	if (upstream_tried(t, i))
+	if (upstream_tried(t, i) || !shm_server_in_use(s))
 		return -1;
 	if (atomic_load_explicit(&s->admin, memory_order_relaxed) !=
 		SHM_ADMIN_UP ||
@@ -398,7 +398,7 @@ upstream_hash_walk(struct shm_server *srv, int n, int32_t w)
 	int i, last = -1;
 
 	for (i = 0; i < n; i++) {
-		if (srv[i].backup)
+		if (srv[i].backup || !shm_server_in_use(&srv[i]))
 			continue;
 		last = i;
 		if (w <
@@ -425,7 +425,7 @@ upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
 	int32_t total = 0;
 
 	for (i = 0; i < n; i++)
-		if (!srv[i].backup)
+		if (!srv[i].backup && shm_server_in_use(&srv[i]))
 			total += atomic_load_explicit(&srv[i].weight,
 			    memory_order_relaxed);
 	if (total <= 0)
@@ -433,8 +433,9 @@ upstream_pick_hash(struct shm *shm, uint32_t u, struct upstream_try *t,
 	for (;;) {
 		for (k = 0; k < t->keylen; k++)
 			hash = (hash * 113 + t->key[k]) % 6271;
-		i = upstream_hash_walk(srv, n,
-		    (int32_t)(hash % (uint32_t)total));
+		if ((i = upstream_hash_walk(srv, n,
+			 (int32_t)(hash % (uint32_t)total))) < 0)
+			return -1; /* the last found server went meanwhile */
 		s = &srv[i];
 		if (upstream_usable(s, t, i, now_ms) && shm_server_reserve(s)) {
 			if (upstream_claim_check(s, now_ms))
@@ -555,7 +556,8 @@ upstream_max_tries(const struct shm *shm, uint32_t u)
 
 	for (i = 0; i < up->nservers; i++)
 		if (atomic_load_explicit(&srv[i].admin, memory_order_relaxed) ==
-		    SHM_ADMIN_UP)
+			SHM_ADMIN_UP &&
+		    shm_server_in_use(&srv[i]))
 			n++;
 	return n;
 }

@@ -177,7 +177,7 @@ upstream_least_list(struct shm_server *srv, int n, bool backup, int64_t now_ms,
 
 	*total = 0;
 	for (i = 0; i < n; i++) {
-		if (srv[i].backup != backup)
+		if (srv[i].backup != backup || !shm_server_in_use(&srv[i]))
 			continue;
 		count++;
 		*total += upstream_least_weight(&srv[i], now_ms);
@@ -200,7 +200,7 @@ upstream_least_draw(struct shm_server *srv, int n, bool backup, int64_t now_ms,
 	x = ((uint64_t)upstream_random() << 32 | upstream_random()) %
 	    (uint64_t)total;
 	for (i = 0; i < n; i++) {
-		if (srv[i].backup != backup ||
+		if (srv[i].backup != backup || !shm_server_in_use(&srv[i]) ||
 		    (w = upstream_least_weight(&srv[i], now_ms)) <= 0)
 			continue;
 		last = i;

@@ -173,7 +173,7 @@ PY
 	"$UT" mkseg "$SEG" --master $$ --version 99
 	run "$FCGATECTL" -m "$SEG" status
 	assert_failure 1
-	assert_output "fcgatectl: $SEG has layout version 99, this fcgatectl understands 4"
+	assert_output "fcgatectl: $SEG has layout version 99, this fcgatectl understands 5"
 	"$UT" mkseg "$SEG" --master $$
 	truncate -s -64 "$SEG"
 	run "$FCGATECTL" -m "$SEG" status

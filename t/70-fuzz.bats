@@ -41,3 +41,11 @@ fuzz() {
 @test "fuzz the connection state machine: a whole worker over a socket pair, closed within bounded rounds, no descriptor left" {
 	fuzz conn_fuzz
 }
+
+@test "fuzz proxy_proto_parse: within the input, verdicts stable as bytes arrive" {
+	fuzz proxy_proto_fuzz
+}
+
+@test "fuzz resolver_parse: a DNS answer of any bytes, records within it, the same answer with more room" {
+	fuzz resolver_fuzz
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The PROXY protocol (v1 and v2) on a listen with the proxy_protocol flag:
-# the parser's unit test and fuzz target, the flag in the config, and
-# fcgate behind HAProxy's send-proxy / send-proxy-v2 and behind
-# hand-made headers (good, split, bad, slow).
+# the parser's unit test (its fuzz target runs in t/70), the flag in the
+# config, and fcgate behind HAProxy's send-proxy / send-proxy-v2 and
+# behind hand-made headers (good, split, bad, slow).
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -136,16 +136,6 @@ CFG
 # each refusal the protocol demands has its reason.
 @test "proxy_proto: v1/v2 headers, prefixes, strict refusals, the 4096-byte cap" {
 	run_unit proxy_proto_test proxy_proto
-}
-
-# Pins that no input makes the parser read past its bytes or change its
-# verdict when more bytes come (build/fuzz is built by make fuzz).
-@test "fuzz proxy_proto_parse: within the input, verdicts stable as bytes arrive" {
-	[ -x build/fuzz/proxy_proto_fuzz ] || fail "build/fuzz/proxy_proto_fuzz missing: run make fuzz"
-	run bash t/fuzz/run.sh 3 proxy_proto_fuzz
-	assert_success
-	assert_output --regexp "(^|
-)FUZZ proxy_proto_fuzz: [0-9]+ executions, no crash\$"
 }
 
 # Pins the flag's syntax: the address, then flags; -T shows it as written.

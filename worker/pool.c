@@ -249,7 +249,10 @@ pool_give_up(struct worker *w)
 	for (i = 0; i < w->conf->nupstreams; i++)
 		for (bc = w->pools[i].tail; bc != NULL; bc = prev) {
 			prev = bc->prev;
-			if (bc->srv >= 0 && capacity_should_give_up(w, bc->srv))
+			/* (a record no longer in DNS drains: keep none) */
+			if (bc->srv >= 0 &&
+			    (capacity_should_give_up(w, bc->srv) ||
+				!shm_server_in_use(&w->shm->servers[bc->srv])))
 				pool_drop(bc);
 		}
 }
@@ -259,18 +262,27 @@ pool_get(struct worker *w, const struct conf_upstream *up, int peer,
     loop_io_fn fn, void *data)
 {
 	struct proxy_pool *pool;
-	struct pool_conn *bc;
+	struct pool_conn *bc, *next;
+	uint32_t inc = 0;
 
 	if (up->keepalive <= 0 || w->pools == NULL)
 		return NULL;
+	if (up->peers[peer].resolve)
+		inc = atomic_load_explicit(
+		    &w->shm->found[up->peers[peer].shm_index].incarnation,
+		    memory_order_relaxed);
 	pool = &w->pools[up->shm_index];
-	for (bc = pool->head; bc != NULL; bc = bc->next)
-		if (bc->peer == peer) {
+	for (bc = pool->head; bc != NULL; bc = next) {
+		next = bc->next;
+		if (bc->peer == peer && bc->incarnation != inc)
+			pool_drop(bc); /* to the record's previous address */
+		else if (bc->peer == peer) {
 			pool_take(bc);
 			bc->io.fn = fn;
 			bc->io.data = data;
 			return bc;
 		}
+	}
 	return NULL;
 }
 

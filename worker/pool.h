@@ -40,8 +40,10 @@ struct pool_conn {
 	bool nodelay;	   /* TCP_NODELAY set (or not TCP) */
 	uint32_t requests; /* answered on it so far */
 	int64_t opened_ms;
-	int srv; /* its server's index in the segment, counted in
+	int srv;	      /* its server's index in the segment, counted in
 		  * that server's conns (capacity.c); -1 not counted */
+	uint32_t incarnation; /* of a server found in DNS, the address
+			       * it was opened to (shm_slots.h) */
 	/* while idle in a pool */
 	struct loop_timer idle;
 	struct proxy_pool *pool;

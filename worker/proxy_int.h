@@ -52,6 +52,8 @@ struct proxy {
 	enum proxy_fail last_fail;
 	struct capacity_wait cw; /* parked for a connection slot */
 	struct queue_wait qw;	 /* waiting in the upstream's queue */
+	struct addr found;	 /* a server found in DNS: its address, */
+	uint32_t found_inc;	 /* ... read at the pick (shm_slots.h) */
 
 	size_t rlen, rpos;
 	bool last_read_full; /* more may wait in the socket */

@@ -39,11 +39,35 @@ proxy_trip_srv(const struct proxy *p)
 	return (int)p->up->peers[p->peer].shm_index;
 }
 
+/* The address text of the server picked; for one found in DNS its
+ * address now (kept in p: a record keeps it while a request is in
+ * flight), with the incarnation an idle connection must match. */
+static const char *
+proxy_trip_address(struct proxy *p)
+{
+	const struct conf_peer *cp = &p->up->peers[p->peer];
+
+	p->found_inc = 0;
+	if (!cp->resolve)
+		return cp->addr.text;
+	if (!shm_found_read(&p->w->shm->found[cp->shm_index], &p->found.ss,
+		&p->found.len, p->found.text, sizeof(p->found.text),
+		&p->found_inc)) {
+		/* no address: the connect fails and counts as such */
+		p->found.len = 0;
+		snprintf(p->found.text, sizeof(p->found.text), "%s",
+		    cp->addr.text);
+	}
+	return p->found.text;
+}
+
 /* A connection slot of the server is ours: connect. */
 static int
 proxy_trip_open(struct proxy *p)
 {
-	const struct addr *a = &p->up->peers[p->peer].addr;
+	const struct addr *a = p->up->peers[p->peer].resolve ?
+	    &p->found :
+	    &p->up->peers[p->peer].addr;
 	const char *why;
 	int fd;
 	size_t n;
@@ -61,6 +85,7 @@ proxy_trip_open(struct proxy *p)
 		return PROXY_STOP;
 	}
 	p->bc->nodelay = a->ss.ss_family == AF_UNIX;
+	p->bc->incarnation = p->found_inc;
 	p->state = PROXY_CONNECTING;
 	(void)loop_timer_set(&p->w->loop, &p->timer,
 	    p->loc->connect_timeout_ms);
@@ -158,7 +183,7 @@ proxy_trip_picked(struct proxy *p)
 {
 	capacity_picked(p->w, proxy_trip_srv(p));
 	p->tries_left--;
-	p->fc.peer = p->up->peers[p->peer].addr.text;
+	p->fc.peer = proxy_trip_address(p);
 	proxy_trip_note_upstream(p);
 	p->peer_start_ms = clock_ms();
 	return proxy_trip_start(p, true);

@@ -192,6 +192,7 @@ conf_free(struct conf *c)
 		free(c->upstreams[i].hash_key);
 	}
 	free(c->upstreams);
+	free(c->resolvers);
 	free(c->listens);
 	for (i = 0; i < c->nmime; i++) {
 		free(c->mime[i].ext);

@@ -22,6 +22,7 @@
 #include "conf_build.h"
 #include "conf_build_realip.h"
 #include "conf_build_server.h"
+#include "conf_build_resolver.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
@@ -290,7 +291,7 @@ build_servers(struct conf *c, cfg_t *cfg)
 static int
 build_all(struct conf *c, cfg_t *cfg)
 {
-	if (build_globals(c, cfg) == -1 ||
+	if (build_globals(c, cfg) == -1 || conf_build_resolver(c, cfg) == -1 ||
 	    conf_build_upstreams(c, cfg, count_locations(cfg)) == -1 ||
 	    build_servers(c, cfg) == -1 ||
 	    (conf_error_count() == 0 && conf_warn_build(c, cfg) == -1))

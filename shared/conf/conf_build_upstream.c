@@ -2,7 +2,10 @@
  * conf_build_upstream.c - upstream sections and their servers into struct
  * conf_upstream, and the one-server upstream a fastcgi_pass to an address
  * makes.  A server titled "fpm:FILE" (or "fpm:FILE#POOL") takes its
- * address and more from a php-fpm pool file (conf_fpm.c reads it).
+ * address and more from a php-fpm pool file (conf_fpm.c reads it).  A
+ * server found in DNS (`resolve`, `service`) keeps its name and gets a
+ * block of max_servers records, copies of its line, in the upstream's
+ * peers; the resolver fills them later.
  *
  * It does not balance: shared/upstream.c does, from the segment.
  */
@@ -14,6 +17,7 @@
 #include "shared/shm.h"
 #include "shared/upstream_hash.h"
 #include "conf_build_health.h"
+#include "conf_build_resolver.h"
 #include "conf_build_upstream.h"
 #include "conf_build_util.h"
 #include "conf_error.h"
@@ -99,24 +103,62 @@ build_fpm_peer(cfg_t *ps, struct conf_peer *p)
 	    fp.ping_response);
 }
 
-/* A server line of upstream u: its address, once in u. */
+/* A server line of upstream u at peers[i]: its address (or, for one
+ * found in DNS, its name), once in u. */
 static void
-build_peer(cfg_t *ps, struct conf_upstream *u, size_t i)
+build_peer(const struct conf *c, cfg_t *ps, struct conf_upstream *u, size_t i)
 {
 	struct conf_peer *p = &u->peers[i];
 	const char *err;
 	size_t j;
 
 	build_peer_values(ps, p);
-	if (strncmp(cfg_title(ps), FPM_PREFIX, strlen(FPM_PREFIX)) == 0)
+	if (conf_build_resolver_peer(c, ps, p))
+		; /* a name, checked there; nothing is resolved now */
+	else if (strncmp(cfg_title(ps), FPM_PREFIX, strlen(FPM_PREFIX)) == 0)
 		build_fpm_peer(ps, p);
 	else if (addr_parse(cfg_title(ps), false, &p->addr, &err) == -1)
 		conf_error_sec(ps, "server '%s': %s", cfg_title(ps), err);
 	for (j = 0; j < i; j++)
-		if (u->peers[j].addr.len != 0 &&
-		    strcmp(u->peers[j].addr.text, p->addr.text) == 0)
+		if ((u->peers[j].addr.len != 0 || u->peers[j].resolve) &&
+		    strcmp(u->peers[j].addr.text, p->addr.text) == 0) {
 			conf_error_sec(ps, "duplicate server %s in upstream %s",
 			    p->addr.text, u->name);
+			break;
+		}
+}
+
+/* Server line ps is found in DNS (resolve or service). */
+static bool
+build_peer_found(cfg_t *ps)
+{
+	return cfg_getbool(ps, "resolve") || cfg_getstr(ps, "service") != NULL;
+}
+
+/*
+ * The records upstream us keeps: one per configured server, and
+ * max_servers for each line found in DNS (its block, filled by the
+ * resolver).  0, or reported.
+ */
+static size_t
+build_count_records(cfg_t *us, struct conf_upstream *u, size_t n)
+{
+	size_t i, total = 0;
+	long ms = cfg_getint(us, "max_servers");
+
+	if (ms > UPSTREAM_MAX_SERVERS) {
+		conf_error_opt(us, "max_servers",
+		    "upstream %s: max_servers = %ld, at most %d", u->name, ms,
+		    UPSTREAM_MAX_SERVERS);
+		ms = 1;
+	}
+	u->max_servers = ms > 0 ? (int)ms : CONF_MAX_SERVERS_DEFAULT;
+	for (i = 0; i < n; i++)
+		total +=
+		    build_peer_found(cfg_getnsec(us, "server", (unsigned)i)) ?
+		    (size_t)u->max_servers :
+		    1;
+	return total;
 }
 
 /* name and balance of upstream us. */
@@ -192,7 +234,7 @@ build_upstream_hash(cfg_t *us, struct conf_upstream *u)
 	const char *key = cfg_getstr(us, "hash_key"), *title;
 	bool hash = u->balance == UPSTREAM_HASH;
 	long total = 0;
-	size_t i;
+	size_t i, k;
 
 	if (!hash && key != NULL)
 		conf_error_sec(us, "upstream %s: hash_key needs balance = hash",
@@ -216,14 +258,22 @@ build_upstream_hash(cfg_t *us, struct conf_upstream *u)
 	u->hash_consistent = cfg_getbool(us, "consistent");
 	if (u->hash_consistent)
 		u->balance = UPSTREAM_HASH_CONSISTENT;
-	for (i = 0; i < u->npeers; i++) {
-		title = cfg_title(cfg_getnsec(us, "server", (unsigned)i));
-		snprintf(u->peers[i].title, sizeof(u->peers[i].title), "%s",
-		    strncmp(title, FPM_PREFIX, strlen(FPM_PREFIX)) == 0 ?
-			u->peers[i].addr.text :
-			title);
+	for (i = 0; i < u->npeers; i++)
 		u->peers[i].slow_start_ms = 0;
-		total += u->peers[i].backup ? 0 : u->peers[i].weight;
+	/* k: line j's first record; a line found in DNS has a block, whose
+	 * records are seeded by the addresses they hold (no title here) */
+	for (i = 0, k = 0; k < u->npeers && i < cfg_size(us, "server"); i++) {
+		title = cfg_title(cfg_getnsec(us, "server", (unsigned)i));
+		if (u->peers[k].resolve) {
+			k += (size_t)u->max_servers;
+			continue;
+		}
+		snprintf(u->peers[k].title, sizeof(u->peers[k].title), "%s",
+		    strncmp(title, FPM_PREFIX, strlen(FPM_PREFIX)) == 0 ?
+			u->peers[k].addr.text :
+			title);
+		total += u->peers[k].backup ? 0 : u->peers[k].weight;
+		k++;
 	}
 	if (u->hash_consistent &&
 	    total * UPSTREAM_HASH_POINTS > UPSTREAM_HASH_MAX_POINTS)
@@ -235,24 +285,47 @@ build_upstream_hash(cfg_t *us, struct conf_upstream *u)
 	return 0;
 }
 
-static int
-build_upstream(cfg_t *us, struct conf_upstream *u)
+/* Line i of us into peers[*k], and for a line found in DNS its copies
+ * in the rest of its block; *k moves past them. */
+static void
+build_line(const struct conf *c, cfg_t *us, struct conf_upstream *u, size_t i,
+    size_t *k)
 {
-	size_t i, n = cfg_size(us, "server"), nprimary = 0;
+	cfg_t *ps = cfg_getnsec(us, "server", (unsigned)i);
+	size_t first = *k, j;
+
+	build_peer(c, ps, u, first);
+	(*k)++;
+	if (!u->peers[first].resolve)
+		return;
+	for (j = 1; j < (size_t)u->max_servers; j++)
+		u->peers[(*k)++] = u->peers[first];
+}
+
+static int
+build_upstream(const struct conf *c, cfg_t *us, struct conf_upstream *u)
+{
+	size_t i, k = 0, n = cfg_size(us, "server"), nprimary = 0, total;
 
 	build_upstream_head(us, u);
 	if (n == 0)
 		conf_error_sec(us, "upstream %s has no server", u->name);
-	if (n > UPSTREAM_MAX_SERVERS)
+	total = build_count_records(us, u, n);
+	if (total > UPSTREAM_MAX_SERVERS)
 		conf_error_sec(us,
-		    "upstream %s has %zu servers, at most %d are supported",
-		    u->name, n, UPSTREAM_MAX_SERVERS);
-	if ((u->peers = conf_build_calloc(n, sizeof(*u->peers))) == NULL)
+		    "upstream %s has %zu servers%s, at most %d are supported",
+		    u->name, total,
+		    total > n ? " (with max_servers records for each found in "
+				"DNS)" :
+				"",
+		    UPSTREAM_MAX_SERVERS);
+	if ((u->peers = conf_build_calloc(total, sizeof(*u->peers))) == NULL)
 		return -1;
-	u->npeers = n;
-	for (i = 0; i < n; i++) {
-		build_peer(cfg_getnsec(us, "server", (unsigned)i), u, i);
-		if (!u->peers[i].backup)
+	u->npeers = total;
+	for (i = 0; i < n && k < total; i++) {
+		build_line(c, us, u, i, &k);
+		if (!cfg_getbool(cfg_getnsec(us, "server", (unsigned)i),
+			"backup"))
 			nprimary++;
 	}
 	if (n > 0 && nprimary == 0)
@@ -275,7 +348,7 @@ conf_build_upstreams(struct conf *c, cfg_t *cfg, size_t ndirect_max)
 		cfg_t *us = cfg_getnsec(cfg, "upstream", (unsigned)i);
 
 		c->nupstreams = i + 1; /* freed from here on */
-		if (build_upstream(us, &c->upstreams[i]) == -1)
+		if (build_upstream(c, us, &c->upstreams[i]) == -1)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(c->upstreams[j].name,

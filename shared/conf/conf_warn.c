@@ -105,13 +105,15 @@ static int
 warn_upstream(struct conf *c, const struct conf_upstream *u, cfg_t *us)
 {
 	bool capped = false;
-	size_t j;
+	size_t j, k = 0;
 
-	for (j = 0; j < u->npeers && j < cfg_size(us, "server"); j++) {
-		capped = capped || u->peers[j].max_conns > 0;
-		if (warn_peer(c, u, &u->peers[j],
+	/* k: the line's first record (a line found in DNS has a block) */
+	for (j = 0; k < u->npeers && j < cfg_size(us, "server"); j++) {
+		capped = capped || u->peers[k].max_conns > 0;
+		if (warn_peer(c, u, &u->peers[k],
 			cfg_getnsec(us, "server", (unsigned)j)) == -1)
 			return -1;
+		k += u->peers[k].resolve ? (size_t)u->max_servers : 1;
 	}
 	if (u->queue_max > 0 && !capped &&
 	    warn_add(c, us->filename, conf_error_line(us),

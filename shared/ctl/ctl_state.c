@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "shared/check_text.h"
+#include "shared/clock.h"
 #include "shared/upstream.h"
 #include "ctl_state.h"
 
@@ -16,6 +17,8 @@
 const char *
 ctl_state_word(const struct shm_server *s, int64_t now_ms)
 {
+	if (LOAD(s->slot) == SHM_SLOT_GONE)
+		return "draining"; /* no longer in DNS */
 	switch (upstream_server_state(s, now_ms)) {
 	case UPSTREAM_STATE_DOWN:
 		return "down";
@@ -125,4 +128,74 @@ ctl_state_queue_json(const struct shm_upstream *up)
 	    (int)LOAD(up->queue_len), LOAD(up->queued), LOAD(up->queue_served),
 	    LOAD(up->queue_timeouts), LOAD(up->queue_full),
 	    LOAD(up->queue_wait_ms_sum));
+}
+
+bool
+ctl_state_shown(const struct shm_server *s)
+{
+	return LOAD(s->slot) != SHM_SLOT_EMPTY;
+}
+
+/* The found[] entry of s, or NULL for a configured server (or an index
+ * out of the mapping). */
+static const struct shm_found *
+ctl_state_found(const struct shm *shm, const struct shm_server *s)
+{
+	size_t i = (size_t)(s - shm->servers);
+	int32_t slot = LOAD(s->slot);
+
+	if ((slot != SHM_SLOT_LIVE && slot != SHM_SLOT_GONE) ||
+	    i >= shm->nservers || shm->found == NULL)
+		return NULL;
+	return &shm->found[i];
+}
+
+static const char *
+ctl_state_type(int32_t t)
+{
+	return t == SHM_FOUND_A ? "A" :
+	    t == SHM_FOUND_AAAA ? "AAAA" :
+	    t == SHM_FOUND_SRV	? "SRV" :
+				  "?";
+}
+
+void
+ctl_state_server_cell(char *buf, size_t len, const struct shm *shm,
+    const struct shm_server *s)
+{
+	const struct shm_found *f = ctl_state_found(shm, s);
+
+	if (f == NULL)
+		snprintf(buf, len, "%.*s", SHM_ADDR_LEN, s->addr);
+	else
+		snprintf(buf, len, "%.*s (%.*s %s)", SHM_ADDR_LEN, s->addr,
+		    SHM_ORIGIN_LEN, f->origin, ctl_state_type(f->type));
+}
+
+void
+ctl_state_origin_json(const struct shm *shm, const struct shm_server *s)
+{
+	const struct shm_found *f = ctl_state_found(shm, s);
+	char name[SHM_ORIGIN_LEN + 1];
+	int64_t seen, now = clock_ms();
+	size_t i;
+
+	if (f == NULL) {
+		printf(",\"origin\":null");
+		return;
+	}
+	/* a DNS name: letters, digits, '-', '_', '.'; anything else is
+	 * dropped rather than escaped */
+	for (i = 0; i < SHM_ORIGIN_LEN && f->origin[i] != '\0'; i++)
+		name[i] = f->origin[i];
+	name[i] = '\0';
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] == '"' || name[i] == '\\' ||
+		    (unsigned char)name[i] < 0x20)
+			name[i] = '_';
+	seen = LOAD(f->seen_ms);
+	printf(",\"origin\":{\"name\":\"%s\",\"type\":\"%s\",\"ttl\":%u,"
+	       "\"seen_ms_ago\":%" PRId64 "}",
+	    name, ctl_state_type(f->type), (unsigned)LOAD(f->ttl_s),
+	    seen > 0 && now > seen ? now - seen : 0);
 }

@@ -32,6 +32,14 @@ void ctl_state_queue_text(const struct shm_upstream *up);
 /* The JSON members for a server's capacity and checks, and for an
  * upstream's queue, each starting with a comma. */
 void ctl_state_server_json(const struct shm_server *s, int64_t now_ms);
+
+/* Servers found in DNS: an EMPTY record is not shown; the SERVER cell of
+ * a found one says where it came from ("10.0.0.5:9000 (php.test A)");
+ * the JSON member "origin" is {name, type, ttl, seen_ms_ago} or null. */
+bool ctl_state_shown(const struct shm_server *s);
+void ctl_state_server_cell(char *buf, size_t len, const struct shm *shm,
+    const struct shm_server *s);
+void ctl_state_origin_json(const struct shm *shm, const struct shm_server *s);
 void ctl_state_queue_json(const struct shm_upstream *up);
 
 #endif

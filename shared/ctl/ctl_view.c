@@ -177,7 +177,7 @@ ctl_status_cells(const struct ctl *c, ctl_cell *row, const struct shm_server *s)
 	int k;
 
 	ctl_text(row[ST_UPSTREAM], CTL_CELL, s->upstream, SHM_NAME_LEN);
-	ctl_text(row[ST_SERVER], CTL_CELL, s->addr, SHM_ADDR_LEN);
+	ctl_state_server_cell(row[ST_SERVER], CTL_CELL, &c->shm, s);
 	ctl_state_cell(row[ST_STATE], CTL_CELL, s, c->now_ms);
 	snprintf(row[ST_WEIGHT], CTL_CELL, "%d/%d", (int)LOAD(s->weight),
 	    (int)s->effective_weight);
@@ -216,19 +216,20 @@ ctl_status_text(struct ctl *c)
 	ctl_cell *rows;
 	int width[ST_NCOL];
 	char up[32];
-	uint32_t i;
+	uint32_t i, n = 0;
 
 	if ((rows = ctl_rows(ctl_status_head, ST_NCOL, h->nservers)) == NULL)
 		return -1;
 	for (i = 0; i < h->nservers; i++)
-		ctl_status_cells(c, rows + (i + 1) * ST_NCOL,
-		    &c->shm.servers[i]);
-	ctl_widths(rows, (size_t)h->nservers + 1, ST_NCOL, width);
+		if (ctl_state_shown(&c->shm.servers[i]))
+			ctl_status_cells(c, rows + (++n) * ST_NCOL,
+			    &c->shm.servers[i]);
+	ctl_widths(rows, (size_t)n + 1, ST_NCOL, width);
 	ctl_duration(up, sizeof(up), c->now - h->start_time);
 	printf("master pid %d, up %s, generation %u, %u workers\n",
 	    (int)LOAD(h->master_pid), up, (unsigned)LOAD(h->generation),
 	    ctl_live_workers(&c->shm));
-	for (i = 0; i <= h->nservers; i++)
+	for (i = 0; i <= n; i++)
 		ctl_status_line(rows + i * ST_NCOL, width);
 	for (i = 0; i < h->nupstreams; i++)
 		ctl_state_queue_text(&c->shm.upstreams[i]);
@@ -271,6 +272,7 @@ ctl_status_json_server(const struct ctl *c, const struct shm_server *s)
 	else
 		printf("%" PRIu64, LOAD(s->resp_time_ms_sum) / n);
 	ctl_state_server_json(s, c->now_ms);
+	ctl_state_origin_json(&c->shm, s);
 	printf("}");
 }
 
@@ -280,7 +282,7 @@ ctl_status_json(struct ctl *c)
 	const struct shm_header *h = c->shm.hdr;
 	const struct shm_upstream *up;
 	char name[SHM_NAME_LEN + 1];
-	uint32_t u, i;
+	uint32_t u, i, n;
 
 	printf("{\"master_pid\":%d,\"uptime_s\":%" PRId64 ",\"generation\":%u,"
 	       "\"workers\":%u,\"upstreams\":[",
@@ -296,10 +298,13 @@ ctl_status_json(struct ctl *c)
 		    LOAD(up->no_live));
 		ctl_state_queue_json(up);
 		printf(",\"servers\":[");
-		for (i = 0;
+		for (i = 0, n = 0;
 		     i < up->nservers && up->first_server + i < h->nservers;
 		     i++) {
-			printf("%s", i ? "," : "");
+			if (!ctl_state_shown(
+				&c->shm.servers[up->first_server + i]))
+				continue;
+			printf("%s", n++ ? "," : "");
 			ctl_status_json_server(c,
 			    &c->shm.servers[up->first_server + i]);
 		}

@@ -7,7 +7,7 @@
 #   t/fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 10); TARGETs among fcgi_fuzz cgi_fuzz
-# http_fuzz uri_fuzz conn_fuzz proxy_proto_fuzz (the "_fuzz" may be left
+# http_fuzz uri_fuzz conn_fuzz proxy_proto_fuzz resolver_fuzz (the "_fuzz" may be left
 # out), default all.  Prints
 # "FUZZ TARGET: N executions, no crash" per clean target.  When a fuzzer
 # crashes or finds an invariant violated, prints the reproducer's path and
@@ -24,7 +24,7 @@ case "$secs" in
 	;;
 esac
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz proxy_proto_fuzz)
+[ "${#targets[@]}" -gt 0 ] || targets=(fcgi_fuzz cgi_fuzz http_fuzz uri_fuzz conn_fuzz proxy_proto_fuzz resolver_fuzz)
 
 # Longest input per target: a few records, a head with a body, a header
 # block, a path, a few pipelined requests, the largest PROXY header and a
@@ -37,6 +37,7 @@ max_len() {
 	uri_fuzz) echo 1024 ;;
 	conn_fuzz) echo 4096 ;;
 	proxy_proto_fuzz) echo 4200 ;;
+	resolver_fuzz) echo 1500 ;;
 	*) echo 4096 ;;
 	esac
 }
