@@ -168,45 +168,6 @@ CONF
 	netns_wait_port c "$2" 8080
 }
 
-# mh_gateway_nginx NAME ADDR METHOD: with MH_GATEWAY=nginx the gateways
-# are Debian's nginx instead (upstream method METHOD, the servers of
-# MH_STATIC), to check that the scenarios hold for nginx too.
-mh_gateway_nginx() {
-	mkdir -p "$T/$1-ngx/logs"
-	cat >"$T/$1-ngx/nginx.conf" <<NGX
-worker_processes 2;
-user nobody nogroup;
-events {}
-http {
-    access_log off;
-    error_log $T/$1-error.log info;
-    upstream php {
-        $3
-        server 10.77.0.11:9000;
-        server 10.77.0.12:9000 weight=2;
-        server 10.77.0.13:9000;
-    }
-    server {
-        listen $2:8080 proxy_protocol;
-        set_real_ip_from $NET_LB/32;
-        real_ip_header proxy_protocol;
-        root $T/html;
-        location / {
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_param GATEWAY_ID $1;
-            fastcgi_pass php;
-        }
-    }
-}
-NGX
-	netns_start "$1" "$T/$1.out" /usr/sbin/nginx -p "$T/$1-ngx" \
-	    -c "$T/$1-ngx/nginx.conf" \
-	    -g "daemon off; pid $T/$1-ngx/nginx.pid; error_log $T/$1-error.log;"
-	eval "PID_$1=$NETNS_PID"
-	netns_wait_port c "$2" 8080
-}
-
 # mh_stop NAME: TERM to gateway NAME's master, and wait until it is gone
 # (5 s at most).
 mh_stop() {
@@ -227,50 +188,58 @@ MH_STATIC='    server "10.77.0.11:9000" {}
     server "10.77.0.13:9000" {}'
 
 # mh_gateways UPSTREAM [TOP [NGINX_METHOD]]: g1 and g2 with the same
-# configuration (with MH_GATEWAY=nginx: nginx with NGINX_METHOD).
+# configuration.  With MH_GATEWAY=nginx they are Debian's nginx instead
+# (upstream method NGINX_METHOD, the servers of MH_STATIC), to check
+# that the scenarios hold for nginx too.
 mh_gateways() {
 	if [ "${MH_GATEWAY:-fcgate}" = nginx ]; then
-		mh_gateway_nginx g1 "$NET_G1" "${3:-}"
-		mh_gateway_nginx g2 "$NET_G2" "${3:-}"
+		mh_nginx g1 g1 "$NET_G1:8080" "${3:-}"
+		mh_nginx g2 g2 "$NET_G2:8080" "${3:-}"
 		return
 	fi
 	mh_gateway g1 "$NET_G1" "${2:-}" "$1"
 	mh_gateway g2 "$NET_G2" "${2:-}" "$1"
 }
 
-# mh_nginx METHOD: Debian's nginx in host g1 on :8090 (PROXY protocol)
-# with upstream method METHOD ("ip_hash;", "hash $remote_addr consistent;")
-# and the same servers as MH_STATIC: what nginx would choose.
+# mh_nginx NAME HOST ADDR:PORT METHOD: Debian's nginx in host HOST on
+# ADDR:PORT with the PROXY protocol and realip from the balancer, as a
+# gateway; upstream method METHOD ("ip_hash;", "hash $remote_addr
+# consistent;") and the servers of MH_STATIC; GATEWAY_ID NAME; files in
+# $T/NAME-ngx, error log $T/NAME-error.log.  Sets PID_NAME.
 mh_nginx() {
-	mkdir -p "$T/ngx/logs"
-	cat >"$T/ngx/nginx.conf" <<NGX
-worker_processes 1;
+	mkdir -p "$T/$1-ngx/logs"
+	cat >"$T/$1-ngx/nginx.conf" <<NGX
+worker_processes 2;
 user nobody nogroup;
 events {}
 http {
     access_log off;
+    error_log $T/$1-error.log info;
     upstream php {
-        $1
+        $4
         server 10.77.0.11:9000;
         server 10.77.0.12:9000 weight=2;
         server 10.77.0.13:9000;
     }
     server {
-        listen $NET_G1:8090 proxy_protocol;
+        listen $3 proxy_protocol;
+        set_real_ip_from $NET_LB/32;
+        real_ip_header proxy_protocol;
         root $T/html;
         location / {
             include /etc/nginx/fastcgi_params;
             fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_param GATEWAY_ID nginx;
+            fastcgi_param GATEWAY_ID $1;
             fastcgi_pass php;
         }
     }
 }
 NGX
-	netns_start g1 "$T/ngx/out" /usr/sbin/nginx -p "$T/ngx" \
-	    -c "$T/ngx/nginx.conf" \
-	    -g "daemon off; pid $T/ngx/nginx.pid; error_log $T/ngx/err.log;"
-	netns_wait_port c "$NET_G1" 8090
+	netns_start "$2" "$T/$1.out" /usr/sbin/nginx -p "$T/$1-ngx" \
+	    -c "$T/$1-ngx/nginx.conf" \
+	    -g "daemon off; pid $T/$1-ngx/nginx.pid; error_log $T/$1-error.log;"
+	eval "PID_$1=$NETNS_PID"
+	netns_wait_port c "${3%:*}" "${3##*:}"
 }
 
 # mh_haproxy: HAProxy in host lb, TCP mode, both gateways as servers with
@@ -393,7 +362,7 @@ mh_check_mapping() {
 	# same server list agree with each other and with nginx's ip_hash.
 	mh_gateways "    balance = ip_hash
 $MH_STATIC" "" "ip_hash;"
-	mh_nginx "ip_hash;"
+	mh_nginx ngx g1 "$NET_G1:8090" "ip_hash;"
 	mh_haproxy
 	mh_check_mapping
 }
@@ -406,7 +375,7 @@ $MH_STATIC" "" "ip_hash;"
     hash_key = "$remote_addr"
     consistent = true
 '"$MH_STATIC" "" 'hash $remote_addr consistent;'
-	mh_nginx 'hash $remote_addr consistent;'
+	mh_nginx ngx g1 "$NET_G1:8090" 'hash $remote_addr consistent;'
 	mh_haproxy
 	mh_check_mapping
 }
