@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -113,13 +114,25 @@ master_signal_workers(const struct master *m, int sig)
 	health_proc_signal(&m->checker, sig);
 }
 
+/*
+ * A worker must not outlive its master (killed, or crashed): nothing
+ * would stop it, refresh its servers or repair the segment, and a new
+ * master could not bind while it holds the sockets.  The kernel sends it
+ * QUIT (finish the requests, then exit) when the master goes; set after
+ * the credentials change, which clears it, and checked once by hand for
+ * a master that went before that.
+ */
 static void
-master_child(const struct master *m, int slot)
+master_child(const struct master *m, int slot, pid_t master_pid)
 {
 	/* Signals stay blocked: the worker takes them from a signalfd. */
 	worker_set_nofile(m->conf);
 	if (daemon_drop_privileges(m->conf) == -1)
 		_exit(1);
+	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1)
+		log_warn("prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
+	if (getppid() != master_pid)
+		_exit(0);
 	_exit(worker_run(m->conf, m->shm, slot));
 }
 
@@ -127,7 +140,7 @@ static int
 master_spawn(struct master *m, int slot)
 {
 	struct shm_worker *w = &m->shm->workers[slot];
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	shm_worker_start(w, m->generation, clock_unix());
 	if ((pid = fork()) == -1) {
@@ -137,7 +150,7 @@ master_spawn(struct master *m, int slot)
 		return -1;
 	}
 	if (pid == 0)
-		master_child(m, slot);
+		master_child(m, slot, self);
 	m->cur[slot].pid = pid;
 	m->cur[slot].started_ms = clock_ms();
 	m->cur[slot].stopping = false;

@@ -53,6 +53,36 @@ teardown() {
 	grep -q "exited on signal 9" "$T/error.log"
 }
 
+# Pins that workers do not outlive their master: killed (SIGKILL, a
+# crash), it can neither stop them nor refresh their servers, and a new
+# master could not bind while they hold the sockets.  They finish their
+# requests and exit, and the port closes.
+@test "a master killed with SIGKILL: its workers exit and the port closes" {
+	start_fcgate "$T/fcgate.conf"
+	wait_file "$T/fcgate.pid"
+	sleep 0.3
+	run pgrep -P "$FCGATE_PID"
+	[ "${#lines[@]}" -eq 2 ]
+	local workers=("${lines[@]}") pid left
+	for pid in "${workers[@]}"; do fcg_track "$pid"; done
+	kill -KILL "$FCGATE_PID"
+	for _ in $(seq 1 100); do
+		left=0
+		for pid in "${workers[@]}"; do
+			# gone, or a zombie nobody reaped yet
+			if [ -e "/proc/$pid/stat" ] &&
+			    [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]; then
+				left=$((left + 1))
+			fi
+		done
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	[ "$left" -eq 0 ]
+	run curl -sS -m 2 "http://127.0.0.1:$HTTP_PORT/"
+	assert_failure
+}
+
 @test "TERM stops everything and removes the pid file; a port in use exits 3" {
 	start_fcgate "$T/fcgate.conf"
 	wait_file "$T/fcgate.pid"
