@@ -90,7 +90,7 @@ CONF
 
 @test "realip unit checks: the address reader, the walk, trust, the PROXY header's source, the restore" {
 	# pins worker/realip_addr.c and worker/realip.c directly (the PROXY
-	# header's path too; t/90 drives it end to end)
+	# header's path too; t/81 drives it end to end)
 	run_unit realip_test realip
 }
 
