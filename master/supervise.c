@@ -293,20 +293,23 @@ master_reload(struct master *m)
 {
 	struct resolver *nr;
 	struct conf *nc;
-	struct shm ns;
+	struct shm ns, os;
 
 	if (reload_prepare(m->conf, m->shm, m->generation + 1, m->start_time,
 		&nc, &ns) == -1)
 		return;
 	m->generation++;
 	master_retire_workers(m);
-	/* found records carried into ns before any new worker maps it */
-	nr = resolver_start(nc, &ns, m->resolver, m->shm);
-	resolver_free(m->resolver);
-	m->resolver = nr;
-	reload_finish(m->conf, m->shm, nc);
+	/* The new segment takes the master's own record first: the resolver
+	 * keeps a pointer to it, which must outlive this call.  Its found
+	 * records are carried over before any new worker maps it. */
+	os = *m->shm;
 	*m->shm = ns;
 	m->shm->bell = m->bell; /* one bell for every generation */
+	nr = resolver_start(nc, m->shm, m->resolver, &os);
+	resolver_free(m->resolver);
+	m->resolver = nr;
+	reload_finish(m->conf, &os, nc);
 	m->conf = nc;
 	health_proc_retire(&m->checker); /* one for nc starts next */
 	m->wanted = nc->workers;
