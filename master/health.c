@@ -13,6 +13,13 @@
  * new segment, which carries them) keeps them; those values are
  * clamped, as a worker may have written anything there.
  *
+ * A server line found in DNS has a target for each record of its block:
+ * idle while the record is not LIVE, checked at the address it holds
+ * while it is (health_found.c reads it).  When the record takes another
+ * address, its checks start afresh: no count, no verdict, as a new
+ * server would; while it keeps one (LIVE, GONE and LIVE again) so does
+ * the verdict.
+ *
  * It never serves a request, and what a check sends and how an answer
  * is judged is health_probe.c's.
  */
@@ -31,6 +38,7 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "health.h"
+#include "health_found.h"
 #include "health_probe.h"
 
 /* The longest sleep: the master's death is noticed within it. */
@@ -43,6 +51,8 @@ struct health_target {
 	struct shm_server *srv;
 	const struct conf_upstream *up;
 	const struct conf_peer *peer;
+	const struct addr *addr;   /* checked: the peer's, or found->addr */
+	struct health_found found; /* peer->resolve: its record */
 	const char *expect;
 	uint8_t req[HEALTH_REQUEST_MAX];
 	size_t req_len, sent;
@@ -110,6 +120,7 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 	t->up = u;
 	t->peer = p;
 	t->srv = &shm->servers[p->shm_index];
+	t->addr = &p->addr;
 	t->fd = -1;
 	t->expect = health_expect(hc, p);
 	t->req_len = health_probe_request(t->req, hc->type, health_uri(hc, p));
@@ -119,6 +130,12 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 		    p->addr.text, u->name, health_uri(hc, p));
 		return -1;
 	}
+	t->next_ms = clock_ms();
+	if (p->resolve) {
+		t->addr = &t->found.addr;
+		if (!health_found_init(&t->found, shm, p->shm_index))
+			return 0; /* its first address starts afresh */
+	}
 	t->failed = atomic_load_explicit(&t->srv->check,
 			memory_order_relaxed) == SHM_CHECK_FAILED;
 	t->fails = health_clamp(
@@ -127,7 +144,6 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 	t->passes = health_clamp(
 	    atomic_load_explicit(&t->srv->check_passes, memory_order_relaxed),
 	    hc->passes);
-	t->next_ms = clock_ms();
 	return 0;
 }
 
@@ -150,9 +166,7 @@ health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 		for (j = 0; conf->upstreams[u].health != NULL &&
 		     j < conf->upstreams[u].npeers;
 		     j++)
-			if (conf->upstreams[u].peers[j].resolve)
-				continue; /* found in DNS: not checked */
-			else if (conf->upstreams[u].peers[j].shm_index >=
+			if (conf->upstreams[u].peers[j].shm_index >=
 				conf->npeers_total ||
 			    health_target_init(&h->t[h->n++],
 				&conf->upstreams[u],
@@ -177,7 +191,7 @@ health_failed(struct health_target *t, enum shm_check_reason reason,
 	if (t->fails < t->up->health->fails) {
 		log_info("health check of server %s in upstream %s failed "
 			 "(%s), %d of %d",
-		    t->peer->addr.text, t->up->name, why, t->fails,
+		    t->addr->text, t->up->name, why, t->fails,
 		    t->up->health->fails);
 		return;
 	}
@@ -185,7 +199,7 @@ health_failed(struct health_target *t, enum shm_check_reason reason,
 	shm_server_set_check(t->srv, SHM_CHECK_FAILED);
 	log_error("server %s in upstream %s failed its health check: %s; "
 		  "taken out",
-	    t->peer->addr.text, t->up->name, why);
+	    t->addr->text, t->up->name, why);
 }
 
 /* A passed check: the passes-th in a row brings a failed server back,
@@ -207,11 +221,11 @@ health_passed(struct health_target *t, int64_t now)
 	if (t->peer->slow_start_ms != 0)
 		log_notice("server %s in upstream %s passed its health check: "
 			   "back, slow start over %u ms",
-		    t->peer->addr.text, t->up->name, t->peer->slow_start_ms);
+		    t->addr->text, t->up->name, t->peer->slow_start_ms);
 	else
 		log_notice("server %s in upstream %s passed its health check: "
 			   "back",
-		    t->peer->addr.text, t->up->name);
+		    t->addr->text, t->up->name);
 	return true;
 }
 
@@ -230,6 +244,8 @@ health_end(struct health *h, struct health_target *t, bool passed,
 		(void)close(t->fd);
 		t->fd = -1;
 	}
+	if (t->peer->resolve && !health_found_same(&t->found))
+		return; /* another address's now: the next check sees it */
 	if (passed) {
 		/* Requests queued for want of a server get it at once. */
 		if (health_passed(t, now) && h->bell >= 0 &&
@@ -254,6 +270,37 @@ health_verdict(struct health *h, struct health_target *t, enum health_verdict v)
 		    t->probe.detail);
 }
 
+/* A found record's new address (or a freed record): no checks counted,
+ * not failed, like a server just configured. */
+static void
+health_afresh(struct health_target *t)
+{
+	t->fails = 0;
+	t->passes = 0;
+	t->failed = false;
+	shm_server_set_check(t->srv, SHM_CHECK_UP);
+}
+
+/* Is a found record's address to be checked now?  A freed record drops
+ * its verdict at once, so that the resolver's next address for it never
+ * starts out failed; a GONE one keeps it, as the address may return. */
+static bool
+health_found_due(struct health_target *t)
+{
+	switch (health_found_look(&t->found)) {
+	case HEALTH_FOUND_NEW:
+		health_afresh(t);
+		return true;
+	case HEALTH_FOUND_SAME:
+		return true;
+	case HEALTH_FOUND_IDLE:
+		break;
+	}
+	if (t->failed && health_found_empty(&t->found))
+		health_afresh(t);
+	return false;
+}
+
 /* Start the check of t: connecting, the answer's judge ready. */
 static void
 health_start(struct health *h, struct health_target *t, int64_t now)
@@ -262,10 +309,12 @@ health_start(struct health *h, struct health_target *t, int64_t now)
 	const char *why;
 
 	t->next_ms = now + t->up->health->interval_ms;
+	if (t->peer->resolve && !health_found_due(t))
+		return;
 	t->deadline_ms = now + t->up->health->timeout_ms;
 	t->sent = 0;
 	health_probe_start(&t->probe, t->up->health->type, t->expect);
-	if ((t->fd = addr_connect(&t->peer->addr, &why)) == -1) {
+	if ((t->fd = addr_connect(t->addr, &why)) == -1) {
 		health_end(h, t, false, SHM_CHECK_REASON_CONNECT, errno);
 		return;
 	}
