@@ -43,6 +43,10 @@
 
 /* The longest sleep: the master's death is noticed within it. */
 #define HEALTH_WAIT_MAX_MS 1000
+/* How often found records are looked at between checks: a record given
+ * another address holds the old one's verdict until the checker sees
+ * it, as only the checker writes verdicts. */
+#define HEALTH_FOUND_POLL_MS 100
 #define HEALTH_EVENTS 64
 #define HEALTH_READ_BUF 16384
 
@@ -58,6 +62,7 @@ struct health_target {
 	size_t req_len, sent;
 	int fd; /* -1 between checks */
 	bool connecting;
+	bool idle;	     /* found: its record holds no address to check */
 	int64_t next_ms;     /* the next check starts */
 	int64_t deadline_ms; /* the running one fails */
 	bool failed;	     /* the verdict */
@@ -69,7 +74,8 @@ struct health {
 	struct health_target *t;
 	size_t n;
 	int epfd, sigfd;
-	int bell; /* the workers' eventfd (shm.h), -1 = none */
+	int bell;   /* the workers' eventfd (shm.h), -1 = none */
+	bool found; /* some target is a record found in DNS */
 	pid_t master;
 };
 
@@ -153,6 +159,7 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 static int
 health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 {
+	const struct conf_upstream *cu;
 	size_t u, j, n = 0;
 
 	for (u = 0; u < conf->nupstreams; u++)
@@ -162,16 +169,17 @@ health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 		log_error("health checker: out of memory for %zu servers", n);
 		return -1;
 	}
-	for (u = 0; u < conf->nupstreams; u++)
-		for (j = 0; conf->upstreams[u].health != NULL &&
-		     j < conf->upstreams[u].npeers;
-		     j++)
-			if (conf->upstreams[u].peers[j].shm_index >=
-				conf->npeers_total ||
-			    health_target_init(&h->t[h->n++],
-				&conf->upstreams[u],
-				&conf->upstreams[u].peers[j], shm) == -1)
+	/* a line found in DNS has one peer per record of its block */
+	for (u = 0; u < conf->nupstreams; u++) {
+		cu = &conf->upstreams[u];
+		for (j = 0; cu->health != NULL && j < cu->npeers; j++) {
+			if (cu->peers[j].shm_index >= conf->npeers_total ||
+			    health_target_init(&h->t[h->n++], cu, &cu->peers[j],
+				shm) == -1)
 				return -1;
+			h->found = h->found || cu->peers[j].resolve;
+		}
+	}
 	return 0;
 }
 
@@ -281,24 +289,20 @@ health_afresh(struct health_target *t)
 	shm_server_set_check(t->srv, SHM_CHECK_UP);
 }
 
-/* Is a found record's address to be checked now?  A freed record drops
- * its verdict at once, so that the resolver's next address for it never
- * starts out failed; a GONE one keeps it, as the address may return. */
-static bool
-health_found_due(struct health_target *t)
+/* Between checks: has t's record another address (checks start
+ * afresh, the first now) or none?  A freed record drops its verdict at
+ * once; a GONE one keeps it, as its address may come back. */
+static void
+health_found_watch(struct health_target *t, int64_t now)
 {
-	switch (health_found_look(&t->found)) {
-	case HEALTH_FOUND_NEW:
+	enum health_found_state st = health_found_look(&t->found);
+
+	t->idle = st == HEALTH_FOUND_IDLE;
+	if (st == HEALTH_FOUND_NEW) {
 		health_afresh(t);
-		return true;
-	case HEALTH_FOUND_SAME:
-		return true;
-	case HEALTH_FOUND_IDLE:
-		break;
-	}
-	if (t->failed && health_found_empty(&t->found))
+		t->next_ms = now;
+	} else if (t->idle && t->failed && health_found_empty(&t->found))
 		health_afresh(t);
-	return false;
 }
 
 /* Start the check of t: connecting, the answer's judge ready. */
@@ -309,7 +313,7 @@ health_start(struct health *h, struct health_target *t, int64_t now)
 	const char *why;
 
 	t->next_ms = now + t->up->health->interval_ms;
-	if (t->peer->resolve && !health_found_due(t))
+	if (t->peer->resolve && t->idle)
 		return;
 	t->deadline_ms = now + t->up->health->timeout_ms;
 	t->sent = 0;
@@ -394,12 +398,15 @@ health_readable(struct health *h, struct health_target *t)
 static int
 health_timers(struct health *h)
 {
-	int64_t now = clock_ms(), wait = HEALTH_WAIT_MAX_MS, at;
+	int64_t now = clock_ms(), at;
+	int64_t wait = h->found ? HEALTH_FOUND_POLL_MS : HEALTH_WAIT_MAX_MS;
 	struct health_target *t;
 	size_t i;
 
 	for (i = 0; i < h->n; i++) {
 		t = &h->t[i];
+		if (t->peer->resolve && t->fd == -1)
+			health_found_watch(t, now);
 		if (t->fd != -1 && t->deadline_ms <= now)
 			health_end(h, t, false, SHM_CHECK_REASON_TIMEOUT, 0);
 		if (t->fd == -1 && t->next_ms <= now)
