@@ -162,3 +162,37 @@ pools() {
 	run grep -c "127.0.0.3:$BPORT in upstream u" "$T/error.log"
 	assert_output 0
 }
+
+# Pins a found server's verdict across a reload: the new generation's
+# record holds the same address, so it stays failed and the checker logs
+# no new transition for it (fails = 5 at 300 ms: a verdict lost at the
+# reload would show "up" for more than a second, and be logged taken out
+# a second time).  Checked by starting the new segment's found records
+# unchecked (SHM_CHECK_OFF): status then shows it up after the
+# reload.
+@test "a reload keeps a found server's failed verdict" {
+	pool two 127.0.0.3
+	hosts "127.0.0.2 php.test" "127.0.0.3 php.test"
+	start_dnsmasq
+	conf_found "    server \"php.test:$BPORT\" { resolve = true  max_fails = 0 }"
+	sed -i 's/fails = 1  passes = 1/fails = 5  passes = 1/; s/interval = 500ms/interval = 300ms/' "$T/c.conf"
+	start_fcgate "$T/c.conf"
+	wait_row 127.0.0.2 'failed \(check: connect: Connection refused\)'
+	kill -HUP "$FCGATE_PID"
+	for _ in $(seq 1 100); do
+		status | grep -q 'generation 1' && break
+		sleep 0.02
+	done
+	wait_row 127.0.0.3 'up +'
+	for _ in $(seq 1 10); do
+		run status
+		assert_output --partial 'generation 1'
+		assert_output --regexp "127\.0\.0\.2:$BPORT \(php\.test A\) +failed \(check: connect: Connection refused\)"
+		sleep 0.05
+	done
+	run pools 5
+	assert_success
+	assert_equal "$(echo "$output" | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" "5two "
+	run grep -c "server 127.0.0.2:$BPORT in upstream u failed its health check" "$T/error.log"
+	assert_output 1
+}
