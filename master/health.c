@@ -13,6 +13,13 @@
  * new segment, which carries them) keeps them; those values are
  * clamped, as a worker may have written anything there.
  *
+ * A server line found in DNS has a target for each record of its block:
+ * idle while the record is not LIVE, checked at the address it holds
+ * while it is (health_found.c reads it).  When the record takes another
+ * address, its checks start afresh: no count, no verdict, as a new
+ * server would; while it keeps one (LIVE, GONE and LIVE again) so does
+ * the verdict.
+ *
  * It never serves a request, and what a check sends and how an answer
  * is judged is health_probe.c's.
  */
@@ -31,10 +38,15 @@
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "health.h"
+#include "health_found.h"
 #include "health_probe.h"
 
 /* The longest sleep: the master's death is noticed within it. */
 #define HEALTH_WAIT_MAX_MS 1000
+/* How often found records are looked at between checks: a record given
+ * another address holds the old one's verdict until the checker sees
+ * it, as only the checker writes verdicts. */
+#define HEALTH_FOUND_POLL_MS 100
 #define HEALTH_EVENTS 64
 #define HEALTH_READ_BUF 16384
 
@@ -43,11 +55,14 @@ struct health_target {
 	struct shm_server *srv;
 	const struct conf_upstream *up;
 	const struct conf_peer *peer;
+	const struct addr *addr;   /* checked: the peer's, or found->addr */
+	struct health_found found; /* peer->resolve: its record */
 	const char *expect;
 	uint8_t req[HEALTH_REQUEST_MAX];
 	size_t req_len, sent;
 	int fd; /* -1 between checks */
 	bool connecting;
+	bool idle;	     /* found: its record holds no address to check */
 	int64_t next_ms;     /* the next check starts */
 	int64_t deadline_ms; /* the running one fails */
 	bool failed;	     /* the verdict */
@@ -59,7 +74,8 @@ struct health {
 	struct health_target *t;
 	size_t n;
 	int epfd, sigfd;
-	int bell; /* the workers' eventfd (shm.h), -1 = none */
+	int bell;   /* the workers' eventfd (shm.h), -1 = none */
+	bool found; /* some target is a record found in DNS */
 	pid_t master;
 };
 
@@ -110,6 +126,7 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 	t->up = u;
 	t->peer = p;
 	t->srv = &shm->servers[p->shm_index];
+	t->addr = &p->addr;
 	t->fd = -1;
 	t->expect = health_expect(hc, p);
 	t->req_len = health_probe_request(t->req, hc->type, health_uri(hc, p));
@@ -119,6 +136,12 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 		    p->addr.text, u->name, health_uri(hc, p));
 		return -1;
 	}
+	t->next_ms = clock_ms();
+	if (p->resolve) {
+		t->addr = &t->found.addr;
+		if (!health_found_init(&t->found, shm, p->shm_index))
+			return 0; /* its first address starts afresh */
+	}
 	t->failed = atomic_load_explicit(&t->srv->check,
 			memory_order_relaxed) == SHM_CHECK_FAILED;
 	t->fails = health_clamp(
@@ -127,7 +150,6 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 	t->passes = health_clamp(
 	    atomic_load_explicit(&t->srv->check_passes, memory_order_relaxed),
 	    hc->passes);
-	t->next_ms = clock_ms();
 	return 0;
 }
 
@@ -137,6 +159,7 @@ health_target_init(struct health_target *t, const struct conf_upstream *u,
 static int
 health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 {
+	const struct conf_upstream *cu;
 	size_t u, j, n = 0;
 
 	for (u = 0; u < conf->nupstreams; u++)
@@ -146,18 +169,17 @@ health_targets(struct health *h, const struct conf *conf, struct shm *shm)
 		log_error("health checker: out of memory for %zu servers", n);
 		return -1;
 	}
-	for (u = 0; u < conf->nupstreams; u++)
-		for (j = 0; conf->upstreams[u].health != NULL &&
-		     j < conf->upstreams[u].npeers;
-		     j++)
-			if (conf->upstreams[u].peers[j].resolve)
-				continue; /* found in DNS: not checked */
-			else if (conf->upstreams[u].peers[j].shm_index >=
-				conf->npeers_total ||
-			    health_target_init(&h->t[h->n++],
-				&conf->upstreams[u],
-				&conf->upstreams[u].peers[j], shm) == -1)
+	/* a line found in DNS has one peer per record of its block */
+	for (u = 0; u < conf->nupstreams; u++) {
+		cu = &conf->upstreams[u];
+		for (j = 0; cu->health != NULL && j < cu->npeers; j++) {
+			if (cu->peers[j].shm_index >= conf->npeers_total ||
+			    health_target_init(&h->t[h->n++], cu, &cu->peers[j],
+				shm) == -1)
 				return -1;
+			h->found = h->found || cu->peers[j].resolve;
+		}
+	}
 	return 0;
 }
 
@@ -177,7 +199,7 @@ health_failed(struct health_target *t, enum shm_check_reason reason,
 	if (t->fails < t->up->health->fails) {
 		log_info("health check of server %s in upstream %s failed "
 			 "(%s), %d of %d",
-		    t->peer->addr.text, t->up->name, why, t->fails,
+		    t->addr->text, t->up->name, why, t->fails,
 		    t->up->health->fails);
 		return;
 	}
@@ -185,7 +207,7 @@ health_failed(struct health_target *t, enum shm_check_reason reason,
 	shm_server_set_check(t->srv, SHM_CHECK_FAILED);
 	log_error("server %s in upstream %s failed its health check: %s; "
 		  "taken out",
-	    t->peer->addr.text, t->up->name, why);
+	    t->addr->text, t->up->name, why);
 }
 
 /* A passed check: the passes-th in a row brings a failed server back,
@@ -207,11 +229,11 @@ health_passed(struct health_target *t, int64_t now)
 	if (t->peer->slow_start_ms != 0)
 		log_notice("server %s in upstream %s passed its health check: "
 			   "back, slow start over %u ms",
-		    t->peer->addr.text, t->up->name, t->peer->slow_start_ms);
+		    t->addr->text, t->up->name, t->peer->slow_start_ms);
 	else
 		log_notice("server %s in upstream %s passed its health check: "
 			   "back",
-		    t->peer->addr.text, t->up->name);
+		    t->addr->text, t->up->name);
 	return true;
 }
 
@@ -230,6 +252,8 @@ health_end(struct health *h, struct health_target *t, bool passed,
 		(void)close(t->fd);
 		t->fd = -1;
 	}
+	if (t->peer->resolve && !health_found_same(&t->found))
+		return; /* another address's now: the next check sees it */
 	if (passed) {
 		/* Requests queued for want of a server get it at once. */
 		if (health_passed(t, now) && h->bell >= 0 &&
@@ -254,6 +278,33 @@ health_verdict(struct health *h, struct health_target *t, enum health_verdict v)
 		    t->probe.detail);
 }
 
+/* A found record's new address (or a freed record): no checks counted,
+ * not failed, like a server just configured. */
+static void
+health_afresh(struct health_target *t)
+{
+	t->fails = 0;
+	t->passes = 0;
+	t->failed = false;
+	shm_server_set_check(t->srv, SHM_CHECK_UP);
+}
+
+/* Between checks: has t's record another address (checks start
+ * afresh, the first now) or none?  A freed record drops its verdict at
+ * once; a GONE one keeps it, as its address may come back. */
+static void
+health_found_watch(struct health_target *t, int64_t now)
+{
+	enum health_found_state st = health_found_look(&t->found);
+
+	t->idle = st == HEALTH_FOUND_IDLE;
+	if (st == HEALTH_FOUND_NEW) {
+		health_afresh(t);
+		t->next_ms = now;
+	} else if (t->idle && t->failed && health_found_empty(&t->found))
+		health_afresh(t);
+}
+
 /* Start the check of t: connecting, the answer's judge ready. */
 static void
 health_start(struct health *h, struct health_target *t, int64_t now)
@@ -262,10 +313,12 @@ health_start(struct health *h, struct health_target *t, int64_t now)
 	const char *why;
 
 	t->next_ms = now + t->up->health->interval_ms;
+	if (t->peer->resolve && t->idle)
+		return;
 	t->deadline_ms = now + t->up->health->timeout_ms;
 	t->sent = 0;
 	health_probe_start(&t->probe, t->up->health->type, t->expect);
-	if ((t->fd = addr_connect(&t->peer->addr, &why)) == -1) {
+	if ((t->fd = addr_connect(t->addr, &why)) == -1) {
 		health_end(h, t, false, SHM_CHECK_REASON_CONNECT, errno);
 		return;
 	}
@@ -345,12 +398,15 @@ health_readable(struct health *h, struct health_target *t)
 static int
 health_timers(struct health *h)
 {
-	int64_t now = clock_ms(), wait = HEALTH_WAIT_MAX_MS, at;
+	int64_t now = clock_ms(), at;
+	int64_t wait = h->found ? HEALTH_FOUND_POLL_MS : HEALTH_WAIT_MAX_MS;
 	struct health_target *t;
 	size_t i;
 
 	for (i = 0; i < h->n; i++) {
 		t = &h->t[i];
+		if (t->peer->resolve && t->fd == -1)
+			health_found_watch(t, now);
 		if (t->fd != -1 && t->deadline_ms <= now)
 			health_end(h, t, false, SHM_CHECK_REASON_TIMEOUT, 0);
 		if (t->fd == -1 && t->next_ms <= now)

@@ -39,8 +39,9 @@ segment_fill_server(struct shm *shm, const struct conf_upstream *cu,
 		.slow_start_ms = p->slow_start_ms,
 		.backup = p->backup,
 		.down = p->down,
-		/* the checker checks configured addresses only */
-		.checked = cu->health != NULL && !p->resolve,
+		/* a found record too: the verdict of its address is carried
+		 * over a reload like a configured server's */
+		.checked = cu->health != NULL,
 		.found = p->resolve,
 	};
 

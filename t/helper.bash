@@ -109,7 +109,8 @@ conns() {
 }
 
 # start_php_pool NAME [LISTEN]: a real php-fpm with one pool, in the
-# foreground, on a free port (or LISTEN: a unix socket path or ADDR:PORT),
+# foreground, on a free port of 127.0.0.1 (or LISTEN: a unix socket path
+# or ADDR:PORT, ADDR any of 127.0.0.0/8),
 # pm = static with PHP_CHILDREN children (4).  Sets PHP_PORT_<NAME> for
 # TCP pools.
 start_php_pool() {
@@ -141,7 +142,7 @@ CONF
 	"$PHP_FPM" -F -y "$T/php-$name.conf" -p "$T" >>"$T/php-$name.out" 2>&1 &
 	fcg_track $!
 	if [ -n "$port" ]; then
-		wait_port "$port"
+		wait_port "$port" "${listen%:*}"
 		eval "PHP_PORT_$name=$port"
 	else
 		wait_file "$listen"
@@ -224,4 +225,43 @@ access_log = "$T/access.log"
 log_level = info
 mime_types = "$REPO/etc/mime.types"
 CONF
+}
+
+# free_dns_port: a port on 127.0.0.1 free for both UDP and TCP (a DNS
+# server such as dnsmasq binds both).
+free_dns_port() {
+	python3 -c 'import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); break
+    except OSError:
+        pass
+print(p)'
+}
+
+# start_dnsmasq ARGS...: dnsmasq on 127.0.0.1:$DNS_PORT answering the A
+# records in $T/hosts (TTL 1); sets DNSMASQ_PID.
+start_dnsmasq() {
+	touch "$T/hosts"
+	/usr/sbin/dnsmasq -k --no-resolv --no-hosts --port="$DNS_PORT" \
+		--listen-address=127.0.0.1 --bind-interfaces \
+		--pid-file="$T/dnsmasq.pid" --addn-hosts="$T/hosts" \
+		--local-ttl=1 "$@" >>"$T/dnsmasq.out" 2>&1 &
+	DNSMASQ_PID=$!
+	fcg_track "$DNSMASQ_PID"
+	for _ in $(seq 1 50); do
+		kill -0 "$DNSMASQ_PID" 2>/dev/null || break
+		dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 probe.invalid >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$T/dnsmasq.out" >&2
+	return 1
+}
+
+# hosts LINES: the A records, re-read by dnsmasq on HUP
+hosts() {
+	printf '%s\n' "$@" >"$T/hosts"
+	[ -z "${DNSMASQ_PID:-}" ] || kill -HUP "$DNSMASQ_PID"
 }
