@@ -9,16 +9,7 @@ load helper
 setup() {
 	fcg_setup
 	[ -x /usr/sbin/dnsmasq ] || skip "dnsmasq (dnsmasq-base) is not installed"
-	# free for both UDP and TCP (dnsmasq binds both)
-	DNS_PORT="$(python3 -c 'import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); break
-    except OSError:
-        pass
-print(p)')"
+	DNS_PORT="$(free_dns_port)"
 	BPORT="$(free_port)"
 }
 
@@ -31,24 +22,6 @@ backend_at() {
 	"$TESTD" -l "$2:$BPORT" -n "$1" -p "$T/testd-$1.pid" >>"$T/testd-$1.log" 2>&1 &
 	fcg_track $!
 	wait_port "$BPORT" "$2"
-}
-
-# start_dnsmasq ARGS...: dnsmasq on 127.0.0.1:$DNS_PORT, hosts in $T/hosts
-start_dnsmasq() {
-	touch "$T/hosts"
-	/usr/sbin/dnsmasq -k --no-resolv --no-hosts --port="$DNS_PORT" \
-		--listen-address=127.0.0.1 --bind-interfaces \
-		--pid-file="$T/dnsmasq.pid" --addn-hosts="$T/hosts" \
-		--local-ttl=1 "$@" >>"$T/dnsmasq.out" 2>&1 &
-	DNSMASQ_PID=$!
-	fcg_track "$DNSMASQ_PID"
-	for _ in $(seq 1 50); do
-		kill -0 "$DNSMASQ_PID" 2>/dev/null || break
-		dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 probe.invalid >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	cat "$T/dnsmasq.out" >&2
-	return 1
 }
 
 # start_fake_dns: a DNS server on 127.0.0.1:$DNS_PORT (UDP only) for the
@@ -120,12 +93,6 @@ mode() {
 	done
 	echo "fewer than $n queries in mode $1" >&2
 	return 1
-}
-
-# hosts LINES: the A records, re-read by dnsmasq on HUP
-hosts() {
-	printf '%s\n' "$@" >"$T/hosts"
-	[ -z "${DNSMASQ_PID:-}" ] || kill -HUP "$DNSMASQ_PID"
 }
 
 # conf_resolve BODY-OF-UPSTREAM
