@@ -66,25 +66,9 @@ echo getenv('FCGATE_POOL'), "\n";
 PHP
 	start_php_pool a
 	start_php_pool b
-	{
-		WORKERS=2 base_conf
-		cat <<CONF
-upstream app {
-    balance = $1
+	php_site_conf "    balance = $1
     server 127.0.0.1:$PHP_PORT_a {}
-    server 127.0.0.1:$PHP_PORT_b {}
-}
-server {
-    listen = {127.0.0.1:$HTTP_PORT}
-    root = "$T/html"
-    location '~ \.php$' {
-        fastcgi_pass = app
-        include("$REPO/etc/fastcgi_params")
-        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
-    }
-}
-CONF
-	} >"$T/fcgate.conf"
+    server 127.0.0.1:$PHP_PORT_b {}"
 	start_fcgate "$T/fcgate.conf"
 }
 

@@ -335,28 +335,12 @@ PHP
 	start_php_pool p1
 	start_php_pool p2
 	start_php_pool p3
-	{
-		WORKERS=2 base_conf
-		cat <<CONF
-upstream app {
-    balance = hash
-    hash_key = "\$request_uri"
+	php_site_conf "    balance = hash
+    hash_key = \"\$request_uri\"
     consistent = true
     server 127.0.0.1:$PHP_PORT_p1 {}
     server 127.0.0.1:$PHP_PORT_p2 { weight = 2 }
-    server 127.0.0.1:$PHP_PORT_p3 {}
-}
-server {
-    listen = {127.0.0.1:$HTTP_PORT}
-    root = "$T/html"
-    location '~ \.php$' {
-        fastcgi_pass = app
-        include("$REPO/etc/fastcgi_params")
-        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
-    }
-}
-CONF
-	} >"$T/fcgate.conf"
+    server 127.0.0.1:$PHP_PORT_p3 {}"
 	start_fcgate "$T/fcgate.conf"
 	declare -A port_pool=([$PHP_PORT_p1]=p1 [$PHP_PORT_p2]=p2 [$PHP_PORT_p3]=p3)
 	# (not $i: bats's run, checking its version, sets i)
