@@ -3,11 +3,13 @@
 # Debian packages (needs root, or sudo, only when something is missing),
 # and playwright-core from npm into build/node/ (the build's own folder).
 set -e
-pkgs="build-essential libconfuse-dev libpcre2-dev libc-ares-dev haproxy dnsmasq-base bind9-dnsutils iproute2 bats bats-assert bats-support php8.2-fpm php8.2-cli curl python3 clang libclang-rt-14-dev nginx wrk gnuplot-nox"
+pkgs="build-essential libconfuse-dev libpcre2-dev libc-ares-dev liburing-dev haproxy dnsmasq-base bind9-dnsutils iproute2 bats bats-assert bats-support php8.2-fpm php8.2-cli curl python3 clang libclang-rt-14-dev nginx wrk gnuplot-nox"
 # t/80-apps.bats: the applications, their database and PHP extensions, and
 # the browser that drives them.  Without their recommendations: those
 # would add systemd, avahi and a desktop, none of which a test uses.
-app_pkgs="wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server chromium php8.2-mysql php8.2-gd php8.2-xml php8.2-intl php8.2-curl php8.2-mbstring"
+# make bench's peers (t/bench/peers.py), without their recommendations
+bench_pkgs="caddy apache2 lighttpd h2o"
+app_pkgs="$bench_pkgs wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server chromium php8.2-mysql php8.2-gd php8.2-xml php8.2-intl php8.2-curl php8.2-mbstring"
 command -v npm >/dev/null 2>&1 || app_pkgs="$app_pkgs nodejs npm"
 PLAYWRIGHT=playwright-core@1.65.1
 
