@@ -175,6 +175,27 @@ def cpu_tables(tls, gws, titles, plan, notes):
     return out
 
 
+def default_lines(summary, titles):
+    """fcgate with its backend keep-alive against nginx as Debian ships
+    it (no fastcgi_keep_conn): what a user switching gets."""
+    def find(case, gw, ka):
+        return next((s for s in summary if (s["case"], s["gateway"],
+                     s["backend_keepalive"]) == (case, gw, ka)), None)
+    out = []
+    for case in ("small-50", "small-500"):
+        f, n = find(case, "fcgate", "on"), find(case, "nginx", "off")
+        if not f or not n:
+            continue
+        rs = [f["rps_by_round"][r] / n["rps_by_round"][r]
+              for r in f["rps_by_round"]
+              if n["rps_by_round"].get(r)]
+        if rs:
+            out.append(f"- {titles.get(case, case)}: fcgate with backend "
+                       f"keep-alive / nginx default (none) = "
+                       f"**{statistics.median(rs):.2f}**")
+    return [""] + out if out else []
+
+
 def memory_lines(memory, gws):
     have = [g for g in gws if g in memory]
     if not have:
@@ -211,6 +232,7 @@ def table(summary, memory, titles, meta, gws, plan):
     out += cpu_tables(tls, gws, titles, plan, notes)
     if notes.keys:
         out += [""] + notes.text()
+    out += default_lines(summary, titles)
     out += memory_lines(memory, gws)
     return "\n".join(out) + "\n"
 
