@@ -1,37 +1,42 @@
 #!/usr/bin/python3
-"""fcgate's benchmark: fcgate against nginx on the same FastCGI backends.
+"""fcgate's benchmark: fcgate against its peers on the same FastCGI backends.
 
     make bench                                  # 3 rounds of 5 s per run
+    make bench BENCH_ARGS="--peers nginx,caddy" # some peers only
     make bench BENCH_ARGS="--seconds 10 --rounds 5"
     make bench BENCH_ARGS=--publish             # also update README's table
 
 What runs, all on loopback:
   - three fcgi_benchd backends (t/bench/fcgi_benchd.c, event-driven,
     prefork) and one php-fpm pool;
-  - fcgate and nginx, each with 2 workers, access log off, 16384
-    worker_connections, one listening port per variant: backend keep-alive
-    on (`keepalive = 16` / `keepalive 16` + `fastcgi_keep_conn on`) or off,
-    ip_hash, php-fpm;
-  - wrk as the client.  Gateways alternate run by run (A B A B, the order
-    reversed every other round) so machine drift hits both alike.
+  - fcgate and every installed peer (t/bench/peers.py: nginx, caddy,
+    haproxy, apache2, lighttpd, h2o), each with 2 workers or threads,
+    access log off, one listening port per variant: backend keep-alive
+    on or off, client-address hash, php-fpm.  Their configurations are
+    in peer_confs.py, which also says what a peer cannot do (the
+    table's "-" and footnotes);
+  - wrk as the client.  Gateways alternate run by run (fcgate, then the
+    peers, the order reversed every other round) so machine drift hits
+    all alike.  --smoke runs the peers other than nginx on small-50 only.
 
-Per case and gateway: requests/s, p50/p99 latency, errors (non-2xx/3xx
+Per case line and gateway: requests/s, p50/p99 latency, errors (non-2xx/3xx
 answers and socket errors), and CPU seconds the gateway's own processes
 (master + workers, from /proc) spent per 10,000 requests.  A "no gateway"
 row drives the backends directly with t/bench/fcgi_load.c: what the backends
-can do, the ceiling for both.  Then 10,000 idle keep-alive connections are
-opened to each gateway to measure memory per idle client connection.
+can do, the ceiling for all.  Before the load, 10,000 idle keep-alive
+connections are opened to each gateway to measure memory per idle client
+connection.
 
 Then the php-fpm capacity cases (t/bench/fpm_cases.py): three pools of 4
-children behind one more fcgate and nginx, a heavy-tailed script at 80 %
-of capacity, a burst of twice the children, slow uploads beside normal
-requests, driven by t/bench/httpload.py; fpm_report.py adds their table
-and the chart's p99 panel.
+children behind one more fcgate and nginx (fcgate against nginx only), a
+heavy-tailed script at 80 % of capacity, a burst of twice the children,
+slow uploads beside normal requests, driven by t/bench/httpload.py;
+fpm_report.py adds their table and the chart's p99 panel.
 
 Results go to build/bench/ (--out): table.md, summary.csv, rounds.csv and
-bench.png (gnuplot).  The machine is shared by wrk, gateway and backends, so
-absolute numbers drift; the fcgate/nginx ratio of the same run is the
-figure to read.
+bench.png (gnuplot), written by bench_report.py.  The machine is shared by
+wrk, gateway and backends, so absolute numbers drift; fcgate's ratio to the
+best peer of the same round is the figure to read.
 """
 import argparse
 import datetime
@@ -52,6 +57,9 @@ import fpm_cases  # noqa: E402
 import fpm_report  # noqa: E402
 import peer_confs  # noqa: E402
 import peers  # noqa: E402
+from bench_proc import (Proc, cpu_seconds, die, free_port,  # noqa: E402
+                        rss_kib, wait_port)
+from peer_confs import write_fcgate_conf, write_php_pool  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -104,199 +112,6 @@ def cases(php_ok):
         c.append(Case("php-fpm", "php-fpm, 50 clients (backend-bound)",
                       "/bench.php", 50, [PHP]))
     return c
-
-
-# --- processes -------------------------------------------------------------
-
-class Proc:
-    """A program we start in its own process group, and stop by that group."""
-
-    def __init__(self, name, argv, log, env=None):
-        self.name = name
-        self.log = open(log, "ab")
-        self.p = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
-                                  stdin=subprocess.DEVNULL, env=env,
-                                  start_new_session=True)
-
-    @property
-    def pid(self):
-        return self.p.pid
-
-    def alive(self):
-        return self.p.poll() is None
-
-    def stop(self):
-        if self.alive():
-            try:
-                os.killpg(self.p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait()
-        # anything the group left behind (workers that outlived the master)
-        try:
-            os.killpg(self.p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.log.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, what, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if not proc.alive():
-            die(f"{what} exited at start-up; see its log in the run directory")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    die(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
-
-
-def die(msg):
-    print(f"bench: {msg}", file=sys.stderr)
-    raise SystemExit(1)
-
-
-def children(pid):
-    """pids whose parent is pid (the gateway's workers)."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rfind(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(d))
-    return out
-
-
-CLK = os.sysconf("SC_CLK_TCK")
-
-
-def gateway_pids(master):
-    return [master] + children(master)
-
-
-def cpu_seconds(master):
-    """utime + stime of the gateway's master and workers, in seconds."""
-    total = 0
-    for pid in gateway_pids(master):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rfind(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK
-
-
-def rss_kib(master):
-    total = 0
-    for pid in gateway_pids(master):
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-# --- configs ---------------------------------------------------------------
-
-def write_fcgate_conf(d, ports, backends, php_port):
-    up = "\n".join(f"    server 127.0.0.1:{p} {{}}" for p in backends)
-    loc = """
-    location / {
-        fastcgi_pass = %s
-        include("%s/etc/fastcgi_params")
-        fastcgi_param { SCRIPT_FILENAME = "$document_root$fastcgi_script_name" }
-    }"""
-    servers = []
-    for key, upstream in ((KA, "be_ka"), (NOKA, "be"), (IPHASH, "be_hash"),
-                          (PHP, "php")):
-        if key == PHP and php_port is None:
-            continue
-        servers.append(f"""server {{
-    listen = {{127.0.0.1:{ports[key]}}}
-    root = "{d}/www"
-    keepalive_requests = 1000000
-    client_body_buffer_size = 64k
-{loc % (upstream, REPO)}
-}}""")
-    php = (f"upstream php {{\n    server 127.0.0.1:{php_port} {{}}\n}}\n"
-           if php_port else "")
-    conf = f"""# written by t/bench/bench.py
-workers = 2
-worker_connections = 16384
-pid_file = "{d}/fcgate.pid"
-shm_path = "{d}/fcgate.shm"
-error_log = "{d}/fcgate-error.log"
-access_log = off
-log_level = warn
-mime_types = "{REPO}/etc/mime.types"
-
-upstream be_ka {{
-    keepalive = 16
-    keepalive_requests = 1000000
-{up}
-}}
-upstream be {{
-{up}
-}}
-upstream be_hash {{
-    balance = ip_hash
-    keepalive = 16
-    keepalive_requests = 1000000
-{up}
-}}
-{php}
-""" + "\n".join(servers) + "\n"
-    path = os.path.join(d, "fcgate.conf")
-    with open(path, "w") as f:
-        f.write(conf)
-    return path
-
-
-def write_php_pool(d, port):
-    with open(os.path.join(d, "www", "bench.php"), "w") as f:
-        f.write('<?php echo "hello, world\\n";\n')
-    conf = os.path.join(d, "php-fpm.conf")
-    with open(conf, "w") as f:
-        f.write(f"""[global]
-pid = {d}/php-fpm.pid
-error_log = {d}/php-fpm.log
-daemonize = no
-
-[bench]
-user = nobody
-group = nogroup
-listen = 127.0.0.1:{port}
-listen.backlog = 4096
-pm = static
-pm.max_children = 8
-pm.max_requests = 0
-""")
-    return conf
 
 
 # --- measuring -------------------------------------------------------------
@@ -405,7 +220,7 @@ class Bench:
         keys = [KA, NOKA, IPHASH, PHP]
         self.ports = {g: {k: free_port() for k in keys} for g in self.gws}
         fconf = write_fcgate_conf(self.dir, self.ports["fcgate"],
-                                  self.backends, self.php_port)
+                                  self.backends, self.php_port, REPO)
         self.gw = {"fcgate": self.start(
             "fcgate", [a.fcgate, "-f", "-c", fconf],
             self.ports["fcgate"][KA])}

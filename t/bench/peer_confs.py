@@ -1,4 +1,4 @@
-"""The peers' configurations for make bench's request-rate cases.
+"""The gateways' configurations for make bench's request-rate cases.
 
 Every gateway gets the same site: the three fcgi_benchd backends, the
 php-fpm pool, one listening port per variant (KA: backend keep-alive,
@@ -12,8 +12,9 @@ in NOTES, and shown in the table as "-" or as a footnote mark.
     path = WRITERS["caddy"](site, ports)   # ports: {KA: 8001, ...}
     key, note = line_plan("caddy", KA, single=False)
 
-This module writes files only; peers.py starts the gateways, bench.py
-runs and measures them.  fcgate's own configuration is in bench.py.
+This module writes files only (fcgate's configuration and the php-fpm
+pool's too); peers.py starts the gateways, bench.py runs and measures
+them.
 """
 import os
 import resource
@@ -102,6 +103,84 @@ def write(site, name, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def write_fcgate_conf(d, ports, backends, php_port, repo):
+    """fcgate.conf: the same site, 2 workers, the keep-alive and
+    ip_hash upstreams; repo is where etc/fastcgi_params is."""
+    up = "\n".join(f"    server 127.0.0.1:{p} {{}}" for p in backends)
+    loc = """
+    location / {
+        fastcgi_pass = %s
+        include("%s/etc/fastcgi_params")
+        fastcgi_param { SCRIPT_FILENAME = "$document_root$fastcgi_script_name" }
+    }"""
+    servers = []
+    for key, upstream in ((KA, "be_ka"), (NOKA, "be"), (IPHASH, "be_hash"),
+                          (PHP, "php")):
+        if key == PHP and php_port is None:
+            continue
+        servers.append(f"""server {{
+    listen = {{127.0.0.1:{ports[key]}}}
+    root = "{d}/www"
+    keepalive_requests = 1000000
+    client_body_buffer_size = 64k
+{loc % (upstream, repo)}
+}}""")
+    php = (f"upstream php {{\n    server 127.0.0.1:{php_port} {{}}\n}}\n"
+           if php_port else "")
+    conf = f"""# written by t/bench/peer_confs.py
+workers = 2
+worker_connections = 16384
+pid_file = "{d}/fcgate.pid"
+shm_path = "{d}/fcgate.shm"
+error_log = "{d}/fcgate-error.log"
+access_log = off
+log_level = warn
+mime_types = "{repo}/etc/mime.types"
+
+upstream be_ka {{
+    keepalive = 16
+    keepalive_requests = 1000000
+{up}
+}}
+upstream be {{
+{up}
+}}
+upstream be_hash {{
+    balance = ip_hash
+    keepalive = 16
+    keepalive_requests = 1000000
+{up}
+}}
+{php}
+""" + "\n".join(servers) + "\n"
+    path = os.path.join(d, "fcgate.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    return path
+
+
+def write_php_pool(d, port):
+    with open(os.path.join(d, "www", "bench.php"), "w") as f:
+        f.write('<?php echo "hello, world\\n";\n')
+    conf = os.path.join(d, "php-fpm.conf")
+    with open(conf, "w") as f:
+        f.write(f"""[global]
+pid = {d}/php-fpm.pid
+error_log = {d}/php-fpm.log
+daemonize = no
+
+[bench]
+user = nobody
+group = nogroup
+listen = 127.0.0.1:{port}
+listen.backlog = 4096
+pm = static
+pm.max_children = 8
+pm.max_requests = 0
+""")
+    return conf
 
 
 def write_nginx(site, ports):
