@@ -470,6 +470,8 @@ def main():
     if unknown:
         ap.error(f"unknown peer(s) {','.join(unknown)}; the peers are "
                  f"{','.join(peers.PEERS)}")
+    # --nginx names the binary for the nginx peer too
+    peers.PEERS["nginx"].binaries.insert(0, a.nginx)
     a.peer_list, missing = peers.installed(want_peers)
     if missing:
         print(f"bench: not installed, left out: {', '.join(missing)} "
