@@ -428,12 +428,12 @@ def write_lighttpd(site, ports):
         socks.append(f"""$SERVER["socket"] == "127.0.0.1:{ports[PHP]}" {{
     fastcgi.server = (".php" => (("host" => "127.0.0.1", "port" => {site.php_port})))
 }}""")
-    fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    # these three are 16-bit settings: a larger number wraps around
+    fds = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65535)
     # max-worker 2: two processes, as the others' two workers; max-fds
     # and max-connections for the 10,000 idle connections;
-    # keep-alive-requests at its most (a 16-bit setting; the default
-    # 1000 would close kept client connections mid-case); no
-    # mod_accesslog: no access log
+    # keep-alive-requests at its most (the default 1000 would close
+    # kept client connections mid-case); no mod_accesslog: no access log
     conf = f"""# written by t/bench/peer_confs.py
 server.modules = ("mod_fastcgi")
 server.document-root = "{site.www}"
@@ -443,7 +443,7 @@ server.errorlog = "{site.d}/lighttpd-error.log"
 server.max-worker = 2
 server.max-fds = {fds}
 server.max-connections = {fds - 1000}
-server.max-keep-alive-requests = 32767
+server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 120
 server.upload-dirs = ("{site.d}")
 fastcgi.balance = "round-robin"
