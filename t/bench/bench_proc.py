@@ -51,12 +51,24 @@ class Proc:
         self.log.close()
 
 
+_given = set()     # the ports free_port has handed out in this run
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port nothing listens on, and none handed out before in
+    this run: the kernel may give a port it just saw closed to the next
+    bind(0), and two servers told the same port would leave one dying at
+    start-up (nginx keeps its other ports open while it retries, so it
+    looks started and dies a few seconds into a case)."""
+    for _ in range(100):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _given:
+            _given.add(port)
+            return port
+    die("no free loopback port found")
 
 
 def wait_port(port, proc, what, timeout=15.0):
