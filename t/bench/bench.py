@@ -28,6 +28,11 @@ of capacity, a burst of twice the children, slow uploads beside normal
 requests, driven by t/bench/httpload.py; fpm_report.py adds their table
 and the chart's p99 panel.
 
+Then the WordPress case (t/bench/wp_case.py, when wordpress and mariadb
+are installed; --no-wordpress skips it, --cases wordpress runs it alone):
+fcgate and every installed peer in front of one php-fpm pool, rows
+"wp-front" and "wp-post", wp_report.py adds its table and chart panels.
+
 Results go to build/bench/ (--out): table.md, summary.csv, rounds.csv and
 bench.png (gnuplot).  The machine is shared by wrk, gateway and backends, so
 absolute numbers drift; the fcgate/nginx ratio of the same run is the
@@ -51,6 +56,8 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 import fpm_cases  # noqa: E402
 import fpm_report  # noqa: E402
+import wp_case  # noqa: E402
+import wp_report  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -410,6 +417,7 @@ class Bench:
         self.procs = []
         self.rows = []
         self.fpm = None
+        self.wp = None
         self.memory = {}
 
     # what fpm_cases.Fpm uses of this file
@@ -435,7 +443,7 @@ class Bench:
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
-        for name in ("fcgate", "fcgate-fpm", "fcgate-probe"):
+        for name in ("fcgate", "fcgate-fpm", "fcgate-probe", "fcgate-wp"):
             log = os.path.join(self.dir, name + ".out")
             if not os.path.exists(log):
                 continue
@@ -490,6 +498,7 @@ class Bench:
             self.fpm.setup(php, REPO, a.fcgate, a.nginx)
             print("bench: fcgate under test has: " +
                   self.fpm.features_text(), flush=True)
+        self.wp = wp_case.start(self, a, php)
 
     # one wrk run against one gateway variant
     def run_wrk(self, case, gateway, key, seconds):
@@ -567,6 +576,8 @@ class Bench:
             if self.fpm:
                 self.fpm.run_round(rnd, self.fpm_cases, a.seconds,
                                    a.burst_seconds)
+            if self.wp:
+                self.wp.run_round(rnd, a.wrk, a.seconds, parse_wrk)
 
     def idle_memory(self, gateway, n):
         """KiB of gateway RSS per idle keep-alive client connection."""
@@ -745,7 +756,7 @@ def write_csv(path, rows, fields):
             w.writerow(r)
 
 
-def chart(out, summary, fpm_summary, meta, gnuplot):
+def chart(out, summary, fpm_summary, meta, gnuplot, wp_summary=()):
     """bench.png: requests/s and CPU per 10k requests, per case; p99 and
     errors of the php-fpm capacity cases (fpm_cases.py)."""
     dat = os.path.join(out, "chart.dat")
@@ -762,7 +773,8 @@ def chart(out, summary, fpm_summary, meta, gnuplot):
                 paired_ratio(fg, ng)))
     png = os.path.join(out, "bench.png")
     nfpm = fpm_report.chart_data(out, fpm_summary)
-    panels = (2 if labels else 0) + (1 if nfpm else 0)
+    nwp = wp_report.chart_data(out, wp_summary) if wp_summary else 0
+    panels = (2 if labels else 0) + (1 if nfpm else 0) + (2 if nwp else 0)
     if not panels:
         return None
     script = f"""
@@ -793,6 +805,8 @@ plot "{dat}" using 5:xtic(1) title "fcgate" lc rgb "#2b7bba", \\
 """
     if nfpm:
         script += fpm_report.chart_panel(out, nfpm)
+    if nwp:
+        script += wp_report.chart_panel(out, nwp)
     script += "unset multiplot\n"
     res = subprocess.run([gnuplot], input=script, text=True,
                          capture_output=True)
@@ -829,7 +843,7 @@ def main():
                     help="rounds of alternating runs (default 3)")
     ap.add_argument("--cases", help="comma-separated case names (the "
                     "php-fpm capacity cases: " + ",".join(fpm_cases.CASES) +
-                    ")")
+                    "; the WordPress case: wordpress)")
     ap.add_argument("--only", help="as --cases, and no idle-memory figure "
                     "unless --idle is given: a quick look at some cases")
     ap.add_argument("--tail-load", type=float, default=fpm_cases.TAIL_LOAD,
@@ -844,6 +858,9 @@ def main():
                     help="1-second runs, 1 round, 200 idle connections: "
                          "checks that the script works")
     ap.add_argument("--no-php", action="store_true")
+    ap.add_argument("--no-wordpress", action="store_true",
+                    help="skip the WordPress case (wp_case.py; --cases "
+                    "wordpress runs it alone)")
     ap.add_argument("--no-ceiling", action="store_true")
     ap.add_argument("--publish", action="store_true",
                     help="copy results to t/bench/results and README")
@@ -921,24 +938,29 @@ def main():
     summary = summarize(b.rows)
     fpm_rows = b.fpm.rows if b.fpm else []
     fpm_summary = fpm_report.summarize(fpm_rows)
+    wp_rows = b.wp.rows if b.wp else []
+    wp_summary = wp_report.summarize(wp_rows)
     fields = ["case", "gateway", "backend_keepalive", "round", "rounds",
               "rps", "p50_ms", "p99_ms", "errors", "requests", "cpu_s",
               "cpu_s_per_10k", "variant", "sent", "success_pct",
               "wait_p50_ms", "wait_p99_ms", "e502",
               "e503", "e504", "e_other", "slow_connected", "client_lag_ms",
-              "client_cpu_s", "features"]
-    write_csv(os.path.join(a.out, "rounds.csv"), b.rows + fpm_rows, fields)
-    write_csv(os.path.join(a.out, "summary.csv"), summary + fpm_summary,
+              "client_cpu_s", "features"] + wp_case.FIELDS
+    write_csv(os.path.join(a.out, "rounds.csv"), b.rows + fpm_rows + wp_rows,
               fields)
+    write_csv(os.path.join(a.out, "summary.csv"),
+              summary + fpm_summary + wp_summary, fields)
     tbl = (table(summary, b.memory, titles, meta) if summary
            else f"Run of {meta}\n")
     if fpm_summary:
         tbl += fpm_report.table(fpm_summary, b.fpm.features_text(),
                                 a.seconds, a.burst_seconds,
                                 b.fpm.tail_rate)
+    if wp_summary:
+        tbl += wp_report.table(wp_summary, b.wp.missing)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(tbl)
-    png = chart(a.out, summary, fpm_summary, meta, a.gnuplot)
+    png = chart(a.out, summary, fpm_summary, meta, a.gnuplot, wp_summary)
     print()
     print(tbl)
     print(f"written: {a.out}/table.md summary.csv rounds.csv "
