@@ -20,10 +20,10 @@ teardown() {
 	# Pins: each gateway's documented WordPress configuration answers the
 	# front page and the post with 200 and the post's marker (bench.py
 	# stops otherwise, and prints one line per gateway and page); every
-	# gateway has rows for both pages, with answers and without errors;
-	# the load saturates php-fpm (a listen queue in some run: else the
-	# case compares gateways in front of an idle PHP); the table section
-	# and the chart are written.
+	# gateway has rows for both pages, without errors, and the runs had
+	# answers; the load saturates php-fpm (a listen queue in some run:
+	# else the case compares gateways in front of an idle PHP); the table
+	# section and the chart are written.
 	command -v wrk >/dev/null || skip "wrk missing"
 	[ -f /usr/share/wordpress/wp-settings.php ] || skip "wordpress missing"
 	command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] ||
@@ -56,8 +56,11 @@ for g in sys.argv[2:]:
         if int(r["requests"]):
             assert float(r["cpu_s_per_10k"]) > 0, r
             assert float(r["fpm_cpu_s_per_10k"]) > 0, r
-    # 1-second runs of a page that takes PHP ~0.1 s: a few answers each
-    assert sum(int(r["requests"]) for r in mine) > 0, mine
+# A 1-second run of 16 clients on 4 children answers a few pages, or
+# none on a machine busy enough to make a page take more than a second
+# (each gateway's marker check above already had its page): answers in
+# all, not from each.
+assert sum(int(r["requests"]) for r in rows) > 0, rows
 assert max(int(r["fpm_queue"]) for r in rows) > 0, rows
 print("ok", len(rows))
 PY
