@@ -22,15 +22,16 @@ for build in build build/asan; do
 		# The fuzzers are sanitizer builds of their own, whatever the
 		# pass: run them once.  The applications' file (80-apps) tests
 		# the recipes and the applications, not memory safety, and is
-		# the slowest file; the benchmark's smoke run (95-bench) checks
-		# the harness, and a sanitizer build measures nothing: both
-		# once, on the normal build.  So is the multi-host file
+		# the slowest file; the benchmark's smoke runs (95-bench, and
+		# 96-bench-wp for the WordPress case) check the harness, and a
+		# sanitizer build measures nothing: all once, on the normal
+		# build.  So is the multi-host file
 		# (93-multihost): it tests how hosts, the balancer and DNS fit
 		# together, on features whose own files run on both builds.
 		run=()
 		for f in "${files[@]}"; do
 			case "$f" in
-			*fuzz* | *80-apps* | *93-multihost* | *95-bench*) ;;
+			*fuzz* | *80-apps* | *93-multihost* | *95-bench* | *96-bench-wp*) ;;
 			*) run+=("$f") ;;
 			esac
 		done

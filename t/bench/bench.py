@@ -33,6 +33,11 @@ heavy-tailed script at 80 % of capacity, a burst of twice the children,
 slow uploads beside normal requests, driven by t/bench/httpload.py;
 fpm_report.py adds their table and the chart's p99 panel.
 
+Then the WordPress case (t/bench/wp_case.py, when wordpress and mariadb
+are installed; --no-wordpress skips it, --cases wordpress runs it alone):
+fcgate and every installed peer in front of one php-fpm pool, rows
+"wp-front" and "wp-post", wp_report.py adds its table and chart panels.
+
 Results go to build/bench/ (--out): table.md, summary.csv, rounds.csv and
 bench.png (gnuplot), written by bench_report.py.  The machine is shared by
 wrk, gateway and backends, so absolute numbers drift; fcgate's ratio to the
@@ -57,6 +62,8 @@ import fpm_cases  # noqa: E402
 import fpm_report  # noqa: E402
 import peer_confs  # noqa: E402
 import peers  # noqa: E402
+import wp_case  # noqa: E402
+import wp_report  # noqa: E402
 from bench_proc import (Proc, cpu_seconds, die, free_port,  # noqa: E402
                         rss_kib, wait_port)
 from peer_confs import write_fcgate_conf, write_php_pool  # noqa: E402
@@ -163,6 +170,7 @@ class Bench:
         self.procs = []
         self.rows = []
         self.fpm = None
+        self.wp = None
         self.memory = {}
         self.gws = ["fcgate"] + args.peer_list
         # peers other than nginx run only these cases (--smoke), or all
@@ -192,7 +200,7 @@ class Bench:
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
-        for name in ("fcgate", "fcgate-fpm", "fcgate-probe"):
+        for name in ("fcgate", "fcgate-fpm", "fcgate-probe", "fcgate-wp"):
             log = os.path.join(self.dir, name + ".out")
             if not os.path.exists(log):
                 continue
@@ -257,6 +265,7 @@ class Bench:
             self.fpm.setup(php, REPO, a.fcgate, a.nginx)
             print("bench: fcgate under test has: " +
                   self.fpm.features_text(), flush=True)
+        self.wp = wp_case.start(self, a, php)
 
     # one wrk run against one gateway variant
     def run_wrk(self, case, gateway, key, seconds):
@@ -351,6 +360,8 @@ class Bench:
             if self.fpm:
                 self.fpm.run_round(rnd, self.fpm_cases, a.seconds,
                                    a.burst_seconds)
+            if self.wp:
+                self.wp.run_round(rnd, a.wrk, a.seconds, parse_wrk)
 
     def idle_memory(self, gateway, n):
         """KiB of gateway RSS per idle keep-alive client connection."""
@@ -418,7 +429,7 @@ def main():
                     help="rounds of alternating runs (default 3)")
     ap.add_argument("--cases", help="comma-separated case names (the "
                     "php-fpm capacity cases: " + ",".join(fpm_cases.CASES) +
-                    ")")
+                    "; the WordPress case: wordpress)")
     ap.add_argument("--peers", help="comma-separated peers to measure "
                     "fcgate against (default: every installed one of " +
                     ",".join(peers.PEERS) + ")")
@@ -436,6 +447,9 @@ def main():
                     help="1-second runs, 1 round, 200 idle connections: "
                          "checks that the script works")
     ap.add_argument("--no-php", action="store_true")
+    ap.add_argument("--no-wordpress", action="store_true",
+                    help="skip the WordPress case (wp_case.py; --cases "
+                    "wordpress runs it alone)")
     ap.add_argument("--no-ceiling", action="store_true")
     ap.add_argument("--publish", action="store_true",
                     help="copy results to t/bench/results and README")
@@ -529,30 +543,35 @@ def main():
     summary = bench_report.summarize(b.rows)
     fpm_rows = b.fpm.rows if b.fpm else []
     fpm_summary = fpm_report.summarize(fpm_rows)
+    wp_rows = b.wp.rows if b.wp else []
+    wp_summary = wp_report.summarize(wp_rows)
     fields = ["case", "gateway", "backend_keepalive", "round", "rounds",
               "rps", "p50_ms", "p99_ms", "errors", "requests", "cpu_s",
               "cpu_s_per_10k", "variant", "sent", "success_pct",
               "wait_p50_ms", "wait_p99_ms", "e502",
               "e503", "e504", "e_other", "slow_connected", "client_lag_ms",
               "client_cpu_s", "features", "notes", "idle_conns",
-              "bytes_per_conn"]
+              "bytes_per_conn"] + wp_case.FIELDS
     idle = [{"case": "idle-memory", "gateway": g, "idle_conns": m["conns"],
              "bytes_per_conn": round(m["bytes_per_conn"])}
             for g, m in b.memory.items()]
     bench_report.write_csv(os.path.join(a.out, "rounds.csv"),
-                           b.rows + fpm_rows, fields)
+                           b.rows + fpm_rows + wp_rows, fields)
     bench_report.write_csv(os.path.join(a.out, "summary.csv"),
-                           summary + fpm_summary + idle, fields)
+                           summary + fpm_summary + wp_summary + idle,
+                           fields)
     tbl = (bench_report.table(summary, b.memory, titles, meta, b.gws,
                               b.plan) if summary else f"Run of {meta}\n")
     if fpm_summary:
         tbl += fpm_report.table(fpm_summary, b.fpm.features_text(),
                                 a.seconds, a.burst_seconds,
                                 b.fpm.tail_rate)
+    if wp_summary:
+        tbl += wp_report.table(wp_summary, b.wp.missing)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(tbl)
     png = bench_report.chart(a.out, summary, fpm_summary, meta, a.gnuplot,
-                             b.gws)
+                             b.gws, wp_summary)
     print()
     print(tbl)
     print(f"written: {a.out}/table.md summary.csv rounds.csv "

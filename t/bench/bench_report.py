@@ -15,6 +15,7 @@ import statistics
 import subprocess
 
 import fpm_report
+import wp_report
 from peer_confs import NOTES
 
 
@@ -268,14 +269,15 @@ def chart_data(out, summary, gws):
     return dat, len(tls)
 
 
-def chart(out, summary, fpm_summary, meta, gnuplot, gws):
+def chart(out, summary, fpm_summary, meta, gnuplot, gws, wp_summary=()):
     """bench.png: fcgate / best peer per line (lines at 1.0 and at the
     goal, 1.2), CPU per request of every gateway (fcgate in blue), and
     the php-fpm capacity cases' panel (fpm_report.py)."""
     dat, n = chart_data(out, summary, gws)
     png = os.path.join(out, "bench.png")
     nfpm = fpm_report.chart_data(out, fpm_summary)
-    panels = (2 if n else 0) + (1 if nfpm else 0)
+    nwp = wp_report.chart_data(out, wp_summary) if wp_summary else 0
+    panels = (2 if n else 0) + (1 if nfpm else 0) + (2 if nwp else 0)
     if not panels:
         return None
     script = f"""
@@ -309,6 +311,8 @@ plot {cpu}
 """
     if nfpm:
         script += fpm_report.chart_panel(out, nfpm)
+    if nwp:
+        script += wp_report.chart_panel(out, nwp)
     script += "unset multiplot\n"
     res = subprocess.run([gnuplot], input=script, text=True,
                          capture_output=True)
