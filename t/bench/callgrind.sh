@@ -60,7 +60,11 @@ upstream app {
 server {
     listen = {127.0.0.1:$3}
     root = "$1"
-    location "/" { fastcgi_pass = app  include("$repo/etc/fastcgi_params") }
+    location "/" {
+        fastcgi_pass = app
+        include("$repo/etc/fastcgi_params")
+        fastcgi_param { SCRIPT_FILENAME = "\$document_root\$fastcgi_script_name" }
+    }
 }
 CONF
 	echo "$1/f.conf"
