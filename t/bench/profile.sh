@@ -10,7 +10,8 @@
 #       three fcgi_benchd with backend keep-alive, under SECONDS (20) of
 #       wrk -c50 -t2: the share of samples in the kernel and in user
 #       space, and the top symbols.  This one is a load run: give it the
-#       machine.
+#       machine.  PROFILE_PATH (default /) is the path wrk asks for:
+#       /?size=65536 for 64 KiB answers.
 set -eu
 cd "$(dirname "$0")/../.."
 repo="$PWD"
@@ -112,7 +113,7 @@ CONF
 	w=$(tr ' ' ',' <"/proc/$p/task/$p/children" | sed 's/,$//')
 	wrk -c50 -t2 -d2s "http://127.0.0.1:$hp/" >/dev/null
 	perf record -q -e cpu-clock -g -p "$w" -o "$T/perf.data" -- sleep "$secs" >/dev/null 2>&1 &
-	wrk -c50 -t2 -d"${secs}s" "http://127.0.0.1:$hp/" | sed -n 's/^Requests\/sec: */profile: wrk requests\/s /p'
+	wrk -c50 -t2 -d"${secs}s" "http://127.0.0.1:$hp${PROFILE_PATH:-/}" | sed -n 's/^Requests\/sec: */profile: wrk requests\/s /p'
 	wait %perf 2>/dev/null || wait $! || true
 	kill -TERM "$p" $pids
 	wait "$p" $pids 2>/dev/null || true
