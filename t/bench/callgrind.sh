@@ -127,6 +127,7 @@ start() {
 		sleep 0.2
 	done
 	echo "callgrind: $g did not answer" >&2
+	stop
 	return 1
 }
 
