@@ -32,8 +32,11 @@
  * descriptor limit (a socket per server checked) and user, then the
  * loop.  Signals stay blocked: it takes them from a signalfd. */
 static void
-health_proc_child(struct conf *conf, struct shm *shm)
+health_proc_child(const struct health_proc *hp, struct conf *conf,
+    struct shm *shm)
 {
+	if (hp->in_child != NULL)
+		hp->in_child(hp->in_child_arg);
 	listen_forget_all(conf);
 	worker_set_nofile(conf);
 	if (daemon_drop_privileges(conf) == -1)
@@ -58,7 +61,7 @@ health_proc_fill(struct health_proc *hp, struct conf *conf, struct shm *shm)
 		return;
 	}
 	if (pid == 0)
-		health_proc_child(conf, shm);
+		health_proc_child(hp, conf, shm);
 	hp->pid = pid;
 	hp->started_ms = clock_ms();
 	log_notice("start health checker process %d", (int)pid);

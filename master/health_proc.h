@@ -18,6 +18,9 @@ struct health_proc {
 	int64_t started_ms;
 	int64_t restart_at_ms; /* 0 = no back-off pending */
 	int delay_ms;
+	/* run first in the child: closes what only the master may hold */
+	void (*in_child)(void *arg);
+	void *in_child_arg;
 };
 
 /* Start the checker when conf has a health_check, none runs and no

@@ -501,6 +501,21 @@ resolver_pollfds(struct resolver *r, struct pollfd *pfd)
 }
 
 void
+resolver_close_in_child(const struct resolver *r)
+{
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	int i, bits;
+
+	if (r == NULL)
+		return;
+	bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
+	for (i = 0; i < ARES_GETSOCK_MAXNUM; i++)
+		if (ARES_GETSOCK_READABLE(bits, i) ||
+		    ARES_GETSOCK_WRITABLE(bits, i))
+			(void)close(socks[i]);
+}
+
+void
 resolver_run(struct resolver *r, int sigfd, int max_ms)
 {
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];

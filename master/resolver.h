@@ -31,4 +31,12 @@ void resolver_free(struct resolver *r);
  */
 void resolver_run(struct resolver *r, int sigfd, int max_ms);
 
+/*
+ * In a child just forked (a worker, the health checker): close the
+ * sockets of queries in flight, which only the master reads.  The
+ * channel itself is left as it is: the child never uses it, and
+ * destroying it would run the queries' callbacks in the child.
+ */
+void resolver_close_in_child(const struct resolver *r);
+
 #endif

@@ -122,10 +122,27 @@ master_signal_workers(const struct master *m, int sig)
  * the credentials change, which clears it, and checked once by hand for
  * a master that went before that.
  */
+/* In a child: the master's signalfd and its DNS sockets are not the
+ * child's to read. */
+static void
+master_close_private(const struct master *m)
+{
+	if (m->sigfd >= 0)
+		(void)close(m->sigfd);
+	resolver_close_in_child(m->resolver);
+}
+
+static void
+master_close_private_cb(void *arg)
+{
+	master_close_private(arg);
+}
+
 static void
 master_child(const struct master *m, int slot, pid_t master_pid)
 {
 	/* Signals stay blocked: the worker takes them from a signalfd. */
+	master_close_private(m);
 	worker_set_nofile(m->conf);
 	if (daemon_drop_privileges(m->conf) == -1)
 		_exit(1);
@@ -428,6 +445,18 @@ master_block_signals(sigset_t *set)
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
+/* What only the master holds: its signalfd (DNS answers and signals in
+ * one wait: the resolver polls it) and the resolver; children close
+ * both. */
+static void
+master_start_private(struct master *m, const sigset_t *set)
+{
+	m->sigfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m->resolver = resolver_start(m->conf, m->shm, NULL, NULL);
+	m->checker.in_child = master_close_private_cb;
+	m->checker.in_child_arg = m;
+}
+
 int
 supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 {
@@ -451,9 +480,7 @@ supervise_run(struct conf **conf, struct shm *shm, char *const argv[])
 		    strerror(errno));
 	shm->bell = m.bell;
 	master_block_signals(&set);
-	/* DNS answers and signals in one wait: the resolver polls this */
-	m.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	m.resolver = resolver_start(m.conf, m.shm, NULL, NULL);
+	master_start_private(&m, &set);
 	for (;;) {
 		clock_update();
 		master_fill(&m);

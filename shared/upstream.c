@@ -473,11 +473,8 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 	struct shm_server *srv = upstream_servers(shm, u);
 	int n = (int)up->nservers, i = -1;
 
-	if (upstream_single(srv, n) == 0) {
-		if ((i = upstream_pick_single(shm, u, t, 0)) == -1)
-			shm_upstream_count_no_live(up);
-		return i;
-	}
+	if (upstream_single(srv, n) == 0)
+		return upstream_pick_single(shm, u, t, 0);
 	if (!upstream_in_backup(srv, n, t)) {
 		if (up->balance == UPSTREAM_IP_HASH && t->keylen > 0 &&
 		    t->tries <= UPSTREAM_HASH_TRIES)
@@ -491,10 +488,7 @@ upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
 			return i;
 	}
 	/* No usable primary: the backups, a tried set of their own. */
-	i = upstream_pick_list(shm, u, t, now_ms, true);
-	if (i < 0)
-		shm_upstream_count_no_live(up);
-	return i;
+	return upstream_pick_list(shm, u, t, now_ms, true);
 }
 
 /* §4 failure: fails, accessed/checked, effective weight (under lock). */

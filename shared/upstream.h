@@ -103,7 +103,8 @@ void upstream_try_init(struct upstream_try *t, const struct sockaddr *client);
  * Pick a server of upstream `u` for this try at time now_ms.  Returns the
  * index within the upstream (0..nservers-1), with its `active` counter
  * already incremented and marked tried, or -1 when no server is usable
- * ("no live upstreams").
+ * ("no live upstreams": the caller counts that, as only it knows whether
+ * this was a request's try or a queue looking again).
  */
 int upstream_pick(struct shm *shm, uint32_t u, struct upstream_try *t,
     int64_t now_ms);

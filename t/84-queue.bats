@@ -72,6 +72,13 @@ server 127.0.0.1:$FPM_PORT { max_conns = 3 }"
 	! grep -q 'no live upstreams' "$T/error.log"
 	run "$FCGATECTL" -m "$T/fcgate.shm" status
 	assert_output --regexp "queue app: 0/100 waiting, [1-9][0-9]* queued"
+	# "no live upstreams" events: at most one per queued request (the pick
+	# that sent it to the queue), not one per look the queue took
+	no_live="$("$FCGATECTL" -m "$T/fcgate.shm" status --json |
+		python3 -c 'import json, sys
+print(json.load(sys.stdin)["upstreams"][0]["no_live"])')"
+	echo "no_live $no_live queued $(queue_field queued)"
+	[ "$no_live" -le "$(queue_field queued)" ]
 }
 
 @test "queue_timeout passed: 503 and 'upstream queue timed out' in the error log" {

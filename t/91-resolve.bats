@@ -415,3 +415,55 @@ print([s["requests"] for s in d["upstreams"][0]["servers"] if s["addr"].startswi
 	refute_output --partial "127.0.0.2:$BPORT"
 	assert_output --regexp "127\.0\.0\.3:$BPORT \(php\.test A\) +up +1/1 +0 +[0-9]+/[0-9]+ +4 "
 }
+
+@test "workers and the health checker hold none of the master's DNS sockets or its signalfd" {
+	# pins that the children close what fork() gave them of the master's
+	# resolver (c-ares' UDP sockets, open while a query waits) and signal
+	# descriptor: a child never reads them, and a worker taken over could
+	# otherwise send queries from the master's socket or read its answers
+	backend_at b2 127.0.0.2
+	echo 127.0.0.2 >"$T/addrs"
+	start_fake_dns
+	conf_resolve "    server \"php.test:$BPORT\" { resolve = true }
+    health_check { interval = 1s  type = fastcgi_get_values }"
+	sed -i 's/^resolver = .*/&\nresolver_timeout = 20s/' "$T/c.conf"
+	start_fcgate "$T/c.conf"
+	wait_servers 1
+	# a query left unanswered keeps its socket open; a worker and the
+	# checker forked now would inherit it
+	mode drop 1
+	for k in $(ps -o pid= --ppid "$FCGATE_PID"); do
+		kill -KILL "$k"
+	done
+	kids=""
+	for _ in $(seq 1 50); do
+		kids="$(ps -o pid= --ppid "$FCGATE_PID" | tr -d ' ')"
+		[ "$(echo "$kids" | wc -w)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(echo "$kids" | wc -w)" -ge 2 ] # a worker and the checker
+	udp="$(awk 'NR > 1 { print $10 }' /proc/net/udp /proc/net/udp6 | sort -u)"
+	# the master holds one now: the test would prove nothing otherwise
+	master_udp=0
+	for fd in /proc/"$FCGATE_PID"/fd/*; do
+		ino="$(readlink "$fd" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')"
+		[ -n "$ino" ] && echo "$udp" | grep -qx "$ino" && master_udp=$((master_udp + 1))
+	done
+	[ "$master_udp" -ge 1 ]
+	for k in $kids; do
+		for fd in /proc/"$k"/fd/*; do
+			link="$(readlink "$fd")" || continue
+			ino="$(echo "$link" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')"
+			if [ -n "$ino" ] && echo "$udp" | grep -qx "$ino"; then
+				echo "child $k holds UDP socket $ino" >&2
+				return 1
+			fi
+		done
+		# its own signalfd, and not the master's beside it
+		n="$(readlink /proc/"$k"/fd/* | grep -c signalfd || true)"
+		if [ "$n" -gt 1 ]; then
+			echo "child $k holds $n signalfds" >&2
+			return 1
+		fi
+	done
+}

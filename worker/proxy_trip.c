@@ -278,6 +278,8 @@ proxy_trip_connect(struct proxy *p)
 	    upstream_pick(p->w->shm, p->up->shm_index, &p->try, clock_ms());
 	if (p->peer >= 0)
 		return proxy_trip_picked(p);
+	/* counted here, once per failed try, not in the queue's re-picks */
+	shm_upstream_count_no_live(&p->w->shm->upstreams[p->up->shm_index]);
 	if (first)
 		return proxy_trip_queue(p);
 	proxy_give_up(p, p->last_fail == PROXY_FAIL_TIMEOUT ? 504 : 502);

@@ -219,7 +219,7 @@ test_lc_unusable(enum upstream_balance bal)
 	CHECK(k == 7 - i, "retry goes to the other: %d after %d", k, i);
 	upstream_done(&shm, 0, k, UPSTREAM_FAILURE, 2000);
 	CHECK(upstream_pick(&shm, 0, &t, 2000) == -1, "all tried: -1");
-	CHECK(shm.upstreams[0].no_live == 1, "no live counted");
+	CHECK(shm.upstreams[0].no_live == 0, "no live left to the caller");
 	/* After fail_timeout: exactly one trial request for server 0. */
 	for (k = 0, i = 0; k < 6; k++)
 		i += hold1(&shm, 20000) == 0;
