@@ -9,15 +9,22 @@
  * It does not write the head (fcgi_client.c does) nor act on the
  * controls.
  */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fcgi_headers.h"
 #include "response.h"
 
+/* The first letters compared before anything is measured: most of a
+ * list's names differ from a header's there. */
 static bool
 fcgi_headers_name_is(const struct cgi_header *h, const char *name)
 {
+	if (h->name_len > 0 &&
+	    tolower((unsigned char)h->name[0]) !=
+		tolower((unsigned char)name[0]))
+		return false;
 	return h->name_len == strlen(name) &&
 	    strncasecmp(h->name, name, h->name_len) == 0;
 }
@@ -60,12 +67,13 @@ fcgi_headers_own(const struct conf_location *loc, const char *head,
 	unsigned own = 0;
 
 	while (cgi_header_next(head, head_len, &pos, &h) == 1) {
-		if (fcgi_headers_hidden(loc, &h))
-			continue;
-		if (fcgi_headers_name_is(&h, "server"))
-			own |= RESPONSE_OWN_SERVER;
-		else if (fcgi_headers_name_is(&h, "date"))
-			own |= RESPONSE_OWN_DATE;
+		if (fcgi_headers_name_is(&h, "server")) {
+			if (!fcgi_headers_hidden(loc, &h))
+				own |= RESPONSE_OWN_SERVER;
+		} else if (fcgi_headers_name_is(&h, "date")) {
+			if (!fcgi_headers_hidden(loc, &h))
+				own |= RESPONSE_OWN_DATE;
+		}
 	}
 	return own;
 }

@@ -23,35 +23,57 @@ struct params_ctx {
 	char http_host[HTTP_HOST_MAX + 8]; /* host:port, absolute form */
 };
 
-/* Expand a param's value into buf (or just measure when buf is NULL). */
+/* Expand a param's value into buf, as much as fits in size; returns its
+ * whole length (more than size: it did not fit). */
 static size_t
-params_expand(struct params_ctx *x, const struct conf_param *p, char *buf)
+params_expand(struct params_ctx *x, const struct conf_param *p, char *buf,
+    size_t size)
 {
 	const char *v;
 	size_t i, len, total = 0;
 
 	for (i = 0; i < p->value.nparts; i++) {
 		vars_get(x->c->rq, &p->value.parts[i], &v, &len);
-		if (buf != NULL)
+		if (total <= size && len <= size - total)
 			memcpy(buf + total, v, len);
 		total += len;
 	}
 	return total;
 }
 
-/* Where pairs go: measured when buf is NULL, written otherwise. */
+/*
+ * Where pairs go: the spare block first (most requests' pairs fit in a
+ * few hundred bytes of it), a malloc'd buffer once they do not.  Each
+ * value is expanded once, so a variable that costs (a port printed, the
+ * script split) is computed once per request.
+ */
 struct params_out {
 	uint8_t *buf;
-	size_t len;
+	size_t len, cap;
+	uint8_t *spare; /* buf while it is the spare block */
 };
 
-static void
+static int
 params_emit(struct params_out *o, const char *name, size_t nlen,
     const char *value, size_t vlen)
 {
-	if (o->buf != NULL)
-		fcgi_put_nv(o->buf + o->len, name, nlen, value, vlen);
-	o->len += fcgi_nv_size(nlen, vlen);
+	size_t need = fcgi_nv_size(nlen, vlen), cap;
+	uint8_t *p;
+
+	if (need > o->cap - o->len) {
+		cap = o->cap * 2 > o->len + need ? o->cap * 2 : o->len + need;
+		if (o->buf == o->spare) {
+			if ((p = malloc(cap)) != NULL)
+				memcpy(p, o->buf, o->len);
+		} else
+			p = realloc(o->buf, cap);
+		if (p == NULL)
+			return -1;
+		o->buf = p;
+		o->cap = cap;
+	}
+	o->len += fcgi_put_nv(o->buf + o->len, name, nlen, value, vlen);
+	return 0;
 }
 
 /*
@@ -93,13 +115,16 @@ params_header_param_name(const struct http_header *h, char *out)
 	out[5 + h->name_len] = '\0';
 }
 
+/* Whether the location sets the param called name itself.  Most of its
+ * names differ from name in the first letter: no call for those. */
 static bool
 params_configured(const struct conf_location *loc, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < loc->nparams; i++)
-		if (strcmp(loc->params[i].name, name) == 0)
+		if (loc->params[i].name[0] == name[0] &&
+		    strcmp(loc->params[i].name, name) == 0)
 			return true;
 	return false;
 }
@@ -112,9 +137,11 @@ params_same_name(const struct http_header *a, const struct http_header *b)
 }
 
 /* Value of header i joined with later headers of the same name, as nginx
- * does (", ", or "; " for Cookie).  Returns the length; writes when buf. */
+ * does (", ", or "; " for Cookie), into buf as much as fits in size.
+ * Returns the whole length (more than size: it did not fit). */
 static size_t
-params_header_value(const struct http_request *r, size_t i, char *buf)
+params_header_value(const struct http_request *r, size_t i, char *buf,
+    size_t size)
 {
 	const struct http_header *h = &r->headers[i];
 	bool cookie =
@@ -125,11 +152,11 @@ params_header_value(const struct http_request *r, size_t i, char *buf)
 		if (j != i && !params_same_name(h, &r->headers[j]))
 			continue;
 		if (j != i) {
-			if (buf != NULL)
+			if (len + 2 <= size)
 				memcpy(buf + len, cookie ? "; " : ", ", 2);
 			len += 2;
 		}
-		if (buf != NULL)
+		if (len + r->headers[j].value_len <= size)
 			memcpy(buf + len, r->headers[j].value,
 			    r->headers[j].value_len);
 		len += r->headers[j].value_len;
@@ -137,16 +164,20 @@ params_header_value(const struct http_request *r, size_t i, char *buf)
 	return len;
 }
 
+/* Header i, its name already checked, is not passed as pname (plen
+ * bytes): a name nginx never passes, one the location sets itself, or a
+ * repeat (passed joined with the first). */
 static bool
-params_header_skipped(const struct conn *c, size_t i, const char *pname)
+params_header_skipped(const struct conn *c, size_t i, const char *pname,
+    size_t plen)
 {
 	const struct http_header *h = &c->rq->req.headers[i];
 	size_t j;
 
-	if (!params_header_name_ok(h, c->srv->underscores_in_headers) ||
-	    strcmp(pname, "HTTP_PROXY") == 0 ||
-	    strcmp(pname, "HTTP_TRANSFER_ENCODING") == 0 ||
-	    (c->rq->req.absolute && strcmp(pname, "HTTP_HOST") == 0) ||
+	if ((plen == 10 && memcmp(pname, "HTTP_PROXY", 10) == 0) ||
+	    (plen == 22 && memcmp(pname, "HTTP_TRANSFER_ENCODING", 22) == 0) ||
+	    (c->rq->req.absolute && plen == 9 &&
+		memcmp(pname, "HTTP_HOST", 9) == 0) ||
 	    params_configured(c->rq->loc, pname))
 		return true;
 	for (j = 0; j < i; j++)
@@ -161,21 +192,24 @@ params_header_skipped(const struct conn *c, size_t i, const char *pname)
  * as HTTP_HOST, so it never sees a host other than the one that chose the
  * server block.  The Host header itself is not passed.
  */
-static void
+static int
 params_absolute_host(struct params_ctx *x, struct params_out *o)
 {
 	const struct http_request *r = &x->c->rq->req;
 	int n;
 
 	if (!r->absolute || params_configured(x->c->rq->loc, "HTTP_HOST"))
-		return;
+		return 0;
 	n = snprintf(x->http_host, sizeof(x->http_host), "%.*s%s%.*s",
 	    (int)r->host_len, r->host, r->port != NULL ? ":" : "",
 	    (int)r->port_len, r->port != NULL ? r->port : "");
 	if (n > 0 && (size_t)n < sizeof(x->http_host))
-		params_emit(o, "HTTP_HOST", 9, x->http_host, (size_t)n);
+		return params_emit(o, "HTTP_HOST", 9, x->http_host, (size_t)n);
+	return 0;
 }
 
+/* Every pair into o, each value expanded once into scratch.  0, -1 when
+ * a value is longer than scratch, -2 out of memory. */
 static int
 params_write(struct params_ctx *x, struct params_out *o, char *scratch,
     size_t scratch_size)
@@ -183,65 +217,78 @@ params_write(struct params_ctx *x, struct params_out *o, char *scratch,
 	const struct conf_location *loc = x->c->rq->loc;
 	const struct http_request *r = &x->c->rq->req;
 	char pname[256];
-	size_t i, len;
+	size_t i, len, plen;
 
 	for (i = 0; i < loc->nparams; i++) {
-		len = params_expand(x, &loc->params[i], NULL);
+		len = params_expand(x, &loc->params[i], scratch, scratch_size);
 		if (len == 0 && loc->params[i].if_not_empty)
 			continue;
 		if (len > scratch_size)
 			return -1;
-		params_expand(x, &loc->params[i], scratch);
-		params_emit(o, loc->params[i].name, strlen(loc->params[i].name),
-		    scratch, len);
+		if (params_emit(o, loc->params[i].name,
+			strlen(loc->params[i].name), scratch, len) == -1)
+			return -2;
 	}
 	for (i = 0; i < r->nheaders; i++) {
 		if (!params_header_name_ok(&r->headers[i],
 			x->c->srv->underscores_in_headers))
 			continue;
 		params_header_param_name(&r->headers[i], pname);
-		if (params_header_skipped(x->c, i, pname))
+		plen = 5 + r->headers[i].name_len;
+		if (params_header_skipped(x->c, i, pname, plen))
 			continue;
-		len = params_header_value(r, i, NULL);
+		len = params_header_value(r, i, scratch, scratch_size);
 		if (len > scratch_size)
 			return -1;
-		params_header_value(r, i, scratch);
-		params_emit(o, pname, strlen(pname), scratch, len);
+		if (params_emit(o, pname, plen, scratch, len) == -1)
+			return -2;
 	}
-	params_absolute_host(x, o);
-	return 0;
+	return params_absolute_host(x, o) == -1 ? -2 : 0;
+}
+
+/* The pairs' bytes, moved out of the spare block into their own. */
+static uint8_t *
+params_take(struct params_out *o)
+{
+	uint8_t *p;
+
+	if (o->buf != o->spare)
+		return o->buf;
+	if ((p = malloc(o->len > 0 ? o->len : 1)) != NULL)
+		memcpy(p, o->buf, o->len);
+	return p;
 }
 
 int
 params_build(struct conn *c, uint8_t **out, size_t *outlen)
 {
 	struct params_ctx x;
-	struct params_out o = { NULL, 0 };
-	static struct spares scratch_spares = { .size = CONN_HEAD_MAX +
-		    CONN_URI_MAX + 4096 };
+	struct params_out o = { NULL, 0, 0, NULL };
+	/* half for a value being expanded, half for the pairs */
+	static struct spares scratch_spares = { .size = 2 *
+		    (CONN_HEAD_MAX + CONN_URI_MAX + 4096) };
 	char *scratch;
-	size_t scratch_size = scratch_spares.size;
+	size_t half = scratch_spares.size / 2;
+	int rc;
 
-	memset(&x, 0, sizeof(x));
 	x.c = c;
 	if ((scratch = spares_get(&scratch_spares)) == NULL)
 		goto nomem;
-	if (params_write(&x, &o, scratch, scratch_size) == -1)
-		goto toolong;
-	if ((o.buf = malloc(o.len)) == NULL)
-		goto nomem;
-	o.len = 0;
-	(void)params_write(&x, &o, scratch, scratch_size);
-	spares_put(&scratch_spares, scratch);
-	*out = o.buf;
-	*outlen = o.len;
-	return 0;
-toolong:
-	log_error("FastCGI params too long, client: %s", c->peer_addr);
+	o.buf = o.spare = (uint8_t *)scratch + half;
+	o.cap = half;
+	if ((rc = params_write(&x, &o, scratch, half)) == -1)
+		log_error("FastCGI params too long, client: %s", c->peer_addr);
+	else if (rc == 0 && (*out = params_take(&o)) != NULL) {
+		*outlen = o.len;
+		spares_put(&scratch_spares, scratch);
+		return 0;
+	} else
+		log_error("FastCGI params: out of memory");
+	if (o.buf != o.spare)
+		free(o.buf);
 	spares_put(&scratch_spares, scratch);
 	return -1;
 nomem:
 	log_error("FastCGI params: out of memory");
-	spares_put(&scratch_spares, scratch);
 	return -1;
 }

@@ -23,14 +23,32 @@
 #include "shared/upstream.h"
 #include "worker_state.h"
 
+/* t appended to s[0..n) of size bytes, as much as fits; the new length.
+ * (snprintf would cost more than the rest of picking a server.) */
+static size_t
+proxy_trip_append(char *s, size_t size, size_t n, const char *t)
+{
+	size_t len = strlen(t);
+
+	if (n + 1 >= size)
+		return n;
+	if (len > size - 1 - n)
+		len = size - 1 - n;
+	memcpy(s + n, t, len);
+	s[n + len] = '\0';
+	return n + len;
+}
+
+/* $upstream_addr: every server tried, ", " between them. */
 static void
 proxy_trip_note_upstream(struct proxy *p)
 {
-	struct conn *c = p->c;
-	size_t n = strlen(c->rq->up_addr);
+	char *s = p->c->rq->up_addr;
+	size_t size = sizeof(p->c->rq->up_addr), n = strlen(s);
 
-	snprintf(c->rq->up_addr + n, sizeof(c->rq->up_addr) - n, "%s%s",
-	    n ? ", " : "", p->fc.peer);
+	if (n > 0)
+		n = proxy_trip_append(s, size, n, ", ");
+	(void)proxy_trip_append(s, size, n, p->fc.peer);
 }
 
 static int
