@@ -201,3 +201,138 @@ server 127.0.0.1:$TESTD_PORT_a {}"
 	assert_failure
 	assert_output --partial "fcgate.conf:"
 }
+
+# idle_conns PORT: established connections from the gateway to PORT now
+# (idle ones, once no request is in flight).
+idle_conns() {
+	ss -Htn state established "( dport = :$1 )" | wc -l
+}
+
+# bursts N: N bursts of 8 concurrent requests that each hold their
+# backend connection for 100 ms, 0.1 s apart (well inside a keepalive_trim
+# of 1 s); after each, the idle connections to backend a, one per line,
+# into $T/after.
+bursts() {
+	local i
+	: >"$T/after"
+	for i in $(seq 1 "$1"); do
+		run python3 "$REPO/t/lib/burst.py" "$HTTP_PORT" \
+			"/x.php?mode=slow&ms=100" 8 8
+		assert_output "status 200 8"
+		sleep 0.1
+		idle_conns "$TESTD_PORT_a" >>"$T/after"
+	done
+}
+
+@test "keepalive_trim: a surplus above keepalive that bursts keep using is kept, not closed and reopened per burst" {
+	# Pins the lazy trim: with keepalive = 2, 20 bursts of 8 open about 8
+	# connections in all, not 8 + 19 x 6 (closing the surplus as each
+	# request ends, and connecting again for the next burst).
+	start_testd a
+	ka_conf "keepalive = 2
+keepalive_trim = 1s
+server 127.0.0.1:$TESTD_PORT_a {}"
+	bursts 20
+	[ "$(conns a)" -ge 8 ]
+	[ "$(conns a)" -le 12 ]
+	# between bursts the pool held more than keepalive
+	[ "$(sort -n "$T/after" | tail -1)" -gt 2 ]
+}
+
+@test "keepalive_trim: once the load stops the idle pool falls back to keepalive within two intervals" {
+	# Pins the trim itself: the surplus is closed (least recently used
+	# first) after it stayed idle for a whole keepalive_trim, and the
+	# connections kept still serve.
+	start_testd a
+	ka_conf "keepalive = 2
+keepalive_trim = 1s
+server 127.0.0.1:$TESTD_PORT_a {}"
+	bursts 3
+	[ "$(idle_conns "$TESTD_PORT_a")" -gt 2 ]
+	# 2 x 1 s and slack: polled for at most 4 s
+	for _ in $(seq 1 40); do
+		[ "$(idle_conns "$TESTD_PORT_a")" -le 2 ] && break
+		sleep 0.1
+	done
+	[ "$(idle_conns "$TESTD_PORT_a")" -eq 2 ]
+	local before
+	before="$(conns a)"
+	run requests 4
+	[ "$(echo "$output" | sort -u)" = 200 ]
+	[ "$(conns a)" -eq "$before" ]
+}
+
+@test "keepalive_trim = 0: the surplus is closed at once, as nginx's keepalive does" {
+	# Pins the switch back to nginx's behaviour: at most keepalive idle
+	# right after each burst, and each burst connects again.
+	start_testd a
+	ka_conf "keepalive = 2
+keepalive_trim = 0
+server 127.0.0.1:$TESTD_PORT_a {}"
+	bursts 10
+	[ "$(sort -n "$T/after" | tail -1)" -le 2 ]
+	# 8 + 9 x 6 = 62, give or take a request that found one idle
+	[ "$(conns a)" -ge 40 ]
+}
+
+@test "keepalive_trim: -t takes 0 and times, and a bad value is FILE:LINE" {
+	start_testd a
+	ka_conf "keepalive = 2
+keepalive_trim = 250ms
+server 127.0.0.1:$TESTD_PORT_a {}"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	sed -i 's/keepalive_trim = 250ms/keepalive_trim = 0/' "$T/fcgate.conf"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_success
+	sed -i 's/keepalive_trim = 0/keepalive_trim = lazily/' "$T/fcgate.conf"
+	run "$FCGATE" -t -c "$T/fcgate.conf"
+	assert_failure
+	assert_output --regexp "fcgate.conf:[0-9]+: .*'lazily'.*keepalive_trim"
+}
+
+# ctl_workers: the pids of the running workers, one per line.
+ctl_workers() {
+	"$FCGATECTL" -m "$T/fcgate.shm" workers --json |
+		python3 -c 'import json, sys
+for w in json.load(sys.stdin)["workers"]:
+    if w["state"] == "running":
+        print(w["pid"])'
+}
+
+@test "keepalive_trim: a surplus idle connection is still given up at once when another worker needs its max_conns slot" {
+	# Pins that the surplus held for keepalive_trim (30 s here) counts in
+	# max_conns and goes to a request of the other worker when the budget
+	# is full, as the connections within keepalive do.  Worker B is
+	# stopped while A takes a burst of 4 (all of max_conns, 3 above
+	# keepalive); then A is stopped while B accepts one request, and
+	# resumes 0.3 s later to hear the bell.
+	start_testd a
+	php_site_conf "keepalive = 1
+keepalive_trim = 30s
+server 127.0.0.1:$TESTD_PORT_a { max_conns = 4 }"
+	start_fcgate "$T/fcgate.conf"
+	local a b p t
+	a="$(ctl_workers | sed -n 1p)"
+	b="$(ctl_workers | sed -n 2p)"
+	[ -n "$a" ] && [ -n "$b" ]
+	kill -STOP "$b"
+	run python3 "$REPO/t/lib/burst.py" "$HTTP_PORT" \
+		"/x.php?mode=slow&ms=200" 4 4
+	assert_output "status 200 4"
+	sleep 0.1
+	[ "$(idle_conns "$TESTD_PORT_a")" -eq 4 ]
+	kill -STOP "$a"
+	kill -CONT "$b"
+	curl -sS -m 20 -o /dev/null -w '%{http_code} %{time_total}' \
+		"http://127.0.0.1:$HTTP_PORT/x.php?mode=echo" >"$T/second" &
+	p=$!
+	sleep 0.3
+	kill -CONT "$a"
+	wait "$p"
+	t="$(cat "$T/second")"
+	[ "${t%% *}" = 200 ]
+	# 0.3 s of the stop and a few milliseconds; 5 s is far below 30 s
+	python3 -c 'import sys; sys.exit(float(sys.argv[1]) >= 5)' "${t#* }"
+	[ "$(idle_conns "$TESTD_PORT_a")" -le 4 ]
+}

@@ -2,10 +2,11 @@
  * pool.c - backend connections: opening, reading and writing them, and
  * the idle ones kept for reuse (see pool.h).
  *
- * A pool is a doubly linked list, most recently used first, of at most
- * `keepalive` entries.  Lookups walk it: keepalive values are small (nginx
- * suggests a few dozen), and a walk of that many entries costs less than
- * keeping a second index per peer.
+ * A pool is a doubly linked list, most recently used first, of
+ * `keepalive` entries, plus for a while the surplus of a load that fell
+ * (keepalive_trim, below).  Lookups walk it: keepalive values are small
+ * (nginx suggests a few dozen), and a walk of that many entries costs less
+ * than keeping a second index per peer.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,9 +27,17 @@
 
 struct proxy_pool {
 	struct worker *w;
+	const struct conf_upstream *up;
 	struct pool_conn *head, *tail;
 	int n;
+	/* Armed only while n > keepalive: every keepalive_trim it closes
+	 * the surplus that stayed idle all along, `low` being the fewest
+	 * idle connections seen since the last tick. */
+	struct loop_timer trim;
+	int low;
 };
+
+static void pool_trim_tick(struct loop *loop, struct loop_timer *t);
 
 int
 pool_init(struct worker *w)
@@ -38,8 +47,12 @@ pool_init(struct worker *w)
 	w->pools = calloc(n > 0 ? n : 1, sizeof(*w->pools));
 	if (w->pools == NULL)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		w->pools[i].w = w;
+		w->pools[i].up = &w->conf->upstreams[i];
+		loop_timer_init(&w->pools[i].trim, pool_trim_tick,
+		    &w->pools[i]);
+	}
 	return 0;
 }
 
@@ -155,7 +168,8 @@ pool_unlink(struct proxy_pool *pool, struct pool_conn *bc)
 		pool->tail = bc->prev;
 	bc->prev = bc->next = NULL;
 	bc->pool = NULL;
-	pool->n--;
+	if (--pool->n < pool->low)
+		pool->low = pool->n;
 }
 
 /* Take bc out of its pool (it stays registered with the loop). */
@@ -218,6 +232,46 @@ pool_idle_timeout(struct loop *loop, struct loop_timer *t)
 	pool_drop(t->data);
 }
 
+/* Start timing the surplus if there is one and no tick is due.  Without
+ * a timer (keepalive_trim = 0, or no memory) it goes at once, as with
+ * nginx's keepalive. */
+static void
+pool_trim_arm(struct proxy_pool *pool)
+{
+	int keep = pool->up->keepalive;
+
+	if (pool->n <= keep || pool->trim.index >= 0)
+		return;
+	pool->low = pool->n;
+	if (pool->up->keepalive_trim_ms > 0 &&
+	    loop_timer_set(&pool->w->loop, &pool->trim,
+		pool->up->keepalive_trim_ms) == 0)
+		return;
+	while (pool->n > keep && pool->tail != NULL)
+		pool_drop(pool->tail);
+}
+
+/*
+ * Every keepalive_trim while the pool holds more than keepalive: close,
+ * least recently used first, the surplus that no request needed since the
+ * last tick.  A load that keeps drawing on the surplus keeps it (no
+ * connect and close per burst, as an immediate cut to keepalive would
+ * cause: the surplus was all in use at once, so it is bounded by the
+ * worker's peak of requests in flight); a load that fell is back to
+ * keepalive within two ticks.
+ */
+static void
+pool_trim_tick(struct loop *loop, struct loop_timer *t)
+{
+	struct proxy_pool *pool = t->data;
+	int k = pool->low < pool->n ? pool->low : pool->n;
+
+	(void)loop;
+	for (k -= pool->up->keepalive; k > 0 && pool->tail != NULL; k--)
+		pool_drop(pool->tail);
+	pool_trim_arm(pool);
+}
+
 void
 pool_close_idle(struct worker *w)
 {
@@ -225,9 +279,11 @@ pool_close_idle(struct worker *w)
 
 	if (w->pools == NULL)
 		return;
-	for (i = 0; i < w->conf->nupstreams; i++)
+	for (i = 0; i < w->conf->nupstreams; i++) {
+		loop_timer_cancel(&w->loop, &w->pools[i].trim);
 		while (w->pools[i].head != NULL)
 			pool_drop(w->pools[i].head);
+	}
 }
 
 void
@@ -335,5 +391,5 @@ pool_put(struct worker *w, const struct conf_upstream *up, int peer,
 	if (bc->srv >= 0)
 		capacity_idle(w, bc->srv, 1);
 	if (++pool->n > up->keepalive)
-		pool_drop(pool->tail);
+		pool_trim_arm(pool);
 }

@@ -7,13 +7,16 @@
  * until it is closed: moving between a request and the pool only changes
  * who handles its events, so a reused connection costs no epoll_ctl.
  *
- * Each worker keeps, per upstream, at most `keepalive` idle connections,
- * as nginx's upstream keepalive module does: a connection goes back to the
+ * Each worker keeps, per upstream, `keepalive` idle connections, as
+ * nginx's upstream keepalive module does: a connection goes back to the
  * pool only after a complete, clean response (END_REQUEST with nothing
  * after it) on a request sent with FCGI_KEEP_CONN.  An idle connection
  * that becomes readable (the backend closed it, or sent something it
- * should not have) is closed at once; when the pool is full the least
- * recently used one is closed.  As in nginx, a connection is also closed
+ * should not have) is closed at once.  Where nginx closes the least
+ * recently used one as soon as the pool is over `keepalive`, the surplus
+ * here is closed once no request needed it for keepalive_trim (1 s; 0:
+ * at once, as nginx), so a load swinging across `keepalive` does not
+ * close and reopen connections.  As in nginx, a connection is also closed
  * when idle for the upstream's keepalive_timeout (60 s), after
  * keepalive_requests requests (1000), and once it has been open for
  * keepalive_time (1 h), so backends can shed and rebalance connections.

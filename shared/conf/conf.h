@@ -86,6 +86,9 @@ struct conf_upstream {
 	int keepalive_requests;	       /* per connection, default 1000 */
 	uint32_t keepalive_timeout_ms; /* idle, default 60000 */
 	uint32_t keepalive_time_ms;    /* since opened, default 3600000 */
+	uint32_t keepalive_trim_ms;    /* idle surplus above keepalive lasts
+					* about this long, default 1000,
+					* 0 = closed at once */
 	int queue_max;		       /* `queue`, 0 = none */
 	uint32_t queue_timeout_ms;     /* default 60000 */
 	struct conf_health *health;    /* health_check, NULL = none */

@@ -185,6 +185,7 @@ build_upstream_head(cfg_t *us, struct conf_upstream *u)
 	u->keepalive_requests = (int)cfg_getint(us, "keepalive_requests");
 	u->keepalive_timeout_ms = (uint32_t)cfg_getint(us, "keepalive_timeout");
 	u->keepalive_time_ms = (uint32_t)cfg_getint(us, "keepalive_time");
+	u->keepalive_trim_ms = (uint32_t)cfg_getint(us, "keepalive_trim");
 	u->queue_max = (int)cfg_getint(us, "queue");
 	if (u->queue_max > SHM_MAX_QUEUE)
 		conf_error_sec(us,

@@ -118,6 +118,7 @@ static cfg_opt_t upstream_opts[] = {
 	OPT_COUNT("keepalive_requests", 1000),
 	OPT_TIME("keepalive_timeout", 60000),
 	OPT_TIME("keepalive_time", 3600000),
+	OPT_TIME("keepalive_trim", 1000),
 	OPT_COUNT("queue", 0),
 	OPT_TIME("queue_timeout", 60000),
 	CFG_STR("hash_key", NULL, CFGF_NONE),
