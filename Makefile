@@ -10,7 +10,9 @@
 #                   of PHP-FPM pools on loopback (Ctrl-C stops everything)
 #   make fuzz-long  every fuzz target for FUZZ_SECONDS (600) each
 #   make bench      install missing dependencies, build, measure fcgate
-#                   against nginx on the same backends (t/bench/bench.py);
+#                   against every installed peer (nginx, caddy, haproxy,
+#                   apache2, lighttpd, h2o) on the same backends, and on
+#                   WordPress (t/bench/bench.py);
 #                   BENCH_ARGS="--seconds 10 --rounds 5" to change the run
 #   make install    PREFIX=/usr/local DESTDIR=
 
