@@ -48,6 +48,22 @@ engine_fds() {
 		"$T/c.conf:9: event_engine must be epoll or io_uring, not 'kqueue'"
 }
 
+@test "fcgate -t warns when event_engine = io_uring cannot run here" {
+	# pins -t's probe: the same set-up the workers do, and its reason
+	{
+		base_conf
+		echo 'event_engine = io_uring'
+		echo "server { listen = {127.0.0.1:$HTTP_PORT} }"
+	} >"$T/c.conf"
+	run "$FCGATE" -t -c "$T/c.conf"
+	assert_success
+	refute_output --partial "not available"
+	FCGATE_NO_IO_URING=1 run "$FCGATE" -t -c "$T/c.conf"
+	assert_success
+	assert_line "fcgate: warning: event_engine io_uring is not available here (FCGATE_NO_IO_URING is set): the workers would run on epoll"
+	assert_line --partial "test is successful"
+}
+
 @test "event_engine = io_uring: each worker waits on a ring, not on epoll" {
 	# pins that the directive reaches the workers' loops
 	engine_conf io_uring

@@ -59,6 +59,19 @@ loop_init(struct loop *loop)
 	return loop_init_engine(loop, LOOP_EPOLL);
 }
 
+int
+loop_engine_probe(enum loop_kind kind, char *why, unsigned whylen)
+{
+	struct loop loop;
+	const struct loop_engine *e =
+	    kind == LOOP_IO_URING ? &loop_engine_uring : &loop_engine_epoll;
+
+	if (loop_start(&loop, e, why, whylen) == -1)
+		return -1;
+	e->free(&loop);
+	return 0;
+}
+
 const char *
 loop_engine_name(const struct loop *loop)
 {

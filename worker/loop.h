@@ -85,6 +85,9 @@ int loop_init(struct loop *loop);
  * runs on epoll instead.  0 / -1 (neither engine).
  */
 int loop_init_engine(struct loop *loop, enum loop_kind kind);
+/* Whether engine `kind` can be set up here: 0, or -1 with the reason in
+ * why.  Nothing is logged and nothing stays open. */
+int loop_engine_probe(enum loop_kind kind, char *why, unsigned whylen);
 /* "epoll" or "io_uring": the engine the loop runs on. */
 const char *loop_engine_name(const struct loop *loop);
 void loop_free(struct loop *loop);

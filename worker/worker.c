@@ -411,6 +411,14 @@ worker_setup_bell(struct worker *w)
 }
 
 int
+worker_check_engine(const struct conf *conf, char *why, size_t whylen)
+{
+	if (conf->event_engine != CONF_EVENT_IO_URING)
+		return 0;
+	return loop_engine_probe(LOOP_IO_URING, why, (unsigned)whylen);
+}
+
+int
 worker_run(const struct conf *conf, struct shm *shm, int slot)
 {
 	struct worker w;
