@@ -111,6 +111,12 @@ loop_del(struct loop *loop, struct loop_io *io)
 }
 
 void
+loop_close(struct loop *loop, struct loop_io *io)
+{
+	loop->engine->close(loop, io);
+}
+
+void
 loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *data)
 {
 	t->deadline_ms = 0;

@@ -101,6 +101,15 @@ void loop_free(struct loop *loop);
 int loop_add(struct loop *loop, struct loop_io *io, uint32_t events);
 int loop_mod(struct loop *loop, struct loop_io *io, uint32_t events);
 void loop_del(struct loop *loop, struct loop_io *io);
+/*
+ * Close io->fd and end its registration at once.  Closing the descriptor
+ * alone ends it too, but on io_uring the poll request holds the file, so
+ * the peer would see the close only after the batch: use this where the
+ * peer must see it before the caller goes on (a backend connection whose
+ * place another worker may take next).  The owner still sets io->fd to
+ * -1.
+ */
+void loop_close(struct loop *loop, struct loop_io *io);
 
 void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *data);
 /* Arm (or re-arm) a timer to fire ms from now.  0 / -1 (no memory). */

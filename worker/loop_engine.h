@@ -21,6 +21,7 @@ struct loop_engine {
 	int (*add)(struct loop *loop, struct loop_io *io, uint32_t events);
 	int (*mod)(struct loop *loop, struct loop_io *io, uint32_t events);
 	void (*del)(struct loop *loop, struct loop_io *io);
+	void (*close)(struct loop *loop, struct loop_io *io);
 	/* Wait at most ms, then call the handlers of the ready ios.  0 / -1
 	 * (logged). */
 	int (*wait)(struct loop *loop, int ms);

@@ -69,6 +69,14 @@ epoll_engine_del(struct loop *loop, struct loop_io *io)
 	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 }
 
+/* Closing takes the descriptor out of the set: nothing else to do. */
+static void
+epoll_engine_close(struct loop *loop, struct loop_io *io)
+{
+	(void)loop;
+	close(io->fd);
+}
+
 static int
 epoll_engine_wait(struct loop *loop, int ms)
 {
@@ -103,6 +111,7 @@ const struct loop_engine loop_engine_epoll = {
 	.add = epoll_engine_add,
 	.mod = epoll_engine_mod,
 	.del = epoll_engine_del,
+	.close = epoll_engine_close,
 	.wait = epoll_engine_wait,
 	.batch_end = epoll_engine_batch_end,
 };

@@ -14,11 +14,15 @@
  * handler left unread is reported once more.
  *
  * A poll request holds the file: closing the descriptor would not end it
- * (nor close the socket).  The owners close without telling the loop
+ * (nor close the socket).  Most owners close without telling the loop
  * (loop.h: fd -1, then loop_free_later), so at the end of a batch that
  * freed something the slots are swept: a slot whose io has fd -1 gets its
  * poll removed, and the slot is freed when the kernel's last completion
- * for it arrives.
+ * for it arrives.  The socket closes when that removal is submitted, at
+ * the next wakeup; loop_close removes and submits at once, for the
+ * owners whose peer must see the close before they go on.  A removal
+ * can fail while the kernel is running the poll (-EALREADY): it is made
+ * again, else the socket would stay open under its poll for good.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "shared/clock.h"
 #include "shared/log.h"
@@ -35,7 +40,8 @@
 #define URING_SQ_ENTRIES 256
 #define URING_CQ_ENTRIES 4096
 #define URING_REAP 256		   /* completions handled per wakeup */
-#define URING_UD_REMOVE UINT64_MAX /* a poll removal's own completion */
+#define URING_REMOVAL (1ULL << 63) /* tags a removal's own completion */
+#define URING_GEN_MASK 0x7fffffffu /* the generation's bits in user_data */
 #define URING_NONE UINT32_MAX	   /* no slot */
 #define URING_OWN_BITS (EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE)
 
@@ -43,7 +49,7 @@ struct uring_reg {
 	struct loop_io *io; /* NULL once dropped */
 	int fd;		    /* the descriptor the poll watches */
 	uint32_t mask;	    /* poll bits asked for (EPOLLEXCLUSIVE kept) */
-	uint32_t gen;	    /* bumped when the slot is freed */
+	uint32_t gen;	    /* bumped when the slot is freed, 31 bits */
 	uint32_t next_free;
 	bool used;
 	bool level;    /* one-shot polls, re-armed after each event */
@@ -109,7 +115,7 @@ uring_remove(struct loop_uring *u, uint32_t slot)
 		return;
 	}
 	io_uring_prep_poll_remove(sqe, uring_ud(u, slot));
-	io_uring_sqe_set_data64(sqe, URING_UD_REMOVE);
+	io_uring_sqe_set_data64(sqe, uring_ud(u, slot) | URING_REMOVAL);
 	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
 	u->regs[slot].removing = true;
 }
@@ -121,7 +127,7 @@ uring_slot_free(struct loop_uring *u, uint32_t slot)
 
 	r->used = false;
 	r->io = NULL;
-	r->gen++;
+	r->gen = (r->gen + 1) & URING_GEN_MASK;
 	r->next_free = u->free_head;
 	u->free_head = slot;
 }
@@ -189,6 +195,38 @@ uring_engine_del(struct loop *loop, struct loop_io *io)
 		uring_drop(u, slot);
 }
 
+/*
+ * Remove the poll and submit the removal now (entering for the task work
+ * too, which drops the poll's hold on the file), so that close() below
+ * is the last reference and the socket closes at once.  A removal by
+ * user_data fails (-EALREADY) when the poll is being run at that moment;
+ * a cancel of every request on the descriptor, queued behind it, catches
+ * that case (either one's failure goes to uring_removal_failed).
+ */
+static void
+uring_engine_close(struct loop *loop, struct loop_io *io)
+{
+	struct loop_uring *u = loop->uring;
+	struct io_uring_sqe *sqe;
+	uint32_t slot;
+	int rc;
+
+	if ((slot = uring_slot_of(u, io)) != URING_NONE) {
+		uring_drop(u, slot);
+		if (u->regs[slot].used && (sqe = uring_sqe(u)) != NULL) {
+			io_uring_prep_cancel_fd(sqe, io->fd,
+			    IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe,
+			    uring_ud(u, slot) | URING_REMOVAL);
+			io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+		}
+		if (u->regs[slot].used &&
+		    (rc = io_uring_submit_and_get_events(&u->ring)) < 0)
+			log_error("io_uring_enter: %s", strerror(-rc));
+	}
+	close(io->fd);
+}
+
 static int
 uring_engine_add(struct loop *loop, struct loop_io *io, uint32_t events)
 {
@@ -220,6 +258,23 @@ uring_engine_mod(struct loop *loop, struct loop_io *io, uint32_t events)
 }
 
 /*
+ * A removal failed (only failures complete: IOSQE_CQE_SKIP_SUCCESS).
+ * -EALREADY: the poll was being run at that moment and is still armed,
+ * holding its file; the sweep removes it again.  -ENOENT: it had ended
+ * by itself, and its own completion frees the slot.
+ */
+static void
+uring_removal_failed(struct loop_uring *u, uint32_t slot, int32_t res)
+{
+	struct uring_reg *r = &u->regs[slot];
+
+	if (res == -EALREADY && r->io == NULL && r->armed) {
+		r->removing = false;
+		u->sweep = true;
+	}
+}
+
+/*
  * One completion.  A poll's result is its ready mask, the same bits as
  * epoll's (EPOLLIN is POLLIN, ... EPOLLRDHUP is POLLRDHUP); an error
  * (the descriptor is no socket any more, say) is told to the owner as
@@ -229,13 +284,17 @@ static void
 uring_complete(struct loop *loop, struct loop_uring *u, uint64_t ud,
     int32_t res, uint32_t flags)
 {
-	uint32_t slot = (uint32_t)ud, gen = (uint32_t)(ud >> 32), ev;
+	uint32_t slot = (uint32_t)ud, ev;
+	uint32_t gen = (uint32_t)(ud >> 32) & URING_GEN_MASK;
 	struct uring_reg *r;
 	struct loop_io *io;
 
-	if (ud == URING_UD_REMOVE || slot >= u->nregs || !u->regs[slot].used ||
-	    u->regs[slot].gen != gen)
+	if (slot >= u->nregs || !u->regs[slot].used || u->regs[slot].gen != gen)
 		return;
+	if (ud & URING_REMOVAL) {
+		uring_removal_failed(u, slot, res);
+		return;
+	}
 	r = &u->regs[slot];
 	if (!(flags & IORING_CQE_F_MORE))
 		r->armed = false;
@@ -404,6 +463,7 @@ const struct loop_engine loop_engine_uring = {
 	.add = uring_engine_add,
 	.mod = uring_engine_mod,
 	.del = uring_engine_del,
+	.close = uring_engine_close,
 	.wait = uring_engine_wait,
 	.batch_end = uring_engine_batch_end,
 };
