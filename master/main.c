@@ -21,6 +21,7 @@
 #include "shared/conf/conf_warn.h"
 #include "shared/log.h"
 #include "shared/shm.h"
+#include "worker/worker.h"
 #include "daemon.h"
 #include "explain.h"
 #include "listen.h"
@@ -204,6 +205,20 @@ main_parse(int argc, char **argv, struct main_opts *o, int *status)
 	return 0;
 }
 
+/* -t with event_engine = io_uring: warn when this machine lacks it (the
+ * workers would warn and run on epoll). */
+static void
+main_check_engine(const struct conf *conf)
+{
+	char why[256];
+
+	if (worker_check_engine(conf, why, sizeof(why)) == -1)
+		fprintf(stderr,
+		    "fcgate: warning: event_engine io_uring is not available "
+		    "here (%s): the workers would run on epoll\n",
+		    why);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,6 +237,7 @@ main(int argc, char **argv)
 	}
 	if (o.test) {
 		conf_warn_print(conf, stderr);
+		main_check_engine(conf);
 		fprintf(stderr,
 		    "fcgate: configuration file %s test is successful\n",
 		    conf->file);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run the whole bats suite against the normal build and then against the
 # AddressSanitizer/UBSan build (build/asan), and end with one line
-# "N passed, N failed".  Exit status 1 when anything failed.
+# "N passed, N failed".  Exit status 1 when anything failed.  The normal
+# build's event_engine defaults to epoll and the sanitizer build's to
+# io_uring (Makefile), so the two passes run every test on both engines.
 #
 #   t/run.sh             both builds
 #   t/run.sh FILE...     only these bats files (both builds; the fuzz

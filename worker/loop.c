@@ -1,82 +1,119 @@
 /*
- * loop.c - epoll and a timer heap, in the spirit of Redis's ae.c.
+ * loop.c - the event loop around an engine (loop_epoll.c or
+ * loop_uring.c, loop_engine.h) and a timer heap, in the spirit of Redis's
+ * ae.c.
  *
  * Descriptors are registered once, usually edge-triggered; the owner keeps
- * its own "can read / can write" state.  Timers live in a binary min-heap
+ * its own "can read / can write" state.  The engine waits and runs the
+ * handlers of what became ready; then come the timers, the posted work
+ * and the deferred frees.  Timers live in a binary min-heap
  * keyed by deadline, each timer knowing its slot so cancelling is
  * O(log n).  The clock (shared/clock.h) is read once per wakeup.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "loop.h"
+#include "loop_engine.h"
 
-#define LOOP_MAX_EVENTS 256
-
-int
-loop_init(struct loop *loop)
+static int
+loop_start(struct loop *loop, const struct loop_engine *e, char *why,
+    unsigned whylen)
 {
 	memset(loop, 0, sizeof(*loop));
-	if ((loop->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		log_error("epoll_create1: %s", strerror(errno));
+	loop->epfd = -1;
+	loop->engine = e;
+	return e->init(loop, why, whylen);
+}
+
+int
+loop_init_engine(struct loop *loop, enum loop_kind kind)
+{
+	char why[256];
+
+	if (kind == LOOP_IO_URING) {
+		if (loop_start(loop, &loop_engine_uring, why, sizeof(why)) ==
+		    0) {
+			clock_update();
+			return 0;
+		}
+		log_warn("event_engine io_uring is not available (%s): "
+			 "this worker runs on epoll",
+		    why);
+	}
+	if (loop_start(loop, &loop_engine_epoll, why, sizeof(why)) == -1) {
+		log_error("%s", why);
+		loop->engine = NULL;
 		return -1;
 	}
 	clock_update();
 	return 0;
 }
 
+int
+loop_init(struct loop *loop)
+{
+	return loop_init_engine(loop, LOOP_EPOLL);
+}
+
+int
+loop_engine_probe(enum loop_kind kind, char *why, unsigned whylen)
+{
+	struct loop loop;
+	const struct loop_engine *e =
+	    kind == LOOP_IO_URING ? &loop_engine_uring : &loop_engine_epoll;
+
+	if (loop_start(&loop, e, why, whylen) == -1)
+		return -1;
+	e->free(&loop);
+	return 0;
+}
+
+const char *
+loop_engine_name(const struct loop *loop)
+{
+	return loop->engine != NULL ? loop->engine->name : "none";
+}
+
 void
 loop_free(struct loop *loop)
 {
-	if (loop->epfd != -1)
-		close(loop->epfd);
+	if (loop->engine != NULL)
+		loop->engine->free(loop);
+	loop->engine = NULL;
 	while (loop->ngarbage > 0)
 		free(loop->garbage[--loop->ngarbage]);
 	free(loop->heap);
 	free(loop->garbage);
 	loop->heap = NULL;
 	loop->garbage = NULL;
-	loop->epfd = -1;
-}
-
-static int
-loop_ctl(struct loop *loop, int op, struct loop_io *io, uint32_t events)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.ptr = io;
-	if (epoll_ctl(loop->epfd, op, io->fd, &ev) == -1) {
-		log_error("epoll_ctl(%d, fd %d): %s", op, io->fd,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 int
 loop_add(struct loop *loop, struct loop_io *io, uint32_t events)
 {
-	return loop_ctl(loop, EPOLL_CTL_ADD, io, events);
+	return loop->engine->add(loop, io, events);
 }
 
 int
 loop_mod(struct loop *loop, struct loop_io *io, uint32_t events)
 {
-	return loop_ctl(loop, EPOLL_CTL_MOD, io, events);
+	return loop->engine->mod(loop, io, events);
 }
 
 void
 loop_del(struct loop *loop, struct loop_io *io)
 {
-	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	loop->engine->del(loop, io);
+}
+
+void
+loop_close(struct loop *loop, struct loop_io *io)
+{
+	loop->engine->close(loop, io);
 }
 
 void
@@ -288,26 +325,16 @@ loop_wait_ms(struct loop *loop)
 int
 loop_run_once(struct loop *loop, int timeout_ms)
 {
-	struct epoll_event evs[LOOP_MAX_EVENTS];
-	struct loop_io *io;
-	int n, i, wait;
+	int wait;
 
 	wait = loop_wait_ms(loop);
 	if (timeout_ms >= 0 && timeout_ms < wait)
 		wait = timeout_ms;
-	n = epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS, wait);
-	if (n == -1 && errno != EINTR) {
-		log_error("epoll_wait: %s", strerror(errno));
+	if (loop->engine->wait(loop, wait) == -1)
 		return -1;
-	}
-	clock_update();
-	for (i = 0; i < n; i++) {
-		io = evs[i].data.ptr;
-		if (io->fd != -1)
-			io->fn(loop, io, evs[i].events);
-	}
 	loop_fire_timers(loop);
 	loop_run_posted(loop);
+	loop->engine->batch_end(loop);
 	loop_collect(loop);
 	return 0;
 }

@@ -90,8 +90,8 @@ void
 pool_conn_close(struct worker *w, struct pool_conn *bc)
 {
 	loop_timer_cancel(&w->loop, &bc->idle);
-	close(bc->io.fd); /* leaves the epoll set too: not shared */
-	bc->io.fd = -1;	  /* events still queued for it are skipped */
+	loop_close(&w->loop, &bc->io); /* now: its place may be taken next */
+	bc->io.fd = -1; /* events still queued for it are skipped */
 	if (bc->srv >= 0)
 		capacity_release(w, bc->srv);
 	bc->srv = -1;

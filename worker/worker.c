@@ -411,9 +411,20 @@ worker_setup_bell(struct worker *w)
 }
 
 int
+worker_check_engine(const struct conf *conf, char *why, size_t whylen)
+{
+	if (conf->event_engine != CONF_EVENT_IO_URING)
+		return 0;
+	return loop_engine_probe(LOOP_IO_URING, why, (unsigned)whylen);
+}
+
+int
 worker_run(const struct conf *conf, struct shm *shm, int slot)
 {
 	struct worker w;
+	enum loop_kind engine = conf->event_engine == CONF_EVENT_IO_URING ?
+	    LOOP_IO_URING :
+	    LOOP_EPOLL;
 	int rc = 0;
 
 	/* Requests allocate and free the same few sizes over and over: keep
@@ -422,7 +433,7 @@ worker_run(const struct conf *conf, struct shm *shm, int slot)
 	(void)mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD);
 	(void)mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
 	worker_init(&w, conf, shm, slot);
-	if (loop_init(&w.loop) == -1 || pool_init(&w) == -1 ||
+	if (loop_init_engine(&w.loop, engine) == -1 || pool_init(&w) == -1 ||
 	    worker_setup_signals(&w) == -1 || worker_setup_bell(&w) == -1 ||
 	    worker_setup_listeners(&w) == -1) {
 		worker_cleanup(&w);

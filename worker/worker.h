@@ -23,6 +23,12 @@ struct worker;
  */
 void worker_set_nofile(const struct conf *conf);
 
+/*
+ * fcgate -t: whether conf's event_engine can run here.  0, or -1 with the
+ * reason in why (the workers would then warn and run on epoll).
+ */
+int worker_check_engine(const struct conf *conf, char *why, size_t whylen);
+
 /* Run a worker until it is told to stop; returns the exit status. */
 int worker_run(const struct conf *conf, struct shm *shm, int slot);
 

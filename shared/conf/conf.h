@@ -412,6 +412,12 @@ struct conf_mime {
 	char *type;
 };
 
+/* event_engine: what the workers wait with (worker/loop.h). */
+enum conf_event_engine {
+	CONF_EVENT_EPOLL,
+	CONF_EVENT_IO_URING
+};
+
 struct conf {
 	char *file;		  /* absolute path of fcgate.conf */
 	int workers;		  /* resolved: "auto" = CPUs */
@@ -421,11 +427,12 @@ struct conf {
 	char *group;
 	char *pid_file;
 	char *shm_path;
-	char *error_log;		 /* path, "stderr" or "syslog" */
-	char *access_log;		 /* path or NULL for "off" */
-	enum log_level log_level;	 /* default notice */
-	uint32_t shutdown_timeout_ms;	 /* default 10000 */
-	struct conf_upstream *upstreams; /* named ones, then direct */
+	char *error_log;		     /* path, "stderr" or "syslog" */
+	char *access_log;		     /* path or NULL for "off" */
+	enum log_level log_level;	     /* default notice */
+	uint32_t shutdown_timeout_ms;	     /* default 10000 */
+	enum conf_event_engine event_engine; /* default epoll */
+	struct conf_upstream *upstreams;     /* named ones, then direct */
 	size_t nupstreams;
 	size_t npeers_total; /* sum of npeers, = shm servers */
 	struct conf_listen *listens;

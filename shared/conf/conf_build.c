@@ -134,10 +134,25 @@ build_paths(struct conf *c, cfg_t *cfg)
 	return 0;
 }
 
+static void
+build_event_engine(struct conf *c, cfg_t *cfg)
+{
+	const char *e = cfg_getstr(cfg, "event_engine");
+
+	if (strcmp(e, "epoll") == 0)
+		c->event_engine = CONF_EVENT_EPOLL;
+	else if (strcmp(e, "io_uring") == 0)
+		c->event_engine = CONF_EVENT_IO_URING;
+	else
+		conf_error_top(c->file, "event_engine",
+		    "event_engine must be epoll or io_uring, not '%s'", e);
+}
+
 static int
 build_globals(struct conf *c, cfg_t *cfg)
 {
 	build_workers(c, cfg);
+	build_event_engine(c, cfg);
 	c->worker_connections = (int)cfg_getint(cfg, "worker_connections");
 	if (c->worker_connections < 1)
 		conf_error_top(c->file, "worker_connections",

@@ -87,6 +87,14 @@ cb_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 #define OPT_SIZE(name, def) CFG_INT_CB(name, def, CFGF_NONE, cb_size)
 #define OPT_COUNT(name, def) CFG_INT_CB(name, def, CFGF_NONE, cb_count)
 
+/* The sanitizer build runs the suite on io_uring (Makefile: asan), so
+ * that every test passes on both engines. */
+#ifdef FCGATE_EVENT_ENGINE_IO_URING
+#define CONF_EVENT_ENGINE_DEFAULT "io_uring"
+#else
+#define CONF_EVENT_ENGINE_DEFAULT "epoll"
+#endif
+
 cfg_opt_t conf_schema_peer[] = {
 	CFG_INT_CB("weight", 1, CFGF_NONE, cb_weight),
 	OPT_COUNT("max_fails", 1),
@@ -271,6 +279,7 @@ cfg_opt_t conf_schema_top[] = {
 	CFG_STR("workers", "auto", CFGF_NONE),
 	OPT_COUNT("worker_connections", 1024),
 	OPT_COUNT("worker_rlimit_nofile", 0),
+	CFG_STR("event_engine", CONF_EVENT_ENGINE_DEFAULT, CFGF_NONE),
 	CFG_STR("user", "nobody", CFGF_NONE),
 	CFG_STR("group", NULL, CFGF_NONE),
 	CFG_STR("pid_file", "/run/fcgate.pid", CFGF_NONE),
