@@ -501,18 +501,16 @@ resolver_pollfds(struct resolver *r, struct pollfd *pfd)
 }
 
 void
-resolver_close_in_child(const struct resolver *r)
+resolver_close_in_child(struct resolver *r)
 {
-	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	int i, bits;
+	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+	int i, n;
 
 	if (r == NULL)
 		return;
-	bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
-	for (i = 0; i < ARES_GETSOCK_MAXNUM; i++)
-		if (ARES_GETSOCK_READABLE(bits, i) ||
-		    ARES_GETSOCK_WRITABLE(bits, i))
-			(void)close(socks[i]);
+	n = resolver_pollfds(r, pfd);
+	for (i = 0; i < n; i++)
+		(void)close(pfd[i].fd);
 }
 
 void

@@ -37,6 +37,6 @@ void resolver_run(struct resolver *r, int sigfd, int max_ms);
  * channel itself is left as it is: the child never uses it, and
  * destroying it would run the queries' callbacks in the child.
  */
-void resolver_close_in_child(const struct resolver *r);
+void resolver_close_in_child(struct resolver *r);
 
 #endif

@@ -118,7 +118,7 @@ CONF
 # names N: the backend names of N requests, one a line
 names() {
 	for _ in $(seq 1 "$1"); do
-		curl -s "http://127.0.0.1:$HTTP_PORT/" | sed -n 's/^backend=//p'
+		curl -s -m 10 "http://127.0.0.1:$HTTP_PORT/" | sed -n 's/^backend=//p'
 	done
 }
 
@@ -212,7 +212,7 @@ print([s["requests"] for s in d["upstreams"][0]["servers"] if s["addr"].startswi
 	assert_equal "$before" 3
 	# 127.0.0.4 appears, 127.0.0.3 goes: under a load loop, no failure
 	( end=$((SECONDS + 6)); while [ $SECONDS -lt $end ]; do
-		curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$HTTP_PORT/" ; done >"$T/codes" ) &
+		curl -s -m 10 -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$HTTP_PORT/" ; done >"$T/codes" ) &
 	load=$!
 	sleep 1
 	hosts "127.0.0.2 php.test" "127.0.0.4 php.test"
@@ -360,7 +360,7 @@ print([s["requests"] for s in d["upstreams"][0]["servers"] if s["addr"].startswi
 	conf_resolve "    server \"php.test:$BPORT\" { resolve = true }"
 	start_fcgate "$T/c.conf"
 	wait_servers 1
-	curl -s -o "$T/slow.out" -w '%{http_code}' \
+	curl -s -m 10 -o "$T/slow.out" -w '%{http_code}' \
 		"http://127.0.0.1:$HTTP_PORT/?mode=slow&ms=3000" >"$T/slow.code" &
 	slow=$!
 	sleep 0.5
