@@ -138,3 +138,23 @@ def rss_kib(master):
         except OSError:
             pass
     return total
+
+
+def http_get(port, path, host="bench", timeout=10.0):
+    """(status, body) of one GET on a new connection with that Host, or
+    (0, error)."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
+                  f"Connection: close\r\n\r\n".encode())
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        head, _, body = buf.partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), body.decode("utf-8", "replace")
+    except (OSError, ValueError, IndexError) as e:
+        return 0, str(e)

@@ -31,10 +31,11 @@ import json
 import os
 import re
 import resource
-import socket
 import subprocess
 import threading
 import time
+
+from bench_proc import http_get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 POOLS, CHILDREN = 3, 4
@@ -328,25 +329,6 @@ http {{
 }}
 """)
     return path
-
-
-def http_get(port, path, timeout=10.0):
-    """(status, body) of one GET on a new connection, or (0, error)."""
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout)
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n"
-                  f"Connection: close\r\n\r\n".encode())
-        buf = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        s.close()
-        head, _, body = buf.partition(b"\r\n\r\n")
-        return int(head.split(b" ", 2)[1]), body.decode("latin-1")
-    except (OSError, ValueError, IndexError) as e:
-        return 0, str(e)
 
 
 def in_threads(*calls):

@@ -37,6 +37,7 @@ import subprocess
 import time
 
 import peers
+from bench_proc import http_get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -381,25 +382,6 @@ PEER_CONFS = {"caddy": ("Caddyfile", conf_caddy),
               "h2o": ("h2o.conf", conf_h2o)}
 
 
-def http_get(port, path, timeout=30.0):
-    """(status, body) of one GET with the site's Host, or (0, error)."""
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout)
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n"
-                  f"Connection: close\r\n\r\n".encode())
-        buf = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        s.close()
-        head, _, body = buf.partition(b"\r\n\r\n")
-        return int(head.split(b" ", 2)[1]), body.decode("utf-8", "replace")
-    except (OSError, ValueError, IndexError) as e:
-        return 0, str(e)
-
-
 def tasks(pid):
     try:
         return os.listdir(f"/proc/{pid}/task")
@@ -514,7 +496,7 @@ class Wp:
         """The real page, once, before any measuring: 200 and the post's
         marker in the body (a redirect, an error page or the wrong script
         would measure something else)."""
-        status, body = http_get(self.ports[g], self.paths[page])
+        status, body = http_get(self.ports[g], self.paths[page], HOST, 30.0)
         if status != 200 or MARKER not in body:
             self.b.fail(f"wordpress: {g} answered {self.paths[page]} with "
                         f"{status} and {'a' if MARKER in body else 'no'} "
